@@ -1,0 +1,115 @@
+/**
+ * Band-limited sinc resampling, equal to `torchaudio.functional.resample(x, fromHz, toHz)` with its defaults
+ * (`resampling_method='sinc_interp_hann'`, `lowpass_filter_width=6`, `rolloff=0.99`), torchaudio 0.13
+ * `_get_sinc_resample_kernel` + `_apply_sinc_resample_kernel`.
+ *
+ * The rates are reduced by their gcd to `orig = fromHz / g` input and `new = toHz / g` output samples per block.
+ * With `base = min(orig, new) * rolloff` (the anti-aliasing cut-off, in units of the reduced rates),
+ * `width = ceil(lowpassFilterWidth * orig / base)` and `L = lowpassFilterWidth`, output phase `j` (0 <= j < new)
+ * has the kernel, for k = 0 .. 2*width + orig - 1:
+ *
+ *     t      = clamp(base * ((k - width) / orig - j / new), -L, L)
+ *     h[j,k] = (base / orig) * sinc(pi * t) * cos(pi * t / (2 L))^2          (sinc(0) = 1)
+ *
+ * and the output is `y[b*new + j] = sum_k h[j,k] * x[b*orig + k - width]` (x zero outside the signal; torchaudio
+ * pads `width` zeros on the left and `width + orig` on the right and runs conv1d with stride `orig`), cropped to
+ * `ceil(new * length / orig)` samples. torchaudio computes the kernel in the waveform's dtype (float32); we compute
+ * it and accumulate in float64, then round the output to float32: parity with the torch golden files is
+ * <= 1e-4 max abs error (test/audio/resample.test.ts states the measured errors).
+ */
+import { SerError } from '../errors.js';
+
+const LOWPASS_FILTER_WIDTH = 6;
+const ROLLOFF = 0.99;
+
+/** A polyphase kernel: `phases` rows of `taps` float64 weights; each row's nonzero taps lie in [first, last). */
+interface PolyphaseKernel {
+  readonly orig: number;
+  readonly new: number;
+  readonly width: number;
+  readonly taps: number;
+  readonly weights: Float64Array; // [new, taps] row-major
+  readonly first: Int32Array; // [new] first nonzero tap of each phase
+  readonly last: Int32Array; // [new] one past the last nonzero tap
+}
+
+const kernelCache = new Map<string, PolyphaseKernel>();
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+function checkRate(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new SerError('EARG', 'resample', `${name} must be a positive integer number of Hz (${value} given)`);
+  }
+}
+
+/** The torchaudio sinc-Hann kernel for `fromHz -> toHz` (formula in the file comment), cached per rate pair. */
+function polyphaseKernel(fromHz: number, toHz: number): PolyphaseKernel {
+  const key = `${fromHz}->${toHz}`;
+  const cached = kernelCache.get(key);
+  if (cached) return cached;
+  const g = gcd(fromHz, toHz);
+  const orig = fromHz / g;
+  const newRate = toHz / g;
+  const lpw = LOWPASS_FILTER_WIDTH;
+  const base = Math.min(orig, newRate) * ROLLOFF;
+  const width = Math.ceil((lpw * orig) / base);
+  const taps = 2 * width + orig;
+  const scale = base / orig;
+  const weights = new Float64Array(newRate * taps);
+  const first = new Int32Array(newRate);
+  const last = new Int32Array(newRate);
+  for (let j = 0; j < newRate; j++) {
+    let lo = taps;
+    let hi = 0;
+    for (let k = 0; k < taps; k++) {
+      let t = ((k - width) / orig - j / newRate) * base;
+      t = Math.min(lpw, Math.max(-lpw, t));
+      const window = Math.cos((t * Math.PI) / lpw / 2) ** 2;
+      const x = t * Math.PI;
+      const value = (x === 0 ? 1 : Math.sin(x) / x) * window * scale;
+      weights[j * taps + k] = value;
+      if (value !== 0) {
+        lo = Math.min(lo, k);
+        hi = k + 1;
+      }
+    }
+    first[j] = Math.min(lo, hi);
+    last[j] = hi;
+  }
+  const kernel: PolyphaseKernel = { orig, new: newRate, width, taps, weights, first, last };
+  if (kernelCache.size >= 16) kernelCache.clear();
+  kernelCache.set(key, kernel);
+  return kernel;
+}
+
+/**
+ * Resamples mono `samples` from `fromHz` to `toHz` (both positive integers) like torchaudio.functional.resample
+ * with its defaults. Output length `ceil(samples.length * toHz / fromHz)`; equal rates return a copy.
+ */
+export function resample(samples: Float32Array, fromHz: number, toHz: number): Float32Array {
+  checkRate('fromHz', fromHz);
+  checkRate('toHz', toHz);
+  if (fromHz === toHz) return samples.slice();
+  const { orig, new: newRate, width, taps, weights, first, last } = polyphaseKernel(fromHz, toHz);
+  const length = samples.length;
+  // ceil(new * length / orig) in integer arithmetic (exact for any realistic length).
+  const outLength = Math.floor((newRate * length + orig - 1) / orig);
+  const out = new Float32Array(outLength);
+  for (let o = 0; o < outLength; o++) {
+    const block = Math.floor(o / newRate);
+    const j = o - block * newRate;
+    const row = j * taps;
+    // Input index of tap k is start + k; skip taps outside the signal (torchaudio's zero padding).
+    const start = block * orig - width;
+    const kFrom = Math.max(first[j]!, -start);
+    const kTo = Math.min(last[j]!, length - start);
+    let sum = 0;
+    for (let k = kFrom; k < kTo; k++) sum += weights[row + k]! * samples[start + k]!;
+    out[o] = sum;
+  }
+  return out;
+}
