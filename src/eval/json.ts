@@ -1,0 +1,124 @@
+/**
+ * The JSON form of an `EvaluationReport`: snake_case keys, the shape `ser eval --json` prints and independent
+ * checks read (`accuracy`, `macro_f1`, `uar`, `labels`, `confusion` with rows = true class, ...).
+ */
+import { SerError } from '../errors.js';
+import type { EvaluationReport } from './metrics.js';
+
+/** `EvaluationReport` as plain JSON data with snake_case keys. */
+export interface EvaluationReportJson {
+  labels: string[];
+  samples: number;
+  accuracy: number;
+  macro_precision: number;
+  macro_recall: number;
+  macro_f1: number;
+  weighted_precision: number;
+  weighted_recall: number;
+  weighted_f1: number;
+  uar: number;
+  cross_entropy: number | null;
+  /** rows = true class, columns = predicted class, in `labels` order. */
+  confusion: number[][];
+  per_class: Array<{
+    label: string;
+    precision: number;
+    recall: number;
+    f1: number;
+    support: number;
+    predicted: number;
+    misclassification_rate: number | null;
+  }>;
+  most_confused: Array<{ true_label: string; predicted_label: string; count: number; rate: number }>;
+  macro_averaged_over: string[];
+}
+
+/** The snake_case JSON form of a report (pass it to `JSON.stringify`). */
+export function toJson(report: EvaluationReport): EvaluationReportJson {
+  return {
+    labels: [...report.labels],
+    samples: report.samples,
+    accuracy: report.accuracy,
+    macro_precision: report.macro.precision,
+    macro_recall: report.macro.recall,
+    macro_f1: report.macro.f1,
+    weighted_precision: report.weighted.precision,
+    weighted_recall: report.weighted.recall,
+    weighted_f1: report.weighted.f1,
+    uar: report.uar,
+    cross_entropy: report.crossEntropy,
+    confusion: report.confusion.map((row) => [...row]),
+    per_class: report.perClass.map((c) => ({
+      label: c.label,
+      precision: c.precision,
+      recall: c.recall,
+      f1: c.f1,
+      support: c.support,
+      predicted: c.predicted,
+      misclassification_rate: c.misclassificationRate,
+    })),
+    most_confused: report.mostConfused.map((p) => ({
+      true_label: p.trueLabel,
+      predicted_label: p.predictedLabel,
+      count: p.count,
+      rate: p.rate,
+    })),
+    macro_averaged_over: [...report.macroAveragedOver],
+  };
+}
+
+/**
+ * Reads back the JSON form written by `toJson` (e.g. a run's saved metrics.json, to re-render its report).
+ * @throws SerError EFORMAT naming every missing or mistyped key.
+ */
+export function fromJson(json: unknown, source = 'report'): EvaluationReport {
+  const j = json as Partial<EvaluationReportJson> | null;
+  const problems: string[] = [];
+  if (j === null || typeof j !== 'object') throw new SerError('EFORMAT', 'eval', `${source}: expected a JSON object, got ${typeof json}`);
+  for (const key of [
+    'accuracy',
+    'macro_precision',
+    'macro_recall',
+    'macro_f1',
+    'weighted_precision',
+    'weighted_recall',
+    'weighted_f1',
+    'uar',
+    'samples',
+  ] as const) {
+    if (typeof j[key] !== 'number') problems.push(`${key} is not a number`);
+  }
+  for (const key of ['labels', 'confusion', 'per_class', 'most_confused'] as const) {
+    if (!Array.isArray(j[key])) problems.push(`${key} is not an array`);
+  }
+  if (problems.length > 0) throw new SerError('EFORMAT', 'eval', `${source}: not an evaluation report: ${problems.join(', ')}`);
+  const r = j as EvaluationReportJson;
+  return {
+    labels: r.labels,
+    samples: r.samples,
+    accuracy: r.accuracy,
+    macro: { precision: r.macro_precision, recall: r.macro_recall, f1: r.macro_f1 },
+    weighted: { precision: r.weighted_precision, recall: r.weighted_recall, f1: r.weighted_f1 },
+    uar: r.uar,
+    perClass: r.per_class.map((c) => ({
+      label: c.label,
+      precision: c.precision,
+      recall: c.recall,
+      f1: c.f1,
+      support: c.support,
+      predicted: c.predicted,
+      misclassificationRate: c.misclassification_rate,
+    })),
+    confusion: r.confusion,
+    mostConfused: r.most_confused.map((p) => ({
+      trueLabel: p.true_label,
+      predictedLabel: p.predicted_label,
+      trueIndex: r.labels.indexOf(p.true_label),
+      predictedIndex: r.labels.indexOf(p.predicted_label),
+      count: p.count,
+      rate: p.rate,
+    })),
+    macroAveragedOver: r.macro_averaged_over ?? r.labels,
+    crossEntropy: r.cross_entropy ?? null,
+  };
+}
