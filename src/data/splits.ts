@@ -1,0 +1,354 @@
+/**
+ * Train / validation / test splits, seeded and saved as JSON so a run can be repeated exactly.
+ *
+ * Part sizes follow scikit-learn's `train_test_split(test_size=0.3)` applied twice, as in the CNN-TM paper:
+ *   test = ceil(0.30 * N), validation = ceil(0.10 * (N - test)), train = the rest.
+ *   CREMA-D, N = 7,442: test 2,233, validation 521, train 4,688. RAVDESS 1,080: 324 / 76 / 680.
+ *
+ * Two protocols; every number reported must say which one it comes from:
+ * - 'random-stratified': each class is split in proportion (largest-remainder allocation, so the part totals
+ *   are exact), utterances drawn at random. Speakers and sentences appear in several parts (optimistic).
+ * - 'speaker-disjoint': whole speakers are assigned to parts (no speaker in two parts), greedily then improved by
+ *   moves and swaps, to bring each part's per-class counts (and per-sex counts when known) close to the same
+ *   proportions. Part sizes are then only approximately those above (speakers come in blocks).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { SerError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { Utterance } from './corpus.js';
+import { type Random, mulberry32, shuffleInPlace } from './prng.js';
+
+export type SplitProtocol = 'random-stratified' | 'speaker-disjoint';
+export const PART_NAMES = ['train', 'validation', 'test'] as const;
+export type PartName = (typeof PART_NAMES)[number];
+
+/** Options of the split functions. */
+export interface SplitOptions {
+  /** PRNG seed (mulberry32); the same seed and utterances give the same split. */
+  seed: number;
+  /** Fraction of all utterances for test; default 0.3. */
+  testFraction?: number;
+  /** Fraction of the non-test utterances for validation; default 0.1. */
+  validationFraction?: number;
+  /** Class order recorded in the split (default: labels of the utterances, sorted). */
+  labels?: readonly string[];
+}
+
+/** A split as saved to JSON: utterances are named by their corpus-relative `id`. */
+export interface Split {
+  format: 'ser-split/1';
+  protocol: SplitProtocol;
+  seed: number;
+  testFraction: number;
+  validationFraction: number;
+  labels: string[];
+  /** Utterance ids per part, sorted. */
+  parts: Record<PartName, string[]>;
+  /** Utterances per part per class. */
+  counts: Record<PartName, Record<string, number>>;
+  /** Speakers per part, sorted (speaker-disjoint only). */
+  speakers?: Record<PartName, string[]>;
+}
+
+/** The parts' utterances. */
+export type SplitParts = Record<PartName, Utterance[]>;
+
+/** sklearn's sizes: test = ceil(testFraction * n), validation = ceil(validationFraction * (n - test)). */
+export function partSizes(n: number, testFraction = 0.3, validationFraction = 0.1): Record<PartName, number> {
+  const test = Math.ceil(testFraction * n);
+  const validation = Math.ceil(validationFraction * (n - test));
+  return { train: n - test - validation, validation, test };
+}
+
+/**
+ * Splits `total` over groups in proportion to `weights` (largest remainder: floors, then +1 to the largest
+ * fractional parts; ties broken at random) so the result sums to `total` exactly.
+ */
+export function allocateProportionally(weights: readonly number[], total: number, random: Random): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum === 0) return weights.map(() => 0);
+  const quotas = weights.map((w) => (w * total) / sum);
+  const out = quotas.map(Math.floor);
+  const order = shuffleInPlace(
+    quotas.map((_, i) => i),
+    random,
+  ).sort((a, b) => (quotas[b] as number) - Math.floor(quotas[b] as number) - ((quotas[a] as number) - Math.floor(quotas[a] as number)));
+  let missing = total - out.reduce((a, b) => a + b, 0);
+  for (const i of order) {
+    if (missing <= 0) break;
+    out[i] = (out[i] as number) + 1;
+    missing--;
+  }
+  return out;
+}
+
+function validate(utterances: readonly Utterance[], options: SplitOptions): { testFraction: number; validationFraction: number; labels: string[] } {
+  const testFraction = options.testFraction ?? 0.3;
+  const validationFraction = options.validationFraction ?? 0.1;
+  for (const [name, value] of [
+    ['testFraction', testFraction],
+    ['validationFraction', validationFraction],
+  ] as const) {
+    if (!(value > 0 && value < 1)) throw new SerError('EARG', 'split', `${name} must be in (0, 1) (${value} given)`);
+  }
+  if (!Number.isInteger(options.seed)) throw new SerError('EARG', 'split', `seed must be an integer (${options.seed} given)`);
+  const ids = new Set<string>();
+  for (const u of utterances) {
+    if (ids.has(u.id)) throw new SerError('EDATA', 'split', `utterance id '${u.id}' occurs twice; ids must be unique`);
+    ids.add(u.id);
+  }
+  const sizes = partSizes(utterances.length, testFraction, validationFraction);
+  if (sizes.train < 1) throw new SerError('EDATA', 'split', `${utterances.length} utterances are too few for train/validation/test parts (need at least 3)`);
+  const labels = options.labels ? [...options.labels] : [...new Set(utterances.map((u) => u.label))].sort();
+  const unknown = [...new Set(utterances.map((u) => u.label))].filter((label) => !labels.includes(label));
+  if (unknown.length > 0) throw new SerError('EDATA', 'split', `labels ${unknown.join(', ')} are not in the label set ${labels.join(', ')}`);
+  return { testFraction, validationFraction, labels };
+}
+
+function byId(a: Utterance, b: Utterance): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function record(protocol: SplitProtocol, options: SplitOptions, base: ReturnType<typeof validate>, parts: SplitParts, withSpeakers: boolean): Split {
+  const split: Split = {
+    format: 'ser-split/1',
+    protocol,
+    seed: options.seed,
+    testFraction: base.testFraction,
+    validationFraction: base.validationFraction,
+    labels: base.labels,
+    parts: { train: [], validation: [], test: [] },
+    counts: { train: {}, validation: {}, test: {} },
+  };
+  for (const part of PART_NAMES) {
+    split.parts[part] = parts[part].map((u) => u.id).sort();
+    split.counts[part] = Object.fromEntries(base.labels.map((label) => [label, parts[part].filter((u) => u.label === label).length]));
+  }
+  if (withSpeakers) {
+    split.speakers = { train: [], validation: [], test: [] };
+    for (const part of PART_NAMES) split.speakers[part] = [...new Set(parts[part].map((u) => u.speaker))].sort();
+  }
+  return split;
+}
+
+/** Random split stratified by class, exact sklearn part sizes (see the module comment). */
+export function randomStratifiedSplit(utterances: readonly Utterance[], options: SplitOptions): Split {
+  const base = validate(utterances, options);
+  const random = mulberry32(options.seed);
+  const sizes = partSizes(utterances.length, base.testFraction, base.validationFraction);
+  // Per class, a seeded shuffle of the id-sorted utterances: independent of the input order.
+  const classes = base.labels.map((label) => shuffleInPlace(utterances.filter((u) => u.label === label).sort(byId), random));
+  const testPerClass = allocateProportionally(
+    classes.map((c) => c.length),
+    sizes.test,
+    random,
+  );
+  const validationPerClass = allocateProportionally(
+    classes.map((c, i) => c.length - (testPerClass[i] as number)),
+    sizes.validation,
+    random,
+  );
+  const parts: SplitParts = { train: [], validation: [], test: [] };
+  classes.forEach((items, i) => {
+    const t = testPerClass[i] as number;
+    const v = validationPerClass[i] as number;
+    parts.test.push(...items.slice(0, t));
+    parts.validation.push(...items.slice(t, t + v));
+    parts.train.push(...items.slice(t + v));
+  });
+  return record('random-stratified', options, base, parts, false);
+}
+
+/**
+ * Speaker-disjoint split. Each part gets a target count per class (the class total times the part's sklearn
+ * share) and per sex; cost = sum of squared differences between counts and targets. Speakers are placed
+ * largest first (ties in seeded random order) into the part where the cost grows least, then single moves and
+ * pairwise swaps that lower the cost are applied until none does (at most 50 passes). Needs >= 3 speakers and
+ * a speaker for every utterance.
+ */
+export function speakerDisjointSplit(utterances: readonly Utterance[], options: SplitOptions): Split {
+  const base = validate(utterances, options);
+  const withoutSpeaker = utterances.filter((u) => u.speaker === '').length;
+  if (withoutSpeaker > 0) {
+    throw new SerError('EDATA', 'split', `a speaker-disjoint split needs a speaker for every utterance; ${withoutSpeaker} have none (add a speaker column to the manifest)`);
+  }
+  const random = mulberry32(options.seed);
+  const groups = new Map<string, Utterance[]>();
+  for (const u of [...utterances].sort(byId)) {
+    const list = groups.get(u.speaker) ?? [];
+    list.push(u);
+    groups.set(u.speaker, list);
+  }
+  const speakers = [...groups.keys()].sort();
+  if (speakers.length < 3) throw new SerError('EDATA', 'split', `a speaker-disjoint split needs at least 3 speakers (${speakers.length} found: ${speakers.join(', ')})`);
+
+  // Feature vector per speaker: counts per class, then per sex (unknown sex is its own category).
+  const sexes = [...new Set(utterances.map((u) => u.sex ?? 'unknown'))].sort();
+  const dims = base.labels.length + sexes.length;
+  const vector = (items: Utterance[]): number[] => {
+    const v = new Array<number>(dims).fill(0);
+    for (const u of items) {
+      const c = base.labels.indexOf(u.label);
+      const x = base.labels.length + sexes.indexOf(u.sex ?? 'unknown');
+      v[c] = (v[c] as number) + 1;
+      v[x] = (v[x] as number) + 1;
+    }
+    return v;
+  };
+  const speakerVectors = speakers.map((s) => vector(groups.get(s) as Utterance[]));
+  const totals = vector([...utterances]);
+  const sizes = partSizes(utterances.length, base.testFraction, base.validationFraction);
+  const targets = PART_NAMES.map((part) => totals.map((t) => (t * sizes[part]) / utterances.length));
+  const counts = PART_NAMES.map(() => new Array<number>(dims).fill(0));
+  const members = PART_NAMES.map(() => new Set<number>());
+  const partCost = (p: number): number => {
+    let c = 0;
+    for (let d = 0; d < dims; d++) c += ((counts[p]![d] as number) - (targets[p]![d] as number)) ** 2;
+    return c;
+  };
+  const add = (p: number, s: number, sign: 1 | -1): void => {
+    const v = speakerVectors[s] as number[];
+    for (let d = 0; d < dims; d++) counts[p]![d] = (counts[p]![d] as number) + sign * (v[d] as number);
+    if (sign > 0) members[p]!.add(s);
+    else members[p]!.delete(s);
+  };
+  const size = (s: number): number => (groups.get(speakers[s] as string) as Utterance[]).length;
+
+  // Greedy placement, largest speakers first; ties in seeded random order (stable sort after a shuffle).
+  const order = shuffleInPlace(
+    speakers.map((_, i) => i),
+    random,
+  ).sort((a, b) => size(b) - size(a));
+  for (const s of order) {
+    let best = 0;
+    let bestDelta = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < PART_NAMES.length; p++) {
+      const before = partCost(p);
+      add(p, s, 1);
+      const delta = partCost(p) - before;
+      add(p, s, -1);
+      if (delta < bestDelta - 1e-9) {
+        bestDelta = delta;
+        best = p;
+      }
+    }
+    add(best, s, 1);
+  }
+  // Every part needs a speaker: move the smallest speaker of the most populated part into an empty one.
+  for (let p = 0; p < PART_NAMES.length; p++) {
+    if (members[p]!.size > 0) continue;
+    const donor = members.reduce((a, m, i) => (m.size > (members[a] as Set<number>).size ? i : a), 0);
+    const smallest = [...members[donor]!].sort((a, b) => size(a) - size(b))[0] as number;
+    add(donor, smallest, -1);
+    add(p, smallest, 1);
+  }
+  // Local search: moves (keeping parts non-empty) and swaps that lower the total cost.
+  const total = (): number => partCost(0) + partCost(1) + partCost(2);
+  for (let pass = 0, improved = true; improved && pass < 50; pass++) {
+    improved = false;
+    for (const s of order) {
+      const from = members.findIndex((m) => m.has(s));
+      for (let to = 0; to < PART_NAMES.length && members[from]!.size > 1; to++) {
+        if (to === from) continue;
+        const before = total();
+        add(from, s, -1);
+        add(to, s, 1);
+        if (total() < before - 1e-9) {
+          improved = true;
+          break;
+        }
+        add(to, s, -1);
+        add(from, s, 1);
+      }
+    }
+    for (const s of order) {
+      for (const t of order) {
+        const ps = members.findIndex((m) => m.has(s));
+        const pt = members.findIndex((m) => m.has(t));
+        if (ps >= pt) continue;
+        const before = total();
+        add(ps, s, -1);
+        add(pt, t, -1);
+        add(ps, t, 1);
+        add(pt, s, 1);
+        if (total() < before - 1e-9) {
+          improved = true;
+          continue;
+        }
+        add(ps, t, -1);
+        add(pt, s, -1);
+        add(ps, s, 1);
+        add(pt, t, 1);
+      }
+    }
+  }
+  const parts: SplitParts = { train: [], validation: [], test: [] };
+  PART_NAMES.forEach((part, p) => {
+    for (const s of [...members[p]!].sort((a, b) => a - b)) parts[part].push(...(groups.get(speakers[s] as string) as Utterance[]));
+  });
+  return record('speaker-disjoint', options, base, parts, true);
+}
+
+/** `protocol` by name: 'random' or 'random-stratified', 'speaker' or 'speaker-disjoint'. */
+export function makeSplit(protocol: string, utterances: readonly Utterance[], options: SplitOptions): Split {
+  if (protocol === 'random' || protocol === 'random-stratified') return randomStratifiedSplit(utterances, options);
+  if (protocol === 'speaker' || protocol === 'speaker-disjoint') return speakerDisjointSplit(utterances, options);
+  throw new SerError('EARG', 'split', `unknown split protocol '${protocol}' (expected random or speaker)`);
+}
+
+/** Writes the split as pretty JSON, atomically. */
+export function saveSplit(path: string, split: Split): void {
+  writeFileAtomic(path, `${JSON.stringify(split, null, 1)}\n`);
+}
+
+/** Reads a split written by {@link saveSplit}; EIO if missing, EFORMAT if malformed. */
+export function loadSplit(path: string): Split {
+  if (!existsSync(path)) throw new SerError('EIO', 'split', `${path}: no such split file`);
+  let value: Split;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8')) as Split;
+  } catch (error) {
+    throw new SerError('EFORMAT', 'split', `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const ok =
+    value?.format === 'ser-split/1' &&
+    (value.protocol === 'random-stratified' || value.protocol === 'speaker-disjoint') &&
+    Array.isArray(value.labels) &&
+    PART_NAMES.every((part) => Array.isArray(value.parts?.[part]));
+  if (!ok) throw new SerError('EFORMAT', 'split', `${path}: not a ser-split/1 file (expected format, protocol, labels, parts.train/validation/test)`);
+  return value;
+}
+
+/**
+ * The utterances of each part, in the split's (sorted id) order. Ids of the split missing from `utterances`
+ * are an EDATA error (the split was made for another corpus or label set) unless `allowMissing`; utterances not
+ * in the split are an EDATA error too (the corpus grew: make a new split).
+ */
+export function applySplit(split: Split, utterances: readonly Utterance[], options: { allowMissing?: boolean } = {}): SplitParts {
+  const index = new Map(utterances.map((u) => [u.id, u]));
+  const parts: SplitParts = { train: [], validation: [], test: [] };
+  const missing: string[] = [];
+  let assigned = 0;
+  for (const part of PART_NAMES) {
+    for (const id of split.parts[part]) {
+      const u = index.get(id);
+      if (u) {
+        parts[part].push(u);
+        assigned++;
+      } else missing.push(id);
+    }
+  }
+  if (missing.length > 0 && !options.allowMissing) {
+    throw new SerError(
+      'EDATA',
+      'split',
+      `${missing.length} utterance(s) of the split are not in the corpus (e.g. ${missing.slice(0, 3).join(', ')}); it was made for another corpus or label set: make a new split`,
+    );
+  }
+  if (assigned < utterances.length) {
+    const inSplit = new Set(PART_NAMES.flatMap((part) => split.parts[part]));
+    const extra = utterances.filter((u) => !inSplit.has(u.id)).map((u) => u.id);
+    throw new SerError('EDATA', 'split', `${extra.length} utterance(s) are in no part of the split (e.g. ${extra.slice(0, 3).join(', ')}): make a new split`);
+  }
+  return parts;
+}
