@@ -61,7 +61,7 @@ test('mismatches are all reported in one error', { skip: skipShared }, () => {
 
 test('initial state: PyTorch init distributions, identical encoder layers, save/load round trip', () => {
   const state = initialState(SMALL, 7);
-  const bound = (name: string) => Math.max(...(state.get(name)?.data as Float32Array).map(Math.abs));
+  const bound = (name: string) => Math.max(...Array.from(state.get(name)?.data as Float32Array, Math.abs));
   assert.ok(bound('a.0.weight') <= 1 / 3 && bound('a.0.weight') > 0.25); // fan_in 9
   assert.ok(bound('proj.weight') <= 1 / 32 && bound('proj.weight') > 0.03); // fan_in 1024
   assert.ok(bound('enc.layers.0.self_attn.in_proj_weight') <= Math.sqrt(6 / 256));

@@ -1,0 +1,119 @@
+/**
+ * CNN-TM (../shared/reference/cnn_tm.py) as a graph: two parallel CNN blocks on the log-mel image, their
+ * feature maps concatenated on channels and read as a time-major sequence, a linear projection to d_model,
+ * a post-norm Transformer encoder, mean over time, a linear classifier. Shapes for the paper model, batch B:
+ *   x [B, 1, 128, 188] -> each block [B, 64, 16, 23] -> concat [B, 128, 16, 23] -> permute [B, 23, 128, 16]
+ *   -> reshape [B, 23, 2048] -> proj [B, 23, 128] -> 6 encoder layers -> mean over time [B, 128] -> fc [B, 6].
+ * The same builder makes the training forward (batch-norm batch statistics, dropout) and the deployable eval
+ * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
+ * for training, initializers for the exported model).
+ */
+import { Graph, type Tensor } from '../graph/graph.js';
+import { add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/ops.js';
+import type { NamedTensor } from '../io/safetensors.js';
+import { SerError } from '../errors.js';
+import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';
+import { type Mode, batchNorm2d, conv2dSame, dropout, linear } from '../nn/layers.js';
+import { BN_INDEX, CNN_POOLS, CONV_INDEX, type CnnTmConfig, cnnOutputSize, stateLayout, validateConfig } from './config.js';
+
+export interface CnnTmForward {
+  /** [B, nClasses] */
+  readonly logits: Tensor;
+  /** Train mode: new values of every BN running_mean, running_var and num_batches_tracked, by state name. */
+  readonly stateUpdates: Map<string, Tensor>;
+}
+
+/**
+ * Builds the forward pass on `x` [B, 1, nMels, frames]. `state` maps every state_dict name of
+ * stateLayout(config) to a tensor of that shape (num_batches_tracked only needed in train mode).
+ */
+export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config: CnnTmConfig, mode: Mode): CnnTmForward {
+  validateConfig(config);
+  const expected = [x.shape[0] ?? 0, 1, config.nMels, config.frames];
+  if (x.shape.length !== 4 || x.shape.some((d, i) => d !== expected[i])) {
+    throw new SerError('ESHAPE', 'cnn-tm', `input is [${x.shape.join(', ')}], expected [batch, 1, ${config.nMels}, ${config.frames}]`);
+  }
+  const get = (name: string): Tensor => {
+    const t = state.get(name);
+    if (!t) throw new SerError('ESHAPE', 'cnn-tm', `no tensor for state '${name}'`);
+    return t;
+  };
+  const stateUpdates = new Map<string, Tensor>();
+  const g = x.graph;
+
+  const block = (branch: 'a' | 'b'): Tensor =>
+    g.scope(branch, () => {
+      let h = x;
+      for (let i = 0; i < 3; i++) {
+        const conv = `${branch}.${CONV_INDEX[i]}`;
+        const bn = `${branch}.${BN_INDEX[i]}`;
+        h = conv2dSame(h, get(`${conv}.weight`), get(`${conv}.bias`));
+        const norm = batchNorm2d(
+          h,
+          { weight: get(`${bn}.weight`), bias: get(`${bn}.bias`), runningMean: get(`${bn}.running_mean`), runningVar: get(`${bn}.running_var`) },
+          mode,
+        );
+        if (norm.runningMean && norm.runningVar) {
+          stateUpdates.set(`${bn}.running_mean`, norm.runningMean);
+          stateUpdates.set(`${bn}.running_var`, norm.runningVar);
+          stateUpdates.set(`${bn}.num_batches_tracked`, add(get(`${bn}.num_batches_tracked`), g.scalar(1, 'int64')));
+        }
+        h = relu(norm.output);
+        const pool = CNN_POOLS[i];
+        if (pool !== undefined) h = maxPool2d(h, { kernel: [pool, pool] });
+        h = dropout(h, config.dropout, mode);
+      }
+      return h; // [B, 64, nMels/8, frames/8]
+    });
+
+  const features = concat([block('a'), block('b')], 1); // [B, 128, F, T]
+  const batch = x.shape[0] as number;
+  const { height, width } = cnnOutputSize(config);
+  const channels = features.shape[1] as number;
+  // h.permute(0, 3, 1, 2).reshape(b, t, c * f): time-major sequence, each step the channel-major column.
+  const sequence = reshape(transpose(features, [0, 3, 1, 2]), [batch, width, channels * height]);
+  let h = linear(sequence, get('proj.weight'), get('proj.bias'));
+  for (let layer = 0; layer < config.layers; layer++) {
+    const p = `enc.layers.${layer}`;
+    const params: EncoderLayerParams = {
+      selfAttn: {
+        inProjWeight: get(`${p}.self_attn.in_proj_weight`),
+        inProjBias: get(`${p}.self_attn.in_proj_bias`),
+        outProjWeight: get(`${p}.self_attn.out_proj.weight`),
+        outProjBias: get(`${p}.self_attn.out_proj.bias`),
+      },
+      linear1Weight: get(`${p}.linear1.weight`),
+      linear1Bias: get(`${p}.linear1.bias`),
+      linear2Weight: get(`${p}.linear2.weight`),
+      linear2Bias: get(`${p}.linear2.bias`),
+      norm1Weight: get(`${p}.norm1.weight`),
+      norm1Bias: get(`${p}.norm1.bias`),
+      norm2Weight: get(`${p}.norm2.weight`),
+      norm2Bias: get(`${p}.norm2.bias`),
+    };
+    h = g.scope(p, () => transformerEncoderLayer(h, params, { heads: config.heads, dropout: config.dropout, mode }));
+  }
+  const pooled = reduceMean(h, [1]); // mean over time -> [B, dModel]
+  return { logits: linear(pooled, get('fc.weight'), get('fc.bias')), stateUpdates };
+}
+
+/**
+ * The deployable eval model: input 'mel' [batch, 1, nMels, frames], outputs 'logits' [batch, nClasses] and
+ * 'probabilities' (softmax of the logits); every state_dict tensor is an initializer (num_batches_tracked is
+ * not needed and not stored).
+ */
+export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>, batch: number): Graph {
+  const g = new Graph('cnn_tm');
+  const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
+  const tensors = new Map<string, Tensor>();
+  for (const entry of stateLayout(config)) {
+    if (entry.role === 'num_batches_tracked') continue;
+    const value = state.get(entry.name);
+    if (!value) throw new SerError('EARG', 'cnn-tm', `state has no '${entry.name}'`);
+    tensors.set(entry.name, g.constant(value.data as Float32Array, entry.shape, 'float32', entry.name));
+  }
+  const { logits } = buildCnnTm(mel, tensors, config, 'eval');
+  g.output('logits', logits);
+  g.output('probabilities', softmax(logits, -1));
+  return g;
+}

@@ -1,0 +1,96 @@
+/**
+ * Layers as graph-building functions over src/graph primitives: each takes symbolic tensors (activations and
+ * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
+ * ../shared/golden is tested in test/model/cnn-tm.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
+ */
+import type { Tensor } from '../graph/graph.js';
+import { add, conv2d, div, dropout as dropoutOp, matmul, mul, reduceMean, reshape, sqrt, sub, transpose } from '../graph/ops.js';
+
+/** Whether a forward pass is built for training (batch statistics, dropout) or inference. */
+export type Mode = 'train' | 'eval';
+
+/**
+ * nn.Conv2d with bias and `padding = kernel // 2` ("same" size for odd kernels):
+ * x [N, Cin, H, W], weight [Cout, Cin, k, k], bias [Cout] -> [N, Cout, H, W].
+ */
+export function conv2dSame(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  const kernel = weight.shape[2] as number;
+  return conv2d(x, weight, bias, { pads: Math.floor(kernel / 2) });
+}
+
+/**
+ * nn.Linear: y = x W^T + b; x [..., in], weight [out, in], bias [out] -> [..., out].
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  return add(matmul(x, transpose(weight, [1, 0])), bias);
+}
+
+/** nn.Dropout: identity in eval mode or for p = 0, else a seeded keep-mask scaled by 1/(1-p). */
+export function dropout(x: Tensor, p: number, mode: Mode): Tensor {
+  if (mode === 'eval' || p === 0) return x;
+  return dropoutOp(x, p).output;
+}
+
+/**
+ * nn.LayerNorm over the last axis, elementwise affine: y = (x - mean) / sqrt(var + eps) * weight + bias,
+ * var biased (divides by the axis length), eps 1e-5 (PyTorch's default).
+ */
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  const centered = sub(x, reduceMean(x, [-1], true));
+  const variance = reduceMean(mul(centered, centered), [-1], true);
+  return add(mul(div(centered, sqrt(add(variance, eps))), weight), bias);
+}
+
+export interface BatchNormParams {
+  /** gamma [C] */
+  readonly weight: Tensor;
+  /** beta [C] */
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+}
+
+export interface BatchNormResult {
+  readonly output: Tensor;
+  /** Train mode only: the updated running statistics (not differentiated). */
+  readonly runningMean?: Tensor;
+  readonly runningVar?: Tensor;
+}
+
+/**
+ * nn.BatchNorm2d (momentum 0.1, eps 1e-5) on x [N, C, H, W].
+ * - train: normalises with the batch mean and the BIASED batch variance over (N, H, W); updates
+ *   running_mean = (1 - m) running_mean + m mean and running_var = (1 - m) running_var + m var * n / (n - 1)
+ *   (UNBIASED variance, n = N H W), exactly as torch.
+ * - eval: normalises with the running statistics.
+ * y = (x - mean) * (weight / sqrt(var + eps)) + bias, the per-channel factors formed on [C] first.
+ */
+export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, options: { momentum?: number; eps?: number } = {}): BatchNormResult {
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  const channels = x.shape[1] as number;
+  const perChannel = (t: Tensor) => reshapeChannels(t, channels);
+  if (mode === 'eval') {
+    const scale = div(params.weight, sqrt(add(params.runningVar, eps)));
+    return { output: add(mul(sub(x, perChannel(params.runningMean)), perChannel(scale)), perChannel(params.bias)) };
+  }
+  const mean = reduceMean(x, [0, 2, 3], true); // [1, C, 1, 1]
+  const centered = sub(x, mean);
+  const variance = reduceMean(mul(centered, centered), [0, 2, 3], true); // biased
+  const scale = div(perChannel(params.weight), sqrt(add(variance, eps)));
+  const output = add(mul(centered, scale), perChannel(params.bias));
+  const n = (x.shape[0] as number) * (x.shape[2] as number) * (x.shape[3] as number);
+  const flatMean = reshapeVector(mean, channels);
+  const flatVar = reshapeVector(variance, channels);
+  const runningMean = add(mul(params.runningMean, 1 - momentum), mul(flatMean, momentum));
+  const runningVar = add(mul(params.runningVar, 1 - momentum), mul(flatVar, (momentum * n) / Math.max(n - 1, 1)));
+  return { output, runningMean, runningVar };
+}
+
+function reshapeChannels(t: Tensor, channels: number): Tensor {
+  return reshape(t, [1, channels, 1, 1]);
+}
+
+function reshapeVector(t: Tensor, channels: number): Tensor {
+  return reshape(t, [channels]);
+}
