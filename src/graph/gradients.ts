@@ -1,0 +1,236 @@
+/**
+ * The gradient table: one rule per primitive ONNX op. A rule receives the forward node and the gradient of
+ * each of its outputs (null when an output does not reach the loss) and returns one gradient per input
+ * (null where there is none: integer/bool inputs, shapes, indices). Broadcasting is undone in ONE place,
+ * `unbroadcast`. Ops missing from the table fail in autodiff with SerError EGRAD naming the op.
+ *
+ * Rules build their gradients with the same ops as the forward pass, so the backward graph is plain ONNX
+ * that ORT's inference build runs (no training-only kernels).
+ */
+import { SerError } from '../errors.js';
+import { type Node, type Tensor, sizeOf } from './graph.js';
+import {
+  add,
+  cast,
+  concat,
+  conv2d,
+  convTranspose2d,
+  div,
+  equal,
+  exp,
+  expand,
+  full,
+  greater,
+  log,
+  matmul,
+  maxPool2dWithIndices,
+  mul,
+  neg,
+  pad,
+  pow,
+  reduceSum,
+  reshape,
+  scatterElements,
+  sign,
+  slice,
+  sub,
+  transpose,
+  where,
+} from './ops.js';
+
+/** Gradient rule: (forward node, output gradients) -> input gradients (same order as node.inputs). */
+export type GradientRule = (node: Node, outputGrads: readonly (Tensor | null)[]) => (Tensor | null)[];
+
+/** Sums `grad` over the axes along which `shape` was broadcast, so the result has exactly `shape`. */
+export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
+  if (grad.shape.length === shape.length && grad.shape.every((d, i) => d === shape[i])) return grad;
+  const lead = grad.shape.length - shape.length;
+  const axes: number[] = [];
+  grad.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  });
+  const summed = axes.length > 0 ? reduceSum(grad, axes, true) : grad;
+  return reshape(summed, shape);
+}
+
+const input = (node: Node, i: number): Tensor => node.inputs[i] as Tensor;
+const output = (node: Node, i = 0): Tensor => node.outputs[i] as Tensor;
+const ints = (node: Node, key: string): number[] => node.attrs[key] as number[];
+
+/** The gradient of a reduction, broadcast back: reshape dy to keepdims form, then expand to x's shape. */
+function expandReduced(node: Node, dy: Tensor): Tensor {
+  const x = input(node, 0);
+  const axes = ints(node, 'axes');
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return expand(reshape(dy, kept), x.shape);
+}
+
+/** The only scalar value of a constant input (Dropout ratio). */
+function constantScalar(node: Node, i: number): number {
+  const data = input(node, i).graph.constantData(input(node, i));
+  if (!data || data.length !== 1) throw new SerError('EGRAD', 'graph', `${node.op} '${node.name}': input ${i} must be a scalar constant to differentiate`);
+  return Number(data[0]);
+}
+
+function swapLast(t: Tensor): Tensor {
+  const perm = t.shape.map((_, i) => i);
+  const r = perm.length;
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1] as number, perm[r - 2] as number];
+  return transpose(t, perm);
+}
+
+/** MatMul input gradients; the common "activations [.., K] x weight [K, N]" case is one GEMM for dB. */
+function matmulGrads(node: Node, dy: Tensor): (Tensor | null)[] {
+  const a = input(node, 0);
+  const b = input(node, 1);
+  const da = unbroadcast(matmul(dy, swapLast(b)), a.shape);
+  let db: Tensor;
+  if (b.shape.length === 2 && a.shape.length > 2) {
+    const k = a.shape[a.shape.length - 1] as number;
+    const n = b.shape[1] as number;
+    db = matmul(transpose(reshape(a, [-1, k]), [1, 0]), reshape(dy, [-1, n]));
+  } else {
+    db = unbroadcast(matmul(swapLast(a), dy), b.shape);
+  }
+  return [da, db];
+}
+
+/**
+ * Conv (group 1, stride 1, dilation 1) gradients in standard ONNX ops:
+ *   dX = ConvTranspose(dY, W) with the forward pads,
+ *   dW = Conv(X^T [Cin,N,H,W], dY^T [Cout,N,Ho,Wo] as the kernel, forward pads) -> [Cin,Cout,kH,kW] -> ^T,
+ *   db = ReduceSum(dY, [0,2,3]).
+ */
+function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
+  const x = input(node, 0);
+  const w = input(node, 1);
+  const strides = ints(node, 'strides');
+  const pads = ints(node, 'pads') as [number, number, number, number];
+  if (node.attrs.group !== 1 || strides.some((s) => s !== 1)) {
+    throw new SerError('EGRAD', 'graph', `Conv '${node.name}': gradients support group 1 and stride 1 only (group ${node.attrs.group}, strides [${strides}])`);
+  }
+  const dx = convTranspose2d(dy, w, { pads, outputSize: [x.shape[2] as number, x.shape[3] as number] });
+  const xT = transpose(x, [1, 0, 2, 3]);
+  const dyT = transpose(dy, [1, 0, 2, 3]);
+  const dw = transpose(conv2d(xT, dyT, null, { pads }), [1, 0, 2, 3]);
+  const db = node.inputs[2] ? reduceSum(dy, [0, 2, 3]) : null;
+  return [dx, dw, db];
+}
+
+/**
+ * MaxPool: route each output gradient to the input element that was the max (PyTorch picks one element per
+ * window too). Indices (flat over the whole input, ONNX storage order 0) come from the node itself or from a
+ * recomputed MaxPool-with-indices; dX = ScatterElements(zeros[N*C*H*W], indices, dY) reshaped. Rows/columns
+ * dropped by floor mode get zero gradient.
+ */
+function maxPoolGrads(node: Node, dy: Tensor): (Tensor | null)[] {
+  const x = input(node, 0);
+  const kernel = ints(node, 'kernel_shape') as [number, number];
+  const strides = ints(node, 'strides') as [number, number];
+  const indices = node.outputs[1] ?? maxPool2dWithIndices(x, { kernel, strides }).indices;
+  const overlapping = strides[0] < kernel[0] || strides[1] < kernel[1];
+  const zeros = full(x.graph, [sizeOf(x.shape)], 0, x.dtype);
+  const flat = scatterElements(zeros, reshape(indices, [-1]), reshape(dy, [-1]), 0, overlapping ? 'add' : 'none');
+  return [reshape(flat, x.shape)];
+}
+
+function sliceGrads(node: Node, dy: Tensor): (Tensor | null)[] {
+  const x = input(node, 0);
+  const data = (i: number): number[] => Array.from(x.graph.constantData(input(node, i)) as BigInt64Array, Number);
+  const [starts, ends, axes, steps] = [data(1), data(2), data(3), data(4)];
+  if (steps.some((s) => s !== 1)) throw new SerError('EGRAD', 'graph', `Slice '${node.name}': gradient supports step 1 only`);
+  const rank = x.shape.length;
+  const pads = new Array<number>(2 * rank).fill(0);
+  axes.forEach((axis, i) => {
+    pads[axis] = starts[i] as number;
+    pads[axis + rank] = (x.shape[axis] as number) - (ends[i] as number);
+  });
+  return [pad(dy, pads), null, null, null, null];
+}
+
+function concatGrads(node: Node, dy: Tensor): (Tensor | null)[] {
+  const axis = node.attrs.axis as number;
+  let offset = 0;
+  return node.inputs.map((t) => {
+    const size = (t as Tensor).shape[axis] as number;
+    const g = slice(dy, [offset], [offset + size], [axis]);
+    offset += size;
+    return g;
+  });
+}
+
+/** One rule per primitive. `dy` = gradient of output 0. */
+export const GRADIENTS: Readonly<Record<string, GradientRule>> = {
+  Add: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), unbroadcast(dy!, input(n, 1).shape)],
+  Sub: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), unbroadcast(neg(dy!), input(n, 1).shape)],
+  Mul: (n, [dy]) => [unbroadcast(mul(dy!, input(n, 1)), input(n, 0).shape), unbroadcast(mul(dy!, input(n, 0)), input(n, 1).shape)],
+  // y = a / b: dy/da = 1/b, dy/db = -y/b
+  Div: (n, [dy]) => [unbroadcast(div(dy!, input(n, 1)), input(n, 0).shape), unbroadcast(neg(div(mul(dy!, output(n)), input(n, 1))), input(n, 1).shape)],
+  // y = a^b: dy/da = b a^(b-1), dy/db = y ln a
+  Pow: (n, [dy]) => [
+    unbroadcast(mul(dy!, mul(input(n, 1), pow(input(n, 0), sub(input(n, 1), 1)))), input(n, 0).shape),
+    unbroadcast(mul(dy!, mul(output(n), log(input(n, 0)))), input(n, 1).shape),
+  ],
+  Neg: (_, [dy]) => [neg(dy!)],
+  Identity: (_, [dy]) => [dy!],
+  Relu: (n, [dy]) => [where(greater(output(n), 0), dy!, 0)],
+  Exp: (n, [dy]) => [mul(dy!, output(n))],
+  Log: (n, [dy]) => [div(dy!, input(n, 0))],
+  Sqrt: (n, [dy]) => [div(mul(dy!, 0.5), output(n))],
+  Reciprocal: (n, [dy]) => [neg(mul(dy!, mul(output(n), output(n))))],
+  Tanh: (n, [dy]) => [mul(dy!, sub(1, mul(output(n), output(n))))],
+  Sigmoid: (n, [dy]) => [mul(dy!, mul(output(n), sub(1, output(n))))],
+  // d erf(x)/dx = 2/sqrt(pi) e^(-x^2)
+  Erf: (n, [dy]) => [mul(dy!, mul(exp(neg(mul(input(n, 0), input(n, 0)))), 2 / Math.sqrt(Math.PI)))],
+  Abs: (n, [dy]) => [mul(dy!, sign(input(n, 0)))],
+  Cast: (n, [dy]) => [cast(dy!, input(n, 0).dtype)],
+  Where: (n, [dy]) => [null, unbroadcast(where(input(n, 0), dy!, 0), input(n, 1).shape), unbroadcast(where(input(n, 0), 0, dy!), input(n, 2).shape)],
+  MatMul: (n, [dy]) => matmulGrads(n, dy!),
+  Conv: (n, [dy]) => convGrads(n, dy!),
+  MaxPool: (n, [dy]) => maxPoolGrads(n, dy!),
+  ReduceSum: (n, [dy]) => [expandReduced(n, dy!)],
+  ReduceMean: (n, [dy]) => {
+    const x = input(n, 0);
+    const count = ints(n, 'axes').reduce((c, a) => c * (x.shape[a] as number), 1);
+    return [expandReduced(n, div(dy!, count))];
+  },
+  // torch.amax semantics: the gradient is split evenly between tied maxima.
+  ReduceMax: (n, [dy]) => {
+    const x = input(n, 0);
+    const axes = ints(n, 'axes');
+    const ties = cast(equal(x, expandReduced(n, output(n))), x.dtype);
+    return [div(mul(ties, expandReduced(n, dy!)), reduceSum(ties, axes, true))];
+  },
+  // y = softmax(x): dx = y (dy - sum(dy y))
+  Softmax: (n, [dy]) => [mul(output(n), sub(dy!, reduceSum(mul(dy!, output(n)), [n.attrs.axis as number], true)))],
+  // y = log softmax(x): dx = dy - e^y sum(dy)
+  LogSoftmax: (n, [dy]) => [sub(dy!, mul(exp(output(n)), reduceSum(dy!, [n.attrs.axis as number], true)))],
+  Reshape: (n, [dy]) => [reshape(dy!, input(n, 0).shape), null],
+  Transpose: (n, [dy]) => {
+    const perm = ints(n, 'perm');
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [transpose(dy!, inverse)];
+  },
+  Concat: (n, [dy]) => concatGrads(n, dy!),
+  Slice: (n, [dy]) => sliceGrads(n, dy!),
+  Pad: (n, [dy]) => {
+    const x = input(n, 0);
+    const pads = Array.from(x.graph.constantData(input(n, 1)) as BigInt64Array, Number);
+    const rank = x.shape.length;
+    const axes = x.shape.map((_, i) => i);
+    return [slice(dy!, pads.slice(0, rank), axes.map((i) => (pads[i] as number) + (x.shape[i] as number)), axes), null];
+  },
+  Expand: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), null],
+  GatherElements: (n, [dy]) => {
+    const x = input(n, 0);
+    const zeros = full(x.graph, x.shape, 0, x.dtype);
+    return [scatterElements(zeros, input(n, 1), dy!, n.attrs.axis as number, 'add'), null];
+  },
+  // Dropout (training): y = x * mask / (1 - ratio)  =>  dx = mask ? dy / (1 - ratio) : 0
+  Dropout: (n, [dy]) => [where(output(n, 1), mul(dy!, 1 / (1 - constantScalar(n, 1))), 0), null, null],
+};
+
+/** Adds two gradient contributions (fan-in). */
+export function accumulate(a: Tensor | undefined, b: Tensor): Tensor {
+  return a ? add(a, b) : b;
+}
