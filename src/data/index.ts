@@ -1,0 +1,43 @@
+/**
+ * Datasets: corpus readers (CREMA-D, RAVDESS, CSV manifest) -> Utterance lists with explicit label sets,
+ * seeded train/validation/test splits saved as JSON, and cached log-mel features.
+ *
+ *   const corpus = loadCorpus({ dataset: 'ravdess', path: '../shared/data/ravdess', labels: 'crema-d' });
+ *   const split = makeSplit('speaker', corpus.utterances, { seed: 1, labels: corpus.labels });
+ *   saveSplit('run/split.json', split);
+ *   const parts = applySplit(split, corpus.utterances);
+ *   const train = await extractFeatures(parts.train, { durationS: 3 });   // [N, 128, 188]
+ */
+export {
+  AUDIO_EXTENSIONS,
+  type Corpus,
+  type CorpusName,
+  type LoadCorpusOptions,
+  type NameParse,
+  type Utterance,
+  listAudioFiles,
+  loadCorpus,
+  parseCremaDName,
+  parseRavdessName,
+  readCremaDDemographics,
+} from './corpus.js';
+export { CREMA_D_ALIASES, CREMA_D_LABELS, type LabelMapping, RAVDESS_LABELS, identityMapping, mappingOnto, parseLabelSpec } from './labels.js';
+export {
+  PART_NAMES,
+  type PartName,
+  type Split,
+  type SplitOptions,
+  type SplitParts,
+  type SplitProtocol,
+  allocateProportionally,
+  applySplit,
+  loadSplit,
+  makeSplit,
+  partSizes,
+  randomStratifiedSplit,
+  saveSplit,
+  speakerDisjointSplit,
+} from './splits.js';
+export { type ExtractOptions, type ExtractedFeatures, extractFeatures, summarizeFailures } from './feature-cache.js';
+export { csvField, parseCsv, parseCsvRecords } from './csv.js';
+export { type Random, mulberry32, shuffleInPlace } from './prng.js';
