@@ -1,0 +1,108 @@
+/**
+ * Audio decoding by content: the first bytes decide the format, never the file name (corpora ship
+ * AIFF files named .wav). WAV and AIFF are parsed here (wav.ts, aiff.ts); MP3, FLAC, Ogg Vorbis and
+ * Ogg Opus go through the `audio-decode` library (compressed.ts).
+ */
+import { formatBytes } from '../errors.js';
+import { ascii, decodeError } from './chunks.js';
+import { type CompressedFormat, decodeCompressed, id3v2Length, oggCodec, parseMpegHeader } from './compressed.js';
+import { decodeAiff } from './aiff.js';
+import { decodeWav } from './wav.js';
+
+export interface DecodedAudio {
+  /** One array per channel, all the same length, samples in [-1, 1) scaled like torchaudio.load. */
+  channels: Float32Array[];
+  sampleRateHz: number;
+  /** What was decoded: 'wav/pcm16', 'wav/pcmu8', 'wav/float32', 'aiff/pcm16', 'aifc/pcm16le', 'aifc/float32', 'mp3', 'flac', 'ogg/vorbis', 'ogg/opus'. */
+  format: string;
+}
+
+export type AudioContainer = 'wav' | 'aiff' | CompressedFormat;
+
+/**
+ * Identifies the container from the first bytes, or null if it is none we decode:
+ * 'RIFF'/'RIFX'/'RF64'/'BW64' + 'WAVE' -> wav; 'FORM' + 'AIFF'/'AIFC' -> aiff; 'fLaC' -> flac;
+ * 'OggS' + 'OpusHead' or '\x01vorbis' in the first page -> ogg/opus, ogg/vorbis; an MPEG audio frame
+ * header (optionally after an ID3v2 tag) -> mp3. An ID3v2 tag followed by 'fLaC' is FLAC.
+ */
+export function sniffFormat(bytes: Uint8Array): AudioContainer | null {
+  const magic = ascii(bytes, 0, 4);
+  if (['RIFF', 'RIFX', 'RF64', 'BW64'].includes(magic) && ascii(bytes, 8, 4) === 'WAVE') return 'wav';
+  if (magic === 'FORM' && ['AIFF', 'AIFC'].includes(ascii(bytes, 8, 4))) return 'aiff';
+  if (magic === 'OggS') {
+    const codec = oggCodec(bytes);
+    if (codec === 'opus') return 'ogg/opus';
+    if (codec === 'vorbis') return 'ogg/vorbis';
+    return null;
+  }
+  let at = id3v2Length(bytes);
+  if (ascii(bytes, at, 4) === 'fLaC') return 'flac';
+  while (at < bytes.length && at < 65536 && bytes[at] === 0) at++;
+  if (parseMpegHeader(bytes, at)) return 'mp3';
+  return null;
+}
+
+/**
+ * Decodes a whole audio file held in memory. `source` names it in error messages (a path or a name).
+ * Throws SerError EDECODE for empty, truncated, corrupt or unsupported input; the message names the
+ * source, the problem and what to do.
+ */
+export async function decodeAudio(bytes: Uint8Array, source: string): Promise<DecodedAudio> {
+  if (bytes.length === 0) throw decodeError(source, 'file is empty (0 bytes); re-download or re-export it');
+  const container = sniffFormat(bytes);
+  switch (container) {
+    case 'wav':
+      return decodeWav(bytes, source);
+    case 'aiff':
+      return decodeAiff(bytes, source);
+    case null:
+      throw decodeError(source, describeUnknown(bytes));
+    default:
+      return decodeCompressed(bytes, container, source);
+  }
+}
+
+/**
+ * Mixes channels down to mono by averaging them, sample by sample: torchaudio's `waveform.mean(dim=0)`.
+ * Sums in float64 and rounds once; for two channels this equals float32 (a + b) / 2 exactly.
+ * A single channel is returned as is (not copied).
+ */
+export function toMono(channels: Float32Array[]): Float32Array {
+  const first = channels[0];
+  if (!first) return new Float32Array(0);
+  if (channels.length === 1) return first;
+  const out = new Float32Array(first.length);
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (const channel of channels) sum += channel[i] as number;
+    out[i] = sum / channels.length;
+  }
+  return out;
+}
+
+const SUPPORTED = 'WAV, AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, Ogg Opus';
+
+/** Says what unrecognised bytes look like, so the user knows what they have and what to do. */
+export function describeUnknown(bytes: Uint8Array): string {
+  const head = bytes.subarray(0, 16);
+  const hex = Array.from(head, (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const text = Array.from(head, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+  const shown = `first bytes ${hex} ("${text}")`;
+  const start = ascii(bytes, 0, 64).trimStart().toLowerCase();
+  const magic = ascii(bytes, 0, 4);
+  let guess: string;
+  if (magic === 'OggS') guess = `an Ogg ${oggCodec(bytes)} stream; only Vorbis and Opus are supported, convert it with ffmpeg`;
+  else if (magic === 'RIFF') guess = `a RIFF '${ascii(bytes, 8, 4)}' file, not 'WAVE' audio`;
+  else if (magic === 'FORM') guess = `an IFF '${ascii(bytes, 8, 4)}' file, not AIFF audio`;
+  else if (ascii(bytes, 4, 4) === 'ftyp') guess = 'an MP4/M4A container (AAC?), not supported: convert it, e.g. `ffmpeg -i in.m4a out.wav`';
+  else if (magic === '\x1aE\xdf\xa3') guess = 'a Matroska/WebM container, not supported: convert it, e.g. `ffmpeg -i in.webm out.wav`';
+  else if (magic === 'caff') guess = 'a Core Audio (CAF) file, not supported: convert it, e.g. `ffmpeg -i in.caf out.wav`';
+  else if ((bytes[0] === 0xff && ((bytes[1] ?? 0) & 0xf6) === 0xf0) || magic.startsWith('ADIF')) {
+    guess = 'AAC audio, not supported: convert it, e.g. `ffmpeg -i in.aac out.wav`';
+  } else if (start.startsWith('version https://git-lfs')) guess = 'a Git LFS pointer, not the audio: run `git lfs pull`';
+  else if (start.startsWith('<!doctype') || start.startsWith('<html') || start.startsWith('<?xml')) {
+    guess = 'an HTML/XML page (a failed download?)';
+  } else if (head.length > 0 && head.every((b) => b === 0)) guess = `all zero bytes (${formatBytes(bytes.length)}; an unfinished copy?)`;
+  else guess = `no known audio format (${formatBytes(bytes.length)})`;
+  return `unknown audio format: ${shown}, looks like ${guess}; supported: ${SUPPORTED}`;
+}

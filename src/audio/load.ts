@@ -1,0 +1,158 @@
+/**
+ * From a path to the model's input signal: read the file, decode it by content, mix down to mono
+ * (mean over channels), check every sample is finite, resample to `sampleRateHz` (torchaudio's
+ * resample). Every failure is a SerError naming the file; a batch collects them and goes on.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { SerError } from '../errors.js';
+import { type DecodedAudio, decodeAudio, toMono } from './decode.js';
+import { resample } from './resample.js';
+
+export interface LoadOptions {
+  /** Output sample rate in Hz (default 16000, the model's rate). */
+  sampleRateHz?: number;
+}
+
+export interface LoadedAudio {
+  /** Mono samples at `sampleRateHz`. */
+  samples: Float32Array;
+  sampleRateHz: number;
+  /** Sample rate stored in the file, before resampling. */
+  sourceSampleRateHz: number;
+  /** Channel count stored in the file, before the mono mixdown. */
+  sourceChannels: number;
+  /** DecodedAudio.format, e.g. 'wav/pcm16', 'flac'. */
+  format: string;
+  /** samples.length / sampleRateHz. */
+  durationS: number;
+}
+
+export const DEFAULT_SAMPLE_RATE_HZ = 16000;
+
+/** Reads, decodes, mixes down, validates and resamples one file. Throws SerError (EARG, EIO, EDECODE, EAUDIO). */
+export async function loadAudio(path: string, options: LoadOptions = {}): Promise<LoadedAudio> {
+  const sampleRateHz = options.sampleRateHz ?? DEFAULT_SAMPLE_RATE_HZ;
+  if (!Number.isInteger(sampleRateHz) || sampleRateHz <= 0) {
+    throw new SerError('EARG', 'load', `sampleRateHz must be a positive integer (${sampleRateHz} given)`);
+  }
+  const bytes = await readAudioFile(path);
+  let decoded: DecodedAudio;
+  try {
+    decoded = await decodeAudio(bytes, path);
+  } catch (error) {
+    if (error instanceof SerError) throw error;
+    // A bug in a parser or the decoder library: still name the file, keep the cause for the report.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new SerError('EDECODE', 'decode', `${path}: unexpected decoder failure: ${message} (please report it with the file)`, {
+      cause: error,
+    });
+  }
+  return prepare(decoded, path, sampleRateHz);
+}
+
+/** Mono, validated, resampled LoadedAudio from a decoded file (exported for in-memory callers). */
+export function prepare(decoded: DecodedAudio, source: string, sampleRateHz = DEFAULT_SAMPLE_RATE_HZ): LoadedAudio {
+  const mono = toMono(decoded.channels);
+  validateSamples(mono, decoded.sampleRateHz, source);
+  const samples = decoded.sampleRateHz === sampleRateHz ? mono : resample(mono, decoded.sampleRateHz, sampleRateHz);
+  return {
+    samples,
+    sampleRateHz,
+    sourceSampleRateHz: decoded.sampleRateHz,
+    sourceChannels: decoded.channels.length,
+    format: decoded.format,
+    durationS: samples.length / sampleRateHz,
+  };
+}
+
+/** EAUDIO when there is nothing to use (0 samples) or a sample is NaN or infinite (float files only). */
+export function validateSamples(samples: Float32Array, sampleRateHz: number, source: string): void {
+  if (samples.length === 0) {
+    throw new SerError('EAUDIO', 'load', `${source}: the file holds 0 samples (an empty recording); remove it or re-export it`);
+  }
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i] as number;
+    if (!Number.isFinite(x)) {
+      let bad = 0;
+      for (let j = i; j < samples.length; j++) if (!Number.isFinite(samples[j] as number)) bad++;
+      throw new SerError(
+        'EAUDIO',
+        'load',
+        `${source}: sample ${i} (at ${(i / sampleRateHz).toFixed(3)} s) is ${x}, ${bad} of ${samples.length} samples are ` +
+          'NaN or infinite (corrupt float data); fix or remove the file',
+      );
+    }
+  }
+}
+
+async function readAudioFile(path: string): Promise<Uint8Array> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      throw new SerError('EIO', 'load', `${path}: is a directory, not an audio file (give a file, or use a dataset command for folders)`);
+    }
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if (error instanceof SerError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file (check the path)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied (check the file permissions)'
+          : code === 'EISDIR'
+            ? 'is a directory, not an audio file'
+            : `cannot be read (${code ?? (error as Error).message})`;
+    throw new SerError('EIO', 'load', `${path}: ${why}`, { cause: error });
+  }
+}
+
+export interface BatchOptions extends LoadOptions {
+  /** Files read and decoded at once (default 4). Decoding is CPU-bound; this mainly overlaps reads. */
+  concurrency?: number;
+  /** Called after each file, success or failure. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BatchResult {
+  /** Loaded files, in input order. */
+  ok: Array<{ path: string; audio: LoadedAudio }>;
+  /** Every file that failed with its error, in input order; the batch went on past each. */
+  failed: Array<{ path: string; error: SerError }>;
+}
+
+/** Loads many files; a failure is recorded and the batch goes on. Never rejects for a bad file. */
+export async function loadAudioBatch(paths: readonly string[], options: BatchOptions = {}): Promise<BatchResult> {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new SerError('EARG', 'load', `concurrency must be a positive integer (${concurrency} given)`);
+  }
+  const results: Array<{ audio?: LoadedAudio; error?: SerError }> = new Array(paths.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const index = next++;
+      const path = paths[index] as string;
+      try {
+        results[index] = { audio: await loadAudio(path, options) };
+      } catch (error) {
+        results[index] = {
+          error:
+            error instanceof SerError
+              ? error
+              : new SerError('EDECODE', 'load', `${path}: unexpected failure: ${String(error)}`, { cause: error }),
+        };
+      }
+      options.onProgress?.(++done, paths.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+  const batch: BatchResult = { ok: [], failed: [] };
+  results.forEach((r, i) => {
+    const path = paths[i] as string;
+    if (r.audio) batch.ok.push({ path, audio: r.audio });
+    else if (r.error) batch.failed.push({ path, error: r.error });
+  });
+  return batch;
+}
