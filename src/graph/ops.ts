@@ -477,13 +477,17 @@ export function scatterElements(data: Tensor, indices: Tensor, updates: Tensor, 
   return one('ScatterElements', [data, indices, updates], data.shape, data.dtype, { axis: ax, reduction });
 }
 
-/** One-hot along a new last axis: indices [...] -> [..., depth] of `dtype` (1 at the index, 0 elsewhere). */
+/**
+ * One-hot along a new last axis: indices [...] -> [..., depth] of `dtype` (1 at the index, 0 elsewhere).
+ * Built as Cast(Equal(indices[..., None], [0..depth))) rather than ONNX OneHot, whose ORT CPU kernel has no
+ * float64 output and a fixed table of index/depth type combinations.
+ */
 export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
   requireIndex('OneHot', indices);
   const g = indices.graph;
-  const depthT = g.constant(BigInt64Array.of(BigInt(depth)), [], 'int64', 'depth');
-  const values = g.constant(dtype === 'float64' ? Float64Array.of(0, 1) : Float32Array.of(0, 1), [2], dtype, 'onehot_values');
-  return one('OneHot', [indices, depthT, values], [...indices.shape, depth], dtype, { axis: -1 });
+  const range = Array.from({ length: depth }, (_, i) => i);
+  const classes = g.constant(indices.dtype === 'int64' ? BigInt64Array.from(range.map(BigInt)) : Int32Array.from(range), [depth], indices.dtype, 'classes');
+  return cast(equal(reshape(indices, [...indices.shape, 1]), classes), dtype);
 }
 
 // ---- randomness ----------------------------------------------------------------------------------------
