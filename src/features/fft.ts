@@ -1,0 +1,391 @@
+/**
+ * Fast Fourier transforms for the STFT, any size (n_fft 400 = 2^4 * 5^2 is torchaudio's default, so power-of-two
+ * only is not enough).
+ *
+ * `ComplexFft`: mixed-radix Stockham autosort FFT (decimation in frequency), butterflies for radix 4, 2, 3, 5 and a
+ * generic O(p^2) one for other prime factors. Forward transform, no scaling: X[k] = sum_n x[n] e^{-2 pi i n k / N}.
+ * Stage with radix r on a sub-length n (stride s = N / n): for p < n/r, q < s,
+ *     y[q + s (r p + k)] = w_n^{p k} * sum_j x[q + s (p + j n/r)] * w_r^{j k},   w_m = e^{-2 pi i / m}
+ * then recurse on n/r with stride s r, ping-ponging between two buffers.
+ *
+ * `RealFft`: the one-sided spectrum of a real frame of even length N through one complex FFT of N/2 points:
+ *     z[n] = x[2n] + i x[2n+1],  Z = FFT_{N/2}(z),
+ *     X[k] = (Z[k] + conj Z[N/2-k]) / 2 - i e^{-2 pi i k / N} (Z[k] - conj Z[N/2-k]) / 2,   k = 0 .. N/2.
+ * Odd N falls back to a full complex FFT with zero imaginary part.
+ */
+
+function factorize(n: number): number[] {
+  const factors: number[] = [];
+  let rest = n;
+  while (rest % 4 === 0) {
+    factors.push(4);
+    rest /= 4;
+  }
+  for (const p of [2, 3, 5]) {
+    while (rest % p === 0) {
+      factors.push(p);
+      rest /= p;
+    }
+  }
+  for (let p = 7; p * p <= rest; p += 2) {
+    while (rest % p === 0) {
+      factors.push(p);
+      rest /= p;
+    }
+  }
+  if (rest > 1) factors.push(rest);
+  return factors;
+}
+
+interface Stage {
+  readonly radix: number;
+  readonly m: number; // sub-length after this stage (n / radix)
+  readonly stride: number; // s
+  readonly twRe: Float64Array; // [m, radix]: w_n^{p k}
+  readonly twIm: Float64Array;
+}
+
+/** Forward complex FFT of a fixed size `n`, on split real/imaginary Float64Arrays. */
+export class ComplexFft {
+  readonly size: number;
+  private readonly stages: Stage[];
+  private readonly bufRe: Float64Array;
+  private readonly bufIm: Float64Array;
+  // Scratch for the generic radix butterfly.
+  private readonly genRe: Float64Array;
+  private readonly genIm: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`fft: size must be a positive integer (${size} given)`);
+    this.size = size;
+    this.stages = [];
+    let n = size;
+    let stride = 1;
+    let maxRadix = 1;
+    for (const radix of factorize(size)) {
+      const m = n / radix;
+      const twRe = new Float64Array(m * radix);
+      const twIm = new Float64Array(m * radix);
+      for (let p = 0; p < m; p++) {
+        for (let k = 0; k < radix; k++) {
+          const angle = (-2 * Math.PI * p * k) / n;
+          twRe[p * radix + k] = Math.cos(angle);
+          twIm[p * radix + k] = Math.sin(angle);
+        }
+      }
+      this.stages.push({ radix, m, stride, twRe, twIm });
+      maxRadix = Math.max(maxRadix, radix);
+      n = m;
+      stride *= radix;
+    }
+    this.bufRe = new Float64Array(size);
+    this.bufIm = new Float64Array(size);
+    this.genRe = new Float64Array(maxRadix);
+    this.genIm = new Float64Array(maxRadix);
+  }
+
+  /** In-place forward FFT of (re, im), each of length `size`. */
+  forward(re: Float64Array, im: Float64Array): void {
+    let xRe = re;
+    let xIm = im;
+    let yRe = this.bufRe;
+    let yIm = this.bufIm;
+    for (const stage of this.stages) {
+      switch (stage.radix) {
+        case 4:
+          radix4(stage, xRe, xIm, yRe, yIm);
+          break;
+        case 2:
+          radix2(stage, xRe, xIm, yRe, yIm);
+          break;
+        case 3:
+          radix3(stage, xRe, xIm, yRe, yIm);
+          break;
+        case 5:
+          radix5(stage, xRe, xIm, yRe, yIm);
+          break;
+        default:
+          radixGeneric(stage, xRe, xIm, yRe, yIm, this.genRe, this.genIm);
+      }
+      [xRe, yRe] = [yRe, xRe];
+      [xIm, yIm] = [yIm, xIm];
+    }
+    if (xRe !== re) {
+      re.set(xRe);
+      im.set(xIm);
+    }
+  }
+}
+
+function radix2(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, stride: s, twRe, twIm } = st;
+  for (let p = 0; p < m; p++) {
+    const wr = twRe[2 * p + 1]!;
+    const wi = twIm[2 * p + 1]!;
+    for (let q = 0; q < s; q++) {
+      const a = q + s * p;
+      const b = a + s * m;
+      const ar = xr[a]!;
+      const ai = xi[a]!;
+      const br = xr[b]!;
+      const bi = xi[b]!;
+      const out = q + s * 2 * p;
+      yr[out] = ar + br;
+      yi[out] = ai + bi;
+      const dr = ar - br;
+      const di = ai - bi;
+      yr[out + s] = dr * wr - di * wi;
+      yi[out + s] = dr * wi + di * wr;
+    }
+  }
+}
+
+function radix4(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, stride: s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const w1r = twRe[4 * p + 1]!;
+    const w1i = twIm[4 * p + 1]!;
+    const w2r = twRe[4 * p + 2]!;
+    const w2i = twIm[4 * p + 2]!;
+    const w3r = twRe[4 * p + 3]!;
+    const w3i = twIm[4 * p + 3]!;
+    for (let q = 0; q < s; q++) {
+      const i0 = q + s * p;
+      const x0r = xr[i0]!;
+      const x0i = xi[i0]!;
+      const x1r = xr[i0 + sm]!;
+      const x1i = xi[i0 + sm]!;
+      const x2r = xr[i0 + 2 * sm]!;
+      const x2i = xi[i0 + 2 * sm]!;
+      const x3r = xr[i0 + 3 * sm]!;
+      const x3i = xi[i0 + 3 * sm]!;
+      // w_4 = -i: X0 = a+b+c+d, X1 = (a-c) - i(b-d), X2 = (a+c) - (b+d), X3 = (a-c) + i(b-d)
+      const s02r = x0r + x2r;
+      const s02i = x0i + x2i;
+      const d02r = x0r - x2r;
+      const d02i = x0i - x2i;
+      const s13r = x1r + x3r;
+      const s13i = x1i + x3i;
+      const d13r = x1r - x3r;
+      const d13i = x1i - x3i;
+      const out = q + s * 4 * p;
+      yr[out] = s02r + s13r;
+      yi[out] = s02i + s13i;
+      const y1r = d02r + d13i;
+      const y1i = d02i - d13r;
+      yr[out + s] = y1r * w1r - y1i * w1i;
+      yi[out + s] = y1r * w1i + y1i * w1r;
+      const y2r = s02r - s13r;
+      const y2i = s02i - s13i;
+      yr[out + 2 * s] = y2r * w2r - y2i * w2i;
+      yi[out + 2 * s] = y2r * w2i + y2i * w2r;
+      const y3r = d02r - d13i;
+      const y3i = d02i + d13r;
+      yr[out + 3 * s] = y3r * w3r - y3i * w3i;
+      yi[out + 3 * s] = y3r * w3i + y3i * w3r;
+    }
+  }
+}
+
+const SIN_60 = Math.sqrt(3) / 2;
+
+function radix3(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, stride: s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const w1r = twRe[3 * p + 1]!;
+    const w1i = twIm[3 * p + 1]!;
+    const w2r = twRe[3 * p + 2]!;
+    const w2i = twIm[3 * p + 2]!;
+    for (let q = 0; q < s; q++) {
+      const i0 = q + s * p;
+      const ar = xr[i0]!;
+      const ai = xi[i0]!;
+      const br = xr[i0 + sm]!;
+      const bi = xi[i0 + sm]!;
+      const cr = xr[i0 + 2 * sm]!;
+      const ci = xi[i0 + 2 * sm]!;
+      const tr = br + cr;
+      const ti = bi + ci;
+      const mr = ar - 0.5 * tr;
+      const mi = ai - 0.5 * ti;
+      // -i * sin(60) * (b - c)
+      const nr = SIN_60 * (bi - ci);
+      const ni = -SIN_60 * (br - cr);
+      const out = q + s * 3 * p;
+      yr[out] = ar + tr;
+      yi[out] = ai + ti;
+      const y1r = mr + nr;
+      const y1i = mi + ni;
+      yr[out + s] = y1r * w1r - y1i * w1i;
+      yi[out + s] = y1r * w1i + y1i * w1r;
+      const y2r = mr - nr;
+      const y2i = mi - ni;
+      yr[out + 2 * s] = y2r * w2r - y2i * w2i;
+      yi[out + 2 * s] = y2r * w2i + y2i * w2r;
+    }
+  }
+}
+
+const C1 = Math.cos((2 * Math.PI) / 5);
+const C2 = Math.cos((4 * Math.PI) / 5);
+const S1 = Math.sin((2 * Math.PI) / 5);
+const S2 = Math.sin((4 * Math.PI) / 5);
+
+function radix5(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, stride: s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const base = 5 * p;
+    for (let q = 0; q < s; q++) {
+      const i0 = q + s * p;
+      const x0r = xr[i0]!;
+      const x0i = xi[i0]!;
+      const x1r = xr[i0 + sm]!;
+      const x1i = xi[i0 + sm]!;
+      const x2r = xr[i0 + 2 * sm]!;
+      const x2i = xi[i0 + 2 * sm]!;
+      const x3r = xr[i0 + 3 * sm]!;
+      const x3i = xi[i0 + 3 * sm]!;
+      const x4r = xr[i0 + 4 * sm]!;
+      const x4i = xi[i0 + 4 * sm]!;
+      const a1r = x1r + x4r;
+      const a1i = x1i + x4i;
+      const b1r = x1r - x4r;
+      const b1i = x1i - x4i;
+      const a2r = x2r + x3r;
+      const a2i = x2i + x3i;
+      const b2r = x2r - x3r;
+      const b2i = x2i - x3i;
+      const m1r = x0r + C1 * a1r + C2 * a2r;
+      const m1i = x0i + C1 * a1i + C2 * a2i;
+      const m2r = x0r + C2 * a1r + C1 * a2r;
+      const m2i = x0i + C2 * a1i + C1 * a2i;
+      // X_k = m + (-i)(S1 b1 + S2 b2) etc.; -i (u + iv) = v - iu
+      const n1r = S1 * b1i + S2 * b2i;
+      const n1i = -(S1 * b1r + S2 * b2r);
+      const n2r = S2 * b1i - S1 * b2i;
+      const n2i = -(S2 * b1r - S1 * b2r);
+      const out = q + s * base;
+      yr[out] = x0r + a1r + a2r;
+      yi[out] = x0i + a1i + a2i;
+      twiddleStore(yr, yi, out + s, m1r + n1r, m1i + n1i, twRe[base + 1]!, twIm[base + 1]!);
+      twiddleStore(yr, yi, out + 2 * s, m2r + n2r, m2i + n2i, twRe[base + 2]!, twIm[base + 2]!);
+      twiddleStore(yr, yi, out + 3 * s, m2r - n2r, m2i - n2i, twRe[base + 3]!, twIm[base + 3]!);
+      twiddleStore(yr, yi, out + 4 * s, m1r - n1r, m1i - n1i, twRe[base + 4]!, twIm[base + 4]!);
+    }
+  }
+}
+
+/** y[at] = (vr + i vi) * (wr + i wi) */
+function twiddleStore(yr: Float64Array, yi: Float64Array, at: number, vr: number, vi: number, wr: number, wi: number): void {
+  yr[at] = vr * wr - vi * wi;
+  yi[at] = vr * wi + vi * wr;
+}
+
+function radixGeneric(
+  st: Stage,
+  xr: Float64Array,
+  xi: Float64Array,
+  yr: Float64Array,
+  yi: Float64Array,
+  ar: Float64Array,
+  ai: Float64Array,
+): void {
+  const { radix: r, m, stride: s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    for (let q = 0; q < s; q++) {
+      const i0 = q + s * p;
+      for (let j = 0; j < r; j++) {
+        ar[j] = xr[i0 + j * sm]!;
+        ai[j] = xi[i0 + j * sm]!;
+      }
+      const out = q + s * r * p;
+      for (let k = 0; k < r; k++) {
+        let sr = 0;
+        let si = 0;
+        for (let j = 0; j < r; j++) {
+          const angle = (-2 * Math.PI * ((j * k) % r)) / r;
+          const c = Math.cos(angle);
+          const sn = Math.sin(angle);
+          sr += ar[j]! * c - ai[j]! * sn;
+          si += ar[j]! * sn + ai[j]! * c;
+        }
+        const wr = twRe[r * p + k]!;
+        const wi = twIm[r * p + k]!;
+        yr[out + k * s] = sr * wr - si * wi;
+        yi[out + k * s] = sr * wi + si * wr;
+      }
+    }
+  }
+}
+
+/** One-sided forward FFT of real frames of a fixed size: `size / 2 + 1` bins. */
+export class RealFft {
+  readonly size: number;
+  readonly bins: number;
+  private readonly half: ComplexFft;
+  private readonly zRe: Float64Array;
+  private readonly zIm: Float64Array;
+  private readonly twRe: Float64Array; // e^{-2 pi i k / N}, k < N/2
+  private readonly twIm: Float64Array;
+
+  constructor(size: number) {
+    this.size = size;
+    this.bins = Math.floor(size / 2) + 1;
+    const even = size % 2 === 0;
+    const inner = even ? size / 2 : size;
+    this.half = new ComplexFft(inner);
+    this.zRe = new Float64Array(inner);
+    this.zIm = new Float64Array(inner);
+    this.twRe = new Float64Array(even ? inner : 0);
+    this.twIm = new Float64Array(even ? inner : 0);
+    for (let k = 0; k < this.twRe.length; k++) {
+      this.twRe[k] = Math.cos((-2 * Math.PI * k) / size);
+      this.twIm[k] = Math.sin((-2 * Math.PI * k) / size);
+    }
+  }
+
+  /** Writes |X[k]|^2 for k = 0 .. size/2 of the real `frame` (length `size`) into `power` (length `bins`). */
+  powerSpectrum(frame: Float64Array, power: Float64Array): void {
+    const { zRe, zIm } = this;
+    if (this.size % 2 !== 0) {
+      zRe.set(frame);
+      zIm.fill(0);
+      this.half.forward(zRe, zIm);
+      for (let k = 0; k < this.bins; k++) power[k] = zRe[k]! * zRe[k]! + zIm[k]! * zIm[k]!;
+      return;
+    }
+    const half = this.size / 2;
+    for (let n = 0; n < half; n++) {
+      zRe[n] = frame[2 * n]!;
+      zIm[n] = frame[2 * n + 1]!;
+    }
+    this.half.forward(zRe, zIm);
+    // k = 0 and k = N/2 from Z[0]: X[0] = Re + Im, X[N/2] = Re - Im.
+    const r0 = zRe[0]!;
+    const i0 = zIm[0]!;
+    power[0] = (r0 + i0) * (r0 + i0);
+    power[half] = (r0 - i0) * (r0 - i0);
+    for (let k = 1; k < half; k++) {
+      const ar = zRe[k]!;
+      const ai = zIm[k]!;
+      const br = zRe[half - k]!;
+      const bi = -zIm[half - k]!; // conj Z[N/2-k]
+      const er = 0.5 * (ar + br);
+      const ei = 0.5 * (ai + bi);
+      // o = (Z[k] - conj Z[N/2-k]) / 2, then X = e - i w o
+      const or = 0.5 * (ar - br);
+      const oi = 0.5 * (ai - bi);
+      const wr = this.twRe[k]!;
+      const wi = this.twIm[k]!;
+      const tr = or * wr - oi * wi;
+      const ti = or * wi + oi * wr;
+      const xr = er + ti;
+      const xi = ei - tr;
+      power[k] = xr * xr + xi * xi;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Fixed-length clips for batching. Policy (deterministic, documented once):
+ * - longer than `lengthSamples`: keep the START, drop the tail (the same call always gives the same crop;
+ *   random crops for augmentation belong to the data pipeline, not here);
+ * - shorter: append zeros at the END (digital silence; after the log-mel it reads as -100 dB, or the clip's
+ *   top_db floor).
+ * With the default front end, 3 s = 48000 samples -> framesFor(3) = 188 frames.
+ */
+import { SerError } from '../errors.js';
+
+export function fixLength(samples: Float32Array, lengthSamples: number): Float32Array {
+  if (!Number.isInteger(lengthSamples) || lengthSamples < 0) {
+    throw new SerError('EARG', 'features', `fixLength: lengthSamples must be a non-negative integer (${lengthSamples} given)`);
+  }
+  if (samples.length >= lengthSamples) return samples.slice(0, lengthSamples);
+  const out = new Float32Array(lengthSamples);
+  out.set(samples);
+  return out;
+}

@@ -1,0 +1,136 @@
+/**
+ * The log-mel front end: waveform -> STFT power -> mel filter bank -> dB, equal to
+ *     torchaudio.transforms.MelSpectrogram(sample_rate, n_fft, win_length, hop_length, f_min, f_max, n_mels,
+ *                                          mel_scale, norm, window_fn=hann_window, center=True,
+ *                                          pad_mode='reflect', power=2)(x)
+ *     then AmplitudeToDB('power', top_db)(mel[None])[0]
+ * Steps and shapes for a clip of L samples, frames T = 1 + floor(L / hop), bins F = nFft / 2 + 1, bands M = nMels:
+ *     1. reflect-pad nFft / 2 samples on each side                              [L + 2 (nFft / 2)]
+ *     2. frame t = padded[t hop .. t hop + nFft) * window (Hann(win) centred)    [T, nFft]
+ *     3. power[t, f] = |rfft(frame t)[f]|^2                                      [T, F]
+ *     4. mel[m, t] = sum_f power[t, f] * filterBank.matrix[f, m]                [M, T]
+ *     5. dB = 10 log10(max(mel, 1e-10)), optional per-clip top_db clamp       [M, T]
+ * Parity with torchaudio 0.13 (float32) on ../shared/golden/melspec.safetensors is stated in
+ * test/features/front-end.test.ts. The precomputed pieces (window, filter bank, windowed DFT basis) are public so
+ * the ONNX graph emitter uses these same numbers: one definition of the front end.
+ */
+import { SerError } from '../errors.js';
+import { type FrontEndConfig, framesForSamples, resolveFrontEnd } from './config.js';
+import { powerToDb } from './db.js';
+import { RealFft } from './fft.js';
+import { type MelFilterBank, melFilterBank } from './mel.js';
+import { hannWindow, padWindowCentered } from './window.js';
+
+/** A (log-)mel spectrogram: `data` is [nMels, frames] row-major (band m, frame t at m * frames + t). */
+export interface Spectrogram {
+  readonly data: Float32Array;
+  readonly nMels: number;
+  readonly frames: number;
+}
+
+/**
+ * Index into a signal of `length` samples for position `i` (may be outside), mirroring at the ends without
+ * repeating the edge sample (torch 'reflect': x[-1] = x[1]). torch refuses pads longer than the signal; we keep
+ * reflecting back and forth (numpy's np.pad 'reflect'), so clips shorter than nFft / 2 still give a spectrogram.
+ */
+function reflectIndex(i: number, length: number): number {
+  if (length === 1) return 0;
+  const period = 2 * (length - 1);
+  let j = i % period;
+  if (j < 0) j += period;
+  return j < length ? j : period - j;
+}
+
+export class LogMelFrontEnd {
+  readonly config: FrontEndConfig;
+  /** Periodic Hann window of winLength, zero-padded (centred) to nFft. [nFft] */
+  readonly window: Float64Array;
+  readonly filterBank: MelFilterBank;
+  private readonly fft: RealFft;
+  private readonly windowStart: number;
+  private readonly windowEnd: number;
+  private readonly frame: Float64Array;
+  private readonly power: Float64Array;
+
+  /** `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem. */
+  constructor(config: Partial<FrontEndConfig> = {}) {
+    this.config = resolveFrontEnd(config);
+    const { nFft, winLength, sampleRateHz, nMels, fMinHz, fMaxHz, melScale, norm } = this.config;
+    this.window = padWindowCentered(hannWindow(winLength), nFft);
+    this.windowStart = Math.floor((nFft - winLength) / 2);
+    this.windowEnd = this.windowStart + winLength;
+    this.fft = new RealFft(nFft);
+    this.filterBank = melFilterBank({ nFreqs: this.fft.bins, nMels, sampleRateHz, fMinHz, fMaxHz, melScale, norm });
+    this.frame = new Float64Array(nFft);
+    this.power = new Float64Array(this.fft.bins);
+  }
+
+  /** Number of one-sided frequency bins, nFft / 2 + 1. */
+  get nFreqs(): number {
+    return this.fft.bins;
+  }
+
+  /** Frames for a clip of `lengthSamples`: 1 + floor(length / hop). */
+  framesFor(lengthSamples: number): number {
+    return framesForSamples(lengthSamples, this.config);
+  }
+
+  /** Mel power spectrogram [nMels, frames] (MelSpectrogram, power 2). */
+  melPower(samples: Float32Array): Spectrogram {
+    const { nFft, hopLength, nMels } = this.config;
+    const length = samples.length;
+    if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
+    const frames = this.framesFor(length);
+    const pad = Math.floor(nFft / 2);
+    const { frame, power, window, windowStart, windowEnd, fft } = this;
+    const { firstBin, endBin, weights, weightOffset } = this.filterBank;
+    const out = new Float32Array(nMels * frames);
+    for (let t = 0; t < frames; t++) {
+      // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; only the window's support matters.
+      const origin = t * hopLength - pad;
+      const from = origin + windowStart;
+      const to = origin + windowEnd;
+      if (from >= 0 && to <= length) {
+        for (let n = windowStart; n < windowEnd; n++) frame[n] = samples[origin + n]! * window[n]!;
+      } else {
+        for (let n = windowStart; n < windowEnd; n++) frame[n] = samples[reflectIndex(origin + n, length)]! * window[n]!;
+      }
+      fft.powerSpectrum(frame, power);
+      for (let m = 0; m < nMels; m++) {
+        const first = firstBin[m]!;
+        const offset = weightOffset[m]! - first;
+        let sum = 0;
+        for (let f = first, end = endBin[m]!; f < end; f++) sum += power[f]! * weights[offset + f]!;
+        out[m * frames + t] = sum;
+      }
+    }
+    return { data: out, nMels, frames };
+  }
+
+  /** Log-mel spectrogram [nMels, frames] in dB (AmplitudeToDB 'power', amin 1e-10, optional per-clip top_db). */
+  logMel(samples: Float32Array): Spectrogram {
+    const mel = this.melPower(samples);
+    return { data: powerToDb(mel.data, this.config.topDb), nMels: mel.nMels, frames: mel.frames };
+  }
+
+  /**
+   * The STFT as a matrix product, for graph targets (ONNX MatMul): frame [nFft] @ basis [nFft, nFreqs] gives the
+   * real and imaginary parts of the windowed one-sided DFT, real[n, f] = window[n] cos(2 pi n f / nFft),
+   * imag[n, f] = -window[n] sin(2 pi n f / nFft). power = real^2 + imag^2, then @ filterBank.matrix.
+   */
+  windowedDftBasis(): { real: Float32Array; imag: Float32Array; shape: [number, number] } {
+    const { nFft } = this.config;
+    const nFreqs = this.nFreqs;
+    const real = new Float32Array(nFft * nFreqs);
+    const imag = new Float32Array(nFft * nFreqs);
+    for (let n = 0; n < nFft; n++) {
+      const w = this.window[n]!;
+      for (let f = 0; f < nFreqs; f++) {
+        const angle = (2 * Math.PI * ((n * f) % nFft)) / nFft;
+        real[n * nFreqs + f] = w * Math.cos(angle);
+        imag[n * nFreqs + f] = -w * Math.sin(angle);
+      }
+    }
+    return { real, imag, shape: [nFft, nFreqs] };
+  }
+}

@@ -1,0 +1,10 @@
+export { DEFAULT_FRONT_END, resolveFrontEnd, framesFor, framesForSamples, samplesFor, frontEndKey } from './config.js';
+export type { FrontEndConfig, MelScale } from './config.js';
+export { LogMelFrontEnd } from './front-end.js';
+export type { Spectrogram } from './front-end.js';
+export { fixLength } from './fixed-length.js';
+export { powerToDb, AMIN } from './db.js';
+export { HERTZ_TO_MEL, melFilterBank } from './mel.js';
+export type { MelFilterBank, MelFilterBankOptions } from './mel.js';
+export { hannWindow, padWindowCentered } from './window.js';
+export { ComplexFft, RealFft } from './fft.js';
