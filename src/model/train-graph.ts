@@ -1,0 +1,63 @@
+/**
+ * The training graph of CNN-TM for one (config, batch size, AdamW options): forward in train mode,
+ * cross-entropy, reverse-mode gradients, BN running-statistics updates and one AdamW step, all in one ONNX
+ * model that one ONNX Runtime session runs per training step.
+ *
+ * Inputs : mel [B, 1, nMels, frames] f32, labels [B] i64, step [] f64 (1-based AdamW step), lr [] f64,
+ *          every state_dict entry by its PyTorch name, `exp_avg/<param>` and `exp_avg_sq/<param>` per parameter.
+ * Outputs: loss [] f32, logits [B, nClasses] (train mode, before the update), `new/<name>` for every input
+ *          that is state (parameters, running stats, num_batches_tracked, moments), and with `exposeGradients`
+ *          `grad/<param>` (used by the parity tests).
+ */
+import { gradients } from '../graph/autodiff.js';
+import { Graph, type Tensor } from '../graph/graph.js';
+import { crossEntropy } from '../nn/loss.js';
+import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../train/adamw.js';
+import { buildCnnTm } from './cnn-tm.js';
+import { type CnnTmConfig, stateLayout } from './config.js';
+
+export const EXP_AVG = 'exp_avg/';
+export const EXP_AVG_SQ = 'exp_avg_sq/';
+export const NEW = 'new/';
+export const GRAD = 'grad/';
+
+export interface TrainGraphOptions {
+  readonly batch: number;
+  readonly adamw?: AdamWOptions;
+  /** Also output `grad/<param>` for every parameter (default false). */
+  readonly exposeGradients?: boolean;
+}
+
+export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions): Graph {
+  const layout = stateLayout(config);
+  const adamw = resolveAdamW(options.adamw);
+  const g = new Graph('cnn_tm_train_step');
+  const mel = g.input('mel', [options.batch, 1, config.nMels, config.frames]);
+  const labels = g.input('labels', [options.batch], 'int64');
+  const step = g.input('step', [], 'float64');
+  const lr = g.input('lr', [], 'float64');
+  const state = new Map<string, Tensor>();
+  for (const entry of layout) state.set(entry.name, g.input(entry.name, entry.shape, entry.dtype));
+  const params = layout.filter((entry) => entry.role === 'parameter');
+  const moments = new Map(params.map((p) => [p.name, { m: g.input(EXP_AVG + p.name, p.shape), v: g.input(EXP_AVG_SQ + p.name, p.shape) }]));
+
+  const { logits, stateUpdates } = buildCnnTm(mel, state, config, 'train');
+  const loss = crossEntropy(logits, labels);
+  g.output('loss', loss);
+  g.output('logits', logits);
+
+  const grads = g.scope('backward', () => gradients(loss, params.map((p) => state.get(p.name) as Tensor)));
+  g.scope('adamw', () => {
+    const scalars = adamwStepScalars(step, lr, adamw);
+    params.forEach((p, i) => {
+      const grad = grads[i] as Tensor;
+      const updated = adamwUpdate(state.get(p.name) as Tensor, grad, moments.get(p.name) as { m: Tensor; v: Tensor }, scalars, adamw);
+      g.output(NEW + p.name, updated.param);
+      g.output(NEW + EXP_AVG + p.name, updated.m);
+      g.output(NEW + EXP_AVG_SQ + p.name, updated.v);
+      if (options.exposeGradients) g.output(GRAD + p.name, grad);
+    });
+  });
+  for (const [name, tensor] of stateUpdates) g.output(NEW + name, tensor);
+  return g;
+}
