@@ -77,7 +77,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
   for (const entry of stateLayout(SMALL)) {
     const after = tensor(`after_step/${entry.name}`);
     if (entry.role === 'num_batches_tracked') {
-      if ((out[NEW + entry.name]?.data as BigInt64Array)[0] !== (after.data as BigInt64Array)[0]) failures.push(`${entry.name} count`);
+      if ((out[NEW + entry.name]!.data as BigInt64Array)[0] !== (after.data as BigInt64Array)[0]) failures.push(`${entry.name} count`);
       continue;
     }
     const keep = (_: number, i: number) => !zeroGradient(entry.name, i);
@@ -112,7 +112,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
   const torchState = importStateDict(golden, SMALL, { prefix: 'after_step/' });
   const patched = new Map<string, NamedTensor>();
   for (const [name, value] of ourState) {
-    const data = (value.data as Float32Array).map((x, i) => (zeroGradient(name, i) ? ((torchState.get(name)?.data as Float32Array)[i] as number) : x));
+    const data = (value.data as Float32Array).map((x, i) => (zeroGradient(name, i) ? ((torchState.get(name)!.data as Float32Array)[i] as number) : x));
     patched.set(name, { data, shape: value.shape });
   }
   const expected = tensor('eval_logits').data as Float32Array;
