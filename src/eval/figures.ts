@@ -1,0 +1,196 @@
+/**
+ * Report figures as SVG strings: training history, confusion-matrix heatmap, per-class misclassification.
+ * Each figure is a Vega-Lite spec compiled to Vega and rendered headless (`View.toSVG()`, renderer 'none':
+ * no canvas, no DOM, no native dependency). Text widths are estimated by Vega when no canvas is installed,
+ * which only affects automatic label padding.
+ */
+import { View, parse } from 'vega';
+import { type TopLevelSpec, compile } from 'vega-lite';
+import type { EvaluationReport } from './metrics.js';
+
+/** One line of the per-epoch metrics log (`metrics.jsonl`); validation fields are null when there is no validation set. */
+export interface EpochRecord {
+  epoch: number;
+  train_loss: number;
+  train_accuracy: number;
+  val_loss: number | null;
+  val_accuracy: number | null;
+  lr: number;
+  /** Wall time of the epoch in seconds. */
+  seconds: number;
+}
+
+const FONT = 'Helvetica, Arial, sans-serif';
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ccc' },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+
+/** Renders a Vega-Lite spec to an SVG string. */
+export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * The epoch with the lowest validation loss (ties: the earliest), as early stopping restores it; falls back to
+ * the lowest training loss when no epoch has a validation loss. Returns null for an empty history.
+ */
+export function bestEpoch(history: readonly EpochRecord[]): number | null {
+  let best: EpochRecord | null = null;
+  const hasValidation = history.some((h) => h.val_loss !== null && Number.isFinite(h.val_loss));
+  const loss = (h: EpochRecord): number => (hasValidation ? (h.val_loss ?? Number.POSITIVE_INFINITY) : h.train_loss);
+  for (const h of history) if (best === null || loss(h) < loss(best)) best = h;
+  return best === null ? null : best.epoch;
+}
+
+/**
+ * Loss and accuracy per epoch, train vs validation, side by side; a dashed rule marks the best epoch.
+ * @param options.bestEpoch epoch to mark (default `bestEpoch(history)`).
+ */
+export async function historyFigureSvg(history: readonly EpochRecord[], options: { bestEpoch?: number | null } = {}): Promise<string> {
+  const best = options.bestEpoch === undefined ? bestEpoch(history) : options.bestEpoch;
+  const rows: Array<{ epoch: number; split: string; metric: string; value: number }> = [];
+  for (const h of history) {
+    rows.push({ epoch: h.epoch, split: 'train', metric: 'loss', value: h.train_loss });
+    rows.push({ epoch: h.epoch, split: 'train', metric: 'accuracy', value: h.train_accuracy });
+    if (h.val_loss !== null) rows.push({ epoch: h.epoch, split: 'validation', metric: 'loss', value: h.val_loss });
+    if (h.val_accuracy !== null) rows.push({ epoch: h.epoch, split: 'validation', metric: 'accuracy', value: h.val_accuracy });
+  }
+  const panel = (metric: 'loss' | 'accuracy') => ({
+    width: 320,
+    height: 220,
+    title: metric === 'loss' ? 'Cross-entropy loss' : 'Accuracy',
+    layer: [
+      {
+        transform: [{ filter: `datum.metric === '${metric}'` }],
+        mark: { type: 'line' as const, point: history.length <= 40 },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } },
+          y: {
+            field: 'value',
+            type: 'quantitative' as const,
+            title: metric,
+            scale: { zero: metric === 'accuracy' },
+            axis: metric === 'accuracy' ? { format: '.0%' } : {},
+          },
+          color: {
+            field: 'split',
+            type: 'nominal' as const,
+            title: null,
+            scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] },
+          },
+        },
+      },
+      ...(best === null
+        ? []
+        : [
+            {
+              data: { values: [{ epoch: best, label: `best epoch ${best}` }] },
+              layer: [
+                {
+                  mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#555' },
+                  encoding: { x: { field: 'epoch', type: 'quantitative' as const } },
+                },
+                {
+                  mark: { type: 'text' as const, align: 'left' as const, baseline: 'top' as const, dx: 4, y: 4, color: '#555' },
+                  encoding: { x: { field: 'epoch', type: 'quantitative' as const }, text: { field: 'label' } },
+                },
+              ],
+            },
+          ]),
+    ],
+  });
+  return renderVegaLiteSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    data: { values: rows },
+    hconcat: [panel('loss'), panel('accuracy')],
+  } as TopLevelSpec);
+}
+
+/** Confusion-matrix heatmap: rows = true class, columns = predicted; each cell shows the count and the row-normalised %. */
+export async function confusionFigureSvg(report: EvaluationReport, options: { title?: string } = {}): Promise<string> {
+  const cells = report.confusion.flatMap((row, i) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    return row.map((count, j) => ({
+      true: report.labels[i]!,
+      predicted: report.labels[j]!,
+      count,
+      rate: support === 0 ? 0 : count / support,
+      percent: support === 0 ? '-' : `${((100 * count) / support).toFixed(1)}%`,
+    }));
+  });
+  const step = Math.max(44, Math.min(64, 10 + 7 * Math.max(...report.labels.map((l) => l.length))));
+  const axes = {
+    x: {
+      field: 'predicted',
+      type: 'nominal' as const,
+      sort: report.labels,
+      title: 'predicted class',
+      axis: { labelAngle: -35, orient: 'bottom' as const },
+    },
+    y: { field: 'true', type: 'nominal' as const, sort: report.labels, title: 'true class' },
+  };
+  const textColor = { condition: { test: 'datum.rate > 0.5', value: 'white' }, value: 'black' };
+  return renderVegaLiteSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    title: options.title ?? 'Confusion matrix (count and % of the true class)',
+    width: { step },
+    height: { step },
+    data: { values: cells },
+    encoding: axes,
+    layer: [
+      {
+        mark: { type: 'rect' },
+        encoding: {
+          color: {
+            field: 'rate',
+            type: 'quantitative',
+            title: '% of true class',
+            scale: { domain: [0, 1], range: ['#ffffff', '#08519c'] },
+            legend: { format: '.0%' },
+          },
+        },
+      },
+      { mark: { type: 'text', dy: -7, fontSize: 12, fontWeight: 'bold' }, encoding: { text: { field: 'count' }, color: textColor } },
+      { mark: { type: 'text', dy: 8, fontSize: 10 }, encoding: { text: { field: 'percent' }, color: textColor } },
+    ],
+  } as TopLevelSpec);
+}
+
+/** Bar chart of each class's misclassification rate (1 - recall, the paper's Table I), in `labels` order. */
+export async function misclassificationFigureSvg(report: EvaluationReport, options: { title?: string } = {}): Promise<string> {
+  const bars = report.perClass
+    .filter((c) => c.misclassificationRate !== null)
+    .map((c) => ({
+      label: c.label,
+      rate: c.misclassificationRate!,
+      text: `${(100 * c.misclassificationRate!).toFixed(1)}%`,
+      support: c.support,
+    }));
+  return renderVegaLiteSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    title: options.title ?? 'Per-class misclassification rate (1 - recall)',
+    width: { step: 52 },
+    height: 220,
+    data: { values: bars },
+    encoding: {
+      x: { field: 'label', type: 'nominal', sort: report.labels, title: 'true class', axis: { labelAngle: -35 } },
+      y: { field: 'rate', type: 'quantitative', title: 'misclassified', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+    },
+    layer: [
+      { mark: { type: 'bar', color: '#d62728' } },
+      { mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 11 }, encoding: { text: { field: 'text' } } },
+    ],
+  } as TopLevelSpec);
+}

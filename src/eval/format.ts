@@ -1,0 +1,112 @@
+/**
+ * A readable terminal rendering of an `EvaluationReport`: overall metrics, a per-class table, the confusion
+ * matrix with labels and the most confused pairs. Columns are aligned with spaces; ANSI colour only when asked.
+ */
+import type { EvaluationReport } from './metrics.js';
+
+/** Options of `formatReport`. */
+export interface FormatOptions {
+  /** Bold headings and highlighted confusion diagonal via ANSI codes (default false; pass `process.stdout.isTTY`). */
+  color?: boolean;
+  /** Decimals of percentages (default 2). */
+  digits?: number;
+  /** First line (default `Evaluation: N samples, K classes`). */
+  title?: string;
+}
+
+type Align = 'left' | 'right';
+interface Cell {
+  text: string;
+  style?: 'bold' | 'good' | 'dim';
+}
+
+const ANSI: Record<NonNullable<Cell['style']>, [string, string]> = {
+  bold: ['\x1b[1m', '\x1b[22m'],
+  good: ['\x1b[32m', '\x1b[39m'],
+  dim: ['\x1b[2m', '\x1b[22m'],
+};
+
+/** Multi-line plain text (ANSI-coloured with `color: true`) for the terminal. */
+export function formatReport(report: EvaluationReport, options: FormatOptions = {}): string {
+  const color = options.color ?? false;
+  const digits = options.digits ?? 2;
+  const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(digits)}%`);
+  const style = (cell: Cell): string =>
+    color && cell.style && cell.text !== '' ? `${ANSI[cell.style][0]}${cell.text}${ANSI[cell.style][1]}` : cell.text;
+  const heading = (text: string): string => style({ text, style: 'bold' });
+  const lines: string[] = [];
+
+  lines.push(heading(options.title ?? `Evaluation: ${report.samples} samples, ${report.labels.length} classes`));
+  const overall: Cell[][] = [
+    [{ text: 'accuracy' }, { text: pct(report.accuracy), style: 'bold' }],
+    [{ text: 'unweighted average recall (UAR)' }, { text: pct(report.uar) }],
+    [{ text: 'macro F1' }, { text: pct(report.macro.f1), style: 'bold' }],
+    [{ text: 'weighted F1' }, { text: pct(report.weighted.f1) }],
+  ];
+  if (report.crossEntropy !== null) overall.push([{ text: 'mean cross-entropy (nats)' }, { text: report.crossEntropy.toFixed(4) }]);
+  lines.push(...renderTable(overall, ['left', 'right'], style));
+
+  lines.push('', heading('Per class'));
+  const perClass: Cell[][] = [
+    ['class', 'precision', 'recall', 'F1', 'support', 'predicted', 'misclassified'].map((text) => ({ text, style: 'bold' as const })),
+    ...report.perClass.map((c) =>
+      [c.label, pct(c.precision), pct(c.recall), pct(c.f1), String(c.support), String(c.predicted), pct(c.misclassificationRate)].map(
+        (text) => ({ text }),
+      ),
+    ),
+    ['macro avg', pct(report.macro.precision), pct(report.macro.recall), pct(report.macro.f1), String(report.samples), '', ''].map(
+      (text) => ({ text, style: 'dim' as const }),
+    ),
+    [
+      'weighted avg',
+      pct(report.weighted.precision),
+      pct(report.weighted.recall),
+      pct(report.weighted.f1),
+      String(report.samples),
+      '',
+      '',
+    ].map((text) => ({ text, style: 'dim' as const })),
+  ];
+  lines.push(...renderTable(perClass, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], style));
+  if (report.macroAveragedOver.length !== report.labels.length) {
+    lines.push(`  (macro averages over ${report.macroAveragedOver.join(', ')}: the other classes occur in neither truth nor predictions)`);
+  }
+
+  lines.push('', heading('Confusion matrix (rows = true class, columns = predicted class)'));
+  const confusion: Cell[][] = [
+    [{ text: 'true \\ predicted', style: 'bold' }, ...report.labels.map((text) => ({ text, style: 'bold' as const }))],
+    ...report.confusion.map((row, i) => [
+      { text: report.labels[i]!, style: 'bold' as const },
+      ...row.map((v, j) => ({ text: String(v), style: i === j ? ('good' as const) : v === 0 ? ('dim' as const) : undefined })),
+    ]),
+  ];
+  lines.push(...renderTable(confusion, ['left', ...report.labels.map((): Align => 'right')], style));
+
+  lines.push('', heading('Most confused (true -> predicted)'));
+  if (report.mostConfused.length === 0) lines.push('  none: every sample was predicted correctly');
+  else {
+    const pairs = report.mostConfused.map((p) => [
+      { text: `${p.trueLabel} -> ${p.predictedLabel}` },
+      { text: String(p.count) },
+      { text: pct(p.rate) },
+      { text: `of ${p.trueLabel} samples` },
+    ]);
+    lines.push(...renderTable(pairs, ['left', 'right', 'right', 'left'], style));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Rows of cells -> indented lines, each column padded to its widest cell (widths counted before styling). */
+function renderTable(rows: Cell[][], align: Align[], style: (cell: Cell) => string): string[] {
+  const widths = align.map((_, c) => Math.max(...rows.map((row) => row[c]?.text.length ?? 0)));
+  return rows.map(
+    (row) =>
+      `  ${row
+        .map((cell, c) => {
+          const pad = ' '.repeat(widths[c]! - cell.text.length);
+          return align[c] === 'left' ? style(cell) + pad : pad + style(cell);
+        })
+        .join('  ')
+        .trimEnd()}`,
+  );
+}
