@@ -97,5 +97,5 @@ export function ulawToInt16(byte: number): number {
   const u = ~byte & 0xff;
   const exponent = (u & 0x70) >> 4;
   const magnitude = ((((u & 0x0f) << 3) + 0x84) << exponent) - 0x84;
-  return u & 0x80 ? -magnitude : magnitude;
+  return u & 0x80 ? 0 - magnitude : magnitude; // 0 - 0 is +0, as in the integer tables
 }
