@@ -59,7 +59,8 @@ export function resolveFrontEnd(overrides: Partial<FrontEndConfig> = {}): FrontE
   const isInt = (v: number, min: number, max = Number.MAX_SAFE_INTEGER) => Number.isInteger(v) && v >= min && v <= max;
   if (!isInt(config.sampleRateHz, 1)) problems.push(`sampleRateHz ${config.sampleRateHz} must be a positive integer`);
   if (!isInt(config.nFft, 2, 1 << 20)) problems.push(`nFft ${config.nFft} must be an integer in [2, ${1 << 20}]`);
-  if (!isInt(config.winLength, 1, config.nFft)) problems.push(`winLength ${config.winLength} must be an integer in [1, nFft ${config.nFft}]`);
+  if (!isInt(config.winLength, 1, config.nFft))
+    problems.push(`winLength ${config.winLength} must be an integer in [1, nFft ${config.nFft}]`);
   if (!isInt(config.hopLength, 1)) problems.push(`hopLength ${config.hopLength} must be a positive integer`);
   if (!isInt(config.nMels, 1, 4096)) problems.push(`nMels ${config.nMels} must be an integer in [1, 4096]`);
   const nyquist = config.sampleRateHz / 2;
