@@ -8,8 +8,7 @@
  * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
  * for training, initializers for the exported model).
  */
-import { Graph, type Tensor } from '../graph/graph.js';
-import { add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/ops.js';
+import { Graph, type Tensor, add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { SerError } from '../errors.js';
 import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';

@@ -9,8 +9,7 @@
  *          that is state (parameters, running stats, num_batches_tracked, moments), and with `exposeGradients`
  *          `grad/<param>` (used by the parity tests).
  */
-import { gradients } from '../graph/autodiff.js';
-import { Graph, type Tensor } from '../graph/graph.js';
+import { Graph, type Tensor, gradients } from '../graph/index.js';
 import { crossEntropy } from '../nn/loss.js';
 import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../train/adamw.js';
 import { buildCnnTm } from './cnn-tm.js';

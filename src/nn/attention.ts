@@ -2,8 +2,7 @@
  * nn.MultiheadAttention (self-attention, batch_first) and nn.TransformerEncoderLayer (post-norm, ReLU) of
  * torch 1.13, built from graph primitives. Parameter names are PyTorch's (`in_proj_weight`, `out_proj.weight`...).
  */
-import type { Tensor } from '../graph/graph.js';
-import { add, matmul, mul, relu, reshape, slice, softmax, transpose } from '../graph/ops.js';
+import { type Tensor, add, matmul, mul, relu, reshape, slice, softmax, transpose } from '../graph/index.js';
 import { type Mode, dropout, layerNorm, linear } from './layers.js';
 
 export interface AttentionParams {

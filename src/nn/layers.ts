@@ -3,8 +3,13 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import type { Tensor } from '../graph/graph.js';
-import { add, conv2d, div, dropout as dropoutOp, matmul, mul, reduceMean, reshape, sqrt, sub, transpose } from '../graph/ops.js';
+import { type Tensor, add, conv2d, div, dropout as dropoutOp, mul, reduceMean, reshape, sqrt, sub } from '../graph/index.js';
+
+/**
+ * nn.Linear (y = x W^T + b; x [..., in], weight [out, in]) and nn.LayerNorm over the last axis (biased variance,
+ * eps 1e-5, affine) are the graph layer's composites: one definition for the project.
+ */
+export { linear, layerNorm } from '../graph/index.js';
 
 /** Whether a forward pass is built for training (batch statistics, dropout) or inference. */
 export type Mode = 'train' | 'eval';
@@ -18,27 +23,10 @@ export function conv2dSame(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
   return conv2d(x, weight, bias, { pads: Math.floor(kernel / 2) });
 }
 
-/**
- * nn.Linear: y = x W^T + b; x [..., in], weight [out, in], bias [out] -> [..., out].
- */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
-  return add(matmul(x, transpose(weight, [1, 0])), bias);
-}
-
 /** nn.Dropout: identity in eval mode or for p = 0, else a seeded keep-mask scaled by 1/(1-p). */
 export function dropout(x: Tensor, p: number, mode: Mode): Tensor {
   if (mode === 'eval' || p === 0) return x;
   return dropoutOp(x, p).output;
-}
-
-/**
- * nn.LayerNorm over the last axis, elementwise affine: y = (x - mean) / sqrt(var + eps) * weight + bias,
- * var biased (divides by the axis length), eps 1e-5 (PyTorch's default).
- */
-export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
-  const centered = sub(x, reduceMean(x, [-1], true));
-  const variance = reduceMean(mul(centered, centered), [-1], true);
-  return add(mul(div(centered, sqrt(add(variance, eps))), weight), bias);
 }
 
 export interface BatchNormParams {

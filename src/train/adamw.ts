@@ -9,8 +9,7 @@
  * per-step scalars are computed in float64 like PyTorch's Python floats and cast to float32 once.
  * Parity with torch: test/train/adamw.test.ts (hand-computed) and the after_step/ golden in test/model.
  */
-import type { Tensor } from '../graph/graph.js';
-import { add, cast, div, mul, pow, sqrt, sub } from '../graph/ops.js';
+import { type Tensor, add, cast, div, mul, pow, sqrt, sub } from '../graph/index.js';
 import { SerError } from '../errors.js';
 
 export interface AdamWOptions {

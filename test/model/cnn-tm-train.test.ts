@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { toOnnx } from '../../src/graph/onnx.js';
+import { toOnnx } from '../../src/graph/index.js';
 import type { NamedTensor } from '../../src/io/safetensors.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import type { CnnTmConfig } from '../../src/model/config.js';

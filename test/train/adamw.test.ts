@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Graph } from '../../src/graph/graph.js';
-import { toOnnx } from '../../src/graph/onnx.js';
+import { Graph } from '../../src/graph/index.js';
+import { toOnnx } from '../../src/graph/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { PAPER_CNN_TM, stateLayout } from '../../src/model/config.js';
 import type { HostTensor } from '../../src/runtime/index.js';
