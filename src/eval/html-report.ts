@@ -75,7 +75,7 @@ export async function writeHtmlReport(dir: string, input: HtmlReportInput): Prom
   if (parts.historySvg !== null) save('history.svg', parts.historySvg);
   save('confusion.svg', parts.confusionSvg);
   save('misclassification.svg', parts.misclassificationSvg);
-  parts.spectrogramPngs.forEach((png, i) => save(`spectrogram-${i}.png`, png));
+  for (const [i, png] of parts.spectrogramPngs.entries()) save(`spectrogram-${i}.png`, png);
   const html = join(dir, 'report.html');
   writeFileAtomic(html, pageHtml(input, parts));
   return { html, figures };

@@ -47,7 +47,7 @@ describe('formatReport', () => {
     assert.ok(!text.includes(ESC));
     const coloured = formatReport(report, { color: true });
     assert.ok(coloured.includes(`${ESC}[1m`));
-    assert.equal(coloured.replace(/\x1b\[\d+m/g, ''), text, 'colour only wraps the same text');
+    assert.equal(coloured.replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), ''), text, 'colour only wraps the same text');
   });
 
   it('cross-entropy line only with probabilities; perfect predictions say so', () => {
