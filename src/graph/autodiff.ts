@@ -20,10 +20,12 @@ export interface GradientsOptions {
  */
 export function gradients(loss: Tensor, wrt: readonly Tensor[], options: GradientsOptions = {}): Tensor[] {
   const graph = loss.graph;
-  if (!isFloat(loss.dtype)) throw new SerError('EGRAD', 'graph', `gradients: loss '${loss.name}' is ${loss.dtype}, expected a float tensor`);
+  if (!isFloat(loss.dtype))
+    throw new SerError('EGRAD', 'graph', `gradients: loss '${loss.name}' is ${loss.dtype}, expected a float tensor`);
   for (const w of wrt) {
     if (w.graph !== graph) throw new SerError('EGRAD', 'graph', `gradients: '${w.name}' belongs to another graph`);
-    if (!isFloat(w.dtype)) throw new SerError('EGRAD', 'graph', `gradients: cannot differentiate with respect to ${w.dtype} tensor '${w.name}'`);
+    if (!isFloat(w.dtype))
+      throw new SerError('EGRAD', 'graph', `gradients: cannot differentiate with respect to ${w.dtype} tensor '${w.name}'`);
   }
   const nodes = [...graph.nodes]; // snapshot: gradient nodes appended below are not revisited
 
@@ -52,7 +54,11 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], options: Gradien
     if (outputGrads.every((g) => g === null)) continue;
     const rule = GRADIENTS[node.op];
     if (!rule) {
-      throw new SerError('EGRAD', 'graph', `no gradient rule for op ${node.op} (node '${node.name}'); add one to src/graph/gradients.ts or detach its input`);
+      throw new SerError(
+        'EGRAD',
+        'graph',
+        `no gradient rule for op ${node.op} (node '${node.name}'); add one to src/graph/gradients.ts or detach its input`,
+      );
     }
     if (outputGrads[0] === null) {
       throw new SerError('EGRAD', 'graph', `${node.op} '${node.name}': only the gradient of output 0 is supported`);

@@ -12,7 +12,6 @@ import { type Node, type Tensor, sizeOf } from './graph.js';
 import {
   add,
   cast,
-  concat,
   conv2d,
   convTranspose2d,
   div,
@@ -68,7 +67,8 @@ function expandReduced(node: Node, dy: Tensor): Tensor {
 /** The only scalar value of a constant input (Dropout ratio). */
 function constantScalar(node: Node, i: number): number {
   const data = input(node, i).graph.constantData(input(node, i));
-  if (!data || data.length !== 1) throw new SerError('EGRAD', 'graph', `${node.op} '${node.name}': input ${i} must be a scalar constant to differentiate`);
+  if (data?.length !== 1)
+    throw new SerError('EGRAD', 'graph', `${node.op} '${node.name}': input ${i} must be a scalar constant to differentiate`);
   return Number(data[0]);
 }
 
@@ -107,7 +107,11 @@ function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
   const strides = ints(node, 'strides');
   const pads = ints(node, 'pads') as [number, number, number, number];
   if (node.attrs.group !== 1 || strides.some((s) => s !== 1)) {
-    throw new SerError('EGRAD', 'graph', `Conv '${node.name}': gradients support group 1 and stride 1 only (group ${node.attrs.group}, strides [${strides}])`);
+    throw new SerError(
+      'EGRAD',
+      'graph',
+      `Conv '${node.name}': gradients support group 1 and stride 1 only (group ${node.attrs.group}, strides [${strides}])`,
+    );
   }
   const dx = convTranspose2d(dy, w, { pads, outputSize: [x.shape[2] as number, x.shape[3] as number] });
   const xT = transpose(x, [1, 0, 2, 3]);
@@ -165,7 +169,10 @@ export const GRADIENTS: Readonly<Record<string, GradientRule>> = {
   Sub: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), unbroadcast(neg(dy!), input(n, 1).shape)],
   Mul: (n, [dy]) => [unbroadcast(mul(dy!, input(n, 1)), input(n, 0).shape), unbroadcast(mul(dy!, input(n, 0)), input(n, 1).shape)],
   // y = a / b: dy/da = 1/b, dy/db = -y/b
-  Div: (n, [dy]) => [unbroadcast(div(dy!, input(n, 1)), input(n, 0).shape), unbroadcast(neg(div(mul(dy!, output(n)), input(n, 1))), input(n, 1).shape)],
+  Div: (n, [dy]) => [
+    unbroadcast(div(dy!, input(n, 1)), input(n, 0).shape),
+    unbroadcast(neg(div(mul(dy!, output(n)), input(n, 1))), input(n, 1).shape),
+  ],
   // y = a^b: dy/da = b a^(b-1), dy/db = y ln a
   Pow: (n, [dy]) => [
     unbroadcast(mul(dy!, mul(input(n, 1), pow(input(n, 0), sub(input(n, 1), 1)))), input(n, 0).shape),
@@ -184,7 +191,11 @@ export const GRADIENTS: Readonly<Record<string, GradientRule>> = {
   Erf: (n, [dy]) => [mul(dy!, mul(exp(neg(mul(input(n, 0), input(n, 0)))), 2 / Math.sqrt(Math.PI)))],
   Abs: (n, [dy]) => [mul(dy!, sign(input(n, 0)))],
   Cast: (n, [dy]) => [cast(dy!, input(n, 0).dtype)],
-  Where: (n, [dy]) => [null, unbroadcast(where(input(n, 0), dy!, 0), input(n, 1).shape), unbroadcast(where(input(n, 0), 0, dy!), input(n, 2).shape)],
+  Where: (n, [dy]) => [
+    null,
+    unbroadcast(where(input(n, 0), dy!, 0), input(n, 1).shape),
+    unbroadcast(where(input(n, 0), 0, dy!), input(n, 2).shape),
+  ],
   MatMul: (n, [dy]) => matmulGrads(n, dy!),
   Conv: (n, [dy]) => convGrads(n, dy!),
   MaxPool: (n, [dy]) => maxPoolGrads(n, dy!),
@@ -218,7 +229,15 @@ export const GRADIENTS: Readonly<Record<string, GradientRule>> = {
     const pads = Array.from(x.graph.constantData(input(n, 1)) as BigInt64Array, Number);
     const rank = x.shape.length;
     const axes = x.shape.map((_, i) => i);
-    return [slice(dy!, pads.slice(0, rank), axes.map((i) => (pads[i] as number) + (x.shape[i] as number)), axes), null];
+    return [
+      slice(
+        dy!,
+        pads.slice(0, rank),
+        axes.map((i) => (pads[i] as number) + (x.shape[i] as number)),
+        axes,
+      ),
+      null,
+    ];
   },
   Expand: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), null],
   GatherElements: (n, [dy]) => {

@@ -25,13 +25,7 @@ export interface Tensor {
 }
 
 /** ONNX attribute values: numbers are ints when `Number.isInteger` unless listed in the node's `floatAttrs`. */
-export type AttrValue =
-  | number
-  | number[]
-  | string
-  | { float: number }
-  | { floats: number[] }
-  | { tensor: HostArray; dtype: DType };
+export type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | { tensor: HostArray; dtype: DType };
 
 /** One recorded op. `op` is the ONNX op type; `inputs` may contain null for an omitted optional input. */
 export interface Node {

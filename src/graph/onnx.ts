@@ -86,7 +86,7 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   const nodes = [];
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
     const node = graph.nodes[i];
-    if (!node || !node.outputs.some((t) => live.has(t.name))) continue;
+    if (!node?.outputs.some((t) => live.has(t.name))) continue;
     for (const t of node.inputs) if (t) live.add(t.name);
     nodes.push({ node, index: i });
   }
@@ -99,7 +99,9 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
     for (const [key, value] of Object.entries(node.attrs)) {
       if (key === 'axes' && AXES_AS_INPUT.has(node.op)) {
         const axesName = `${node.name}/axes`;
-        extraInitializers.push(tensorProto(axesName, 'int64', [(value as number[]).length], BigInt64Array.from((value as number[]).map(BigInt))));
+        extraInitializers.push(
+          tensorProto(axesName, 'int64', [(value as number[]).length], BigInt64Array.from((value as number[]).map(BigInt))),
+        );
         inputs.push(axesName);
         continue;
       }
@@ -108,7 +110,8 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
     if (node.op === 'Dropout') attrs.push({ name: 'seed', type: A.INT, i: mixSeed(seed, index) });
     return { name: node.name, opType: node.op, input: inputs, output: node.outputs.map(ref), attribute: attrs };
   });
-  for (const { from, to } of identities) nodeProtos.push({ name: `output/${to}`, opType: 'Identity', input: [ref({ name: from } as Tensor)], output: [to] });
+  for (const { from, to } of identities)
+    nodeProtos.push({ name: `output/${to}`, opType: 'Identity', input: [ref({ name: from } as Tensor)], output: [to] });
 
   const model: onnxProto.onnx.IModelProto = {
     irVersion: IR_VERSION,
@@ -120,7 +123,9 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       // Every declared input stays (even if unused) so the feed contract does not depend on the outputs.
       input: graph.inputs.map((t) => valueInfo(t.name, t.dtype, t.shape)),
       initializer: [
-        ...graph.constants.filter((c) => live.has(c.tensor.name)).map((c) => tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data)),
+        ...graph.constants
+          .filter((c) => live.has(c.tensor.name))
+          .map((c) => tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data)),
         ...extraInitializers,
       ],
       output: graph.outputs.map(({ name, tensor }) => valueInfo(name, tensor.dtype, tensor.shape)),

@@ -158,7 +158,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat('MatMul', a, b);
   sameDtype('MatMul', a, b);
   if (a.shape.length < 2 || b.shape.length < 2) {
-    shapeError('MatMul', `operands need rank >= 2, got ${shapeString(a.shape)} x ${shapeString(b.shape)} (reshape vectors to [1,K] / [K,1])`);
+    shapeError(
+      'MatMul',
+      `operands need rank >= 2, got ${shapeString(a.shape)} x ${shapeString(b.shape)} (reshape vectors to [1,K] / [K,1])`,
+    );
   }
   const m = a.shape[a.shape.length - 2] as number;
   const k = a.shape[a.shape.length - 1] as number;
@@ -234,7 +237,8 @@ export function convTranspose2d(dy: Tensor, weight: Tensor, options: ConvTranspo
   }
   const [n, c, ho, wo] = dy.shape as [number, number, number, number];
   const [wc, cin, kh, kw] = weight.shape as [number, number, number, number];
-  if (c !== wc) shapeError('ConvTranspose', `input ${shapeString(dy.shape)} has ${c} channels but weight ${shapeString(weight.shape)} has ${wc}`);
+  if (c !== wc)
+    shapeError('ConvTranspose', `input ${shapeString(dy.shape)} has ${c} channels but weight ${shapeString(weight.shape)} has ${wc}`);
   const pads = pads4(options.pads);
   const strides = options.strides ?? [1, 1];
   const minH = (ho - 1) * strides[0] + kh - pads[0] - pads[2];
@@ -336,7 +340,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const free = shape.length - known.length;
   const total = sizeOf(x.shape);
   const knownSize = sizeOf(known);
-  if (free > 1 || known.some((d) => d < 0 || !Number.isInteger(d))) shapeError('Reshape', `target ${shapeString(shape)} may contain at most one -1`);
+  if (free > 1 || known.some((d) => d < 0 || !Number.isInteger(d)))
+    shapeError('Reshape', `target ${shapeString(shape)} may contain at most one -1`);
   const out = shape.map((d) => (d === -1 ? total / knownSize : d));
   if (sizeOf(out) !== total || out.some((d) => !Number.isInteger(d))) {
     shapeError('Reshape', `cannot reshape ${shapeString(x.shape)} (${total} elements) to ${shapeString(shape)}`);
@@ -384,7 +389,13 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
 }
 
 /** Static slice: for each listed axis keep [start, end) with step (default 1; positive steps only). */
-export function slice(x: Tensor, starts: readonly number[], ends: readonly number[], axes: readonly number[], steps?: readonly number[]): Tensor {
+export function slice(
+  x: Tensor,
+  starts: readonly number[],
+  ends: readonly number[],
+  axes: readonly number[],
+  steps?: readonly number[],
+): Tensor {
   const rank = x.shape.length;
   if (starts.length !== axes.length || ends.length !== axes.length || (steps && steps.length !== axes.length)) {
     shapeError('Slice', 'starts, ends, axes (and steps) must have equal lengths');
@@ -445,7 +456,8 @@ export function full(graph: Graph, shape: readonly number[], value: number, dtyp
 // ---- indexing ------------------------------------------------------------------------------------------
 
 function requireIndex(op: string, indices: Tensor): void {
-  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') shapeError(op, `indices '${indices.name}' are ${indices.dtype}, expected int64 or int32`);
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32')
+    shapeError(op, `indices '${indices.name}' are ${indices.dtype}, expected int64 or int32`);
 }
 
 /** numpy take: out.shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
@@ -472,7 +484,10 @@ export function scatterElements(data: Tensor, indices: Tensor, updates: Tensor, 
   sameDtype('ScatterElements', data, updates);
   const ax = normAxis('ScatterElements', axis, data.shape.length);
   if (indices.shape.length !== data.shape.length || indices.shape.some((d, i) => d !== updates.shape[i])) {
-    shapeError('ScatterElements', `indices ${shapeString(indices.shape)} and updates ${shapeString(updates.shape)} must match, rank of data ${shapeString(data.shape)}`);
+    shapeError(
+      'ScatterElements',
+      `indices ${shapeString(indices.shape)} and updates ${shapeString(updates.shape)} must match, rank of data ${shapeString(data.shape)}`,
+    );
   }
   return one('ScatterElements', [data, indices, updates], data.shape, data.dtype, { axis: ax, reduction });
 }
@@ -486,7 +501,12 @@ export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32')
   requireIndex('OneHot', indices);
   const g = indices.graph;
   const range = Array.from({ length: depth }, (_, i) => i);
-  const classes = g.constant(indices.dtype === 'int64' ? BigInt64Array.from(range.map(BigInt)) : Int32Array.from(range), [depth], indices.dtype, 'classes');
+  const classes = g.constant(
+    indices.dtype === 'int64' ? BigInt64Array.from(range.map(BigInt)) : Int32Array.from(range),
+    [depth],
+    indices.dtype,
+    'classes',
+  );
   return cast(equal(reshape(indices, [...indices.shape, 1]), classes), dtype);
 }
 

@@ -67,14 +67,21 @@ export async function checkGradient(c: GradientCase): Promise<GradientReport> {
   const xs = c.inputs.map((s, i) => g.input(`x${i}`, s.shape, dtypes[i]));
   const y = c.build(...xs);
   const rData = fill({ shape: [...y.shape] }, y.dtype, random);
-  const loss = reduceSum(mul(y, g.constant(rData, y.shape, y.dtype)), y.shape.map((_, i) => i));
-  const wrtIndex = c.inputs.map((s, i) => i).filter((i) => (c.inputs[i]?.differentiable ?? true) && (dtypes[i] === 'float32' || dtypes[i] === 'float64'));
+  const loss = reduceSum(
+    mul(y, g.constant(rData, y.shape, y.dtype)),
+    y.shape.map((_, i) => i),
+  );
+  const wrtIndex = c.inputs
+    .map((_s, i) => i)
+    .filter((i) => (c.inputs[i]?.differentiable ?? true) && (dtypes[i] === 'float32' || dtypes[i] === 'float64'));
   const grads = gradients(
     loss,
     wrtIndex.map((i) => xs[i] as Tensor),
   );
   g.output('loss', loss);
-  grads.forEach((t, k) => g.output(`grad${k}`, t));
+  grads.forEach((t, k) => {
+    g.output(`grad${k}`, t);
+  });
   const session = await createSession(toOnnx(g), { threads: 1 });
   try {
     const feeds: Record<string, HostTensor> = {};

@@ -70,7 +70,12 @@ const cases: GradientCase[] = [
   { ops: ['Sub'], name: 'sub broadcast', inputs: [{ shape: [4] }, { shape: [2, 3, 4] }], build: (a, b) => sub(a!, b!) },
   { ops: ['Mul'], name: 'mul broadcast + fan-in', inputs: [{ shape: [2, 3] }, { shape: [1, 3] }], build: (a, b) => mul(mul(a!, b!), a!) },
   { ops: ['Div'], name: 'div', inputs: [{ shape: [2, 3] }, { shape: [3], data: positive(3) }], build: (a, b) => div(a!, b!) },
-  { ops: ['Pow'], name: 'pow base and exponent', inputs: [{ shape: [2, 3], data: positive(6) }, { shape: [2, 3] }], build: (a, b) => pow(a!, b!) },
+  {
+    ops: ['Pow'],
+    name: 'pow base and exponent',
+    inputs: [{ shape: [2, 3], data: positive(6) }, { shape: [2, 3] }],
+    build: (a, b) => pow(a!, b!),
+  },
   { ops: ['Pow'], name: 'pow constant exponent', inputs: [{ shape: [5] }], build: (a) => pow(a!, 2) },
   { ops: ['Neg', 'Identity'], name: 'neg identity', inputs: [{ shape: [3, 2] }], build: (a) => neg(identity(a!)) },
   { ops: ['Relu'], name: 'relu', inputs: [{ shape: [4, 5] }], build: (a) => relu(a!) },
@@ -95,7 +100,12 @@ const cases: GradientCase[] = [
     inputs: [{ shape: [2, 3], dtype: 'bool', data: [1, 0, 1, 1, 0, 0] }, { shape: [2, 3] }, { shape: [3] }],
     build: (c, a, b) => where(c!, a!, b!),
   },
-  { ops: ['MatMul'], name: 'matmul activations x weight', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], build: (a, b) => matmul(a!, b!) },
+  {
+    ops: ['MatMul'],
+    name: 'matmul activations x weight',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }],
+    build: (a, b) => matmul(a!, b!),
+  },
   { ops: ['MatMul'], name: 'matmul batched', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 4, 5] }], build: (a, b) => matmul(a!, b!) },
   { ops: ['MatMul'], name: 'matmul broadcast a', inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }], build: (a, b) => matmul(a!, b!) },
   {
@@ -129,8 +139,18 @@ const cases: GradientCase[] = [
   { ops: ['ReduceMax'], name: 'reduce max', inputs: [{ shape: [3, 4], data: distinct(12) }], build: (a) => reduceMax(a!, [1]) },
   { ops: ['Softmax'], name: 'softmax axis 1', inputs: [{ shape: [2, 4, 3] }], build: (a) => softmax(a!, 1) },
   { ops: ['LogSoftmax'], name: 'log softmax last axis', inputs: [{ shape: [3, 5] }], build: (a) => logSoftmax(a!, -1) },
-  { ops: ['Reshape', 'Transpose'], name: 'reshape transpose', inputs: [{ shape: [2, 3, 4] }], build: (a) => transpose(reshape(a!, [6, 2, 2]), [2, 0, 1]) },
-  { ops: ['Concat'], name: 'concat with a repeated input', inputs: [{ shape: [2, 1, 3] }, { shape: [2, 2, 3] }], build: (a, b) => concat([a!, b!, a!], 1) },
+  {
+    ops: ['Reshape', 'Transpose'],
+    name: 'reshape transpose',
+    inputs: [{ shape: [2, 3, 4] }],
+    build: (a) => transpose(reshape(a!, [6, 2, 2]), [2, 0, 1]),
+  },
+  {
+    ops: ['Concat'],
+    name: 'concat with a repeated input',
+    inputs: [{ shape: [2, 1, 3] }, { shape: [2, 2, 3] }],
+    build: (a, b) => concat([a!, b!, a!], 1),
+  },
   { ops: ['Slice'], name: 'slice two axes', inputs: [{ shape: [4, 5, 3] }], build: (a) => slice(a!, [1, 0], [3, 4], [0, 1]) },
   { ops: ['Pad'], name: 'pad', inputs: [{ shape: [2, 3] }], build: (a) => pad(a!, [1, 0, 0, 2]) },
   { ops: ['Expand'], name: 'expand', inputs: [{ shape: [3, 1] }], build: (a) => expand(a!, [2, 3, 4]) },
@@ -141,7 +161,12 @@ const cases: GradientCase[] = [
     build: (a, i) => gatherElements(a!, i!, 1),
   },
   // composites: these exercise chains of rules with fan-in
-  { ops: [], name: 'layer norm', inputs: [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }], build: (x, g, b) => layerNorm(x!, g!, b!) },
+  {
+    ops: [],
+    name: 'layer norm',
+    inputs: [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }],
+    build: (x, g, b) => layerNorm(x!, g!, b!),
+  },
   {
     ops: [],
     name: 'cross entropy',
@@ -155,7 +180,10 @@ for (const c of cases) {
   test(`gradient ${c.name}`, async () => {
     const report = await checkGradient(c);
     const tolerance = c.tolerance ?? 1e-6;
-    assert.ok(report.worst <= tolerance, `${c.name}: FD relative errors [${report.errors.map((e) => e.toExponential(2)).join(', ')}] > ${tolerance}`);
+    assert.ok(
+      report.worst <= tolerance,
+      `${c.name}: FD relative errors [${report.errors.map((e) => e.toExponential(2)).join(', ')}] > ${tolerance}`,
+    );
   });
 }
 
