@@ -39,7 +39,8 @@ export function decodeAiff(bytes: Uint8Array, source: string): DecodedAudio {
 
   const ssnd = chunks.find((c) => c.id === 'SSND');
   if (!ssnd) {
-    if (frames === 0) return { channels: Array.from({ length: channels }, () => new Float32Array(0)), sampleRateHz, format: label(isAifc, encoding) };
+    if (frames === 0)
+      return { channels: Array.from({ length: channels }, () => new Float32Array(0)), sampleRateHz, format: label(isAifc, encoding) };
     throw decodeError(source, `${kind} file has no SSND (sound data) chunk (truncated or corrupt)`);
   }
   const dataOffset = ssnd.start + 8 + (ssnd.start + 8 <= bytes.length ? view.getUint32(ssnd.start, false) : 0);

@@ -115,7 +115,10 @@ function checkFlac(bytes: Uint8Array, source: string): { totalSamples: number | 
     const length = ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
     const body = at + 4;
     if (body + length > bytes.length) {
-      throw decodeError(source, `FLAC metadata block at byte ${at} claims ${length} bytes but the file ends at ${bytes.length} (truncated file)`);
+      throw decodeError(
+        source,
+        `FLAC metadata block at byte ${at} claims ${length} bytes but the file ends at ${bytes.length} (truncated file)`,
+      );
     }
     if ((header & 0x7f) === 0 && length >= 34) {
       const b = (i: number) => bytes[body + i] as number;
@@ -151,7 +154,10 @@ function checkOgg(bytes: Uint8Array, source: string): null {
     for (let i = 0; i < segments; i++) body += bytes[at + 27 + i] ?? 0;
     const end = at + 27 + segments + body;
     if (end > bytes.length) {
-      throw decodeError(source, `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`);
+      throw decodeError(
+        source,
+        `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`,
+      );
     }
     if ((bytes[at + 5] as number) & 0x04) sawEnd = true;
     pages++;
@@ -181,7 +187,11 @@ export function oggCodec(bytes: Uint8Array): string {
 /** Size of an ID3v2 tag at the start (10-byte header + syncsafe size + optional footer), else 0. */
 export function id3v2Length(bytes: Uint8Array): number {
   if (ascii(bytes, 0, 3) !== 'ID3' || bytes.length < 10) return 0;
-  const size = (((bytes[6] as number) & 0x7f) << 21) | (((bytes[7] as number) & 0x7f) << 14) | (((bytes[8] as number) & 0x7f) << 7) | ((bytes[9] as number) & 0x7f);
+  const size =
+    (((bytes[6] as number) & 0x7f) << 21) |
+    (((bytes[7] as number) & 0x7f) << 14) |
+    (((bytes[8] as number) & 0x7f) << 7) |
+    ((bytes[9] as number) & 0x7f);
   return 10 + size + ((bytes[5] as number) & 0x10 ? 10 : 0);
 }
 

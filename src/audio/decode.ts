@@ -87,11 +87,12 @@ export function describeUnknown(bytes: Uint8Array): string {
   const head = bytes.subarray(0, 16);
   const hex = Array.from(head, (b) => b.toString(16).padStart(2, '0')).join(' ');
   const text = Array.from(head, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-  const shown = `first bytes ${hex} ("${text}")`;
+  const shown = `${formatBytes(bytes.length)}, first bytes ${hex} ("${text}")`;
   const start = ascii(bytes, 0, 64).trimStart().toLowerCase();
   const magic = ascii(bytes, 0, 4);
   let guess: string;
-  if (magic === 'OggS') guess = `an Ogg ${oggCodec(bytes)} stream; only Vorbis and Opus are supported, convert it with ffmpeg`;
+  if (magic === 'OggS')
+    guess = `an Ogg ${oggCodec(bytes)} stream; only Vorbis and Opus are supported: convert it, e.g. \`ffmpeg -i in.ogg out.wav\``;
   else if (magic === 'RIFF') guess = `a RIFF '${ascii(bytes, 8, 4)}' file, not 'WAVE' audio`;
   else if (magic === 'FORM') guess = `an IFF '${ascii(bytes, 8, 4)}' file, not AIFF audio`;
   else if (ascii(bytes, 4, 4) === 'ftyp') guess = 'an MP4/M4A container (AAC?), not supported: convert it, e.g. `ffmpeg -i in.m4a out.wav`';
@@ -102,7 +103,7 @@ export function describeUnknown(bytes: Uint8Array): string {
   } else if (start.startsWith('version https://git-lfs')) guess = 'a Git LFS pointer, not the audio: run `git lfs pull`';
   else if (start.startsWith('<!doctype') || start.startsWith('<html') || start.startsWith('<?xml')) {
     guess = 'an HTML/XML page (a failed download?)';
-  } else if (head.length > 0 && head.every((b) => b === 0)) guess = `all zero bytes (${formatBytes(bytes.length)}; an unfinished copy?)`;
-  else guess = `no known audio format (${formatBytes(bytes.length)})`;
-  return `unknown audio format: ${shown}, looks like ${guess}; supported: ${SUPPORTED}`;
+  } else if (head.length > 0 && head.every((b) => b === 0)) guess = 'all zero bytes (an unfinished copy or download?)';
+  else guess = 'not a format we recognise';
+  return `unknown audio format (${shown}): ${guess.startsWith('not ') ? guess : `looks like ${guess}`}; supported: ${SUPPORTED}`;
 }

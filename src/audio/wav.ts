@@ -149,10 +149,10 @@ function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, source: stri
   return { channels, sampleRateHz, encoding };
 }
 
+/** A GUID as written in specs: Data1-Data2-Data3 are stored little-endian, the last 8 bytes as is. */
 function formatGuid(g: Uint8Array): string {
-  const hex = (from: number, to: number) =>
-    Array.from(g.subarray(from, to), (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex(0, 4)}-${hex(4, 6)}-${hex(6, 8)}-${hex(8, 10)}-${hex(10, 16)}`;
+  const hex = (indices: number[]) => indices.map((i) => (g[i] ?? 0).toString(16).padStart(2, '0')).join('');
+  return `${hex([3, 2, 1, 0])}-${hex([5, 4])}-${hex([7, 6])}-${hex([8, 9])}-${hex([10, 11, 12, 13, 14, 15])}`;
 }
 
 function describeChunks(chunks: Chunk[], fileBytes: number): string {

@@ -102,7 +102,7 @@ export function simpleWav(f: FmtFields, data: Uint8Array): Uint8Array {
 export function int16Bytes(values: number[], bigEndian = false): Uint8Array {
   const out = new Uint8Array(values.length * 2);
   const v = new DataView(out.buffer);
-  values.forEach((x, i) => v.setInt16(i * 2, x, !bigEndian));
+  for (const [i, x] of values.entries()) v.setInt16(i * 2, x, !bigEndian);
   return out;
 }
 
@@ -119,7 +119,10 @@ export function extended80(value: number): Uint8Array {
 }
 
 /** An AIFF (or AIFF-C with `compression`) file: COMM + SSND, big-endian sizes. */
-export function aiffFile(f: { channels: number; frames: number; bits: number; rateBytes: Uint8Array; compression?: string }, data: Uint8Array): Uint8Array {
+export function aiffFile(
+  f: { channels: number; frames: number; bits: number; rateBytes: Uint8Array; compression?: string },
+  data: Uint8Array,
+): Uint8Array {
   const aifc = f.compression !== undefined;
   const comm = new Uint8Array(aifc ? 24 : 18);
   const v = new DataView(comm.buffer);
@@ -129,7 +132,11 @@ export function aiffFile(f: { channels: number; frames: number; bits: number; ra
   comm.set(f.rateBytes, 8);
   if (aifc) comm.set(asciiBytes((f.compression as string).padEnd(4).slice(0, 4)), 18); // + empty pstring (2 bytes)
   const ssnd = concat(new Uint8Array(8), data);
-  const body = concat(asciiBytes(aifc ? 'AIFC' : 'AIFF'), chunk('COMM', comm, { bigEndian: true }), chunk('SSND', ssnd, { bigEndian: true }));
+  const body = concat(
+    asciiBytes(aifc ? 'AIFC' : 'AIFF'),
+    chunk('COMM', comm, { bigEndian: true }),
+    chunk('SSND', ssnd, { bigEndian: true }),
+  );
   const header = new Uint8Array(8);
   header.set(asciiBytes('FORM'));
   new DataView(header.buffer).setUint32(4, body.length, false);
@@ -170,7 +177,7 @@ export function bestAlignment(a: Float32Array, b: Float32Array, maxLag: number):
 }
 
 /** Asserts `run` rejects with a SerError of `code` whose message contains every fragment. */
-export async function assertSerError(run: () => Promise<unknown>, code: SerErrorCode, fragments: Array<string | RegExp>): Promise<SerError> {
+export async function assertSerError(run: () => Promise<unknown>, code: SerErrorCode, fragments: Array<string | RegExp>): Promise<void> {
   let caught: unknown;
   try {
     await run();
@@ -183,5 +190,4 @@ export async function assertSerError(run: () => Promise<unknown>, code: SerError
     if (typeof fragment === 'string') assert.ok(caught.message.includes(fragment), `message lacks "${fragment}": ${caught.message}`);
     else assert.match(caught.message, fragment);
   }
-  return caught;
 }

@@ -7,7 +7,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeAudio } from '../../src/audio/index.js';
 import { alawToInt16, ulawToInt16 } from '../../src/audio/pcm.js';
-import { aiffFile, asciiBytes, assertSerError, chunk, concat, extended80, fmtPayload, int16Bytes, pcmGuid, riffWave, simpleWav } from './audio-helpers.js';
+import {
+  aiffFile,
+  asciiBytes,
+  assertSerError,
+  chunk,
+  concat,
+  extended80,
+  fmtPayload,
+  int16Bytes,
+  pcmGuid,
+  riffWave,
+  simpleWav,
+} from './audio-helpers.js';
 
 const values = (a: Float32Array[] | undefined, c = 0) => Array.from(a?.[c] ?? []);
 
@@ -138,7 +150,10 @@ describe('WAV chunk layouts', () => {
 describe('AIFF (hand-derived)', () => {
   it('80-bit extended sample rates 8000, 22050, 44100, 48000 Hz', async () => {
     for (const rate of [8000, 22050, 44100, 48000]) {
-      const d = await decodeAudio(aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: extended80(rate) }, int16Bytes([1], true)), 't.aiff');
+      const d = await decodeAudio(
+        aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: extended80(rate) }, int16Bytes([1], true)),
+        't.aiff',
+      );
       assert.equal(d.sampleRateHz, rate);
     }
     // the bytes every AIFF writer puts in for 16 kHz
@@ -156,7 +171,10 @@ describe('AIFF (hand-derived)', () => {
 
   it("AIFF-C 'sowt' is little-endian, 'fl64' big-endian doubles", async () => {
     const rateBytes = extended80(16000);
-    const sowt = await decodeAudio(aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes, compression: 'sowt' }, int16Bytes([-16384])), 't.aifc');
+    const sowt = await decodeAudio(
+      aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes, compression: 'sowt' }, int16Bytes([-16384])),
+      't.aifc',
+    );
     assert.deepEqual(values(sowt.channels), [-0.5]);
     const f64 = new Uint8Array(8);
     new DataView(f64.buffer).setFloat64(0, 0.375, false);
