@@ -99,14 +99,19 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
 /**
  * The deployable eval model: input 'mel' [batch, 1, nMels, frames], outputs 'logits' [batch, nClasses] and
  * 'probabilities' (softmax of the logits); every state_dict tensor is an initializer (num_batches_tracked is
- * not needed and not stored).
+ * not needed and not stored). With state 'inputs' the weights are graph inputs named by their state_dict keys
+ * instead (the trainer's predict session, fed the live weights).
  */
-export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>, batch: number): Graph {
+export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor> | 'inputs', batch: number): Graph {
   const g = new Graph('cnn_tm');
   const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
   const tensors = new Map<string, Tensor>();
   for (const entry of stateLayout(config)) {
     if (entry.role === 'num_batches_tracked') continue;
+    if (state === 'inputs') {
+      tensors.set(entry.name, g.input(entry.name, entry.shape));
+      continue;
+    }
     const value = state.get(entry.name);
     if (!value) throw new SerError('EARG', 'cnn-tm', `state has no '${entry.name}'`);
     tensors.set(entry.name, g.constant(value.data as Float32Array, entry.shape, 'float32', entry.name));

@@ -1,0 +1,282 @@
+/**
+ * CnnTmTrainer: the train-step / eval-step API the training loop drives. One ONNX Runtime session runs a
+ * whole training step (train-graph.ts: forward, loss, gradients, BN statistics, AdamW); another runs the
+ * eval forward with the live weights fed as inputs. Between steps the state lives in JS typed arrays: each
+ * step feeds parameters, BN statistics and AdamW moments and takes the updated ones from the outputs
+ * (ORT copies them out once; measured in bench/engine.ts, the feeds/fetches are ~1% of a step).
+ *
+ * Dropout masks: every Dropout node gets a seed when the graph is serialised; newEpoch(e) re-serialises with
+ * seed mix(seed, e) and reopens the session, and ORT advances each node's generator on every run, so the masks
+ * of a run depend only on (seed, epoch, step within the epoch).
+ */
+import { SerError } from '../errors.js';
+import { type Graph, mixSeed, toOnnx } from '../graph/index.js';
+import type { NamedTensor } from '../io/safetensors.js';
+import type { HostTensor, Session } from '../runtime/index.js';
+import { createSession } from '../runtime/index.js';
+import type { AdamWOptions } from '../train/adamw.js';
+import { resolveAdamW } from '../train/adamw.js';
+import { buildEvalGraph } from './cnn-tm.js';
+import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
+import { EXP_AVG, EXP_AVG_SQ, NEW, buildTrainGraph } from './train-graph.js';
+import { importStateDict, initialState } from './weights.js';
+
+export type { CnnTmConfig } from './config.js';
+export { PAPER_CNN_TM } from './config.js';
+
+export interface TrainerOptions {
+  /** Static batch size of the training graph. */
+  readonly batchSize: number;
+  /** AdamW learning rate (changeable with setLearningRate). */
+  readonly lr: number;
+  /** Default [0.9, 0.999]. */
+  readonly betas?: readonly [number, number];
+  /** Default 1e-8. */
+  readonly eps?: number;
+  /** Default 0.01. */
+  readonly weightDecay?: number;
+  /** Seeds the initial weights (PyTorch's init distributions) and the dropout masks. */
+  readonly seed: number;
+  /** ORT intra-op threads, default 2. */
+  readonly threads?: number;
+  /** Write an ORT profile of the training session with this file prefix (bench/engine.ts --profile). */
+  readonly profilePrefix?: string;
+}
+
+/** Keys of the optimizer part of state(): `optimizer/exp_avg/<param>`, `optimizer/exp_avg_sq/<param>`, `optimizer/step`. */
+export const OPTIMIZER_PREFIX = 'optimizer/';
+const STEP_KEY = `${OPTIMIZER_PREFIX}step`;
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+export class CnnTmTrainer {
+  readonly config: CnnTmConfig;
+  readonly options: TrainerOptions;
+  private readonly layout: StateEntry[];
+  private readonly trainGraph: Graph;
+  private weights = new Map<string, NamedTensor>();
+  private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  private step = 0;
+  private lr: number;
+  private epochSeed: number;
+  private trainSession: Session | null = null;
+  private readonly evalSessions = new Map<number, Promise<Session>>();
+  private released = false;
+
+  private constructor(config: CnnTmConfig, options: TrainerOptions) {
+    this.config = config;
+    this.options = options;
+    this.layout = stateLayout(config);
+    this.lr = options.lr;
+    this.epochSeed = mixSeed(options.seed, 0);
+    const adamw: AdamWOptions = { betas: options.betas, eps: options.eps, weightDecay: options.weightDecay };
+    resolveAdamW(adamw);
+    this.trainGraph = buildTrainGraph(config, { batch: options.batchSize, adamw });
+  }
+
+  /** Builds the graphs and a freshly initialised model (PyTorch's init distributions, seeded). */
+  static async create(config: CnnTmConfig, options: TrainerOptions): Promise<CnnTmTrainer> {
+    const problems: string[] = [];
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) problems.push(`batchSize must be a positive integer (${options.batchSize} given)`);
+    if (!(options.lr > 0)) problems.push(`lr must be > 0 (${options.lr} given)`);
+    if (!Number.isInteger(options.seed)) problems.push(`seed must be an integer (${options.seed} given)`);
+    if (problems.length > 0) throw new SerError('EARG', 'trainer', problems.join('; '));
+    const trainer = new CnnTmTrainer(config, options);
+    trainer.resetState(initialState(config, options.seed));
+    return trainer;
+  }
+
+  /** Changes the AdamW learning rate from the next step on (no graph rebuild: lr is a graph input). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0)) throw new SerError('EARG', 'trainer', `lr must be > 0 (${lr} given)`);
+    this.lr = lr;
+  }
+
+  /** AdamW steps taken so far. */
+  get stepCount(): number {
+    return this.step;
+  }
+
+  /**
+   * Reseeds dropout for epoch `epoch`: the masks of the following steps depend only on (seed, epoch, step
+   * index within the epoch). Reopens the training session (about a second for the paper model) when the
+   * model has dropout.
+   */
+  newEpoch(epoch: number): void {
+    this.checkLive();
+    const seed = mixSeed(this.options.seed, epoch + 1);
+    if (seed === this.epochSeed && this.trainSession) return;
+    this.epochSeed = seed;
+    if (this.config.dropout > 0 && this.trainSession) {
+      const old = this.trainSession;
+      this.trainSession = null;
+      void old.release();
+    }
+  }
+
+  /**
+   * One AdamW step on a batch: x [batchSize, 1, nMels, frames] (or [batchSize, nMels, frames]) log-mel dB
+   * row-major, y the class of each clip. Returns the mean cross-entropy of the batch before the update.
+   */
+  async trainStep(x: Float32Array, y: Int32Array | BigInt64Array): Promise<{ loss: number }> {
+    this.checkLive();
+    const batch = this.options.batchSize;
+    this.checkBatch(x, batch);
+    if (y.length !== batch) throw new SerError('ESHAPE', 'trainer', `labels hold ${y.length} values; the batch size is ${batch}`);
+    const labels = y instanceof BigInt64Array ? y : BigInt64Array.from(y, (v) => BigInt(v));
+    for (let i = 0; i < batch; i++) {
+      const label = Number(labels[i]);
+      if (!(label >= 0 && label < this.config.nClasses)) {
+        throw new SerError('EDATA', 'trainer', `label ${label} of clip ${i} is outside 0..${this.config.nClasses - 1}`);
+      }
+    }
+    const session = await this.trainingSession();
+    const feeds: Record<string, HostTensor> = {
+      mel: { data: x, shape: [batch, 1, this.config.nMels, this.config.frames] },
+      labels: { data: labels, shape: [batch] },
+      step: { data: Float64Array.of(this.step + 1), shape: [] },
+      lr: { data: Float64Array.of(this.lr), shape: [] },
+    };
+    for (const [name, tensor] of this.weights) feeds[name] = tensor;
+    for (const [name, { m, v }] of this.moments) {
+      const shape = this.weights.get(name)?.shape ?? [];
+      feeds[EXP_AVG + name] = { data: m, shape };
+      feeds[EXP_AVG_SQ + name] = { data: v, shape };
+    }
+    const out = await session.run(feeds);
+    const loss = (out.loss?.data as Float32Array)[0] as number;
+    if (!Number.isFinite(loss)) {
+      throw new SerError('ERUNTIME', 'trainer', `step ${this.step + 1}: loss is ${loss}; weights were not updated (lower the learning rate?)`);
+    }
+    for (const entry of this.layout) {
+      const value = out[NEW + entry.name] as HostTensor;
+      this.weights.set(entry.name, { data: value.data, shape: entry.shape });
+      if (entry.role === 'parameter') {
+        this.moments.set(entry.name, {
+          m: out[NEW + EXP_AVG + entry.name]?.data as Float32Array,
+          v: out[NEW + EXP_AVG_SQ + entry.name]?.data as Float32Array,
+        });
+      }
+    }
+    this.step++;
+    return { loss };
+  }
+
+  /** Eval-mode logits [batch, nClasses] for x [batch, 1, nMels, frames] (BN running statistics, no dropout). */
+  async predict(x: Float32Array, batch: number): Promise<Float32Array> {
+    this.checkLive();
+    if (!Number.isInteger(batch) || batch < 1) throw new SerError('EARG', 'trainer', `batch must be a positive integer (${batch} given)`);
+    this.checkBatch(x, batch);
+    let session = this.evalSessions.get(batch);
+    if (!session) {
+      session = createSession(toOnnx(buildEvalGraph(this.config, 'inputs', batch)), { threads: this.options.threads });
+      this.evalSessions.set(batch, session);
+    }
+    const feeds: Record<string, HostTensor> = { mel: { data: x, shape: [batch, 1, this.config.nMels, this.config.frames] } };
+    for (const entry of this.layout) {
+      if (entry.role !== 'num_batches_tracked') feeds[entry.name] = this.weights.get(entry.name) as HostTensor;
+    }
+    const out = await (await session).run(feeds, ['logits']);
+    return out.logits?.data as Float32Array;
+  }
+
+  /**
+   * The whole training state: the PyTorch state_dict keys (`a.0.weight`, ...) plus the AdamW moments and step
+   * under `optimizer/`. The arrays are the trainer's own (replaced, never mutated, by later steps).
+   */
+  state(): Map<string, NamedTensor> {
+    const out = new Map<string, NamedTensor>(this.weights);
+    for (const [name, { m, v }] of this.moments) {
+      const shape = this.weights.get(name)?.shape ?? [];
+      out.set(`${OPTIMIZER_PREFIX}${EXP_AVG}${name}`, { data: m, shape });
+      out.set(`${OPTIMIZER_PREFIX}${EXP_AVG_SQ}${name}`, { data: v, shape });
+    }
+    out.set(STEP_KEY, { data: BigInt64Array.of(BigInt(this.step)), shape: [] });
+    return out;
+  }
+
+  /**
+   * Restores a state() map, or loads a plain PyTorch state_dict (no `optimizer/` keys: moments and step
+   * restart at zero). Every mismatch is reported in one EFORMAT error.
+   */
+  loadState(state: ReadonlyMap<string, NamedTensor>): void {
+    this.checkLive();
+    const model = new Map([...state].filter(([key]) => !key.startsWith(OPTIMIZER_PREFIX)));
+    const weights = importStateDict(model, this.config, { source: 'trainer state' });
+    const hasOptimizer = state.has(STEP_KEY);
+    const problems: string[] = [];
+    const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+    for (const entry of this.layout.filter((e) => e.role === 'parameter')) {
+      const take = (kind: string): Float32Array => {
+        const key = `${OPTIMIZER_PREFIX}${kind}${entry.name}`;
+        const t = state.get(key);
+        if (!hasOptimizer) return new Float32Array(sizeOf(entry.shape));
+        if (!t || !(t.data instanceof Float32Array) || t.data.length !== sizeOf(entry.shape)) {
+          problems.push(`'${key}' missing or not float32 [${entry.shape.join(', ')}]`);
+          return new Float32Array(sizeOf(entry.shape));
+        }
+        return t.data;
+      };
+      moments.set(entry.name, { m: take(EXP_AVG), v: take(EXP_AVG_SQ) });
+    }
+    if (problems.length > 0) throw new SerError('EFORMAT', 'trainer', `optimizer state: ${problems.join('; ')}`);
+    this.weights = weights;
+    this.moments = moments;
+    this.step = hasOptimizer ? Number((state.get(STEP_KEY)?.data as BigInt64Array | Int32Array)[0]) : 0;
+  }
+
+  /** The deployable model (eval forward, weights as initializers): input 'mel' [batch, 1, nMels, frames], outputs 'logits', 'probabilities'. */
+  exportOnnx(batch = this.options.batchSize): Uint8Array {
+    return toOnnx(buildEvalGraph(this.config, this.weights, batch), { producer: 'speech-emotion CNN-TM' });
+  }
+
+  /** Path of the ORT profile of the training session ('' unless options.profilePrefix). */
+  endProfiling(): string {
+    return this.trainSession?.endProfiling() ?? '';
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const sessions: Promise<Session>[] = [...this.evalSessions.values()];
+    if (this.trainSession) sessions.push(Promise.resolve(this.trainSession));
+    this.trainSession = null;
+    this.evalSessions.clear();
+    await Promise.all(sessions.map(async (s) => (await s).release()));
+  }
+
+  private resetState(weights: Map<string, NamedTensor>): void {
+    this.weights = weights;
+    this.moments = new Map();
+    for (const entry of this.layout) {
+      if (entry.role === 'parameter') this.moments.set(entry.name, { m: new Float32Array(sizeOf(entry.shape)), v: new Float32Array(sizeOf(entry.shape)) });
+    }
+    this.step = 0;
+  }
+
+  private async trainingSession(): Promise<Session> {
+    if (!this.trainSession) {
+      const bytes = toOnnx(this.trainGraph, { seed: this.epochSeed });
+      this.trainSession = await createSession(bytes, {
+        threads: this.options.threads,
+        ...(this.options.profilePrefix !== undefined ? { profilePrefix: this.options.profilePrefix } : {}),
+      });
+    }
+    return this.trainSession;
+  }
+
+  private checkBatch(x: Float32Array, batch: number): void {
+    const clip = this.config.nMels * this.config.frames;
+    if (x.length !== batch * clip) {
+      throw new SerError(
+        'ESHAPE',
+        'trainer',
+        `input holds ${x.length} values; a batch of ${batch} clips of ${this.config.nMels} mels x ${this.config.frames} frames needs ${batch * clip}`,
+      );
+    }
+  }
+
+  private checkLive(): void {
+    if (this.released) throw new SerError('ERUNTIME', 'trainer', 'the trainer was released');
+  }
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { NamedTensor } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import type { CnnTmConfig } from '../../src/model/config.js';
+import { PAPER_CNN_TM, stateLayout } from '../../src/model/config.js';
+import { CnnTmTrainer } from '../../src/model/trainer.js';
+import { importStateDict } from '../../src/model/weights.js';
+import { createSession } from '../../src/runtime/index.js';
+import { Rng } from '../../src/nn/random.js';
+import { hasShared, maxAbsDiff, relError, sharedDir } from '../helpers.js';
+
+const SMALL: CnnTmConfig = { ...PAPER_CNN_TM, nMels: 64, dModel: 64, layers: 2, heads: 4, ffDim: 128, dropout: 0, frames: 64 };
+/** Tiny config for fast API tests: 16 mels x 24 frames, d_model 16, 1 layer, dropout on. */
+const TINY: CnnTmConfig = { ...PAPER_CNN_TM, nMels: 16, frames: 24, dModel: 16, layers: 1, heads: 2, ffDim: 32, dropout: 0.2, nClasses: 3 };
+
+function batchOf(config: CnnTmConfig, batch: number, seed: number): { x: Float32Array; y: Int32Array } {
+  const rng = new Rng(seed);
+  const x = Float32Array.from({ length: batch * config.nMels * config.frames }, () => rng.uniform(-80, 0));
+  const y = Int32Array.from({ length: batch }, (_, i) => i % config.nClasses);
+  return { x, y };
+}
+
+test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, parameters)', { skip: hasShared ? false : 'needs ../shared/golden' }, async () => {
+  const golden = readSafetensors(join(sharedDir, 'golden', 'cnn_tm_small.safetensors')).tensors;
+  const state = importStateDict(golden, SMALL, { prefix: 'param/' });
+  for (const entry of stateLayout(SMALL)) {
+    // param/ was cloned after the forward (see cnn-tm-train.test.ts): restore the fresh-module BN buffers.
+    const n = entry.shape.reduce((a, b) => a * b, 1);
+    if (entry.role === 'running_mean') state.set(entry.name, { data: new Float32Array(n), shape: entry.shape });
+    if (entry.role === 'running_var') state.set(entry.name, { data: new Float32Array(n).fill(1), shape: entry.shape });
+    if (entry.role === 'num_batches_tracked') state.set(entry.name, { data: new BigInt64Array(1), shape: [] });
+  }
+  const trainer = await CnnTmTrainer.create(SMALL, { batchSize: 4, lr: 1e-3, seed: 0 });
+  try {
+    trainer.loadState(state);
+    const { loss } = await trainer.trainStep(golden.get('input')?.data as Float32Array, golden.get('labels')?.data as BigInt64Array);
+    assert.ok(relError([loss], golden.get('loss')?.data as Float32Array) < 1e-4);
+    const after = trainer.state();
+    assert.equal((after.get('optimizer/step')?.data as BigInt64Array)[0], 1n);
+    for (const name of ['a.1.running_var', 'b.11.running_mean', 'proj.weight', 'enc.layers.1.linear2.weight', 'fc.bias']) {
+      const error = maxAbsDiff(after.get(name)?.data as Float32Array, golden.get(`after_step/${name}`)?.data as Float32Array);
+      assert.ok(error < 1e-5, `${name}: ${error}`);
+    }
+  } finally {
+    await trainer.release();
+  }
+});
+
+test('training lowers the loss on a fixed batch; predict equals the exported ONNX model', async () => {
+  const trainer = await CnnTmTrainer.create(TINY, { batchSize: 6, lr: 3e-3, seed: 1 });
+  try {
+    const { x, y } = batchOf(TINY, 6, 2);
+    trainer.newEpoch(1);
+    const losses: number[] = [];
+    for (let i = 0; i < 30; i++) losses.push((await trainer.trainStep(x, y)).loss);
+    assert.ok((losses.at(-1) as number) < (losses[0] as number) * 0.5, `losses ${losses[0]} -> ${losses.at(-1)}`);
+    const logits = await trainer.predict(x, 6);
+    assert.equal(logits.length, 18);
+    const session = await createSession(trainer.exportOnnx());
+    try {
+      assert.deepEqual(session.inputNames, ['mel']);
+      const out = await session.run({ mel: { data: x, shape: [6, 1, TINY.nMels, TINY.frames] } });
+      assert.ok(maxAbsDiff(out.logits?.data as Float32Array, logits) < 1e-5);
+      const p = out.probabilities?.data as Float32Array;
+      assert.ok(Math.abs(p.subarray(0, 3).reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    } finally {
+      await session.release();
+    }
+  } finally {
+    await trainer.release();
+  }
+});
+
+test('state()/loadState resume: same seed, epoch and state give bit-identical steps (dropout on)', async () => {
+  const { x, y } = batchOf(TINY, 4, 3);
+  const run = async (resumeFrom?: Map<string, NamedTensor>): Promise<{ snapshot: Map<string, NamedTensor>; final: Map<string, NamedTensor> }> => {
+    const trainer = await CnnTmTrainer.create(TINY, { batchSize: 4, lr: 1e-3, seed: 5 });
+    try {
+      let snapshot = new Map<string, NamedTensor>();
+      if (resumeFrom) trainer.loadState(resumeFrom);
+      else {
+        trainer.newEpoch(1);
+        await trainer.trainStep(x, y);
+        snapshot = trainer.state();
+      }
+      trainer.newEpoch(2);
+      await trainer.trainStep(x, y);
+      await trainer.trainStep(x, y);
+      return { snapshot, final: trainer.state() };
+    } finally {
+      await trainer.release();
+    }
+  };
+  const first = await run();
+  const resumed = await run(first.snapshot);
+  assert.equal((resumed.final.get('optimizer/step')?.data as BigInt64Array)[0], 3n);
+  for (const [name, tensor] of first.final) assert.deepEqual(resumed.final.get(name)?.data, tensor.data, name);
+  // A different epoch seed gives different dropout masks, hence different weights.
+  const other = await CnnTmTrainer.create(TINY, { batchSize: 4, lr: 1e-3, seed: 5 });
+  try {
+    other.loadState(first.snapshot);
+    other.newEpoch(3);
+    await other.trainStep(x, y);
+    await other.trainStep(x, y);
+    assert.notDeepEqual(other.state().get('fc.weight')?.data, first.final.get('fc.weight')?.data);
+  } finally {
+    await other.release();
+  }
+});
+
+test('bad inputs are rejected with the numbers', async () => {
+  await assert.rejects(CnnTmTrainer.create(TINY, { batchSize: 0, lr: -1, seed: 0 }), /batchSize must be a positive integer \(0 given\); lr must be > 0 \(-1 given\)/);
+  const trainer = await CnnTmTrainer.create(TINY, { batchSize: 2, lr: 1e-3, seed: 0 });
+  try {
+    await assert.rejects(trainer.trainStep(new Float32Array(10), Int32Array.of(0, 1)), /input holds 10 values; a batch of 2 clips of 16 mels x 24 frames needs 768/);
+    await assert.rejects(trainer.trainStep(new Float32Array(768), Int32Array.of(0, 3)), /label 3 of clip 1 is outside 0..2/);
+    assert.throws(() => trainer.loadState(new Map([['fc.bias', { data: new Float32Array(3), shape: [3] }]])), /missing 'a\.0\.weight'/);
+  } finally {
+    await trainer.release();
+  }
+});
