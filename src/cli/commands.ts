@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
+import { register as registerEval } from './eval.js';
+import { register as registerFeatures } from './features.js';
+import { register as registerPredict } from './predict.js';
+import { register as registerTrain } from './train.js';
 
 /** Every `ser` sub-command; each file under src/cli/ exports `register(program)`. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerFeatures(program);
+  registerTrain(program);
+  registerEval(program);
+  registerPredict(program);
 }

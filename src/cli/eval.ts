@@ -1,0 +1,69 @@
+/** `ser eval`: scores a trained run on a labelled corpus (src/train/inference.ts evaluateRun). */
+import { type Command, Option } from 'commander';
+import type { CorpusName } from '../data/corpus.js';
+import { SerError } from '../errors.js';
+import { formatReport, toJson } from '../eval/index.js';
+import { evaluateRun } from '../train/inference.js';
+import { defaultCacheDir, parseNumber } from './options.js';
+
+interface EvalFlags {
+  model: string;
+  data: string;
+  dataset?: CorpusName;
+  labels?: string;
+  part: 'auto' | 'all' | 'test';
+  json?: boolean;
+  cache?: string | false;
+  threads?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description("evaluate a trained run's model.onnx on a corpus; its classes are matched to the model's by name")
+    .requiredOption('--model <run_dir>', 'run directory made by ser train')
+    .requiredOption('--data <dir|manifest.csv>', 'corpus folder (crema-d, ravdess) or manifest CSV')
+    .addOption(new Option('--dataset <name>', 'corpus format (default csv for a .csv path)').choices(['crema-d', 'ravdess', 'csv']))
+    .option('--labels <spec>', 'corpus classes to score, e.g. "neutral,happy,sad,angry,fearful,disgust" (default: all)')
+    .addOption(
+      new Option('--part <part>', "clips to score: test = the run's test part, all = every clip; auto = test on the training corpus, else all")
+        .choices(['auto', 'all', 'test'])
+        .default('auto'),
+    )
+    .option('--json', 'print one JSON object (accuracy, macro_f1, uar, labels, confusion with rows = true class, ...)')
+    .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
+    .option('--no-cache', 'do not read or write cached features')
+    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .action(async (flags: EvalFlags) => {
+      let dataset = flags.dataset;
+      if (dataset === undefined) {
+        if (!/\.csv$/i.test(flags.data)) throw new SerError('EARG', 'eval', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
+        dataset = 'csv';
+      }
+      const result = await evaluateRun(flags.model, {
+        data: { dataset, path: flags.data, labels: flags.labels },
+        part: flags.part,
+        cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
+        threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
+      });
+      for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);
+      const renamed = Object.entries(result.mapping).filter(([from, to]) => from !== to);
+      if (flags.json) {
+        const json = {
+          ...toJson(result.report),
+          part: result.part,
+          dataset,
+          data_path: flags.data,
+          model: flags.model,
+          trained_on: { dataset: result.config.data.dataset, protocol: result.config.split.protocol, seed: result.config.seed },
+          label_mapping: result.mapping,
+          skipped: result.failed.length,
+        };
+        process.stdout.write(JSON.stringify(json) + '\n');
+        return;
+      }
+      const what = result.part === 'test' ? `the run's test part (${result.config.split.protocol} split)` : `all clips of ${flags.data}`;
+      process.stdout.write(formatReport(result.report, { color: process.stdout.isTTY === true, title: `Evaluation on ${what}: ${result.report.samples} clips` }) + '\n');
+      if (renamed.length > 0) process.stdout.write(`labels mapped: ${renamed.map(([from, to]) => `${from} -> ${to}`).join(', ')}\n`);
+    });
+}

@@ -1,0 +1,118 @@
+/** `ser train`: parses flags and calls trainRun (src/train/run.ts). Ctrl-C stops after the current step. */
+import { type Command, Option } from 'commander';
+import { SerError } from '../errors.js';
+import type { CorpusName } from '../data/corpus.js';
+import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
+import { formatRunSummary, trainRun } from '../train/run.js';
+import { defaultCacheDir, parseNumber } from './options.js';
+
+interface TrainFlags {
+  data?: string;
+  dataset?: CorpusName;
+  split: string;
+  seed: string;
+  out?: string;
+  epochs?: string;
+  patience?: string;
+  batchSize?: string;
+  lr?: string;
+  labels?: string;
+  duration: string;
+  size?: ModelSize;
+  /** A folder, or false for --no-cache. */
+  cache?: string | false;
+  threads?: string;
+  resume?: boolean;
+  progress: 'auto' | 'bar' | 'lines' | 'none';
+}
+
+/** Flags that define a run: they come from config.json when resuming and may not be given again. */
+const FIXED_ON_RESUME = ['data', 'dataset', 'split', 'seed', 'patience', 'batchSize', 'lr', 'labels', 'duration', 'size'] as const;
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'train CNN-TM on a corpus and evaluate it on the held-out test part; without --data, on the small embedded corpus ' +
+        `(small model, ${EMBEDDED_DEFAULTS.epochs} epochs: a few minutes on 2 cores)`,
+    )
+    .option('--data <dir>', 'corpus folder (crema-d, ravdess) or manifest CSV (csv); default: the embedded corpus')
+    .addOption(new Option('--dataset <name>', 'corpus format').choices(['crema-d', 'ravdess', 'csv']))
+    .addOption(new Option('--split <protocol>', 'random (stratified) or speaker (speaker-disjoint)').choices(['random', 'speaker']).default('random'))
+    .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
+    .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
+    .option('--epochs <n>', 'epoch budget (default 150; embedded corpus: ' + EMBEDDED_DEFAULTS.epochs + ')')
+    .option('--patience <n>', 'early-stopping patience in epochs (default 10; embedded corpus: ' + EMBEDDED_DEFAULTS.patience + ')')
+    .option('--batch-size <n>', 'minibatch size (default 32; embedded corpus: ' + EMBEDDED_DEFAULTS.batchSize + ')')
+    .option('--lr <rate>', 'AdamW learning rate (default 1e-4)')
+    .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "crema-d", "calm=neutral" (default: all of the corpus)')
+    .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
+    .addOption(new Option('--size <size>', 'model size: paper (128 mels, 6 layers) or small (64 mels, 2 layers); default paper, embedded: small').choices(['paper', 'small']))
+    .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
+    .option('--no-cache', 'do not read or write cached features')
+    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .option('--resume', 'continue the interrupted run in --out with its saved settings (--epochs may raise the budget)')
+    .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
+    .action(async (flags: TrainFlags, command: Command) => {
+      if (flags.resume) {
+        if (!flags.out) throw new SerError('EARG', 'train', '--resume needs --out RUN_DIR (the run to continue)');
+        const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
+        if (given.length > 0) {
+          const flagNames = given.map((name) => '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+          throw new SerError('EARG', 'train', `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`);
+        }
+      }
+      if (flags.data !== undefined && flags.dataset === undefined) {
+        if (!/\.csv$/i.test(flags.data)) throw new SerError('EARG', 'train', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
+        flags.dataset = 'csv';
+      }
+      if (flags.data === undefined && flags.dataset !== undefined && !flags.resume) {
+        throw new SerError('EARG', 'train', `--dataset ${flags.dataset} needs --data DIR (the corpus folder or manifest)`);
+      }
+      const out = flags.out ?? `runs/${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
+
+      // Ctrl-C: finish the current step, keep the last end-of-epoch checkpoint, exit with a resume hint.
+      const abort = new AbortController();
+      const onSigint = () => {
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit at once)\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await trainRun({
+          out,
+          data: flags.data !== undefined ? { dataset: flags.dataset!, path: flags.data, labels: flags.labels } : undefined,
+          split: flags.split,
+          seed: parseNumber('--seed', flags.seed, { integer: true }),
+          hyper: {
+            epochs: flags.epochs === undefined ? undefined : parseNumber('--epochs', flags.epochs, { integer: true, min: 1 }),
+            patience: flags.patience === undefined ? undefined : parseNumber('--patience', flags.patience, { integer: true, min: 1 }),
+            batchSize: flags.batchSize === undefined ? undefined : parseNumber('--batch-size', flags.batchSize, { integer: true, min: 2 }),
+            lr: flags.lr === undefined ? undefined : parseNumber('--lr', flags.lr, { min: Number.MIN_VALUE }),
+          },
+          size: flags.size,
+          durationS: parseNumber('--duration', flags.duration, { min: 0.1 }),
+          cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
+          threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
+          resume: flags.resume,
+          signal: abort.signal,
+          progress: flags.progress,
+        });
+        if (result.finished === 'interrupted') {
+          const last = result.history.at(-1)?.epoch ?? 0;
+          process.stderr.write(
+            `interrupted: the checkpoint in ${result.runDir} holds epoch ${last}` +
+              (last === 0 ? ' (none completed: start again)' : `; continue with: ser train --out ${out} --resume`) +
+              '\n',
+          );
+          process.exitCode = 130;
+          return;
+        }
+        process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
+        process.stdout.write(`run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n`);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,166 @@
+/**
+ * Using a trained run: its deployable `model.onnx` run by src/runtime, with the front end and clip length of its
+ * config.json. `evaluateRun` scores it on a labelled corpus (any corpus whose classes map onto the model's),
+ * `predictFiles` classifies new recordings.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
+import { extractFeatures } from '../data/index.js';
+import { mappingOnto } from '../data/labels.js';
+import { applySplit, loadSplit } from '../data/splits.js';
+import { SerError } from '../errors.js';
+import { type EvaluationReport, evaluate } from '../eval/index.js';
+import { createSession } from '../runtime/index.js';
+import type { Session } from '../runtime/index.js';
+import { MODEL_BATCH, MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
+
+/** A run's model.onnx loaded for inference. */
+export class RunModel {
+  readonly runDir: string;
+  readonly config: RunConfig;
+  private readonly session: Session;
+
+  private constructor(runDir: string, config: RunConfig, session: Session) {
+    this.runDir = runDir;
+    this.config = config;
+    this.session = session;
+  }
+
+  /** Loads RUN_DIR/config.json and RUN_DIR/model.onnx; errors say what is missing. */
+  static async load(runDir: string, options: { threads?: number } = {}): Promise<RunModel> {
+    const dir = resolve(runDir);
+    const config = readRunConfig(dir);
+    const modelPath = join(dir, MODEL_FILE);
+    if (!existsSync(modelPath)) {
+      throw new SerError(
+        'EIO',
+        'run',
+        `${runDir}: no ${MODEL_FILE}; the model is exported when training ends (resume an interrupted run with: ser train --out ${runDir} --resume)`,
+      );
+    }
+    const session = await createSession(readFileSync(modelPath), { threads: options.threads });
+    return new RunModel(dir, config, session);
+  }
+
+  /** Class probabilities [count, nClasses] of log-mel clips `x` ([count, nMels, frames]). */
+  async probabilities(x: Float32Array, count: number): Promise<Float32Array> {
+    const { nMels, frames, nClasses } = this.config.model;
+    const clipSize = nMels * frames;
+    if (x.length !== count * clipSize) {
+      throw new SerError('ESHAPE', 'run', `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`);
+    }
+    const out = new Float32Array(count * nClasses);
+    for (let start = 0; start < count; start += MODEL_BATCH) {
+      const mel = { data: x.subarray(start * clipSize, (start + MODEL_BATCH) * clipSize), shape: [MODEL_BATCH, 1, nMels, frames] };
+      const result = await this.session.run({ mel }, ['probabilities']);
+      out.set(result.probabilities!.data as Float32Array, start * nClasses);
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export interface EvaluateRunOptions {
+  /** The corpus to score. */
+  data: { dataset: CorpusName; path: string; labels?: string };
+  /**
+   * Which utterances: 'all', 'test' (the run's test part; only for the corpus it was trained on), or 'auto'
+   * (default): 'test' when `data` is the training corpus (scoring training clips would flatter the model), else 'all'.
+   */
+  part?: 'auto' | 'all' | 'test';
+  /** Feature cache folder; null: none (default: src/data's default). */
+  cacheDir?: string | null;
+  threads?: number;
+}
+
+export interface EvaluateRunResult {
+  report: EvaluationReport;
+  part: 'all' | 'test';
+  /** Corpus label -> model label, for the labels that occur. */
+  mapping: Record<string, string>;
+  /** Files skipped because they could not be decoded or used. */
+  failed: Array<{ path: string; error: string }>;
+  config: RunConfig;
+}
+
+/** Scores a trained run on a corpus; classes are matched by name (and CREMA-D aliases such as fearful = fear). */
+export async function evaluateRun(runDir: string, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
+  const model = await RunModel.load(runDir, { threads: options.threads });
+  try {
+    const { config } = model;
+    const dataPath = resolve(options.data.path);
+    const corpus = loadCorpus({ dataset: options.data.dataset, path: dataPath, labels: options.data.labels });
+    const { mapping, unmapped } = mappingOnto(corpus.labels, config.labels);
+    if (unmapped.length > 0) {
+      const mappable = corpus.labels.filter((label) => !unmapped.includes(label));
+      throw new SerError(
+        'EDATA',
+        'eval',
+        `${options.data.path}: label${unmapped.length > 1 ? 's' : ''} ${unmapped.join(', ')} ha${unmapped.length > 1 ? 've' : 's'} no class in the model ` +
+          `(${config.labels.join(', ')}); evaluate the others with --labels ${mappable.join(',') || '...'}`,
+      );
+    }
+    const sameCorpus = options.data.dataset === config.data.dataset && dataPath === config.data.path;
+    const requested = options.part ?? 'auto';
+    if (requested === 'test' && !sameCorpus) {
+      throw new SerError('EARG', 'eval', `--part test needs the corpus the run was trained on (${config.data.dataset} at ${config.data.path})`);
+    }
+    const part = requested === 'auto' ? (sameCorpus ? 'test' : 'all') : requested;
+    let utterances: Utterance[] = corpus.utterances;
+    if (part === 'test') {
+      const split = loadSplit(join(model.runDir, SPLIT_FILE));
+      utterances = applySplit(split, corpus.utterances, { allowMissing: true }).test;
+    }
+    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: options.cacheDir });
+    if (extracted.kept.length === 0) {
+      throw new SerError('EDATA', 'eval', `${options.data.path}: none of the ${utterances.length} files could be used (first: ${extracted.failed[0]?.error ?? '?'})`);
+    }
+    const y = Int32Array.from(extracted.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
+    const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
+    const report = evaluate(y, null, config.labels, { probabilities });
+    const used = Object.fromEntries([...new Set(extracted.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
+    return { report, part, mapping: used, failed: extracted.failed, config };
+  } finally {
+    await model.release();
+  }
+}
+
+export interface Prediction {
+  file: string;
+  /** The most probable class. */
+  label: string;
+  /** Probability of each class, in the model's class order. */
+  probabilities: Record<string, number>;
+}
+
+/** Classifies audio files; every file that cannot be read is reported in one EIO/EDECODE error. */
+export async function predictFiles(runDir: string, files: readonly string[], options: { threads?: number } = {}): Promise<Prediction[]> {
+  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict --model RUN_DIR FILE...)');
+  const missing = files.filter((file) => !existsSync(file));
+  if (missing.length > 0) throw new SerError('EIO', 'predict', `no such file${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+  const model = await RunModel.load(runDir, { threads: options.threads });
+  try {
+    const { config } = model;
+    // The training pipeline's own feature extraction (uncached), so a file is featurised exactly as in training.
+    const utterances: Utterance[] = files.map((file) => ({ path: resolve(file), id: file, label: '', speaker: '', corpus: 'csv' }));
+    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: null });
+    if (extracted.failed.length > 0) {
+      const list = extracted.failed.map((failure) => failure.error);
+      throw new SerError('EDECODE', 'predict', `${list.length} of ${files.length} file(s) could not be used:\n  ${list.join('\n  ')}`);
+    }
+    const probabilities = await model.probabilities(extracted.features, files.length);
+    const n = config.labels.length;
+    return files.map((file, i) => {
+      const row = probabilities.subarray(i * n, (i + 1) * n);
+      let best = 0;
+      for (let c = 1; c < n; c++) if (row[c]! > row[best]!) best = c;
+      return { file, label: config.labels[best]!, probabilities: Object.fromEntries(config.labels.map((label, c) => [label, row[c]!])) };
+    });
+  } finally {
+    await model.release();
+  }
+}

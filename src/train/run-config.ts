@@ -1,0 +1,80 @@
+/**
+ * `config.json` of a run directory: everything needed to repeat the run (data, split protocol, seed,
+ * hyper-parameters) and to use its model (model config, front end, clip duration, class names). Written once
+ * when a run starts; `--resume`, `ser eval` and `ser predict` read it.
+ *
+ * A run directory holds:
+ *   config.json            this file
+ *   split.json             which utterance ids are train / val / test (written by src/data)
+ *   checkpoint.safetensors trainer state + loop state after the last completed epoch (checkpoint.ts)
+ *   best.safetensors       trainer state of the best epoch
+ *   history.jsonl          one line of metrics per epoch
+ *   metrics.json           test-set evaluation of the best model (at the end)
+ *   report.html, *.svg     the readable report and its figures
+ *   model.onnx             the deployable model: input 'mel' [1, 1, nMels, frames] -> 'logits', 'probabilities'
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CorpusName } from '../data/corpus.js';
+import type { SplitProtocol } from '../data/splits.js';
+import { SerError } from '../errors.js';
+import type { FrontEndConfig } from '../features/config.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { CnnTmConfig } from '../model/config.js';
+import type { Hyperparameters } from './loop.js';
+
+export interface RunConfig {
+  format: 'speech-emotion run';
+  version: 1;
+  model: CnnTmConfig;
+  frontEnd: FrontEndConfig;
+  /** Every clip is cropped or zero-padded to this many seconds before the front end (fixLength). */
+  durationS: number;
+  /** Class names; output i of the model is `labels[i]`. */
+  labels: string[];
+  hyper: Hyperparameters;
+  seed: number;
+  /** ORT threads used for training (results can differ in the last bits across thread counts). */
+  threads: number | null;
+  data: {
+    dataset: CorpusName;
+    /** Absolute path of the corpus folder or manifest. */
+    path: string;
+    /** The --labels spec, or null for every native class. */
+    labelSpec: string | null;
+    /** True for the small corpus shipped in assets/corpus. */
+    embedded: boolean;
+  };
+  split: { protocol: SplitProtocol; train: number; val: number; test: number };
+}
+
+export const CONFIG_FILE = 'config.json';
+export const SPLIT_FILE = 'split.json';
+export const METRICS_FILE = 'metrics.json';
+export const MODEL_FILE = 'model.onnx';
+/** Clips per run of model.onnx: the graph has static shapes, and one clip at a time suits classifying single files. */
+export const MODEL_BATCH = 1;
+
+export function writeRunConfig(runDir: string, config: RunConfig): void {
+  writeFileAtomic(join(runDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+}
+
+/** Reads and checks `RUN_DIR/config.json`; errors say what is missing and what to do. */
+export function readRunConfig(runDir: string): RunConfig {
+  if (!existsSync(runDir)) throw new SerError('EIO', 'run', `${runDir}: no such run directory (train one with: ser train --out ${runDir})`);
+  const path = join(runDir, CONFIG_FILE);
+  if (!existsSync(path)) {
+    throw new SerError('EIO', 'run', `${runDir}: no ${CONFIG_FILE}; not a run directory made by 'ser train --out DIR'`);
+  }
+  let config: RunConfig;
+  try {
+    config = JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+  } catch (error) {
+    throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter((key) => config[key] === undefined);
+  if (config.format !== 'speech-emotion run' || missing.length > 0) {
+    throw new SerError('EFORMAT', 'run', `${path}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''));
+  }
+  return config;
+}
