@@ -139,7 +139,14 @@ export async function confusionFigureSvg(report: EvaluationReport, options: { ti
     },
     y: { field: 'true', type: 'nominal' as const, sort: report.labels, title: 'true class' },
   };
-  const textColor = { condition: { test: 'datum.rate > 0.5', value: 'white' }, value: 'black' };
+  // White on dark cells, grey for empty cells so the non-zero confusions stand out.
+  const textColor = {
+    condition: [
+      { test: 'datum.rate > 0.5', value: 'white' },
+      { test: 'datum.count === 0', value: '#999' },
+    ],
+    value: 'black',
+  };
   return renderVegaLiteSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
@@ -156,7 +163,7 @@ export async function confusionFigureSvg(report: EvaluationReport, options: { ti
             field: 'rate',
             type: 'quantitative',
             title: '% of true class',
-            scale: { domain: [0, 1], range: ['#ffffff', '#08519c'] },
+            scale: { domain: [0, 1], range: ['#ffffff', '#08519c'], interpolate: 'rgb' },
             legend: { format: '.0%' },
           },
         },

@@ -137,7 +137,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     ['protocol', protocol.name],
     ['seed', String(run.seed)],
     ['split (train / validation / test)', `${train} / ${validation} / ${test} (total ${train + validation + test})`],
-    ['evaluated on', `${run.evaluatedOn ?? 'test split'}: ${report.samples} samples`],
+    ['evaluated on', `${run.evaluatedOn ?? 'test split'}; ${report.samples} samples`],
     ['epochs run', String(run.epochs)],
     ['best epoch (weights evaluated)', best === null ? '-' : String(best)],
     ['wall time', formatDuration(run.wallTimeS)],
@@ -177,7 +177,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     `<h1>${esc(title)}</h1>`,
     `<p class="${protocol.cls}"><strong>Protocol: ${esc(protocol.name)}.</strong> ${esc(protocol.text)}</p>`,
     `<div class="cards">${headline.map(([k, v]) => `<div class="card"><div class="value">${esc(v)}</div><div class="key">${esc(k)}</div></div>`).join('')}</div>`,
-    `<p class="small">Metrics on the ${esc(run.evaluatedOn ?? 'test split')} (${report.samples} samples) of the ${esc(protocol.name)}.</p>`,
+    `<p class="small">Metrics on ${report.samples} samples (${esc(run.evaluatedOn ?? 'test split')}) of the ${esc(protocol.name)}.</p>`,
     '<h2>Run</h2>',
     keyValueTable(runRows),
   ];
