@@ -1,0 +1,187 @@
+/**
+ * `ser train` -> `ser eval --json` -> `ser predict` end to end on a tiny real corpus: 24 clips of the embedded
+ * corpus (4 emotions x 6 actors, RAVDESS, Opus), 1-second clips, the small model, 2 epochs. Also Ctrl-C + --resume
+ * through the CLI, cross-corpus evaluation (the embedded CREMA-D clips) and the error messages for bad input.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { assetPath } from '../../src/io/paths.js';
+import { runCli } from './run-cli.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'ser-cli-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+const manifest = join(scratch, 'manifest.csv');
+const run = join(scratch, 'run');
+const EMOTIONS = ['neutral', 'happy', 'sad', 'angry'];
+const COMMON = ['--size', 'small', '--duration', '1', '--batch-size', '4', '--no-cache', '--threads', '1', '--progress', 'lines'];
+
+interface EvalJson {
+  accuracy: number;
+  macro_f1: number;
+  uar: number;
+  labels: string[];
+  confusion: number[][];
+  samples: number;
+  part: string;
+  per_class: Array<{ label: string; support: number }>;
+}
+
+before(() => {
+  // 4 emotions x actors 01-06, the first clip of each (statement 01, repetition 01; neutral has intensity 01 only).
+  const rows = readFileSync(assetPath('corpus', 'manifest.csv'), 'utf8').trim().split('\n');
+  const header = rows[0]!;
+  const picked = EMOTIONS.flatMap((emotion) =>
+    ['01', '02', '03', '04', '05', '06'].map((actor) => rows.find((row) => row.split(',')[1] === emotion && row.split(',')[2] === actor)!),
+  );
+  const absolute = picked.map((row) => assetPath('corpus', row.split(',')[0]!) + row.slice(row.indexOf(',')));
+  writeFileSync(manifest, [header, ...absolute].join('\n') + '\n');
+});
+
+test('ser train: a tiny run writes every run file and prints the test table', async () => {
+  const result = await runCli(['train', '--data', manifest, '--dataset', 'csv', '--seed', '1', '--epochs', '2', '--out', run, ...COMMON]);
+  assert.equal(result.code, 0, result.stderr);
+  for (const file of ['config.json', 'split.json', 'checkpoint.safetensors', 'best.safetensors', 'history.jsonl', 'metrics.json', 'report.html', 'model.onnx']) {
+    assert.ok(existsSync(join(run, file)), `missing ${file}`);
+  }
+  assert.match(result.stderr, /epoch 1\/2 .*val_loss/);
+  assert.match(result.stderr, /epoch 2\/2 /);
+  assert.match(result.stdout, /accuracy/);
+  const history = readFileSync(join(run, 'history.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(history.length, 2);
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+  assert.deepEqual(config.labels, ['angry', 'happy', 'neutral', 'sad']);
+  assert.equal(config.split.protocol, 'random-stratified');
+  assert.equal(config.model.nMels, 64);
+  assert.equal(config.model.frames, 63);
+});
+
+test('ser eval --json: one JSON object; on the training corpus it scores the test part, equal to metrics.json', async () => {
+  const result = await runCli(['eval', '--model', run, '--data', manifest, '--dataset', 'csv', '--json', '--no-cache', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const report = JSON.parse(lines[0]!) as EvalJson;
+  const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as EvalJson;
+  const split = JSON.parse(readFileSync(join(run, 'split.json'), 'utf8'));
+  assert.equal(report.part, 'test');
+  assert.equal(report.samples, split.parts.test.length);
+  assert.deepEqual(report.labels, ['angry', 'happy', 'neutral', 'sad']);
+  // model.onnx (eval) and the trainer's predictions at the end of training agree on every clip.
+  assert.deepEqual(report.confusion, metrics.confusion);
+  assert.equal(report.accuracy, metrics.accuracy);
+  // Rows = true class: each row sums to the class's support; the diagonal over N is the accuracy.
+  report.confusion.forEach((row, i) => {
+    assert.equal(
+      row.reduce((a, b) => a + b, 0),
+      report.per_class[i]!.support,
+    );
+  });
+  const diagonal = report.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
+  assert.equal(report.accuracy, diagonal / report.samples);
+  for (const key of ['macro_f1', 'uar'] as const) assert.ok(report[key] >= 0 && report[key] <= 1);
+
+  const all = await runCli(['eval', '--model', run, '--data', manifest, '--dataset', 'csv', '--json', '--part', 'all', '--no-cache', '--threads', '1']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal((JSON.parse(all.stdout) as EvalJson).samples, 24);
+});
+
+test('ser eval: another corpus is scored when its labels map (CREMA-D clips on a RAVDESS model), else a clear error', async () => {
+  const crema = assetPath('corpus', 'crema-d');
+  const unmapped = await runCli(['eval', '--model', run, '--data', crema, '--dataset', 'crema-d', '--json', '--no-cache']);
+  assert.equal(unmapped.code, 1);
+  // The model knows angry, happy, neutral, sad: disgust and fear have no class.
+  assert.match(unmapped.stderr, /^ser: eval: .*labels disgust, fear have no class in the model \(angry, happy, neutral, sad\); evaluate the others with --labels angry,happy,neutral,sad/m);
+
+  const mapped = await runCli(['eval', '--model', run, '--data', crema, '--dataset', 'crema-d', '--labels', 'angry,happy,neutral,sad', '--json', '--no-cache']);
+  assert.equal(mapped.code, 0, mapped.stderr);
+  const report = JSON.parse(mapped.stdout) as EvalJson;
+  assert.equal(report.part, 'all');
+  assert.equal(report.samples, 8);
+  assert.deepEqual(report.labels, ['angry', 'happy', 'neutral', 'sad']);
+});
+
+test('ser predict: the emotion and probabilities of each file', async () => {
+  const files = ['1001_DFA_ANG_XX.opus', '1002_DFA_SAD_XX.opus'].map((name) => assetPath('corpus', 'crema-d', name));
+  const result = await runCli(['predict', '--model', run, ...files, '--json', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const predictions = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; label: string; probabilities: Record<string, number> });
+  assert.deepEqual(
+    predictions.map((p) => p.file),
+    files,
+  );
+  for (const p of predictions) {
+    const entries = Object.entries(p.probabilities);
+    assert.deepEqual(
+      entries.map(([label]) => label),
+      ['angry', 'happy', 'neutral', 'sad'],
+    );
+    assert.ok(Math.abs(entries.reduce((sum, [, prob]) => sum + prob, 0) - 1) < 1e-5);
+    assert.equal(p.label, entries.reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0]);
+  }
+  const text = await runCli(['predict', '--model', run, files[0]!]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /1001_DFA_ANG_XX\.opus: (angry|happy|neutral|sad) {2}\((angry|happy|neutral|sad) \d+\.\d%/);
+});
+
+test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an uninterrupted run', async () => {
+  const interrupted = join(scratch, 'interrupted');
+  const args = ['train', '--data', manifest, '--dataset', 'csv', '--seed', '1', '--epochs', '3', ...COMMON];
+  let sent = false;
+  const first = await runCli([...args, '--out', interrupted], {
+    onStderr: (text, child) => {
+      if (!sent && /epoch 1\/3 /.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.equal(first.code, 130, first.stderr);
+  assert.match(first.stderr, /interrupted: the checkpoint in .* holds epoch 1; continue with: ser train --out .* --resume/);
+  assert.ok(!existsSync(join(interrupted, 'model.onnx')));
+
+  const refused = await runCli(['train', '--out', interrupted, '--resume', '--seed', '2']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--resume takes the run's settings from .*config\.json; drop --seed/);
+
+  const resumed = await runCli(['train', '--out', interrupted, '--resume', '--threads', '1', '--no-cache', '--progress', 'lines']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const whole = join(scratch, 'whole');
+  const uninterrupted = await runCli([...args, '--out', whole]);
+  assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+  const strip = (dir: string) =>
+    readFileSync(join(dir, 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const { seconds: _, ...rest } = JSON.parse(line);
+        return rest;
+      });
+  assert.deepEqual(strip(interrupted), strip(whole));
+  assert.deepEqual(JSON.parse(readFileSync(join(interrupted, 'metrics.json'), 'utf8')).confusion, JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8')).confusion);
+  assert.ok(readFileSync(join(interrupted, 'model.onnx')).equals(readFileSync(join(whole, 'model.onnx'))), 'model.onnx differs');
+});
+
+test('ser: clear errors for a missing run, missing files, no data, an occupied run directory', async () => {
+  const noRun = await runCli(['eval', '--model', join(scratch, 'nope'), '--data', manifest, '--json']);
+  assert.equal(noRun.code, 1);
+  assert.match(noRun.stderr, /^ser: run: .*nope: no such run directory \(train one with: ser train --out .*nope\)$/m);
+
+  const noFile = await runCli(['predict', '--model', run, join(scratch, 'missing.wav')]);
+  assert.equal(noFile.code, 1);
+  assert.match(noFile.stderr, /^ser: predict: no such file: .*missing\.wav$/m);
+
+  const noData = await runCli(['train', '--data', join(scratch, 'empty-folder'), '--dataset', 'ravdess', '--out', join(scratch, 'x')]);
+  assert.equal(noData.code, 1);
+  assert.match(noData.stderr, /^ser: data: .*empty-folder: no such file or folder/m);
+
+  const occupied = await runCli(['train', '--data', manifest, '--out', run, ...COMMON]);
+  assert.equal(occupied.code, 1);
+  assert.match(occupied.stderr, /already holds a run; continue it with --resume, or choose another --out/);
+
+  const badNumber = await runCli(['train', '--epochs', 'many', '--out', join(scratch, 'y')]);
+  assert.equal(badNumber.code, 1);
+  assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\)$/m);
+});
