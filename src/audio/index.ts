@@ -8,7 +8,7 @@ export {
   type LoadOptions,
   loadAudio,
   loadAudioBatch,
-  prepare,
+  fromDecoded,
   validateSamples,
 } from './load.js';
 export { resample } from './resample.js';

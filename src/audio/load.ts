@@ -47,11 +47,15 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
       cause: error,
     });
   }
-  return prepare(decoded, path, sampleRateHz);
+  return fromDecoded(decoded, path, { sampleRateHz });
 }
 
-/** Mono, validated, resampled LoadedAudio from a decoded file (exported for in-memory callers). */
-export function prepare(decoded: DecodedAudio, source: string, sampleRateHz = DEFAULT_SAMPLE_RATE_HZ): LoadedAudio {
+/**
+ * The in-memory half of loadAudio (no file system: usable in browsers after decodeAudio): mono mixdown,
+ * validation, resampling. `source` names the audio in errors.
+ */
+export function fromDecoded(decoded: DecodedAudio, source: string, options: LoadOptions = {}): LoadedAudio {
+  const sampleRateHz = options.sampleRateHz ?? DEFAULT_SAMPLE_RATE_HZ;
   const mono = toMono(decoded.channels);
   validateSamples(mono, decoded.sampleRateHz, source);
   const samples = decoded.sampleRateHz === sampleRateHz ? mono : resample(mono, decoded.sampleRateHz, sampleRateHz);
