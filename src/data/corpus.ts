@@ -34,7 +34,9 @@ export interface Utterance {
 }
 
 /** What a reader makes of one file name: the native label and metadata, or why the name was rejected. */
-export type NameParse = { ok: true; label: string; speaker: string; sentence?: string; intensity?: string; sex?: string } | { ok: false; reason: string };
+export type NameParse =
+  | { ok: true; label: string; speaker: string; sentence?: string; intensity?: string; sex?: string }
+  | { ok: false; reason: string };
 
 /** Audio file extensions a corpus folder is searched for (others, e.g. CSV or PDF, are passed over silently). */
 export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.aiff', '.aif', '.m4a'];
@@ -123,7 +125,8 @@ export interface Corpus {
  */
 export function loadCorpus(options: LoadCorpusOptions): Corpus {
   const path = resolve(options.path);
-  if (!existsSync(path)) throw new SerError('EIO', 'data', `${options.path}: no such file or folder (expected the ${options.dataset} corpus)`);
+  if (!existsSync(path))
+    throw new SerError('EIO', 'data', `${options.path}: no such file or folder (expected the ${options.dataset} corpus)`);
   const raw = options.dataset === 'csv' ? readManifest(path) : readFolder(path, options.dataset);
   const native = nativeLabels(options.dataset, raw.items);
   const mapping: LabelMapping = options.labels === undefined ? identityMapping(native) : parseLabelSpec(options.labels, native);
@@ -131,7 +134,8 @@ export function loadCorpus(options: LoadCorpusOptions): Corpus {
   const ignored = raw.ignored;
   for (const item of raw.items) {
     const label = mapping.map.get(item.label);
-    if (label === undefined) ignored.push({ path: item.path, reason: `class '${item.label}' is not in the label set (${mapping.labels.join(', ')})` });
+    if (label === undefined)
+      ignored.push({ path: item.path, reason: `class '${item.label}' is not in the label set (${mapping.labels.join(', ')})` });
     else utterances.push({ ...item, label });
   }
   utterances.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -141,7 +145,9 @@ export function loadCorpus(options: LoadCorpusOptions): Corpus {
       'EDATA',
       'data',
       `${options.path}: no usable ${options.dataset} utterances; expected ${EXPECTED[options.dataset]}` +
-        (ignored[0] ? `; found ${ignored.length} unusable file(s), e.g. ${seen.join(', ')} (${ignored[0].reason})` : '; found no audio files at all'),
+        (ignored[0]
+          ? `; found ${ignored.length} unusable file(s), e.g. ${seen.join(', ')} (${ignored[0].reason})`
+          : '; found no audio files at all'),
     );
   }
   return { utterances, labels: mapping.labels, ignored, root: raw.root };
@@ -243,7 +249,11 @@ function readManifest(path: string): RawCorpus {
   const { header, records } = parseCsvRecords(readFileSync(file, 'utf8'), file);
   for (const column of ['path', 'label']) {
     if (!header.includes(column)) {
-      throw new SerError('EFORMAT', 'data', `${file}: the header has no '${column}' column (found: ${header.join(', ')}; expected path,label[,speaker])`);
+      throw new SerError(
+        'EFORMAT',
+        'data',
+        `${file}: the header has no '${column}' column (found: ${header.join(', ')}; expected path,label[,speaker])`,
+      );
     }
   }
   const root = dirname(file);

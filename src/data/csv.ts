@@ -35,7 +35,11 @@ export function parseCsv(text: string, source = '<csv>'): string[][] {
       }
     } else if (ch === '"') {
       if (field !== '') {
-        throw new SerError('EFORMAT', 'csv', `${source}:${line}: a quote inside an unquoted field (quote the whole field and write "" for a quote)`);
+        throw new SerError(
+          'EFORMAT',
+          'csv',
+          `${source}:${line}: a quote inside an unquoted field (quote the whole field and write "" for a quote)`,
+        );
       }
       quoted = true;
     } else if (ch === ',') {

@@ -83,8 +83,10 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   const config = frontEnd.config;
   const durationS = options.durationS ?? 3;
   const offsetS = options.offsetS ?? 0;
-  if (!(durationS > 0 && Number.isFinite(durationS))) throw new SerError('EARG', 'features', `durationS must be a positive number of seconds (${durationS} given)`);
-  if (!(offsetS >= 0 && Number.isFinite(offsetS))) throw new SerError('EARG', 'features', `offsetS must be >= 0 seconds (${offsetS} given)`);
+  if (!(durationS > 0 && Number.isFinite(durationS)))
+    throw new SerError('EARG', 'features', `durationS must be a positive number of seconds (${durationS} given)`);
+  if (!(offsetS >= 0 && Number.isFinite(offsetS)))
+    throw new SerError('EARG', 'features', `offsetS must be >= 0 seconds (${offsetS} given)`);
   const nMels = config.nMels;
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
@@ -169,7 +171,14 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
     for (const [corpusName, pack] of packs) {
       const fresh = [...computedOk].filter((u) => u.corpus === corpusName);
       if (fresh.length === 0) continue;
-      writePack(pack, key, { nMels, frames }, fresh, (u) => stats.get(u) as CacheEntry, (u) => output.subarray((rowOf.get(u) as number) * rowLength, ((rowOf.get(u) as number) + 1) * rowLength));
+      writePack(
+        pack,
+        key,
+        { nMels, frames },
+        fresh,
+        (u) => stats.get(u) as CacheEntry,
+        (u) => output.subarray((rowOf.get(u) as number) * rowLength, ((rowOf.get(u) as number) + 1) * rowLength),
+      );
     }
   }
 
@@ -213,7 +222,9 @@ function readPackIndex(file: string, key: string, rowLength: number): PackIndex 
     const dataStart = 8 + headerLength + tensor.data_offsets[0];
     if (nMels * frames !== rowLength || index.length !== rows || dataStart + rows * rowLength * 4 > fileSize) return empty;
     const map = new Map<string, { row: number; size: number; mtimeMs: number }>();
-    index.forEach(([path, size, mtimeMs], row) => map.set(path, { row, size, mtimeMs }));
+    index.forEach(([path, size, mtimeMs], row) => {
+      map.set(path, { row, size, mtimeMs });
+    });
     return { file, rows: map, dataStart, valid: true };
   } catch {
     return empty;
@@ -258,7 +269,11 @@ function writePack(
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
-    throw new SerError('EIO', 'features', `${dir}: cannot create the feature cache folder (${(error as NodeJS.ErrnoException).code}); pass another cacheDir`);
+    throw new SerError(
+      'EIO',
+      'features',
+      `${dir}: cannot create the feature cache folder (${(error as NodeJS.ErrnoException).code}); pass another cacheDir`,
+    );
   }
   const tmp = `${pack.file}.tmp-${process.pid}`;
   const out = openSync(tmp, 'w');

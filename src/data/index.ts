@@ -21,7 +21,15 @@ export {
   parseRavdessName,
   readCremaDDemographics,
 } from './corpus.js';
-export { CREMA_D_ALIASES, CREMA_D_LABELS, type LabelMapping, RAVDESS_LABELS, identityMapping, mappingOnto, parseLabelSpec } from './labels.js';
+export {
+  CREMA_D_ALIASES,
+  CREMA_D_LABELS,
+  type LabelMapping,
+  RAVDESS_LABELS,
+  identityMapping,
+  mappingOnto,
+  parseLabelSpec,
+} from './labels.js';
 export {
   PART_NAMES,
   type PartName,

@@ -49,7 +49,11 @@ export function parseLabelSpec(spec: string, available: readonly string[]): Labe
   const valid = (): string => `valid names: ${available.join(', ')}; presets: all, crema-d`;
   const items = spec.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) {
-    throw new SerError('EARG', 'labels', `'${spec}': empty item (write names separated by commas, e.g. "angry,happy,sad" or "calm=neutral")`);
+    throw new SerError(
+      'EARG',
+      'labels',
+      `'${spec}': empty item (write names separated by commas, e.g. "angry,happy,sad" or "calm=neutral")`,
+    );
   }
   const pairs: Array<[string, string]> = [];
   let hasPlainName = false;
@@ -73,7 +77,11 @@ export function parseLabelSpec(spec: string, available: readonly string[]): Labe
   }
   const unknown = pairs.map(([from]) => from).filter((from) => !available.includes(from));
   if (unknown.length > 0) {
-    throw new SerError('EDATA', 'labels', `'${spec}': unknown label${unknown.length > 1 ? 's' : ''} ${[...new Set(unknown)].join(', ')}; ${valid()}`);
+    throw new SerError(
+      'EDATA',
+      'labels',
+      `'${spec}': unknown label${unknown.length > 1 ? 's' : ''} ${[...new Set(unknown)].join(', ')}; ${valid()}`,
+    );
   }
   const map = new Map<string, string>();
   for (const [from, to] of pairs) {
@@ -90,7 +98,11 @@ export function parseLabelSpec(spec: string, available: readonly string[]): Labe
   const order = hasPlainName ? pairs.map(([, to]) => to) : available.map((name) => map.get(name) as string);
   const labels = [...new Set(order)];
   if (labels.length < 2) {
-    throw new SerError('EARG', 'labels', `'${spec}' keeps ${labels.length} class${labels.length === 1 ? '' : 'es'}; a classifier needs at least 2 (${valid()})`);
+    throw new SerError(
+      'EARG',
+      'labels',
+      `'${spec}' keeps ${labels.length} class${labels.length === 1 ? '' : 'es'}; a classifier needs at least 2 (${valid()})`,
+    );
   }
   return { labels, map };
 }
@@ -109,7 +121,13 @@ export function mappingOnto(
   for (const name of available) {
     const alias = CREMA_D_ALIASES[name];
     const reverse = Object.keys(CREMA_D_ALIASES).find((key) => CREMA_D_ALIASES[key] === name);
-    const to = target.includes(name) ? name : alias && target.includes(alias) ? alias : reverse && target.includes(reverse) ? reverse : undefined;
+    const to = target.includes(name)
+      ? name
+      : alias && target.includes(alias)
+        ? alias
+        : reverse && target.includes(reverse)
+          ? reverse
+          : undefined;
     if (to === undefined) unmapped.push(name);
     else pairs.push([name, to]);
   }

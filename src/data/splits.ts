@@ -82,7 +82,10 @@ export function allocateProportionally(weights: readonly number[], total: number
   return out;
 }
 
-function validate(utterances: readonly Utterance[], options: SplitOptions): { testFraction: number; validationFraction: number; labels: string[] } {
+function validate(
+  utterances: readonly Utterance[],
+  options: SplitOptions,
+): { testFraction: number; validationFraction: number; labels: string[] } {
   const testFraction = options.testFraction ?? 0.3;
   const validationFraction = options.validationFraction ?? 0.1;
   for (const [name, value] of [
@@ -98,10 +101,12 @@ function validate(utterances: readonly Utterance[], options: SplitOptions): { te
     ids.add(u.id);
   }
   const sizes = partSizes(utterances.length, testFraction, validationFraction);
-  if (sizes.train < 1) throw new SerError('EDATA', 'split', `${utterances.length} utterances are too few for train/validation/test parts (need at least 3)`);
+  if (sizes.train < 1)
+    throw new SerError('EDATA', 'split', `${utterances.length} utterances are too few for train/validation/test parts (need at least 3)`);
   const labels = options.labels ? [...options.labels] : [...new Set(utterances.map((u) => u.label))].sort();
   const unknown = [...new Set(utterances.map((u) => u.label))].filter((label) => !labels.includes(label));
-  if (unknown.length > 0) throw new SerError('EDATA', 'split', `labels ${unknown.join(', ')} are not in the label set ${labels.join(', ')}`);
+  if (unknown.length > 0)
+    throw new SerError('EDATA', 'split', `labels ${unknown.join(', ')} are not in the label set ${labels.join(', ')}`);
   return { testFraction, validationFraction, labels };
 }
 
@@ -109,7 +114,13 @@ function byId(a: Utterance, b: Utterance): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-function record(protocol: SplitProtocol, options: SplitOptions, base: ReturnType<typeof validate>, parts: SplitParts, withSpeakers: boolean): Split {
+function record(
+  protocol: SplitProtocol,
+  options: SplitOptions,
+  base: ReturnType<typeof validate>,
+  parts: SplitParts,
+  withSpeakers: boolean,
+): Split {
   const split: Split = {
     format: 'ser-split/1',
     protocol,
@@ -170,7 +181,11 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
   const base = validate(utterances, options);
   const withoutSpeaker = utterances.filter((u) => u.speaker === '').length;
   if (withoutSpeaker > 0) {
-    throw new SerError('EDATA', 'split', `a speaker-disjoint split needs a speaker for every utterance; ${withoutSpeaker} have none (add a speaker column to the manifest)`);
+    throw new SerError(
+      'EDATA',
+      'split',
+      `a speaker-disjoint split needs a speaker for every utterance; ${withoutSpeaker} have none (add a speaker column to the manifest)`,
+    );
   }
   const random = mulberry32(options.seed);
   const groups = new Map<string, Utterance[]>();
@@ -180,7 +195,12 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
     groups.set(u.speaker, list);
   }
   const speakers = [...groups.keys()].sort();
-  if (speakers.length < 3) throw new SerError('EDATA', 'split', `a speaker-disjoint split needs at least 3 speakers (${speakers.length} found: ${speakers.join(', ')})`);
+  if (speakers.length < 3)
+    throw new SerError(
+      'EDATA',
+      'split',
+      `a speaker-disjoint split needs at least 3 speakers (${speakers.length} found: ${speakers.join(', ')})`,
+    );
 
   // Feature vector per speaker: counts per class, then per sex (unknown sex is its own category).
   const sexes = [...new Set(utterances.map((u) => u.sex ?? 'unknown'))].sort();
@@ -315,7 +335,12 @@ export function loadSplit(path: string): Split {
     (value.protocol === 'random-stratified' || value.protocol === 'speaker-disjoint') &&
     Array.isArray(value.labels) &&
     PART_NAMES.every((part) => Array.isArray(value.parts?.[part]));
-  if (!ok) throw new SerError('EFORMAT', 'split', `${path}: not a ser-split/1 file (expected format, protocol, labels, parts.train/validation/test)`);
+  if (!ok)
+    throw new SerError(
+      'EFORMAT',
+      'split',
+      `${path}: not a ser-split/1 file (expected format, protocol, labels, parts.train/validation/test)`,
+    );
   return value;
 }
 
@@ -348,7 +373,11 @@ export function applySplit(split: Split, utterances: readonly Utterance[], optio
   if (assigned < utterances.length) {
     const inSplit = new Set(PART_NAMES.flatMap((part) => split.parts[part]));
     const extra = utterances.filter((u) => !inSplit.has(u.id)).map((u) => u.id);
-    throw new SerError('EDATA', 'split', `${extra.length} utterance(s) are in no part of the split (e.g. ${extra.slice(0, 3).join(', ')}): make a new split`);
+    throw new SerError(
+      'EDATA',
+      'split',
+      `${extra.length} utterance(s) are in no part of the split (e.g. ${extra.slice(0, 3).join(', ')}): make a new split`,
+    );
   }
   return parts;
 }

@@ -12,8 +12,20 @@ const scratch = mkdtempSync(join(tmpdir(), 'ser-data-corpus-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('CREMA-D names: real names parse, tricky ones are rejected with a reason', () => {
-  assert.deepEqual(parseCremaDName('1001_DFA_ANG_XX.wav'), { ok: true, label: 'angry', speaker: '1001', sentence: 'DFA', intensity: 'unspecified' });
-  assert.deepEqual(parseCremaDName('AudioWAV/1091_WSI_DIS_XX.wav'), { ok: true, label: 'disgust', speaker: '1091', sentence: 'WSI', intensity: 'unspecified' });
+  assert.deepEqual(parseCremaDName('1001_DFA_ANG_XX.wav'), {
+    ok: true,
+    label: 'angry',
+    speaker: '1001',
+    sentence: 'DFA',
+    intensity: 'unspecified',
+  });
+  assert.deepEqual(parseCremaDName('AudioWAV/1091_WSI_DIS_XX.wav'), {
+    ok: true,
+    label: 'disgust',
+    speaker: '1091',
+    sentence: 'WSI',
+    intensity: 'unspecified',
+  });
   const table: Array<[string, string, string]> = [
     ['1001_IEO_HAP_LO.wav', 'happy', 'low'],
     ['1001_IEO_FEA_MD.flac', 'fear', 'medium'],
@@ -140,7 +152,12 @@ test('CSV manifest: relative paths against its folder, speaker and metadata colu
   assert.equal(corpus.root, corpusDir);
   assert.deepEqual(corpus.labels, ['angry', 'calm', 'disgust', 'fearful', 'happy', 'neutral', 'sad', 'surprised']);
   const u = corpus.utterances.find((x) => x.id === 'ravdess/Actor_02/03-01-05-02-02-01-02.opus');
-  assert.deepEqual(u && { label: u.label, speaker: u.speaker, sex: u.sex, corpus: u.corpus }, { label: 'angry', speaker: '02', sex: 'female', corpus: 'csv' });
+  assert.deepEqual(u && { label: u.label, speaker: u.speaker, sex: u.sex, corpus: u.corpus }, {
+    label: 'angry',
+    speaker: '02',
+    sex: 'female',
+    corpus: 'csv',
+  });
 
   const manifest = join(scratch, 'lists', 'my list.csv');
   mkdirSync(join(scratch, 'lists'), { recursive: true });
@@ -175,14 +192,18 @@ test('errors: missing path, empty corpus, manifest without label column, unknown
   assert.throws(() => loadCorpus({ dataset: 'ravdess', path: join(scratch, 'nope') }), { code: 'EIO', message: /no such file or folder/ });
   assert.throws(() => loadCorpus({ dataset: 'ravdess', path: join(corpusDir, 'crema-d') }), {
     code: 'EDATA',
-    message: /no usable ravdess utterances; expected audio files named like 03-01-05-01-02-01-12\.wav.*found 12 unusable file\(s\), e\.g\. 1001_DFA_ANG_XX\.opus/,
+    message:
+      /no usable ravdess utterances; expected audio files named like 03-01-05-01-02-01-12\.wav.*found 12 unusable file\(s\), e\.g\. 1001_DFA_ANG_XX\.opus/,
   });
   const empty = join(scratch, 'empty');
   mkdirSync(empty);
   assert.throws(() => loadCorpus({ dataset: 'crema-d', path: empty }), { code: 'EDATA', message: /found no audio files at all/ });
   const noLabel = join(scratch, 'nolabel.csv');
   writeFileSync(noLabel, 'path,emotion\na.wav,sad\n');
-  assert.throws(() => loadCorpus({ dataset: 'csv', path: noLabel }), { code: 'EFORMAT', message: /no 'label' column \(found: path, emotion/ });
+  assert.throws(() => loadCorpus({ dataset: 'csv', path: noLabel }), {
+    code: 'EFORMAT',
+    message: /no 'label' column \(found: path, emotion/,
+  });
   assert.throws(() => loadCorpus({ dataset: 'crema-d', path: join(corpusDir, 'crema-d'), labels: 'angry,fearful' }), {
     code: 'EDATA',
     message: /unknown label fearful; valid names: angry, disgust, fear, happy, neutral, sad/,

@@ -20,7 +20,10 @@ test('parseCsv: empty fields and a trailing newline', () => {
 });
 
 test('parseCsv: malformed quoting is an EFORMAT error naming the file and line', () => {
-  assert.throws(() => parseCsv('path,label\nab"c,happy\n', 'm.csv'), { code: 'EFORMAT', message: /m\.csv:2: a quote inside an unquoted field/ });
+  assert.throws(() => parseCsv('path,label\nab"c,happy\n', 'm.csv'), {
+    code: 'EFORMAT',
+    message: /m\.csv:2: a quote inside an unquoted field/,
+  });
   assert.throws(() => parseCsv('path,label\n"abc,happy\n', 'm.csv'), { code: 'EFORMAT', message: /never closed/ });
 });
 
@@ -28,7 +31,10 @@ test('parseCsvRecords: records keyed by trimmed header; ragged rows rejected', (
   const { header, records } = parseCsvRecords(' path , label\nx.wav,angry\n');
   assert.deepEqual(header, ['path', 'label']);
   assert.deepEqual(records, [{ path: 'x.wav', label: 'angry' }]);
-  assert.throws(() => parseCsvRecords('path,label\nx.wav\n', 'm.csv'), { code: 'EFORMAT', message: /data row 1 has 1 fields but the header has 2/ });
+  assert.throws(() => parseCsvRecords('path,label\nx.wav\n', 'm.csv'), {
+    code: 'EFORMAT',
+    message: /data row 1 has 1 fields but the header has 2/,
+  });
 });
 
 test('csvField quotes only when needed and round-trips through parseCsv', () => {

@@ -35,7 +35,10 @@ test("preset crema-d maps RAVDESS onto CREMA-D's six (fearful -> fear; calm, sur
 });
 
 test('unknown names are EDATA listing the valid names; bad syntax is EARG', () => {
-  assert.throws(() => parseLabelSpec('angry,fear', ravdess), { code: 'EDATA', message: /unknown label fear; valid names: neutral, calm, happy/ });
+  assert.throws(() => parseLabelSpec('angry,fear', ravdess), {
+    code: 'EDATA',
+    message: /unknown label fear; valid names: neutral, calm, happy/,
+  });
   assert.throws(() => parseLabelSpec('angry,,sad', ravdess), { code: 'EARG', message: /empty item/ });
   assert.throws(() => parseLabelSpec('calm=', ravdess), { code: 'EARG', message: /from=to/ });
   assert.throws(() => parseLabelSpec('a=b=c', ravdess), { code: 'EARG' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
+  PART_NAMES,
   type Split,
   type Utterance,
   allocateProportionally,
@@ -32,7 +33,8 @@ const CREMA_D_COUNTS: Record<string, number> = { angry: 1271, disgust: 1271, fea
 function syntheticCremaD(): Utterance[] {
   const out: Utterance[] = [];
   for (const [label, count] of Object.entries(CREMA_D_COUNTS)) {
-    for (let i = 0; i < count; i++) out.push({ path: `/x/${label}-${i}.wav`, id: `${label}-${i}.wav`, label, speaker: String(1001 + (i % 91)), corpus: 'crema-d' });
+    for (let i = 0; i < count; i++)
+      out.push({ path: `/x/${label}-${i}.wav`, id: `${label}-${i}.wav`, label, speaker: String(1001 + (i % 91)), corpus: 'crema-d' });
   }
   return out;
 }
@@ -65,7 +67,10 @@ test('mulberry32 reproduces the reference C implementation', () => {
   // uint32 outputs of Tommy Ettinger's C mulberry32 (compiled with gcc): seed 1 -> 2693262067, 11749833,
   // 2265367787; seed 42 -> 2581720956. We return them divided by 2^32.
   const random = mulberry32(1);
-  assert.deepEqual([random(), random(), random()].map((x) => x * 4294967296), [2693262067, 11749833, 2265367787]);
+  assert.deepEqual(
+    [random(), random(), random()].map((x) => x * 4294967296),
+    [2693262067, 11749833, 2265367787],
+  );
   assert.equal(mulberry32(42)() * 4294967296, 2581720956);
 });
 
@@ -74,19 +79,24 @@ test('random stratified on CREMA-D counts: exactly 4,688 / 521 / 2,233, per clas
   const split = randomStratifiedSplit(utterances, { seed: 7 });
   assert.equal(split.protocol, 'random-stratified');
   assert.equal(split.seed, 7);
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(split.parts).map(([part, ids]) => [part, ids.length])),
-    { train: 4688, validation: 521, test: 2233 },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(split.parts).map(([part, ids]) => [part, ids.length])), {
+    train: 4688,
+    validation: 521,
+    test: 2233,
+  });
   // Hand-derived: test quotas 1271 * 2233 / 7442 = 381.37 (x5), 1087 * 2233 / 7442 = 326.16; floors sum to 2231,
   // so two of the five 1271-classes (tie, seeded) get 382. Validation from the rest: 889 or 890 -> quota 88.92 /
   // 89.02, neutral 761 -> 76.11; floors 519, the two .92s get +1: every 1271-class 89, neutral 76.
-  const testCounts = Object.entries(split.counts.test).filter(([label]) => label !== 'neutral').map(([, n]) => n).sort();
+  const testCounts = Object.entries(split.counts.test)
+    .filter(([label]) => label !== 'neutral')
+    .map(([, n]) => n)
+    .sort();
   assert.deepEqual(testCounts, [381, 381, 381, 382, 382]);
   assert.equal(split.counts.test.neutral, 326);
   assert.deepEqual(split.counts.validation, { angry: 89, disgust: 89, fear: 89, happy: 89, neutral: 76, sad: 89 });
   for (const label of Object.keys(CREMA_D_COUNTS)) {
-    const total = (split.counts.train[label] ?? 0) + (split.counts.validation[label] ?? 0) + (split.counts.test[label] ?? 0);
+    const counts: Record<string, Record<string, number>> = split.counts;
+    const total: number = PART_NAMES.reduce((sum, part) => sum + (counts[part]?.[label] ?? 0), 0);
     assert.equal(total, CREMA_D_COUNTS[label], label);
   }
   // Every utterance in exactly one part.
@@ -149,14 +159,23 @@ test('speaker-disjoint on RAVDESS actors 01-18: sizes near 30 % / 7 %, sexes bal
   }
 });
 
-test('speaker-disjoint on CREMA-D (91 actors, real file list): class shares per part within 1.5 points', { skip: !hasShared && 'needs ../shared' }, () => {
+test('speaker-disjoint on CREMA-D (91 actors, real file list): class shares per part within 1.5 points', {
+  skip: !hasShared && 'needs ../shared',
+}, () => {
   const dir = join(sharedDir, 'data', 'crema-d');
   const names = readFileSync(join(dir, 'SentenceFilenames.csv'), 'utf8').match(/\d{4}_[A-Z]{3}_[A-Z]{3}_[A-Z]{1,2}/g) ?? [];
   const demographics = readCremaDDemographics(dir);
   const utterances: Utterance[] = names.map((name) => {
     const parsed = parseCremaDName(name);
     assert.ok(parsed.ok, name);
-    return { path: `/x/${name}.wav`, id: `${name}.wav`, label: parsed.label, speaker: parsed.speaker, corpus: 'crema-d', sex: demographics.get(parsed.speaker)?.sex };
+    return {
+      path: `/x/${name}.wav`,
+      id: `${name}.wav`,
+      label: parsed.label,
+      speaker: parsed.speaker,
+      corpus: 'crema-d',
+      sex: demographics.get(parsed.speaker)?.sex,
+    };
   });
   // The class counts used by the synthetic tests above are CREMA-D's.
   const counts: Record<string, number> = {};
@@ -214,5 +233,8 @@ test('split argument errors', () => {
   assert.throws(() => speakerDisjointSplit(noSpeaker, { seed: 1 }), { code: 'EDATA', message: /30 have none/ });
   const twoSpeakers = utterances.map((u, i) => ({ ...u, speaker: String(i % 2) }));
   assert.throws(() => speakerDisjointSplit(twoSpeakers, { seed: 1 }), { code: 'EDATA', message: /at least 3 speakers \(2 found/ });
-  assert.throws(() => randomStratifiedSplit([utterances[0]!, utterances[0]!, utterances[1]!], { seed: 1 }), { code: 'EDATA', message: /occurs twice/ });
+  assert.throws(() => randomStratifiedSplit([utterances[0]!, utterances[0]!, utterances[1]!], { seed: 1 }), {
+    code: 'EDATA',
+    message: /occurs twice/,
+  });
 });

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadAudio } from '../../src/audio/index.js';
+import { type Utterance, extractFeatures, loadCorpus, summarizeFailures } from '../../src/data/index.js';
+import { LogMelFrontEnd, fixLength } from '../../src/features/index.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { assetPath } from '../../src/io/paths.js';
+import { hasShared, sharedDir } from '../helpers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'ser-data-cache-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Copies of real clips in a scratch folder (so the test may touch and break them): the 6 CREMA-D samples of actor
+ * 1001 from ../shared when present (16 kHz WAV), else the embedded Opus versions. */
+function scratchCorpus(name: string): { dir: string; utterances: Utterance[] } {
+  const dir = join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  const source = hasShared ? join(sharedDir, 'data', 'crema-d', 'sample') : assetPath('corpus', 'crema-d');
+  for (const file of readdirSync(source).filter((f) => f.startsWith('1001_'))) copyFileSync(join(source, file), join(dir, file));
+  return { dir, utterances: loadCorpus({ dataset: 'crema-d', path: dir }).utterances };
+}
+
+test('features equal loadAudio -> fixLength(3 s) -> logMel, row by row, in input order', async () => {
+  const { utterances } = scratchCorpus('direct');
+  const reversed = [...utterances].reverse();
+  const result = await extractFeatures(reversed, { cacheDir: null });
+  assert.equal(result.kept.length, 6);
+  assert.deepEqual(result.kept, reversed);
+  assert.deepEqual([result.nMels, result.frames], [128, 188]);
+  assert.equal(result.features.length, 6 * 128 * 188);
+  const frontEnd = new LogMelFrontEnd();
+  for (const [i, u] of reversed.entries()) {
+    const audio = await loadAudio(u.path);
+    const expected = frontEnd.logMel(fixLength(audio.samples, 48000)).data;
+    assert.deepEqual(result.features.subarray(i * 128 * 188, (i + 1) * 128 * 188), expected, u.id);
+  }
+});
+
+test('cache: miss, then hit with identical features; front-end, duration and offset changes recompute', async () => {
+  const { utterances } = scratchCorpus('cache');
+  const cacheDir = join(scratch, 'cache-dir');
+  const progress: number[] = [];
+  const first = await extractFeatures(utterances, { cacheDir, onProgress: (done, total) => progress.push(done / total) });
+  assert.deepEqual([first.computed, first.cacheHits], [6, 0]);
+  assert.equal(progress.at(-1), 1);
+  assert.equal(progress.length, 6);
+  const packs = readdirSync(cacheDir);
+  assert.equal(packs.length, 1);
+  assert.match(packs[0] ?? '', /^crema-d-[0-9a-f]{12}\.safetensors$/);
+  // The pack is an ordinary safetensors file.
+  const pack = readSafetensors(join(cacheDir, packs[0] as string));
+  assert.deepEqual(pack.tensors.get('features')?.shape, [6, 128, 188]);
+  assert.equal(JSON.parse(pack.metadata.index ?? '[]').length, 6);
+
+  const second = await extractFeatures(utterances, { cacheDir });
+  assert.deepEqual([second.computed, second.cacheHits], [0, 6]);
+  assert.deepEqual(second.features, first.features);
+  // A subset in another order is served from the cache too.
+  const subset = [utterances[4], utterances[1]] as Utterance[];
+  const third = await extractFeatures(subset, { cacheDir });
+  assert.deepEqual([third.computed, third.cacheHits], [0, 2]);
+  assert.deepEqual(third.features.subarray(0, 128 * 188), first.features.subarray(4 * 128 * 188, 5 * 128 * 188));
+
+  const fewerMels = await extractFeatures(utterances, { cacheDir, frontEnd: { nMels: 64 } });
+  assert.deepEqual([fewerMels.computed, fewerMels.cacheHits, fewerMels.nMels], [6, 0, 64]);
+  const topDb = await extractFeatures(utterances, { cacheDir, frontEnd: new LogMelFrontEnd({ topDb: null }) });
+  assert.deepEqual([topDb.computed, topDb.cacheHits], [6, 0]);
+  const shorter = await extractFeatures(utterances, { cacheDir, durationS: 2 });
+  assert.deepEqual([shorter.computed, shorter.frames], [6, 126]);
+  const offset = await extractFeatures(utterances, { cacheDir, offsetS: 0.5 });
+  assert.equal(offset.computed, 6);
+  assert.notDeepEqual(offset.features.subarray(0, 128 * 188), first.features.subarray(0, 128 * 188));
+  // The default front end is still cached.
+  assert.equal((await extractFeatures(utterances, { cacheDir })).cacheHits, 6);
+});
+
+test('cache: a touched or rewritten file is recomputed, the others reused', async () => {
+  const { dir, utterances } = scratchCorpus('touch');
+  const cacheDir = join(scratch, 'cache-touch');
+  const before = await extractFeatures(utterances, { cacheDir });
+  const touched = utterances[2] as Utterance;
+  const later = new Date(statSync(touched.path).mtimeMs + 5000);
+  utimesSync(touched.path, later, later);
+  const after1 = await extractFeatures(utterances, { cacheDir });
+  assert.deepEqual([after1.computed, after1.cacheHits], [1, 5]);
+  assert.deepEqual(after1.features, before.features);
+  // Replace the file's content with another clip: recomputed, and the new features differ.
+  copyFileSync(join(dir, (utterances[0] as Utterance).id), touched.path);
+  utimesSync(touched.path, new Date(later.getTime() + 5000), new Date(later.getTime() + 5000));
+  const after2 = await extractFeatures(utterances, { cacheDir });
+  assert.deepEqual([after2.computed, after2.cacheHits], [1, 5]);
+  const row = 128 * 188;
+  assert.deepEqual(after2.features.subarray(2 * row, 3 * row), before.features.subarray(0, row));
+  // The pack now holds each file once.
+  const packFile = join(cacheDir, readdirSync(cacheDir)[0] as string);
+  assert.equal(JSON.parse(readSafetensors(packFile).metadata.index ?? '[]').length, 6);
+});
+
+test('a corrupt cache file is ignored and rewritten', async () => {
+  const { utterances } = scratchCorpus('corrupt');
+  const cacheDir = join(scratch, 'cache-corrupt');
+  await extractFeatures(utterances.slice(0, 2), { cacheDir });
+  const packFile = join(cacheDir, readdirSync(cacheDir)[0] as string);
+  writeFileSync(packFile, readFileSync(packFile).subarray(0, 1000));
+  const again = await extractFeatures(utterances.slice(0, 2), { cacheDir });
+  assert.deepEqual([again.computed, again.cacheHits], [2, 0]);
+  assert.equal((await extractFeatures(utterances.slice(0, 2), { cacheDir })).cacheHits, 2);
+});
+
+test('decode failures and missing files are listed and skipped; the rest keep their rows', async () => {
+  const { utterances } = scratchCorpus('broken');
+  const good = await extractFeatures(utterances, { cacheDir: null });
+  // A real clip cut to its first 100 bytes (a truncated download), and a file deleted after listing.
+  const truncated = utterances[1] as Utterance;
+  writeFileSync(truncated.path, readFileSync(truncated.path).subarray(0, 100));
+  const deleted = utterances[3] as Utterance;
+  rmSync(deleted.path);
+  const cacheDir = join(scratch, 'cache-broken');
+  const result = await extractFeatures(utterances, { cacheDir });
+  assert.equal(result.kept.length, 4);
+  assert.deepEqual(result.failed.map((f) => f.path).sort(), [truncated.path, deleted.path].sort());
+  assert.match(result.failed.find((f) => f.path === deleted.path)?.error ?? '', /cannot read \(ENOENT\)/);
+  assert.match(result.failed.find((f) => f.path === truncated.path)?.error ?? '', /1001_DFA_DIS_XX/);
+  const row = 128 * 188;
+  for (const [i, u] of result.kept.entries()) {
+    const j = utterances.indexOf(u);
+    assert.deepEqual(result.features.subarray(i * row, (i + 1) * row), good.features.subarray(j * row, (j + 1) * row), u.id);
+  }
+  assert.match(summarizeFailures(result), /^2 of 6 files skipped: /);
+  // Failures are not cached: they are tried again (and still fail), the good rows come from the cache.
+  const again = await extractFeatures(utterances, { cacheDir });
+  assert.deepEqual([again.cacheHits, again.computed, again.failed.length], [4, 0, 2]);
+});
+
+test('option errors', async () => {
+  await assert.rejects(extractFeatures([], { durationS: 0 }), {
+    code: 'EARG',
+    message: /durationS must be a positive number of seconds \(0 given\)/,
+  });
+  await assert.rejects(extractFeatures([], { offsetS: -1 }), { code: 'EARG', message: /offsetS must be >= 0/ });
+  const empty = await extractFeatures([], { cacheDir: null });
+  assert.deepEqual([empty.features.length, empty.kept.length], [0, 0]);
+});
