@@ -3,8 +3,8 @@
  * builds of mpg123, libFLAC-compatible, libvorbis and libopus decoders; no native code, no install
  * scripts; same code in Node and browsers). The library's decoders return nothing, rather than an error,
  * for a truncated or corrupt stream, so before decoding we walk the container ourselves (FLAC metadata
- * blocks, Ogg pages, MPEG frames) to say *what* is wrong, and after decoding we compare the sample count
- * with what the header promised where the format states it (FLAC STREAMINFO, MP3 Xing/Info frame count).
+ * blocks, Ogg pages, MPEG frames against a Xing/Info frame count) to say *what* is wrong, and after
+ * decoding FLAC we compare the sample count with the one its STREAMINFO promises.
  * Opus always decodes at 48 kHz (the format has no other output rate); the encoder's input rate is lost.
  */
 import decode from 'audio-decode';
@@ -280,8 +280,10 @@ function checkMpeg(bytes: Uint8Array, source: string): void {
     p += frame.length;
   }
   const cleanEnd = p === bytes.length || ['TAG', 'APE', 'LYR'].includes(ascii(bytes, p, 3));
-  const audioFrames = frames - 1; // the Xing/Info frame itself carries no audio
-  if (xingFrames !== null && cleanEnd && audioFrames < xingFrames) {
+  // The Xing/Info frame carries no audio; whether writers count it differs (ffmpeg does not), so one
+  // frame of slack: a file cut exactly one frame short at a frame boundary goes unnoticed.
+  const audioFrames = frames - 1;
+  if (xingFrames !== null && cleanEnd && audioFrames < xingFrames - 1) {
     throw decodeError(source, `MP3 Xing/Info header promises ${xingFrames} frames but the file holds ${audioFrames} (truncated file)`);
   }
 }
