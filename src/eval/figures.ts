@@ -46,7 +46,9 @@ export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
 export function bestEpoch(history: readonly EpochRecord[]): number | null {
   let best: EpochRecord | null = null;
   const hasValidation = history.some((h) => h.val_loss !== null && Number.isFinite(h.val_loss));
-  const loss = (h: EpochRecord): number => (hasValidation ? (h.val_loss ?? Number.POSITIVE_INFINITY) : h.train_loss);
+  // A diverged epoch (NaN/Inf loss) is never the best.
+  const finite = (v: number | null): number => (v !== null && Number.isFinite(v) ? v : Number.POSITIVE_INFINITY);
+  const loss = (h: EpochRecord): number => finite(hasValidation ? h.val_loss : h.train_loss);
   for (const h of history) if (best === null || loss(h) < loss(best)) best = h;
   return best === null ? null : best.epoch;
 }

@@ -50,6 +50,10 @@ describe('bestEpoch', () => {
     assert.equal(bestEpoch(history.map((h) => ({ ...h, val_loss: null, val_accuracy: null }))), 5);
     assert.equal(bestEpoch([]), null);
   });
+  it('skips diverged (NaN) epochs', () => {
+    const diverged = history.map((h) => (h.epoch === 1 ? { ...h, val_loss: Number.NaN } : h));
+    assert.equal(bestEpoch(diverged), 3);
+  });
 });
 
 describe('SVG figures', () => {
