@@ -259,6 +259,7 @@ function readManifest(path: string): RawCorpus {
   const root = dirname(file);
   const items: Utterance[] = [];
   const ignored: Array<{ path: string; reason: string }> = [];
+  const seen = new Map<string, number>(); // file -> first row
   records.forEach((record, index) => {
     const given = (record['path'] ?? '').trim();
     const label = (record['label'] ?? '').trim();
@@ -271,6 +272,12 @@ function readManifest(path: string): RawCorpus {
       ignored.push({ path: audio, reason: `${basename(file)} row ${index + 1}: file not found` });
       return;
     }
+    const previous = seen.get(audio);
+    if (previous !== undefined) {
+      ignored.push({ path: audio, reason: `${basename(file)} row ${index + 1}: same file as row ${previous}` });
+      return;
+    }
+    seen.set(audio, index + 1);
     const item: Utterance = { path: audio, id: toId(root, audio), label, speaker: (record['speaker'] ?? '').trim(), corpus: 'csv' };
     const sex = record['sex']?.trim().toLowerCase();
     if (sex) item.sex = sex;
@@ -281,4 +288,21 @@ function readManifest(path: string): RawCorpus {
     items.push(item);
   });
   return { items, ignored, root };
+}
+
+/**
+ * Class index of each utterance (position of its label in `labels`), for the loss. A label outside `labels` is
+ * an EDATA error naming it (e.g. evaluating a corpus whose classes do not map onto the model's).
+ */
+export function labelIndices(utterances: readonly Utterance[], labels: readonly string[]): Int32Array {
+  const index = new Map(labels.map((label, i) => [label, i]));
+  const out = new Int32Array(utterances.length);
+  utterances.forEach((u, i) => {
+    const k = index.get(u.label);
+    if (k === undefined) {
+      throw new SerError('EDATA', 'data', `${u.id}: label '${u.label}' is not one of the model's classes (${labels.join(', ')})`);
+    }
+    out[i] = k;
+  });
+  return out;
 }

@@ -15,6 +15,7 @@ export {
   type LoadCorpusOptions,
   type NameParse,
   type Utterance,
+  labelIndices,
   listAudioFiles,
   loadCorpus,
   parseCremaDName,

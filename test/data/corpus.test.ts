@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
 import { assetPath } from '../../src/io/paths.js';
-import { loadCorpus, parseCremaDName, parseRavdessName } from '../../src/data/index.js';
+import { labelIndices, loadCorpus, parseCremaDName, parseRavdessName } from '../../src/data/index.js';
 import { hasShared, sharedDir } from '../helpers.js';
 
 const corpusDir = assetPath('corpus');
@@ -171,6 +171,7 @@ test('CSV manifest: relative paths against its folder, speaker and metadata colu
       `"angry","${clip}","absolute, quoted"`,
       'sad,../clips/b.opus,relative',
       'happy,missing.wav,gone',
+      'angry,../clips/b.opus,listed twice',
       ',empty-label.wav,x',
     ].join('\n'),
   );
@@ -184,8 +185,13 @@ test('CSV manifest: relative paths against its folder, speaker and metadata colu
   );
   assert.deepEqual(
     fromCsv.ignored.map((x) => x.reason),
-    ['my list.csv row 3: file not found', 'my list.csv row 4: empty label'],
+    ['my list.csv row 3: file not found', 'my list.csv row 4: same file as row 2', 'my list.csv row 5: empty label'],
   );
+  assert.deepEqual([...labelIndices(fromCsv.utterances, fromCsv.labels)], [0, 1]);
+  assert.throws(() => labelIndices(fromCsv.utterances, ['sad', 'happy']), {
+    code: 'EDATA',
+    message: /label 'angry' is not one of the model's classes \(sad, happy\)/,
+  });
 });
 
 test('errors: missing path, empty corpus, manifest without label column, unknown label', () => {
