@@ -5,7 +5,8 @@
  *     with the same four as its subformat GUID;
  *   - chunks in any order (LIST/fact/JUNK/bext before fmt or data, data before fmt), odd-sized chunks;
  *   - streamed files whose writer could not seek back to fill in the data size: 0xffffffff (ffmpeg),
- *     0x7ffff000 (sox), 0 followed by samples, and RF64's ds64 size -> the samples are the rest of the file.
+ *     0x7ffff000 (sox), 0x7fffffff, or 0 followed by samples -> the samples are the rest of the file;
+ *     RF64/BW64 take the size from their ds64 chunk.
  * Any other data size larger than what the file holds is a truncated file and an error, never a silent
  * short read. A trailing partial frame is dropped (as libsndfile does).
  */
@@ -23,8 +24,11 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 /** Bytes 2..15 shared by every KSDATAFORMAT_SUBTYPE_* GUID whose first two bytes are a format tag. */
 const SUBTYPE_GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
 
-/** sox writes this data size when its output cannot be seeked (a pipe). */
-const SOX_UNKNOWN_LENGTH = 0x7ffff000;
+/**
+ * Data sizes that mean "unknown length" (the writer could not seek back): 0xffffffff (ffmpeg),
+ * 0x7ffff000 (sox), 0x7fffffff (the largest signed size, used by other recorders).
+ */
+const UNKNOWN_LENGTHS = new Set([0xffffffff, 0x7ffff000, 0x7fffffff]);
 
 /** Names of codecs seen in the wild, to say what a file is when we cannot decode it. */
 const KNOWN_CODECS = new Map<number, string>([
@@ -70,8 +74,7 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
     }
   }
   const streamed =
-    dataBytes === 0xffffffff ||
-    dataBytes === SOX_UNKNOWN_LENGTH ||
+    (UNKNOWN_LENGTHS.has(dataBytes) && dataBytes > available) ||
     (dataBytes === 0 && available > 0 && dataChunk === chunks[chunks.length - 1]);
   if (streamed) dataBytes = available;
   if (dataBytes > available) {

@@ -123,8 +123,8 @@ describe('WAV chunk layouts', () => {
     assert.deepEqual(values(d.channels), expected);
   });
 
-  it('streamed: data size 0xffffffff, 0x7ffff000 (sox) and 0 with samples following -> the rest of the file', async () => {
-    for (const declaredSize of [0xffffffff, 0x7ffff000, 0]) {
+  it('streamed: data size 0xffffffff, 0x7ffff000 (sox), 0x7fffffff and 0 with samples following -> the rest of the file', async () => {
+    for (const declaredSize of [0xffffffff, 0x7ffff000, 0x7fffffff, 0]) {
       const d = await decodeAudio(riffWave([fmt, chunk('data', samples, { declaredSize })]), 't.wav');
       assert.deepEqual(values(d.channels), expected, `data size ${declaredSize}`);
     }
