@@ -8,7 +8,7 @@
  * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
  * for training, initializers for the exported model).
  */
-import { Graph, type Tensor, add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
+import { Graph, type Tensor, add, concat, maxPool2d, maxPool2dWithIndices, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { SerError } from '../errors.js';
 import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';
@@ -57,9 +57,14 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
           stateUpdates.set(`${bn}.running_var`, norm.runningVar);
           stateUpdates.set(`${bn}.num_batches_tracked`, add(get(`${bn}.num_batches_tracked`), g.scalar(1, 'int64')));
         }
-        h = relu(norm.output);
+        // ReLU then MaxPool in cnn_tm.py. max and ReLU commute (relu(max(x)) = max(relu(x)), and the gradient
+        // reaches the same element or is zero either way), so training pools first: ReLU and its gradient then
+        // run on the 4x smaller pooled tensor, and MaxPool's indices come with the forward pass. Eval keeps
+        // the reference order, which ORT fuses into Conv+BN+ReLU.
         const pool = CNN_POOLS[i];
-        if (pool !== undefined) h = maxPool2d(h, { kernel: [pool, pool] });
+        if (pool === undefined) h = relu(norm.output);
+        else if (mode === 'train') h = relu(maxPool2dWithIndices(norm.output, { kernel: [pool, pool] }).values);
+        else h = maxPool2d(relu(norm.output), { kernel: [pool, pool] });
         h = dropout(h, config.dropout, mode);
       }
       return h; // [B, 64, nMels/8, frames/8]
@@ -99,19 +104,14 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
 /**
  * The deployable eval model: input 'mel' [batch, 1, nMels, frames], outputs 'logits' [batch, nClasses] and
  * 'probabilities' (softmax of the logits); every state_dict tensor is an initializer (num_batches_tracked is
- * not needed and not stored). With state 'inputs' the weights are graph inputs named by their state_dict keys
- * instead (the trainer's predict session, fed the live weights).
+ * not needed and not stored).
  */
-export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor> | 'inputs', batch: number): Graph {
+export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>, batch: number): Graph {
   const g = new Graph('cnn_tm');
   const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
   const tensors = new Map<string, Tensor>();
   for (const entry of stateLayout(config)) {
     if (entry.role === 'num_batches_tracked') continue;
-    if (state === 'inputs') {
-      tensors.set(entry.name, g.input(entry.name, entry.shape));
-      continue;
-    }
     const value = state.get(entry.name);
     if (!value) throw new SerError('EARG', 'cnn-tm', `state has no '${entry.name}'`);
     tensors.set(entry.name, g.constant(value.data as Float32Array, entry.shape, 'float32', entry.name));

@@ -60,7 +60,10 @@ export class CnnTmTrainer {
   private lr: number;
   private epochSeed: number;
   private trainSession: Session | null = null;
-  private readonly evalSessions = new Map<number, Promise<Session>>();
+  /** Eval sessions per batch size, built from exportOnnx() for one version of the weights. */
+  private readonly evalSessions = new Map<number, { version: number; session: Promise<Session> }>();
+  /** Bumped whenever the weights change (trainStep, loadState). */
+  private weightsVersion = 0;
   private released = false;
 
   private constructor(config: CnnTmConfig, options: TrainerOptions) {
@@ -159,24 +162,28 @@ export class CnnTmTrainer {
       }
     }
     this.step++;
+    this.weightsVersion++;
     return { loss };
   }
 
-  /** Eval-mode logits [batch, nClasses] for x [batch, 1, nMels, frames] (BN running statistics, no dropout). */
+  /**
+   * Eval-mode logits [batch, nClasses] for x [batch, 1, nMels, frames] (BN running statistics, no dropout).
+   * Runs the exported model (weights as initializers, so ORT folds BN into the convs): the session is rebuilt
+   * on the first predict after the weights change (about a second for the paper model), then reused, so
+   * evaluate whole sets between training steps rather than interleaving single predictions.
+   */
   async predict(x: Float32Array, batch: number): Promise<Float32Array> {
     this.checkLive();
     if (!Number.isInteger(batch) || batch < 1) throw new SerError('EARG', 'trainer', `batch must be a positive integer (${batch} given)`);
     this.checkBatch(x, batch);
-    let session = this.evalSessions.get(batch);
-    if (!session) {
-      session = createSession(toOnnx(buildEvalGraph(this.config, 'inputs', batch)), { threads: this.options.threads });
-      this.evalSessions.set(batch, session);
+    let cached = this.evalSessions.get(batch);
+    if (!cached || cached.version !== this.weightsVersion) {
+      if (cached) void cached.session.then((old) => old.release());
+      cached = { version: this.weightsVersion, session: createSession(this.exportOnnx(batch), { threads: this.options.threads }) };
+      this.evalSessions.set(batch, cached);
     }
     const feeds: Record<string, HostTensor> = { mel: { data: x, shape: [batch, 1, this.config.nMels, this.config.frames] } };
-    for (const entry of this.layout) {
-      if (entry.role !== 'num_batches_tracked') feeds[entry.name] = this.weights.get(entry.name) as HostTensor;
-    }
-    const out = await (await session).run(feeds, ['logits']);
+    const out = await (await cached.session).run(feeds, ['logits']);
     return out.logits?.data as Float32Array;
   }
 
@@ -221,6 +228,7 @@ export class CnnTmTrainer {
     }
     if (problems.length > 0) throw new SerError('EFORMAT', 'trainer', `optimizer state: ${problems.join('; ')}`);
     this.weights = weights;
+    this.weightsVersion++;
     this.moments = moments;
     this.step = hasOptimizer ? Number((state.get(STEP_KEY)?.data as BigInt64Array | Int32Array)[0]) : 0;
   }
@@ -238,7 +246,7 @@ export class CnnTmTrainer {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const sessions: Promise<Session>[] = [...this.evalSessions.values()];
+    const sessions: Promise<Session>[] = [...this.evalSessions.values()].map((cached) => cached.session);
     if (this.trainSession) sessions.push(Promise.resolve(this.trainSession));
     this.trainSession = null;
     this.evalSessions.clear();
@@ -247,6 +255,7 @@ export class CnnTmTrainer {
 
   private resetState(weights: Map<string, NamedTensor>): void {
     this.weights = weights;
+    this.weightsVersion++;
     this.moments = new Map();
     for (const entry of this.layout) {
       if (entry.role === 'parameter') this.moments.set(entry.name, { m: new Float32Array(sizeOf(entry.shape)), v: new Float32Array(sizeOf(entry.shape)) });

@@ -59,8 +59,15 @@ export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, opti
   const channels = x.shape[1] as number;
   const perChannel = (t: Tensor) => reshapeChannels(t, channels);
   if (mode === 'eval') {
-    const scale = div(params.weight, sqrt(add(params.runningVar, eps)));
-    return { output: add(mul(sub(x, perChannel(params.runningMean)), perChannel(scale)), perChannel(params.bias)) };
+    // One ONNX BatchNormalization node (inference form, same formula): ORT folds it into the preceding Conv when
+    // the statistics are initializers (the exported model). Eval graphs are never differentiated.
+    const [output] = x.graph.addNode(
+      'BatchNormalization',
+      [x, params.weight, params.bias, params.runningMean, params.runningVar],
+      [{ shape: x.shape, dtype: x.dtype }],
+      { epsilon: { float: eps } },
+    ) as [Tensor];
+    return { output };
   }
   const mean = reduceMean(x, [0, 2, 3], true); // [1, C, 1, 1]
   const centered = sub(x, mean);
