@@ -300,6 +300,28 @@ export function maxPool2dWithIndices(x: Tensor, options: MaxPool2dOptions): { va
   return { values, indices };
 }
 
+/**
+ * Inverse of max pooling: writes x [N, C, Ho, Wo] at the flat `indices` (from maxPool2dWithIndices) into
+ * zeros of `outputShape` [N, C, H, W] (ONNX MaxUnpool). Used for MaxPool's gradient.
+ */
+export function maxUnpool2d(
+  x: Tensor,
+  indices: Tensor,
+  options: { kernel: readonly [number, number]; strides?: readonly [number, number]; outputShape: readonly number[] },
+): Tensor {
+  requireFloat('MaxUnpool', x);
+  if (indices.dtype !== 'int64' || indices.shape.some((d, i) => d !== x.shape[i]) || indices.shape.length !== x.shape.length) {
+    shapeError(
+      'MaxUnpool',
+      `indices ${indices.dtype} ${shapeString(indices.shape)} must be int64 of the input's shape ${shapeString(x.shape)}`,
+    );
+  }
+  const strides = options.strides ?? options.kernel;
+  const shapeT = x.graph.constant(BigInt64Array.from(options.outputShape.map(BigInt)), [options.outputShape.length], 'int64', 'shape');
+  const attrs = { kernel_shape: [...options.kernel], strides: [...strides], pads: [0, 0, 0, 0] };
+  return one('MaxUnpool', [x, indices, shapeT], options.outputShape, x.dtype, attrs);
+}
+
 // ---- reductions ----------------------------------------------------------------------------------------
 
 function reduce(op: string, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {

@@ -2,6 +2,8 @@
  * ONNX Runtime (onnxruntime-node, CPU) backend of the runtime seam: the only import of onnxruntime-node in
  * the project. Every ORT failure is rethrown as SerError('ERUNTIME', 'runtime', ...) with ORT's message.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SerError } from '../errors.js';
 import type { DType, HostArray } from '../graph/graph.js';
@@ -28,7 +30,7 @@ class OrtNodeSession implements Session {
 
   constructor(
     private readonly session: ort.InferenceSession,
-    private readonly profiling: boolean,
+    private readonly profilePrefix: string | undefined,
   ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
@@ -62,8 +64,16 @@ class OrtNodeSession implements Session {
   }
 
   endProfiling(): string {
-    if (!this.profiling) return '';
-    return (this.session.endProfiling() as unknown as string) ?? '';
+    if (this.profilePrefix === undefined) return '';
+    this.session.endProfiling();
+    // onnxruntime-node does not return the path: ORT writes `<prefix>_<date>_<time>.json`; take the newest.
+    const dir = dirname(resolve(this.profilePrefix));
+    const stem = `${basename(this.profilePrefix)}_`;
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith(stem) && f.endsWith('.json'))
+      .map((f) => join(dir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    return files[0] ?? '';
   }
 
   async release(): Promise<void> {
@@ -88,7 +98,7 @@ export async function createSession(modelBytes: Uint8Array, options: SessionOpti
   };
   try {
     const session = await ort.InferenceSession.create(modelBytes, sessionOptions);
-    return new OrtNodeSession(session, options.profilePrefix !== undefined);
+    return new OrtNodeSession(session, options.profilePrefix);
   } catch (error) {
     return fail(`cannot load the model (${modelBytes.byteLength} bytes)`, error);
   }

@@ -2,7 +2,7 @@
  * Finite-difference checks for EVERY rule of the gradient table (the last test fails when a rule has no
  * case here). Tolerances (max |fd - analytic| / max |analytic|):
  *   float64 cases: eps 1e-6, tolerance 1e-6 (truncation ~eps^2, rounding ~1e-16/eps);
- *   float32 cases (Conv/ConvTranspose/Erf have no float64 CPU kernel in ORT): eps 1e-2 on functions that are
+ *   float32 cases (Conv/ConvTranspose/MaxUnpool/Erf have no float64 CPU kernel in ORT): eps 1e-2 on functions that are
  *   linear or smooth at that scale, tolerance 5e-3 (float32 rounding of the loss divided by 2 eps).
  */
 import assert from 'node:assert/strict';
@@ -26,6 +26,7 @@ import {
   logSoftmax,
   matmul,
   maxPool2d,
+  maxPool2dWithIndices,
   mul,
   neg,
   pad,
@@ -123,16 +124,32 @@ const cases: GradientCase[] = [
     ...F32,
   },
   {
+    ops: ['Conv'],
+    name: 'conv 1x1 kernel with pad 1 (ConvTranspose fallback for dX)',
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [3, 2, 1, 1] }, { shape: [3] }],
+    build: (x, w, b) => conv2d(x!, w!, b!, { pads: 1 }),
+    ...F32,
+  },
+  {
     ops: ['MaxPool'],
     name: 'maxpool 2x2, odd sizes (remainder dropped)',
     inputs: [{ shape: [2, 3, 5, 7], data: distinct(210) }],
     build: (x) => maxPool2d(x!, { kernel: [2, 2] }),
+    ...F32, // MaxUnpool has only a float32 CPU kernel; values 0.05 apart never change order within +-eps
   },
   {
     ops: ['MaxPool'],
     name: 'maxpool 4x4 then 2x2 kernel stride 1 (overlapping windows)',
     inputs: [{ shape: [1, 2, 9, 10], data: distinct(180, 3) }],
     build: (x) => maxPool2d(maxPool2d(x!, { kernel: [4, 4] }), { kernel: [2, 2], strides: [1, 1] }),
+    ...F32,
+  },
+  {
+    ops: ['MaxPool'],
+    name: 'maxpool with forward indices output, kernel [2,3]',
+    inputs: [{ shape: [2, 2, 4, 7], data: distinct(112, 5) }],
+    build: (x) => maxPool2dWithIndices(x!, { kernel: [2, 3] }).values,
+    ...F32,
   },
   { ops: ['ReduceSum'], name: 'reduce sum axes 0,2', inputs: [{ shape: [2, 3, 4] }], build: (a) => reduceSum(a!, [0, 2]) },
   { ops: ['ReduceMean'], name: 'reduce mean keepdims', inputs: [{ shape: [2, 3, 4] }], build: (a) => reduceMean(a!, [-1], true) },

@@ -212,3 +212,15 @@ test('reduceMax gradient splits ties evenly (torch.amax)', async () => {
   await session.release();
   assert.deepEqual(values(out.dx), [0.5, 0, 0.5, 0]);
 });
+
+test('maxPool2d gradient goes to the first maximum of a tied window, like PyTorch', async () => {
+  const g = new Graph();
+  const x = g.input('x', [1, 1, 2, 4]);
+  const [dx] = gradients(reduceSum(maxPool2d(x, { kernel: [2, 2] }), [0, 1, 2, 3]), [x]);
+  g.output('dx', dx!);
+  const session = await createSession(toOnnx(g), { threads: 1 });
+  // window 1 is all 5s, window 2 has 7 twice (second row first): torch picks the first in row-major order
+  const out = await session.run({ x: f32([5, 5, 1, 2, 5, 5, 7, 7], [1, 1, 2, 4]) });
+  await session.release();
+  assert.deepEqual(values(out.dx), [1, 0, 0, 0, 0, 0, 1, 0]);
+});
