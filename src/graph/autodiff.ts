@@ -6,12 +6,17 @@
  */
 import { SerError } from '../errors.js';
 import { type Tensor, isFloat, shapeString } from './graph.js';
-import { GRADIENTS, accumulate } from './gradients.js';
+import { GRADIENTS, type GradientRule, accumulate } from './gradients.js';
 import { full } from './ops.js';
 
 export interface GradientsOptions {
   /** d loss / d loss; default ones of loss's shape (so a non-scalar loss is summed). */
   seed?: Tensor;
+  /**
+   * Rules for ops defined outside this layer, consulted before GRADIENTS (e.g. src/nn/batch-norm.ts's
+   * training-mode BatchNormalization with its fused backward).
+   */
+  rules?: Readonly<Record<string, GradientRule>>;
 }
 
 /**
@@ -52,7 +57,7 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], options: Gradien
     if (!node || !active[i]) continue;
     const outputGrads = node.outputs.map((t) => grads.get(t.name) ?? null);
     if (outputGrads.every((g) => g === null)) continue;
-    const rule = GRADIENTS[node.op];
+    const rule = options.rules?.[node.op] ?? GRADIENTS[node.op];
     if (!rule) {
       throw new SerError(
         'EGRAD',

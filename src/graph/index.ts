@@ -46,7 +46,8 @@ export {
   conv2d, // x [N,Cin,H,W], w [Cout,Cin,kH,kW], bias [Cout]|null, {pads, strides, group} -> [N,Cout,Ho,Wo]
   convTranspose2d, // dy [N,Cout,Ho,Wo], w [Cout,Cin,kH,kW], {pads, strides, outputSize} -> [N,Cin,H,W]
   maxPool2d, // x [N,C,H,W], {kernel:[kH,kW], strides=kernel} -> floor-mode pooled
-  maxPool2dWithIndices, // same, plus int64 flat indices
+  maxPool2dWithIndices, // same, plus int64 flat indices (use in training graphs: the gradient reuses them)
+  maxUnpool2d, // (x, indices, {kernel, strides, outputShape}) inverse of max pooling
   // reductions and normalisers
   reduceSum, // (x, axes, keepdims=false)
   reduceMean,
@@ -77,7 +78,8 @@ export { linear, layerNorm, crossEntropy } from './composite.js';
 /** gradients(loss, wrt[], {seed?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
 export { gradients } from './autodiff.js';
 export type { GradientsOptions } from './autodiff.js';
-export { GRADIENTS, unbroadcast } from './gradients.js';
+/** GRADIENTS: the rule table; registerGradient(op, rule) for primitives built outside src/graph; unbroadcast(grad, shape). */
+export { GRADIENTS, registerGradient, unbroadcast } from './gradients.js';
 export type { GradientRule } from './gradients.js';
 
 /** toOnnx(graph, {seed?, producer?}) -> ONNX model bytes (opset 17, only nodes the outputs need). */
