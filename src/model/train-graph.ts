@@ -10,7 +10,7 @@
  *          `grad/<param>` (used by the parity tests).
  */
 import { Graph, type Tensor, gradients } from '../graph/index.js';
-import { crossEntropy } from '../nn/loss.js';
+import { NN_GRADIENTS, crossEntropy } from '../nn/index.js';
 import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../train/adamw.js';
 import { buildCnnTm } from './cnn-tm.js';
 import { type CnnTmConfig, stateLayout } from './config.js';
@@ -45,7 +45,7 @@ export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions)
   g.output('loss', loss);
   g.output('logits', logits);
 
-  const grads = g.scope('backward', () => gradients(loss, params.map((p) => state.get(p.name) as Tensor)));
+  const grads = g.scope('backward', () => gradients(loss, params.map((p) => state.get(p.name) as Tensor), { rules: NN_GRADIENTS }));
   g.scope('adamw', () => {
     const scalars = adamwStepScalars(step, lr, adamw);
     params.forEach((p, i) => {

@@ -3,7 +3,8 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, conv2d, div, dropout as dropoutOp, mul, reduceMean, reshape, sqrt, sub } from '../graph/index.js';
+import { type Tensor, add, conv2d, dropout as dropoutOp, mul } from '../graph/index.js';
+import { batchNormInference, batchNormTraining } from './batch-norm.js';
 
 /**
  * nn.Linear (y = x W^T + b; x [..., in], weight [out, in]) and nn.LayerNorm over the last axis (biased variance,
@@ -51,41 +52,21 @@ export interface BatchNormResult {
  *   running_mean = (1 - m) running_mean + m mean and running_var = (1 - m) running_var + m var * n / (n - 1)
  *   (UNBIASED variance, n = N H W), exactly as torch.
  * - eval: normalises with the running statistics.
- * y = (x - mean) * (weight / sqrt(var + eps)) + bias, the per-channel factors formed on [C] first.
+ * y = (x - mean) / sqrt(var + eps) * weight + bias. Both modes are one ONNX BatchNormalization node
+ * (batch-norm.ts; the training node has a fused gradient rule).
  */
 export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, options: { momentum?: number; eps?: number } = {}): BatchNormResult {
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
-  const channels = x.shape[1] as number;
-  const perChannel = (t: Tensor) => reshapeChannels(t, channels);
   if (mode === 'eval') {
-    // One ONNX BatchNormalization node (inference form, same formula): ORT folds it into the preceding Conv when
-    // the statistics are initializers (the exported model). Eval graphs are never differentiated.
-    const [output] = x.graph.addNode(
-      'BatchNormalization',
-      [x, params.weight, params.bias, params.runningMean, params.runningVar],
-      [{ shape: x.shape, dtype: x.dtype }],
-      { epsilon: { float: eps } },
-    ) as [Tensor];
+    // One ONNX BatchNormalization node: ORT folds it into the preceding Conv when the statistics are
+    // initializers (the exported model). Eval graphs are never differentiated.
+    const output = batchNormInference(x, params.weight, params.bias, params.runningMean, params.runningVar, eps);
     return { output };
   }
-  const mean = reduceMean(x, [0, 2, 3], true); // [1, C, 1, 1]
-  const centered = sub(x, mean);
-  const variance = reduceMean(mul(centered, centered), [0, 2, 3], true); // biased
-  const scale = div(perChannel(params.weight), sqrt(add(variance, eps)));
-  const output = add(mul(centered, scale), perChannel(params.bias));
+  const { output, mean, variance } = batchNormTraining(x, params.weight, params.bias, eps); // batch mean, biased var [C]
   const n = (x.shape[0] as number) * (x.shape[2] as number) * (x.shape[3] as number);
-  const flatMean = reshapeVector(mean, channels);
-  const flatVar = reshapeVector(variance, channels);
-  const runningMean = add(mul(params.runningMean, 1 - momentum), mul(flatMean, momentum));
-  const runningVar = add(mul(params.runningVar, 1 - momentum), mul(flatVar, (momentum * n) / Math.max(n - 1, 1)));
+  const runningMean = add(mul(params.runningMean, 1 - momentum), mul(mean, momentum));
+  const runningVar = add(mul(params.runningVar, 1 - momentum), mul(variance, (momentum * n) / Math.max(n - 1, 1)));
   return { output, runningMean, runningVar };
-}
-
-function reshapeChannels(t: Tensor, channels: number): Tensor {
-  return reshape(t, [1, channels, 1, 1]);
-}
-
-function reshapeVector(t: Tensor, channels: number): Tensor {
-  return reshape(t, [channels]);
 }
