@@ -43,12 +43,18 @@ export const DEFAULT_FRONT_END: FrontEndConfig = Object.freeze({
   topDb: 80,
 });
 
+export interface ResolveOptions {
+  /** How to name each field in messages (the CLI passes its flags: { nFft: '--n-fft', ... }). */
+  readonly names?: Partial<Record<keyof FrontEndConfig, string>>;
+}
+
 /**
  * Fills defaults and validates; every problem is reported at once, quoting the value received:
  * `features: invalid front end: winLength 2048 must be an integer in [1, nFft 1024]`.
  * If only sampleRateHz is overridden, fMaxHz follows it (sampleRateHz / 2), as torchaudio's f_max=None does.
  */
-export function resolveFrontEnd(overrides: Partial<FrontEndConfig> = {}): FrontEndConfig {
+export function resolveFrontEnd(overrides: Partial<FrontEndConfig> = {}, options: ResolveOptions = {}): FrontEndConfig {
+  const n = (field: keyof FrontEndConfig) => options.names?.[field] ?? field;
   const sampleRateHz = overrides.sampleRateHz ?? DEFAULT_FRONT_END.sampleRateHz;
   const config: FrontEndConfig = {
     ...DEFAULT_FRONT_END,
@@ -57,22 +63,23 @@ export function resolveFrontEnd(overrides: Partial<FrontEndConfig> = {}): FrontE
   };
   const problems: string[] = [];
   const isInt = (v: number, min: number, max = Number.MAX_SAFE_INTEGER) => Number.isInteger(v) && v >= min && v <= max;
-  if (!isInt(config.sampleRateHz, 1)) problems.push(`sampleRateHz ${config.sampleRateHz} must be a positive integer`);
-  if (!isInt(config.nFft, 2, 1 << 20)) problems.push(`nFft ${config.nFft} must be an integer in [2, ${1 << 20}]`);
+  if (!isInt(config.sampleRateHz, 1)) problems.push(`${n('sampleRateHz')} ${config.sampleRateHz} must be a positive integer`);
+  if (!isInt(config.nFft, 2, 1 << 20)) problems.push(`${n('nFft')} ${config.nFft} must be an integer in [2, ${1 << 20}]`);
   if (!isInt(config.winLength, 1, config.nFft))
-    problems.push(`winLength ${config.winLength} must be an integer in [1, nFft ${config.nFft}]`);
-  if (!isInt(config.hopLength, 1)) problems.push(`hopLength ${config.hopLength} must be a positive integer`);
-  if (!isInt(config.nMels, 1, 4096)) problems.push(`nMels ${config.nMels} must be an integer in [1, 4096]`);
+    problems.push(`${n('winLength')} ${config.winLength} must be an integer in [1, ${n('nFft')} ${config.nFft}]`);
+  if (!isInt(config.hopLength, 1)) problems.push(`${n('hopLength')} ${config.hopLength} must be a positive integer`);
+  if (!isInt(config.nMels, 1, 4096)) problems.push(`${n('nMels')} ${config.nMels} must be an integer in [1, 4096]`);
   const nyquist = config.sampleRateHz / 2;
-  if (!(Number.isFinite(config.fMinHz) && config.fMinHz >= 0)) problems.push(`fMinHz ${config.fMinHz} must be >= 0`);
+  if (!(Number.isFinite(config.fMinHz) && config.fMinHz >= 0)) problems.push(`${n('fMinHz')} ${config.fMinHz} must be >= 0`);
   if (!(Number.isFinite(config.fMaxHz) && config.fMaxHz <= nyquist)) {
-    problems.push(`fMaxHz ${config.fMaxHz} must be <= sampleRateHz / 2 (${nyquist})`);
+    problems.push(`${n('fMaxHz')} ${config.fMaxHz} must be <= ${n('sampleRateHz')} / 2 (${nyquist})`);
   }
-  if (!(config.fMinHz < config.fMaxHz)) problems.push(`fMinHz ${config.fMinHz} must be below fMaxHz ${config.fMaxHz}`);
-  if (config.melScale !== 'htk' && config.melScale !== 'slaney') problems.push(`melScale '${config.melScale}' must be 'htk' or 'slaney'`);
-  if (config.norm !== null && config.norm !== 'slaney') problems.push(`norm '${config.norm}' must be 'slaney' or null`);
+  if (!(config.fMinHz < config.fMaxHz)) problems.push(`${n('fMinHz')} ${config.fMinHz} must be below ${n('fMaxHz')} ${config.fMaxHz}`);
+  if (config.melScale !== 'htk' && config.melScale !== 'slaney')
+    problems.push(`${n('melScale')} '${config.melScale}' must be 'htk' or 'slaney'`);
+  if (config.norm !== null && config.norm !== 'slaney') problems.push(`${n('norm')} '${config.norm}' must be 'slaney' or null`);
   if (config.topDb !== null && !(Number.isFinite(config.topDb) && config.topDb >= 0)) {
-    problems.push(`topDb ${config.topDb} must be a number >= 0 or null`);
+    problems.push(`${n('topDb')} ${config.topDb} must be a number >= 0 (or none/null: no clamp)`);
   }
   if (problems.length > 0) throw new SerError('EARG', 'features', `invalid front end: ${problems.join('; ')}`);
   return Object.freeze(config);
@@ -114,4 +121,22 @@ export function frontEndKey(config: FrontEndConfig): string {
     `norm-${config.norm ?? 'none'}`,
     `topdb${config.topDb ?? 'none'}`,
   ].join(':');
+}
+
+/**
+ * Everything needed to reproduce the features, as JSON-ready data (stored in feature files' metadata): the config
+ * plus the fixed choices of this front end and its cache key.
+ */
+export function describeFrontEnd(config: FrontEndConfig): Record<string, unknown> {
+  return {
+    ...config,
+    window: 'hann (periodic), zero-padded centred to nFft',
+    center: true,
+    padMode: 'reflect',
+    power: 2,
+    amin: 1e-10,
+    topDbScope: 'clip',
+    reference: 'torchaudio 0.13 MelSpectrogram + AmplitudeToDB("power", top_db)',
+    key: frontEndKey(config),
+  };
 }

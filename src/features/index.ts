@@ -1,5 +1,5 @@
-export { DEFAULT_FRONT_END, resolveFrontEnd, framesFor, framesForSamples, samplesFor, frontEndKey } from './config.js';
-export type { FrontEndConfig, MelScale } from './config.js';
+export { DEFAULT_FRONT_END, describeFrontEnd, framesFor, framesForSamples, frontEndKey, resolveFrontEnd, samplesFor } from './config.js';
+export type { FrontEndConfig, MelScale, ResolveOptions } from './config.js';
 export { LogMelFrontEnd } from './front-end.js';
 export type { Spectrogram } from './front-end.js';
 export { fixLength } from './fixed-length.js';
