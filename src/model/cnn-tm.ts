@@ -8,7 +8,7 @@
  * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
  * for training, initializers for the exported model).
  */
-import { Graph, type Tensor, add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
+import { Graph, type Tensor, add, concat, maxPool2d, maxPool2dWithIndices, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { SerError } from '../errors.js';
 import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';
@@ -59,11 +59,11 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
         }
         // ReLU then MaxPool in cnn_tm.py. max and ReLU commute (relu(max(x)) = max(relu(x)), and the gradient
         // reaches the same element or is zero either way), so training pools first: ReLU and its gradient then
-        // run on the 4x (16x) smaller pooled tensor. Eval keeps
-        // the reference order, which ORT fuses into Conv+BN+ReLU.
+        // run on the 4x (16x) smaller pooled tensor, and the indices the MaxPool gradient needs come with the
+        // forward pass. Eval keeps the reference order, which ORT fuses into Conv+BN+ReLU.
         const pool = CNN_POOLS[i];
         if (pool === undefined) h = relu(norm.output);
-        else if (mode === 'train') h = relu(maxPool2d(norm.output, { kernel: [pool, pool] }));
+        else if (mode === 'train') h = relu(maxPool2dWithIndices(norm.output, { kernel: [pool, pool] }).values);
         else h = maxPool2d(relu(norm.output), { kernel: [pool, pool] });
         h = dropout(h, config.dropout, mode);
       }
