@@ -201,7 +201,7 @@ function concatGrads(node: Node, dy: Tensor): (Tensor | null)[] {
 }
 
 /** One rule per primitive. `dy` = gradient of output 0. */
-const TABLE: Record<string, GradientRule> = {
+const TABLE: Readonly<Record<string, GradientRule>> = {
   Add: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), unbroadcast(dy!, input(n, 1).shape)],
   Sub: (n, [dy]) => [unbroadcast(dy!, input(n, 0).shape), unbroadcast(neg(dy!), input(n, 1).shape)],
   Mul: (n, [dy]) => [unbroadcast(mul(dy!, input(n, 1)), input(n, 0).shape), unbroadcast(mul(dy!, input(n, 0)), input(n, 1).shape)],
@@ -287,17 +287,8 @@ const TABLE: Record<string, GradientRule> = {
   Dropout: (n, [dy]) => [mul(dy!, mul(cast(output(n, 1), dy!.dtype), 1 / (1 - constantScalar(n, 1)))), null, null],
 };
 
-/** The gradient table (read-only view). */
+/** The gradient table. Ops built outside src/graph pass their rules to gradients() via `options.rules`. */
 export const GRADIENTS: Readonly<Record<string, GradientRule>> = TABLE;
-
-/**
- * Adds the rule of a primitive whose op builder lives outside src/graph (e.g. src/nn's training-mode
- * BatchNormalization). Call at module load, next to the op builder. Throws if the op already has a rule.
- */
-export function registerGradient(op: string, rule: GradientRule): void {
-  if (TABLE[op] && TABLE[op] !== rule) throw new SerError('EGRAD', 'graph', `registerGradient: op ${op} already has a gradient rule`);
-  TABLE[op] = rule;
-}
 
 /** Adds two gradient contributions (fan-in). */
 export function accumulate(a: Tensor | undefined, b: Tensor): Tensor {

@@ -75,11 +75,11 @@ export type { Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, Pads2d } 
 
 export { linear, layerNorm, crossEntropy } from './composite.js';
 
-/** gradients(loss, wrt[], {seed?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
+/** gradients(loss, wrt[], {seed?, rules?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
 export { gradients } from './autodiff.js';
 export type { GradientsOptions } from './autodiff.js';
-/** GRADIENTS: the rule table; registerGradient(op, rule) for primitives built outside src/graph; unbroadcast(grad, shape). */
-export { GRADIENTS, registerGradient, unbroadcast } from './gradients.js';
+/** GRADIENTS: the rule table (ops built elsewhere: gradients(loss, wrt, {rules})); unbroadcast(grad, shape). */
+export { GRADIENTS, unbroadcast } from './gradients.js';
 export type { GradientRule } from './gradients.js';
 
 /** toOnnx(graph, {seed?, producer?}) -> ONNX model bytes (opset 17, only nodes the outputs need). */

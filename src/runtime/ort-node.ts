@@ -83,7 +83,7 @@ class OrtNodeSession implements Session {
   }
 }
 
-/** Loads ONNX model bytes into an ORT CPU session (intra-op threads default 2, optimisation 'all'). */
+/** Loads ONNX model bytes into an ORT CPU session (intra-op threads default 2, optimisation 'all', no spinning). */
 export async function createSession(modelBytes: Uint8Array, options: SessionOptions = {}): Promise<Session> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
@@ -95,6 +95,7 @@ export async function createSession(modelBytes: Uint8Array, options: SessionOpti
     ...(options.profilePrefix !== undefined ? { profileFilePrefix: options.profilePrefix } : {}),
     ...(options.optimizedModelPath !== undefined ? { optimizedModelFilePath: options.optimizedModelPath } : {}),
     logSeverityLevel: 3,
+    extra: { 'session.intra_op.allow_spinning': options.spinning ? '1' : '0', ...options.config },
   };
   try {
     const session = await ort.InferenceSession.create(modelBytes, sessionOptions);
