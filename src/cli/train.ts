@@ -19,6 +19,7 @@ interface TrainFlags {
   labels?: string;
   duration: string;
   size?: ModelSize;
+  dropout?: string;
   /** A folder, or false for --no-cache. */
   cache?: string | false;
   threads?: string;
@@ -27,7 +28,7 @@ interface TrainFlags {
 }
 
 /** Flags that define a run: they come from config.json when resuming and may not be given again. */
-const FIXED_ON_RESUME = ['data', 'dataset', 'split', 'seed', 'patience', 'batchSize', 'lr', 'labels', 'duration', 'size'] as const;
+const FIXED_ON_RESUME = ['data', 'dataset', 'split', 'seed', 'patience', 'batchSize', 'lr', 'labels', 'duration', 'size', 'dropout'] as const;
 
 export function register(program: Command): void {
   program
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "crema-d", "calm=neutral" (default: all of the corpus)')
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
     .addOption(new Option('--size <size>', 'model size: paper (128 mels, 6 layers) or small (64 mels, 2 layers); default paper, embedded: small').choices(['paper', 'small']))
+    .option('--dropout <p>', 'dropout of the CNN blocks and encoder layers (default 0.4, the paper\'s)')
     .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', 'ONNX Runtime threads (default 2)')
@@ -92,6 +94,7 @@ export function register(program: Command): void {
             lr: flags.lr === undefined ? undefined : parseNumber('--lr', flags.lr, { min: Number.MIN_VALUE }),
           },
           size: flags.size,
+          dropout: flags.dropout === undefined ? undefined : parseNumber('--dropout', flags.dropout, { min: 0 }),
           durationS: parseNumber('--duration', flags.duration, { min: 0.1 }),
           cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
           threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),

@@ -31,6 +31,8 @@ export interface TrainRunOptions {
   hyper?: Partial<Hyperparameters>;
   /** Default 'paper' ('small' for the embedded corpus). */
   size?: ModelSize;
+  /** Dropout of the CNN blocks and encoder layers (default: the size's, 0.4). */
+  dropout?: number;
   /** Clip length in seconds (default 3, the paper's). */
   durationS?: number;
   /** Feature cache folder; null: features are computed in memory only (default: src/data's default). */
@@ -79,11 +81,22 @@ function gather(utterances: readonly Utterance[], rowOf: Map<string, number>, fe
   return { x, y };
 }
 
-function newRunConfig(options: TrainRunOptions, labels: string[], split: Split, dataPath: string): RunConfig {
-  const embedded = options.data === undefined;
-  const size = options.size ?? (embedded ? EMBEDDED_DEFAULTS.size : 'paper');
+/** Model, front end and clip length of a new run: the size preset, with the options' dropout. */
+function newSetup(options: TrainRunOptions, nClasses: number): Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'> {
+  const size = options.size ?? (options.data === undefined ? EMBEDDED_DEFAULTS.size : 'paper');
   const durationS = options.durationS ?? 3;
-  const { model, frontEnd } = modelFor(size, labels.length, durationS);
+  const { model, frontEnd } = modelFor(size, nClasses, durationS);
+  return { model: options.dropout === undefined ? model : { ...model, dropout: options.dropout }, frontEnd, durationS };
+}
+
+function newRunConfig(
+  options: TrainRunOptions,
+  setup: Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'>,
+  labels: string[],
+  split: Split,
+  dataPath: string,
+): RunConfig {
+  const embedded = options.data === undefined;
   const base = embedded ? { ...DEFAULT_HYPERPARAMETERS, ...EMBEDDED_DEFAULTS } : DEFAULT_HYPERPARAMETERS;
   const hyper: Hyperparameters = {
     epochs: options.hyper?.epochs ?? base.epochs,
@@ -97,9 +110,7 @@ function newRunConfig(options: TrainRunOptions, labels: string[], split: Split, 
   return {
     format: 'speech-emotion run',
     version: 1,
-    model,
-    frontEnd,
-    durationS,
+    ...setup,
     labels,
     hyper,
     seed: options.seed ?? 0,
@@ -133,8 +144,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
 
   // Model and front end: from the run's config on resume, else from the options (the class count is the corpus's).
-  const size = options.size ?? (embedded ? EMBEDDED_DEFAULTS.size : 'paper');
-  const setup = config ?? { ...modelFor(size, corpus.labels.length, options.durationS ?? 3), durationS: options.durationS ?? 3 };
+  const setup = config ?? newSetup(options, corpus.labels.length);
   const { model, frontEnd, durationS } = setup;
   const featuresStarted = performance.now();
   const extracted = await extractFeatures(corpus.utterances, { frontEnd, durationS, cacheDir: options.cacheDir });
@@ -155,7 +165,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     split = makeSplit(options.split ?? 'random', kept, { seed: options.seed ?? 0, labels: corpus.labels });
     mkdirSync(runDir, { recursive: true });
     saveSplit(splitPath, split);
-    config = newRunConfig(options, corpus.labels, split, dataPath);
+    config = newRunConfig(options, setup, corpus.labels, split, dataPath);
     writeRunConfig(runDir, config);
   }
   const parts = applySplit(split, kept);
@@ -166,7 +176,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const hyper: Hyperparameters = { ...config.hyper, epochs: options.hyper?.epochs ?? config.hyper.epochs };
   log(
     `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
-      `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers; ` +
+      `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}; ` +
       `batch ${hyper.batchSize}, lr ${hyper.lr}, up to ${hyper.epochs} epochs, patience ${hyper.patience}`,
   );
 
