@@ -57,12 +57,15 @@ function parseArgs(argv: string[]): Args {
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
-/** Mean wall time (ms) of `runs` calls after `warmup` calls. */
-async function timeIt(warmup: number, runs: number, call: () => Promise<unknown>): Promise<number> {
+/** Mean wall time and process CPU time (ms) of `runs` calls after `warmup` calls. CPU time is less sensitive to
+ * other processes on a shared machine than wall time (both are reported). */
+async function timeIt(warmup: number, runs: number, call: () => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
   for (let i = 0; i < warmup; i++) await call();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < runs; i++) await call();
-  return (performance.now() - start) / runs;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wallMs: (performance.now() - start) / runs, cpuMs: (cpu.user + cpu.system) / 1000 / runs };
 }
 
 /** Kernel time per op type (ms per step) from an ORT chrome-trace profile. */
@@ -81,6 +84,7 @@ interface TorchPeer {
   torch_version: string;
   train_samples_per_s: number;
   train_step_ms: number;
+  train_cpu_ms_per_step: number;
   eager_infer_samples_per_s: number;
   onnx: string;
 }
@@ -137,7 +141,8 @@ async function main(): Promise<void> {
     trainer.newEpoch(1);
     await trainer.trainStep(x, y); // builds the graph, serialises it and opens the session
     const firstStepMs = performance.now() - buildStart;
-    const trainStepMs = await timeIt(Math.max(0, args.warmup - 1), args.steps, () => trainer.trainStep(x, y));
+    const trainTiming = await timeIt(Math.max(0, args.warmup - 1), args.steps, () => trainer.trainStep(x, y));
+    const trainStepMs = trainTiming.wallMs;
     let profile: [string, number][] | null = null;
     if (args.profile) profile = profileByOp(trainer.endProfiling(), args.steps + args.warmup);
 
@@ -147,8 +152,8 @@ async function main(): Promise<void> {
       const session: Session = await createSession(bytes, { threads });
       const createMs = performance.now() - createStart;
       try {
-        const batchMs = await timeIt(args.warmup, args.steps, () => session.run({ mel: { data: x, shape: [batch, 1, config.nMels, config.frames] } }));
-        return { createMs, batchMs };
+        const timing = await timeIt(args.warmup, args.steps, () => session.run({ mel: { data: x, shape: [batch, 1, config.nMels, config.frames] } }));
+        return { createMs, batchMs: timing.wallMs };
       } finally {
         await session.release();
       }
@@ -176,10 +181,12 @@ async function main(): Promise<void> {
       train_vs_torch: torch ? round(trainSamples / torch.train_samples_per_s, 2) : null,
       infer_vs_torch_onnx: torchInfer ? round(inferSamples / torchInfer, 2) : null,
       train_step_ms: round(trainStepMs),
+      train_cpu_ms_per_step: round(trainTiming.cpuMs),
       first_step_ms: Math.round(firstStepMs),
       infer_batch_ms: round(ours.batchMs),
       infer_session_create_ms: Math.round(ours.createMs),
       torch_train_step_ms: torch ? round(torch.train_step_ms) : null,
+      torch_train_cpu_ms_per_step: torch ? round(torch.train_cpu_ms_per_step) : null,
       torch_eager_infer_samples_per_s: torch ? round(torch.eager_infer_samples_per_s) : null,
       torch_onnx_batch_ms: torchOnnxTiming ? round(torchOnnxTiming.batchMs) : null,
       torch_version: torch?.torch_version ?? null,
@@ -206,7 +213,7 @@ async function main(): Promise<void> {
   }
   const ratio = (value: unknown) => (value === null ? 'n/a' : `${value}x`);
   console.log(`
-training   ours ${result.train_samples_per_s} samples/s (${result.train_step_ms} ms/step)   PyTorch ${result.torch_train_samples_per_s ?? 'n/a'} samples/s   ratio ${ratio(result.train_vs_torch)} (target >= 2x)
+training   ours ${result.train_samples_per_s} samples/s (${result.train_step_ms} ms/step, CPU ${result.train_cpu_ms_per_step} ms)   PyTorch ${result.torch_train_samples_per_s ?? 'n/a'} samples/s (CPU ${result.torch_train_cpu_ms_per_step ?? 'n/a'} ms/step)   ratio ${ratio(result.train_vs_torch)} (target >= 2x)
 inference  ours ${result.infer_samples_per_s} samples/s   torch.onnx.export on ORT ${result.torch_onnx_infer_samples_per_s ?? 'n/a'} samples/s   ratio ${ratio(result.infer_vs_torch_onnx)} (target >= 0.9x)
 peak RSS   ${result.peak_rss_mb} MB (target < 3072)
 load       ${JSON.stringify(result.load_before)} -> ${JSON.stringify(result.load_after)} on ${result.cpu}${result.torch_error ? `\ntorch peer failed: ${result.torch_error}` : ''}`);

@@ -4,7 +4,7 @@ project dependency. Run with Debian's interpreter (python3-torch 1.13, OpenBLAS)
 
     /usr/bin/python3 bench/peers/torch_engine.py --reference ../shared/reference --onnx /tmp/cnn_tm_torch.onnx
 
-Prints one JSON line: {"torch_version", "threads", "batch", "train_samples_per_s", "train_step_ms", ...}.
+Prints one JSON line: {"torch_version", "threads", "batch", "train_samples_per_s", "train_step_ms", "train_cpu_ms_per_step", ...}.
 """
 import argparse
 import json
@@ -46,10 +46,10 @@ def main():
     model.train()
     for _ in range(args.warmup):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         step()
-    train_s = time.perf_counter() - t0
+    train_s, train_cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     model.eval()
     with torch.no_grad():
@@ -67,6 +67,7 @@ def main():
         'train_steps': args.steps,
         'train_step_ms': 1000 * train_s / args.steps,
         'train_samples_per_s': args.batch * args.steps / train_s,
+        'train_cpu_ms_per_step': 1000 * train_cpu_s / args.steps,
         'eager_infer_samples_per_s': args.batch * args.steps / infer_s,
     }
     if args.onnx:
