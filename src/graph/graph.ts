@@ -189,6 +189,8 @@ export class Graph {
   output(name: string, tensor: Tensor): void {
     if (tensor.graph !== this) shapeError('output', `tensor '${tensor.name}' belongs to another graph`);
     if (this.outputs.some((o) => o.name === name)) shapeError('output', `output '${name}' is declared twice`);
+    const clash = [...this.inputs, ...this.constants.map((c) => c.tensor)].find((t) => t.name === name);
+    if (clash) shapeError('output', `output name '${name}' is already the name of an input or constant (ONNX value names are unique)`);
     this.outputs.push({ name, tensor });
   }
 

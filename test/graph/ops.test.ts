@@ -27,6 +27,7 @@ import {
   reduceMax,
   reduceMean,
   reduceSum,
+  relu,
   reshape,
   scatterElements,
   sign,
@@ -66,6 +67,7 @@ test('shape and dtype errors are raised at build time and name the op', () => {
   throwsShape(() => reduceSum(g.input('n', [2, 3]), [2]), /ReduceSum: axis 2 is out of range for rank 2/);
   throwsShape(() => g.input('x', [1]), /input: name 'x' is already used/);
   throwsShape(() => g.constant([1, 2, 3], [2, 2]), /constant: 3 values do not fill shape \[2,2\]/);
+  throwsShape(() => g.output('x', relu(x)), /output name 'x' is already the name of an input/);
   const other = new Graph('other').input('o', [2, 3]);
   throwsShape(() => add(g.input('p', [2, 3]), other), /belongs to another graph/);
 });
