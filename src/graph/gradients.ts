@@ -12,7 +12,6 @@ import { type Node, type Tensor, sizeOf } from './graph.js';
 import {
   add,
   cast,
-  concat,
   gather,
   conv2d,
   convTranspose2d,
