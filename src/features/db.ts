@@ -5,13 +5,14 @@
  * The clamp uses the maximum over the whole clip, as AmplitudeToDB does for one [1, n_mels, T] input.
  */
 export const AMIN = 1e-10;
+const DB_PER_NEPER = 10 / Math.LN10;
 
 /** New Float32Array of decibels for `power` (any layout: the top_db maximum is taken over all of it). */
 export function powerToDb(power: Float32Array, topDb: number | null): Float32Array {
   const db = new Float32Array(power.length);
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < power.length; i++) {
-    const value = 10 * Math.log10(Math.max(power[i]!, AMIN));
+    const value = DB_PER_NEPER * Math.log(Math.max(power[i]!, AMIN)); // 10 log10(x), Math.log is ~2x faster
     db[i] = value;
     if (value > max) max = value;
   }

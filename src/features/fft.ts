@@ -14,6 +14,10 @@
  * Odd N falls back to a full complex FFT with zero imaginary part.
  */
 
+/**
+ * Radices for n: as many 4s as possible, then 2, 3, 5 and any other primes. A single 2 goes first so that the
+ * last stage (whose twiddles are all 1, see radix4Last) is a radix-4 one.
+ */
 function factorize(n: number): number[] {
   const factors: number[] = [];
   let rest = n;
@@ -21,7 +25,11 @@ function factorize(n: number): number[] {
     factors.push(4);
     rest /= 4;
   }
-  for (const p of [2, 3, 5]) {
+  if (rest % 2 === 0) {
+    factors.unshift(2);
+    rest /= 2;
+  }
+  for (const p of [3, 5]) {
     while (rest % p === 0) {
       factors.push(p);
       rest /= p;
@@ -49,8 +57,8 @@ interface Stage {
 export class ComplexFft {
   readonly size: number;
   private readonly stages: Stage[];
-  private readonly bufRe: Float64Array;
-  private readonly bufIm: Float64Array;
+  private bufRe: Float64Array;
+  private bufIm: Float64Array;
   // Scratch for the generic radix butterfly.
   private readonly genRe: Float64Array;
   private readonly genIm: Float64Array;
@@ -86,39 +94,63 @@ export class ComplexFft {
 
   /** In-place forward FFT of (re, im), each of length `size`. */
   forward(re: Float64Array, im: Float64Array): void {
+    this.forwardBatch(re, im, 1);
+  }
+
+  /**
+   * In-place forward FFTs of `batch` interleaved sequences: element i of sequence b at i * batch + b (re and im
+   * of length size * batch). Batching is Stockham with an initial stride of `batch`: every butterfly loop then runs
+   * over the batch with its twiddle loaded once, which is what makes the STFT fast in JavaScript.
+   */
+  forwardBatch(re: Float64Array, im: Float64Array, batch: number): void {
+    const [outRe, outIm] = this.transformBatch(re, im, batch);
+    if (outRe !== re) {
+      const length = this.size * batch;
+      re.set(outRe.subarray(0, length));
+      im.set(outIm.subarray(0, length));
+    }
+  }
+
+  /** forwardBatch without the final copy: returns the buffers holding the result (the inputs or internal ones). */
+  transformBatch(re: Float64Array, im: Float64Array, batch: number): [Float64Array, Float64Array] {
+    const length = this.size * batch;
+    if (re.length < length || im.length < length) throw new RangeError(`fft: need ${length} values, got ${re.length} and ${im.length}`);
+    if (this.bufRe.length < length) {
+      this.bufRe = new Float64Array(length);
+      this.bufIm = new Float64Array(length);
+    }
     let xRe = re;
     let xIm = im;
     let yRe = this.bufRe;
     let yIm = this.bufIm;
     for (const stage of this.stages) {
+      const s = stage.stride * batch;
       switch (stage.radix) {
         case 4:
-          radix4(stage, xRe, xIm, yRe, yIm);
+          if (stage.m === 1) radix4Last(s, xRe, xIm, yRe, yIm);
+          else radix4(stage, s, xRe, xIm, yRe, yIm);
           break;
         case 2:
-          radix2(stage, xRe, xIm, yRe, yIm);
+          radix2(stage, s, xRe, xIm, yRe, yIm);
           break;
         case 3:
-          radix3(stage, xRe, xIm, yRe, yIm);
+          radix3(stage, s, xRe, xIm, yRe, yIm);
           break;
         case 5:
-          radix5(stage, xRe, xIm, yRe, yIm);
+          radix5(stage, s, xRe, xIm, yRe, yIm);
           break;
         default:
-          radixGeneric(stage, xRe, xIm, yRe, yIm, this.genRe, this.genIm);
+          radixGeneric(stage, s, xRe, xIm, yRe, yIm, this.genRe, this.genIm);
       }
       [xRe, yRe] = [yRe, xRe];
       [xIm, yIm] = [yIm, xIm];
     }
-    if (xRe !== re) {
-      re.set(xRe);
-      im.set(xIm);
-    }
+    return [xRe, xIm];
   }
 }
 
-function radix2(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
-  const { m, stride: s, twRe, twIm } = st;
+function radix2(st: Stage, s: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, twRe, twIm } = st;
   for (let p = 0; p < m; p++) {
     const wr = twRe[2 * p + 1]!;
     const wi = twIm[2 * p + 1]!;
@@ -140,8 +172,8 @@ function radix2(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array,
   }
 }
 
-function radix4(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
-  const { m, stride: s, twRe, twIm } = st;
+function radix4(st: Stage, s: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, twRe, twIm } = st;
   const sm = s * m;
   for (let p = 0; p < m; p++) {
     const w1r = twRe[4 * p + 1]!;
@@ -188,10 +220,40 @@ function radix4(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array,
   }
 }
 
+/** Radix-4 stage with m = 1: every twiddle w_n^{0 k} is 1, so no multiplications. */
+function radix4Last(s: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  for (let q = 0; q < s; q++) {
+    const x0r = xr[q]!;
+    const x0i = xi[q]!;
+    const x1r = xr[q + s]!;
+    const x1i = xi[q + s]!;
+    const x2r = xr[q + 2 * s]!;
+    const x2i = xi[q + 2 * s]!;
+    const x3r = xr[q + 3 * s]!;
+    const x3i = xi[q + 3 * s]!;
+    const s02r = x0r + x2r;
+    const s02i = x0i + x2i;
+    const d02r = x0r - x2r;
+    const d02i = x0i - x2i;
+    const s13r = x1r + x3r;
+    const s13i = x1i + x3i;
+    const d13r = x1r - x3r;
+    const d13i = x1i - x3i;
+    yr[q] = s02r + s13r;
+    yi[q] = s02i + s13i;
+    yr[q + s] = d02r + d13i;
+    yi[q + s] = d02i - d13r;
+    yr[q + 2 * s] = s02r - s13r;
+    yi[q + 2 * s] = s02i - s13i;
+    yr[q + 3 * s] = d02r - d13i;
+    yi[q + 3 * s] = d02i + d13r;
+  }
+}
+
 const SIN_60 = Math.sqrt(3) / 2;
 
-function radix3(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
-  const { m, stride: s, twRe, twIm } = st;
+function radix3(st: Stage, s: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, twRe, twIm } = st;
   const sm = s * m;
   for (let p = 0; p < m; p++) {
     const w1r = twRe[3 * p + 1]!;
@@ -233,8 +295,8 @@ const C2 = Math.cos((4 * Math.PI) / 5);
 const S1 = Math.sin((2 * Math.PI) / 5);
 const S2 = Math.sin((4 * Math.PI) / 5);
 
-function radix5(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
-  const { m, stride: s, twRe, twIm } = st;
+function radix5(st: Stage, s: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, twRe, twIm } = st;
   const sm = s * m;
   for (let p = 0; p < m; p++) {
     const base = 5 * p;
@@ -286,6 +348,7 @@ function twiddleStore(yr: Float64Array, yi: Float64Array, at: number, vr: number
 
 function radixGeneric(
   st: Stage,
+  s: number,
   xr: Float64Array,
   xi: Float64Array,
   yr: Float64Array,
@@ -293,7 +356,7 @@ function radixGeneric(
   ar: Float64Array,
   ai: Float64Array,
 ): void {
-  const { radix: r, m, stride: s, twRe, twIm } = st;
+  const { radix: r, m, twRe, twIm } = st;
   const sm = s * m;
   for (let p = 0; p < m; p++) {
     for (let q = 0; q < s; q++) {
@@ -326,9 +389,9 @@ function radixGeneric(
 export class RealFft {
   readonly size: number;
   readonly bins: number;
-  private readonly half: ComplexFft;
-  private readonly zRe: Float64Array;
-  private readonly zIm: Float64Array;
+  private readonly inner: ComplexFft;
+  private zRe: Float64Array;
+  private zIm: Float64Array;
   private readonly twRe: Float64Array; // e^{-2 pi i k / N}, k < N/2
   private readonly twIm: Float64Array;
 
@@ -337,7 +400,7 @@ export class RealFft {
     this.bins = Math.floor(size / 2) + 1;
     const even = size % 2 === 0;
     const inner = even ? size / 2 : size;
-    this.half = new ComplexFft(inner);
+    this.inner = new ComplexFft(inner);
     this.zRe = new Float64Array(inner);
     this.zIm = new Float64Array(inner);
     this.twRe = new Float64Array(even ? inner : 0);
@@ -350,42 +413,74 @@ export class RealFft {
 
   /** Writes |X[k]|^2 for k = 0 .. size/2 of the real `frame` (length `size`) into `power` (length `bins`). */
   powerSpectrum(frame: Float64Array, power: Float64Array): void {
-    const { zRe, zIm } = this;
+    this.powerSpectra(frame, 1, power);
+  }
+
+  /**
+   * Power spectra of `batch` real frames stored interleaved (sample n of frame b at n * batch + b, length
+   * size * batch) into `power` [bins, batch] (bin k of frame b at k * batch + b).
+   */
+  powerSpectra(frames: Float64Array, batch: number, power: Float64Array): void {
+    const { re, im, packed } = this.inputBuffers(batch);
+    for (let n = 0; n < this.size; n++) {
+      const target = packed && n % 2 === 1 ? im : re;
+      const at = (packed ? n >> 1 : n) * batch;
+      for (let b = 0; b < batch; b++) target[at + b] = frames[n * batch + b]!;
+    }
+    if (!packed) im.fill(0, 0, this.size * batch);
+    this.powerSpectraInPlace(batch, power);
+  }
+
+  /**
+   * The buffers powerSpectraInPlace reads, for callers that build frames in place (the STFT). Even sizes are
+   * packed: sample n of frame b goes to (n even ? re : im)[(n >> 1) * batch + b]; odd sizes: re[n * batch + b]
+   * with im all zero. The transform overwrites them, so write every position before each call.
+   */
+  inputBuffers(batch: number): { re: Float64Array; im: Float64Array; packed: boolean } {
+    const length = this.inner.size * batch;
+    if (this.zRe.length < length) {
+      this.zRe = new Float64Array(length);
+      this.zIm = new Float64Array(length);
+    }
+    return { re: this.zRe, im: this.zIm, packed: this.size % 2 === 0 };
+  }
+
+  /** Power spectra [bins, batch] of the frames written into inputBuffers(batch). */
+  powerSpectraInPlace(batch: number, power: Float64Array): void {
+    const [zRe, zIm] = this.inner.transformBatch(this.zRe, this.zIm, batch);
     if (this.size % 2 !== 0) {
-      zRe.set(frame);
-      zIm.fill(0);
-      this.half.forward(zRe, zIm);
-      for (let k = 0; k < this.bins; k++) power[k] = zRe[k]! * zRe[k]! + zIm[k]! * zIm[k]!;
+      for (let i = 0; i < this.bins * batch; i++) power[i] = zRe[i]! * zRe[i]! + zIm[i]! * zIm[i]!;
       return;
     }
-    const half = this.size / 2;
-    for (let n = 0; n < half; n++) {
-      zRe[n] = frame[2 * n]!;
-      zIm[n] = frame[2 * n + 1]!;
-    }
-    this.half.forward(zRe, zIm);
+    const half = this.inner.size;
     // k = 0 and k = N/2 from Z[0]: X[0] = Re + Im, X[N/2] = Re - Im.
-    const r0 = zRe[0]!;
-    const i0 = zIm[0]!;
-    power[0] = (r0 + i0) * (r0 + i0);
-    power[half] = (r0 - i0) * (r0 - i0);
+    for (let b = 0; b < batch; b++) {
+      const r0 = zRe[b]!;
+      const i0 = zIm[b]!;
+      power[b] = (r0 + i0) * (r0 + i0);
+      power[half * batch + b] = (r0 - i0) * (r0 - i0);
+    }
     for (let k = 1; k < half; k++) {
-      const ar = zRe[k]!;
-      const ai = zIm[k]!;
-      const br = zRe[half - k]!;
-      const bi = -zIm[half - k]!; // conj Z[N/2-k]
-      const er = 0.5 * (ar + br);
-      const ei = 0.5 * (ai + bi);
-      // o = (Z[k] - conj Z[N/2-k]) / 2, then X = e - i w o
-      const or = 0.5 * (ar - br);
-      const oi = 0.5 * (ai - bi);
       const wr = this.twRe[k]!;
       const wi = this.twIm[k]!;
-      const tr = or * wr - oi * wi;
-      const ti = or * wi + oi * wr;
-      const xr = er + ti;
-      const xi = ei - tr;
-      power[k] = xr * xr + xi * xi;
+      const at = k * batch;
+      const mirror = (half - k) * batch;
+      for (let b = 0; b < batch; b++) {
+        const ar = zRe[at + b]!;
+        const ai = zIm[at + b]!;
+        const br = zRe[mirror + b]!;
+        const bi = -zIm[mirror + b]!; // conj Z[N/2-k]
+        // e = (Z[k] + conj Z[N/2-k]) / 2, o = (Z[k] - conj Z[N/2-k]) / 2, X = e - i w o
+        const er = 0.5 * (ar + br);
+        const ei = 0.5 * (ai + bi);
+        const or = 0.5 * (ar - br);
+        const oi = 0.5 * (ai - bi);
+        const tr = or * wr - oi * wi;
+        const ti = or * wi + oi * wr;
+        const xr = er + ti;
+        const xi = ei - tr;
+        power[at + b] = xr * xr + xi * xi;
+      }
     }
   }
 }

@@ -41,6 +41,9 @@ function reflectIndex(i: number, length: number): number {
   return j < length ? j : period - j;
 }
 
+/** Frames per FFT batch: long enough for the butterfly loops, small enough for the L2 cache (1024 x 16 x 8 B). */
+const BLOCK = 16;
+
 export class LogMelFrontEnd {
   readonly config: FrontEndConfig;
   /** Periodic Hann window of winLength, zero-padded (centred) to nFft. [nFft] */
@@ -49,8 +52,8 @@ export class LogMelFrontEnd {
   private readonly fft: RealFft;
   private readonly windowStart: number;
   private readonly windowEnd: number;
-  private readonly frame: Float64Array;
-  private readonly power: Float64Array;
+  private readonly power: Float64Array; // [nFreqs, BLOCK]
+  private readonly melSum: Float64Array; // [BLOCK]
 
   /** `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem. */
   constructor(config: Partial<FrontEndConfig> = {}) {
@@ -61,8 +64,8 @@ export class LogMelFrontEnd {
     this.windowEnd = this.windowStart + winLength;
     this.fft = new RealFft(nFft);
     this.filterBank = melFilterBank({ nFreqs: this.fft.bins, nMels, sampleRateHz, fMinHz, fMaxHz, melScale, norm });
-    this.frame = new Float64Array(nFft);
-    this.power = new Float64Array(this.fft.bins);
+    this.power = new Float64Array(this.fft.bins * BLOCK);
+    this.melSum = new Float64Array(BLOCK);
   }
 
   /** Number of one-sided frequency bins, nFft / 2 + 1. */
@@ -82,26 +85,46 @@ export class LogMelFrontEnd {
     if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
     const frames = this.framesFor(length);
     const pad = Math.floor(nFft / 2);
-    const { frame, power, window, windowStart, windowEnd, fft } = this;
+    const { power, window, windowStart, windowEnd, fft, melSum } = this;
     const { firstBin, endBin, weights, weightOffset } = this.filterBank;
     const out = new Float32Array(nMels * frames);
-    for (let t = 0; t < frames; t++) {
-      // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; only the window's support matters.
-      const origin = t * hopLength - pad;
-      const from = origin + windowStart;
-      const to = origin + windowEnd;
-      if (from >= 0 && to <= length) {
-        for (let n = windowStart; n < windowEnd; n++) frame[n] = samples[origin + n]! * window[n]!;
-      } else {
-        for (let n = windowStart; n < windowEnd; n++) frame[n] = samples[reflectIndex(origin + n, length)]! * window[n]!;
+    // Frames go through the FFT in blocks of BLOCK, interleaved (sample n of frame b at n * BLOCK + b).
+    for (let t0 = 0; t0 < frames; t0 += BLOCK) {
+      const count = Math.min(BLOCK, frames - t0);
+      // Zero every input row holding a sample outside the window's support, then write the windowed samples.
+      const { re, im, packed } = fft.inputBuffers(BLOCK);
+      const rows = packed ? nFft / 2 : nFft;
+      const zeroBelow = (packed ? (windowStart + 1) >> 1 : windowStart) * BLOCK;
+      const zeroFrom = (packed ? windowEnd >> 1 : windowEnd) * BLOCK;
+      for (const buffer of [re, im]) {
+        buffer.fill(0, 0, zeroBelow);
+        buffer.fill(0, zeroFrom, rows * BLOCK);
       }
-      fft.powerSpectrum(frame, power);
+      if (!packed) im.fill(0, 0, rows * BLOCK);
+      for (let b = 0; b < BLOCK; b++) {
+        // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; frames past the end stay zero.
+        const origin = (t0 + b) * hopLength - pad;
+        const inside = b < count && origin + windowStart >= 0 && origin + windowEnd <= length;
+        for (let n = windowStart; n < windowEnd; n++) {
+          const x = b >= count ? 0 : inside ? samples[origin + n]! : samples[reflectIndex(origin + n, length)]!;
+          const value = x * window[n]!;
+          if (!packed) re[n * BLOCK + b] = value;
+          else if ((n & 1) === 0) re[(n >> 1) * BLOCK + b] = value;
+          else im[(n >> 1) * BLOCK + b] = value;
+        }
+      }
+      fft.powerSpectraInPlace(BLOCK, power);
       for (let m = 0; m < nMels; m++) {
         const first = firstBin[m]!;
         const offset = weightOffset[m]! - first;
-        let sum = 0;
-        for (let f = first, end = endBin[m]!; f < end; f++) sum += power[f]! * weights[offset + f]!;
-        out[m * frames + t] = sum;
+        melSum.fill(0);
+        for (let f = first, end = endBin[m]!; f < end; f++) {
+          const weight = weights[offset + f]!;
+          const row = f * BLOCK;
+          for (let b = 0; b < BLOCK; b++) melSum[b]! += weight * power[row + b]!;
+        }
+        const at = m * frames + t0;
+        for (let b = 0; b < count; b++) out[at + b] = melSum[b]!;
       }
     }
     return { data: out, nMels, frames };
