@@ -1,0 +1,88 @@
+/**
+ * Where the time goes in a graph run by ONNX Runtime: profiles an ONNX model (a file, or the paper-size CNN-TM
+ * training step built by src/model) with ORT's profiler and prints kernel time per op type and the slowest
+ * nodes, skipping the first (warm-up) run. Inputs are filled with deterministic values (int64: zeros).
+ *   npx tsx bench/graph-profile.ts [model.onnx | --train-step] [--runs 4] [--opt extended|all] [--top 30] [--spin]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
+import { toOnnx } from '../src/graph/index.js';
+import { buildTrainGraph } from '../src/model/train-graph.js';
+import { PAPER_CNN_TM } from '../src/model/config.js';
+import { type HostTensor, createSession } from '../src/runtime/index.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+const runs = Number(flag('--runs', '4'));
+const top = Number(flag('--top', '30'));
+const optimizationLevel = flag('--opt', 'all') as 'all' | 'extended';
+const modelPath = args.find((a) => a.endsWith('.onnx'));
+
+let bytes: Uint8Array;
+if (modelPath) bytes = readFileSync(modelPath);
+else {
+  bytes = toOnnx(buildTrainGraph(PAPER_CNN_TM, { batch: 32 }), { seed: 1 });
+  writeFileSync('/tmp/cnn-tm-train-step.onnx', bytes);
+}
+
+// Feeds from the model's declared inputs: floats small and smooth, int64 zeros, 'step' 1.
+const model = onnxProto.onnx.ModelProto.decode(bytes);
+const feeds: Record<string, HostTensor> = {};
+for (const input of model.graph?.input ?? []) {
+  const tensorType = input.type?.tensorType;
+  const shape = (tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue));
+  const n = shape.reduce((a, b) => a * b, 1);
+  const name = String(input.name);
+  if (tensorType?.elemType === 7) feeds[name] = { data: new BigInt64Array(n), shape };
+  else if (tensorType?.elemType === 11) feeds[name] = { data: Float64Array.from({ length: n }, () => (name === 'lr' ? 1e-4 : 1)), shape };
+  else feeds[name] = { data: Float32Array.from({ length: n }, (_, i) => (name.includes('var') ? 1 : 0.1 * Math.sin(i))), shape };
+}
+
+const session = await createSession(bytes, {
+  threads: 2,
+  optimizationLevel,
+  spinning: args.includes('--spin'),
+  profilePrefix: '/tmp/graph-profile',
+});
+const wall: number[] = [];
+for (let i = 0; i < runs + 1; i++) {
+  const t0 = performance.now();
+  await session.run(feeds);
+  wall.push(performance.now() - t0);
+}
+const file = session.endProfiling();
+await session.release();
+
+interface ProfileEvent {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string };
+}
+const events = JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[];
+const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+const warm = (modelRuns[0]?.ts ?? 0) + (modelRuns[0]?.dur ?? 0);
+const byOp = new Map<string, number>();
+const byNode = new Map<string, number>();
+let total = 0;
+for (const e of events) {
+  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < warm) continue;
+  const ms = e.dur / 1000 / runs;
+  const op = e.args?.op_name ?? '?';
+  byOp.set(op, (byOp.get(op) ?? 0) + ms);
+  const node = `${op} ${e.name.replace('_kernel_time', '')}`;
+  byNode.set(node, (byNode.get(node) ?? 0) + ms);
+  total += ms;
+}
+const rows = (m: Map<string, number>, k: number) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([name, ms]) => `${ms.toFixed(1).padStart(8)} ms  ${name}`)
+    .join('\n');
+console.log(`wall ms per run (first = warm-up): ${wall.map((t) => t.toFixed(0)).join(' ')}; kernel time ${total.toFixed(0)} ms/run`);
+console.log(`by op type:\n${rows(byOp, 20)}\nslowest nodes:\n${rows(byNode, top)}\nprofile: ${file}`);
