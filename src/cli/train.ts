@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .command('train')
     .description(
       'train CNN-TM on a corpus and evaluate it on the held-out test part; without --data, on the small embedded corpus ' +
-        `(small model, ${EMBEDDED_DEFAULTS.epochs} epochs: a few minutes on 2 cores)`,
+        `(small model, up to ${EMBEDDED_DEFAULTS.epochs} epochs: a few minutes on 2 cores)`,
     )
     .option('--data <dir>', 'corpus folder (crema-d, ravdess) or manifest CSV (csv); default: the embedded corpus')
     .addOption(new Option('--dataset <name>', 'corpus format').choices(['crema-d', 'ravdess', 'csv']))
@@ -45,11 +45,11 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epoch budget (default 150; embedded corpus: ' + EMBEDDED_DEFAULTS.epochs + ')')
     .option('--patience <n>', 'early-stopping patience in epochs (default 10; embedded corpus: ' + EMBEDDED_DEFAULTS.patience + ')')
     .option('--batch-size <n>', 'minibatch size (default 32; embedded corpus: ' + EMBEDDED_DEFAULTS.batchSize + ')')
-    .option('--lr <rate>', 'AdamW learning rate (default 1e-4)')
+    .option('--lr <rate>', 'AdamW learning rate (default 1e-4; embedded corpus: ' + EMBEDDED_DEFAULTS.lr + ')')
     .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "crema-d", "calm=neutral" (default: all of the corpus)')
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
     .addOption(new Option('--size <size>', 'model size: paper (128 mels, 6 layers) or small (64 mels, 2 layers); default paper, embedded: small').choices(['paper', 'small']))
-    .option('--dropout <p>', 'dropout of the CNN blocks and encoder layers (default 0.4, the paper\'s)')
+    .option('--dropout <p>', 'dropout of the CNN blocks and encoder layers (default 0.4, the paper\'s; embedded corpus: ' + EMBEDDED_DEFAULTS.dropout + ')')
     .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', 'ONNX Runtime threads (default 2)')

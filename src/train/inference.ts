@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures } from '../data/index.js';
 import { mappingOnto } from '../data/labels.js';
-import { applySplit, loadSplit } from '../data/splits.js';
+import { loadSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
 import { createSession } from '../runtime/index.js';
@@ -112,8 +112,9 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     const part = requested === 'auto' ? (sameCorpus ? 'test' : 'all') : requested;
     let utterances: Utterance[] = corpus.utterances;
     if (part === 'test') {
-      const split = loadSplit(join(model.runDir, SPLIT_FILE));
-      utterances = applySplit(split, corpus.utterances, { allowMissing: true }).test;
+      // The test ids of split.json (files that failed to decode in training are in no part: left out here too).
+      const testIds = new Set(loadSplit(join(model.runDir, SPLIT_FILE)).parts.test);
+      utterances = corpus.utterances.filter((u) => testIds.has(u.id));
     }
     const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: options.cacheDir });
     if (extracted.kept.length === 0) {

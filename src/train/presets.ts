@@ -25,6 +25,11 @@ export const EMBEDDED_CORPUS: { dataset: CorpusName; path: string } = { dataset:
 
 /**
  * Defaults when training on the embedded corpus (the README's main job, minutes on 2 cores): the small model,
- * fewer epochs, a shorter patience and smaller batches (226 training clips). Explicit flags override them.
+ * batches of 16 (226 training clips: 14 steps an epoch), lr 1e-3, dropout 0.1, 40 epochs, patience 10.
+ * Explicit flags override them. Why not the paper's lr 1e-4 and dropout 0.4: measured on this corpus (seed 0,
+ * 2 cores), the small model with those stayed at chance: validation loss rose from epoch 1 and early stopping
+ * kept epoch 1 (test accuracy 13.9%, 8 classes); with lr 1e-3 and dropout 0.1 it reached 42.6% test accuracy
+ * in 20 epochs. Dropout 0.4 before BatchNorm shifts the variance BN sees in training away from the one it
+ * sees in evaluation, which 14 small batches an epoch cannot average out.
  */
-export const EMBEDDED_DEFAULTS = { size: 'small' as ModelSize, epochs: 30, patience: 8, batchSize: 16 };
+export const EMBEDDED_DEFAULTS = { size: 'small' as ModelSize, epochs: 40, patience: 10, batchSize: 16, lr: 1e-3, dropout: 0.1 };

@@ -31,7 +31,7 @@ export interface TrainRunOptions {
   hyper?: Partial<Hyperparameters>;
   /** Default 'paper' ('small' for the embedded corpus). */
   size?: ModelSize;
-  /** Dropout of the CNN blocks and encoder layers (default: the size's, 0.4). */
+  /** Dropout of the CNN blocks and encoder layers (default 0.4; embedded corpus: 0.1). */
   dropout?: number;
   /** Clip length in seconds (default 3, the paper's). */
   durationS?: number;
@@ -83,10 +83,12 @@ function gather(utterances: readonly Utterance[], rowOf: Map<string, number>, fe
 
 /** Model, front end and clip length of a new run: the size preset, with the options' dropout. */
 function newSetup(options: TrainRunOptions, nClasses: number): Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'> {
-  const size = options.size ?? (options.data === undefined ? EMBEDDED_DEFAULTS.size : 'paper');
+  const embedded = options.data === undefined;
+  const size = options.size ?? (embedded ? EMBEDDED_DEFAULTS.size : 'paper');
   const durationS = options.durationS ?? 3;
   const { model, frontEnd } = modelFor(size, nClasses, durationS);
-  return { model: options.dropout === undefined ? model : { ...model, dropout: options.dropout }, frontEnd, durationS };
+  const dropout = options.dropout ?? (embedded ? EMBEDDED_DEFAULTS.dropout : model.dropout);
+  return { model: { ...model, dropout }, frontEnd, durationS };
 }
 
 function newRunConfig(
@@ -168,7 +170,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     config = newRunConfig(options, setup, corpus.labels, split, dataPath);
     writeRunConfig(runDir, config);
   }
-  const parts = applySplit(split, kept);
+  // On resume, a file that failed to decode when the split was made is in no part: leave it out again.
+  const inSplit = new Set([...split.parts.train, ...split.parts.validation, ...split.parts.test]);
+  const parts = applySplit(split, kept.filter((u) => inSplit.has(u.id)));
   const labels = config.labels;
   const trainSet = gather(parts.train, rowOf, extracted.features, clipSize, labels);
   const valSet = gather(parts.validation, rowOf, extracted.features, clipSize, labels);
