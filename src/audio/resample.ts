@@ -9,7 +9,7 @@
  * has the kernel, for k = 0 .. 2*width + orig - 1:
  *
  *     t      = clamp(base * ((k - width) / orig - j / new), -L, L)
- *     h[j,k] = (base / orig) * sinc(pi * t) * cos(pi * t / (2 L))^2          (sinc(0) = 1)
+ *     h[j,k] = (base / orig) * sinc(pi * t) * cos(pi * t / (2 L))^2          (sinc(0) = 1; 0 where |t| = L)
  *
  * and the output is `y[b*new + j] = sum_k h[j,k] * x[b*orig + k - width]` (x zero outside the signal; torchaudio
  * pads `width` zeros on the left and `width + orig` on the right and runs conv1d with stride `orig`), cropped to
@@ -66,16 +66,15 @@ function polyphaseKernel(fromHz: number, toHz: number): PolyphaseKernel {
     let lo = taps;
     let hi = 0;
     for (let k = 0; k < taps; k++) {
-      let t = ((k - width) / orig - j / newRate) * base;
-      t = Math.min(lpw, Math.max(-lpw, t));
+      const t = ((k - width) / orig - j / newRate) * base;
+      // Where torchaudio clamps t to +-L, both sinc(pi L) and cos(pi / 2)^2 are 0 in exact arithmetic (float
+      // rounding leaves ~1e-15 there): those taps are 0, and each phase only runs over its unclamped taps.
+      if (Math.abs(t) >= lpw) continue;
       const window = Math.cos((t * Math.PI) / lpw / 2) ** 2;
       const x = t * Math.PI;
-      const value = (x === 0 ? 1 : Math.sin(x) / x) * window * scale;
-      weights[j * taps + k] = value;
-      if (value !== 0) {
-        lo = Math.min(lo, k);
-        hi = k + 1;
-      }
+      weights[j * taps + k] = (x === 0 ? 1 : Math.sin(x) / x) * window * scale;
+      lo = Math.min(lo, k);
+      hi = k + 1;
     }
     first[j] = Math.min(lo, hi);
     last[j] = hi;

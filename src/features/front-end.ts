@@ -105,6 +105,14 @@ export class LogMelFrontEnd {
         // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; frames past the end stay zero.
         const origin = (t0 + b) * hopLength - pad;
         const inside = b < count && origin + windowStart >= 0 && origin + windowEnd <= length;
+        if (inside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
+          // The common case, unrolled: samples n, n + 1 go to row n / 2 of re and im.
+          for (let n = windowStart, at = (windowStart >> 1) * BLOCK + b; n < windowEnd; n += 2, at += BLOCK) {
+            re[at] = samples[origin + n]! * window[n]!;
+            im[at] = samples[origin + n + 1]! * window[n + 1]!;
+          }
+          continue;
+        }
         for (let n = windowStart; n < windowEnd; n++) {
           const x = b >= count ? 0 : inside ? samples[origin + n]! : samples[reflectIndex(origin + n, length)]!;
           const value = x * window[n]!;
