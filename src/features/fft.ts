@@ -447,7 +447,8 @@ export class RealFft {
 
   /** Power spectra [bins, batch] of the frames written into inputBuffers(batch). */
   powerSpectraInPlace(batch: number, power: Float64Array): void {
-    const [zRe, zIm] = this.inner.transformBatch(this.zRe, this.zIm, batch);
+    const input = this.inputBuffers(batch);
+    const [zRe, zIm] = this.inner.transformBatch(input.re, input.im, batch);
     if (this.size % 2 !== 0) {
       for (let i = 0; i < this.bins * batch; i++) power[i] = zRe[i]! * zRe[i]! + zIm[i]! * zIm[i]!;
       return;
