@@ -9,7 +9,8 @@
  *
  *   npm run bench:engine                  human-readable
  *   npm run bench:engine -- --json        one JSON line
- *   options: --steps N (timed steps, default 8) --warmup N (2) --batch N (32) --threads N (2)
+ *   options: --rounds N (default 3; rounds alternate the peers, the best round of each is reported)
+ *            --steps N (timed steps per round, default 6) --warmup N (2) --batch N (32) --threads N (2)
  *            --profile (ORT profile of the training session: time per op type) --no-torch
  * Environment: TORCH_PYTHON (default /usr/bin/python3), SHARED_DIR (default ../shared beside the checkout).
  */
@@ -26,6 +27,7 @@ import { type Session, createSession } from '../src/runtime/index.js';
 
 interface Args {
   json: boolean;
+  rounds: number;
   steps: number;
   warmup: number;
   batch: number;
@@ -35,7 +37,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, steps: 8, warmup: 2, batch: 32, threads: 2, profile: false, torch: true };
+  const args: Args = { json: false, rounds: 3, steps: 6, warmup: 2, batch: 32, threads: 2, profile: false, torch: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = (): number => {
@@ -47,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--profile') args.profile = true;
     else if (flag === '--no-torch') args.torch = false;
     else if (flag === '--steps') args.steps = number();
+    else if (flag === '--rounds') args.rounds = number();
     else if (flag === '--warmup') args.warmup = number();
     else if (flag === '--batch') args.batch = number();
     else if (flag === '--threads') args.threads = number();
@@ -112,26 +115,19 @@ async function main(): Promise<void> {
   const loadBefore = loadavg().map((v) => round(v, 2));
   const work = mkdtempSync(join(tmpdir(), 'bench-engine-'));
   const result: Record<string, unknown> = {};
+  const sessions: Session[] = [];
+  let trainer: CnnTmTrainer | null = null;
   try {
-    let torch: TorchPeer | null = null;
-    let torchError: string | null = null;
-    const torchOnnx = join(work, 'cnn_tm_torch.onnx');
-    if (args.torch) {
-      log('PyTorch peer: training and torch.onnx.export ...');
-      try {
-        torch = runTorchPeer(args, torchOnnx);
-      } catch (error) {
-        torchError = (error as Error).message;
-      }
-    }
-
     const rng = new Rng(1);
     const x = Float32Array.from({ length: batch * config.nMels * config.frames }, () => rng.uniform(-80, 0));
     const y = Int32Array.from({ length: batch }, (_, i) => i % config.nClasses);
+    const melFeed = { mel: { data: x, shape: [batch, 1, config.nMels, config.frames] } };
+    const torchOnnx = join(work, 'cnn_tm_torch.onnx');
 
-    log(`ours: training graph, batch ${batch}, ${threads} threads ...`);
+    // Setup: our training session (first step builds, serialises and opens it), our exported model, and
+    // PyTorch's export (written by the peer's first run).
     const buildStart = performance.now();
-    const trainer = await CnnTmTrainer.create(config, {
+    trainer = await CnnTmTrainer.create(config, {
       batchSize: batch,
       lr: 1e-4,
       seed: 0,
@@ -139,57 +135,71 @@ async function main(): Promise<void> {
       ...(args.profile ? { profilePrefix: join(work, 'train_profile') } : {}),
     });
     trainer.newEpoch(1);
-    await trainer.trainStep(x, y); // builds the graph, serialises it and opens the session
+    await trainer.trainStep(x, y);
     const firstStepMs = performance.now() - buildStart;
-    const trainTiming = await timeIt(Math.max(0, args.warmup - 1), args.steps, () => trainer.trainStep(x, y));
-    const trainStepMs = trainTiming.wallMs;
-    let profile: [string, number][] | null = null;
-    if (args.profile) profile = profileByOp(trainer.endProfiling(), args.steps + args.warmup);
+    const createStart = performance.now();
+    const ourSession = await createSession(trainer.exportOnnx(batch), { threads });
+    const ourCreateMs = performance.now() - createStart;
+    sessions.push(ourSession);
 
-    log('ours: exported eval model ...');
-    const timeSession = async (bytes: Uint8Array): Promise<{ createMs: number; batchMs: number }> => {
-      const createStart = performance.now();
-      const session: Session = await createSession(bytes, { threads });
-      const createMs = performance.now() - createStart;
-      try {
-        const timing = await timeIt(args.warmup, args.steps, () => session.run({ mel: { data: x, shape: [batch, 1, config.nMels, config.frames] } }));
-        return { createMs, batchMs: timing.wallMs };
-      } finally {
-        await session.release();
+    // Rounds alternate the peers so that both see the same (shared, fluctuating) machine; best round reported.
+    const rounds: Record<string, number | null>[] = [];
+    let torchSession: Session | null = null;
+    let torchVersion: string | null = null;
+    let torchError: string | null = null;
+    for (let round_ = 1; round_ <= args.rounds; round_++) {
+      const record: Record<string, number | null> = { load: round(loadavg()[0] ?? 0, 2) };
+      if (args.torch && torchError === null) {
+        log(`round ${round_}: PyTorch training ...`);
+        try {
+          const peer = runTorchPeer(args, torchOnnx);
+          torchVersion = peer.torch_version;
+          record.torch_train = peer.train_samples_per_s;
+          record.torch_train_cpu_ms = peer.train_cpu_ms_per_step;
+          if (!torchSession) {
+            torchSession = await createSession(readFileSync(torchOnnx), { threads });
+            sessions.push(torchSession);
+          }
+        } catch (error) {
+          torchError = (error as Error).message;
+        }
       }
-    };
-    const ours = await timeSession(trainer.exportOnnx(batch));
-    await trainer.release();
-
-    let torchOnnxTiming: { createMs: number; batchMs: number } | null = null;
-    if (torch) {
-      log('PyTorch-exported ONNX under onnxruntime-node ...');
-      torchOnnxTiming = await timeSession(readFileSync(torchOnnx));
+      log(`round ${round_}: our training ...`);
+      const train = await timeIt(Math.max(0, args.warmup - 1), args.steps, () => (trainer as CnnTmTrainer).trainStep(x, y));
+      record.train = (batch * 1000) / train.wallMs;
+      record.train_cpu_ms = train.cpuMs;
+      log(`round ${round_}: inference, ours and PyTorch's export ...`);
+      record.infer = (batch * 1000) / (await timeIt(args.warmup, args.steps, () => ourSession.run(melFeed))).wallMs;
+      const peerSession = torchSession;
+      record.torch_onnx_infer = peerSession ? (batch * 1000) / (await timeIt(args.warmup, args.steps, () => peerSession.run(melFeed))).wallMs : null;
+      rounds.push(record);
     }
+    let profile: [string, number][] | null = null;
+    if (args.profile) profile = profileByOp(trainer.endProfiling(), 1 + args.rounds * (Math.max(0, args.warmup - 1) + args.steps));
 
-    const trainSamples = (batch * 1000) / trainStepMs;
-    const inferSamples = (batch * 1000) / ours.batchMs;
-    const torchInfer = torchOnnxTiming ? (batch * 1000) / torchOnnxTiming.batchMs : null;
+    const best = (key: string): number | null => {
+      const values = rounds.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
+      return values.length > 0 ? Math.max(...values) : null;
+    };
+    const ratioOf = (a: number | null, b: number | null) => (a !== null && b !== null ? round(a / b, 2) : null);
     const require = createRequire(import.meta.url);
     const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
+    const train = best('train');
+    const infer = best('infer');
+    const torchTrain = best('torch_train');
+    const torchInfer = best('torch_onnx_infer');
     Object.assign(result, {
-      train_samples_per_s: round(trainSamples),
-      infer_samples_per_s: round(inferSamples),
+      train_samples_per_s: train === null ? null : round(train),
+      infer_samples_per_s: infer === null ? null : round(infer),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      torch_train_samples_per_s: torch ? round(torch.train_samples_per_s) : null,
-      torch_onnx_infer_samples_per_s: torchInfer ? round(torchInfer) : null,
-      train_vs_torch: torch ? round(trainSamples / torch.train_samples_per_s, 2) : null,
-      infer_vs_torch_onnx: torchInfer ? round(inferSamples / torchInfer, 2) : null,
-      train_step_ms: round(trainStepMs),
-      train_cpu_ms_per_step: round(trainTiming.cpuMs),
+      torch_train_samples_per_s: torchTrain === null ? null : round(torchTrain),
+      torch_onnx_infer_samples_per_s: torchInfer === null ? null : round(torchInfer),
+      train_vs_torch: ratioOf(train, torchTrain),
+      infer_vs_torch_onnx: ratioOf(infer, torchInfer),
+      rounds: rounds.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : round(v)]))),
       first_step_ms: Math.round(firstStepMs),
-      infer_batch_ms: round(ours.batchMs),
-      infer_session_create_ms: Math.round(ours.createMs),
-      torch_train_step_ms: torch ? round(torch.train_step_ms) : null,
-      torch_train_cpu_ms_per_step: torch ? round(torch.train_cpu_ms_per_step) : null,
-      torch_eager_infer_samples_per_s: torch ? round(torch.eager_infer_samples_per_s) : null,
-      torch_onnx_batch_ms: torchOnnxTiming ? round(torchOnnxTiming.batchMs) : null,
-      torch_version: torch?.torch_version ?? null,
+      infer_session_create_ms: Math.round(ourCreateMs),
+      torch_version: torchVersion,
       torch_error: torchError,
       batch,
       threads,
@@ -205,6 +215,8 @@ async function main(): Promise<void> {
       ...(profile ? { train_profile_ms_per_step: Object.fromEntries(profile.slice(0, 15)) } : {}),
     });
   } finally {
+    await trainer?.release();
+    for (const session of sessions) await session.release();
     rmSync(work, { recursive: true, force: true });
   }
   if (args.json) {
@@ -213,10 +225,12 @@ async function main(): Promise<void> {
   }
   const ratio = (value: unknown) => (value === null ? 'n/a' : `${value}x`);
   console.log(`
-training   ours ${result.train_samples_per_s} samples/s (${result.train_step_ms} ms/step, CPU ${result.train_cpu_ms_per_step} ms)   PyTorch ${result.torch_train_samples_per_s ?? 'n/a'} samples/s (CPU ${result.torch_train_cpu_ms_per_step ?? 'n/a'} ms/step)   ratio ${ratio(result.train_vs_torch)} (target >= 2x)
+best of ${args.rounds} rounds (each round: PyTorch training, our training, our inference, PyTorch's ONNX inference)
+training   ours ${result.train_samples_per_s} samples/s   PyTorch ${result.torch_train_samples_per_s ?? 'n/a'} samples/s   ratio ${ratio(result.train_vs_torch)} (target >= 2x)
 inference  ours ${result.infer_samples_per_s} samples/s   torch.onnx.export on ORT ${result.torch_onnx_infer_samples_per_s ?? 'n/a'} samples/s   ratio ${ratio(result.infer_vs_torch_onnx)} (target >= 0.9x)
 peak RSS   ${result.peak_rss_mb} MB (target < 3072)
-load       ${JSON.stringify(result.load_before)} -> ${JSON.stringify(result.load_after)} on ${result.cpu}${result.torch_error ? `\ntorch peer failed: ${result.torch_error}` : ''}`);
+load       ${JSON.stringify(result.load_before)} -> ${JSON.stringify(result.load_after)} on ${result.cpu}${result.torch_error ? `\ntorch peer failed: ${result.torch_error}` : ''}
+rounds     ${JSON.stringify(result.rounds)}`);
   if (result.train_profile_ms_per_step) console.log('training step, ORT kernel ms per op type:', result.train_profile_ms_per_step);
 }
 
