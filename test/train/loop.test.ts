@@ -42,18 +42,20 @@ async function options(overrides: Partial<TrainOptions> = {}): Promise<TrainOpti
   };
 }
 
-test('train: the training loss falls on a tiny set (overfitting 12 clips)', async () => {
-  const result = await train(await options({ hyper: { epochs: 6, patience: 10, batchSize: 4, lr: 1e-3 } }));
+test('train: it learns a tiny set (12 clips memorised in 15 epochs)', async () => {
+  const data = await tinyData();
+  const result = await train(await options({ model: { ...data.model, dropout: 0 }, hyper: { epochs: 15, patience: 15, batchSize: 4, lr: 1e-3 } }));
   await result.trainer.release();
-  const losses = result.history.map((record) => record.train_loss);
-  assert.equal(losses.length, 6);
-  // Chance level for 6 classes is ln 6 = 1.79 nats; after 6 epochs of 3 steps at lr 1e-3 the set is being memorised.
-  assert.ok(losses.at(-1)! < 0.8 * losses[0]!, `train loss ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);
-  assert.ok(result.history.at(-1)!.train_accuracy > 1 / 6, `train accuracy ${result.history.at(-1)!.train_accuracy}`);
-  for (const record of result.history) {
-    assert.ok(Number.isFinite(record.val_loss) && record.val_accuracy >= 0 && record.val_accuracy <= 1);
-    assert.equal(record.lr, 1e-3);
-  }
+  const first = result.history[0]!;
+  const last = result.history.at(-1)!;
+  assert.equal(result.history.length, 15);
+  const trace = result.history.map((r) => `${r.train_loss.toFixed(3)}/${r.val_loss.toFixed(3)}/${r.train_accuracy.toFixed(2)}`).join(' ');
+  // Chance level for 6 balanced classes: ln 6 = 1.79 nats, accuracy 1/6. Measured: train loss 2.67 -> 1.01,
+  // eval-mode loss 2.04 -> 0.89, accuracy 0.83 (10 of 12) at epoch 15.
+  assert.ok(last.train_loss < 0.5 * first.train_loss, trace);
+  assert.ok(last.val_loss < 0.7 * Math.log(6), trace);
+  assert.ok(last.train_accuracy >= 0.75, trace);
+  for (const record of result.history) assert.equal(record.lr, 1e-3);
 });
 
 test('train: the same seed and data give the same history and weights; another seed does not', async () => {
@@ -105,6 +107,17 @@ test('train: interrupted after epoch 1 and resumed = uninterrupted (history, wei
   } finally {
     await resumed.trainer.release();
   }
+});
+
+test('train: a finished run resumed with a larger epoch budget continues from its last epoch', async () => {
+  const dir = join(scratch, 'whole');
+  const before = loadCheckpoint(dir).loop;
+  assert.equal(before.finished, 'max-epochs');
+  const more = await train(await options({ runDir: dir, resume: true, hyper: { epochs: 4, patience: 10, batchSize: 4, lr: 1e-3 } }));
+  await more.trainer.release();
+  assert.equal(more.history.length, 4);
+  assert.deepEqual(withoutTimes(more.history.slice(0, 3)), withoutTimes(before.history));
+  assert.equal(loadCheckpoint(dir).loop.epoch, 4);
 });
 
 test('train: refuses to overwrite a run directory, and resume needs a checkpoint', async () => {
