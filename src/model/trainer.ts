@@ -3,7 +3,7 @@
  * whole training step (train-graph.ts: forward, loss, gradients, BN statistics, AdamW); another runs the
  * eval forward with the live weights fed as inputs. Between steps the state lives in JS typed arrays: each
  * step feeds parameters, BN statistics and AdamW moments and takes the updated ones from the outputs
- * (ORT copies them out once; measured in bench/engine.ts, the feeds/fetches are ~1% of a step).
+ * (paper model: 1.5 M parameters, so 18 MB in and 18 MB out per step, small beside the step's activations).
  *
  * Dropout masks: every Dropout node gets a seed when the graph is serialised; newEpoch(e) re-serialises with
  * seed mix(seed, e) and reopens the session, and ORT advances each node's generator on every run, so the masks

@@ -1,7 +1,7 @@
 /**
  * Layers as graph-building functions over src/graph primitives: each takes symbolic tensors (activations and
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
- * ../shared/golden is tested in test/model/cnn-tm.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
+ * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
 import { type Tensor, add, conv2d, dropout as dropoutOp, mul } from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
