@@ -418,7 +418,7 @@ export class RealFft {
 
   /**
    * Power spectra of `batch` real frames stored interleaved (sample n of frame b at n * batch + b, length
-   * size * batch) into `power` [bins, batch] (bin k of frame b at k * batch + b).
+   * size * batch) into `power` [batch, bins] (bin k of frame b at b * bins + k).
    */
   powerSpectra(frames: Float64Array, batch: number, power: Float64Array): void {
     const { re, im, packed } = this.inputBuffers(batch);
@@ -445,12 +445,18 @@ export class RealFft {
     return { re: this.zRe, im: this.zIm, packed: this.size % 2 === 0 };
   }
 
-  /** Power spectra [bins, batch] of the frames written into inputBuffers(batch). */
+  /** Power spectra [batch, bins] (bin k of frame b at b * bins + k) of the frames written into inputBuffers(batch). */
   powerSpectraInPlace(batch: number, power: Float64Array): void {
     const input = this.inputBuffers(batch);
     const [zRe, zIm] = this.inner.transformBatch(input.re, input.im, batch);
+    const bins = this.bins;
     if (this.size % 2 !== 0) {
-      for (let i = 0; i < this.bins * batch; i++) power[i] = zRe[i]! * zRe[i]! + zIm[i]! * zIm[i]!;
+      for (let k = 0; k < bins; k++) {
+        for (let b = 0; b < batch; b++) {
+          const at = k * batch + b;
+          power[b * bins + k] = zRe[at]! * zRe[at]! + zIm[at]! * zIm[at]!;
+        }
+      }
       return;
     }
     const half = this.inner.size;
@@ -458,10 +464,12 @@ export class RealFft {
     for (let b = 0; b < batch; b++) {
       const r0 = zRe[b]!;
       const i0 = zIm[b]!;
-      power[b] = (r0 + i0) * (r0 + i0);
-      power[half * batch + b] = (r0 - i0) * (r0 - i0);
+      power[b * bins] = (r0 + i0) * (r0 + i0);
+      power[b * bins + half] = (r0 - i0) * (r0 - i0);
     }
-    for (let k = 1; k < half; k++) {
+    // Bins k and N/2 - k come from the same pair Z[k], Z[N/2-k]: with e = (Z[k] + conj Z[N/2-k]) / 2,
+    // o = (Z[k] - conj Z[N/2-k]) / 2 and t = w^k o:  X[k] = e - i t,  X[N/2-k] = conj(e) - i conj(t).
+    for (let k = 1; k <= half >> 1; k++) {
       const wr = this.twRe[k]!;
       const wi = this.twIm[k]!;
       const at = k * batch;
@@ -471,16 +479,15 @@ export class RealFft {
         const ai = zIm[at + b]!;
         const br = zRe[mirror + b]!;
         const bi = -zIm[mirror + b]!; // conj Z[N/2-k]
-        // e = (Z[k] + conj Z[N/2-k]) / 2, o = (Z[k] - conj Z[N/2-k]) / 2, X = e - i w o
         const er = 0.5 * (ar + br);
         const ei = 0.5 * (ai + bi);
         const or = 0.5 * (ar - br);
         const oi = 0.5 * (ai - bi);
         const tr = or * wr - oi * wi;
         const ti = or * wi + oi * wr;
-        const xr = er + ti;
-        const xi = ei - tr;
-        power[at + b] = xr * xr + xi * xi;
+        const row = b * bins;
+        power[row + k] = (er + ti) * (er + ti) + (ei - tr) * (ei - tr);
+        power[row + half - k] = (er - ti) * (er - ti) + (ei + tr) * (ei + tr);
       }
     }
   }

@@ -52,8 +52,7 @@ export class LogMelFrontEnd {
   private readonly fft: RealFft;
   private readonly windowStart: number;
   private readonly windowEnd: number;
-  private readonly power: Float64Array; // [nFreqs, BLOCK]
-  private readonly melSum: Float64Array; // [BLOCK]
+  private readonly power: Float64Array; // [BLOCK, nFreqs]
 
   /** `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem. */
   constructor(config: Partial<FrontEndConfig> = {}) {
@@ -65,7 +64,6 @@ export class LogMelFrontEnd {
     this.fft = new RealFft(nFft);
     this.filterBank = melFilterBank({ nFreqs: this.fft.bins, nMels, sampleRateHz, fMinHz, fMaxHz, melScale, norm });
     this.power = new Float64Array(this.fft.bins * BLOCK);
-    this.melSum = new Float64Array(BLOCK);
   }
 
   /** Number of one-sided frequency bins, nFft / 2 + 1. */
@@ -85,7 +83,8 @@ export class LogMelFrontEnd {
     if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
     const frames = this.framesFor(length);
     const pad = Math.floor(nFft / 2);
-    const { power, window, windowStart, windowEnd, fft, melSum } = this;
+    const { power, window, windowStart, windowEnd, fft } = this;
+    const nFreqs = fft.bins;
     const { firstBin, endBin, weights, weightOffset } = this.filterBank;
     const out = new Float32Array(nMels * frames);
     // Frames go through the FFT in blocks of BLOCK, interleaved (sample n of frame b at n * BLOCK + b).
@@ -122,17 +121,15 @@ export class LogMelFrontEnd {
         }
       }
       fft.powerSpectraInPlace(BLOCK, power);
-      for (let m = 0; m < nMels; m++) {
-        const first = firstBin[m]!;
-        const offset = weightOffset[m]! - first;
-        melSum.fill(0);
-        for (let f = first, end = endBin[m]!; f < end; f++) {
-          const weight = weights[offset + f]!;
-          const row = f * BLOCK;
-          for (let b = 0; b < BLOCK; b++) melSum[b]! += weight * power[row + b]!;
+      for (let b = 0; b < count; b++) {
+        const row = b * nFreqs;
+        for (let m = 0; m < nMels; m++) {
+          const first = firstBin[m]!;
+          const offset = weightOffset[m]! - first;
+          let sum = 0;
+          for (let f = first, end = endBin[m]!; f < end; f++) sum += weights[offset + f]! * power[row + f]!;
+          out[m * frames + t0 + b] = sum;
         }
-        const at = m * frames + t0;
-        for (let b = 0; b < count; b++) out[at + b] = melSum[b]!;
       }
     }
     return { data: out, nMels, frames };
