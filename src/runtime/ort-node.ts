@@ -88,8 +88,8 @@ export async function createSession(modelBytes: Uint8Array, options: SessionOpti
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     intraOpNumThreads: options.threads ?? 2,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
+    interOpNumThreads: options.interOpThreads ?? 1,
+    executionMode: (options.interOpThreads ?? 1) > 1 ? 'parallel' : 'sequential',
     graphOptimizationLevel: options.optimizationLevel ?? 'all',
     enableProfiling: options.profilePrefix !== undefined,
     ...(options.profilePrefix !== undefined ? { profileFilePrefix: options.profilePrefix } : {}),

@@ -15,6 +15,11 @@ export interface HostTensor {
 export interface SessionOptions {
   /** Intra-op threads, default 2 (the machine budget of the benchmarks). */
   threads?: number;
+  /**
+   * Run independent nodes concurrently (ORT's parallel executor) with this many inter-op threads; default 1
+   * (sequential executor). Helps graphs with independent branches whose ops are single-threaded in ORT.
+   */
+  interOpThreads?: number;
   /** Write an ORT profile (chrome trace JSON) with this file prefix; `endProfiling()` returns the path. */
   profilePrefix?: string;
   /**
