@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import { Graph, conv2d, gradients, mul, reduceSum, relu, toOnnx } from '../../src/graph/index.js';
-import { createSession, nchwcBlockSize } from '../../src/runtime/index.js';
+import { type HostTensor, createSession, nchwcBlockSize } from '../../src/runtime/index.js';
 import { relError } from '../helpers.js';
 
 test('NCHWc-lowered convs (forward and gradients) equal plain ONNX Conv', async (t) => {
@@ -46,9 +46,9 @@ test('NCHWc-lowered convs (forward and gradients) equal plain ONNX Conv', async 
     results.push(await session.run(feeds));
     await session.release();
   }
-  const [plain, nchwc] = results as [Record<string, { data: ArrayLike<number> }>, Record<string, { data: ArrayLike<number> }>];
+  const [plain, nchwc] = results as [Record<string, HostTensor>, Record<string, HostTensor>];
   for (const name of ['y', 'dx', 'dw', 'db']) {
-    const err = relError(nchwc[name]!.data, plain[name]!.data);
+    const err = relError(nchwc[name]!.data as Float32Array, plain[name]!.data as Float32Array);
     assert.ok(err < 1e-5, `${name}: relative error ${err}`);
   }
 });
