@@ -10,7 +10,7 @@ import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, summarizeFailures } from '../data/index.js';
 import { type Split, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
-import { type EvaluationReport, evaluate, formatReport, toJson } from '../eval/index.js';
+import { type EvaluationReport, type SpectrogramExample, evaluate, formatReport, toJson } from '../eval/index.js';
 import { writeHtmlReport } from '../eval/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
@@ -236,11 +236,36 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       },
       history: result.history,
       report,
+      spectrograms: exampleSpectrograms(parts.test, testSet, probabilities, labels, model),
     });
     return { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history, report };
   } finally {
     await trainer.release();
   }
+}
+
+/** The first test clip of each class as a report figure, captioned with the model's prediction. */
+function exampleSpectrograms(
+  utterances: readonly Utterance[],
+  set: LabeledFeatures,
+  probabilities: Float32Array,
+  labels: readonly string[],
+  model: { nMels: number; frames: number; nClasses: number },
+): SpectrogramExample[] {
+  const clipSize = model.nMels * model.frames;
+  const examples: SpectrogramExample[] = [];
+  labels.forEach((label, c) => {
+    const i = set.y.indexOf(c);
+    if (i < 0) return;
+    const row = probabilities.subarray(i * model.nClasses, (i + 1) * model.nClasses);
+    const predicted = row.indexOf(Math.max(...row));
+    examples.push({
+      title: `${label}: ${utterances[i]!.id}`,
+      spectrogram: { data: set.x.slice(i * clipSize, (i + 1) * clipSize), nMels: model.nMels, frames: model.frames },
+      caption: `predicted ${labels[predicted]} (${(100 * row[predicted]!).toFixed(1)}%)`,
+    });
+  });
+  return examples;
 }
 
 /** The terminal summary printed at the end of `ser train`. */

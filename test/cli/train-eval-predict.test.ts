@@ -43,7 +43,7 @@ before(() => {
 test('ser train: a tiny run writes every run file and prints the test table', async () => {
   const result = await runCli(['train', '--data', manifest, '--dataset', 'csv', '--seed', '1', '--epochs', '2', '--out', run, ...COMMON]);
   assert.equal(result.code, 0, result.stderr);
-  for (const file of ['config.json', 'split.json', 'checkpoint.safetensors', 'best.safetensors', 'history.jsonl', 'metrics.json', 'report.html', 'model.onnx']) {
+  for (const file of ['config.json', 'split.json', 'checkpoint.safetensors', 'best.safetensors', 'history.jsonl', 'metrics.json', 'report.html', 'model.onnx', 'figures/history.svg', 'figures/confusion.svg', 'figures/spectrogram-0.png']) {
     assert.ok(existsSync(join(run, file)), `missing ${file}`);
   }
   assert.match(result.stderr, /epoch 1\/2 .*val_loss/);
