@@ -26,7 +26,10 @@ export function register(program: Command): void {
     .addOption(new Option('--dataset <name>', 'corpus format (default csv for a .csv path)').choices(['crema-d', 'ravdess', 'csv']))
     .option('--labels <spec>', 'corpus classes to score, e.g. "neutral,happy,sad,angry,fearful,disgust" (default: all)')
     .addOption(
-      new Option('--part <part>', "clips to score: test = the run's test part, all = every clip; auto = test on the training corpus, else all")
+      new Option(
+        '--part <part>',
+        "clips to score: test = the run's test part, all = every clip; auto = test on the training corpus, else all",
+      )
         .choices(['auto', 'all', 'test'])
         .default('auto'),
     )
@@ -37,7 +40,8 @@ export function register(program: Command): void {
     .action(async (flags: EvalFlags) => {
       let dataset = flags.dataset;
       if (dataset === undefined) {
-        if (!/\.csv$/i.test(flags.data)) throw new SerError('EARG', 'eval', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
+        if (!/\.csv$/i.test(flags.data))
+          throw new SerError('EARG', 'eval', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
         dataset = 'csv';
       }
       const result = await evaluateRun(flags.model, {
@@ -63,7 +67,12 @@ export function register(program: Command): void {
         return;
       }
       const what = result.part === 'test' ? `the run's test part (${result.config.split.protocol} split)` : `all clips of ${flags.data}`;
-      process.stdout.write(formatReport(result.report, { color: process.stdout.isTTY === true, title: `Evaluation on ${what}: ${result.report.samples} clips` }) + '\n');
+      process.stdout.write(
+        formatReport(result.report, {
+          color: process.stdout.isTTY === true,
+          title: `Evaluation on ${what}: ${result.report.samples} clips`,
+        }) + '\n',
+      );
       if (renamed.length > 0) process.stdout.write(`labels mapped: ${renamed.map(([from, to]) => `${from} -> ${to}`).join(', ')}\n`);
     });
 }

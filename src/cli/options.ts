@@ -8,7 +8,12 @@ export function parseNumber(flag: string, text: string, options: { integer?: boo
   const value = Number(text);
   const kind = options.integer ? 'an integer' : 'a number';
   const bound = options.min === undefined ? '' : options.min === Number.MIN_VALUE ? ' > 0' : ` >= ${options.min}`;
-  if (text.trim() === '' || !Number.isFinite(value) || (options.integer && !Number.isInteger(value)) || (options.min !== undefined && value < options.min)) {
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    (options.integer && !Number.isInteger(value)) ||
+    (options.min !== undefined && value < options.min)
+  ) {
     throw new SerError('EARG', 'cli', `${flag} must be ${kind}${bound} ('${text}' given)`);
   }
   return value;

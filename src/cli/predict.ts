@@ -21,7 +21,9 @@ export function register(program: Command): void {
           continue;
         }
         const ranked = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]);
-        process.stdout.write(`${p.file}: ${p.label}  (${ranked.map(([label, prob]) => `${label} ${(100 * prob).toFixed(1)}%`).join(', ')})\n`);
+        process.stdout.write(
+          `${p.file}: ${p.label}  (${ranked.map(([label, prob]) => `${label} ${(100 * prob).toFixed(1)}%`).join(', ')})\n`,
+        );
       }
     });
 }

@@ -28,7 +28,19 @@ interface TrainFlags {
 }
 
 /** Flags that define a run: they come from config.json when resuming and may not be given again. */
-const FIXED_ON_RESUME = ['data', 'dataset', 'split', 'seed', 'patience', 'batchSize', 'lr', 'labels', 'duration', 'size', 'dropout'] as const;
+const FIXED_ON_RESUME = [
+  'data',
+  'dataset',
+  'split',
+  'seed',
+  'patience',
+  'batchSize',
+  'lr',
+  'labels',
+  'duration',
+  'size',
+  'dropout',
+] as const;
 
 export function register(program: Command): void {
   program
@@ -39,7 +51,11 @@ export function register(program: Command): void {
     )
     .option('--data <dir>', 'corpus folder (crema-d, ravdess) or manifest CSV (csv); default: the embedded corpus')
     .addOption(new Option('--dataset <name>', 'corpus format').choices(['crema-d', 'ravdess', 'csv']))
-    .addOption(new Option('--split <protocol>', 'random (stratified) or speaker (speaker-disjoint)').choices(['random', 'speaker']).default('random'))
+    .addOption(
+      new Option('--split <protocol>', 'random (stratified) or speaker (speaker-disjoint)')
+        .choices(['random', 'speaker'])
+        .default('random'),
+    )
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
     .option('--epochs <n>', 'epoch budget (default 150; embedded corpus: ' + EMBEDDED_DEFAULTS.epochs + ')')
@@ -48,8 +64,16 @@ export function register(program: Command): void {
     .option('--lr <rate>', 'AdamW learning rate (default 1e-4; embedded corpus: ' + EMBEDDED_DEFAULTS.lr + ')')
     .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "crema-d", "calm=neutral" (default: all of the corpus)')
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
-    .addOption(new Option('--size <size>', 'model size: paper (128 mels, 6 layers) or small (64 mels, 2 layers); default paper, embedded: small').choices(['paper', 'small']))
-    .option('--dropout <p>', 'dropout of the CNN blocks and encoder layers (default 0.4, the paper\'s; embedded corpus: ' + EMBEDDED_DEFAULTS.dropout + ')')
+    .addOption(
+      new Option(
+        '--size <size>',
+        'model size: paper (128 mels, 6 layers) or small (64 mels, 2 layers); default paper, embedded: small',
+      ).choices(['paper', 'small']),
+    )
+    .option(
+      '--dropout <p>',
+      "dropout of the CNN blocks and encoder layers (default 0.4, the paper's; embedded corpus: " + EMBEDDED_DEFAULTS.dropout + ')',
+    )
     .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', 'ONNX Runtime threads (default 2)')
@@ -61,11 +85,16 @@ export function register(program: Command): void {
         const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
         if (given.length > 0) {
           const flagNames = given.map((name) => '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
-          throw new SerError('EARG', 'train', `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`);
+          throw new SerError(
+            'EARG',
+            'train',
+            `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`,
+          );
         }
       }
       if (flags.data !== undefined && flags.dataset === undefined) {
-        if (!/\.csv$/i.test(flags.data)) throw new SerError('EARG', 'train', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
+        if (!/\.csv$/i.test(flags.data))
+          throw new SerError('EARG', 'train', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
         flags.dataset = 'csv';
       }
       if (flags.data === undefined && flags.dataset !== undefined && !flags.resume) {

@@ -85,7 +85,11 @@ export function saveCheckpoint(runDir: string, state: TrainerState, loop: LoopSt
 }
 
 export function saveBest(runDir: string, state: TrainerState, epoch: number, valLoss: number): void {
-  writeSafetensors(join(runDir, BEST_FILE), state, { format: 'speech-emotion best model', epoch: String(epoch), val_loss: String(valLoss) });
+  writeSafetensors(join(runDir, BEST_FILE), state, {
+    format: 'speech-emotion best model',
+    epoch: String(epoch),
+    val_loss: String(valLoss),
+  });
 }
 
 export function hasCheckpoint(runDir: string): boolean {

@@ -6,9 +6,27 @@
  *   const { report } = await evaluateRun('runs/ravdess', { data: { dataset: 'crema-d', path: 'CREMA-D/AudioWAV', labels: 'crema-d' } });
  *   const [p] = await predictFiles('runs/ravdess', ['clip.wav']);   // { file, label, probabilities }
  */
-export { type Hyperparameters, type LabeledFeatures, type TrainOptions, type TrainResult, DEFAULT_HYPERPARAMETERS, lossAndAccuracy, predictLogits, train } from './loop.js';
+export {
+  type Hyperparameters,
+  type LabeledFeatures,
+  type TrainOptions,
+  type TrainResult,
+  DEFAULT_HYPERPARAMETERS,
+  lossAndAccuracy,
+  predictLogits,
+  train,
+} from './loop.js';
 export { type EarlyStoppingDecision, type EarlyStoppingState, EarlyStopping } from './early-stopping.js';
-export { type EpochRecord, type LoopState, type TrainerState, BEST_FILE, CHECKPOINT_FILE, HISTORY_FILE, loadBest, loadCheckpoint } from './checkpoint.js';
+export {
+  type EpochRecord,
+  type LoopState,
+  type TrainerState,
+  BEST_FILE,
+  CHECKPOINT_FILE,
+  HISTORY_FILE,
+  loadBest,
+  loadCheckpoint,
+} from './checkpoint.js';
 export { epochOrder, epochSeed, mulberry32, permutation } from './shuffle.js';
 export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';

@@ -48,7 +48,11 @@ export class RunModel {
     const { nMels, frames, nClasses } = this.config.model;
     const clipSize = nMels * frames;
     if (x.length !== count * clipSize) {
-      throw new SerError('ESHAPE', 'run', `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`);
+      throw new SerError(
+        'ESHAPE',
+        'run',
+        `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`,
+      );
     }
     const out = new Float32Array(count * nClasses);
     for (let start = 0; start < count; start += MODEL_BATCH) {
@@ -107,7 +111,11 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     const sameCorpus = options.data.dataset === config.data.dataset && dataPath === config.data.path;
     const requested = options.part ?? 'auto';
     if (requested === 'test' && !sameCorpus) {
-      throw new SerError('EARG', 'eval', `--part test needs the corpus the run was trained on (${config.data.dataset} at ${config.data.path})`);
+      throw new SerError(
+        'EARG',
+        'eval',
+        `--part test needs the corpus the run was trained on (${config.data.dataset} at ${config.data.path})`,
+      );
     }
     const part = requested === 'auto' ? (sameCorpus ? 'test' : 'all') : requested;
     let utterances: Utterance[] = corpus.utterances;
@@ -116,9 +124,17 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
       const testIds = new Set(loadSplit(join(model.runDir, SPLIT_FILE)).parts.test);
       utterances = corpus.utterances.filter((u) => testIds.has(u.id));
     }
-    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: options.cacheDir });
+    const extracted = await extractFeatures(utterances, {
+      frontEnd: config.frontEnd,
+      durationS: config.durationS,
+      cacheDir: options.cacheDir,
+    });
     if (extracted.kept.length === 0) {
-      throw new SerError('EDATA', 'eval', `${options.data.path}: none of the ${utterances.length} files could be used (first: ${extracted.failed[0]?.error ?? '?'})`);
+      throw new SerError(
+        'EDATA',
+        'eval',
+        `${options.data.path}: none of the ${utterances.length} files could be used (first: ${extracted.failed[0]?.error ?? '?'})`,
+      );
     }
     const y = Int32Array.from(extracted.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
     const probabilities = await model.probabilities(extracted.features, extracted.kept.length);

@@ -123,7 +123,13 @@ export function lossAndAccuracy(logits: Float32Array, y: Int32Array, nClasses: n
  * Eval-mode logits [count, nClasses] for every clip of `x` ([count, nMels, frames]), in chunks of `batchSize`
  * (the last one zero-padded; see the file comment).
  */
-export async function predictLogits(trainer: CnnTmTrainer, x: Float32Array, count: number, batchSize: number, nClasses: number): Promise<Float32Array> {
+export async function predictLogits(
+  trainer: CnnTmTrainer,
+  x: Float32Array,
+  count: number,
+  batchSize: number,
+  nClasses: number,
+): Promise<Float32Array> {
   const clipSize = x.length / count;
   const logits = new Float32Array(count * nClasses);
   for (let start = 0; start < count; start += batchSize) {
@@ -154,7 +160,11 @@ function checkData(name: string, data: LabeledFeatures, model: CnnTmConfig): voi
   for (let i = 0; i < count; i++) {
     const label = data.y[i]!;
     if (!(label >= 0 && label < model.nClasses)) {
-      throw new SerError('EDATA', 'train', `${name} clip ${i} has class ${label}; the model has ${model.nClasses} classes (0..${model.nClasses - 1})`);
+      throw new SerError(
+        'EDATA',
+        'train',
+        `${name} clip ${i} has class ${label}; the model has ${model.nClasses} classes (0..${model.nClasses - 1})`,
+      );
     }
   }
 }
@@ -162,7 +172,8 @@ function checkData(name: string, data: LabeledFeatures, model: CnnTmConfig): voi
 function checkHyper(hyper: Hyperparameters): void {
   const problems: string[] = [];
   if (!Number.isInteger(hyper.epochs) || hyper.epochs < 1) problems.push(`epochs must be an integer >= 1 (${hyper.epochs} given)`);
-  if (!Number.isInteger(hyper.batchSize) || hyper.batchSize < 2) problems.push(`batch size must be an integer >= 2 (${hyper.batchSize} given)`);
+  if (!Number.isInteger(hyper.batchSize) || hyper.batchSize < 2)
+    problems.push(`batch size must be an integer >= 2 (${hyper.batchSize} given)`);
   if (!(hyper.lr > 0)) problems.push(`learning rate must be > 0 (${hyper.lr} given)`);
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
@@ -176,7 +187,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   checkData('validation', options.val, model);
   const trainCount = options.train.y.length;
   if (trainCount < hyper.batchSize) {
-    throw new SerError('EDATA', 'train', `${trainCount} training clips are fewer than one batch of ${hyper.batchSize}; lower --batch-size or add data`);
+    throw new SerError(
+      'EDATA',
+      'train',
+      `${trainCount} training clips are fewer than one batch of ${hyper.batchSize}; lower --batch-size or add data`,
+    );
   }
   if (options.resume && !runDir) throw new SerError('EARG', 'train', 'resume needs the run directory (runDir) holding the checkpoint');
 
@@ -234,7 +249,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           }
           const { loss } = await trainer.trainStep(batchX, batchY);
           if (!Number.isFinite(loss)) {
-            throw new SerError('ERUNTIME', 'train', `epoch ${epoch}, batch ${b + 1}: the loss is ${loss}; lower the learning rate (${hyper.lr})`);
+            throw new SerError(
+              'ERUNTIME',
+              'train',
+              `epoch ${epoch}, batch ${b + 1}: the loss is ${loss}; lower the learning rate (${hyper.lr})`,
+            );
           }
           lossSum += loss;
           progress.step(epoch, loss);
@@ -277,7 +296,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         progress.epochEnd(record, stopper.state().bestEpoch);
         options.onEpoch?.(record);
         if (decision.stop) {
-          progress.log(`early stopping: no validation-loss improvement for ${hyper.patience} epochs; best epoch ${stopper.state().bestEpoch}`);
+          progress.log(
+            `early stopping: no validation-loss improvement for ${hyper.patience} epochs; best epoch ${stopper.state().bestEpoch}`,
+          );
         }
         if (options.signal?.aborted) {
           interrupted = true;

@@ -72,9 +72,15 @@ export function readRunConfig(runDir: string): RunConfig {
   } catch (error) {
     throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
   }
-  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter((key) => config[key] === undefined);
+  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter(
+    (key) => config[key] === undefined,
+  );
   if (config.format !== 'speech-emotion run' || missing.length > 0) {
-    throw new SerError('EFORMAT', 'run', `${path}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''));
+    throw new SerError(
+      'EFORMAT',
+      'run',
+      `${path}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''),
+    );
   }
   return config;
 }

@@ -17,7 +17,16 @@ import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type Hyperparameters, type LabeledFeatures, type TrainResult, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
 import { EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, type ModelSize, modelFor } from './presets.js';
 import type { ProgressMode } from './progress.js';
-import { CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig, writeRunConfig } from './run-config.js';
+import {
+  CONFIG_FILE,
+  METRICS_FILE,
+  MODEL_BATCH,
+  MODEL_FILE,
+  type RunConfig,
+  SPLIT_FILE,
+  readRunConfig,
+  writeRunConfig,
+} from './run-config.js';
 
 export interface TrainRunOptions {
   /** Run directory (created). */
@@ -70,7 +79,13 @@ export function softmaxRows(logits: Float32Array, nClasses: number): Float32Arra
 }
 
 /** Features of `utterances` (a subset of the extracted ones, found by id) with class indices into `labels`. */
-function gather(utterances: readonly Utterance[], rowOf: Map<string, number>, features: Float32Array, clipSize: number, labels: readonly string[]): LabeledFeatures {
+function gather(
+  utterances: readonly Utterance[],
+  rowOf: Map<string, number>,
+  features: Float32Array,
+  clipSize: number,
+  labels: readonly string[],
+): LabeledFeatures {
   const x = new Float32Array(utterances.length * clipSize);
   const y = new Int32Array(utterances.length);
   utterances.forEach((u, i) => {
@@ -140,9 +155,16 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const embedded = config ? config.data.embedded : options.data === undefined;
   log(`${options.resume ? 'resuming' : 'training'}: ${embedded ? 'embedded corpus' : data.dataset} at ${dataPath}`);
   const corpus = loadCorpus({ dataset: data.dataset, path: dataPath, labels: data.labels });
-  log(`corpus: ${corpus.utterances.length} utterances, ${corpus.labels.length} classes (${corpus.labels.join(', ')})` + (corpus.ignored.length ? `; ${corpus.ignored.length} files ignored` : ''));
+  log(
+    `corpus: ${corpus.utterances.length} utterances, ${corpus.labels.length} classes (${corpus.labels.join(', ')})` +
+      (corpus.ignored.length ? `; ${corpus.ignored.length} files ignored` : ''),
+  );
   if (config && config.labels.join(',') !== corpus.labels.join(',')) {
-    throw new SerError('EDATA', 'train', `${dataPath}: classes are now ${corpus.labels.join(', ')} but the run was trained on ${config.labels.join(', ')}`);
+    throw new SerError(
+      'EDATA',
+      'train',
+      `${dataPath}: classes are now ${corpus.labels.join(', ')} but the run was trained on ${config.labels.join(', ')}`,
+    );
   }
 
   // Model and front end: from the run's config on resume, else from the options (the class count is the corpus's).
@@ -172,7 +194,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
   // On resume, a file that failed to decode when the split was made is in no part: leave it out again.
   const inSplit = new Set([...split.parts.train, ...split.parts.validation, ...split.parts.test]);
-  const parts = applySplit(split, kept.filter((u) => inSplit.has(u.id)));
+  const parts = applySplit(
+    split,
+    kept.filter((u) => inSplit.has(u.id)),
+  );
   const labels = config.labels;
   const trainSet = gather(parts.train, rowOf, extracted.features, clipSize, labels);
   const valSet = gather(parts.validation, rowOf, extracted.features, clipSize, labels);
@@ -202,7 +227,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     if (result.finished === 'interrupted') {
       return { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history, report: null };
     }
-    log(`${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; best epoch ${result.bestEpoch} (val_loss ${result.bestValLoss.toFixed(4)}) restored`);
+    log(
+      `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; best epoch ${result.bestEpoch} (val_loss ${result.bestValLoss.toFixed(4)}) restored`,
+    );
 
     const logits = await predictLogits(trainer, testSet.x, testSet.y.length, hyper.batchSize, model.nClasses);
     const probabilities = softmaxRows(logits, model.nClasses);
@@ -226,7 +253,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         protocol: split.protocol,
         seed: config.seed,
         splitCounts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
-        config: { ...config.model, ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])), durationS },
+        config: {
+          ...config.model,
+          ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])),
+          durationS,
+        },
         hyperParameters: { ...hyper },
         epochs: result.history.length,
         bestEpoch: result.bestEpoch,

@@ -17,7 +17,10 @@ export interface CliResult {
  * Runs `ser ...args`; resolves when the process exits. `onStderr` sees stderr as it arrives (with the child, e.g. to
  * send it SIGINT after some output).
  */
-export function runCli(args: readonly string[], options: { onStderr?: (text: string, child: ChildProcess) => void; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { onStderr?: (text: string, child: ChildProcess) => void; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

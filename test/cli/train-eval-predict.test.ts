@@ -43,7 +43,19 @@ before(() => {
 test('ser train: a tiny run writes every run file and prints the test table', async () => {
   const result = await runCli(['train', '--data', manifest, '--dataset', 'csv', '--seed', '1', '--epochs', '2', '--out', run, ...COMMON]);
   assert.equal(result.code, 0, result.stderr);
-  for (const file of ['config.json', 'split.json', 'checkpoint.safetensors', 'best.safetensors', 'history.jsonl', 'metrics.json', 'report.html', 'model.onnx', 'figures/history.svg', 'figures/confusion.svg', 'figures/spectrogram-0.png']) {
+  for (const file of [
+    'config.json',
+    'split.json',
+    'checkpoint.safetensors',
+    'best.safetensors',
+    'history.jsonl',
+    'metrics.json',
+    'report.html',
+    'model.onnx',
+    'figures/history.svg',
+    'figures/confusion.svg',
+    'figures/spectrogram-0.png',
+  ]) {
     assert.ok(existsSync(join(run, file)), `missing ${file}`);
   }
   assert.match(result.stderr, /epoch 1\/2 .*val_loss/);
@@ -83,7 +95,21 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   assert.equal(report.accuracy, diagonal / report.samples);
   for (const key of ['macro_f1', 'uar'] as const) assert.ok(report[key] >= 0 && report[key] <= 1);
 
-  const all = await runCli(['eval', '--model', run, '--data', manifest, '--dataset', 'csv', '--json', '--part', 'all', '--no-cache', '--threads', '1']);
+  const all = await runCli([
+    'eval',
+    '--model',
+    run,
+    '--data',
+    manifest,
+    '--dataset',
+    'csv',
+    '--json',
+    '--part',
+    'all',
+    '--no-cache',
+    '--threads',
+    '1',
+  ]);
   assert.equal(all.code, 0, all.stderr);
   assert.equal((JSON.parse(all.stdout) as EvalJson).samples, 24);
 });
@@ -93,9 +119,24 @@ test('ser eval: another corpus is scored when its labels map (CREMA-D clips on a
   const unmapped = await runCli(['eval', '--model', run, '--data', crema, '--dataset', 'crema-d', '--json', '--no-cache']);
   assert.equal(unmapped.code, 1);
   // The model knows angry, happy, neutral, sad: disgust and fear have no class.
-  assert.match(unmapped.stderr, /^ser: eval: .*labels disgust, fear have no class in the model \(angry, happy, neutral, sad\); evaluate the others with --labels angry,happy,neutral,sad/m);
+  assert.match(
+    unmapped.stderr,
+    /^ser: eval: .*labels disgust, fear have no class in the model \(angry, happy, neutral, sad\); evaluate the others with --labels angry,happy,neutral,sad/m,
+  );
 
-  const mapped = await runCli(['eval', '--model', run, '--data', crema, '--dataset', 'crema-d', '--labels', 'angry,happy,neutral,sad', '--json', '--no-cache']);
+  const mapped = await runCli([
+    'eval',
+    '--model',
+    run,
+    '--data',
+    crema,
+    '--dataset',
+    'crema-d',
+    '--labels',
+    'angry,happy,neutral,sad',
+    '--json',
+    '--no-cache',
+  ]);
   assert.equal(mapped.code, 0, mapped.stderr);
   const report = JSON.parse(mapped.stdout) as EvalJson;
   assert.equal(report.part, 'all');
@@ -107,7 +148,10 @@ test('ser predict: the emotion and probabilities of each file', async () => {
   const files = ['1001_DFA_ANG_XX.opus', '1002_DFA_SAD_XX.opus'].map((name) => assetPath('corpus', 'crema-d', name));
   const result = await runCli(['predict', '--model', run, ...files, '--json', '--threads', '1']);
   assert.equal(result.code, 0, result.stderr);
-  const predictions = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; label: string; probabilities: Record<string, number> });
+  const predictions = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string; label: string; probabilities: Record<string, number> });
   assert.deepEqual(
     predictions.map((p) => p.file),
     files,
@@ -160,7 +204,10 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
         return rest;
       });
   assert.deepEqual(strip(interrupted), strip(whole));
-  assert.deepEqual(JSON.parse(readFileSync(join(interrupted, 'metrics.json'), 'utf8')).confusion, JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8')).confusion);
+  assert.deepEqual(
+    JSON.parse(readFileSync(join(interrupted, 'metrics.json'), 'utf8')).confusion,
+    JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8')).confusion,
+  );
   assert.ok(readFileSync(join(interrupted, 'model.onnx')).equals(readFileSync(join(whole, 'model.onnx'))), 'model.onnx differs');
 });
 

@@ -16,7 +16,14 @@ function run(patience: number, losses: number[], minDelta = 0): { stopEpoch: num
 }
 
 test('early stopping: table of validation-loss sequences', () => {
-  const cases: Array<{ patience: number; losses: number[]; minDelta?: number; stopEpoch: number | null; bestEpoch: number; improved: number[] }> = [
+  const cases: Array<{
+    patience: number;
+    losses: number[];
+    minDelta?: number;
+    stopEpoch: number | null;
+    bestEpoch: number;
+    improved: number[];
+  }> = [
     // Steady improvement never stops.
     { patience: 2, losses: [3, 2, 1, 0.5], stopEpoch: null, bestEpoch: 4, improved: [1, 2, 3, 4] },
     // Best at epoch 2, then 2 epochs without improvement with patience 2: stop at epoch 4.
@@ -31,7 +38,11 @@ test('early stopping: table of validation-loss sequences', () => {
     { patience: 2, losses: [1, Number.NaN, Number.NaN], stopEpoch: 3, bestEpoch: 1, improved: [1] },
   ];
   for (const c of cases) {
-    assert.deepEqual(run(c.patience, c.losses, c.minDelta), { stopEpoch: c.stopEpoch, bestEpoch: c.bestEpoch, improved: c.improved }, JSON.stringify(c));
+    assert.deepEqual(
+      run(c.patience, c.losses, c.minDelta),
+      { stopEpoch: c.stopEpoch, bestEpoch: c.bestEpoch, improved: c.improved },
+      JSON.stringify(c),
+    );
   }
 });
 
@@ -54,5 +65,8 @@ test('early stopping: state round-trips, so a resumed run stops at the same epoc
 });
 
 test('early stopping: patience below 1 is an EARG error quoting the value', () => {
-  assert.throws(() => new EarlyStopping(0), (error: unknown) => error instanceof SerError && error.code === 'EARG' && /\(0 given\)/.test(error.message));
+  assert.throws(
+    () => new EarlyStopping(0),
+    (error: unknown) => error instanceof SerError && error.code === 'EARG' && /\(0 given\)/.test(error.message),
+  );
 });

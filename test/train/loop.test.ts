@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { type EpochRecord, type TrainerState, BEST_FILE, CHECKPOINT_FILE, HISTORY_FILE, loadCheckpoint } from '../../src/train/checkpoint.js';
+import {
+  type EpochRecord,
+  type TrainerState,
+  BEST_FILE,
+  CHECKPOINT_FILE,
+  HISTORY_FILE,
+  loadCheckpoint,
+} from '../../src/train/checkpoint.js';
 import { type TrainOptions, train } from '../../src/train/loop.js';
 import { tinyData } from './tiny-corpus.js';
 
@@ -24,7 +31,12 @@ function assertSameState(actual: TrainerState, expected: TrainerState, what: str
     const other = actual.get(name)!;
     assert.deepEqual(other.shape, tensor.shape, `${what}: ${name} shape`);
     // Bit-identical: the same float32 bytes.
-    assert.ok(Buffer.from(other.data.buffer, other.data.byteOffset, other.data.byteLength).equals(Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)), `${what}: ${name} differs`);
+    assert.ok(
+      Buffer.from(other.data.buffer, other.data.byteOffset, other.data.byteLength).equals(
+        Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
+      ),
+      `${what}: ${name} differs`,
+    );
   }
 }
 
@@ -44,7 +56,9 @@ async function options(overrides: Partial<TrainOptions> = {}): Promise<TrainOpti
 
 test('train: it learns a tiny set (12 clips memorised in 15 epochs)', async () => {
   const data = await tinyData();
-  const result = await train(await options({ model: { ...data.model, dropout: 0 }, hyper: { epochs: 15, patience: 15, batchSize: 4, lr: 1e-3 } }));
+  const result = await train(
+    await options({ model: { ...data.model, dropout: 0 }, hyper: { epochs: 15, patience: 15, batchSize: 4, lr: 1e-3 } }),
+  );
   await result.trainer.release();
   const first = result.history[0]!;
   const last = result.history.at(-1)!;
@@ -123,5 +137,8 @@ test('train: a finished run resumed with a larger epoch budget continues from it
 test('train: refuses to overwrite a run directory, and resume needs a checkpoint', async () => {
   const dir = join(scratch, 'whole');
   await assert.rejects(train(await options({ runDir: dir })), /already holds a checkpoint/);
-  await assert.rejects(train(await options({ runDir: join(scratch, 'nothing'), resume: true })), /no checkpoint\.safetensors to resume from/);
+  await assert.rejects(
+    train(await options({ runDir: join(scratch, 'nothing'), resume: true })),
+    /no checkpoint\.safetensors to resume from/,
+  );
 });

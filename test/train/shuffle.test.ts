@@ -30,7 +30,10 @@ test('mulberry32: uniform in [0, 1): mean and bucket counts of 100k draws', () =
 
 test('permutation: every index exactly once; epoch orders depend only on (seed, epoch)', () => {
   const order = epochOrder(1000, 7, 3);
-  assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(epochOrder(1000, 7, 3), order);
   assert.notDeepEqual(epochOrder(1000, 7, 4), order);
   assert.notDeepEqual(epochOrder(1000, 8, 3), order);
