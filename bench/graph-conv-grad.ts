@@ -1,6 +1,7 @@
 /**
  * Micro-benchmark of conv2d gradient formulations in ONNX Runtime on the CNN-TM paper shapes (batch 32,
- * 3x3 kernels, pad 1), 2 intra-op threads. Each variant is its own session; minimum of `--runs` runs (robust to other load).
+ * 3x3 kernels, pad 1), 2 intra-op threads, ORT optimisation 'extended' (as for training graphs); 'NCHWc-lowered'
+ * = toOnnx({nchwcBlock}) (no effect where the channel counts are not multiples of the block). Each variant is its own session; minimum of `--runs` runs (robust to other load).
  *   npx tsx bench/graph-conv-grad.ts [--runs 7]
  */
 import {
@@ -18,7 +19,7 @@ import {
   toOnnx,
   transpose,
 } from '../src/graph/index.js';
-import { createSession } from '../src/runtime/index.js';
+import { createSession, nchwcBlockSize } from '../src/runtime/index.js';
 import type { HostTensor } from '../src/runtime/index.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 7);
@@ -34,7 +35,7 @@ function random(n: number): Float32Array {
   return a;
 }
 
-async function time(label: string, build: (g: Graph) => Tensor, feeds: Record<string, HostTensor>): Promise<number> {
+async function time(label: string, build: (g: Graph) => Tensor, feeds: Record<string, HostTensor>, nchwcBlock = 0): Promise<number> {
   const g = new Graph(label);
   const r = build(g);
   g.output(
@@ -44,7 +45,7 @@ async function time(label: string, build: (g: Graph) => Tensor, feeds: Record<st
       r.shape.map((_, i) => i),
     ),
   ); // scalar output: time the op, not the copy to JS
-  const session = await createSession(toOnnx(g), { threads: 2 });
+  const session = await createSession(toOnnx(g, { nchwcBlock }), { threads: 2, optimizationLevel: 'extended' });
   const used = Object.fromEntries(session.inputNames.map((n) => [n, feeds[n] as HostTensor]));
   await session.run(used);
   const times: number[] = [];
@@ -58,6 +59,7 @@ async function time(label: string, build: (g: Graph) => Tensor, feeds: Record<st
   return times[0] as number; // minimum: the least disturbed run on a shared machine
 }
 
+const block = await nchwcBlockSize();
 for (const L of LAYERS) {
   const xs = [L.b, L.cin, L.h, L.w];
   const ws = [L.cout, L.cin, 3, 3];
@@ -87,6 +89,23 @@ for (const L of LAYERS) {
     'dwC',
     (g) => transpose(conv2d(transpose(x(g), [1, 0, 2, 3]), transpose(dy(g), [1, 0, 2, 3]), null, { pads: 1 }), [1, 0, 2, 3]),
     feeds,
+  );
+  results['forward (W fed) NCHWc-lowered'] = await time('fwdN', (g) => conv2d(x(g), w(g), null, { pads: 1 }), feeds, block);
+  results['dX Conv(flipped W^T) NCHWc-lowered'] = await time(
+    'dxFN',
+    (g) => {
+      const rev = g.constant(BigInt64Array.of(2n, 1n, 0n), [3], 'int64');
+      const flipped = gather(gather(transpose(w(g), [1, 0, 2, 3]), rev, 2), rev, 3);
+      return conv2d(dy(g), flipped, null, { pads: 1 });
+    },
+    feeds,
+    block,
+  );
+  results['dW Conv(X^T, dY^T) NCHWc-lowered'] = await time(
+    'dwCN',
+    (g) => transpose(conv2d(transpose(x(g), [1, 0, 2, 3]), transpose(dy(g), [1, 0, 2, 3]), null, { pads: 1 }), [1, 0, 2, 3]),
+    feeds,
+    block,
   );
   results['dW im2col + batched MatMul'] = await time(
     'dwM',
