@@ -73,6 +73,7 @@ export {
 } from './ops.js';
 export type { Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, Pads2d } from './ops.js';
 
+/** Composites (no rules of their own): linear(x, W [out,in], b), layerNorm(x, gamma, beta, eps), crossEntropy(logits [B,C], labels [B]). */
 export { linear, layerNorm, crossEntropy } from './composite.js';
 
 /** gradients(loss, wrt[], {seed?, rules?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
@@ -82,6 +83,9 @@ export type { GradientsOptions } from './autodiff.js';
 export { GRADIENTS, unbroadcast } from './gradients.js';
 export type { GradientRule } from './gradients.js';
 
-/** toOnnx(graph, {seed?, producer?}) -> ONNX model bytes (opset 17, only nodes the outputs need). */
+/**
+ * toOnnx(graph, {seed?, producer?, nchwcBlock?}) -> ONNX model bytes (opset 17, only nodes the outputs need;
+ * nchwcBlock from src/runtime's nchwcBlockSize() lowers fed-weight Convs to ORT's NCHWc kernels).
+ */
 export { toOnnx, mixSeed, OPSET } from './onnx.js';
 export type { ToOnnxOptions } from './onnx.js';
