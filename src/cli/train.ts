@@ -133,11 +133,9 @@ export function register(program: Command): void {
         });
         if (result.finished === 'interrupted') {
           const last = result.history.at(-1)?.epoch ?? 0;
-          process.stderr.write(
-            `interrupted: the checkpoint in ${result.runDir} holds epoch ${last}` +
-              (last === 0 ? ' (none completed: start again)' : `; continue with: ser train --out ${out} --resume`) +
-              '\n',
-          );
+          // Without a completed epoch there is no checkpoint; --resume then starts over with the saved settings.
+          const saved = last === 0 ? `no epoch completed in ${result.runDir}` : `the checkpoint in ${result.runDir} holds epoch ${last}`;
+          process.stderr.write(`interrupted: ${saved}; continue with: ser train --out ${out} --resume\n`);
           process.exitCode = 130;
           return;
         }

@@ -237,6 +237,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let interrupted = false;
     try {
       for (let epoch = startEpoch; epoch <= hyper.epochs && finished === null; epoch++) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
         const started = performance.now();
         trainer.newEpoch(epoch);
         const order = epochOrder(trainCount, seed, epoch);
