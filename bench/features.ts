@@ -30,8 +30,8 @@ function clips(rateHz: number): Float32Array[] {
   );
 }
 
-/** Clips per second of `mode` on this thread for about `seconds` (after a warm-up). */
-function measure(mode: Mode, seconds: number): number {
+/** Clips per second of `mode` on this thread for about `seconds` (after a warm-up), and CPU ms per clip. */
+function measure(mode: Mode, seconds: number): { rate: number; cpuMs: number } {
   const frontEnd = new LogMelFrontEnd();
   const rate = mode === 'logmel' ? 16000 : 44100;
   const data = clips(rate);
@@ -43,11 +43,13 @@ function measure(mode: Mode, seconds: number): number {
   for (let k = 0; k < 20; k++) work();
   let done = 0;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   while (performance.now() - start < seconds * 1000) {
     for (let k = 0; k < 10; k++) work();
     done += 10;
   }
-  return done / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rate: done / ((performance.now() - start) / 1000), cpuMs: (used.user + used.system) / 1000 / done };
 }
 
 function inWorkers(mode: Mode, seconds: number, threads: number): Promise<number> {
@@ -60,7 +62,7 @@ function inWorkers(mode: Mode, seconds: number, threads: number): Promise<number
         const url = JSON.stringify(import.meta.url);
         const entry = self.endsWith('.ts') ? `import('tsx/esm/api').then((api) => api.tsImport(${url}, ${url}))` : self;
         const worker = new Worker(entry, { eval: self.endsWith('.ts'), workerData: { mode, seconds } });
-        worker.once('message', (rate: number) => resolve(rate));
+        worker.once('message', (result: { rate: number }) => resolve(result.rate));
         worker.once('error', reject);
       }),
   );
@@ -84,7 +86,9 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const ours: Record<Mode, Record<string, number>> = { logmel: {}, 'resample+logmel': {} };
   for (const mode of MODES) {
-    ours[mode]['1 thread'] = measure(mode, seconds);
+    const single = measure(mode, seconds);
+    ours[mode]['1 thread'] = single.rate;
+    ours[mode]['cpu ms per clip'] = single.cpuMs;
     ours[mode]['2 threads'] = await inWorkers(mode, seconds, 2);
   }
   const peer = torchaudioPeer(seconds);
@@ -96,15 +100,16 @@ async function main(): Promise<void> {
     `load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`,
     'error' in peer ? `torchaudio peer failed: ${peer.error}` : `peer: ${peer.version}`,
     '',
-    '| 3 s clips / s | ours 1 thread | ours 2 workers | torchaudio 1 thread | torchaudio 2 threads | torchaudio 2 processes | torchaudio batched 32, best of 1/2 threads |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| 3 s clips | ours: clips/s 1 thread | ours: clips/s 2 workers | ours: CPU ms/clip | torchaudio: clips/s 1 thread | 2 threads | 2 processes | batched 32 (best of 1/2 threads) | torchaudio: CPU ms/clip (1 thread) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const mode of MODES) {
     const t = 'error' in peer ? {} : (peer.modes[mode] ?? {});
     const batched = mode === 'logmel' && !('error' in peer) ? peer.modes['logmel batched'] : undefined;
-    const bestBatched = batched ? Math.max(...Object.values(batched)) : undefined;
+    const bestBatched = batched ? Math.max(batched['1 thread'] ?? 0, batched['2 threads'] ?? 0) : undefined;
+    const o = ours[mode];
     lines.push(
-      `| ${mode} | ${fmt(ours[mode]['1 thread'])} | ${fmt(ours[mode]['2 threads'])} | ${fmt(t['1 thread'])} | ${fmt(t['2 threads'])} | ${fmt(t['2 processes'])} | ${fmt(bestBatched)} |`,
+      `| ${mode} | ${fmt(o['1 thread'])} | ${fmt(o['2 threads'])} | ${o['cpu ms per clip']!.toFixed(2)} | ${fmt(t['1 thread'])} | ${fmt(t['2 threads'])} | ${fmt(t['2 processes'])} | ${fmt(bestBatched)} | ${t['cpu ms per clip']?.toFixed(2) ?? '-'} |`,
     );
   }
   console.log(lines.join('\n'));

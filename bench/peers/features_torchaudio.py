@@ -19,15 +19,15 @@ def clips(rate, count=8):
 
 
 def rate_of(work, seconds):
-    """Calls work() (one clip each) for about `seconds` after a warm-up; returns clips per second."""
+    """Calls work() for about `seconds` after a warm-up; returns (calls per wall second, CPU seconds per call)."""
     for _ in range(20):
         work()
-    done, start = 0, time.perf_counter()
+    done, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         for _ in range(10):
             work()
         done += 10
-    return done / (time.perf_counter() - start)
+    return done / (time.perf_counter() - start), (time.process_time() - cpu) / done
 
 
 def make_work(mode, batch=32):
@@ -57,11 +57,13 @@ def make_work(mode, batch=32):
     raise ValueError(mode)
 
 
-def measure(mode, threads, seconds):
+def measure(mode, threads, seconds, cpu=False):
+    """Clips per second (and, with cpu=True, also CPU milliseconds per clip)."""
     torch.set_num_threads(threads)
     work, per_call = make_work(mode)
     with torch.inference_mode():
-        return rate_of(work, seconds) * per_call
+        rate, cpu_s = rate_of(work, seconds)
+    return (rate * per_call, 1000 * cpu_s / per_call) if cpu else rate * per_call
 
 
 def _one_process(args):
@@ -75,8 +77,10 @@ def main():
     args = parser.parse_args()
     out = {'torch': torch.__version__, 'torchaudio': torchaudio.__version__, 'modes': {}}
     for mode in ('logmel', 'resample+logmel', 'logmel batched'):
+        rate, cpu_ms = measure(mode, 1, args.seconds, cpu=True)
         out['modes'][mode] = {
-            '1 thread': measure(mode, 1, args.seconds),
+            '1 thread': rate,
+            'cpu ms per clip': cpu_ms,
             '2 threads': measure(mode, 2, args.seconds),
         }
         with mp.get_context('fork').Pool(2) as pool:  # two 1-thread processes: the analogue of our 2 workers
