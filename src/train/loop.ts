@@ -18,6 +18,7 @@ import { SerError } from '../errors.js';
 import type { CnnTmConfig } from '../model/config.js';
 import { CnnTmTrainer } from '../model/trainer.js';
 import {
+  BEST_FILE,
   type EpochRecord,
   type LoopState,
   type TrainerState,
@@ -178,6 +179,26 @@ function checkHyper(hyper: Hyperparameters): void {
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
 
+/**
+ * The best model saved beside a checkpoint. best.safetensors is written before checkpoint.safetensors, so it is
+ * either the checkpoint's best epoch or, after a crash between the two writes, the epoch after the checkpoint
+ * (which the resumed run repeats and saves again). Anything else means files from different runs.
+ */
+function bestForResume(runDir: string, loop: LoopState): TrainerState | null {
+  const best = loadBest(runDir);
+  const expected = loop.earlyStopping.bestEpoch;
+  if (expected === 0 && best === null) return null;
+  if (best === null || (best.epoch !== expected && best.epoch !== loop.epoch + 1)) {
+    throw new SerError(
+      'EFORMAT',
+      'train',
+      `${runDir}: the checkpoint's best epoch is ${expected} but ${BEST_FILE} ${best === null ? 'is missing' : `is from epoch ${best.epoch}`}; ` +
+        'the run directory mixes files of different runs: start a new run',
+    );
+  }
+  return best.state;
+}
+
 /** Trains; see the file comment for batching, determinism and checkpoints. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, seed, runDir } = options;
@@ -211,7 +232,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     finished = checkpoint.loop.finished;
     // A run that used up a smaller epoch budget continues when resumed with a larger one.
     if (finished === 'max-epochs' && hyper.epochs > checkpoint.loop.epoch) finished = null;
-    best = loadBest(runDir)?.state ?? null;
+    best = bestForResume(runDir, checkpoint.loop);
   } else if (runDir && hasCheckpoint(runDir)) {
     throw new SerError('EARG', 'train', `${runDir} already holds a checkpoint; resume it or choose another run directory`);
   }
@@ -251,14 +272,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             batchX.set(options.train.x.subarray(clip * clipSize, (clip + 1) * clipSize), i * clipSize);
             batchY[i] = options.train.y[clip]!;
           }
+          // A non-finite loss is an ERUNTIME error from the trainer, raised before the weights are updated.
           const { loss } = await trainer.trainStep(batchX, batchY);
-          if (!Number.isFinite(loss)) {
-            throw new SerError(
-              'ERUNTIME',
-              'train',
-              `epoch ${epoch}, batch ${b + 1}: the loss is ${loss}; lower the learning rate (${hyper.lr})`,
-            );
-          }
           lossSum += loss;
           progress.step(epoch, loss);
           if (options.signal?.aborted) {

@@ -3,7 +3,7 @@
  * it is deterministic, and a run interrupted after epoch 1 and resumed ends exactly where an uninterrupted run ends.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -140,5 +140,13 @@ test('train: refuses to overwrite a run directory, and resume needs a checkpoint
   await assert.rejects(
     train(await options({ runDir: join(scratch, 'nothing'), resume: true })),
     /no checkpoint\.safetensors to resume from/,
+  );
+  // A checkpoint without its best model: resuming would end with the wrong weights, so it is refused.
+  const orphan = join(scratch, 'orphan');
+  mkdirSync(orphan);
+  copyFileSync(join(dir, CHECKPOINT_FILE), join(orphan, CHECKPOINT_FILE));
+  await assert.rejects(
+    train(await options({ runDir: orphan, resume: true, hyper: { epochs: 5, patience: 10, batchSize: 4, lr: 1e-3 } })),
+    /orphan: the checkpoint's best epoch is \d but best\.safetensors is missing; the run directory mixes files of different runs/,
   );
 });
