@@ -131,6 +131,17 @@ for (const L of LAYERS) {
     },
     feeds,
   );
+  results['dW one-hot im2col, cols x dY^T'] = await time(
+    'dwE2',
+    (g) => {
+      const eye = new Float32Array(81);
+      for (let k = 0; k < 9; k++) eye[k * 9 + k] = 1;
+      const cols = conv2d(reshape(x(g), [L.b * L.cin, 1, L.h, L.w]), g.constant(eye, [9, 1, 3, 3]), null, { pads: 1 });
+      const prod = matmul(reshape(cols, [L.b, L.cin * 9, L.h * L.w]), transpose(reshape(dy(g), [L.b, L.cout, L.h * L.w]), [0, 2, 1])); // [B, Cin*9, Cout]
+      return transpose(reshape(reduceSum(prod, [0]), [L.cin, 3, 3, L.cout]), [3, 0, 1, 2]);
+    },
+    feeds,
+  );
   results['dW im2col + one GEMM'] = await time(
     'dwG',
     (g) => {

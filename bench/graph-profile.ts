@@ -2,14 +2,15 @@
  * Where the time goes in a graph run by ONNX Runtime: profiles an ONNX model (a file, or the paper-size CNN-TM
  * training step built by src/model) with ORT's profiler and prints kernel time per op type and the slowest
  * nodes, skipping the first (warm-up) run. Inputs are filled with deterministic values (int64: zeros).
- *   npx tsx bench/graph-profile.ts [model.onnx | --train-step] [--runs 4] [--opt extended|all] [--top 30] [--spin]
+ *   npx tsx bench/graph-profile.ts [model.onnx | --train-step] [--runs 4] [--opt extended|all] [--top 30] [--spin] [--nchwc]
+ * (--nchwc: the training step serialised with toOnnx({nchwcBlock: nchwcBlockSize()}))
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { toOnnx } from '../src/graph/index.js';
 import { buildTrainGraph } from '../src/model/train-graph.js';
 import { PAPER_CNN_TM } from '../src/model/config.js';
-import { type HostTensor, createSession } from '../src/runtime/index.js';
+import { type HostTensor, createSession, nchwcBlockSize } from '../src/runtime/index.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -24,7 +25,8 @@ const modelPath = args.find((a) => a.endsWith('.onnx'));
 let bytes: Uint8Array;
 if (modelPath) bytes = readFileSync(modelPath);
 else {
-  bytes = toOnnx(buildTrainGraph(PAPER_CNN_TM, { batch: 32 }), { seed: 1 });
+  const nchwcBlock = args.includes('--nchwc') ? await nchwcBlockSize() : 0;
+  bytes = toOnnx(buildTrainGraph(PAPER_CNN_TM, { batch: 32 }), { seed: 1, nchwcBlock });
   writeFileSync('/tmp/cnn-tm-train-step.onnx', bytes);
 }
 
