@@ -8,10 +8,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, summarizeFailures } from '../data/index.js';
-import { type Split, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
+import { type PartName, type Split, type SplitParts, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
-import { type EvaluationReport, type SpectrogramExample, evaluate, formatReport, toJson } from '../eval/index.js';
-import { writeHtmlReport } from '../eval/index.js';
+import { type EvaluationReport, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type Hyperparameters, type LabeledFeatures, type TrainResult, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
@@ -137,9 +136,58 @@ function newRunConfig(
   };
 }
 
+/** Everything a run trains and is tested on, after the corpus, features and split are settled. */
+interface PreparedRun {
+  runDir: string;
+  config: RunConfig;
+  split: Split;
+  parts: SplitParts;
+  sets: Record<PartName, LabeledFeatures>;
+}
+
 /** Trains (or resumes) a run; see the file comment. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const log = options.log ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const prepared = await prepareRun(options, log);
+  const { runDir, config, split, parts, sets } = prepared;
+  const { model } = config;
+  const hyper = config.hyper;
+  log(
+    `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
+      `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}; ` +
+      `batch ${hyper.batchSize}, lr ${hyper.lr}, up to ${hyper.epochs} epochs, patience ${hyper.patience}`,
+  );
+  const result = await train({
+    model,
+    train: sets.train,
+    val: sets.validation,
+    seed: config.seed,
+    hyper,
+    threads: options.threads ?? config.threads ?? undefined,
+    runDir,
+    // Interrupted before the first epoch ended: no checkpoint yet, so start from the saved settings.
+    resume: options.resume === true && existsSync(join(runDir, CHECKPOINT_FILE)),
+    signal: options.signal,
+    progress: options.progress,
+  });
+  try {
+    const summary = { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history };
+    if (result.finished === 'interrupted') return { ...summary, report: null };
+    log(
+      `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; ` +
+        `best epoch ${result.bestEpoch} (val_loss ${result.bestValLoss.toFixed(4)}) restored`,
+    );
+    return { ...summary, report: await finishRun(prepared, result) };
+  } finally {
+    await result.trainer.release();
+  }
+}
+
+/**
+ * A new run: the corpus, its features, a new seeded split and config.json. A resumed run: config.json and
+ * split.json of the run directory, the corpus and features again (from the cache), and a new epoch budget if given.
+ */
+async function prepareRun(options: TrainRunOptions, log: (line: string) => void): Promise<PreparedRun> {
   const runDir = resolve(options.out);
   let config: RunConfig | null = null;
   if (options.resume) {
@@ -169,24 +217,29 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   // Model and front end: from the run's config on resume, else from the options (the class count is the corpus's).
   const setup = config ?? newSetup(options, corpus.labels.length);
-  const { model, frontEnd, durationS } = setup;
-  const featuresStarted = performance.now();
-  const extracted = await extractFeatures(corpus.utterances, { frontEnd, durationS, cacheDir: options.cacheDir });
+  const started = performance.now();
+  const extracted = await extractFeatures(corpus.utterances, {
+    frontEnd: setup.frontEnd,
+    durationS: setup.durationS,
+    cacheDir: options.cacheDir,
+  });
   log(
     `features: ${extracted.nMels} mels x ${extracted.frames} frames; ${extracted.cacheHits} from the cache, ${extracted.computed} computed ` +
-      `in ${((performance.now() - featuresStarted) / 1000).toFixed(1)} s`,
+      `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   if (extracted.failed.length > 0) log(summarizeFailures(extracted, 10));
-  const kept: Utterance[] = extracted.kept;
-  const rowOf = new Map(kept.map((u, i) => [u.id, i]));
-  const clipSize = model.nMels * model.frames;
 
   let split: Split;
   const splitPath = join(runDir, SPLIT_FILE);
   if (config) {
     split = loadSplit(splitPath);
+    const epochs = options.hyper?.epochs;
+    if (epochs !== undefined && epochs !== config.hyper.epochs) {
+      config = { ...config, hyper: { ...config.hyper, epochs } };
+      writeRunConfig(runDir, config);
+    }
   } else {
-    split = makeSplit(options.split ?? 'random', kept, { seed: options.seed ?? 0, labels: corpus.labels });
+    split = makeSplit(options.split ?? 'random', extracted.kept, { seed: options.seed ?? 0, labels: corpus.labels });
     mkdirSync(runDir, { recursive: true });
     saveSplit(splitPath, split);
     config = newRunConfig(options, setup, corpus.labels, split, dataPath);
@@ -196,83 +249,64 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const inSplit = new Set([...split.parts.train, ...split.parts.validation, ...split.parts.test]);
   const parts = applySplit(
     split,
-    kept.filter((u) => inSplit.has(u.id)),
+    extracted.kept.filter((u) => inSplit.has(u.id)),
   );
-  const labels = config.labels;
-  const trainSet = gather(parts.train, rowOf, extracted.features, clipSize, labels);
-  const valSet = gather(parts.validation, rowOf, extracted.features, clipSize, labels);
-  const testSet = gather(parts.test, rowOf, extracted.features, clipSize, labels);
-  const hyper: Hyperparameters = { ...config.hyper, epochs: options.hyper?.epochs ?? config.hyper.epochs };
-  log(
-    `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
-      `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}; ` +
-      `batch ${hyper.batchSize}, lr ${hyper.lr}, up to ${hyper.epochs} epochs, patience ${hyper.patience}`,
-  );
-
-  const result = await train({
-    model,
-    train: trainSet,
-    val: valSet,
-    seed: config.seed,
-    hyper,
-    threads: options.threads ?? config.threads ?? undefined,
+  const rowOf = new Map(extracted.kept.map((u, i) => [u.id, i]));
+  const clipSize = setup.model.nMels * setup.model.frames;
+  const gatherPart = (part: PartName) => gather(parts[part], rowOf, extracted.features, clipSize, corpus.labels);
+  return {
     runDir,
-    // Interrupted before the first epoch ended: no checkpoint yet, so start from the saved settings.
-    resume: options.resume === true && existsSync(join(runDir, CHECKPOINT_FILE)),
-    signal: options.signal,
-    progress: options.progress,
-  });
-  const { trainer } = result;
-  try {
-    if (result.finished === 'interrupted') {
-      return { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history, report: null };
-    }
-    log(
-      `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; best epoch ${result.bestEpoch} (val_loss ${result.bestValLoss.toFixed(4)}) restored`,
-    );
+    config,
+    split,
+    parts,
+    sets: { train: gatherPart('train'), validation: gatherPart('validation'), test: gatherPart('test') },
+  };
+}
 
-    const logits = await predictLogits(trainer, testSet.x, testSet.y.length, hyper.batchSize, model.nClasses);
-    const probabilities = softmaxRows(logits, model.nClasses);
-    const report = evaluate(testSet.y, null, labels, { probabilities });
-    const metrics = {
-      ...toJson(report),
-      part: 'test',
+/** Evaluates the trained (best) model on the test part; writes metrics.json, model.onnx and the report. */
+async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<EvaluationReport> {
+  const { runDir, config, split, parts, sets } = prepared;
+  const { model, labels, hyper } = config;
+  const logits = await predictLogits(result.trainer, sets.test.x, sets.test.y.length, hyper.batchSize, model.nClasses);
+  const probabilities = softmaxRows(logits, model.nClasses);
+  const report = evaluate(sets.test.y, null, labels, { probabilities });
+  const metrics = {
+    ...toJson(report),
+    part: 'test',
+    protocol: split.protocol,
+    dataset: config.data.dataset,
+    data_path: config.data.path,
+    seed: config.seed,
+    best_epoch: result.bestEpoch,
+    epochs_run: result.history.length,
+    finished: result.finished,
+  };
+  writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
+  writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx(MODEL_BATCH));
+  const corpusName = config.data.embedded ? 'the embedded corpus' : config.data.dataset;
+  await writeHtmlReport(runDir, {
+    run: {
+      dataset: `${corpusName} (${config.data.path})`,
       protocol: split.protocol,
-      dataset: config.data.dataset,
-      data_path: config.data.path,
       seed: config.seed,
-      best_epoch: result.bestEpoch,
-      epochs_run: result.history.length,
-      finished: result.finished,
-    };
-    writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
-    writeFileAtomic(join(runDir, MODEL_FILE), trainer.exportOnnx(MODEL_BATCH));
-    await writeHtmlReport(runDir, {
-      run: {
-        dataset: `${embedded ? 'embedded corpus' : config.data.dataset} (${config.data.path})`,
-        protocol: split.protocol,
-        seed: config.seed,
-        splitCounts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
-        config: {
-          ...config.model,
-          ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])),
-          durationS,
-        },
-        hyperParameters: { ...hyper },
-        epochs: result.history.length,
-        bestEpoch: result.bestEpoch,
-        wallTimeS: result.history.reduce((sum, record) => sum + record.seconds, 0),
-        evaluatedOn: `test split (${parts.test.length} clips), best epoch ${result.bestEpoch}`,
-        title: `CNN-TM on ${embedded ? 'the embedded corpus' : config.data.dataset}, ${split.protocol} split, seed ${config.seed}`,
+      splitCounts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
+      config: {
+        ...model,
+        ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])),
+        durationS: config.durationS,
       },
-      history: result.history,
-      report,
-      spectrograms: exampleSpectrograms(parts.test, testSet, probabilities, labels, model),
-    });
-    return { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history, report };
-  } finally {
-    await trainer.release();
-  }
+      hyperParameters: { ...hyper },
+      epochs: result.history.length,
+      bestEpoch: result.bestEpoch,
+      wallTimeS: result.history.reduce((sum, record) => sum + record.seconds, 0),
+      evaluatedOn: `test split (${parts.test.length} clips), best epoch ${result.bestEpoch}`,
+      title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
+    },
+    history: result.history,
+    report,
+    spectrograms: exampleSpectrograms(parts.test, sets.test, probabilities, labels, model),
+  });
+  return report;
 }
 
 /** The first test clip of each class as a report figure, captioned with the model's prediction. */
