@@ -280,6 +280,9 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<Ev
     best_epoch: result.bestEpoch,
     epochs_run: result.history.length,
     finished: result.finished,
+    // Training wall time summed over epochs (across resumed sessions) and this process's peak resident memory.
+    train_seconds: result.history.reduce((sum, record) => sum + record.seconds, 0),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
   writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx(MODEL_BATCH));
