@@ -140,7 +140,10 @@ export function register(program: Command): void {
           return;
         }
         process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
-        process.stdout.write(`run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n`);
+        process.stdout.write(
+          `run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n` +
+            `classify recordings with: ser predict --model ${out} FILE.wav ...\n`,
+        );
       } finally {
         process.off('SIGINT', onSigint);
       }
