@@ -99,6 +99,12 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
     `mel_db [${melDb.nMels}, ${melDb.frames}], ${min.toFixed(1)} .. ${max.toFixed(1)} dB (${describeFrontEnd(frontEnd.config).key})`,
     `wrote ${flags.out}${flags.png ? ` and ${flags.png}` : ''}`,
   ];
+  const empty = frontEnd.filterBank.emptyBands;
+  if (empty > 0) {
+    lines.push(
+      `note: ${empty} of ${melDb.nMels} mel bands contain no FFT bin (too many mels for n_fft ${config.nFft}); they hold the dB floor`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

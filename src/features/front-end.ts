@@ -11,7 +11,7 @@
  *     4. mel[m, t] = sum_f power[t, f] * filterBank.matrix[f, m]                [M, T]
  *     5. dB = 10 log10(max(mel, 1e-10)), optional per-clip top_db clamp       [M, T]
  * Parity with torchaudio 0.13 (float32) on ../shared/golden/melspec.safetensors is stated in
- * test/features/front-end.test.ts. The precomputed pieces (window, filter bank, windowed DFT basis) are public so
+ * test/features/golden.test.ts. The precomputed pieces (window, filter bank, windowed DFT basis) are public so
  * the ONNX graph emitter uses these same numbers: one definition of the front end.
  */
 import { SerError } from '../errors.js';
@@ -44,6 +44,7 @@ function reflectIndex(i: number, length: number): number {
 /** Frames per FFT batch: long enough for the butterfly loops, small enough for the L2 cache (1024 x 16 x 8 B). */
 const BLOCK = 16;
 
+/** One configured front end; it keeps scratch buffers, so use one instance per thread (calls are synchronous). */
 export class LogMelFrontEnd {
   readonly config: FrontEndConfig;
   /** Periodic Hann window of winLength, zero-padded (centred) to nFft. [nFft] */
