@@ -12,6 +12,8 @@
  *   options: --rounds N (default 3; rounds alternate the peers, the best round of each is reported)
  *            --steps N (timed steps per round, default 6) --warmup N (2) --batch N (32) --threads N (2)
  *            --profile (ORT profile of the training session: time per op type) --no-torch
+ *            --torch-spin (PyTorch with its default OpenMP spin-waiting; default OMP_WAIT_POLICY=PASSIVE, as our
+ *            runtime does not spin either)
  * Environment: TORCH_PYTHON (default /usr/bin/python3), SHARED_DIR (default ../shared beside the checkout).
  */
 import { spawnSync } from 'node:child_process';
@@ -34,10 +36,11 @@ interface Args {
   threads: number;
   profile: boolean;
   torch: boolean;
+  torchSpin: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, rounds: 3, steps: 6, warmup: 2, batch: 32, threads: 2, profile: false, torch: true };
+  const args: Args = { json: false, rounds: 3, steps: 6, warmup: 2, batch: 32, threads: 2, profile: false, torch: true, torchSpin: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = (): number => {
@@ -48,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     if (flag === '--json') args.json = true;
     else if (flag === '--profile') args.profile = true;
     else if (flag === '--no-torch') args.torch = false;
+    else if (flag === '--torch-spin') args.torchSpin = true;
     else if (flag === '--steps') args.steps = number();
     else if (flag === '--rounds') args.rounds = number();
     else if (flag === '--warmup') args.warmup = number();
@@ -100,7 +104,11 @@ function runTorchPeer(args: Args, onnxPath: string): TorchPeer {
   const script = join(packageRoot(), 'bench', 'peers', 'torch_engine.py');
   const peerArgs = [script, '--reference', reference, '--onnx', onnxPath, '--threads', `${args.threads}`, '--batch', `${args.batch}`];
   peerArgs.push('--steps', `${args.steps}`, '--warmup', `${args.warmup}`);
-  const result = spawnSync(python, peerArgs, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  // Like our runtime (no ORT spin-waiting), the peer's OpenMP threads sleep instead of spin-waiting unless
+  // --torch-spin: on a shared machine spinning threads steal the cores the work needs (measured under load ~8:
+  // 3.9-4.4 samples/s spinning, 10.9-15.5 passive, CPU per step 3.5-4.2 s vs 1.4 s).
+  const env = args.torchSpin ? process.env : { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
+  const result = spawnSync(python, peerArgs, { encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (result.status !== 0) throw new Error(`${python} ${script} failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as TorchPeer;
 }
@@ -200,6 +208,7 @@ async function main(): Promise<void> {
       first_step_ms: Math.round(firstStepMs),
       infer_session_create_ms: Math.round(ourCreateMs),
       torch_version: torchVersion,
+      torch_omp_wait_policy: args.torchSpin ? 'default' : 'PASSIVE',
       torch_error: torchError,
       batch,
       threads,
