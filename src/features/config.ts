@@ -89,9 +89,13 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Frames the centred STFT gives for `lengthSamples` samples: 1 + floor(length / hop). */
-export function framesForSamples(lengthSamples: number, config: Pick<FrontEndConfig, 'hopLength'>): number {
-  return 1 + Math.floor(lengthSamples / config.hopLength);
+/**
+ * Frames the centred STFT gives for `lengthSamples` samples: 1 + floor((L + 2 floor(nFft / 2) - nFft) / hop),
+ * which is 1 + floor(L / hop) for even nFft (torch.stft with center=True).
+ */
+export function framesForSamples(lengthSamples: number, config: Pick<FrontEndConfig, 'hopLength' | 'nFft'>): number {
+  const pad = Math.floor(config.nFft / 2);
+  return 1 + Math.floor((lengthSamples + 2 * pad - config.nFft) / config.hopLength);
 }
 
 /** Samples in `durationS` seconds at the config's rate, rounded to the nearest sample. */
@@ -99,8 +103,8 @@ export function samplesFor(durationS: number, config: Pick<FrontEndConfig, 'samp
   return Math.round(durationS * config.sampleRateHz);
 }
 
-/** Frames for a clip of `durationS` seconds: 1 + floor(durationS * sr / hop); 3 s at the default -> 188. */
-export function framesFor(durationS: number, config: Pick<FrontEndConfig, 'hopLength' | 'sampleRateHz'> = DEFAULT_FRONT_END): number {
+/** Frames for a clip of `durationS` seconds: 1 + floor(durationS * sr / hop) (even nFft); 3 s at the default -> 188. */
+export function framesFor(durationS: number, config: Pick<FrontEndConfig, 'hopLength' | 'nFft' | 'sampleRateHz'> = DEFAULT_FRONT_END): number {
   return framesForSamples(samplesFor(durationS, config), config);
 }
 

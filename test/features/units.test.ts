@@ -217,7 +217,10 @@ describe('fixed length and frames', () => {
   it('3 s at the default front end is 48000 samples and 188 frames', () => {
     assert.equal(framesFor(3), 188);
     assert.equal(framesFor(3, DEFAULT_FRONT_END), 1 + Math.floor(48000 / 256));
-    assert.equal(framesFor(1, { sampleRateHz: 16000, hopLength: 160 }), 101);
+    assert.equal(framesFor(1, { sampleRateHz: 16000, hopLength: 160, nFft: 512 }), 101);
+    // odd n_fft pads (n_fft - 1) / 2 per side: torch gives 1 + (L - 1) // hop
+    assert.equal(framesFor(1, { sampleRateHz: 16000, hopLength: 160, nFft: 401 }), 100);
+    assert.equal(new LogMelFrontEnd({ nFft: 401, winLength: 401, hopLength: 160 }).melPower(new Float32Array(16000)).frames, 100);
   });
   it('crops keep the start; pads append zeros at the end', () => {
     assert.deepEqual([...fixLength(Float32Array.from([1, 2, 3, 4]), 2)], [1, 2]);
