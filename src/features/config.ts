@@ -104,7 +104,10 @@ export function samplesFor(durationS: number, config: Pick<FrontEndConfig, 'samp
 }
 
 /** Frames for a clip of `durationS` seconds: 1 + floor(durationS * sr / hop) (even nFft); 3 s at the default -> 188. */
-export function framesFor(durationS: number, config: Pick<FrontEndConfig, 'hopLength' | 'nFft' | 'sampleRateHz'> = DEFAULT_FRONT_END): number {
+export function framesFor(
+  durationS: number,
+  config: Pick<FrontEndConfig, 'hopLength' | 'nFft' | 'sampleRateHz'> = DEFAULT_FRONT_END,
+): number {
   return framesForSamples(samplesFor(durationS, config), config);
 }
 

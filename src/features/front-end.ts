@@ -33,7 +33,7 @@ export interface Spectrogram {
  * repeating the edge sample (torch 'reflect': x[-1] = x[1]). torch refuses pads longer than the signal; we keep
  * reflecting back and forth (numpy's np.pad 'reflect'), so clips shorter than nFft / 2 still give a spectrogram.
  */
-function reflectIndex(i: number, length: number): number {
+export function reflectIndex(i: number, length: number): number {
   if (length === 1) return 0;
   const period = 2 * (length - 1);
   let j = i % period;

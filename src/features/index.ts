@@ -8,3 +8,4 @@ export { HERTZ_TO_MEL, melFilterBank } from './mel.js';
 export type { MelFilterBank, MelFilterBankOptions } from './mel.js';
 export { hannWindow, padWindowCentered } from './window.js';
 export { ComplexFft, RealFft } from './fft.js';
+export { logMelNodes } from './graph.js';
