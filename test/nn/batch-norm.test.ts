@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type DType, Graph, type Tensor, gradients, mul, reduceSum, toOnnx } from '../../src/graph/index.js';
+import { type DType, Graph, type Tensor, gradients, maxPool2dWithIndices, mul, reduceSum, toOnnx } from '../../src/graph/index.js';
 import { NN_GRADIENTS, Rng, batchNorm2d } from '../../src/nn/index.js';
 import { type HostTensor, createSession } from '../../src/runtime/index.js';
+import { relError } from '../helpers.js';
 
 test('train-mode BN on a hand-computed channel: output, batch statistics, running-statistics update', async () => {
   // One channel, x = 1, 2, 3, 4: mean 2.5, biased var 1.25, unbiased var 5/3.
@@ -79,4 +80,48 @@ test('fused BN gradient rule matches finite differences (x, gamma, beta)', async
   const worst = await fdCheck();
   console.log(`BN finite differences (float32): worst relative error ${worst.toExponential(2)}`);
   assert.ok(worst < 2e-3, `worst ${worst}`);
+});
+
+test('BN followed by max pooling: the pooled fast path gives the general path\'s gradients', async () => {
+  // Finite differences are unreliable through max pooling (a 1e-2 step can move a maximum), so the fast path
+  // is compared with the general path, forced by a x1 between BN and the pool (dy then comes from a Mul).
+  const shape = [4, 3, 6, 8];
+  const rng = new Rng(5);
+  const random = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, () => offset + scale * rng.uniform(-1, 1));
+  const feeds = {
+    x: { data: random(576, 4, 10), shape },
+    gamma: { data: random(3, 1, 0.5), shape: [3] },
+    beta: { data: random(3, 1), shape: [3] },
+  };
+  const weights = random(144, 1);
+  const results: Float32Array[][] = [];
+  for (const general of [false, true]) {
+    const g = new Graph('bn_pool');
+    const x = g.input('x', shape);
+    const gamma = g.input('gamma', [3]);
+    const beta = g.input('beta', [3]);
+    const stats = { runningMean: g.constant(new Float32Array(3), [3]), runningVar: g.constant(new Float32Array(3).fill(1), [3]) };
+    const normalised = batchNorm2d(x, { weight: gamma, bias: beta, ...stats }, 'train').output;
+    const pooled = maxPool2dWithIndices(general ? mul(normalised, 1) : normalised, { kernel: [2, 2] }).values;
+    const loss = reduceSum(mul(pooled, g.constant(weights, pooled.shape)), [0, 1, 2, 3]);
+    const grads = gradients(loss, [x, gamma, beta], { rules: NN_GRADIENTS });
+    assert.equal(
+      g.nodes.some((node) => node.op === 'GatherElements'),
+      !general,
+      'fast path taken exactly when BN feeds the pool',
+    );
+    grads.forEach((t, i) => g.output(`grad${i}`, t));
+    const session = await createSession(toOnnx(g));
+    try {
+      const out = await session.run(feeds);
+      results.push([0, 1, 2].map((i) => out[`grad${i}`]?.data as Float32Array));
+    } finally {
+      await session.release();
+    }
+  }
+  const [fast, general] = results as [Float32Array[], Float32Array[]];
+  for (let i = 0; i < 3; i++) {
+    const error = relError(fast[i] as Float32Array, general[i] as Float32Array);
+    assert.ok(error < 1e-5, `gradient ${i}: relative difference ${error}`);
+  }
 });
