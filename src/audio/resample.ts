@@ -22,15 +22,19 @@ import { SerError } from '../errors.js';
 const LOWPASS_FILTER_WIDTH = 6;
 const ROLLOFF = 0.99;
 
-/** A polyphase kernel: `phases` rows of `taps` float64 weights; each row's nonzero taps lie in [first, last). */
+/**
+ * A polyphase kernel, stored compactly: phase j's nonzero taps are first[j] .. first[j] + count[j] - 1, their
+ * weights at weights[offset[j] ..]. (torchaudio keeps the dense [new, 2 width + orig] matrix; for coprime rates
+ * such as 22051 -> 16000 that is 16000 x 22065 values, while each phase has only ~2 L orig / base nonzero taps.)
+ */
 interface PolyphaseKernel {
   readonly orig: number;
   readonly new: number;
   readonly width: number;
-  readonly taps: number;
-  readonly weights: Float64Array; // [new, taps] row-major
-  readonly first: Int32Array; // [new] first nonzero tap of each phase
-  readonly last: Int32Array; // [new] one past the last nonzero tap
+  readonly weights: Float64Array;
+  readonly offset: Int32Array; // [new]
+  readonly first: Int32Array; // [new]
+  readonly count: Int32Array; // [new]
 }
 
 const kernelCache = new Map<string, PolyphaseKernel>();
@@ -59,27 +63,39 @@ function polyphaseKernel(fromHz: number, toHz: number): PolyphaseKernel {
   const width = Math.ceil((lpw * orig) / base);
   const taps = 2 * width + orig;
   const scale = base / orig;
-  const weights = new Float64Array(newRate * taps);
+  const reach = (lpw * orig) / base; // |t| < L  <=>  |k - width - j orig / new| < reach
+  const offset = new Int32Array(newRate);
   const first = new Int32Array(newRate);
-  const last = new Int32Array(newRate);
+  const count = new Int32Array(newRate);
+  const rows: number[][] = [];
+  let total = 0;
   for (let j = 0; j < newRate; j++) {
-    let lo = taps;
-    let hi = 0;
-    for (let k = 0; k < taps; k++) {
+    const centre = width + (j * orig) / newRate;
+    const row: number[] = [];
+    let lo = -1;
+    // One tap of slack on each side; the exact |t| < L test below decides.
+    for (let k = Math.max(0, Math.floor(centre - reach) - 1); k <= Math.min(taps - 1, Math.ceil(centre + reach) + 1); k++) {
       const t = ((k - width) / orig - j / newRate) * base;
       // Where torchaudio clamps t to +-L, both sinc(pi L) and cos(pi / 2)^2 are 0 in exact arithmetic (float
       // rounding leaves ~1e-15 there): those taps are 0, and each phase only runs over its unclamped taps.
       if (Math.abs(t) >= lpw) continue;
+      if (lo < 0) lo = k;
+      while (lo + row.length < k) row.push(0);
       const window = Math.cos((t * Math.PI) / lpw / 2) ** 2;
       const x = t * Math.PI;
-      weights[j * taps + k] = (x === 0 ? 1 : Math.sin(x) / x) * window * scale;
-      lo = Math.min(lo, k);
-      hi = k + 1;
+      row.push((x === 0 ? 1 : Math.sin(x) / x) * window * scale);
     }
-    first[j] = Math.min(lo, hi);
-    last[j] = hi;
+    offset[j] = total;
+    first[j] = Math.max(lo, 0);
+    count[j] = row.length;
+    total += row.length;
+    rows.push(row);
   }
-  const kernel: PolyphaseKernel = { orig, new: newRate, width, taps, weights, first, last };
+  const weights = new Float64Array(total);
+  rows.forEach((row, j) => {
+    weights.set(row, offset[j]!);
+  });
+  const kernel: PolyphaseKernel = { orig, new: newRate, width, weights, offset, first, count };
   if (kernelCache.size >= 16) kernelCache.clear();
   kernelCache.set(key, kernel);
   return kernel;
@@ -93,7 +109,7 @@ export function resample(samples: Float32Array, fromHz: number, toHz: number): F
   checkRate('fromHz', fromHz);
   checkRate('toHz', toHz);
   if (fromHz === toHz) return samples.slice();
-  const { orig, new: newRate, width, taps, weights, first, last } = polyphaseKernel(fromHz, toHz);
+  const { orig, new: newRate, width, weights, offset, first, count } = polyphaseKernel(fromHz, toHz);
   const length = samples.length;
   const x = Float64Array.from(samples);
   // ceil(new * length / orig) in integer arithmetic (exact for any realistic length).
@@ -101,20 +117,21 @@ export function resample(samples: Float32Array, fromHz: number, toHz: number): F
   const out = new Float32Array(outLength);
   let o = 0;
   for (let block = 0; o < outLength; block++) {
-    // Input index of tap k is start + k; taps outside the signal are skipped (torchaudio's zero padding).
-    const start = block * orig - width;
+    const blockStart = block * orig - width;
     for (let j = 0; j < newRate && o < outLength; j++, o++) {
-      const row = j * taps;
-      const kFrom = Math.max(first[j]!, -start);
-      const kTo = Math.min(last[j]!, length - start);
+      // Tap i of phase j reads input index start + i; taps outside the signal are skipped (torchaudio's zero padding).
+      const start = blockStart + first[j]!;
+      const w0 = offset[j]! - start;
+      const from = Math.max(start, 0);
+      const to = Math.min(start + count[j]!, length);
       let even = 0; // two accumulators: shorter dependency chains, ~25% faster
       let odd = 0;
-      let k = kFrom;
-      for (; k + 1 < kTo; k += 2) {
-        even += weights[row + k]! * x[start + k]!;
-        odd += weights[row + k + 1]! * x[start + k + 1]!;
+      let n = from;
+      for (; n + 1 < to; n += 2) {
+        even += weights[w0 + n]! * x[n]!;
+        odd += weights[w0 + n + 1]! * x[n + 1]!;
       }
-      if (k < kTo) even += weights[row + k]! * x[start + k]!;
+      if (n < to) even += weights[w0 + n]! * x[n]!;
       out[o] = even + odd;
     }
   }

@@ -61,6 +61,55 @@ describe('resample: properties', () => {
     assert.ok(peak < 0.01, `residual ${peak}`);
   });
 
+  it('equals a dense transcription of torchaudio 0.13 (_get_sinc_resample_kernel + conv1d) for several rate pairs', () => {
+    // Independent of the compact polyphase code: the dense [new, 2 width + orig] kernel, zero padding, stride orig.
+    const dense = (x: Float32Array, from: number, to: number): Float64Array => {
+      let [a, b] = [from, to];
+      while (b) [a, b] = [b, a % b];
+      const orig = from / a;
+      const nw = to / a;
+      const base = Math.min(orig, nw) * 0.99;
+      const width = Math.ceil((6 * orig) / base);
+      const taps = 2 * width + orig;
+      const padded = new Float64Array(x.length + 2 * width + orig);
+      padded.set(x, width);
+      const out = new Float64Array(Math.ceil((nw * x.length) / orig));
+      for (let o = 0; o < out.length; o++) {
+        const block = Math.floor(o / nw);
+        const j = o % nw;
+        let sum = 0;
+        for (let k = 0; k < taps; k++) {
+          const t = Math.min(6, Math.max(-6, ((k - width) / orig - j / nw) * base));
+          const kernel = (t === 0 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t)) * Math.cos((Math.PI * t) / 12) ** 2 * (base / orig);
+          sum += kernel * padded[block * orig + k]!;
+        }
+        out[o] = sum;
+      }
+      return out;
+    };
+    const x = Float32Array.from({ length: 700 }, (_, i) => Math.sin(0.05 * i) + 0.3 * Math.cos(1.7 * i));
+    for (const [from, to] of [
+      [44100, 16000],
+      [8000, 16000],
+      [7, 5],
+      [22051, 16000],
+      [16000, 22050],
+    ] as const) {
+      assert.ok(maxAbsDiff(resample(x, from, to), dense(x, from, to)) < 1e-6, `${from} -> ${to}`);
+    }
+  });
+
+  it('coprime rates (22051 Hz) stay cheap: one second resamples in well under a second', () => {
+    const x = Float32Array.from({ length: 22051 }, (_, i) => Math.sin((2 * Math.PI * 440 * i) / 22051));
+    const start = performance.now();
+    const y = resample(x, 22051, 16000);
+    assert.equal(y.length, 16000);
+    assert.ok(performance.now() - start < 2000, `${performance.now() - start} ms`);
+    let error = 0;
+    for (let i = 200; i < y.length - 200; i++) error = Math.max(error, Math.abs(y[i]! - Math.sin((2 * Math.PI * 440 * i) / 16000)));
+    assert.ok(error < 5e-3, `max deviation ${error}`);
+  });
+
   it('rejects non-integer and non-positive rates with EARG', () => {
     for (const [from, to] of [
       [44100.5, 16000],
