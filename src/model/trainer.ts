@@ -107,9 +107,7 @@ export class CnnTmTrainer {
    */
   newEpoch(epoch: number): void {
     this.checkLive();
-    const seed = mixSeed(this.options.seed, epoch + 1);
-    if (seed === this.epochSeed && this.trainSession) return;
-    this.epochSeed = seed;
+    this.epochSeed = mixSeed(this.options.seed, epoch + 1);
     if (this.config.dropout > 0 && this.trainSession) {
       const old = this.trainSession;
       this.trainSession = null;
