@@ -73,6 +73,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
   const failures: string[] = [];
   let worstGrad = 0;
   let worstStep = 0;
+  let worstStepName = '';
   let worstZero = 0;
   for (const entry of stateLayout(SMALL)) {
     const after = tensor(`after_step/${entry.name}`);
@@ -83,7 +84,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
     const keep = (_: number, i: number) => !zeroGradient(entry.name, i);
     const ours = f32(NEW + entry.name).filter(keep);
     const stepError = maxAbsDiff(ours, (after.data as Float32Array).filter(keep));
-    worstStep = Math.max(worstStep, stepError);
+    if (stepError > worstStep) [worstStep, worstStepName] = [stepError, entry.name];
     if (stepError > 1e-5) failures.push(`${entry.name} after step: max abs error ${stepError.toExponential(2)} > 1e-5`);
     if (entry.role !== 'parameter') continue;
     const grad = f32(GRAD + entry.name);
@@ -97,7 +98,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
     }
   }
   console.log(
-    `worst gradient rel ${worstGrad.toExponential(2)}, worst after-step abs ${worstStep.toExponential(2)}, ` +
+    `worst gradient rel ${worstGrad.toExponential(2)}, worst after-step abs ${worstStep.toExponential(2)} (${worstStepName}), ` +
       `largest zero-by-construction gradient ${worstZero.toExponential(2)}`,
   );
   assert.ok(worstZero < 1e-6, `zero-by-construction gradients reach ${worstZero}`);
