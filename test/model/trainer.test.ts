@@ -39,9 +39,19 @@ test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, 
     assert.ok(relError([loss], golden.get('loss')?.data as Float32Array) < 1e-4);
     const after = trainer.state();
     assert.equal((after.get('optimizer/step')?.data as BigInt64Array)[0], 1n);
-    for (const name of ['a.1.running_var', 'b.11.running_mean', 'proj.weight', 'enc.layers.1.linear2.weight', 'fc.bias']) {
-      const error = maxAbsDiff(after.get(name)?.data as Float32Array, golden.get(`after_step/${name}`)?.data as Float32Array);
-      assert.ok(error < 1e-5, `${name}: ${error}`);
+    // Every entry at 1e-5 except where AdamW's first step, lr * g / (|g| + eps), turns round-off in g into 1e-5
+    // of the update: the exactly-zero gradients of cnn-tm-train.test.ts (conv biases before BN, key biases;
+    // torch's values there are round-off up to 2e-7) and entries with |g| < 1e-7 (one query-bias entry at
+    // 3.5e-8 moves by 2e-5 here, as the trainer's graph lowers convs to NCHWc kernels, another summation
+    // order). The step on torch's own gradients is checked for every entry in test/train/adamw.test.ts.
+    const zeroGradient = (name: string, i: number): boolean =>
+      /^[ab]\.(0|5|10)\.bias$/.test(name) || (name.endsWith('self_attn.in_proj_bias') && i >= SMALL.dModel && i < 2 * SMALL.dModel);
+    for (const entry of stateLayout(SMALL).filter((e) => e.role !== 'num_batches_tracked')) {
+      const torchGrad = golden.get(`grad/${entry.name}`)?.data as Float32Array | undefined;
+      const keep = (_: number, i: number) => !zeroGradient(entry.name, i) && (!torchGrad || Math.abs(torchGrad[i] as number) >= 1e-7);
+      const ours = (after.get(entry.name)?.data as Float32Array).filter(keep);
+      const error = maxAbsDiff(ours, (golden.get(`after_step/${entry.name}`)?.data as Float32Array).filter(keep));
+      assert.ok(error < 1e-5, `${entry.name}: ${error}`);
     }
   } finally {
     await trainer.release();
