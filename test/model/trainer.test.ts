@@ -38,7 +38,7 @@ test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, 
     const { loss } = await trainer.trainStep(golden.get('input')?.data as Float32Array, golden.get('labels')?.data as BigInt64Array);
     assert.ok(relError([loss], golden.get('loss')?.data as Float32Array) < 1e-4);
     const after = trainer.state();
-    assert.equal((after.get('optimizer/step')?.data as BigInt64Array)[0], 1n);
+    assert.equal((after.get('optimizer/step')!.data as BigInt64Array)[0], 1n);
     // Every entry at 1e-5 except where AdamW's first step, lr * g / (|g| + eps), turns round-off in g into 1e-5
     // of the update: the exactly-zero gradients of cnn-tm-train.test.ts (conv biases before BN, key biases;
     // torch's values there are round-off up to 2e-7) and entries with |g| < 1e-7 (one query-bias entry at
@@ -49,8 +49,8 @@ test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, 
     for (const entry of stateLayout(SMALL).filter((e) => e.role !== 'num_batches_tracked')) {
       const torchGrad = golden.get(`grad/${entry.name}`)?.data as Float32Array | undefined;
       const keep = (_: number, i: number) => !zeroGradient(entry.name, i) && (!torchGrad || Math.abs(torchGrad[i] as number) >= 1e-7);
-      const ours = (after.get(entry.name)?.data as Float32Array).filter(keep);
-      const error = maxAbsDiff(ours, (golden.get(`after_step/${entry.name}`)?.data as Float32Array).filter(keep));
+      const ours = (after.get(entry.name)!.data as Float32Array).filter(keep);
+      const error = maxAbsDiff(ours, (golden.get(`after_step/${entry.name}`)!.data as Float32Array).filter(keep));
       assert.ok(error < 1e-5, `${entry.name}: ${error}`);
     }
   } finally {
@@ -105,7 +105,7 @@ test('state()/loadState resume: same seed, epoch and state give bit-identical st
   };
   const first = await run();
   const resumed = await run(first.snapshot);
-  assert.equal((resumed.final.get('optimizer/step')?.data as BigInt64Array)[0], 3n);
+  assert.equal((resumed.final.get('optimizer/step')!.data as BigInt64Array)[0], 3n);
   for (const [name, tensor] of first.final) assert.deepEqual(resumed.final.get(name)?.data, tensor.data, name);
   // A different epoch seed gives different dropout masks, hence different weights.
   const other = await CnnTmTrainer.create(TINY, { batchSize: 4, lr: 1e-3, seed: 5 });

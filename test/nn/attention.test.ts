@@ -29,7 +29,7 @@ test('self-attention on a hand-computed case: 1 head, identity projections', asy
     const [p00, p01] = row(1, 0);
     const [p10, p11] = row(0, 4);
     const expected = [p00 * 1 + p01 * 0, p00 * 0 + p01 * 2, p10 * 1 + p11 * 0, p10 * 0 + p11 * 2];
-    out.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-6, `${out} vs ${expected}`));
+    for (const [i, v] of out.entries()) assert.ok(Math.abs(v - (expected[i] as number)) < 1e-6, `${out} vs ${expected}`);
   } finally {
     await session.release();
   }

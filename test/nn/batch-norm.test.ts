@@ -19,8 +19,8 @@ test('train-mode BN on a hand-computed channel: output, batch statistics, runnin
     const r = await session.run({ x: { data: Float32Array.of(1, 2, 3, 4), shape: [2, 1, 1, 2] } });
     const y = [1, 2, 3, 4].map((v) => ((v - 2.5) / Math.sqrt(1.25 + 1e-5)) * 2 + 0.5);
     assert.ok(Math.max(...Array.from(r.y?.data as Float32Array, (v, i) => Math.abs(v - (y[i] as number)))) < 1e-6);
-    assert.ok(Math.abs((r.rm?.data as Float32Array)[0]! - (0.9 * 1 + 0.1 * 2.5)) < 1e-7);
-    assert.ok(Math.abs((r.rv?.data as Float32Array)[0]! - (0.9 * 1 + 0.1 * (5 / 3))) < 1e-6);
+    assert.ok(Math.abs((r.rm!.data as Float32Array)[0]! - (0.9 * 1 + 0.1 * 2.5)) < 1e-7);
+    assert.ok(Math.abs((r.rv!.data as Float32Array)[0]! - (0.9 * 1 + 0.1 * (5 / 3))) < 1e-6);
   } finally {
     await session.release();
   }
@@ -43,7 +43,7 @@ async function fdCheck(): Promise<number> {
   const loss = reduceSum(mul(y, g.constant(random(72, 1), shape, dtype)), [0, 1, 2, 3]);
   const grads = gradients(loss, [x, gamma, beta], { rules: NN_GRADIENTS });
   g.output('loss', loss);
-  grads.forEach((t, i) => g.output(`grad${i}`, t));
+  for (const [i, t] of grads.entries()) g.output(`grad${i}`, t);
   const session = await createSession(toOnnx(g));
   try {
     const feeds = (): Record<string, HostTensor> => ({
@@ -61,9 +61,9 @@ async function fdCheck(): Promise<number> {
       for (let i = 0; i < data.length; i++) {
         const keep = data[i] as number;
         data[i] = keep + eps;
-        const plus = ((await session.run(feeds(), ['loss'])).loss?.data as Float32Array)[0] as number;
+        const plus = ((await session.run(feeds(), ['loss'])).loss!.data as Float32Array)[0] as number;
         data[i] = keep - eps;
-        const minus = ((await session.run(feeds(), ['loss'])).loss?.data as Float32Array)[0] as number;
+        const minus = ((await session.run(feeds(), ['loss'])).loss!.data as Float32Array)[0] as number;
         data[i] = keep;
         worst = Math.max(worst, Math.abs((plus - minus) / (2 * eps) - (grad[i] as number)) / scale);
       }
@@ -110,7 +110,7 @@ test('BN followed by max pooling: the pooled fast path gives the general path\'s
       !general,
       'fast path taken exactly when BN feeds the pool',
     );
-    grads.forEach((t, i) => g.output(`grad${i}`, t));
+    for (const [i, t] of grads.entries()) g.output(`grad${i}`, t);
     const session = await createSession(toOnnx(g));
     try {
       const out = await session.run(feeds);
