@@ -20,6 +20,12 @@ export interface CnnTmForward {
   readonly logits: Tensor;
   /** Train mode: new values of every BN running_mean, running_var and num_batches_tracked, by state name. */
   readonly stateUpdates: Map<string, Tensor>;
+  /**
+   * Train mode: per BatchNorm (by module name, e.g. `a.1`) the batch mean and BIASED batch variance [C] it
+   * normalised with, and n = N H W values per channel (for BN re-estimation, trainer.recalibrateBatchNorm).
+   * No extra nodes: these are the BatchNormalization node's own outputs.
+   */
+  readonly batchStatistics: Map<string, { mean: Tensor; variance: Tensor; count: number }>;
 }
 
 /**
@@ -38,6 +44,7 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
     return t;
   };
   const stateUpdates = new Map<string, Tensor>();
+  const batchStatistics: CnnTmForward['batchStatistics'] = new Map();
   const g = x.graph;
 
   const block = (branch: 'a' | 'b'): Tensor =>
@@ -56,6 +63,9 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
           stateUpdates.set(`${bn}.running_mean`, norm.runningMean);
           stateUpdates.set(`${bn}.running_var`, norm.runningVar);
           stateUpdates.set(`${bn}.num_batches_tracked`, add(get(`${bn}.num_batches_tracked`), g.scalar(1, 'int64')));
+        }
+        if (norm.batchMean && norm.batchVariance && norm.count !== undefined) {
+          batchStatistics.set(bn, { mean: norm.batchMean, variance: norm.batchVariance, count: norm.count });
         }
         // ReLU then MaxPool in cnn_tm.py. max and ReLU commute (relu(max(x)) = max(relu(x)), and the gradient
         // reaches the same element or is zero either way), so training pools first: ReLU and its gradient then
@@ -99,7 +109,7 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
     h = g.scope(p, () => transformerEncoderLayer(h, params, { heads: config.heads, dropout: config.dropout, mode }));
   }
   const pooled = reduceMean(h, [1]); // mean over time -> [B, dModel]
-  return { logits: linear(pooled, get('fc.weight'), get('fc.bias')), stateUpdates };
+  return { logits: linear(pooled, get('fc.weight'), get('fc.bias')), stateUpdates, batchStatistics };
 }
 
 /**

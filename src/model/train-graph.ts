@@ -9,7 +9,7 @@
  *          that is state (parameters, running stats, num_batches_tracked, moments), and with `exposeGradients`
  *          `grad/<param>` (used by the parity tests).
  */
-import { Graph, type Tensor, gradients } from '../graph/index.js';
+import { Graph, type Tensor, gradients, mul } from '../graph/index.js';
 import { NN_GRADIENTS, crossEntropy } from '../nn/index.js';
 import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../train/adamw.js';
 import { buildCnnTm } from './cnn-tm.js';
@@ -19,6 +19,8 @@ export const EXP_AVG = 'exp_avg/';
 export const EXP_AVG_SQ = 'exp_avg_sq/';
 export const NEW = 'new/';
 export const GRAD = 'grad/';
+export const BATCH_MEAN = 'batch_mean/';
+export const BATCH_VAR = 'batch_var/';
 
 export interface TrainGraphOptions {
   readonly batch: number;
@@ -58,5 +60,28 @@ export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions)
     });
   });
   for (const [name, tensor] of stateUpdates) g.output(NEW + name, tensor);
+  return g;
+}
+
+/**
+ * The forward-only graph of BN re-estimation (CnnTmTrainer.recalibrateBatchNorm): the train-mode forward of
+ * buildCnnTm with dropout 0, so every BatchNorm normalises with its batch statistics on the activations the
+ * eval model sees. No loss, gradients or AdamW; toOnnx keeps only the CNN blocks, the nodes the outputs need.
+ *
+ * Inputs : mel [batch, 1, nMels, frames] f32 and every state_dict entry by its PyTorch name (the encoder's are
+ *          declared but unused).
+ * Outputs: per BatchNorm module (`a.1`, ..., `b.11`) `batch_mean/<bn>` [C] and `batch_var/<bn>` [C], the
+ *          UNBIASED batch variance var * n / (n - 1) with n = batch H W, as torch's running_var update uses.
+ */
+export function buildBatchStatsGraph(config: CnnTmConfig, batch: number): Graph {
+  const g = new Graph('cnn_tm_batch_stats');
+  const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
+  const state = new Map<string, Tensor>();
+  for (const entry of stateLayout(config)) state.set(entry.name, g.input(entry.name, entry.shape, entry.dtype));
+  const { batchStatistics } = buildCnnTm(mel, state, { ...config, dropout: 0 }, 'train');
+  for (const [bn, { mean, variance, count }] of batchStatistics) {
+    g.output(BATCH_MEAN + bn, mean);
+    g.output(BATCH_VAR + bn, mul(variance, count / Math.max(count - 1, 1)));
+  }
   return g;
 }

@@ -18,7 +18,7 @@ import type { AdamWOptions } from '../train/adamw.js';
 import { resolveAdamW } from '../train/adamw.js';
 import { buildEvalGraph } from './cnn-tm.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
-import { EXP_AVG, EXP_AVG_SQ, NEW, buildTrainGraph } from './train-graph.js';
+import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
 import { importStateDict, initialState } from './weights.js';
 
 export type { CnnTmConfig } from './config.js';
@@ -60,6 +60,8 @@ export class CnnTmTrainer {
   private lr: number;
   private epochSeed: number;
   private trainSession: Session | null = null;
+  /** The BN re-estimation session (train-graph.ts buildBatchStatsGraph), opened on first use and kept. */
+  private batchStatsSession: Promise<Session> | null = null;
   /** Eval sessions per batch size, built from exportOnnx() for one version of the weights. */
   private readonly evalSessions = new Map<number, { version: number; session: Promise<Session> }>();
   /** Bumped whenever the weights change (trainStep, loadState). */
@@ -145,7 +147,7 @@ export class CnnTmTrainer {
       feeds[EXP_AVG_SQ + name] = { data: v, shape };
     }
     const out = await session.run(feeds);
-    const loss = (out.loss?.data as Float32Array)[0] as number;
+    const loss = ((out.loss as HostTensor).data as Float32Array)[0] as number;
     if (!Number.isFinite(loss)) {
       throw new SerError('ERUNTIME', 'trainer', `step ${this.step + 1}: loss is ${loss}; weights were not updated (lower the learning rate?)`);
     }
@@ -183,6 +185,71 @@ export class CnnTmTrainer {
     const feeds: Record<string, HostTensor> = { mel: { data: x, shape: [batch, 1, this.config.nMels, this.config.frames] } };
     const out = await (await cached.session).run(feeds, ['logits']);
     return out.logits?.data as Float32Array;
+  }
+
+  /**
+   * Re-estimates every BatchNorm's running statistics on training clips with dropout OFF, replacing them in
+   * the state (PyTorch's torch.optim.swa_utils.update_bn, which sets momentum = None, a cumulative average):
+   *   running_mean = (1/K) sum_k mean_k,  running_var = (1/K) sum_k var_k * n / (n - 1),  num_batches_tracked = K
+   * over K batches, mean_k / var_k the batch mean and biased batch variance over (N, H, W) of batch k, n = N H W
+   * (float32 per batch from ORT, averaged in float64). One difference from update_bn: that runs the model in
+   * train mode, dropout included; here dropout is off, so the statistics match what the eval model sees (CNN-TM
+   * has Dropout before each conv after the first: statistics collected under dropout have the wrong variance in
+   * eval, see src/train/presets.ts). Weights are untouched; no gradients, no AdamW step.
+   *
+   * Batches: clips `order[0 .. B)`, `order[B .. 2B)`, ... (default order 0..count-1), FULL batches of the
+   * trainer's batch size B only; the last floor-remainder of `order` is left out (one static graph size, and no
+   * small batch with noisy statistics weighing as much as a full one). One forward-only session (the CNN blocks
+   * only; weights fed as inputs), opened on the first call and reused.
+   * @param x [count, nMels, frames] log-mel dB, row-major
+   * @returns the number of batches K
+   */
+  async recalibrateBatchNorm(x: Float32Array, count: number, order?: ArrayLike<number>): Promise<{ batches: number }> {
+    this.checkLive();
+    const batch = this.options.batchSize;
+    const clipSize = this.config.nMels * this.config.frames;
+    if (!Number.isInteger(count) || count < 1 || x.length !== count * clipSize) {
+      throw new SerError('ESHAPE', 'trainer', `recalibrateBatchNorm: input holds ${x.length} values; ${count} clips of ${this.config.nMels} mels x ${this.config.frames} frames need ${count * clipSize}`);
+    }
+    const clips = order ?? Array.from({ length: count }, (_, i) => i);
+    const batches = Math.floor(clips.length / batch);
+    if (batches === 0) throw new SerError('EDATA', 'trainer', `recalibrateBatchNorm: ${clips.length} clips are fewer than one batch of ${batch}`);
+    this.batchStatsSession ??= createSession(toOnnx(buildBatchStatsGraph(this.config, batch)), { threads: this.options.threads });
+    const session = await this.batchStatsSession;
+
+    const mel = new Float32Array(batch * clipSize);
+    const feeds: Record<string, HostTensor> = { mel: { data: mel, shape: [batch, 1, this.config.nMels, this.config.frames] } };
+    for (const [name, tensor] of this.weights) feeds[name] = tensor;
+    const sums = new Map<string, { mean: Float64Array; variance: Float64Array }>();
+    for (let b = 0; b < batches; b++) {
+      for (let i = 0; i < batch; i++) {
+        const clip = clips[b * batch + i] as number;
+        if (!(Number.isInteger(clip) && clip >= 0 && clip < count)) throw new SerError('EARG', 'trainer', `recalibrateBatchNorm: clip index ${clip} is outside 0..${count - 1}`);
+        mel.set(x.subarray(clip * clipSize, (clip + 1) * clipSize), i * clipSize);
+      }
+      const out = await session.run(feeds);
+      for (const [name, tensor] of Object.entries(out)) {
+        if (!name.startsWith(BATCH_MEAN)) continue;
+        const bn = name.slice(BATCH_MEAN.length);
+        const mean = tensor.data as Float32Array;
+        const variance = out[BATCH_VAR + bn]?.data as Float32Array;
+        let sum = sums.get(bn);
+        if (!sum) sums.set(bn, (sum = { mean: new Float64Array(mean.length), variance: new Float64Array(mean.length) }));
+        for (let c = 0; c < mean.length; c++) {
+          sum.mean[c]! += mean[c]!;
+          sum.variance[c]! += variance[c]!;
+        }
+      }
+    }
+    const weights = new Map(this.weights);
+    for (const [bn, sum] of sums) {
+      weights.set(`${bn}.running_mean`, { data: Float32Array.from(sum.mean, (v) => v / batches), shape: [sum.mean.length] });
+      weights.set(`${bn}.running_var`, { data: Float32Array.from(sum.variance, (v) => v / batches), shape: [sum.variance.length] });
+      weights.set(`${bn}.num_batches_tracked`, { data: BigInt64Array.of(BigInt(batches)), shape: [] });
+    }
+    this.weights = weights;
+    this.weightsVersion++;
+    return { batches };
   }
 
   /**
@@ -228,7 +295,7 @@ export class CnnTmTrainer {
     this.weights = weights;
     this.weightsVersion++;
     this.moments = moments;
-    this.step = hasOptimizer ? Number((state.get(STEP_KEY)?.data as BigInt64Array | Int32Array)[0]) : 0;
+    this.step = hasOptimizer ? Number(((state.get(STEP_KEY) as NamedTensor).data as BigInt64Array | Int32Array)[0]) : 0;
   }
 
   /** The deployable model (eval forward, weights as initializers): input 'mel' [batch, 1, nMels, frames], outputs 'logits', 'probabilities'. */
@@ -246,7 +313,9 @@ export class CnnTmTrainer {
     this.released = true;
     const sessions: Promise<Session>[] = [...this.evalSessions.values()].map((cached) => cached.session);
     if (this.trainSession) sessions.push(Promise.resolve(this.trainSession));
+    if (this.batchStatsSession) sessions.push(this.batchStatsSession);
     this.trainSession = null;
+    this.batchStatsSession = null;
     this.evalSessions.clear();
     await Promise.all(sessions.map(async (s) => (await s).release()));
   }

@@ -44,6 +44,11 @@ export interface BatchNormResult {
   /** Train mode only: the updated running statistics (not differentiated). */
   readonly runningMean?: Tensor;
   readonly runningVar?: Tensor;
+  /** Train mode only: the batch mean [C] and the BIASED batch variance [C] this batch was normalised with. */
+  readonly batchMean?: Tensor;
+  readonly batchVariance?: Tensor;
+  /** Train mode only: values per channel behind those statistics, n = N H W (unbiased variance = var n / (n - 1)). */
+  readonly count?: number;
 }
 
 /**
@@ -68,5 +73,5 @@ export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, opti
   const n = (x.shape[0] as number) * (x.shape[2] as number) * (x.shape[3] as number);
   const runningMean = add(mul(params.runningMean, 1 - momentum), mul(mean, momentum));
   const runningVar = add(mul(params.runningVar, 1 - momentum), mul(variance, (momentum * n) / Math.max(n - 1, 1)));
-  return { output, runningMean, runningVar };
+  return { output, runningMean, runningVar, batchMean: mean, batchVariance: variance, count: n };
 }

@@ -58,6 +58,73 @@ test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, 
   }
 });
 
+/** The running statistics of every BatchNorm in a state, by state name (`a.1.running_mean`, ...). */
+function bnStats(state: ReadonlyMap<string, NamedTensor>, config: CnnTmConfig): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const entry of stateLayout(config)) {
+    if (entry.role === 'running_mean' || entry.role === 'running_var') out.set(entry.name, state.get(entry.name)?.data as Float32Array);
+  }
+  return out;
+}
+
+test('recalibrateBatchNorm on the golden batch: running stats = its batch mean and unbiased variance (torch)', { skip: hasShared ? false : 'needs ../shared/golden' }, async () => {
+  const golden = readSafetensors(join(sharedDir, 'golden', 'cnn_tm_small.safetensors')).tensors;
+  const trainer = await CnnTmTrainer.create(SMALL, { batchSize: 4, lr: 1e-3, seed: 0 });
+  try {
+    trainer.loadState(importStateDict(golden, SMALL, { prefix: 'param/' }));
+    assert.deepEqual(await trainer.recalibrateBatchNorm(golden.get('input')?.data as Float32Array, 4), { batches: 1 });
+    const state = trainer.state();
+    // torch's one train-mode forward from the fresh buffers (mean 0, var 1) with momentum 0.1 gave after_step/:
+    // after = 0.9 init + 0.1 batch_stat, so batch_stat = (after - 0.9 init) / 0.1 (var: the unbiased one).
+    // Measured up to 2.6e-6 relative (float32 round-off of after, divided by 0.1); 1e-5 still catches a biased
+    // variance, n / (n - 1) - 1 >= 6e-5 here (n = 4 x 64 x 64 at the first BN).
+    for (const [name, ours] of bnStats(state, SMALL)) {
+      const after = golden.get(`after_step/${name}`)?.data as Float32Array;
+      const init = name.endsWith('running_var') ? 1 : 0;
+      const expected = Float32Array.from(after, (v) => (v - 0.9 * init) / 0.1);
+      const error = relError(ours, expected);
+      assert.ok(error < 1e-5, `${name}: relative error ${error}`);
+    }
+    assert.equal((state.get('a.1.num_batches_tracked')?.data as BigInt64Array)[0], 1n);
+    // Parameters are untouched, and predict uses the new statistics (the eval session is rebuilt).
+    assert.deepEqual(state.get('a.0.weight')?.data, golden.get('param/a.0.weight')?.data);
+  } finally {
+    await trainer.release();
+  }
+});
+
+test('recalibrateBatchNorm: two batches average the per-batch statistics; dropout is off; remainder left out', async () => {
+  const { x } = batchOf(TINY, 9, 7);
+  const trainer = await CnnTmTrainer.create(TINY, { batchSize: 4, lr: 1e-3, seed: 2 });
+  const noDropout = await CnnTmTrainer.create({ ...TINY, dropout: 0 }, { batchSize: 4, lr: 1e-3, seed: 2 });
+  try {
+    const before = await trainer.predict(x.subarray(0, 4 * TINY.nMels * TINY.frames), 4);
+    const statsOf = async (order: number[]) => {
+      await trainer.recalibrateBatchNorm(x, 9, order);
+      return bnStats(trainer.state(), TINY);
+    };
+    const first = await statsOf([0, 1, 2, 3]);
+    const second = await statsOf([4, 5, 6, 7]);
+    assert.deepEqual(await trainer.recalibrateBatchNorm(x, 9), { batches: 2 }); // clip 8 is the left-out remainder
+    const both = bnStats(trainer.state(), TINY);
+    assert.equal((trainer.state().get('b.11.num_batches_tracked')?.data as BigInt64Array)[0], 2n);
+    for (const [name, value] of both) {
+      const average = Float32Array.from(first.get(name)!, (v, i) => (v + second.get(name)![i]!) / 2);
+      assert.ok(maxAbsDiff(value, average) <= 1e-6 * Math.max(1, ...average.map(Math.abs)), name);
+      assert.notDeepEqual(first.get(name), second.get(name), `${name}: the two batches differ`);
+    }
+    // The statistics of a model with dropout 0.2 equal those of the same weights built with dropout 0.
+    noDropout.loadState(trainer.state());
+    await noDropout.recalibrateBatchNorm(x, 9);
+    for (const [name, value] of bnStats(noDropout.state(), TINY)) assert.deepEqual(value, both.get(name), name);
+    assert.notDeepEqual(await trainer.predict(x.subarray(0, 4 * TINY.nMels * TINY.frames), 4), before);
+    await assert.rejects(trainer.recalibrateBatchNorm(x, 9, [0, 1, 2]), /3 clips are fewer than one batch of 4/);
+  } finally {
+    await trainer.release();
+    await noDropout.release();
+  }
+});
+
 test('training lowers the loss on a fixed batch; predict equals the exported ONNX model', async () => {
   const trainer = await CnnTmTrainer.create(TINY, { batchSize: 6, lr: 3e-3, seed: 1 });
   try {
