@@ -24,6 +24,8 @@ interface TrainFlags {
   cache?: string | false;
   threads?: string;
   resume?: boolean;
+  /** false for --no-recalibrate-bn. */
+  recalibrateBn: boolean;
   progress: 'auto' | 'bar' | 'lines' | 'none';
 }
 
@@ -40,6 +42,7 @@ const FIXED_ON_RESUME = [
   'duration',
   'size',
   'dropout',
+  'recalibrateBn',
 ] as const;
 
 export function register(program: Command): void {
@@ -76,6 +79,10 @@ export function register(program: Command): void {
     )
     .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
     .option('--no-cache', 'do not read or write cached features')
+    .option(
+      '--no-recalibrate-bn',
+      'keep the BatchNorm statistics of the training steps (collected with dropout on) instead of re-estimating them with dropout off after each epoch',
+    )
     .option('--threads <n>', 'ONNX Runtime threads (default 2)')
     .option('--resume', 'continue the interrupted run in --out with its saved settings (--epochs may raise the budget)')
     .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
@@ -84,7 +91,7 @@ export function register(program: Command): void {
         if (!flags.out) throw new SerError('EARG', 'train', '--resume needs --out RUN_DIR (the run to continue)');
         const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
         if (given.length > 0) {
-          const flagNames = given.map((name) => '--' + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+          const flagNames = given.map((name) => (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
           throw new SerError(
             'EARG',
             'train',
@@ -121,6 +128,7 @@ export function register(program: Command): void {
             patience: flags.patience === undefined ? undefined : parseNumber('--patience', flags.patience, { integer: true, min: 1 }),
             batchSize: flags.batchSize === undefined ? undefined : parseNumber('--batch-size', flags.batchSize, { integer: true, min: 2 }),
             lr: flags.lr === undefined ? undefined : parseNumber('--lr', flags.lr, { min: Number.MIN_VALUE }),
+            recalibrateBn: flags.recalibrateBn,
           },
           size: flags.size,
           dropout: flags.dropout === undefined ? undefined : parseNumber('--dropout', flags.dropout, { min: 0 }),

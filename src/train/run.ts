@@ -122,6 +122,7 @@ function newRunConfig(
     betas: options.hyper?.betas ?? base.betas,
     eps: options.hyper?.eps ?? base.eps,
     weightDecay: options.hyper?.weightDecay ?? base.weightDecay,
+    recalibrateBn: options.hyper?.recalibrateBn ?? base.recalibrateBn,
   };
   return {
     format: 'speech-emotion run',
@@ -155,7 +156,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   log(
     `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
       `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}; ` +
-      `batch ${hyper.batchSize}, lr ${hyper.lr}, up to ${hyper.epochs} epochs, patience ${hyper.patience}`,
+      `batch ${hyper.batchSize}, lr ${hyper.lr}, up to ${hyper.epochs} epochs, patience ${hyper.patience}` +
+      (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
   const result = await train({
     model,
@@ -192,6 +194,8 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   let config: RunConfig | null = null;
   if (options.resume) {
     config = readRunConfig(runDir);
+    // Run directories from before the option trained without BN re-estimation: resume them the same way.
+    if (config.hyper.recalibrateBn === undefined) config = { ...config, hyper: { ...config.hyper, recalibrateBn: false } };
   } else if (existsSync(join(runDir, CONFIG_FILE))) {
     throw new SerError('EARG', 'train', `${runDir} already holds a run; continue it with --resume, or choose another --out`);
   }
@@ -278,6 +282,8 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<Ev
     data_path: config.data.path,
     seed: config.seed,
     best_epoch: result.bestEpoch,
+    // BN statistics re-estimated with dropout off after each epoch (loop.ts); false: the training steps' own.
+    recalibrate_bn: hyper.recalibrateBn,
     epochs_run: result.history.length,
     finished: result.finished,
     // Training wall time summed over epochs (across resumed sessions) and this process's peak resident memory.
