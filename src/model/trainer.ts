@@ -1,7 +1,8 @@
 /**
  * CnnTmTrainer: the train-step / eval-step API the training loop drives. One ONNX Runtime session runs a
  * whole training step (train-graph.ts: forward, loss, gradients, BN statistics, AdamW); another runs the
- * eval forward with the live weights fed as inputs. Between steps the state lives in JS typed arrays: each
+ * eval forward with the live weights fed as inputs; a third, forward-only, re-estimates the BatchNorm statistics
+ * (recalibrateBatchNorm). Between steps the state lives in JS typed arrays: each
  * step feeds parameters, BN statistics and AdamW moments and takes the updated ones from the outputs
  * (paper model: 1.5 M parameters, so 18 MB in and 18 MB out per step, small beside the step's activations).
  *
@@ -214,7 +215,11 @@ export class CnnTmTrainer {
     const clips = order ?? Array.from({ length: count }, (_, i) => i);
     const batches = Math.floor(clips.length / batch);
     if (batches === 0) throw new SerError('EDATA', 'trainer', `recalibrateBatchNorm: ${clips.length} clips are fewer than one batch of ${batch}`);
-    this.batchStatsSession ??= createSession(toOnnx(buildBatchStatsGraph(this.config, batch)), { threads: this.options.threads });
+    if (!this.batchStatsSession) {
+      // As the training session: convs lowered to NCHWc, ORT's own layout pass off (weights are fed inputs).
+      const bytes = toOnnx(buildBatchStatsGraph(this.config, batch), { nchwcBlock: await nchwcBlockSize() });
+      this.batchStatsSession = createSession(bytes, { threads: this.options.threads, optimizationLevel: 'extended' });
+    }
     const session = await this.batchStatsSession;
 
     const mel = new Float32Array(batch * clipSize);
