@@ -1,12 +1,13 @@
 /**
  * Seeded shuffling for the training loop.
  *
- * PRNG: mulberry32 (Tommy Ettinger, public domain): a 32-bit state advanced by the odd constant 0x6D2B79F5, output
- * mixed by two multiply-xorshift rounds; period 2^32, passes gjrand/PractRand to 2^32 outputs, plenty for
- * shuffling a few thousand indices. Each epoch gets its own generator seeded by `epochSeed(seed, epoch)` (murmur3's
+ * PRNG: mulberry32 (one definition, src/data/prng.ts). Each epoch gets its own generator seeded by `epochSeed(seed, epoch)` (murmur3's
  * fmix32 finaliser of the run seed and the epoch), so the order of epoch `e` depends only on (seed, e): a resumed
  * run shuffles exactly as an uninterrupted one with no generator state to carry in the checkpoint.
  */
+import { mulberry32 } from '../data/prng.js';
+
+export { mulberry32 };
 
 /** murmur3 fmix32: a bijective avalanche of a 32-bit integer. */
 function fmix32(h: number): number {
@@ -21,18 +22,6 @@ function fmix32(h: number): number {
 /** The 32-bit seed of epoch `epoch` (1-based) of a run seeded with `seed` (any integer). */
 export function epochSeed(seed: number, epoch: number): number {
   return fmix32((fmix32(seed >>> 0) ^ Math.imul(epoch >>> 0, 0x9e3779b9)) >>> 0);
-}
-
-/** mulberry32: returns a function yielding uniform floats in [0, 1), 32 random bits each. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A permutation of 0..n-1 by Fisher-Yates (Durstenfeld) with `random`; uniform over all n! orders. */
