@@ -2,7 +2,7 @@
 the same clips and the same split as a `ser train` run, with the same front end and hyper-parameters, so that
 the accuracy of our engine can be compared with PyTorch's on identical data.
 
-  /usr/bin/python3 bench/peers/torch_train.py RUN_DIR DATA_DIR [--threads 1] [--out results.json]
+  /usr/bin/python3 bench/peers/torch_train.py RUN_DIR DATA_DIR [--threads 1] [--max-epochs N] [--out results.json]
 
 RUN_DIR is a finished `ser train` run (its split.json and config.json are reused). Front end: torchaudio
 MelSpectrogram + AmplitudeToDB with the run's config, first `durationS` seconds (zero-padded), as ours.
@@ -14,6 +14,7 @@ import torch, torchaudio
 p = argparse.ArgumentParser()
 p.add_argument('run_dir'); p.add_argument('data_dir')
 p.add_argument('--threads', type=int, default=1); p.add_argument('--out')
+p.add_argument('--max-epochs', type=int, default=None, help='cap the epoch budget (timing runs)')
 p.add_argument('--shared', default=os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared'))
 a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(0)
@@ -62,7 +63,7 @@ def evaluate(x, y):
 
 xtr, ytr = parts['train']; best, best_state, bad, history, t0 = float('inf'), None, 0, [], time.time()
 g = torch.Generator().manual_seed(0)
-for epoch in range(1, hp['epochs'] + 1):
+for epoch in range(1, (a.max_epochs or hp['epochs']) + 1):
     model.train(); order = torch.randperm(len(xtr), generator=g); losses = []
     for b in range(len(xtr) // hp['batchSize']):  # drop_last, as ours
         idx = order[b * hp['batchSize']:(b + 1) * hp['batchSize']]
