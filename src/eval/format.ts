@@ -47,25 +47,11 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
   lines.push(...renderTable(overall, ['left', 'right'], style));
 
   lines.push('', heading('Per class'));
+  const [header, ...rows] = perClassTable(report, pct);
+  const averages = rows.length - 2; // the last two rows are the macro and weighted averages
   const perClass: Cell[][] = [
-    ['class', 'precision', 'recall', 'F1', 'support', 'predicted', 'misclassified'].map((text) => ({ text, style: 'bold' as const })),
-    ...report.perClass.map((c) =>
-      [c.label, pct(c.precision), pct(c.recall), pct(c.f1), String(c.support), String(c.predicted), pct(c.misclassificationRate)].map(
-        (text) => ({ text }),
-      ),
-    ),
-    ['macro avg', pct(report.macro.precision), pct(report.macro.recall), pct(report.macro.f1), String(report.samples), '', ''].map(
-      (text) => ({ text, style: 'dim' as const }),
-    ),
-    [
-      'weighted avg',
-      pct(report.weighted.precision),
-      pct(report.weighted.recall),
-      pct(report.weighted.f1),
-      String(report.samples),
-      '',
-      '',
-    ].map((text) => ({ text, style: 'dim' as const })),
+    header!.map((text) => ({ text, style: 'bold' as const })),
+    ...rows.map((row, i) => row.map((text) => (i >= averages ? { text, style: 'dim' as const } : { text }))),
   ];
   lines.push(...renderTable(perClass, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], style));
   if (report.macroAveragedOver.length !== report.labels.length) {
@@ -109,4 +95,34 @@ function renderTable(rows: Cell[][], align: Align[], style: (cell: Cell) => stri
         .join('  ')
         .trimEnd()}`,
   );
+}
+
+/**
+ * The per-class table shared by the terminal table and the HTML report: a header row, one row per class
+ * (precision, recall, F1, support, predicted count, misclassification rate), then the macro and weighted averages.
+ */
+export function perClassTable(report: EvaluationReport, pct: (v: number | null) => string): string[][] {
+  const average = (name: string, m: { precision: number; recall: number; f1: number }): string[] => [
+    name,
+    pct(m.precision),
+    pct(m.recall),
+    pct(m.f1),
+    String(report.samples),
+    '',
+    '',
+  ];
+  return [
+    ['class', 'precision', 'recall', 'F1', 'support', 'predicted', 'misclassified'],
+    ...report.perClass.map((c) => [
+      c.label,
+      pct(c.precision),
+      pct(c.recall),
+      pct(c.f1),
+      String(c.support),
+      String(c.predicted),
+      pct(c.misclassificationRate),
+    ]),
+    average('macro avg', report.macro),
+    average('weighted avg', report.weighted),
+  ];
 }

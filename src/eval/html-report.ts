@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type EpochRecord, bestEpoch, confusionFigureSvg, historyFigureSvg, misclassificationFigureSvg } from './figures.js';
+import { perClassTable } from './format.js';
 import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
 import { type SpectrogramLike, spectrogramPng } from './spectrogram-image.js';
@@ -151,27 +152,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
   ];
   if (report.crossEntropy !== null) headline.push(['cross-entropy', report.crossEntropy.toFixed(4)]);
 
-  const perClassRows = report.perClass.map((c) =>
-    [c.label, pct(c.precision), pct(c.recall), pct(c.f1), String(c.support), String(c.predicted), pct(c.misclassificationRate)].map(esc),
-  );
-  perClassRows.push([
-    'macro avg',
-    pct(report.macro.precision),
-    pct(report.macro.recall),
-    pct(report.macro.f1),
-    String(report.samples),
-    '',
-    '',
-  ]);
-  perClassRows.push([
-    'weighted avg',
-    pct(report.weighted.precision),
-    pct(report.weighted.recall),
-    pct(report.weighted.f1),
-    String(report.samples),
-    '',
-    '',
-  ]);
+  const [perClassHeader, ...perClassRows] = perClassTable(report, pct).map((row) => row.map(esc));
 
   const body: string[] = [
     `<h1>${esc(title)}</h1>`,
@@ -193,7 +174,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     '<h2>Per-class misclassification (Table I)</h2>',
     figure(parts.misclassificationSvg, 'Share of each class’s samples predicted as another class (1 − recall).'),
     '<h2>Per-class metrics</h2>',
-    table(['class', 'precision', 'recall', 'F1', 'support', 'predicted', 'misclassified'], perClassRows, [0]),
+    table(perClassHeader!, perClassRows, [0]),
     '<h2>Most confused pairs</h2>',
     report.mostConfused.length === 0
       ? '<p>None: every sample was predicted correctly.</p>'
