@@ -92,7 +92,8 @@ function toHost(data: HostArray | readonly number[] | readonly bigint[], dtype: 
   return out;
 }
 
-function dtypeOfHost(data: HostArray): DType {
+/** The DType of a host typed array (Uint8Array is taken as bool). */
+export function dtypeOfHost(data: HostArray): DType {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';
   if (data instanceof Int32Array) return 'int32';

@@ -6,18 +6,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SerError } from '../errors.js';
-import type { DType, HostArray } from '../graph/graph.js';
+import { type DType, type HostArray, dtypeOfHost } from '../graph/graph.js';
 import type { HostTensor, Session, SessionOptions } from './types.js';
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' };
-
-function dtypeOf(data: HostArray): DType {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Float64Array) return 'float64';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof BigInt64Array) return 'int64';
-  return 'bool';
-}
 
 function fail(what: string, error: unknown): never {
   throw new SerError('ERUNTIME', 'runtime', `${what}: ${(error as Error).message ?? String(error)}`, { cause: error });
@@ -44,7 +36,7 @@ class OrtNodeSession implements Session {
     for (const name of this.inputNames) {
       const t = feeds[name] as HostTensor;
       try {
-        ortFeeds[name] = new ort.Tensor(ORT_TYPE[t.dtype ?? dtypeOf(t.data)], t.data, t.shape);
+        ortFeeds[name] = new ort.Tensor(ORT_TYPE[t.dtype ?? dtypeOfHost(t.data)], t.data, t.shape);
       } catch (error) {
         fail(`feed '${name}' (shape [${t.shape.join(',')}], ${t.data.length} values)`, error);
       }
