@@ -6,13 +6,13 @@
  * step feeds parameters, BN statistics and AdamW moments and takes the updated ones from the outputs
  * (paper model: 1.5 M parameters, so 18 MB in and 18 MB out per step, small beside the step's activations).
  *
- * Dropout masks: every Dropout node gets a seed when the graph is serialised; newEpoch(e) re-serialises with
- * seed mix(seed, e) and reopens the session, and ORT advances each node's generator on every run, so the masks
- * of a run depend only on (seed, epoch, step within the epoch).
+ * Dropout masks are fed (src/nn/dropout.ts): made here before each step by a generator that newEpoch(e) reseeds
+ * with mix(seed, e + 1), so the masks of a run depend only on (seed, epoch, step within the epoch).
  */
 import { SerError } from '../errors.js';
 import { type Graph, mixSeed, toOnnx } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
+import { type DropoutMaskInput, DropoutMaskGenerator, dropoutMaskInputs } from '../nn/index.js';
 import type { HostTensor, Session } from '../runtime/index.js';
 import { createSession, nchwcBlockSize } from '../runtime/index.js';
 import type { AdamWOptions } from '../train/adamw.js';
@@ -59,7 +59,9 @@ export class CnnTmTrainer {
   private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
   private step = 0;
   private lr: number;
-  private epochSeed: number;
+  private masks: DropoutMaskGenerator;
+  /** The training graph's dropout-mask inputs and one reused buffer each. */
+  private readonly maskFeeds: { input: DropoutMaskInput; data: Float32Array }[];
   private trainSession: Session | null = null;
   /** The BN re-estimation session (train-graph.ts buildBatchStatsGraph), opened on first use and kept. */
   private batchStatsSession: Promise<Session> | null = null;
@@ -74,10 +76,11 @@ export class CnnTmTrainer {
     this.options = options;
     this.layout = stateLayout(config);
     this.lr = options.lr;
-    this.epochSeed = mixSeed(options.seed, 0);
+    this.masks = new DropoutMaskGenerator(mixSeed(options.seed, 0));
     const adamw: AdamWOptions = { betas: options.betas, eps: options.eps, weightDecay: options.weightDecay };
     resolveAdamW(adamw);
     this.trainGraph = buildTrainGraph(config, { batch: options.batchSize, adamw });
+    this.maskFeeds = dropoutMaskInputs(this.trainGraph).map((input) => ({ input, data: new Float32Array(sizeOf(input.shape)) }));
   }
 
   /** Builds the graphs and a freshly initialised model (PyTorch's init distributions, seeded). */
@@ -105,17 +108,11 @@ export class CnnTmTrainer {
 
   /**
    * Reseeds dropout for epoch `epoch`: the masks of the following steps depend only on (seed, epoch, step
-   * index within the epoch). Reopens the training session (about a second for the paper model) when the
-   * model has dropout.
+   * index within the epoch).
    */
   newEpoch(epoch: number): void {
     this.checkLive();
-    this.epochSeed = mixSeed(this.options.seed, epoch + 1);
-    if (this.config.dropout > 0 && this.trainSession) {
-      const old = this.trainSession;
-      this.trainSession = null;
-      void old.release();
-    }
+    this.masks = new DropoutMaskGenerator(mixSeed(this.options.seed, epoch + 1));
   }
 
   /**
@@ -142,6 +139,10 @@ export class CnnTmTrainer {
       lr: { data: Float64Array.of(this.lr), shape: [] },
     };
     for (const [name, tensor] of this.weights) feeds[name] = tensor;
+    for (const { input, data } of this.maskFeeds) {
+      this.masks.fill(data, input.ratio);
+      feeds[input.name] = { data, shape: input.shape };
+    }
     for (const [name, { m, v }] of this.moments) {
       const shape = this.weights.get(name)?.shape ?? [];
       feeds[EXP_AVG + name] = { data: m, shape };
@@ -338,7 +339,7 @@ export class CnnTmTrainer {
   private async trainingSession(): Promise<Session> {
     if (!this.trainSession) {
       // Convs fed their weights lowered to ORT's NCHWc kernels (src/graph toOnnx; ~5% less CPU per step).
-      const bytes = toOnnx(this.trainGraph, { seed: this.epochSeed, nchwcBlock: await nchwcBlockSize() });
+      const bytes = toOnnx(this.trainGraph, { nchwcBlock: await nchwcBlockSize() });
       // 'extended': without ORT's NCHWc layout pass, which on a graph fed its weights mostly adds reorders
       // (measured: ~10% less CPU per paper-size step, session opens ~40% faster).
       this.trainSession = await createSession(bytes, {

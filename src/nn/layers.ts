@@ -3,8 +3,9 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, conv2d, dropout as dropoutOp, mul } from '../graph/index.js';
+import { type Tensor, add, conv2d, mul } from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
+import { fedDropout } from './dropout.js';
 
 /**
  * nn.Linear (y = x W^T + b; x [..., in], weight [out, in]) and nn.LayerNorm over the last axis (biased variance,
@@ -24,10 +25,13 @@ export function conv2dSame(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
   return conv2d(x, weight, bias, { pads: Math.floor(kernel / 2) });
 }
 
-/** nn.Dropout: identity in eval mode or for p = 0, else a seeded keep-mask scaled by 1/(1-p). */
+/**
+ * nn.Dropout: identity in eval mode or for p = 0, else x times a keep-mask scaled by 1/(1-p) that the caller
+ * feeds (dropout.ts: the graph's dropoutMaskInputs, filled by a DropoutMaskGenerator).
+ */
 export function dropout(x: Tensor, p: number, mode: Mode): Tensor {
   if (mode === 'eval' || p === 0) return x;
-  return dropoutOp(x, p).output;
+  return fedDropout(x, p);
 }
 
 export interface BatchNormParams {
