@@ -238,6 +238,26 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
   Conv: (n, [dy]) => convGrads(n, dy!),
   MaxPool: (n, [dy]) => maxPoolGrads(n, dy!),
   ReduceSum: (n, [dy]) => [expandReduced(n, dy!)],
+  // [mean; var] over (N, H, W) with var = E[x^2] - mean^2 (n values per channel):
+  //   dx = dmean / n + dvar 2 (x - mean) / n = a x + b per channel, a = 2 dvar / n, b = dmean / n - a mean,
+  // written as ONE inference-mode BatchNormalization node (mean 0, variance 1, epsilon 0: a x + b exactly), a
+  // single pass over x.
+  BatchMoments: (n, [dy]) => {
+    const x = input(n, 0);
+    const channels = x.shape[1] as number;
+    const count = sizeOf(x.shape) / channels;
+    const row = (t: Tensor, r: number): Tensor => reshape(slice(t, [r], [r + 1], [0]), [channels]);
+    const scale = mul(row(dy!, 1), 2 / count);
+    const bias = sub(div(row(dy!, 0), count), mul(scale, row(output(n), 0)));
+    const g = x.graph;
+    const [dx] = g.addNode(
+      'BatchNormalization',
+      [x, scale, bias, full(g, [channels], 0, x.dtype), full(g, [channels], 1, x.dtype)],
+      [{ shape: x.shape, dtype: x.dtype }],
+      { epsilon: { float: 0 } },
+    );
+    return [dx as Tensor];
+  },
   ReduceMean: (n, [dy]) => {
     const x = input(n, 0);
     const count = ints(n, 'axes').reduce((c, a) => c * (x.shape[a] as number), 1);

@@ -137,6 +137,60 @@ function nchwcEligible(graph: Graph, node: Node, block: number): boolean {
   return cin % block === 0 && cout % block === 0;
 }
 
+/**
+ * BatchMoments (ops.ts) as ONNX. Per (sample, channel) row of H W contiguous values, ReduceSum and
+ * ReduceSumSquare (ORT's multi-threaded, vectorised last-axis reductions); the [N, C] partial sums are then
+ * added over N in float64, and mean = S1 / n, var = S2 / n - mean^2 in float64, cast back. Summing in two
+ * levels keeps float32 round-off near that of one row (measured against the torch golden: reducing over
+ * (0, 2, 3) in one float32 pass put BN running variances ~2e-5 off, this ~1e-6).
+ */
+function lowerBatchMoments(
+  node: Node,
+  [x = '']: string[],
+  [out]: string[],
+  addInitializer: (t: onnxProto.onnx.ITensorProto) => void,
+): onnxProto.onnx.INodeProto[] {
+  const source = node.inputs[0] as Tensor;
+  const [batch, channels, height, width] = source.shape as [number, number, number, number];
+  const base = node.name;
+  const v = (suffix: string) => `${base}/${suffix}`;
+  addInitializer(tensorProto(v('rows_shape'), 'int64', [2], BigInt64Array.of(BigInt(batch * channels), BigInt(height * width))));
+  addInitializer(tensorProto(v('partial_shape'), 'int64', [2], BigInt64Array.of(BigInt(batch), BigInt(channels))));
+  addInitializer(tensorProto(v('out_shape'), 'int64', [2], BigInt64Array.of(2n, BigInt(channels))));
+  addInitializer(tensorProto(v('count'), 'float64', [], Float64Array.of(batch * height * width)));
+  addInitializer(tensorProto(v('axis1'), 'int64', [1], BigInt64Array.of(1n)));
+  addInitializer(tensorProto(v('axis0'), 'int64', [1], BigInt64Array.of(0n)));
+  const keep0 = { name: 'keepdims', type: A.INT, i: 0 };
+  const float64 = { name: 'to', type: A.INT, i: 11 };
+  const back = { name: 'to', type: A.INT, i: source.dtype === 'float64' ? 11 : 1 };
+  const node_ = (name: string, opType: string, input: string[], attribute: onnxProto.onnx.IAttributeProto[] = []) => ({
+    name: v(name),
+    opType,
+    input,
+    output: [v(name)],
+    attribute,
+  });
+  const sums = (name: string, opType: string, extra: onnxProto.onnx.IAttributeProto[], axes: string[]) => [
+    node_(`${name}_rows`, opType, [v('rows'), ...axes], [keep0, ...extra]),
+    node_(`${name}_partial`, 'Reshape', [v(`${name}_rows`), v('partial_shape')]),
+    node_(`${name}_f64`, 'Cast', [v(`${name}_partial`)], [float64]),
+    node_(name, 'ReduceSum', [v(`${name}_f64`), v('axis0')], [keep0]),
+  ];
+  return [
+    node_('rows', 'Reshape', [x, v('rows_shape')]),
+    // ReduceSum takes its axes as an input in opset 13+, ReduceSumSquare as an attribute until opset 18.
+    ...sums('sum', 'ReduceSum', [], [v('axis1')]),
+    ...sums('sum_sq', 'ReduceSumSquare', [{ name: 'axes', type: A.INTS, ints: [1] }], []),
+    node_('mean', 'Div', [v('sum'), v('count')]),
+    node_('mean_sq', 'Div', [v('sum_sq'), v('count')]),
+    node_('sq_mean', 'Mul', [v('mean'), v('mean')]),
+    node_('var', 'Sub', [v('mean_sq'), v('sq_mean')]),
+    node_('concat', 'Concat', [v('mean'), v('var')], [{ name: 'axis', type: A.INT, i: 0 }]),
+    node_('cast', 'Cast', [v('concat')], [back]),
+    { name: v('reshape'), opType: 'Reshape', input: [v('cast'), v('out_shape')], output: [out as string] },
+  ];
+}
+
 /** ONNX ops whose attribute `axes` moved to an input in opset <= OPSET. */
 const AXES_AS_INPUT = new Set(['ReduceSum']);
 
@@ -184,6 +238,7 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       attrs.push(attribute(key, value));
     }
     if (node.op === 'Dropout') attrs.push({ name: 'seed', type: A.INT, i: mixSeed(seed, index) });
+    if (node.op === 'BatchMoments') return lowerBatchMoments(node, inputs, node.outputs.map(ref), (t) => extraInitializers.push(t));
     if (nchwcEligible(graph, node, block)) {
       usesNchwc = true;
       return lowerConvToNchwc(node, inputs, node.outputs.map(ref), attrs, block, (t) => extraInitializers.push(t));

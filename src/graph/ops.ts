@@ -342,6 +342,20 @@ export const reduceMean = (x: Tensor, axes: readonly number[], keepdims = false)
 /** Max over `axes` (gradient split evenly between ties, like torch.amax). */
 export const reduceMax = (x: Tensor, axes: readonly number[], keepdims = false): Tensor => reduce('ReduceMax', x, axes, keepdims);
 
+/**
+ * Per-channel batch moments of x [N, C, H, W]: [2, C], row 0 the mean and row 1 the BIASED variance over
+ * (N, H, W), computed as E[x^2] - E[x]^2. The one op here that is not a single ONNX op: toOnnx writes it as
+ * ReduceMean + ReduceSumSquare and a few [C]-sized nodes, two multi-threaded reads of x and no full-size
+ * write (ORT's train-mode BatchNormalization computes its statistics on one thread and writes the normalised
+ * tensor too). Its gradient (gradients.ts) is one per-channel affine map of x. E[x^2] - E[x]^2 cancels when
+ * |mean| >> std: give it x shifted near its mean (src/nn folds such a shift into the producing conv's bias).
+ */
+export function batchMoments(x: Tensor): Tensor {
+  requireFloat('BatchMoments', x);
+  if (x.shape.length !== 4) shapeError('BatchMoments', `x is ${shapeString(x.shape)}, expected [N, C, H, W]`);
+  return one('BatchMoments', [x], [2, x.shape[1] as number], x.dtype);
+}
+
 /** Softmax along one axis (ONNX opset 13 semantics). */
 export function softmax(x: Tensor, axis = -1): Tensor {
   requireFloat('Softmax', x);

@@ -8,11 +8,11 @@
  * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
  * for training, initializers for the exported model).
  */
-import { Graph, type Tensor, add, concat, maxPool2d, maxPool2dWithIndices, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
+import { Graph, type Tensor, add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { SerError } from '../errors.js';
 import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';
-import { type Mode, batchNorm2d, conv2dSame, dropout, linear } from '../nn/layers.js';
+import { type Mode, batchNorm2d, conv2dSame, convBatchNorm2dMaxPool, dropout, linear } from '../nn/layers.js';
 import { BN_INDEX, CNN_POOLS, CONV_INDEX, type CnnTmConfig, cnnOutputSize, stateLayout, validateConfig } from './config.js';
 
 export interface CnnTmForward {
@@ -53,12 +53,14 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
       for (let i = 0; i < 3; i++) {
         const conv = `${branch}.${CONV_INDEX[i]}`;
         const bn = `${branch}.${BN_INDEX[i]}`;
-        h = conv2dSame(h, get(`${conv}.weight`), get(`${conv}.bias`));
-        const norm = batchNorm2d(
-          h,
-          { weight: get(`${bn}.weight`), bias: get(`${bn}.bias`), runningMean: get(`${bn}.running_mean`), runningVar: get(`${bn}.running_var`) },
-          mode,
-        );
+        const convParams = { weight: get(`${conv}.weight`), bias: get(`${conv}.bias`) };
+        const bnParams = { weight: get(`${bn}.weight`), bias: get(`${bn}.bias`), runningMean: get(`${bn}.running_mean`), runningVar: get(`${bn}.running_var`) };
+        const pool = CNN_POOLS[i];
+        // Training with a pool: conv, BN and pool as one (convBatchNorm2dMaxPool: pooled BN output, same values).
+        const pooledInTraining = mode === 'train' && pool !== undefined;
+        const norm = pooledInTraining
+          ? convBatchNorm2dMaxPool(h, convParams, bnParams, pool)
+          : batchNorm2d(conv2dSame(h, convParams.weight, convParams.bias), bnParams, mode);
         if (norm.runningMean && norm.runningVar) {
           stateUpdates.set(`${bn}.running_mean`, norm.runningMean);
           stateUpdates.set(`${bn}.running_var`, norm.runningVar);
@@ -69,11 +71,9 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
         }
         // ReLU then MaxPool in cnn_tm.py. max and ReLU commute (relu(max(x)) = max(relu(x)), and the gradient
         // reaches the same element or is zero either way), so training pools first: ReLU and its gradient then
-        // run on the 4x (16x) smaller pooled tensor, and the indices the MaxPool gradient needs come with the
-        // forward pass. Eval keeps the reference order, which ORT fuses into Conv+BN+ReLU.
-        const pool = CNN_POOLS[i];
-        if (pool === undefined) h = relu(norm.output);
-        else if (mode === 'train') h = relu(maxPool2dWithIndices(norm.output, { kernel: [pool, pool] }).values);
+        // run on the 4x (16x) smaller pooled tensor. Eval keeps the reference order, which ORT fuses into
+        // Conv+BN+ReLU.
+        if (pool === undefined || pooledInTraining) h = relu(norm.output);
         else h = maxPool2d(relu(norm.output), { kernel: [pool, pool] });
         h = dropout(h, config.dropout, mode);
       }

@@ -10,7 +10,7 @@
  * torch golden (test/model/cnn-tm-train.test.ts).
  */
 import type { GradientRule, Node, Tensor } from '../graph/index.js';
-import { add, div, gatherElements, maxUnpool2d, mul, neg, reduceSum, reshape, sqrt, sub } from '../graph/index.js';
+import { add, div, mul, neg, reduceSum, reshape, sqrt, sub } from '../graph/index.js';
 import { SerError } from '../errors.js';
 
 export const BATCH_NORM_OP = 'BatchNormalization';
@@ -45,11 +45,6 @@ export function batchNormInference(x: Tensor, scale: Tensor, bias: Tensor, mean:
 
 /**
  * Gradient rule of the training-mode node (see the file comment); inference-mode nodes are not differentiable.
- *
- * Fast path for BN followed by max pooling (CNN-TM's conv -> BN -> pool): then dy = MaxUnpool(dpool, indices)
- * is zero except at the pooled maxima, so the two sums are taken over the pooled tensor (gathering x at the
- * maxima), and k dy = MaxUnpool(k dpool); the full-size dy is never formed. 6 full-size memory passes instead
- * of 12. Any other producer of dy takes the general path; both give the same values.
  */
 export const batchNormGradient: GradientRule = (node: Node, [dy]) => {
   if (node.attrs.training_mode !== 1 || !dy) {
@@ -64,29 +59,12 @@ export const batchNormGradient: GradientRule = (node: Node, [dy]) => {
   const k = mul(gamma, invStd); // [C]
   const perChannel = (t: Tensor) => reshape(t, [1, channels, 1, 1]);
 
-  const unpool = x.graph.producer(dy);
-  let sumDy: Tensor;
-  let sumDyX: Tensor;
-  let scaledDy: Tensor; // k dy
-  if (unpool?.op === 'MaxUnpool' && sameShape(dy.shape, x.shape)) {
-    const [dpool, indices] = unpool.inputs as [Tensor, Tensor];
-    const xAtMaxima = reshape(gatherElements(reshape(x, [-1]), reshape(indices, [-1]), 0), dpool.shape);
-    sumDy = reduceSum(dpool, [0, 2, 3]);
-    sumDyX = reduceSum(mul(dpool, xAtMaxima), [0, 2, 3]);
-    const { kernel_shape: kernel, strides } = unpool.attrs as { kernel_shape: [number, number]; strides: [number, number] };
-    scaledDy = maxUnpool2d(mul(dpool, perChannel(k)), indices, { kernel, strides, outputShape: x.shape });
-  } else {
-    sumDy = reduceSum(dy, [0, 2, 3]);
-    sumDyX = reduceSum(mul(dy, x), [0, 2, 3]);
-    scaledDy = mul(dy, perChannel(k));
-  }
+  const sumDy = reduceSum(dy, [0, 2, 3]);
+  const sumDyX = reduceSum(mul(dy, x), [0, 2, 3]);
+  const scaledDy = mul(dy, perChannel(k)); // k dy
   const sumDyXhat = mul(sub(sumDyX, mul(mean, sumDy)), invStd); // [C] = dgamma
   // dx = k dy + BN_inference(x; scale = -k dgamma / n, bias = -k dbeta / n, mean, var): the second term is
   // -(k / n) xhat dgamma - (k / n) dbeta in one pass.
   const correction = batchNormInference(x, neg(div(mul(k, sumDyXhat), n)), neg(div(mul(k, sumDy), n)), mean, variance, eps);
   return [add(scaledDy, correction), sumDyXhat, sumDy, null, null];
 };
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}

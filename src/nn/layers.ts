@@ -3,7 +3,7 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, conv2d, mul } from '../graph/index.js';
+import { type Tensor, add, batchMoments, conv2d, detach, div, less, matmul, maxPool2dWithIndices, mul, reduceMean, reduceSum, reshape, slice, sqrt, sub, where } from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
 import { fedDropout } from './dropout.js';
 
@@ -75,7 +75,60 @@ export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, opti
   }
   const { output, mean, variance } = batchNormTraining(x, params.weight, params.bias, eps); // batch mean, biased var [C]
   const n = (x.shape[0] as number) * (x.shape[2] as number) * (x.shape[3] as number);
+  return { output, ...runningStatistics(params, mean, variance, n, momentum) };
+}
+
+/** torch's running-statistics update from a batch mean and BIASED variance of n values per channel. */
+function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tensor, n: number, momentum: number): Required<Omit<BatchNormResult, 'output'>> {
   const runningMean = add(mul(params.runningMean, 1 - momentum), mul(mean, momentum));
   const runningVar = add(mul(params.runningVar, 1 - momentum), mul(variance, (momentum * n) / Math.max(n - 1, 1)));
-  return { output, runningMean, runningVar, batchMean: mean, batchVariance: variance, count: n };
+  return { runningMean, runningVar, batchMean: mean, batchVariance: variance, count: n };
+}
+
+/**
+ * Train mode of conv2dSame -> batchNorm2d -> max pooling (kernel = stride = `pool`), the same values as
+ * that chain, computed so that the full-size conv output is written once and read three times. Per channel BN
+ * is y = k (x - mean) + beta with k = gamma / sqrt(var + eps), increasing in x when gamma > 0. With
+ * s = sign(gamma) (+1 at 0) folded into the conv (weight s W, bias s b), z = s x and
+ *   maxpool(BN(x)) = |k| (maxpool(z) - mean_z) + beta,   mean_z = s mean, var_z = var,
+ * so BN's affine map runs on the 4x (16x) smaller pooled tensor, the batch moments come from two reductions of
+ * z (graph batchMoments) instead of ORT's one-threaded train-mode BatchNormalization, and the pool's indices
+ * pick the same elements (torch's pooling of y keeps the first of exactly tied values; so does this one,
+ * unless gamma is exactly 0, where every gradient through y is 0 anyway). The conv bias also subtracts a
+ * constant c = s (sum_taps(W) mean(input) + b), the conv output's mean up to the zero padding at the borders,
+ * so the moments are taken of z - c, near zero mean: E[z^2] - E[z]^2 in float32 loses digits when
+ * |mean| >> std (log-mel input: a mean of tens of dB). c is detached: the argmax, the centred values and every
+ * gradient are those of z. Returns the pooled BN output (before ReLU) and the batch statistics of the conv
+ * output x. Measured on the paper-size training step: BatchNormalization
+ * 75 ms + GatherElements 21 ms per step became two reductions and [C]-sized nodes (BENCHMARKS.md).
+ */
+export function convBatchNorm2dMaxPool(
+  x: Tensor,
+  conv: { weight: Tensor; bias: Tensor },
+  params: BatchNormParams,
+  pool: number,
+  options: { momentum?: number; eps?: number } = {},
+): BatchNormResult {
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  const channels = conv.weight.shape[0] as number;
+  const g = x.graph;
+  const perChannel = (t: Tensor): Tensor => reshape(t, [1, channels, 1, 1]);
+  const sign = where(less(params.weight, 0), g.scalar(-1, x.dtype), g.scalar(1, x.dtype)); // [C], no gradient
+  const inputMean = reshape(reduceMean(detach(x), [0, 2, 3]), [x.shape[1] as number, 1]); // [Cin, 1]
+  const approxMean = add(reshape(matmul(reduceSum(detach(conv.weight), [2, 3]), inputMean), [channels]), detach(conv.bias));
+  const shift = mul(sign, approxMean); // c, constant for autodiff
+  const kernel = conv.weight.shape[2] as number;
+  const shifted = conv2d(x, mul(conv.weight, reshape(sign, [channels, 1, 1, 1])), sub(mul(conv.bias, sign), shift), {
+    pads: Math.floor(kernel / 2),
+  }); // z - c
+  const moments = batchMoments(shifted);
+  const row = (r: number): Tensor => reshape(slice(moments, [r], [r + 1], [0]), [channels]);
+  const [shiftedMean, variance] = [row(0), row(1)];
+  const scale = div(mul(params.weight, sign), sqrt(add(variance, eps))); // |k|
+  const { values } = maxPool2dWithIndices(shifted, { kernel: [pool, pool] });
+  const output = add(mul(values, perChannel(scale)), perChannel(sub(params.bias, mul(shiftedMean, scale))));
+  const mean = mul(sign, add(shiftedMean, shift)); // mean of x = s (mean(z - c) + c)
+  const n = (values.shape[0] as number) * (shifted.shape[2] as number) * (shifted.shape[3] as number);
+  return { output, ...runningStatistics(params, mean, variance, n, momentum) };
 }
