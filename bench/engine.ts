@@ -13,14 +13,19 @@
  *            --steps N (timed steps per round, default 6) --warmup N (2) --batch N (32) --threads N (2)
  *            --profile (ORT profile of the training session: time per op type) --no-torch
  *            --torch-spin (PyTorch with its default OpenMP spin-waiting; default OMP_WAIT_POLICY=PASSIVE, as our
- *            runtime does not spin either)
+ *            runtime does not spin either) --spin (our ORT threads spin-wait too: pair it with --torch-spin)
+ *            --random-input (uniform [-80, 0] dB noise instead of real log-mels)
+ * Input: by default both peers train on the same batch of 32 real log-mel spectrograms (the first 32 embedded
+ * RAVDESS clips of assets/corpus, our front end), written to a file for the peer; labels i mod 6. Data changes
+ * the cost (max pooling and ReLU branch on it): white noise made our step ~10% slower than real spectrograms.
  * Environment: TORCH_PYTHON (default /usr/bin/python3), SHARED_DIR (default ../shared beside the checkout).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { extractFeatures, loadCorpus } from '../src/data/index.js';
 import { packageRoot } from '../src/io/paths.js';
 import { PAPER_CNN_TM, parameterCount } from '../src/model/config.js';
 import { CnnTmTrainer } from '../src/model/trainer.js';
@@ -37,10 +42,12 @@ interface Args {
   profile: boolean;
   torch: boolean;
   torchSpin: boolean;
+  spin: boolean;
+  randomInput: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, rounds: 3, steps: 6, warmup: 2, batch: 32, threads: 2, profile: false, torch: true, torchSpin: false };
+  const args: Args = { json: false, rounds: 3, steps: 6, warmup: 2, batch: 32, threads: 2, profile: false, torch: true, torchSpin: false, spin: false, randomInput: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = (): number => {
@@ -52,6 +59,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--profile') args.profile = true;
     else if (flag === '--no-torch') args.torch = false;
     else if (flag === '--torch-spin') args.torchSpin = true;
+    else if (flag === '--spin') args.spin = true;
+    else if (flag === '--random-input') args.randomInput = true;
     else if (flag === '--steps') args.steps = number();
     else if (flag === '--rounds') args.rounds = number();
     else if (flag === '--warmup') args.warmup = number();
@@ -63,6 +72,20 @@ function parseArgs(argv: string[]): Args {
 }
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+
+/** The first `batch` embedded RAVDESS clips as log-mels [batch, 128, 188] (default front end, 3 s). */
+async function realBatch(batch: number): Promise<Float32Array> {
+  const corpus = loadCorpus({ dataset: 'csv', path: join(packageRoot(), 'assets', 'corpus', 'manifest.csv') });
+  const clips = corpus.utterances.filter((u) => u.id.startsWith('ravdess/')).slice(0, batch);
+  const { features, kept } = await extractFeatures(clips, { cacheDir: null });
+  if (kept.length !== batch) throw new Error(`bench:engine: only ${kept.length} of ${batch} embedded clips decoded`);
+  return features;
+}
+
+function randomBatch(batch: number, clipSize: number): Float32Array {
+  const rng = new Rng(1);
+  return Float32Array.from({ length: batch * clipSize }, () => rng.uniform(-80, 0));
+}
 
 /** Mean wall time and process CPU time (ms) of `runs` calls after `warmup` calls. CPU time is less sensitive to
  * other processes on a shared machine than wall time (both are reported). */
@@ -96,14 +119,14 @@ interface TorchPeer {
   onnx: string;
 }
 
-function runTorchPeer(args: Args, onnxPath: string): TorchPeer {
+function runTorchPeer(args: Args, onnxPath: string, inputPath: string): TorchPeer {
   const shared = process.env.SHARED_DIR ?? join(packageRoot(), '..', 'shared');
   const reference = join(shared, 'reference');
   if (!existsSync(join(reference, 'cnn_tm.py'))) throw new Error(`no ${join(reference, 'cnn_tm.py')} (set SHARED_DIR)`);
   const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
   const script = join(packageRoot(), 'bench', 'peers', 'torch_engine.py');
   const peerArgs = [script, '--reference', reference, '--onnx', onnxPath, '--threads', `${args.threads}`, '--batch', `${args.batch}`];
-  peerArgs.push('--steps', `${args.steps}`, '--warmup', `${args.warmup}`);
+  peerArgs.push('--steps', `${args.steps}`, '--warmup', `${args.warmup}`, '--input', inputPath);
   // Like our runtime (no ORT spin-waiting), the peer's OpenMP threads sleep instead of spin-waiting unless
   // --torch-spin: on a shared machine spinning threads steal the cores the work needs (measured under load ~8:
   // 3.9-4.4 samples/s spinning, 10.9-15.5 passive, CPU per step 3.5-4.2 s vs 1.4 s).
@@ -126,8 +149,9 @@ async function main(): Promise<void> {
   const sessions: Session[] = [];
   let trainer: CnnTmTrainer | null = null;
   try {
-    const rng = new Rng(1);
-    const x = Float32Array.from({ length: batch * config.nMels * config.frames }, () => rng.uniform(-80, 0));
+    const x = args.randomInput ? randomBatch(batch, config.nMels * config.frames) : await realBatch(batch);
+    const inputPath = join(work, 'mel.f32');
+    writeFileSync(inputPath, x);
     const y = Int32Array.from({ length: batch }, (_, i) => i % config.nClasses);
     const melFeed = { mel: { data: x, shape: [batch, 1, config.nMels, config.frames] } };
     const torchOnnx = join(work, 'cnn_tm_torch.onnx');
@@ -140,6 +164,7 @@ async function main(): Promise<void> {
       lr: 1e-4,
       seed: 0,
       threads,
+      spinning: args.spin,
       ...(args.profile ? { profilePrefix: join(work, 'train_profile') } : {}),
     });
     trainer.newEpoch(1);
@@ -160,7 +185,7 @@ async function main(): Promise<void> {
       if (args.torch && torchError === null) {
         log(`round ${round_}: PyTorch training ...`);
         try {
-          const peer = runTorchPeer(args, torchOnnx);
+          const peer = runTorchPeer(args, torchOnnx, inputPath);
           torchVersion = peer.torch_version;
           record.torch_train = peer.train_samples_per_s;
           record.torch_train_cpu_ms = peer.train_cpu_ms_per_step;
@@ -209,6 +234,8 @@ async function main(): Promise<void> {
       infer_session_create_ms: Math.round(ourCreateMs),
       torch_version: torchVersion,
       torch_omp_wait_policy: args.torchSpin ? 'default' : 'PASSIVE',
+      ort_spinning: args.spin,
+      input: args.randomInput ? 'uniform [-80, 0] dB noise' : 'log-mels of the first 32 embedded RAVDESS clips',
       torch_error: torchError,
       batch,
       threads,

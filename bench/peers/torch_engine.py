@@ -7,6 +7,7 @@ project dependency. Run with Debian's interpreter (python3-torch 1.13, OpenBLAS)
 Prints one JSON line: {"torch_version", "threads", "batch", "train_samples_per_s", "train_step_ms", "train_cpu_ms_per_step", ...}.
 """
 import argparse
+import numpy
 import json
 import os
 import sys
@@ -24,6 +25,7 @@ def main():
     ap.add_argument('--frames', type=int, default=188)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--steps', type=int, default=8)
+    ap.add_argument('--input', help='raw float32 [batch, 1, 128, frames] log-mel batch (default: randn * 10 - 40)')
     args = ap.parse_args()
 
     sys.path.insert(0, args.reference)
@@ -32,8 +34,12 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = CnnTm()  # paper size: 128 mels, d_model 128, 6 layers, 4 heads, ff 512, dropout 0.4
-    x = torch.randn(args.batch, 1, 128, args.frames) * 10 - 40
-    y = torch.randint(0, 6, (args.batch,))
+    if args.input:
+        x = torch.from_numpy(numpy.fromfile(args.input, dtype=numpy.float32).reshape(args.batch, 1, 128, args.frames).copy())
+        y = torch.arange(args.batch) % 6  # the bench's labels (they do not change the cost)
+    else:
+        x = torch.randn(args.batch, 1, 128, args.frames) * 10 - 40
+        y = torch.randint(0, 6, (args.batch,))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
 
     def step():

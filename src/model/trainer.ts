@@ -40,6 +40,11 @@ export interface TrainerOptions {
   readonly seed: number;
   /** ORT intra-op threads, default 2. */
   readonly threads?: number;
+  /**
+   * Let ORT's idle intra-op threads spin-wait between kernels (ORT's own default; src/runtime turns it off by
+   * default). A few percent faster on an otherwise idle machine, much slower on a busy one.
+   */
+  readonly spinning?: boolean;
   /** Write an ORT profile of the training session with this file prefix (bench/engine.ts --profile). */
   readonly profilePrefix?: string;
 }
@@ -344,6 +349,7 @@ export class CnnTmTrainer {
       // (measured: ~10% less CPU per paper-size step, session opens ~40% faster).
       this.trainSession = await createSession(bytes, {
         threads: this.options.threads,
+        spinning: this.options.spinning ?? false,
         optimizationLevel: 'extended',
         ...(this.options.profilePrefix !== undefined ? { profilePrefix: this.options.profilePrefix } : {}),
       });
