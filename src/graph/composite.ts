@@ -4,7 +4,7 @@
  * ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div-Mul-Add).
  */
 import { type Tensor, shapeError, shapeString } from './graph.js';
-import { add, div, logSoftmax, matmul, mul, neg, oneHot, reduceMean, reduceSum, sqrt, sub, transpose } from './ops.js';
+import { add, layerNormalization, logSoftmax, matmul, mul, neg, oneHot, reduceMean, reduceSum, transpose } from './ops.js';
 
 /** PyTorch nn.Linear: x [..., in] x weight [out, in]^T + bias [out] -> [..., out]. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
@@ -13,11 +13,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   return bias ? add(y, bias) : y;
 }
 
-/** Layer normalisation over the last axis (biased variance, like torch): (x - mean) / sqrt(var + eps) * gamma + beta. */
+/** Layer normalisation over the last axis (biased variance, like torch): the graph op layerNormalization. */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  const centered = sub(x, reduceMean(x, [-1], true));
-  const variance = reduceMean(mul(centered, centered), [-1], true); // x * x: ORT's Pow (and its gradient's Pow) is slower
-  return add(mul(div(centered, sqrt(add(variance, eps))), gamma), beta);
+  return layerNormalization(x, gamma, beta, eps);
 }
 
 /** Mean cross-entropy of logits [B, C] against int labels [B] (torch.nn.functional.cross_entropy, mean). */

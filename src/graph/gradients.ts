@@ -29,6 +29,7 @@ import {
   neg,
   pad,
   pow,
+  reduceMean,
   reduceSum,
   reshape,
   scatterElements,
@@ -305,6 +306,19 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
   //   dx = dmean / n + dvar 2 (x - mean) / n = a x + b per channel, a = 2 dvar / n, b = dmean / n - a mean,
   // written as ONE inference-mode BatchNormalization node (mean 0, variance 1, epsilon 0: a x + b exactly), a
   // single pass over x.
+  // y = xhat gamma + beta over the last axis, xhat = (x - mean) r, r = 1 / sqrt(var + eps) (the node's outputs
+  // 1 and 2): dgamma = sum(dy xhat), dbeta = sum(dy) over the leading axes, and with g = dy gamma,
+  // dx = r (g - mean(g) - xhat mean(g xhat)) (means over the last axis).
+  LayerNormalization: (n, [dy]) => {
+    const x = input(n, 0);
+    const gamma = input(n, 1);
+    const lead = x.shape.slice(0, -1).map((_, i) => i);
+    const invStd = cast(output(n, 2), x.dtype);
+    const xhat = mul(sub(x, cast(output(n, 1), x.dtype)), invStd);
+    const g = mul(dy!, gamma);
+    const dx = mul(invStd, sub(sub(g, reduceMean(g, [-1], true)), mul(xhat, reduceMean(mul(g, xhat), [-1], true))));
+    return [dx, reduceSum(mul(dy!, xhat), lead), reduceSum(dy!, lead)];
+  },
   BatchMoments: (n, [dy]) => {
     const x = input(n, 0);
     const channels = x.shape[1] as number;

@@ -52,6 +52,7 @@ export {
   reduceSum, // (x, axes, keepdims=false)
   reduceMean,
   reduceMax,
+  layerNormalization, // (x, gamma [D], beta [D], eps) over the last axis (ONNX LayerNormalization)
   batchMoments, // x [N,C,H,W] -> [2, C]: mean and biased variance over N, H, W (lowered by toOnnx to ReduceMean + ReduceSumSquare)
   softmax, // (x, axis=-1)
   logSoftmax, // (x, axis=-1)

@@ -356,6 +356,34 @@ export function batchMoments(x: Tensor): Tensor {
   return one('BatchMoments', [x], [2, x.shape[1] as number], x.dtype);
 }
 
+/**
+ * Layer normalisation over the last axis (ONNX LayerNormalization, opset 17; biased variance like torch):
+ * (x - mean) / sqrt(var + eps) * gamma + beta with gamma, beta [D]. One fused ORT kernel; the node's Mean and
+ * InvStdDev outputs ([..., 1]) serve its gradient rule.
+ */
+export function layerNormalization(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  requireFloat('LayerNormalization', x, gamma, beta);
+  const d = x.shape[x.shape.length - 1];
+  if (d === undefined || gamma.shape.length !== 1 || gamma.shape[0] !== d || beta.shape.length !== 1 || beta.shape[0] !== d) {
+    shapeError('LayerNormalization', `gamma ${shapeString(gamma.shape)} and beta ${shapeString(beta.shape)} must be [${d}] for x ${shapeString(x.shape)}`);
+  }
+  sameDtype('LayerNormalization', x, gamma);
+  sameDtype('LayerNormalization', x, beta);
+  const stats = [...x.shape.slice(0, -1), 1];
+  const [y] = x.graph.addNode(
+    'LayerNormalization',
+    [x, gamma, beta],
+    [
+      { shape: x.shape, dtype: x.dtype },
+      // ONNX types Mean and InvStdDev by stash_type: float32 (its default) for every input type
+      { shape: stats, dtype: 'float32' },
+      { shape: stats, dtype: 'float32' },
+    ],
+    { axis: -1, epsilon: { float: eps } },
+  );
+  return y as Tensor;
+}
+
 /** Softmax along one axis (ONNX opset 13 semantics). */
 export function softmax(x: Tensor, axis = -1): Tensor {
   requireFloat('Softmax', x);

@@ -186,7 +186,7 @@ const cases: GradientCase[] = [
   },
   // composites: these exercise chains of rules with fan-in
   {
-    ops: [],
+    ops: ['LayerNormalization'],
     name: 'layer norm',
     inputs: [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }],
     build: (x, g, b) => layerNorm(x!, g!, b!),
