@@ -138,11 +138,11 @@ function nchwcEligible(graph: Graph, node: Node, block: number): boolean {
 }
 
 /**
- * BatchMoments (ops.ts) as ONNX. Per (sample, channel) row of H W contiguous values, ReduceSum and
- * ReduceSumSquare (ORT's multi-threaded, vectorised last-axis reductions); the [N, C] partial sums are then
- * added over N in float64, and mean = S1 / n, var = S2 / n - mean^2 in float64, cast back. Summing in two
- * levels keeps float32 round-off near that of one row (measured against the torch golden: reducing over
- * (0, 2, 3) in one float32 pass put BN running variances ~2e-5 off, this ~1e-6).
+ * BatchMoments (ops.ts) as ONNX. Per image row (W contiguous values), ReduceSum and ReduceSumSquare (ORT's
+ * last-axis reductions; ReduceSumSquare runs ~2.6x faster on [N C H, W] rows than on [N C, H W] ones); the
+ * [N, C, H] partial sums are then added over N and H in float64, and mean = S1 / n, var = S2 / n - mean^2 in
+ * float64, cast back. Summing in two levels keeps float32 round-off near that of one row (measured against the
+ * torch golden: reducing over (0, 2, 3) in one float32 pass put BN running variances ~2e-5 off, this ~1e-6).
  */
 function lowerBatchMoments(
   node: Node,
@@ -154,12 +154,12 @@ function lowerBatchMoments(
   const [batch, channels, height, width] = source.shape as [number, number, number, number];
   const base = node.name;
   const v = (suffix: string) => `${base}/${suffix}`;
-  addInitializer(tensorProto(v('rows_shape'), 'int64', [2], BigInt64Array.of(BigInt(batch * channels), BigInt(height * width))));
-  addInitializer(tensorProto(v('partial_shape'), 'int64', [2], BigInt64Array.of(BigInt(batch), BigInt(channels))));
+  addInitializer(tensorProto(v('rows_shape'), 'int64', [2], BigInt64Array.of(BigInt(batch * channels * height), BigInt(width))));
+  addInitializer(tensorProto(v('partial_shape'), 'int64', [3], BigInt64Array.of(BigInt(batch), BigInt(channels), BigInt(height))));
   addInitializer(tensorProto(v('out_shape'), 'int64', [2], BigInt64Array.of(2n, BigInt(channels))));
   addInitializer(tensorProto(v('count'), 'float64', [], Float64Array.of(batch * height * width)));
   addInitializer(tensorProto(v('axis1'), 'int64', [1], BigInt64Array.of(1n)));
-  addInitializer(tensorProto(v('axis0'), 'int64', [1], BigInt64Array.of(0n)));
+  addInitializer(tensorProto(v('axes02'), 'int64', [2], BigInt64Array.of(0n, 2n)));
   const keep0 = { name: 'keepdims', type: A.INT, i: 0 };
   const float64 = { name: 'to', type: A.INT, i: 11 };
   const back = { name: 'to', type: A.INT, i: source.dtype === 'float64' ? 11 : 1 };
@@ -174,7 +174,7 @@ function lowerBatchMoments(
     node_(`${name}_rows`, opType, [v('rows'), ...axes], [keep0, ...extra]),
     node_(`${name}_partial`, 'Reshape', [v(`${name}_rows`), v('partial_shape')]),
     node_(`${name}_f64`, 'Cast', [v(`${name}_partial`)], [float64]),
-    node_(name, 'ReduceSum', [v(`${name}_f64`), v('axis0')], [keep0]),
+    node_(name, 'ReduceSum', [v(`${name}_f64`), v('axes02')], [keep0]),
   ];
   return [
     node_('rows', 'Reshape', [x, v('rows_shape')]),
