@@ -3,8 +3,8 @@
  * patterns ONNX Runtime fuses in inference graphs (e.g. LayerNormalization from
  * ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div-Mul-Add).
  */
-import { type Tensor, shapeError, shapeString } from './graph.js';
-import { add, layerNormalization, logSoftmax, matmul, mul, neg, oneHot, reduceMean, reduceSum, transpose } from './ops.js';
+import { type Graph, type Tensor, shapeError, shapeString } from './graph.js';
+import { add, conv2d, layerNormalization, logSoftmax, matmul, mul, neg, oneHot, reduceMean, reduceSum, reshape, transpose } from './ops.js';
 
 /** PyTorch nn.Linear: x [..., in] x weight [out, in]^T + bias [out] -> [..., out]. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
@@ -26,4 +26,30 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   }
   const picked = reduceSum(mul(logSoftmax(logits, 1), oneHot(labels, logits.shape[1] as number, logits.dtype)), [1]);
   return neg(reduceMean(picked, [0]));
+}
+
+/** im2col tensors already built, per graph, by input name, kernel and pads. */
+const im2colCache = new WeakMap<Graph, Map<string, Tensor>>();
+
+/**
+ * The kH*kW shifted copies of the zero-padded x [B, Cin, H, W] for a stride-1 conv with these pads:
+ * [B, Cin*kH*kW, Ho*Wo], row ci*kH*kW + k holding Xpad[b, ci, y + k / kW, x + k % kW] (one Conv of x as B*Cin
+ * single-channel images with constant one-hot kernels). Built once per (x, kernel, pads) in a graph and shared:
+ * CNN-TM's two branches start with convs of the same input, whose weight gradients and batch moments use it.
+ */
+export function im2col(x: Tensor, kernel: readonly [number, number], pads: readonly [number, number, number, number]): Tensor {
+  const [batch, cin, height, width] = x.shape as [number, number, number, number];
+  const [kh, kw] = kernel;
+  const key = `${x.name}|${kh}x${kw}|${pads.join(',')}`;
+  const cached = im2colCache.get(x.graph)?.get(key);
+  if (cached) return cached;
+  const taps = kh * kw;
+  const oneHot = new (x.dtype === 'float64' ? Float64Array : Float32Array)(taps * taps);
+  for (let k = 0; k < taps; k++) oneHot[k * taps + k] = 1;
+  const eye = x.graph.constant(oneHot, [taps, 1, kh, kw], x.dtype, 'im2col_kernels');
+  const shifted = conv2d(reshape(x, [batch * cin, 1, height, width]), eye, null, { pads: [...pads] as [number, number, number, number] });
+  const cols = reshape(shifted, [batch, cin * taps, (shifted.shape[2] as number) * (shifted.shape[3] as number)]);
+  if (!im2colCache.has(x.graph)) im2colCache.set(x.graph, new Map());
+  im2colCache.get(x.graph)?.set(key, cols);
+  return cols;
 }

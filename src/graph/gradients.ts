@@ -8,7 +8,8 @@
  * that ORT's inference build runs (no training-only kernels).
  */
 import { SerError } from '../errors.js';
-import { type Graph, type Node, type Tensor, hostArray, sizeOf } from './graph.js';
+import { type Node, type Tensor, hostArray, sizeOf } from './graph.js';
+import { im2col } from './composite.js';
 import {
   add,
   cast,
@@ -142,23 +143,11 @@ function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
     dx = convTranspose2d(dy, w, { pads, outputSize: [height, width] });
   }
 
-  // im2col as one Conv with constant one-hot kernels: cols[b*Cin + ci, k, y, x] = Xpad[b, ci, y + k / kW, x + k % kW].
   const taps = kh * kw;
-  const oneHotKernels = new (x.dtype === 'float64' ? Float64Array : Float32Array)(taps * taps);
-  for (let k = 0; k < taps; k++) oneHotKernels[k * taps + k] = 1;
-  // One im2col per (X, kernel, pads): CNN-TM's two branches both start with a conv of the same input.
-  const key = `${x.name}|${kh}x${kw}|${pads.join(',')}`;
-  let cols = im2colCache.get(x.graph)?.get(key);
-  if (!cols) {
-    const eye = x.graph.constant(oneHotKernels, [taps, 1, kh, kw], x.dtype, 'im2col_kernels');
-    cols = reshape(conv2d(reshape(x, [batch * cin, 1, height, width]), eye, null, { pads }), [batch, cin * taps, ho * wo]);
-    if (!im2colCache.has(x.graph)) im2colCache.set(x.graph, new Map());
-    im2colCache.get(x.graph)?.set(key, cols);
-  }
-  const im2col = cols;
+  const cols = im2col(x, [kh, kw], pads); // [B, Cin*kH*kW, H*W], shared with other users of the same X
   // dW^T [Cin*kH*kW, Cout] = sum_b cols[b] x d[b]^T. MLAS packs the transposed operand, and d [Cout, H*W] is the
   // smaller one (~1.4x faster at 16->32).
-  const weightGradT = (d: Tensor): Tensor => reduceSum(matmul(im2col, transpose(reshape(d, [batch, cout, ho * wo]), [0, 2, 1])), [0]);
+  const weightGradT = (d: Tensor): Tensor => reduceSum(matmul(cols, transpose(reshape(d, [batch, cout, ho * wo]), [0, 2, 1])), [0]);
   const perChannel = (t: Tensor): Tensor => reshape(t, [1, cout]);
   // X without a producer (a first layer fed data) needs no dX, so when dY = P + (a Y + b) (BatchMoments' rule on
   // this conv's output Y, see below) dY itself need not be written either: by linearity
@@ -169,7 +158,7 @@ function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
   let db: Tensor | null = null;
   if (split) {
     const y = output(node);
-    const colSums = reshape(reduceSum(im2col, [0, 2]), [cin * taps, 1]);
+    const colSums = reshape(reduceSum(cols, [0, 2]), [cin * taps, 1]);
     dwT = add(add(weightGradT(split.rest), mul(weightGradT(y), perChannel(split.scale))), mul(colSums, perChannel(split.shift)));
     if (node.inputs[2]) {
       // sum(P) over the pooled gradient when P = MaxUnpool(dPool) (same sum, 4x fewer values); sum(Y) = n mean(Y)
@@ -183,14 +172,13 @@ function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
     }
   } else {
     dwT = weightGradT(dy);
-    if (node.inputs[2]) db = reduceSum(dy, [0, 2, 3]);
+    // sum(dY) over the pooled gradient when dY = MaxUnpool(dPool) (the same sum, 4x fewer values)
+    const unpool = x.graph.producer(dy);
+    if (node.inputs[2]) db = reduceSum(unpool?.op === 'MaxUnpool' ? (unpool.inputs[0] as Tensor) : dy, [0, 2, 3]);
   }
   const dw = transpose(reshape(dwT, [cin, kh, kw, cout]), [3, 0, 1, 2]);
   return [dx, dw, db];
 }
-
-/** im2col tensors already built in a graph, by input name, kernel and pads (see convGrads). */
-const im2colCache = new WeakMap<Graph, Map<string, Tensor>>();
 
 /**
  * When dY = P + (a Y + b) with the second term BatchMoments' gradient on the conv's own output Y (an

@@ -76,7 +76,7 @@ export {
 export type { Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, Pads2d } from './ops.js';
 
 /** Composites (no rules of their own): linear(x, W [out,in], b), layerNorm(x, gamma, beta, eps), crossEntropy(logits [B,C], labels [B]). */
-export { linear, layerNorm, crossEntropy } from './composite.js';
+export { linear, layerNorm, crossEntropy, im2col } from './composite.js';
 
 /** gradients(loss, wrt[], {seed?, rules?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
 export { gradients } from './autodiff.js';

@@ -3,7 +3,7 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, batchMoments, conv2d, detach, div, less, matmul, maxPool2dWithIndices, mul, reduceMean, reduceSum, reshape, slice, sqrt, sub, where } from '../graph/index.js';
+import { type Tensor, add, batchMoments, cast, conv2d, detach, div, im2col, less, matmul, maxPool2dWithIndices, mul, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where } from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
 import { fedDropout } from './dropout.js';
 
@@ -78,6 +78,35 @@ export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, opti
   return { output, ...runningStatistics(params, mean, variance, n, momentum) };
 }
 
+/** Rows 0 and 1 ([C] each) of a [2, C] tensor. */
+function rowsOf(moments: Tensor, channels: number): [Tensor, Tensor] {
+  const row = (r: number): Tensor => reshape(slice(moments, [r], [r + 1], [0]), [channels]);
+  return [row(0), row(1)];
+}
+
+/**
+ * Batch mean and biased variance per output channel of conv(x, weight, bias) (stride 1, zero pads `pad`) from
+ * the statistics of its input patches, without reading the conv output: with p the patches (graph im2col,
+ * R = Cin k^2 values each), m their mean and C = mean((p - m)(p - m)^T) their R x R covariance,
+ *   mean = W m + b,  var = diag(W C W^T)  (W [Cout, R]).
+ * Exact, and cheaper than two passes over the output when R <= Cout (CNN-TM's first layer: R = 9 against 16
+ * channels of 128 x 188); the patches are centred before the product (no E[x^2] - E[x]^2 cancellation) and the
+ * per-image R x R products are summed in float64. Gradients reach W and b only (the patches are data).
+ */
+function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, pad: number): [Tensor, Tensor] {
+  const channels = weight.shape[0] as number;
+  const cols = im2col(x, [kernel, kernel], [pad, pad, pad, pad]); // [B, R, P]
+  const [batch, rows, positions] = cols.shape as [number, number, number];
+  const mean = reduceMean(cols, [0, 2]); // [R]
+  const centred = sub(cols, reshape(mean, [1, rows, 1]));
+  const perImage = matmul(centred, transpose(centred, [0, 2, 1])); // [B, R, R]
+  const covariance = cast(div(reduceSum(cast(perImage, 'float64'), [0]), batch * positions), x.dtype); // [R, R]
+  const w = reshape(weight, [channels, rows]);
+  const outMean = add(reshape(matmul(w, reshape(mean, [rows, 1])), [channels]), bias);
+  const outVariance = reduceSum(mul(matmul(w, covariance), w), [1]);
+  return [outMean, outVariance];
+}
+
 /** torch's running-statistics update from a batch mean and BIASED variance of n values per channel. */
 function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tensor, n: number, momentum: number): Required<Omit<BatchNormResult, 'output'>> {
   const runningMean = add(mul(params.runningMean, 1 - momentum), mul(mean, momentum));
@@ -119,12 +148,13 @@ export function convBatchNorm2dMaxPool(
   const approxMean = add(reshape(matmul(reduceSum(detach(conv.weight), [2, 3]), inputMean), [channels]), detach(conv.bias));
   const shift = mul(sign, approxMean); // c, constant for autodiff
   const kernel = conv.weight.shape[2] as number;
-  const shifted = conv2d(x, mul(conv.weight, reshape(sign, [channels, 1, 1, 1])), sub(mul(conv.bias, sign), shift), {
-    pads: Math.floor(kernel / 2),
-  }); // z - c
-  const moments = batchMoments(shifted);
-  const row = (r: number): Tensor => reshape(slice(moments, [r], [r + 1], [0]), [channels]);
-  const [shiftedMean, variance] = [row(0), row(1)];
+  const pad = Math.floor(kernel / 2);
+  const weight = mul(conv.weight, reshape(sign, [channels, 1, 1, 1])); // s W
+  const bias = sub(mul(conv.bias, sign), shift); // s b - c
+  const shifted = conv2d(x, weight, bias, { pads: pad }); // z - c
+  const patch = (x.shape[1] as number) * kernel * kernel;
+  const [shiftedMean, variance] =
+    patch <= channels ? patchMoments(x, weight, bias, kernel, pad) : rowsOf(batchMoments(shifted), channels);
   const scale = div(mul(params.weight, sign), sqrt(add(variance, eps))); // |k|
   const { values } = maxPool2dWithIndices(shifted, { kernel: [pool, pool] });
   const output = add(mul(values, perChannel(scale)), perChannel(sub(params.bias, mul(shiftedMean, scale))));

@@ -82,56 +82,71 @@ test('fused BN gradient rule matches finite differences (x, gamma, beta)', async
   assert.ok(worst < 2e-3, `worst ${worst}`);
 });
 
-test('convBatchNorm2dMaxPool equals conv -> train BN -> max pool: output, statistics, every gradient (gamma < 0 too)', async () => {
-  // Max pooling makes finite differences unreliable (a step can move a maximum), so the fused stage is compared
-  // with the plain chain, whose rules have their own finite-difference checks. Input offset like log-mel dB
-  // (mean -40), one negative gamma, 2x2 floor-mode pooling that drops the last row and column.
-  const shape = [4, 2, 7, 9];
-  const rng = new Rng(5);
-  const random = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, () => offset + scale * rng.uniform(-1, 1));
-  const feeds: Record<string, HostTensor> = {
-    x: { data: random(504, 20, -40), shape },
-    w: { data: random(3 * 2 * 9, 0.3), shape: [3, 2, 3, 3] },
-    b: { data: random(3, 1), shape: [3] },
-    gamma: { data: Float32Array.of(1.3, -0.7, 0.4), shape: [3] },
-    beta: { data: random(3, 1), shape: [3] },
-    rm: { data: random(3, 1), shape: [3] },
-    rv: { data: random(3, 0.5, 1), shape: [3] },
-  };
-  const weights = random(4 * 3 * 3 * 4, 1);
-  const results: Record<string, Float32Array>[] = [];
-  for (const fused of [true, false]) {
-    const g = new Graph('conv_bn_pool');
-    const [x, w, b, gamma, beta, rm, rv] = (['x', 'w', 'b', 'gamma', 'beta', 'rm', 'rv'] as const).map((name) =>
-      g.input(name, feeds[name]!.shape),
-    ) as Tensor[];
-    const params = { weight: gamma!, bias: beta!, runningMean: rm!, runningVar: rv! };
-    const stage = fused
-      ? convBatchNorm2dMaxPool(x!, { weight: w!, bias: b! }, params, 2)
-      : (() => {
-          const norm = batchNorm2d(conv2dSame(x!, w!, b!), params, 'train');
-          return { ...norm, output: maxPool2dWithIndices(norm.output, { kernel: [2, 2] }).values };
-        })();
-    assert.equal(g.nodes.some((node) => node.op === 'BatchNormalization' && node.attrs.training_mode === 1), !fused);
-    const loss = reduceSum(mul(stage.output, g.constant(weights, stage.output.shape)), [0, 1, 2, 3]);
-    const grads = gradients(loss, [x!, w!, b!, gamma!, beta!], { rules: NN_GRADIENTS });
-    g.output('y', stage.output);
-    for (const key of ['runningMean', 'runningVar', 'batchMean', 'batchVariance'] as const) g.output(key, stage[key] as Tensor);
-    for (const [i, t] of grads.entries()) g.output(`grad${i}`, t);
-    const session = await createSession(toOnnx(g));
-    try {
-      const out = await session.run(feeds);
-      results.push(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array])));
-    } finally {
-      await session.release();
+// Max pooling makes finite differences unreliable (a step can move a maximum), so the fused stage is compared
+// with the plain chain, whose rules have their own finite-difference checks. Input offset like log-mel dB
+// (mean -40), a negative gamma, 2x2 floor-mode pooling that drops the last row and column. Two channel counts:
+// 2 -> 3 takes the output moments (BatchMoments), 1 -> 12 the input-patch moments (9 values per patch <= 12).
+for (const [cin, cout] of [
+  [2, 3],
+  [1, 12],
+] as const) {
+  test(`convBatchNorm2dMaxPool equals conv -> train BN -> max pool, ${cin} -> ${cout} channels: output, statistics, every gradient`, async () => {
+    const shape = [4, cin, 7, 9];
+    const rng = new Rng(5);
+    const random = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, () => offset + scale * rng.uniform(-1, 1));
+    const feeds: Record<string, HostTensor> = {
+      x: { data: random(4 * cin * 63, 20, -40), shape },
+      w: { data: random(cout * cin * 9, 0.3), shape: [cout, cin, 3, 3] },
+      b: { data: random(cout, 1), shape: [cout] },
+      gamma: { data: Float32Array.from({ length: cout }, (_, i) => (i % 3 === 1 ? -0.7 : 0.4 + 0.3 * i)), shape: [cout] },
+      beta: { data: random(cout, 1), shape: [cout] },
+      rm: { data: random(cout, 1), shape: [cout] },
+      rv: { data: random(cout, 0.5, 1), shape: [cout] },
+    };
+    const weights = random(4 * cout * 3 * 4, 1);
+    const results: Record<string, Float32Array>[] = [];
+    for (const fused of [true, false]) {
+      const g = new Graph('conv_bn_pool');
+      const [x, w, b, gamma, beta, rm, rv] = (['x', 'w', 'b', 'gamma', 'beta', 'rm', 'rv'] as const).map((name) =>
+        g.input(name, feeds[name]!.shape),
+      ) as Tensor[];
+      const params = { weight: gamma!, bias: beta!, runningMean: rm!, runningVar: rv! };
+      const stage = fused
+        ? convBatchNorm2dMaxPool(x!, { weight: w!, bias: b! }, params, 2)
+        : (() => {
+            const norm = batchNorm2d(conv2dSame(x!, w!, b!), params, 'train');
+            return { ...norm, output: maxPool2dWithIndices(norm.output, { kernel: [2, 2] }).values };
+          })();
+      assert.equal(
+        g.nodes.some((node) => node.op === 'BatchNormalization' && node.attrs.training_mode === 1),
+        !fused,
+      );
+      if (fused)
+        assert.equal(
+          g.nodes.some((node) => node.op === 'BatchMoments'),
+          cin * 9 > cout,
+          'moments of the output or of the patches',
+        );
+      const loss = reduceSum(mul(stage.output, g.constant(weights, stage.output.shape)), [0, 1, 2, 3]);
+      const grads = gradients(loss, [x!, w!, b!, gamma!, beta!], { rules: NN_GRADIENTS });
+      g.output('y', stage.output);
+      for (const key of ['runningMean', 'runningVar', 'batchMean', 'batchVariance'] as const) g.output(key, stage[key] as Tensor);
+      for (const [i, t] of grads.entries()) g.output(`grad${i}`, t);
+      const session = await createSession(toOnnx(g));
+      try {
+        const out = await session.run(feeds);
+        results.push(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array])));
+      } finally {
+        await session.release();
+      }
     }
-  }
-  const [fused, plain] = results as [Record<string, Float32Array>, Record<string, Float32Array>];
-  // The conv bias's exact gradient is 0 (BN subtracts the batch mean): both are round-off.
-  const largest = (a: Float32Array) => Math.max(...Array.from(a, Math.abs));
-  for (const grads of [fused, plain]) assert.ok(largest(grads.grad2!) < 1e-5 * largest(grads.grad1!), `bias gradient ${grads.grad2}`);
-  for (const key of Object.keys(plain).filter((k) => k !== 'grad2')) {
-    const error = relError(fused[key] as Float32Array, plain[key] as Float32Array);
-    assert.ok(error < 1e-5, `${key}: relative difference ${error}`);
-  }
-});
+    const [fused, plain] = results as [Record<string, Float32Array>, Record<string, Float32Array>];
+    // The conv bias's exact gradient is 0 (BN subtracts the batch mean): both are round-off.
+    const largest = (a: Float32Array) => Math.max(...Array.from(a, Math.abs));
+    for (const grads of [fused, plain]) assert.ok(largest(grads.grad2!) < 1e-5 * largest(grads.grad1!), `bias gradient ${grads.grad2}`);
+    for (const key of Object.keys(plain).filter((k) => k !== 'grad2')) {
+      const error = relError(fused[key] as Float32Array, plain[key] as Float32Array);
+      assert.ok(error < 1e-5, `${key}: relative difference ${error}`);
+    }
+  });
+}
