@@ -96,15 +96,27 @@ function rowsOf(moments: Tensor, channels: number): [Tensor, Tensor] {
 function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, pad: number): [Tensor, Tensor] {
   const channels = weight.shape[0] as number;
   const cols = im2col(x, [kernel, kernel], [pad, pad, pad, pad]); // [B, R, P]
-  const [batch, rows, positions] = cols.shape as [number, number, number];
-  const mean = reduceMean(cols, [0, 2]); // [R]
-  const centred = sub(cols, reshape(mean, [1, rows, 1]));
-  const perImage = matmul(centred, transpose(centred, [0, 2, 1])); // [B, R, R]
-  const covariance = cast(div(reduceSum(cast(perImage, 'float64'), [0]), batch * positions), x.dtype); // [R, R]
+  const rows = cols.shape[1] as number;
+  const { mean, covariance } = patchStatistics(cols);
   const w = reshape(weight, [channels, rows]);
   const outMean = add(reshape(matmul(w, reshape(mean, [rows, 1])), [channels]), bias);
   const outVariance = reduceSum(mul(matmul(w, covariance), w), [1]);
   return [outMean, outVariance];
+}
+
+/** Patch mean [R] and covariance [R, R] of im2col output [B, R, P], built once per cols (both CNN-TM branches). */
+const patchStatisticsCache = new WeakMap<Tensor, { mean: Tensor; covariance: Tensor }>();
+function patchStatistics(cols: Tensor): { mean: Tensor; covariance: Tensor } {
+  const cached = patchStatisticsCache.get(cols);
+  if (cached) return cached;
+  const [batch, rows, positions] = cols.shape as [number, number, number];
+  const mean = reduceMean(cols, [0, 2]); // [R]
+  const centred = sub(cols, reshape(mean, [1, rows, 1]));
+  const perImage = matmul(centred, transpose(centred, [0, 2, 1])); // [B, R, R]
+  const covariance = cast(div(reduceSum(cast(perImage, 'float64'), [0]), batch * positions), cols.dtype); // [R, R]
+  const statistics = { mean, covariance };
+  patchStatisticsCache.set(cols, statistics);
+  return statistics;
 }
 
 /** torch's running-statistics update from a batch mean and BIASED variance of n values per channel. */
