@@ -6,18 +6,20 @@
  * step feeds parameters, BN statistics and AdamW moments and takes the updated ones from the outputs
  * (paper model: 1.5 M parameters, so 18 MB in and 18 MB out per step, small beside the step's activations).
  *
- * Dropout masks are fed (src/nn/dropout.ts): made here before each step by a generator that newEpoch(e) reseeds
- * with mix(seed, e + 1), so the masks of a run depend only on (seed, epoch, step within the epoch).
+ * Dropout masks are fed (src/nn/dropout.ts), made on a low-priority worker thread during the previous step
+ * (dropout-prefetch.ts) by a generator that newEpoch(e) reseeds with mix(seed, e + 1), so the masks of a run
+ * depend only on (seed, epoch, step within the epoch).
  */
 import { SerError } from '../errors.js';
 import { type Graph, mixSeed, toOnnx } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
-import { type DropoutMaskInput, DropoutMaskGenerator, dropoutMaskInputs } from '../nn/index.js';
+import { dropoutMaskInputs } from '../nn/index.js';
 import type { HostTensor, Session } from '../runtime/index.js';
 import { createSession, nchwcBlockSize } from '../runtime/index.js';
 import type { AdamWOptions } from '../train/adamw.js';
 import { resolveAdamW } from '../train/adamw.js';
 import { buildEvalGraph } from './cnn-tm.js';
+import { DropoutMaskPrefetcher } from './dropout-prefetch.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
 import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
 import { importStateDict, initialState } from './weights.js';
@@ -64,9 +66,7 @@ export class CnnTmTrainer {
   private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
   private step = 0;
   private lr: number;
-  private masks: DropoutMaskGenerator;
-  /** The training graph's dropout-mask inputs and one reused buffer each. */
-  private readonly maskFeeds: { input: DropoutMaskInput; data: Float32Array }[];
+  private readonly masks: DropoutMaskPrefetcher;
   private trainSession: Session | null = null;
   /** The BN re-estimation session (train-graph.ts buildBatchStatsGraph), opened on first use and kept. */
   private batchStatsSession: Promise<Session> | null = null;
@@ -81,11 +81,10 @@ export class CnnTmTrainer {
     this.options = options;
     this.layout = stateLayout(config);
     this.lr = options.lr;
-    this.masks = new DropoutMaskGenerator(mixSeed(options.seed, 0));
     const adamw: AdamWOptions = { betas: options.betas, eps: options.eps, weightDecay: options.weightDecay };
     resolveAdamW(adamw);
     this.trainGraph = buildTrainGraph(config, { batch: options.batchSize, adamw });
-    this.maskFeeds = dropoutMaskInputs(this.trainGraph).map((input) => ({ input, data: new Float32Array(sizeOf(input.shape)) }));
+    this.masks = new DropoutMaskPrefetcher(dropoutMaskInputs(this.trainGraph), mixSeed(options.seed, 0));
   }
 
   /** Builds the graphs and a freshly initialised model (PyTorch's init distributions, seeded). */
@@ -117,7 +116,7 @@ export class CnnTmTrainer {
    */
   newEpoch(epoch: number): void {
     this.checkLive();
-    this.masks = new DropoutMaskGenerator(mixSeed(this.options.seed, epoch + 1));
+    this.masks.reseed(mixSeed(this.options.seed, epoch + 1));
   }
 
   /**
@@ -144,10 +143,10 @@ export class CnnTmTrainer {
       lr: { data: Float64Array.of(this.lr), shape: [] },
     };
     for (const [name, tensor] of this.weights) feeds[name] = tensor;
-    for (const { input, data } of this.maskFeeds) {
-      this.masks.fill(data, input.ratio);
-      feeds[input.name] = { data, shape: input.shape };
-    }
+    const masks = await this.masks.next();
+    dropoutMaskInputs(this.trainGraph).forEach((input, i) => {
+      feeds[input.name] = { data: masks[i] as Float32Array, shape: input.shape };
+    });
     for (const [name, { m, v }] of this.moments) {
       const shape = this.weights.get(name)?.shape ?? [];
       feeds[EXP_AVG + name] = { data: m, shape };
@@ -325,6 +324,7 @@ export class CnnTmTrainer {
     const sessions: Promise<Session>[] = [...this.evalSessions.values()].map((cached) => cached.session);
     if (this.trainSession) sessions.push(Promise.resolve(this.trainSession));
     if (this.batchStatsSession) sessions.push(this.batchStatsSession);
+    await this.masks.release();
     this.trainSession = null;
     this.batchStatsSession = null;
     this.evalSessions.clear();

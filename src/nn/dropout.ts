@@ -51,45 +51,48 @@ export function dropoutMaskInputs(graph: Graph): readonly DropoutMaskInput[] {
  * twice the time for a precision no training run can see); kept values are 1 / (1 - p), as torch scales them.
  */
 export class DropoutMaskGenerator {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /** xoshiro128** state s0..s3; advanced by every fill. */
+  readonly state = new Int32Array(4);
 
   constructor(seed: number) {
     const init = new Rng(seed); // mulberry32 spreads the seed over the four state words (never all zero)
-    this.s0 = init.nextUint32() | 0;
-    this.s1 = init.nextUint32() | 0;
-    this.s2 = init.nextUint32() | 0;
-    this.s3 = init.nextUint32() | 1 | 0;
+    this.state.set([init.nextUint32(), init.nextUint32(), init.nextUint32(), init.nextUint32() | 1]);
   }
 
   /** Fills `out` with a fresh mask of dropout probability `ratio`. */
   fill(out: Float32Array, ratio: number): void {
-    const threshold = Math.round((1 - ratio) * 65536);
-    const scale = 1 / (1 - ratio);
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    const n = out.length;
-    for (let i = 0; i < n; i += 2) {
-      const times5 = Math.imul(s1, 5);
-      const draw = Math.imul((times5 << 7) | (times5 >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      // Branch-free (a random branch mispredicts half the time): (half - threshold) >>> 31 is 1 iff half < threshold.
-      out[i] = scale * (((draw & 0xffff) - threshold) >>> 31);
-      out[i + 1] = scale * (((draw >>> 16) - threshold) >>> 31); // past the end of an odd-length mask: ignored
-    }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
+    fillDropoutMask(this.state, out, ratio);
   }
+}
+
+/**
+ * The generator's fill on an explicit state (advanced in place). Self-contained (no imports, no closure): the
+ * trainer's mask worker (src/model/dropout-prefetch.ts) runs it from its source text.
+ */
+export function fillDropoutMask(state: Int32Array, out: Float32Array, ratio: number): void {
+  const threshold = Math.round((1 - ratio) * 65536);
+  const scale = 1 / (1 - ratio);
+  let s0 = state[0] as number;
+  let s1 = state[1] as number;
+  let s2 = state[2] as number;
+  let s3 = state[3] as number;
+  const n = out.length;
+  for (let i = 0; i < n; i += 2) {
+    const times5 = Math.imul(s1, 5);
+    const draw = Math.imul((times5 << 7) | (times5 >>> 25), 9);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    // Branch-free (a random branch mispredicts half the time): (half - threshold) >>> 31 is 1 iff half < threshold.
+    out[i] = scale * (((draw & 0xffff) - threshold) >>> 31);
+    out[i + 1] = scale * (((draw >>> 16) - threshold) >>> 31); // past the end of an odd-length mask: ignored
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = s3;
 }

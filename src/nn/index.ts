@@ -10,7 +10,7 @@ export { type AttentionParams, type EncoderLayerParams, multiHeadSelfAttention, 
 export { crossEntropy } from './loss.js';
 export { batchNormTraining, batchNormInference } from './batch-norm.js';
 export { Rng } from './random.js';
-export { DROPOUT_MASK, type DropoutMaskInput, DropoutMaskGenerator, dropoutMaskInputs } from './dropout.js';
+export { DROPOUT_MASK, type DropoutMaskInput, DropoutMaskGenerator, dropoutMaskInputs, fillDropoutMask } from './dropout.js';
 
 /** Gradient rules for the ops src/nn adds to graphs (training-mode BatchNormalization). */
 export const NN_GRADIENTS: Readonly<Record<string, GradientRule>> = Object.freeze({ [BATCH_NORM_OP]: batchNormGradient });

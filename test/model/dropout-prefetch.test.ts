@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DropoutMaskPrefetcher } from '../../src/model/dropout-prefetch.js';
+import { DropoutMaskGenerator } from '../../src/nn/index.js';
+
+const INPUTS = [
+  { name: 'dropout_mask/a', shape: [3, 5], ratio: 0.4 },
+  { name: 'dropout_mask/b', shape: [7], ratio: 0.1 },
+];
+
+/** The masks DropoutMaskGenerator makes on the main thread for `steps` steps from `seed`. */
+function expected(seed: number, steps: number): Float32Array[][] {
+  const generator = new DropoutMaskGenerator(seed);
+  return Array.from({ length: steps }, () =>
+    INPUTS.map((input) => {
+      const mask = new Float32Array(input.shape.reduce((a, b) => a * b, 1));
+      generator.fill(mask, input.ratio);
+      return mask;
+    }),
+  );
+}
+
+test('prefetched masks are the generator sequence, step after step, and restart on reseed', async () => {
+  const prefetcher = new DropoutMaskPrefetcher(INPUTS, 11);
+  try {
+    const first = expected(11, 3);
+    for (let step = 0; step < 3; step++) {
+      const masks = (await prefetcher.next()).map((m) => Float32Array.from(m));
+      assert.deepEqual(masks, first[step], `step ${step}`);
+    }
+    // A reseed while the next set is being filled: that set is thrown away.
+    prefetcher.reseed(12);
+    const second = expected(12, 2);
+    for (let step = 0; step < 2; step++) assert.deepEqual((await prefetcher.next()).map((m) => Float32Array.from(m)), second[step]);
+  } finally {
+    await prefetcher.release();
+  }
+});
+
+test('a graph without dropout needs no worker', async () => {
+  const prefetcher = new DropoutMaskPrefetcher([], 1);
+  assert.deepEqual(await prefetcher.next(), []);
+  await prefetcher.release();
+});
