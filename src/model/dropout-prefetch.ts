@@ -4,12 +4,14 @@
  * worker at normal priority only takes CPU from ORT's threads (measured: no gain); at the lowest priority
  * (nice 19, set by the worker on its own thread, on Linux) it runs in the time ORT leaves a core idle: the
  * ~20 ms of mask generation per paper-size step (src/nn/dropout.ts) left the step's critical path (the next
- * step waits ~1-2 ms for its masks; step 330 -> 320 ms median, .scratch A/B in BENCHMARKS.md).
+ * step waits ~1-2 ms for its masks; trainer step ~330 -> ~320 ms, BENCHMARKS.md).
  *
  * The worker runs `fillDropoutMask` from its source text (a worker file would need separate entries for the
  * compiled package and for tsx). The generator state travels with every request and reply, so the masks are
- * exactly those of DropoutMaskGenerator.fill called in the same order on the main thread. Two buffer sets
- * alternate (one fed to the running step, one being filled), transferred, never copied.
+ * exactly those of DropoutMaskGenerator.fill called in the same order on the main thread. Buffer sets are
+ * reused (one fed to the running step, one being filled), transferred, never copied. On a busy machine a
+ * nice-19 thread gets almost no CPU (measured with three CPU hogs: next() waited ~1.4 s a step), so next() waits at
+ * most 15 ms for the worker and otherwise makes the masks itself from the same state (same masks).
  */
 import { Worker } from 'node:worker_threads';
 import { SerError } from '../errors.js';
@@ -36,19 +38,26 @@ export class DropoutMaskPrefetcher {
   private readonly inputs: readonly DropoutMaskInput[];
   private readonly ratios: number[];
   private worker: Worker | null = null;
+  /** Generator state of the next step's masks. */
   private state: Int32Array;
-  /** The set being filled for the next step, and whether it was started before the last reseed. */
-  private pending: { reply: Promise<Reply>; stale: boolean } | null = null;
+  /** The request in flight (at most one): the state it started from, and its reply once it came. */
+  private pending: { from: Int32Array; reply: Reply | null; stale: boolean; arrived: Promise<void> } | null = null;
+  private workerFailed = false;
+  private readonly graceMs: number;
+  /** Buffer sets free for the next fill. */
+  private readonly spare: ArrayBuffer[][] = [];
   /** The set handed out by the last next(), free again once that step has run. */
   private lastHandedOut: ArrayBuffer[] | null = null;
 
-  constructor(inputs: readonly DropoutMaskInput[], seed: number) {
+  /** `graceMs`: how long next() waits for a fill in flight before making the masks itself (default 15 ms, under the ~20 ms that takes). */
+  constructor(inputs: readonly DropoutMaskInput[], seed: number, options: { graceMs?: number } = {}) {
+    this.graceMs = options.graceMs ?? 15;
     this.inputs = inputs;
     this.ratios = inputs.map((input) => input.ratio);
     this.state = new DropoutMaskGenerator(seed).state;
   }
 
-  /** Restarts the mask sequence from `seed` (a fill in flight is finished and thrown away). */
+  /** Restarts the mask sequence from `seed` (a fill in flight is thrown away when it comes back). */
   reseed(seed: number): void {
     this.state = new DropoutMaskGenerator(seed).state;
     if (this.pending) this.pending.stale = true;
@@ -56,22 +65,38 @@ export class DropoutMaskPrefetcher {
 
   /**
    * The masks of the next step, in `inputs` order. Valid until the following call, which starts refilling
-   * them: call it only after the step that used them has run.
+   * them: call it only after the step that used them has run. When the worker has not finished (a busy
+   * machine gives a nice-19 thread almost no CPU), the masks are made here instead, never waited for.
    */
   async next(): Promise<Float32Array[]> {
     if (this.inputs.length === 0) return [];
-    let reply: Reply;
-    if (this.pending && !this.pending.stale) {
-      reply = await this.pending.reply;
-    } else {
-      const buffers = this.pending ? (await this.pending.reply).buffers : this.freshBuffers();
-      reply = await this.request(this.state, buffers);
+    const inFlight = this.pending;
+    if (inFlight && !inFlight.reply && !inFlight.stale) {
+      await Promise.race([inFlight.arrived, new Promise<void>((resolve) => setTimeout(resolve, this.graceMs))]);
     }
-    this.state = reply.state;
-    // Start the following step's masks now, into the set the previous step used (it has run by now).
-    this.pending = { reply: this.request(this.state.slice(), this.lastHandedOut ?? this.freshBuffers()), stale: false };
-    this.lastHandedOut = reply.buffers;
-    return reply.buffers.map((buffer) => new Float32Array(buffer));
+    if (this.lastHandedOut) this.spare.push(this.lastHandedOut); // its step has run
+    let buffers: ArrayBuffer[];
+    const pending = this.pending;
+    if (pending?.reply && !pending.stale && sameState(pending.from, this.state)) {
+      buffers = pending.reply.buffers;
+      this.state = pending.reply.state;
+      this.pending = null;
+    } else {
+      if (pending) pending.stale = true; // late or outdated: its buffers return to `spare` when it replies
+      buffers = this.spare.pop() ?? this.freshBuffers();
+      const generator = new DropoutMaskGenerator(0);
+      generator.state.set(this.state);
+      buffers.forEach((buffer, i) => {
+        generator.fill(new Float32Array(buffer), this.ratios[i] as number);
+      });
+      this.state = generator.state;
+    }
+    this.lastHandedOut = buffers;
+    if (!this.pending || this.pending.reply) {
+      if (this.pending?.reply) this.spare.push(this.pending.reply.buffers); // a stale reply's buffers
+      this.request(this.spare.pop() ?? this.freshBuffers());
+    }
+    return buffers.map((buffer) => new Float32Array(buffer));
   }
 
   async release(): Promise<void> {
@@ -85,29 +110,48 @@ export class DropoutMaskPrefetcher {
     return this.inputs.map((input) => new ArrayBuffer(4 * input.shape.reduce((a, b) => a * b, 1)));
   }
 
-  /** Fills `buffers` from `state` on the worker; the reply carries the advanced state and the filled buffers. */
-  private request(state: Int32Array, buffers: ArrayBuffer[]): Promise<Reply> {
+  /** Starts filling `buffers` from the current state on the worker (its reply is picked up by next()). */
+  private request(buffers: ArrayBuffer[]): void {
+    if (this.workerFailed) {
+      this.spare.push(buffers);
+      return;
+    }
     const worker = this.ensureWorker();
-    return new Promise<Reply>((resolve, reject) => {
-      const onMessage = (reply: Reply) => {
-        worker.off('error', onError);
-        resolve(reply);
-      };
-      const onError = (error: Error) => {
-        worker.off('message', onMessage);
-        reject(new SerError('ERUNTIME', 'trainer', `dropout mask worker failed: ${error.message}`, { cause: error }));
-      };
-      worker.once('message', onMessage);
-      worker.once('error', onError);
-      worker.postMessage({ state, buffers, ratios: this.ratios }, [state.buffer as ArrayBuffer, ...buffers]);
+    let arrive = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      arrive = resolve;
     });
+    const pending = { from: this.state.slice(), reply: null as Reply | null, stale: false, arrived };
+    this.pending = pending;
+    const state = this.state.slice();
+    worker.once('message', (reply: Reply) => {
+      pending.reply = reply;
+      arrive();
+      if (pending.stale && this.pending === pending) {
+        // Nobody will use it: take its buffers back and let the next call start a fresh request.
+        this.spare.push(reply.buffers);
+        this.pending = null;
+      }
+    });
+    worker.postMessage({ state, buffers, ratios: this.ratios }, [state.buffer as ArrayBuffer, ...buffers]);
   }
 
   private ensureWorker(): Worker {
     if (!this.worker) {
       this.worker = new Worker(WORKER_SOURCE, { eval: true });
       this.worker.unref(); // never keeps the process alive
+      this.worker.on('error', (error) => {
+        // From now on the masks are made on the main thread.
+        this.workerFailed = true;
+        this.worker = null;
+        this.pending = null;
+        process.emitWarning(new SerError('ERUNTIME', 'trainer', `dropout mask worker failed, masks made on the main thread: ${error.message}`));
+      });
     }
     return this.worker;
   }
+}
+
+function sameState(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -37,6 +37,18 @@ test('prefetched masks are the generator sequence, step after step, and restart 
   }
 });
 
+test('masks made on the main thread when the worker is late are the same sequence', async () => {
+  // graceMs 0 and back-to-back calls: every fill in flight is late, so next() makes the masks itself and
+  // discards the worker's; the sequence must not change.
+  const prefetcher = new DropoutMaskPrefetcher(INPUTS, 21, { graceMs: 0 });
+  try {
+    const want = expected(21, 6);
+    for (let step = 0; step < 6; step++) assert.deepEqual((await prefetcher.next()).map((m) => Float32Array.from(m)), want[step], `step ${step}`);
+  } finally {
+    await prefetcher.release();
+  }
+});
+
 test('a graph without dropout needs no worker', async () => {
   const prefetcher = new DropoutMaskPrefetcher([], 1);
   assert.deepEqual(await prefetcher.next(), []);
