@@ -163,7 +163,7 @@ function lowerBatchMoments(
   const keep0 = { name: 'keepdims', type: A.INT, i: 0 };
   const float64 = { name: 'to', type: A.INT, i: 11 };
   const back = { name: 'to', type: A.INT, i: source.dtype === 'float64' ? 11 : 1 };
-  const node_ = (name: string, opType: string, input: string[], attribute: onnxProto.onnx.IAttributeProto[] = []) => ({
+  const emit = (name: string, opType: string, input: string[], attribute: onnxProto.onnx.IAttributeProto[] = []) => ({
     name: v(name),
     opType,
     input,
@@ -171,22 +171,22 @@ function lowerBatchMoments(
     attribute,
   });
   const sums = (name: string, opType: string, extra: onnxProto.onnx.IAttributeProto[], axes: string[]) => [
-    node_(`${name}_rows`, opType, [v('rows'), ...axes], [keep0, ...extra]),
-    node_(`${name}_partial`, 'Reshape', [v(`${name}_rows`), v('partial_shape')]),
-    node_(`${name}_f64`, 'Cast', [v(`${name}_partial`)], [float64]),
-    node_(name, 'ReduceSum', [v(`${name}_f64`), v('axes02')], [keep0]),
+    emit(`${name}_rows`, opType, [v('rows'), ...axes], [keep0, ...extra]),
+    emit(`${name}_partial`, 'Reshape', [v(`${name}_rows`), v('partial_shape')]),
+    emit(`${name}_f64`, 'Cast', [v(`${name}_partial`)], [float64]),
+    emit(name, 'ReduceSum', [v(`${name}_f64`), v('axes02')], [keep0]),
   ];
   return [
-    node_('rows', 'Reshape', [x, v('rows_shape')]),
+    emit('rows', 'Reshape', [x, v('rows_shape')]),
     // ReduceSum takes its axes as an input in opset 13+, ReduceSumSquare as an attribute until opset 18.
     ...sums('sum', 'ReduceSum', [], [v('axis1')]),
     ...sums('sum_sq', 'ReduceSumSquare', [{ name: 'axes', type: A.INTS, ints: [1] }], []),
-    node_('mean', 'Div', [v('sum'), v('count')]),
-    node_('mean_sq', 'Div', [v('sum_sq'), v('count')]),
-    node_('sq_mean', 'Mul', [v('mean'), v('mean')]),
-    node_('var', 'Sub', [v('mean_sq'), v('sq_mean')]),
-    node_('concat', 'Concat', [v('mean'), v('var')], [{ name: 'axis', type: A.INT, i: 0 }]),
-    node_('cast', 'Cast', [v('concat')], [back]),
+    emit('mean', 'Div', [v('sum'), v('count')]),
+    emit('mean_sq', 'Div', [v('sum_sq'), v('count')]),
+    emit('sq_mean', 'Mul', [v('mean'), v('mean')]),
+    emit('var', 'Sub', [v('mean_sq'), v('sq_mean')]),
+    emit('concat', 'Concat', [v('mean'), v('var')], [{ name: 'axis', type: A.INT, i: 0 }]),
+    emit('cast', 'Cast', [v('concat')], [back]),
     { name: v('reshape'), opType: 'Reshape', input: [v('cast'), v('out_shape')], output: [out as string] },
   ];
 }

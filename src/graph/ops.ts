@@ -1,5 +1,6 @@
 /**
- * Primitive ops: each maps 1:1 to one ONNX op (opset 17), infers the output shape/dtype and throws
+ * Primitive ops: each maps 1:1 to one ONNX op (opset 17; the one exception, batchMoments, is written by toOnnx as
+ * a few ONNX nodes), infers the output shape/dtype and throws
  * `SerError('ESHAPE', 'graph', '<op>: ...')` at build time. Gradient rules live in gradients.ts, keyed by
  * the ONNX op type. Binary arithmetic broadcasts like numpy/ONNX; a plain number operand becomes a shared
  * scalar constant of the other operand's dtype.
