@@ -128,20 +128,21 @@ function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tens
 
 /**
  * Train mode of conv2dSame -> batchNorm2d -> max pooling (kernel = stride = `pool`), the same values as
- * that chain, computed so that the full-size conv output is written once and read three times. Per channel BN
- * is y = k (x - mean) + beta with k = gamma / sqrt(var + eps), increasing in x when gamma > 0. With
- * s = sign(gamma) (+1 at 0) folded into the conv (weight s W, bias s b), z = s x and
+ * that chain, computed so that the full-size conv output is written once and read once (first layer) or three
+ * times. Per channel BN is y = k (x - mean) + beta with k = gamma / sqrt(var + eps), increasing in x when
+ * gamma > 0. With s = sign(gamma) (+1 at 0) folded into the conv (weight s W, bias s b), z = s x and
  *   maxpool(BN(x)) = |k| (maxpool(z) - mean_z) + beta,   mean_z = s mean, var_z = var,
- * so BN's affine map runs on the 4x (16x) smaller pooled tensor, the batch moments come from two reductions of
- * z (graph batchMoments) instead of ORT's one-threaded train-mode BatchNormalization, and the pool's indices
- * pick the same elements (torch's pooling of y keeps the first of exactly tied values; so does this one,
- * unless gamma is exactly 0, where every gradient through y is 0 anyway). The conv bias also subtracts a
- * constant c = s (sum_taps(W) mean(input) + b), the conv output's mean up to the zero padding at the borders,
- * so the moments are taken of z - c, near zero mean: E[z^2] - E[z]^2 in float32 loses digits when
+ * so BN's affine map runs on the 4x (16x) smaller pooled tensor and the pool's indices pick the same elements
+ * (torch's pooling of y keeps the first of exactly tied values; so does this one, unless gamma is exactly 0,
+ * where every gradient through y is 0 anyway). The batch moments come, instead of from ORT's one-threaded
+ * train-mode BatchNormalization, from the input patches (patchMoments) when a patch has no more values than the
+ * conv has channels (CNN-TM's first layer: 9 <= 16), else from two row reductions of z (graph batchMoments).
+ * The conv bias also subtracts a constant c = s (sum_taps(W) mean(input) + b), the conv output's mean up to the
+ * zero padding at the borders, so z - c has a near-zero mean: E[z^2] - E[z]^2 in float32 loses digits when
  * |mean| >> std (log-mel input: a mean of tens of dB). c is detached: the argmax, the centred values and every
  * gradient are those of z. Returns the pooled BN output (before ReLU) and the batch statistics of the conv
- * output x. Measured on the paper-size training step: BatchNormalization
- * 75 ms + GatherElements 21 ms per step became two reductions and [C]-sized nodes (BENCHMARKS.md).
+ * output x. Timings in BENCHMARKS.md (ORT's BatchNormalization and the GatherElements of the earlier
+ * BN-then-pool graph cost ~96 ms a step).
  */
 export function convBatchNorm2dMaxPool(
   x: Tensor,
