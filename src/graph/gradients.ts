@@ -8,7 +8,7 @@
  * that ORT's inference build runs (no training-only kernels).
  */
 import { SerError } from '../errors.js';
-import { type Node, type Tensor, hostArray, sizeOf } from './graph.js';
+import { type Node, type Tensor, sizeOf } from './graph.js';
 import { im2col } from './composite.js';
 import {
   add,
@@ -143,67 +143,15 @@ function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
     dx = convTranspose2d(dy, w, { pads, outputSize: [height, width] });
   }
 
-  const taps = kh * kw;
   const cols = im2col(x, [kh, kw], pads); // [B, Cin*kH*kW, H*W], shared with other users of the same X
-  // dW^T [Cin*kH*kW, Cout] = sum_b cols[b] x d[b]^T. MLAS packs the transposed operand, and d [Cout, H*W] is the
+  // dW^T [Cin*kH*kW, Cout] = sum_b cols[b] x dY[b]^T. MLAS packs the transposed operand, and dY [Cout, H*W] is the
   // smaller one (~1.4x faster at 16->32).
-  const weightGradT = (d: Tensor): Tensor => reduceSum(matmul(cols, transpose(reshape(d, [batch, cout, ho * wo]), [0, 2, 1])), [0]);
-  const perChannel = (t: Tensor): Tensor => reshape(t, [1, cout]);
-  // X without a producer (a first layer fed data) needs no dX, so when dY = P + (a Y + b) (BatchMoments' rule on
-  // this conv's output Y, see below) dY itself need not be written either: by linearity
-  //   dW^T = cols P^T + a (cols Y^T) + b sum(cols),  db = sum(P) + a sum(Y) + b n
-  // (n = B H W), which replaces three full-size passes (a Y + b, the Add, the bias sum) with one GEMM and sums.
-  const split = x.graph.producer(x) === undefined ? affineOfOwnOutput(node, dy) : null;
-  let dwT: Tensor;
-  let db: Tensor | null = null;
-  if (split) {
-    const y = output(node);
-    const colSums = reshape(reduceSum(cols, [0, 2]), [cin * taps, 1]);
-    dwT = add(add(weightGradT(split.rest), mul(weightGradT(y), perChannel(split.scale))), mul(colSums, perChannel(split.shift)));
-    if (node.inputs[2]) {
-      // sum(P) over the pooled gradient when P = MaxUnpool(dPool) (same sum, 4x fewer values); sum(Y) = n mean(Y)
-      // when a BatchMoments node already has mean(Y).
-      const unpool = x.graph.producer(split.rest);
-      const sumRest = reduceSum(unpool?.op === 'MaxUnpool' ? (unpool.inputs[0] as Tensor) : split.rest, [0, 2, 3]);
-      const moments = x.graph.nodes.find((n) => n.op === 'BatchMoments' && n.inputs[0]?.name === y.name);
-      const count = batch * ho * wo;
-      const sumY = moments ? mul(reshape(slice(output(moments), [0], [1], [0]), [cout]), count) : reduceSum(y, [0, 2, 3]);
-      db = add(add(sumRest, mul(split.scale, sumY)), mul(split.shift, count));
-    }
-  } else {
-    dwT = weightGradT(dy);
-    // sum(dY) over the pooled gradient when dY = MaxUnpool(dPool) (the same sum, 4x fewer values)
-    const unpool = x.graph.producer(dy);
-    if (node.inputs[2]) db = reduceSum(unpool?.op === 'MaxUnpool' ? (unpool.inputs[0] as Tensor) : dy, [0, 2, 3]);
-  }
+  const dwT = reduceSum(matmul(cols, transpose(reshape(dy, [batch, cout, ho * wo]), [0, 2, 1])), [0]);
   const dw = transpose(reshape(dwT, [cin, kh, kw, cout]), [3, 0, 1, 2]);
+  // sum(dY) over the pooled gradient when dY = MaxUnpool(dPool): the same sum over 4x (16x) fewer values.
+  const unpool = x.graph.producer(dy);
+  const db = node.inputs[2] ? reduceSum(unpool?.op === 'MaxUnpool' ? (unpool.inputs[0] as Tensor) : dy, [0, 2, 3]) : null;
   return [dx, dw, db];
-}
-
-/**
- * When dY = P + (a Y + b) with the second term BatchMoments' gradient on the conv's own output Y (an
- * inference-mode BatchNormalization with constant mean 0, variance 1, epsilon 0), its parts; else null.
- */
-function affineOfOwnOutput(conv: Node, dy: Tensor): { rest: Tensor; scale: Tensor; shift: Tensor } | null {
-  const g = dy.graph;
-  const sum = g.producer(dy);
-  if (sum?.op !== 'Add') return null;
-  for (const [k, other] of [
-    [0, 1],
-    [1, 0],
-  ] as const) {
-    const term = sum.inputs[k];
-    const rest = sum.inputs[other];
-    const bn = term ? g.producer(term) : undefined;
-    if (!rest || !bn || bn.op !== 'BatchNormalization' || bn.attrs.training_mode === 1) continue;
-    if (bn.inputs[0]?.name !== output(conv).name || (bn.attrs.epsilon as { float: number }).float !== 0) continue;
-    const mean = g.constantData(bn.inputs[3] as Tensor);
-    const variance = g.constantData(bn.inputs[4] as Tensor);
-    if (!mean?.every((v) => v === 0) || !variance?.every((v) => v === 1)) continue;
-    if (rest.shape.length !== dy.shape.length || rest.shape.some((d, i) => d !== dy.shape[i])) continue;
-    return { rest, scale: bn.inputs[1] as Tensor, shift: bn.inputs[2] as Tensor };
-  }
-  return null;
 }
 
 /**
@@ -315,10 +263,9 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
     const scale = mul(row(dy!, 1), 2 / count);
     const bias = sub(div(row(dy!, 0), count), mul(scale, row(output(n), 0)));
     const g = x.graph;
-    const constant = (value: number) => g.constant(hostArray(x.dtype, channels).fill(value as never), [channels], x.dtype, 'moments_grad');
     const [dx] = g.addNode(
       'BatchNormalization',
-      [x, scale, bias, constant(0), constant(1)], // constants: the Conv rule recognises this affine term
+      [x, scale, bias, full(g, [channels], 0, x.dtype), full(g, [channels], 1, x.dtype)],
       [{ shape: x.shape, dtype: x.dtype }],
       { epsilon: { float: 0 } },
     );
