@@ -27,3 +27,11 @@ export function shuffleInPlace<T>(items: T[], random: Random): T[] {
   }
   return items;
 }
+
+/** A 31-bit integer mix of (seed, index) (splitmix-style), so neighbouring indices (epochs) get unrelated seeds. */
+export function mixSeed(seed: number, index: number): number {
+  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) & 0x7fffffff;
+}

@@ -68,14 +68,6 @@ function expandReduced(node: Node, dy: Tensor): Tensor {
   return expand(reshape(dy, kept), x.shape);
 }
 
-/** The only scalar value of a constant input (Dropout ratio). */
-function constantScalar(node: Node, i: number): number {
-  const data = input(node, i).graph.constantData(input(node, i));
-  if (data?.length !== 1)
-    throw new SerError('EGRAD', 'graph', `${node.op} '${node.name}': input ${i} must be a scalar constant to differentiate`);
-  return Number(data[0]);
-}
-
 function swapLast(t: Tensor): Tensor {
   const perm = t.shape.map((_, i) => i);
   const r = perm.length;
@@ -316,8 +308,6 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
     const zeros = full(x.graph, x.shape, 0, x.dtype);
     return [scatterElements(zeros, input(n, 1), dy!, n.attrs.axis as number, 'add'), null];
   },
-  // Dropout (training): y = x * mask / (1 - ratio)  =>  dx = mask ? dy / (1 - ratio) : 0
-  Dropout: (n, [dy]) => [mul(dy!, mul(cast(output(n, 1), dy!.dtype), 1 / (1 - constantScalar(n, 1)))), null, null],
 };
 
 /** The gradient table. Ops built outside src/graph pass their rules to gradients() via `options.rules`. */

@@ -8,7 +8,7 @@
  *   const loss = reduceMean(relu(matmul(x, w)), [0, 1]);
  *   const [dw] = gradients(loss, [w]);         // new nodes in g, shape [3, 2]
  *   g.output('loss', loss); g.output('grad/w', dw);
- *   const session = await createSession(toOnnx(g, { seed }));   // from '../runtime/index.js'
+ *   const session = await createSession(toOnnx(g));   // from '../runtime/index.js'
  *
  * Shapes/dtypes are checked when an op is called: SerError('ESHAPE', 'graph', '<Op>: ...').
  */
@@ -70,8 +70,6 @@ export {
   gatherElements, // (x, indices, axis)
   scatterElements, // (data, indices, updates, axis, 'none'|'add') (no gradient rule)
   oneHot, // (int indices [...], depth, dtype) -> [..., depth]
-  // randomness
-  dropout, // (x, ratio) -> {output, mask|null}; seed assigned by toOnnx({seed})
 } from './ops.js';
 export type { Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, Pads2d } from './ops.js';
 
@@ -86,8 +84,8 @@ export { GRADIENTS, unbroadcast } from './gradients.js';
 export type { GradientRule } from './gradients.js';
 
 /**
- * toOnnx(graph, {seed?, producer?, nchwcBlock?}) -> ONNX model bytes (opset 17, only nodes the outputs need;
+ * toOnnx(graph, {producer?, nchwcBlock?}) -> ONNX model bytes (opset 17, only nodes the outputs need;
  * nchwcBlock from src/runtime's nchwcBlockSize() lowers fed-weight Convs to ORT's NCHWc kernels).
  */
-export { toOnnx, mixSeed, OPSET } from './onnx.js';
+export { toOnnx, OPSET } from './onnx.js';
 export type { ToOnnxOptions } from './onnx.js';

@@ -16,11 +16,6 @@ export const IR_VERSION = 8;
 const DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
 
 export interface ToOnnxOptions {
-  /**
-   * Seed for random ops (Dropout). Each Dropout node gets `seed` attribute = mix(seed, node index), so the
-   * same graph serialised with the same seed gives the same mask sequence. Default 0.
-   */
-  seed?: number;
   /** Producer name written in the model; default 'speech-emotion'. */
   producer?: string;
   /**
@@ -62,14 +57,6 @@ function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributePro
   if ('float' in value) return { name, type: A.FLOAT, f: value.float };
   if ('floats' in value) return { name, type: A.FLOATS, floats: value.floats };
   return { name, type: A.TENSOR, t: tensorProto(`${name}_value`, value.dtype, [value.tensor.length], value.tensor) };
-}
-
-/** A 31-bit integer mix of (seed, index) (splitmix-style), so neighbouring nodes get unrelated seeds. */
-export function mixSeed(seed: number, index: number): number {
-  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-  return (h ^ (h >>> 16)) & 0x7fffffff;
 }
 
 const NCHWC = 'com.microsoft.nchwc';
@@ -196,7 +183,6 @@ const AXES_AS_INPUT = new Set(['ReduceSum']);
 
 /** Serialises `graph` to ONNX model bytes. Only nodes the outputs depend on are written. */
 export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
-  const seed = options.seed ?? 0;
   if (graph.outputs.length === 0) throw new Error(`graph '${graph.name}' has no outputs`);
   const producerOf = (t: Tensor) => graph.producer(t);
 
@@ -216,14 +202,14 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
     const node = graph.nodes[i];
     if (!node?.outputs.some((t) => live.has(t.name))) continue;
     for (const t of node.inputs) if (t) live.add(t.name);
-    nodes.push({ node, index: i });
+    nodes.push(node);
   }
   nodes.reverse();
 
   const extraInitializers: onnxProto.onnx.ITensorProto[] = [];
   const block = options.nchwcBlock ?? 0;
   let usesNchwc = false;
-  const nodeProtos: onnxProto.onnx.INodeProto[] = nodes.flatMap(({ node, index }) => {
+  const nodeProtos: onnxProto.onnx.INodeProto[] = nodes.flatMap((node) => {
     const inputs = node.inputs.map(ref);
     const attrs: onnxProto.onnx.IAttributeProto[] = [];
     for (const [key, value] of Object.entries(node.attrs)) {
@@ -237,7 +223,6 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       }
       attrs.push(attribute(key, value));
     }
-    if (node.op === 'Dropout') attrs.push({ name: 'seed', type: A.INT, i: mixSeed(seed, index) });
     if (node.op === 'BatchMoments') return lowerBatchMoments(node, inputs, node.outputs.map(ref), (t) => extraInitializers.push(t));
     if (nchwcEligible(graph, node, block)) {
       usesNchwc = true;

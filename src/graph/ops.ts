@@ -574,32 +574,3 @@ export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32')
   );
   return cast(equal(reshape(indices, [...indices.shape, 1]), classes), dtype);
 }
-
-// ---- randomness ----------------------------------------------------------------------------------------
-
-/**
- * Training-mode dropout (ONNX Dropout with training_mode = true): zeroes each element with probability
- * `ratio` and scales the rest by 1/(1-ratio), like torch.nn.Dropout in train mode. Returns the output and
- * the bool keep-mask (used by the gradient). The node's `seed` attribute is assigned when the graph is
- * serialised (toOnnx option `seed`), so one graph can be re-seeded per epoch without rebuilding;
- * ONNX Runtime advances the generator on every run of a session (see test/graph/dropout.test.ts).
- * ratio 0 returns x unchanged (no node).
- */
-export function dropout(x: Tensor, ratio: number): { output: Tensor; mask: Tensor | null } {
-  requireFloat('Dropout', x);
-  if (!(ratio >= 0 && ratio < 1)) shapeError('Dropout', `ratio must be in [0, 1) (${ratio} given)`);
-  if (ratio === 0) return { output: x, mask: null };
-  const g = x.graph;
-  const ratioT = g.scalar(ratio, x.dtype);
-  const training = g.constant(Uint8Array.of(1), [], 'bool', 'training_mode');
-  const [output, mask] = g.addNode(
-    'Dropout',
-    [x, ratioT, training],
-    [
-      { shape: x.shape, dtype: x.dtype },
-      { shape: x.shape, dtype: 'bool' },
-    ],
-    {},
-  ) as [Tensor, Tensor];
-  return { output, mask };
-}

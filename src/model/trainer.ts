@@ -11,7 +11,8 @@
  * depend only on (seed, epoch, step within the epoch).
  */
 import { SerError } from '../errors.js';
-import { type Graph, mixSeed, toOnnx } from '../graph/index.js';
+import { mixSeed } from '../data/prng.js';
+import { type Graph, toOnnx } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { dropoutMaskInputs } from '../nn/index.js';
 import type { HostTensor, Session } from '../runtime/index.js';
