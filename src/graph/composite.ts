@@ -1,21 +1,14 @@
 /**
- * Composite ops: small compositions of primitives (no gradient rules of their own). Written to match the
- * patterns ONNX Runtime fuses in inference graphs (e.g. LayerNormalization from
- * ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div-Mul-Add).
+ * Composite ops: small compositions of primitives (no gradient rules of their own).
  */
 import { type Graph, type Tensor, shapeError, shapeString } from './graph.js';
-import { add, conv2d, layerNormalization, logSoftmax, matmul, mul, neg, oneHot, reduceMean, reduceSum, reshape, transpose } from './ops.js';
+import { add, conv2d, logSoftmax, matmul, mul, neg, oneHot, reduceMean, reduceSum, reshape, transpose } from './ops.js';
 
 /** PyTorch nn.Linear: x [..., in] x weight [out, in]^T + bias [out] -> [..., out]. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   if (weight.shape.length !== 2) shapeError('linear', `weight ${shapeString(weight.shape)} must be [out, in]`);
   const y = matmul(x, transpose(weight, [1, 0]));
   return bias ? add(y, bias) : y;
-}
-
-/** Layer normalisation over the last axis (biased variance, like torch): the graph op layerNormalization. */
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  return layerNormalization(x, gamma, beta, eps);
 }
 
 /** Mean cross-entropy of logits [B, C] against int labels [B] (torch.nn.functional.cross_entropy, mean). */

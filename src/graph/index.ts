@@ -52,7 +52,7 @@ export {
   reduceSum, // (x, axes, keepdims=false)
   reduceMean,
   reduceMax,
-  layerNormalization, // (x, gamma [D], beta [D], eps) over the last axis (ONNX LayerNormalization)
+  layerNorm, // (x, gamma [D], beta [D], eps) over the last axis (ONNX LayerNormalization)
   batchMoments, // x [N,C,H,W] -> [2, C]: mean and biased variance over N, H, W (lowered by toOnnx to ReduceMean + ReduceSumSquare)
   softmax, // (x, axis=-1)
   logSoftmax, // (x, axis=-1)
@@ -73,8 +73,8 @@ export {
 } from './ops.js';
 export type { Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, Pads2d } from './ops.js';
 
-/** Composites (no rules of their own): linear(x, W [out,in], b), layerNorm(x, gamma, beta, eps), crossEntropy(logits [B,C], labels [B]). */
-export { linear, layerNorm, crossEntropy, im2col } from './composite.js';
+/** Composites (no rules of their own): linear(x, W [out,in], b), crossEntropy(logits [B,C], labels [B]), im2col(x, kernel, pads). */
+export { linear, crossEntropy, im2col } from './composite.js';
 
 /** gradients(loss, wrt[], {seed?, rules?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
 export { gradients } from './autodiff.js';

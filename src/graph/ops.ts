@@ -362,7 +362,7 @@ export function batchMoments(x: Tensor): Tensor {
  * (x - mean) / sqrt(var + eps) * gamma + beta with gamma, beta [D]. One fused ORT kernel; the node's Mean and
  * InvStdDev outputs ([..., 1]) serve its gradient rule.
  */
-export function layerNormalization(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   requireFloat('LayerNormalization', x, gamma, beta);
   const d = x.shape[x.shape.length - 1];
   if (d === undefined || gamma.shape.length !== 1 || gamma.shape[0] !== d || beta.shape.length !== 1 || beta.shape[0] !== d) {

@@ -9,7 +9,7 @@ import { fedDropout } from './dropout.js';
 
 /**
  * nn.Linear (y = x W^T + b; x [..., in], weight [out, in]) and nn.LayerNorm over the last axis (biased variance,
- * eps 1e-5, affine) are the graph layer's composites: one definition for the project.
+ * eps 1e-5, affine) are the graph layer's (a composite and an op with its own gradient rule): one definition each.
  */
 export { linear, layerNorm } from '../graph/index.js';
 
