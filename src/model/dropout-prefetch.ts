@@ -40,8 +40,11 @@ export class DropoutMaskPrefetcher {
   private worker: Worker | null = null;
   /** Generator state of the next step's masks. */
   private state: Int32Array;
-  /** The request in flight (at most one): the state it started from, and its reply once it came. */
-  private pending: { from: Int32Array; reply: Reply | null; stale: boolean; arrived: Promise<void> } | null = null;
+  /**
+   * The request in flight (at most one), started from the current state; its reply once it came. Stale once
+   * the state moved on without it (reseed, or masks made here): then only its buffers are taken back.
+   */
+  private pending: { reply: Reply | null; stale: boolean; arrived: Promise<void> } | null = null;
   private workerFailed = false;
   private readonly graceMs: number;
   /** Buffer sets free for the next fill. */
@@ -64,11 +67,11 @@ export class DropoutMaskPrefetcher {
   }
 
   /**
-   * The masks of the next step, in `inputs` order. Valid until the following call, which starts refilling
+   * The masks of the next step, with their inputs. Valid until the following call, which starts refilling
    * them: call it only after the step that used them has run. When the worker has not finished (a busy
    * machine gives a nice-19 thread almost no CPU), the masks are made here instead, never waited for.
    */
-  async next(): Promise<Float32Array[]> {
+  async next(): Promise<{ input: DropoutMaskInput; data: Float32Array }[]> {
     if (this.inputs.length === 0) return [];
     const inFlight = this.pending;
     if (inFlight && !inFlight.reply && !inFlight.stale) {
@@ -77,26 +80,25 @@ export class DropoutMaskPrefetcher {
     if (this.lastHandedOut) this.spare.push(this.lastHandedOut); // its step has run
     let buffers: ArrayBuffer[];
     const pending = this.pending;
-    if (pending?.reply && !pending.stale && sameState(pending.from, this.state)) {
+    if (pending?.reply && !pending.stale) {
       buffers = pending.reply.buffers;
       this.state = pending.reply.state;
       this.pending = null;
     } else {
       if (pending) pending.stale = true; // late or outdated: its buffers return to `spare` when it replies
       buffers = this.spare.pop() ?? this.freshBuffers();
-      const generator = new DropoutMaskGenerator(0);
-      generator.state.set(this.state);
+      const state = this.state.slice();
       buffers.forEach((buffer, i) => {
-        generator.fill(new Float32Array(buffer), this.ratios[i] as number);
+        fillDropoutMask(state, new Float32Array(buffer), this.ratios[i] as number);
       });
-      this.state = generator.state;
+      this.state = state;
     }
     this.lastHandedOut = buffers;
     if (!this.pending || this.pending.reply) {
       if (this.pending?.reply) this.spare.push(this.pending.reply.buffers); // a stale reply's buffers
       this.request(this.spare.pop() ?? this.freshBuffers());
     }
-    return buffers.map((buffer) => new Float32Array(buffer));
+    return buffers.map((buffer, i) => ({ input: this.inputs[i] as DropoutMaskInput, data: new Float32Array(buffer) }));
   }
 
   async release(): Promise<void> {
@@ -121,7 +123,7 @@ export class DropoutMaskPrefetcher {
     const arrived = new Promise<void>((resolve) => {
       arrive = resolve;
     });
-    const pending = { from: this.state.slice(), reply: null as Reply | null, stale: false, arrived };
+    const pending = { reply: null as Reply | null, stale: false, arrived };
     this.pending = pending;
     const state = this.state.slice();
     worker.once('message', (reply: Reply) => {
@@ -150,8 +152,4 @@ export class DropoutMaskPrefetcher {
     }
     return this.worker;
   }
-}
-
-function sameState(a: Int32Array, b: Int32Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

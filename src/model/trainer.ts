@@ -144,10 +144,7 @@ export class CnnTmTrainer {
       lr: { data: Float64Array.of(this.lr), shape: [] },
     };
     for (const [name, tensor] of this.weights) feeds[name] = tensor;
-    const masks = await this.masks.next();
-    dropoutMaskInputs(this.trainGraph).forEach((input, i) => {
-      feeds[input.name] = { data: masks[i] as Float32Array, shape: input.shape };
-    });
+    for (const { input, data } of await this.masks.next()) feeds[input.name] = { data, shape: input.shape };
     for (const [name, { m, v }] of this.moments) {
       const shape = this.weights.get(name)?.shape ?? [];
       feeds[EXP_AVG + name] = { data: m, shape };

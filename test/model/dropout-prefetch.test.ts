@@ -25,13 +25,13 @@ test('prefetched masks are the generator sequence, step after step, and restart 
   try {
     const first = expected(11, 3);
     for (let step = 0; step < 3; step++) {
-      const masks = (await prefetcher.next()).map((m) => Float32Array.from(m));
+      const masks = (await prefetcher.next()).map(({ data }) => Float32Array.from(data));
       assert.deepEqual(masks, first[step], `step ${step}`);
     }
     // A reseed while the next set is being filled: that set is thrown away.
     prefetcher.reseed(12);
     const second = expected(12, 2);
-    for (let step = 0; step < 2; step++) assert.deepEqual((await prefetcher.next()).map((m) => Float32Array.from(m)), second[step]);
+    for (let step = 0; step < 2; step++) assert.deepEqual((await prefetcher.next()).map(({ data }) => Float32Array.from(data)), second[step]);
   } finally {
     await prefetcher.release();
   }
@@ -43,7 +43,7 @@ test('masks made on the main thread when the worker is late are the same sequenc
   const prefetcher = new DropoutMaskPrefetcher(INPUTS, 21, { graceMs: 0 });
   try {
     const want = expected(21, 6);
-    for (let step = 0; step < 6; step++) assert.deepEqual((await prefetcher.next()).map((m) => Float32Array.from(m)), want[step], `step ${step}`);
+    for (let step = 0; step < 6; step++) assert.deepEqual((await prefetcher.next()).map(({ data }) => Float32Array.from(data)), want[step], `step ${step}`);
   } finally {
     await prefetcher.release();
   }
