@@ -31,6 +31,7 @@ const im2colCache = new WeakMap<Graph, Map<string, Tensor>>();
  * CNN-TM's two branches start with convs of the same input, whose weight gradients and batch moments use it.
  */
 export function im2col(x: Tensor, kernel: readonly [number, number], pads: readonly [number, number, number, number]): Tensor {
+  if (x.shape.length !== 4) shapeError('im2col', `x is ${shapeString(x.shape)}, expected [N, C, H, W]`);
   const [batch, cin, height, width] = x.shape as [number, number, number, number];
   const [kh, kw] = kernel;
   const key = `${x.name}|${kh}x${kw}|${pads.join(',')}`;

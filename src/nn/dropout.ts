@@ -61,6 +61,7 @@ export class DropoutMaskGenerator {
 
   /** Fills `out` with a fresh mask of dropout probability `ratio`. */
   fill(out: Float32Array, ratio: number): void {
+    if (!(ratio > 0 && ratio < 1)) throw new SerError('EARG', 'nn', `dropout ratio must be in (0, 1) (${ratio} given)`);
     fillDropoutMask(this.state, out, ratio);
   }
 }

@@ -7,18 +7,10 @@
  */
 import { type DType, Graph, type HostArray, type Tensor, gradients, hostArray, mul, reduceSum, toOnnx } from '../../src/graph/index.js';
 import { type HostTensor, createSession } from '../../src/runtime/index.js';
+import { mulberry32 } from '../../src/data/prng.js';
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) generator (the project's mulberry32). */
+export const rng = mulberry32;
 
 export interface InputSpec {
   shape: number[];

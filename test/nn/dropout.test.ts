@@ -29,6 +29,9 @@ test('mask generator: keep rate 1 - p within sampling error, kept values 1/(1-p)
   assert.notDeepEqual(a, b, 'the next mask of one generator differs');
   new DropoutMaskGenerator(4).fill(b, 0.5);
   assert.notDeepEqual(a, b, 'another seed, another mask');
+  for (const bad of [0, 1, -0.1, Number.NaN]) {
+    assert.throws(() => new DropoutMaskGenerator(1).fill(b, bad), /dropout ratio must be in \(0, 1\)/);
+  }
   // Neighbouring elements (the two halves of one draw) are independent: P(both kept) = (1-p)^2.
   const big = new Float32Array(1_000_000);
   new DropoutMaskGenerator(11).fill(big, 0.5);
