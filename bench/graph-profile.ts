@@ -2,8 +2,9 @@
  * Where the time goes in a graph run by ONNX Runtime: profiles an ONNX model (a file, or the paper-size CNN-TM
  * training step built by src/model) with ORT's profiler and prints kernel time per op type and the slowest
  * nodes, skipping the first (warm-up) run. Inputs are filled with deterministic values (int64: zeros).
- *   npx tsx bench/graph-profile.ts [model.onnx | --train-step] [--runs 4] [--opt extended|all] [--top 30] [--spin] [--nchwc]
- * (--nchwc: the training step serialised with toOnnx({nchwcBlock: nchwcBlockSize()}))
+ *   npx tsx bench/graph-profile.ts [model.onnx | --train-step] [--runs 4] [--opt extended|all] [--top 30] [--spin] [--nchwc] [--time-only]
+ * (--nchwc: the training step serialised with toOnnx({nchwcBlock: nchwcBlockSize()}); --time-only: no profiler, only
+ * the best and median wall time per run, how BENCHMARKS.md times the training graph step by step)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
@@ -43,17 +44,24 @@ for (const input of model.graph?.input ?? []) {
   else feeds[name] = { data: Float32Array.from({ length: n }, (_, i) => (name.includes('var') ? 1 : 0.1 * Math.sin(i))), shape };
 }
 
+const timeOnly = args.includes('--time-only');
 const session = await createSession(bytes, {
   threads: 2,
   optimizationLevel,
   spinning: args.includes('--spin'),
-  profilePrefix: '/tmp/graph-profile',
+  ...(timeOnly ? {} : { profilePrefix: '/tmp/graph-profile' }),
 });
 const wall: number[] = [];
 for (let i = 0; i < runs + 1; i++) {
   const t0 = performance.now();
   await session.run(feeds);
   wall.push(performance.now() - t0);
+}
+if (timeOnly) {
+  const timed = wall.slice(1).sort((a, b) => a - b);
+  console.log(`wall ms per run over ${runs} runs after a warm-up: best ${timed[0]?.toFixed(0)}, median ${timed[Math.floor(timed.length / 2)]?.toFixed(0)}`);
+  await session.release();
+  process.exit(0);
 }
 const file = session.endProfiling();
 await session.release();
