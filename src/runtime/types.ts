@@ -15,11 +15,6 @@ export interface HostTensor {
 export interface SessionOptions {
   /** Intra-op threads, default 2 (the machine budget of the benchmarks). */
   threads?: number;
-  /**
-   * Run independent nodes concurrently (ORT's parallel executor) with this many inter-op threads; default 1
-   * (sequential executor). Helps graphs with independent branches whose ops are single-threaded in ORT.
-   */
-  interOpThreads?: number;
   /** Write an ORT profile (chrome trace JSON) with this file prefix; `endProfiling()` returns the path. */
   profilePrefix?: string;
   /**
@@ -30,11 +25,6 @@ export interface SessionOptions {
   spinning?: boolean;
   /** ORT graph optimisation level, default 'all'. Training graphs (fed weights) run best with 'extended'. */
   optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /**
-   * ORT session config entries (SessionOptions `extra`), e.g. `{ 'session.intra_op.allow_spinning': '0' }`
-   * to stop worker threads spin-waiting between ops (fairer CPU-time measurements on a shared machine).
-   */
-  config?: Record<string, string>;
   /** Write the optimised model here (debugging what ORT fused). */
   optimizedModelPath?: string;
 }
