@@ -268,12 +268,14 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
     const count = ints(n, 'axes').reduce((c, a) => c * (x.shape[a] as number), 1);
     return [expandReduced(n, div(dy!, count))];
   },
-  // torch.amax semantics: the gradient is split evenly between tied maxima.
+  // torch.amax semantics: the gradient is split evenly between tied maxima. y and dy stay in keepdims form and
+  // broadcast (no full-size Expand); the division runs on the reduced tensor.
   ReduceMax: (n, [dy]) => {
     const x = input(n, 0);
     const axes = ints(n, 'axes');
-    const ties = cast(equal(x, expandReduced(n, output(n))), x.dtype);
-    return [div(mul(ties, expandReduced(n, dy!)), reduceSum(ties, axes, true))];
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const ties = cast(equal(x, reshape(output(n), kept)), x.dtype);
+    return [mul(ties, div(reshape(dy!, kept), reduceSum(ties, axes, true)))];
   },
   // y = softmax(x): dx = y (dy - sum(dy y))
   Softmax: (n, [dy]) => [mul(output(n), sub(dy!, reduceSum(mul(dy!, output(n)), [n.attrs.axis as number], true)))],

@@ -3,7 +3,7 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, batchMoments, cast, conv2d, detach, div, im2col, less, matmul, maxPool2dWithIndices, mul, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where } from '../graph/index.js';
+import { type Tensor, add, batchMoments, cast, conv2d, detach, div, im2col, less, matmul, maxPool2dWithIndices, mul, pad as padTensor, reduceMax, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where } from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
 import { fedDropout } from './dropout.js';
 
@@ -104,6 +104,73 @@ function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, p
   return [outMean, outVariance];
 }
 
+/**
+ * conv(x, weight, bias) (stride 1, odd k, zero pads k // 2) followed by 2x2 max pooling, with the conv computed
+ * per pooling phase so that no pooling indices are needed (ORT's MaxPool with indices and its MaxUnpool are
+ * scalar kernels, ~36 ms per CNN-TM first-layer branch and step on real log-mels; this path ~20 ms). Let xs be
+ * the 2x2 space-to-depth of the padded input, [N, 4 Cin, (H + 2p) / 2, (W + 2p) / 2], channel (ci, s_h, s_w).
+ * The conv output at (2i + r_h, 2j + r_w) reads xs blocks i..i+p, j..j+p only, so it is a stride-1 conv of xs
+ * with a (p+1)-square kernel W'[(r, co), (ci, s), a] = W[co, ci, 2 a + s - r] (0 where that tap is outside
+ * 0..k-1), one conv with 4 Cout channels for all four phases r, and the pool is max over the phase axis
+ * (graph reduceMax). Its gradient shares exactly tied maxima evenly (torch.amax's rule) where nn.MaxPool2d
+ * gives all of it to the first; both are subgradients of max, and they give the same weight gradient when the
+ * tied positions read the same input patch, which is where exact ties come from in a first layer (constant
+ * regions of the input: silence floored at top_db, padding). Off ties the gradients are PyTorch's.
+ * Batch moments of the (unpooled) conv output come from the patches of xs (p + 1)^2 4 Cin values each, as in
+ * patchMoments: per phase r a mean a_r = W'_r m and variance W'_r C W'_r^T; the four phases have equally many
+ * positions, so mean = avg_r a_r + b and var = avg_r (W'_r C W'_r^T) + avg_r (a_r - avg a)^2.
+ * Needs H and W even (floor-mode pooling drops nothing); the caller checks.
+ */
+function phaseConvMaxPool2(x: Tensor, weight: Tensor, bias: Tensor): { pooled: Tensor; mean: Tensor; variance: Tensor } {
+  const [cout, cin, kernel] = weight.shape as [number, number, number];
+  const pad = Math.floor(kernel / 2);
+  const taps = pad + 1; // phase kernel size
+  const xs = spaceToDepth2(x, pad); // [N, 4 Cin, h + p, w + p]
+  // T [k^2, 4 (r) * 4 (s) * taps^2 (a)]: one-hot map from W's taps to W''s.
+  const map = new (x.dtype === 'float64' ? Float64Array : Float32Array)(kernel * kernel * 16 * taps * taps);
+  for (let r = 0; r < 4; r++)
+    for (let s = 0; s < 4; s++)
+      for (let ah = 0; ah < taps; ah++)
+        for (let aw = 0; aw < taps; aw++) {
+          const uh = 2 * ah + (s >> 1) - (r >> 1);
+          const uw = 2 * aw + (s & 1) - (r & 1);
+          if (uh < 0 || uh >= kernel || uw < 0 || uw >= kernel) continue;
+          map[(uh * kernel + uw) * 16 * taps * taps + ((r * 4 + s) * taps + ah) * taps + aw] = 1;
+        }
+  const tapMap = x.graph.constant(map, [kernel * kernel, 16 * taps * taps], x.dtype, 'phase_taps');
+  const regrouped = reshape(matmul(reshape(weight, [cout * cin, kernel * kernel]), tapMap), [cout, cin, 4, 4, taps, taps]);
+  const phaseWeight = reshape(transpose(regrouped, [2, 0, 1, 3, 4, 5]), [4 * cout, 4 * cin, taps, taps]); // W'
+  const phases = conv2d(xs, phaseWeight, null, { pads: 0 }); // [N, 4 Cout, H/2, W/2], channel (r, co)
+  const [batch, , h, w] = phases.shape as [number, number, number, number];
+  const pooled = add(reduceMax(reshape(phases, [batch, 4, cout, h, w]), [1]), reshape(bias, [1, cout, 1, 1]));
+
+  const cols = im2col(xs, [taps, taps], [0, 0, 0, 0]); // [N, R, h w], R = 4 Cin taps^2, shared by both branches
+  const rows = cols.shape[1] as number;
+  const { mean: patchMean, covariance } = patchStatistics(cols);
+  const perPhase = reshape(phaseWeight, [4, cout, rows]);
+  const phaseMeans = reshape(matmul(perPhase, reshape(patchMean, [rows, 1])), [4, cout]);
+  const phaseVariances = reduceSum(mul(matmul(perPhase, covariance), perPhase), [2]); // [4, Cout]
+  const meanOfMeans = reduceMean(phaseMeans, [0]);
+  const spread = sub(phaseMeans, reshape(meanOfMeans, [1, cout]));
+  const variance = add(reduceMean(phaseVariances, [0]), reduceMean(mul(spread, spread), [0]));
+  return { pooled, mean: add(meanOfMeans, bias), variance };
+}
+
+/** The 2x2 space-to-depth of x [N, C, H, W] zero-padded by p: [N, 4 C, (H + 2p) / 2, (W + 2p) / 2], channel (c, s_h, s_w); built once per x. */
+const spaceToDepthCache = new WeakMap<Tensor, Map<number, Tensor>>();
+function spaceToDepth2(x: Tensor, pad: number): Tensor {
+  const cached = spaceToDepthCache.get(x)?.get(pad);
+  if (cached) return cached;
+  const [batch, channels, height, width] = x.shape as [number, number, number, number];
+  const [hp, wp] = [(height + 2 * pad) / 2, (width + 2 * pad) / 2];
+  const padded = padTensor(x, [0, 0, pad, pad, 0, 0, pad, pad]);
+  const blocks = transpose(reshape(padded, [batch, channels, hp, 2, wp, 2]), [0, 1, 3, 5, 2, 4]);
+  const xs = reshape(blocks, [batch, 4 * channels, hp, wp]);
+  if (!spaceToDepthCache.has(x)) spaceToDepthCache.set(x, new Map());
+  spaceToDepthCache.get(x)?.set(pad, xs);
+  return xs;
+}
+
 /** Patch mean [R] and covariance [R, R] of im2col output [B, R, P], built once per cols (both CNN-TM branches). */
 const patchStatisticsCache = new WeakMap<Tensor, { mean: Tensor; covariance: Tensor }>();
 function patchStatistics(cols: Tensor): { mean: Tensor; covariance: Tensor } {
@@ -164,14 +231,21 @@ export function convBatchNorm2dMaxPool(
   const pad = Math.floor(kernel / 2);
   const weight = mul(conv.weight, reshape(sign, [channels, 1, 1, 1])); // s W
   const bias = sub(mul(conv.bias, sign), shift); // s b - c
-  const shifted = conv2d(x, weight, bias, { pads: pad }); // z - c
   const patch = (x.shape[1] as number) * kernel * kernel;
-  const [shiftedMean, variance] =
-    patch <= channels ? patchMoments(x, weight, bias, kernel, pad) : rowsOf(batchMoments(shifted), channels);
+  const [height, width] = [x.shape[2] as number, x.shape[3] as number];
+  let values: Tensor;
+  let shiftedMean: Tensor;
+  let variance: Tensor;
+  if (patch <= channels && pool === 2 && height % 2 === 0 && width % 2 === 0 && kernel % 2 === 1) {
+    ({ pooled: values, mean: shiftedMean, variance } = phaseConvMaxPool2(x, weight, bias));
+  } else {
+    const shifted = conv2d(x, weight, bias, { pads: pad }); // z - c
+    [shiftedMean, variance] = patch <= channels ? patchMoments(x, weight, bias, kernel, pad) : rowsOf(batchMoments(shifted), channels);
+    values = maxPool2dWithIndices(shifted, { kernel: [pool, pool] }).values;
+  }
   const scale = div(mul(params.weight, sign), sqrt(add(variance, eps))); // |k|
-  const { values } = maxPool2dWithIndices(shifted, { kernel: [pool, pool] });
   const output = add(mul(values, perChannel(scale)), perChannel(sub(params.bias, mul(shiftedMean, scale))));
   const mean = mul(sign, add(shiftedMean, shift)); // mean of x = s (mean(z - c) + c)
-  const n = (values.shape[0] as number) * (shifted.shape[2] as number) * (shifted.shape[3] as number);
+  const n = (x.shape[0] as number) * height * width;
   return { output, ...runningStatistics(params, mean, variance, n, momentum) };
 }
