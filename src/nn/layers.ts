@@ -204,6 +204,8 @@ function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tens
  * where every gradient through y is 0 anyway). The batch moments come, instead of from ORT's one-threaded
  * train-mode BatchNormalization, from the input patches (patchMoments) when a patch has no more values than the
  * conv has channels (CNN-TM's first layer: 9 <= 16), else from two row reductions of z (graph batchMoments).
+ * Such a first layer with a 2x2 pool over an even-sized input is computed per pooling phase instead
+ * (phaseConvMaxPool2: no pooling indices; exactly tied maxima share the gradient, see there).
  * The conv bias also subtracts a constant c = s (sum_taps(W) mean(input) + b), the conv output's mean up to the
  * zero padding at the borders, so z - c has a near-zero mean: E[z^2] - E[z]^2 in float32 loses digits when
  * |mean| >> std (log-mel input: a mean of tens of dB). c is detached: the argmax, the centred values and every
