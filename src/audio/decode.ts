@@ -62,24 +62,6 @@ export async function decodeAudio(bytes: Uint8Array, source: string): Promise<De
   }
 }
 
-/**
- * Mixes channels down to mono by averaging them, sample by sample: torchaudio's `waveform.mean(dim=0)`.
- * Sums in float64 and rounds once; for two channels this equals float32 (a + b) / 2 exactly.
- * A single channel is returned as is (not copied).
- */
-export function toMono(channels: Float32Array[]): Float32Array {
-  const first = channels[0];
-  if (!first) return new Float32Array(0);
-  if (channels.length === 1) return first;
-  const out = new Float32Array(first.length);
-  for (let i = 0; i < out.length; i++) {
-    let sum = 0;
-    for (const channel of channels) sum += channel[i] as number;
-    out[i] = sum / channels.length;
-  }
-  return out;
-}
-
 const SUPPORTED = 'WAV, AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, Ogg Opus';
 
 /** Says what unrecognised bytes look like, so the user knows what they have and what to do. */

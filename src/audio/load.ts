@@ -5,29 +5,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { SerError } from '../errors.js';
-import { type DecodedAudio, decodeAudio, toMono } from './decode.js';
-import { resample } from './resample.js';
-
-export interface LoadOptions {
-  /** Output sample rate in Hz (default 16000, the model's rate). */
-  sampleRateHz?: number;
-}
-
-export interface LoadedAudio {
-  /** Mono samples at `sampleRateHz`. */
-  samples: Float32Array;
-  sampleRateHz: number;
-  /** Sample rate stored in the file, before resampling. */
-  sourceSampleRateHz: number;
-  /** Channel count stored in the file, before the mono mixdown. */
-  sourceChannels: number;
-  /** DecodedAudio.format, e.g. 'wav/pcm16', 'flac'. */
-  format: string;
-  /** samples.length / sampleRateHz. */
-  durationS: number;
-}
-
-export const DEFAULT_SAMPLE_RATE_HZ = 16000;
+import { type DecodedAudio, decodeAudio } from './decode.js';
+import { DEFAULT_SAMPLE_RATE_HZ, type LoadOptions, type LoadedAudio, fromDecoded } from './signal.js';
 
 /** Reads, decodes, mixes down, validates and resamples one file. Throws SerError (EARG, EIO, EDECODE, EAUDIO). */
 export async function loadAudio(path: string, options: LoadOptions = {}): Promise<LoadedAudio> {
@@ -48,45 +27,6 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
     });
   }
   return fromDecoded(decoded, path, { sampleRateHz });
-}
-
-/**
- * The in-memory half of loadAudio (no file system: usable in browsers after decodeAudio): mono mixdown,
- * validation, resampling. `source` names the audio in errors.
- */
-export function fromDecoded(decoded: DecodedAudio, source: string, options: LoadOptions = {}): LoadedAudio {
-  const sampleRateHz = options.sampleRateHz ?? DEFAULT_SAMPLE_RATE_HZ;
-  const mono = toMono(decoded.channels);
-  validateSamples(mono, decoded.sampleRateHz, source);
-  const samples = decoded.sampleRateHz === sampleRateHz ? mono : resample(mono, decoded.sampleRateHz, sampleRateHz);
-  return {
-    samples,
-    sampleRateHz,
-    sourceSampleRateHz: decoded.sampleRateHz,
-    sourceChannels: decoded.channels.length,
-    format: decoded.format,
-    durationS: samples.length / sampleRateHz,
-  };
-}
-
-/** EAUDIO when there is nothing to use (0 samples) or a sample is NaN or infinite (float files only). */
-export function validateSamples(samples: Float32Array, sampleRateHz: number, source: string): void {
-  if (samples.length === 0) {
-    throw new SerError('EAUDIO', 'load', `${source}: the file holds 0 samples (an empty recording); remove it or re-export it`);
-  }
-  for (let i = 0; i < samples.length; i++) {
-    const x = samples[i] as number;
-    if (!Number.isFinite(x)) {
-      let bad = 0;
-      for (let j = i; j < samples.length; j++) if (!Number.isFinite(samples[j] as number)) bad++;
-      throw new SerError(
-        'EAUDIO',
-        'load',
-        `${source}: sample ${i} (at ${(i / sampleRateHz).toFixed(3)} s) is ${x}, ${bad} of ${samples.length} samples are ` +
-          'NaN or infinite (corrupt float data); fix or remove the file',
-      );
-    }
-  }
 }
 
 async function readAudioFile(path: string): Promise<Uint8Array> {

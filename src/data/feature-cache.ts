@@ -1,7 +1,7 @@
 /**
  * Log-mel features for a list of utterances, computed once and reused across runs.
  *
- * Each clip: loadAudio (mono, resampled to the front end's rate) -> skip `offsetS` -> fixLength to `durationS`
+ * Each clip: loadAudio (mono, resampled to the front end's rate) -> clipLogMel: skip `offsetS` -> fixLength to `durationS`
  * (keep the start, zero-pad the end) -> LogMelFrontEnd.logMel -> [nMels, frames].
  *
  * Cache layout: one file per (corpus, front-end key, duration, offset) in `cacheDir`, e.g.
@@ -17,7 +17,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rename
 import { join, resolve } from 'node:path';
 import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
-import { type FrontEndConfig, LogMelFrontEnd, fixLength, framesFor, frontEndKey, samplesFor } from '../features/index.js';
+import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
 import type { Utterance } from './corpus.js';
 
 /** Options of {@link extractFeatures}. */
@@ -90,8 +90,6 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   const nMels = config.nMels;
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
-  const lengthSamples = samplesFor(durationS, config);
-  const offsetSamples = samplesFor(offsetS, config);
   const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? join(process.cwd(), '.cache', 'features'));
   const key = `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}`;
 
@@ -155,10 +153,7 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   for (const u of toCompute) {
     try {
       const audio = await loadAudio(u.path, { sampleRateHz: config.sampleRateHz });
-      const start = Math.min(offsetSamples, audio.samples.length);
-      const clip = fixLength(audio.samples.subarray(start), lengthSamples);
-      const { data } = frontEnd.logMel(clip);
-      output.set(data, (rowOf.get(u) as number) * rowLength);
+      output.set(clipLogMel(frontEnd, audio.samples, durationS, offsetS), (rowOf.get(u) as number) * rowLength);
       computedOk.add(u);
     } catch (error) {
       failed.push({ path: u.path, error: error instanceof Error ? error.message : String(error) });

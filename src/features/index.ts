@@ -2,7 +2,7 @@ export { DEFAULT_FRONT_END, describeFrontEnd, framesFor, framesForSamples, front
 export type { FrontEndConfig, MelScale, ResolveOptions } from './config.js';
 export { LogMelFrontEnd } from './front-end.js';
 export type { Spectrogram } from './front-end.js';
-export { fixLength } from './fixed-length.js';
+export { clipLogMel, fixLength } from './fixed-length.js';
 export { powerToDb, AMIN } from './db.js';
 export { HERTZ_TO_MEL, melFilterBank } from './mel.js';
 export type { MelFilterBank, MelFilterBankOptions } from './mel.js';

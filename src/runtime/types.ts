@@ -1,6 +1,7 @@
 /**
- * The runtime seam: one backend-neutral interface for running a serialised ONNX model. `ort-node.ts` is the
- * only file that imports onnxruntime-node; an onnxruntime-web backend would implement the same interface.
+ * The runtime seam: one backend-neutral interface for running a serialised ONNX model. Backends: `ort-node.ts`
+ * (the only import of onnxruntime-node: training and Node inference) and `ort-web.ts` (the only import of
+ * onnxruntime-web: src/web, browsers), both through ort-session.ts.
  */
 import type { DType, HostArray } from '../graph/graph.js';
 

@@ -13,6 +13,7 @@ import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
+import { type LabelledPrediction, labelPrediction } from './model-use.js';
 import { MODEL_BATCH, MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
 
 /** A run's model.onnx loaded for inference. */
@@ -146,12 +147,9 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
   }
 }
 
-export interface Prediction {
+/** A file's LabelledPrediction (label: the most probable class; probabilities in the model's class order). */
+export interface Prediction extends LabelledPrediction {
   file: string;
-  /** The most probable class. */
-  label: string;
-  /** Probability of each class, in the model's class order. */
-  probabilities: Record<string, number>;
 }
 
 /** Classifies audio files; every file that cannot be read is reported in one EIO/EDECODE error. */
@@ -171,12 +169,7 @@ export async function predictFiles(runDir: string, files: readonly string[], opt
     }
     const probabilities = await model.probabilities(extracted.features, files.length);
     const n = config.labels.length;
-    return files.map((file, i) => {
-      const row = probabilities.subarray(i * n, (i + 1) * n);
-      let best = 0;
-      for (let c = 1; c < n; c++) if (row[c]! > row[best]!) best = c;
-      return { file, label: config.labels[best]!, probabilities: Object.fromEntries(config.labels.map((label, c) => [label, row[c]!])) };
-    });
+    return files.map((file, i) => ({ file, ...labelPrediction(probabilities.subarray(i * n, (i + 1) * n), config.labels) }));
   } finally {
     await model.release();
   }

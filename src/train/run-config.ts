@@ -22,6 +22,7 @@ import type { FrontEndConfig } from '../features/config.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CnnTmConfig } from '../model/config.js';
 import type { Hyperparameters } from './loop.js';
+import { checkRunConfig } from './model-use.js';
 
 export interface RunConfig {
   format: 'speech-emotion run';
@@ -52,8 +53,7 @@ export const CONFIG_FILE = 'config.json';
 export const SPLIT_FILE = 'split.json';
 export const METRICS_FILE = 'metrics.json';
 export const MODEL_FILE = 'model.onnx';
-/** Clips per run of model.onnx: the graph has static shapes, and one clip at a time suits classifying single files. */
-export const MODEL_BATCH = 1;
+export { MODEL_BATCH } from './model-use.js';
 
 export function writeRunConfig(runDir: string, config: RunConfig): void {
   writeFileAtomic(join(runDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
@@ -66,21 +66,11 @@ export function readRunConfig(runDir: string): RunConfig {
   if (!existsSync(path)) {
     throw new SerError('EIO', 'run', `${runDir}: no ${CONFIG_FILE}; not a run directory made by 'ser train --out DIR'`);
   }
-  let config: RunConfig;
+  let parsed: unknown;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
   }
-  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter(
-    (key) => config[key] === undefined,
-  );
-  if (config.format !== 'speech-emotion run' || missing.length > 0) {
-    throw new SerError(
-      'EFORMAT',
-      'run',
-      `${path}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''),
-    );
-  }
-  return config;
+  return checkRunConfig(parsed, path);
 }

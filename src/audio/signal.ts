@@ -1,0 +1,86 @@
+/**
+ * From decoded audio to the model's input signal, without the file system (usable in browsers after any
+ * decoder, e.g. decodeAudio or WebAudio's decodeAudioData): mono mixdown (mean over channels), a check that
+ * every sample is finite, resampling to `sampleRateHz` (torchaudio's resample). load.ts adds the file reading.
+ */
+import { SerError } from '../errors.js';
+import type { DecodedAudio } from './decode.js';
+import { resample } from './resample.js';
+
+export interface LoadOptions {
+  /** Output sample rate in Hz (default 16000, the model's rate). */
+  sampleRateHz?: number;
+}
+
+export interface LoadedAudio {
+  /** Mono samples at `sampleRateHz`. */
+  samples: Float32Array;
+  sampleRateHz: number;
+  /** Sample rate stored in the file, before resampling. */
+  sourceSampleRateHz: number;
+  /** Channel count stored in the file, before the mono mixdown. */
+  sourceChannels: number;
+  /** DecodedAudio.format, e.g. 'wav/pcm16', 'flac'. */
+  format: string;
+  /** samples.length / sampleRateHz. */
+  durationS: number;
+}
+
+export const DEFAULT_SAMPLE_RATE_HZ = 16000;
+
+/**
+ * Mixes channels down to mono by averaging them, sample by sample: torchaudio's `waveform.mean(dim=0)`.
+ * Sums in float64 and rounds once; for two channels this equals float32 (a + b) / 2 exactly.
+ * A single channel is returned as is (not copied).
+ */
+export function toMono(channels: Float32Array[]): Float32Array {
+  const first = channels[0];
+  if (!first) return new Float32Array(0);
+  if (channels.length === 1) return first;
+  const out = new Float32Array(first.length);
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (const channel of channels) sum += channel[i] as number;
+    out[i] = sum / channels.length;
+  }
+  return out;
+}
+
+/**
+ * The in-memory half of loadAudio (no file system: usable in browsers after decodeAudio): mono mixdown,
+ * validation, resampling. `source` names the audio in errors.
+ */
+export function fromDecoded(decoded: DecodedAudio, source: string, options: LoadOptions = {}): LoadedAudio {
+  const sampleRateHz = options.sampleRateHz ?? DEFAULT_SAMPLE_RATE_HZ;
+  const mono = toMono(decoded.channels);
+  validateSamples(mono, decoded.sampleRateHz, source);
+  const samples = decoded.sampleRateHz === sampleRateHz ? mono : resample(mono, decoded.sampleRateHz, sampleRateHz);
+  return {
+    samples,
+    sampleRateHz,
+    sourceSampleRateHz: decoded.sampleRateHz,
+    sourceChannels: decoded.channels.length,
+    format: decoded.format,
+    durationS: samples.length / sampleRateHz,
+  };
+}
+
+/** EAUDIO when there is nothing to use (0 samples) or a sample is NaN or infinite (float files only). */
+export function validateSamples(samples: Float32Array, sampleRateHz: number, source: string): void {
+  if (samples.length === 0) {
+    throw new SerError('EAUDIO', 'load', `${source}: the file holds 0 samples (an empty recording); remove it or re-export it`);
+  }
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i] as number;
+    if (!Number.isFinite(x)) {
+      let bad = 0;
+      for (let j = i; j < samples.length; j++) if (!Number.isFinite(samples[j] as number)) bad++;
+      throw new SerError(
+        'EAUDIO',
+        'load',
+        `${source}: sample ${i} (at ${(i / sampleRateHz).toFixed(3)} s) is ${x}, ${bad} of ${samples.length} samples are ` +
+          'NaN or infinite (corrupt float data); fix or remove the file',
+      );
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Emotion recognition in browsers (or any JavaScript runtime) with a model trained by `ser train`: the run
+ * directory's model.onnx and config.json, run by onnxruntime-web (an optional peer dependency: install it next to
+ * speech-emotion). Audio comes in decoded, from WebAudio's decodeAudioData, a microphone's samples or
+ * src/audio's decodeAudio, and takes the training pipeline's own steps: mono mixdown, resampling to the front
+ * end's rate, crop or zero-pad to the run's clip length, log-mel (src/audio/signal.ts, src/features), so a clip
+ * gets the same probabilities as `ser predict` gives its file. Nothing imported here uses Node APIs.
+ *
+ *   import { EmotionRecognizer } from 'speech-emotion/web';
+ *   const recognizer = await EmotionRecognizer.create({
+ *     model: await (await fetch('run/model.onnx')).arrayBuffer(),
+ *     config: await (await fetch('run/config.json')).json(),
+ *   });
+ *   const audio = await new AudioContext().decodeAudioData(await file.arrayBuffer());
+ *   const { label, probabilities } = await recognizer.classify(audio);
+ */
+import { fromDecoded } from '../audio/signal.js';
+import { SerError } from '../errors.js';
+import { framesFor } from '../features/config.js';
+import { clipLogMel } from '../features/fixed-length.js';
+import { LogMelFrontEnd } from '../features/front-end.js';
+import { type WebSessionOptions, createWebSession } from '../runtime/ort-web.js';
+import type { Session } from '../runtime/types.js';
+import { type LabelledPrediction, MODEL_BATCH, checkRunConfig, labelPrediction } from '../train/model-use.js';
+import type { RunConfig } from '../train/run-config.js';
+
+export type { LabelledPrediction } from '../train/model-use.js';
+export type { WebSessionOptions } from '../runtime/ort-web.js';
+
+/** Decoded audio: one Float32Array per channel (equal lengths) and the sample rate in Hz. */
+export interface PcmAudio {
+  channels: readonly Float32Array[];
+  sampleRateHz: number;
+}
+
+/** The part of WebAudio's AudioBuffer used here. */
+export interface AudioBufferLike {
+  readonly numberOfChannels: number;
+  readonly sampleRate: number;
+  getChannelData(channel: number): Float32Array;
+}
+
+export class EmotionRecognizer {
+  /** The run's config.json. */
+  readonly config: RunConfig;
+  /** Class names in the model's output order. */
+  readonly labels: readonly string[];
+  private readonly frontEnd: LogMelFrontEnd;
+  private readonly session: Session;
+
+  private constructor(config: RunConfig, frontEnd: LogMelFrontEnd, session: Session) {
+    this.config = config;
+    this.labels = config.labels;
+    this.frontEnd = frontEnd;
+    this.session = session;
+  }
+
+  /** Loads a run's model.onnx bytes and parsed config.json; errors say which is wrong. */
+  static async create(run: { model: Uint8Array | ArrayBuffer; config: unknown }, options: WebSessionOptions = {}): Promise<EmotionRecognizer> {
+    const config = checkRunConfig(run.config, 'config.json');
+    const frontEnd = new LogMelFrontEnd(config.frontEnd);
+    const frames = framesFor(config.durationS, frontEnd.config);
+    if (frontEnd.config.nMels !== config.model.nMels || frames !== config.model.frames || config.labels.length !== config.model.nClasses) {
+      throw new SerError(
+        'EFORMAT',
+        'web',
+        `config.json: the front end (${frontEnd.config.nMels} mels, ${config.durationS} s = ${frames} frames) and labels (${config.labels.length}) ` +
+          `do not fit the model (${config.model.nMels} mels, ${config.model.frames} frames, ${config.model.nClasses} classes); use the config.json of the same run`,
+      );
+    }
+    const session = await createWebSession(run.model instanceof Uint8Array ? run.model : new Uint8Array(run.model), options);
+    if (!session.inputNames.includes('mel') || !session.outputNames.includes('probabilities')) {
+      await session.release();
+      throw new SerError('EFORMAT', 'web', `model.onnx has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected 'mel' -> 'probabilities' (a run's model.onnx)`);
+    }
+    return new EmotionRecognizer(config, frontEnd, session);
+  }
+
+  /** The model input of `audio`: log-mel dB [nMels, frames] row-major. `source` names the audio in errors. */
+  features(audio: PcmAudio | AudioBufferLike, source = 'audio'): Float32Array {
+    const pcm = toPcm(audio, source);
+    const { samples } = fromDecoded({ channels: [...pcm.channels], sampleRateHz: pcm.sampleRateHz, format: 'pcm' }, source, {
+      sampleRateHz: this.frontEnd.config.sampleRateHz,
+    });
+    return clipLogMel(this.frontEnd, samples, this.config.durationS);
+  }
+
+  /** The most probable emotion of `audio` and every class's probability. */
+  async classify(audio: PcmAudio | AudioBufferLike, source = 'audio'): Promise<LabelledPrediction> {
+    const { nMels, frames } = this.config.model;
+    const mel = { data: this.features(audio, source), shape: [MODEL_BATCH, 1, nMels, frames] };
+    const out = await this.session.run({ mel }, ['probabilities']);
+    return labelPrediction(out.probabilities?.data as Float32Array, this.labels);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function toPcm(audio: PcmAudio | AudioBufferLike, source: string): PcmAudio {
+  const pcm =
+    'getChannelData' in audio
+      ? { channels: Array.from({ length: audio.numberOfChannels }, (_, c) => audio.getChannelData(c)), sampleRateHz: audio.sampleRate }
+      : audio;
+  const problems: string[] = [];
+  if (!Number.isInteger(pcm.sampleRateHz) || pcm.sampleRateHz <= 0) problems.push(`the sample rate must be a positive integer in Hz (${pcm.sampleRateHz} given)`);
+  if (!Array.isArray(pcm.channels) || pcm.channels.length === 0 || !pcm.channels.every((c) => c instanceof Float32Array)) {
+    problems.push('channels must be a non-empty array of Float32Array');
+  } else if (pcm.channels.some((c) => c.length !== pcm.channels[0]?.length)) {
+    problems.push(`the channels differ in length (${pcm.channels.map((c) => c.length).join(', ')} samples)`);
+  }
+  if (problems.length > 0) throw new SerError('EARG', 'web', `${source}: ${problems.join('; ')}`);
+  return pcm;
+}
