@@ -89,8 +89,8 @@ function rowsOf(moments: Tensor, channels: number): [Tensor, Tensor] {
  * the statistics of its input patches, without reading the conv output: with p the patches (graph im2col,
  * R = Cin k^2 values each), m their mean and C = mean((p - m)(p - m)^T) their R x R covariance,
  *   mean = W m + b,  var = diag(W C W^T)  (W [Cout, R]).
- * Exact, and cheaper than two passes over the output when R <= Cout (CNN-TM's first layer: R = 9 against 16
- * channels of 128 x 188); the patches are centred before the product (no E[x^2] - E[x]^2 cancellation) and the
+ * Exact, and cheaper than two passes over the output when R <= Cout (a first layer: R = 9 against 16 channels;
+ * CNN-TM's own, 128 x 188 with a 2x2 pool, takes phaseConvMaxPool2, which uses the same patch statistics); the patches are centred before the product (no E[x^2] - E[x]^2 cancellation) and the
  * per-image R x R products are summed in float64. Gradients reach W and b only (the patches are data).
  */
 function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, pad: number): [Tensor, Tensor] {
@@ -107,7 +107,8 @@ function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, p
 /**
  * conv(x, weight, bias) (stride 1, odd k, zero pads k // 2) followed by 2x2 max pooling, with the conv computed
  * per pooling phase so that no pooling indices are needed (ORT's MaxPool with indices and its MaxUnpool are
- * scalar kernels, ~36 ms per CNN-TM first-layer branch and step on real log-mels; this path ~20 ms). Let xs be
+ * scalar kernels that mispredict on real data: a CNN-TM first-layer branch's conv, pool and pool gradient took
+ * 43.6 ms that way and 24.9 ms this way on real log-mels; BENCHMARKS.md). Let xs be
  * the 2x2 space-to-depth of the padded input, [N, 4 Cin, (H + 2p) / 2, (W + 2p) / 2], channel (ci, s_h, s_w).
  * The conv output at (2i + r_h, 2j + r_w) reads xs blocks i..i+p, j..j+p only, so it is a stride-1 conv of xs
  * with a (p+1)-square kernel W'[(r, co), (ci, s), a] = W[co, ci, 2 a + s - r] (0 where that tap is outside
@@ -200,8 +201,8 @@ function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tens
  * gamma > 0. With s = sign(gamma) (+1 at 0) folded into the conv (weight s W, bias s b), z = s x and
  *   maxpool(BN(x)) = |k| (maxpool(z) - mean_z) + beta,   mean_z = s mean, var_z = var,
  * so BN's affine map runs on the 4x (16x) smaller pooled tensor and the pool's indices pick the same elements
- * (torch's pooling of y keeps the first of exactly tied values; so does this one, unless gamma is exactly 0,
- * where every gradient through y is 0 anyway). The batch moments come, instead of from ORT's one-threaded
+ * (torch's pooling of y keeps the first of exactly tied values; so does the MaxPool path here, unless gamma is
+ * exactly 0, where every gradient through y is 0 anyway). The batch moments come, instead of from ORT's one-threaded
  * train-mode BatchNormalization, from the input patches (patchMoments) when a patch has no more values than the
  * conv has channels (CNN-TM's first layer: 9 <= 16), else from two row reductions of z (graph batchMoments).
  * Such a first layer with a 2x2 pool over an even-sized input is computed per pooling phase instead
