@@ -8,6 +8,7 @@ import {
   HERTZ_TO_MEL,
   LogMelFrontEnd,
   RealFft,
+  clipLogMel,
   fixLength,
   framesFor,
   frontEndKey,
@@ -229,6 +230,17 @@ describe('fixed length and frames', () => {
       () => fixLength(new Float32Array(1), -1),
       (e: unknown) => e instanceof SerError && e.code === 'EARG',
     );
+  });
+  it('clipLogMel skips the offset, then crops or pads to the duration: 0.5 s at 16 kHz is 32 frames', () => {
+    const frontEnd = new LogMelFrontEnd({ nMels: 16 });
+    const tone = Float32Array.from({ length: 24000 }, (_, i) => Math.sin((2 * Math.PI * 440 * i) / 16000));
+    const clip = clipLogMel(frontEnd, tone, 0.5, 0.25);
+    assert.equal(clip.length, 16 * framesFor(0.5));
+    assert.deepEqual([...clip], [...frontEnd.logMel(tone.slice(4000, 12000)).data]);
+    // an offset past the end leaves only padding: the log-mel of silence
+    assert.deepEqual([...clipLogMel(frontEnd, tone, 0.5, 2)], [...frontEnd.logMel(new Float32Array(8000)).data]);
+    // shorter than the duration: zeros appended
+    assert.deepEqual([...clipLogMel(frontEnd, tone.subarray(0, 100), 0.5)], [...frontEnd.logMel(fixLength(tone.subarray(0, 100), 8000)).data]);
   });
 });
 
