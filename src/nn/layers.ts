@@ -3,7 +3,7 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, batchMoments, cast, conv2d, detach, div, im2col, less, matmul, maxPool2dWithIndices, mul, pad as padTensor, reduceMax, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where } from '../graph/index.js';
+import { type Tensor, add, batchMoments, cast, conv2d, detach, div, im2col, less, matmul, maxPool2dWithIndices, mul, neg, pad as padTensor, reduceMax, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where } from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
 import { fedDropout } from './dropout.js';
 
@@ -105,7 +105,7 @@ function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, p
 }
 
 /**
- * conv(x, weight, bias) (stride 1, odd k, zero pads k // 2) followed by 2x2 max pooling, with the conv computed
+ * conv(x, weight) (no bias; stride 1, odd k, zero pads k // 2) followed by 2x2 max pooling, with the conv computed
  * per pooling phase so that no pooling indices are needed (ORT's MaxPool with indices and its MaxUnpool are
  * scalar kernels that mispredict on real data: a CNN-TM first-layer branch's conv, pool and pool gradient took
  * 43.6 ms that way and 24.9 ms this way on real log-mels; BENCHMARKS.md). Let xs be
@@ -119,10 +119,11 @@ function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, p
  * regions of the input: silence floored at top_db, padding). Off ties the gradients are PyTorch's.
  * Batch moments of the (unpooled) conv output come from the patches of xs (p + 1)^2 4 Cin values each, as in
  * patchMoments: per phase r a mean a_r = W'_r m and variance W'_r C W'_r^T; the four phases have equally many
- * positions, so mean = avg_r a_r + b and var = avg_r (W'_r C W'_r^T) + avg_r (a_r - avg a)^2.
+ * positions, so mean = avg_r a_r and var = avg_r (W'_r C W'_r^T) + avg_r (a_r - avg a)^2. The conv output is not
+ * centred here (unlike the other paths' z - c): its moments come from centred patches, not from E[z^2] - E[z]^2.
  * Needs H and W even (floor-mode pooling drops nothing); the caller checks.
  */
-function phaseConvMaxPool2(x: Tensor, weight: Tensor, bias: Tensor): { pooled: Tensor; mean: Tensor; variance: Tensor } {
+function phaseConvMaxPool2(x: Tensor, weight: Tensor): { pooled: Tensor; mean: Tensor; variance: Tensor } {
   const [cout, cin, kernel] = weight.shape as [number, number, number];
   const pad = Math.floor(kernel / 2);
   const taps = pad + 1; // phase kernel size
@@ -143,7 +144,7 @@ function phaseConvMaxPool2(x: Tensor, weight: Tensor, bias: Tensor): { pooled: T
   const phaseWeight = reshape(transpose(regrouped, [2, 0, 1, 3, 4, 5]), [4 * cout, 4 * cin, taps, taps]); // W'
   const phases = conv2d(xs, phaseWeight, null, { pads: 0 }); // [N, 4 Cout, H/2, W/2], channel (r, co)
   const [batch, , h, w] = phases.shape as [number, number, number, number];
-  const pooled = add(reduceMax(reshape(phases, [batch, 4, cout, h, w]), [1]), reshape(bias, [1, cout, 1, 1]));
+  const pooled = reduceMax(reshape(phases, [batch, 4, cout, h, w]), [1]);
 
   const cols = im2col(xs, [taps, taps], [0, 0, 0, 0]); // [N, R, h w], R = 4 Cin taps^2, shared by both branches
   const rows = cols.shape[1] as number;
@@ -154,7 +155,7 @@ function phaseConvMaxPool2(x: Tensor, weight: Tensor, bias: Tensor): { pooled: T
   const meanOfMeans = reduceMean(phaseMeans, [0]);
   const spread = sub(phaseMeans, reshape(meanOfMeans, [1, cout]));
   const variance = add(reduceMean(phaseVariances, [0]), reduceMean(mul(spread, spread), [0]));
-  return { pooled, mean: add(meanOfMeans, bias), variance };
+  return { pooled, mean: meanOfMeans, variance };
 }
 
 /** The 2x2 space-to-depth of x [N, C, H, W] zero-padded by p: [N, 4 C, (H + 2p) / 2, (W + 2p) / 2], channel (c, s_h, s_w); built once per x. */
@@ -207,10 +208,12 @@ function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tens
  * conv has channels (CNN-TM's first layer: 9 <= 16), else from two row reductions of z (graph batchMoments).
  * Such a first layer with a 2x2 pool over an even-sized input is computed per pooling phase instead
  * (phaseConvMaxPool2: no pooling indices; exactly tied maxima share the gradient, see there).
- * The conv bias also subtracts a constant c = s (sum_taps(W) mean(input) + b), the conv output's mean up to the
- * zero padding at the borders, so z - c has a near-zero mean: E[z^2] - E[z]^2 in float32 loses digits when
- * |mean| >> std (log-mel input: a mean of tens of dB). c is detached: the argmax, the centred values and every
- * gradient are those of z. Returns the pooled BN output (before ReLU) and the batch statistics of the conv
+ * z is s W * x without the conv bias b: BN's mean subtraction cancels b, which enters only the running mean (mean
+ * of x = s mean(z) + b); its gradient is exactly 0, where torch's is round-off that AdamW's first steps turn into
+ * +-lr moves of a bias with no effect on the output. The MaxPool paths subtract a constant c = s sum_taps(W)
+ * mean(input) in the conv's bias instead, the conv output's mean up to the zero padding at the borders, so z - c
+ * has a near-zero mean: E[z^2] - E[z]^2 in float32 loses digits when |mean| >> std (log-mel input: a mean of tens
+ * of dB). c is detached: the argmax, the centred values and every gradient are those of z. Returns the pooled BN output (before ReLU) and the batch statistics of the conv
  * output x. Timings in BENCHMARKS.md (ORT's BatchNormalization and the GatherElements of the earlier
  * BN-then-pool graph cost ~96 ms a step).
  */
@@ -227,28 +230,29 @@ export function convBatchNorm2dMaxPool(
   const g = x.graph;
   const perChannel = (t: Tensor): Tensor => reshape(t, [1, channels, 1, 1]);
   const sign = where(less(params.weight, 0), g.scalar(-1, x.dtype), g.scalar(1, x.dtype)); // [C], no gradient
-  const inputMean = reshape(reduceMean(detach(x), [0, 2, 3]), [x.shape[1] as number, 1]); // [Cin, 1]
-  const approxMean = add(reshape(matmul(reduceSum(detach(conv.weight), [2, 3]), inputMean), [channels]), detach(conv.bias));
-  const shift = mul(sign, approxMean); // c, constant for autodiff
   const kernel = conv.weight.shape[2] as number;
   const pad = Math.floor(kernel / 2);
   const weight = mul(conv.weight, reshape(sign, [channels, 1, 1, 1])); // s W
-  const bias = sub(mul(conv.bias, sign), shift); // s b - c
+  // z = s W * x (no bias): BN subtracts the batch mean, so the conv bias b changes nothing after it and enters only
+  // the running mean (mean of x = s mean(z) + b); its gradient is exactly 0 (torch's is round-off).
   const patch = (x.shape[1] as number) * kernel * kernel;
   const [height, width] = [x.shape[2] as number, x.shape[3] as number];
-  let values: Tensor;
-  let shiftedMean: Tensor;
+  let values: Tensor; // pooled z - c
+  let centredMean: Tensor; // mean of z - c
   let variance: Tensor;
+  let centre: Tensor | null = null; // c (null: 0)
   if (patch <= channels && pool === 2 && height % 2 === 0 && width % 2 === 0 && kernel % 2 === 1) {
-    ({ pooled: values, mean: shiftedMean, variance } = phaseConvMaxPool2(x, weight, bias));
+    ({ pooled: values, mean: centredMean, variance } = phaseConvMaxPool2(x, weight));
   } else {
-    const shifted = conv2d(x, weight, bias, { pads: pad }); // z - c
-    [shiftedMean, variance] = patch <= channels ? patchMoments(x, weight, bias, kernel, pad) : rowsOf(batchMoments(shifted), channels);
+    const inputMean = reshape(reduceMean(detach(x), [0, 2, 3]), [x.shape[1] as number, 1]); // [Cin, 1]
+    centre = reshape(matmul(reduceSum(detach(weight), [2, 3]), inputMean), [channels]); // c, constant for autodiff
+    const shifted = conv2d(x, weight, neg(centre), { pads: pad }); // z - c
+    [centredMean, variance] = patch <= channels ? patchMoments(x, weight, neg(centre), kernel, pad) : rowsOf(batchMoments(shifted), channels);
     values = maxPool2dWithIndices(shifted, { kernel: [pool, pool] }).values;
   }
   const scale = div(mul(params.weight, sign), sqrt(add(variance, eps))); // |k|
-  const output = add(mul(values, perChannel(scale)), perChannel(sub(params.bias, mul(shiftedMean, scale))));
-  const mean = mul(sign, add(shiftedMean, shift)); // mean of x = s (mean(z - c) + c)
+  const output = add(mul(values, perChannel(scale)), perChannel(sub(params.bias, mul(centredMean, scale))));
+  const mean = add(mul(sign, centre ? add(centredMean, centre) : centredMean), detach(conv.bias)); // s (mean(z - c) + c) + b
   const n = (x.shape[0] as number) * height * width;
   return { output, ...runningStatistics(params, mean, variance, n, momentum) };
 }
