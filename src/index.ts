@@ -14,6 +14,6 @@ export { type DecodedAudio, type LoadedAudio, decodeAudio, loadAudio, loadAudioB
 export { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, type Spectrogram, fixLength, framesFor } from './features/index.js';
 export { type Utterance, extractFeatures, loadCorpus, makeSplit } from './data/index.js';
 export { type CnnTmConfig, CnnTmTrainer, PAPER_CNN_TM, loadStateDict, saveStateDict } from './model/index.js';
-export { RunModel, evaluateRun, predictFiles, trainRun } from './train/index.js';
+export { RunModel, evaluateRun, predictFiles, predictSegments, trainRun } from './train/index.js';
 export { type EvaluationReport, evaluate, formatReport, toJson, writeHtmlReport } from './eval/index.js';
 export { readSafetensors, writeSafetensors } from './io/index.js';

@@ -32,5 +32,15 @@ export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';
 export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE, readRunConfig } from './run-config.js';
 export { type TrainRunOptions, type TrainRunResult, formatRunSummary, softmaxRows, trainRun } from './run.js';
-export { type EvaluateRunOptions, type EvaluateRunResult, type Prediction, RunModel, evaluateRun, predictFiles } from './inference.js';
+export {
+  type EvaluateRunOptions,
+  type EvaluateRunResult,
+  type Prediction,
+  type SegmentedFilePrediction,
+  RunModel,
+  evaluateRun,
+  predictFiles,
+  predictSegments,
+} from './inference.js';
+export { type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, segmentStarts } from './model-use.js';
 export { type AdamWOptions, resolveAdamW } from './adamw.js';

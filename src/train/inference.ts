@@ -9,11 +9,13 @@ import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures } from '../data/index.js';
 import { mappingOnto } from '../data/labels.js';
 import { loadSplit } from '../data/splits.js';
+import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
+import { LogMelFrontEnd } from '../features/index.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
-import { type LabelledPrediction, labelPrediction } from './model-use.js';
+import { type LabelledPrediction, type SegmentedPrediction, classifySegments, labelPrediction } from './model-use.js';
 import { MODEL_BATCH, MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
 
 /** A run's model.onnx loaded for inference. */
@@ -170,6 +172,46 @@ export async function predictFiles(runDir: string, files: readonly string[], opt
     const probabilities = await model.probabilities(extracted.features, files.length);
     const n = config.labels.length;
     return files.map((file, i) => ({ file, ...labelPrediction(probabilities.subarray(i * n, (i + 1) * n), config.labels) }));
+  } finally {
+    await model.release();
+  }
+}
+
+/** A file's SegmentedPrediction: its windows' predictions and the label of their mean probabilities. */
+export interface SegmentedFilePrediction extends SegmentedPrediction {
+  file: string;
+}
+
+/**
+ * Classifies long recordings window by window (model-use.ts classifySegments: windows of the run's clip length
+ * every `hopS` seconds, default the clip length), for speech longer than the clips the model was trained on
+ * (predictFiles keeps only each file's first clip length, as training does).
+ */
+export async function predictSegments(
+  runDir: string,
+  files: readonly string[],
+  options: { hopS?: number; threads?: number } = {},
+): Promise<SegmentedFilePrediction[]> {
+  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict --model RUN_DIR --segments FILE...)');
+  const model = await RunModel.load(runDir, { threads: options.threads });
+  try {
+    const { config } = model;
+    const frontEnd = new LogMelFrontEnd(config.frontEnd);
+    const results: SegmentedFilePrediction[] = [];
+    const failed: string[] = [];
+    for (const file of files) {
+      let samples: Float32Array;
+      try {
+        samples = (await loadAudio(file, { sampleRateHz: frontEnd.config.sampleRateHz })).samples;
+      } catch (error) {
+        failed.push(error instanceof Error ? error.message : String(error));
+        continue;
+      }
+      const prediction = await classifySegments(samples, frontEnd, config, (mel) => model.probabilities(mel, 1), options.hopS);
+      results.push({ file, ...prediction });
+    }
+    if (failed.length > 0) throw new SerError('EDECODE', 'predict', `${failed.length} of ${files.length} file(s) could not be used:\n  ${failed.join('\n  ')}`);
+    return results;
   } finally {
     await model.release();
   }

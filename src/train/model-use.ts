@@ -1,8 +1,12 @@
 /**
  * What using a trained run's model needs, without the file system (so src/web can use it in browsers): checking
- * a parsed config.json, and turning one row of model.onnx's 'probabilities' into a labelled prediction.
+ * a parsed config.json, turning one row of model.onnx's 'probabilities' into a labelled prediction, and
+ * classifying a long recording window by window.
  */
 import { SerError } from '../errors.js';
+import { samplesFor } from '../features/config.js';
+import { clipLogMel } from '../features/fixed-length.js';
+import type { LogMelFrontEnd } from '../features/front-end.js';
 import type { RunConfig } from './run-config.js';
 
 /** Clips per run of model.onnx: the graph has static shapes, and one clip at a time suits classifying single files. */
@@ -32,4 +36,55 @@ export function labelPrediction(row: ArrayLike<number>, labels: readonly string[
   let best = 0;
   for (let c = 1; c < labels.length; c++) if ((row[c] as number) > (row[best] as number)) best = c;
   return { label: labels[best] as string, probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])) };
+}
+
+/** One window of a recording and its prediction. */
+export interface SegmentPrediction extends LabelledPrediction {
+  /** Window start and end in seconds (the end is capped at the recording's length). */
+  startS: number;
+  endS: number;
+}
+
+/** A whole recording: the label of its mean probabilities over the windows, and each window's prediction. */
+export interface SegmentedPrediction extends LabelledPrediction {
+  segments: SegmentPrediction[];
+}
+
+/**
+ * Window starts (in samples) for classifying a recording of `length` samples in windows of `window` samples
+ * every `hop` samples: 0, hop, 2 hop, ... keeping a window only while at least half of it is audio (the first
+ * always: a recording shorter than the window is one zero-padded window, as in training).
+ */
+export function segmentStarts(length: number, window: number, hop: number): number[] {
+  if (!(Number.isInteger(window) && window > 0 && Number.isInteger(hop) && hop > 0)) {
+    throw new SerError('EARG', 'predict', `window and hop must be positive numbers of samples (${window}, ${hop} given)`);
+  }
+  const starts = [0];
+  for (let start = hop; start + window / 2 <= length; start += hop) starts.push(start);
+  return starts;
+}
+
+/**
+ * Classifies mono `samples` (at the front end's rate) window by window: windows of the run's clip length
+ * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each featurised exactly as a
+ * training clip (clipLogMel) and run through `probabilities` (the model, one clip [1, 1, nMels, frames] at a time).
+ */
+export async function classifySegments(
+  samples: Float32Array,
+  frontEnd: LogMelFrontEnd,
+  config: Pick<RunConfig, 'durationS' | 'labels'>,
+  probabilities: (mel: Float32Array) => Promise<Float32Array>,
+  hopS = config.durationS,
+): Promise<SegmentedPrediction> {
+  if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
+  const rate = frontEnd.config.sampleRateHz;
+  const window = samplesFor(config.durationS, frontEnd.config);
+  const segments: SegmentPrediction[] = [];
+  const mean = new Float64Array(config.labels.length);
+  for (const start of segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, frontEnd.config)))) {
+    const row = await probabilities(clipLogMel(frontEnd, samples, config.durationS, start / rate));
+    for (let c = 0; c < mean.length; c++) mean[c]! += row[c] as number;
+    segments.push({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate, ...labelPrediction(row, config.labels) });
+  }
+  return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
 }

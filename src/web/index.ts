@@ -21,10 +21,10 @@ import { clipLogMel } from '../features/fixed-length.js';
 import { LogMelFrontEnd } from '../features/front-end.js';
 import { type WebSessionOptions, createWebSession } from '../runtime/ort-web.js';
 import type { Session } from '../runtime/types.js';
-import { type LabelledPrediction, MODEL_BATCH, checkRunConfig, labelPrediction } from '../train/model-use.js';
+import { type LabelledPrediction, MODEL_BATCH, type SegmentedPrediction, checkRunConfig, classifySegments, labelPrediction } from '../train/model-use.js';
 import type { RunConfig } from '../train/run-config.js';
 
-export type { LabelledPrediction } from '../train/model-use.js';
+export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../train/model-use.js';
 export type { WebSessionOptions } from '../runtime/ort-web.js';
 
 /** Decoded audio: one Float32Array per channel (equal lengths) and the sample rate in Hz. */
@@ -78,23 +78,40 @@ export class EmotionRecognizer {
 
   /** The model input of `audio`: log-mel dB [nMels, frames] row-major. `source` names the audio in errors. */
   features(audio: PcmAudio | AudioBufferLike, source = 'audio'): Float32Array {
-    const pcm = toPcm(audio, source);
-    const { samples } = fromDecoded({ channels: [...pcm.channels], sampleRateHz: pcm.sampleRateHz, format: 'pcm' }, source, {
-      sampleRateHz: this.frontEnd.config.sampleRateHz,
-    });
-    return clipLogMel(this.frontEnd, samples, this.config.durationS);
+    return clipLogMel(this.frontEnd, this.monoSamples(audio, source), this.config.durationS);
   }
 
-  /** The most probable emotion of `audio` and every class's probability. */
+  /** The most probable emotion of `audio` (its first clip length, as in training) and every class's probability. */
   async classify(audio: PcmAudio | AudioBufferLike, source = 'audio'): Promise<LabelledPrediction> {
-    const { nMels, frames } = this.config.model;
-    const mel = { data: this.features(audio, source), shape: [MODEL_BATCH, 1, nMels, frames] };
-    const out = await this.session.run({ mel }, ['probabilities']);
-    return labelPrediction(out.probabilities?.data as Float32Array, this.labels);
+    return labelPrediction(await this.probabilities(this.features(audio, source)), this.labels);
+  }
+
+  /**
+   * The whole of a long recording, window by window: windows of the run's clip length every `hopS` seconds
+   * (default: the clip length), each window's prediction and the label of their mean probabilities.
+   */
+  async classifySegments(audio: PcmAudio | AudioBufferLike, options: { hopS?: number; source?: string } = {}): Promise<SegmentedPrediction> {
+    const samples = this.monoSamples(audio, options.source ?? 'audio');
+    return classifySegments(samples, this.frontEnd, this.config, (mel) => this.probabilities(mel), options.hopS);
   }
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+
+  /** Mono samples at the front end's rate (mixdown, checks, resampling as in training). */
+  private monoSamples(audio: PcmAudio | AudioBufferLike, source: string): Float32Array {
+    const pcm = toPcm(audio, source);
+    return fromDecoded({ channels: [...pcm.channels], sampleRateHz: pcm.sampleRateHz, format: 'pcm' }, source, {
+      sampleRateHz: this.frontEnd.config.sampleRateHz,
+    }).samples;
+  }
+
+  /** The model's class probabilities for one clip's log-mel. */
+  private async probabilities(mel: Float32Array): Promise<Float32Array> {
+    const { nMels, frames } = this.config.model;
+    const out = await this.session.run({ mel: { data: mel, shape: [MODEL_BATCH, 1, nMels, frames] } }, ['probabilities']);
+    return out.probabilities?.data as Float32Array;
   }
 }
 

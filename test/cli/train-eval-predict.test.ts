@@ -170,6 +170,29 @@ test('ser predict: the emotion and probabilities of each file', async () => {
   assert.match(text.stdout, /1001_DFA_ANG_XX\.opus: (angry|happy|neutral|sad) {2}\((angry|happy|neutral|sad) \d+\.\d%/);
 });
 
+test('ser predict --segments: a prediction per window along the file, and the mean; --hop needs --segments', async () => {
+  // The run's clips are 1 s; CREMA-D's 1001_DFA_ANG_XX is ~2.3 s: windows at 0, 1 (and 2 only if half of it is audio).
+  const file = assetPath('corpus', 'crema-d', '1001_DFA_ANG_XX.opus');
+  const result = await runCli(['predict', '--model', run, file, '--segments', '--json', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const p = JSON.parse(result.stdout.trim()) as { file: string; label: string; probabilities: Record<string, number>; segments: Array<{ startS: number; endS: number; label: string }> };
+  assert.equal(p.file, file);
+  assert.deepEqual(
+    p.segments.map((s) => s.startS),
+    [0, 1],
+  );
+  assert.equal(p.segments[0]?.endS, 1);
+  const plain = JSON.parse((await runCli(['predict', '--model', run, file, '--json', '--threads', '1'])).stdout.trim()) as { label: string };
+  assert.equal(p.segments[0]?.label, plain.label, 'the first window is the clip plain predict classifies');
+  const overlapping = await runCli(['predict', '--model', run, file, '--segments', '--hop', '0.5']);
+  assert.equal(overlapping.code, 0, overlapping.stderr);
+  assert.match(overlapping.stdout, /1001_DFA_ANG_XX\.opus: (angry|happy|neutral|sad) over 4 window\(s\) {2}\(mean: /);
+  assert.match(overlapping.stdout, /\n {2}1\.50-2\.\d\d s: (angry|happy|neutral|sad) {2}\(/);
+  const noSegments = await runCli(['predict', '--model', run, file, '--hop', '1']);
+  assert.equal(noSegments.code, 1);
+  assert.match(noSegments.stderr, /^ser: predict: --hop needs --segments$/m);
+});
+
 test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an uninterrupted run', async () => {
   const interrupted = join(scratch, 'interrupted');
   const args = ['train', '--data', manifest, '--dataset', 'csv', '--seed', '1', '--epochs', '4', ...COMMON];

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeAudio } from '../../src/audio/index.js';
+import { decodeAudio, fromDecoded } from '../../src/audio/index.js';
 import { SerError } from '../../src/errors.js';
 import { assetPath } from '../../src/io/paths.js';
-import { predictFiles } from '../../src/train/inference.js';
+import { predictFiles, predictSegments } from '../../src/train/inference.js';
 import { EmotionRecognizer, type PcmAudio } from '../../src/web/index.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -69,6 +69,53 @@ test('EmotionRecognizer (onnxruntime-web) gives ser predict\'s probabilities for
       assert.ok(Math.abs(sum - 1) < 1e-5, `probabilities sum to ${sum}`);
     }
     console.log(`web vs node over ${files.length} recordings: largest probability difference ${worst.toExponential(2)}`);
+  } finally {
+    await recognizer.release();
+  }
+});
+
+test('classifySegments: each window is classified as that clip alone; the whole file as ser predict --segments does', async () => {
+  const recognizer = await EmotionRecognizer.create(runFiles(), { threads: 1 });
+  try {
+    // Two recordings at the front end's rate (16 kHz), cut to exactly one clip length (1 s) and joined: with the
+    // default hop each window is one of them, sample for sample.
+    const clips = await Promise.all(
+      files.slice(0, 2).map(async (file) => {
+        const audio = await decoded(file);
+        return fromDecoded({ channels: [...audio.channels], sampleRateHz: audio.sampleRateHz, format: 'pcm' }, file).samples.slice(0, 16000);
+      }),
+    );
+    const joined = new Float32Array(32000);
+    joined.set(clips[0] as Float32Array);
+    joined.set(clips[1] as Float32Array, 16000);
+    const whole = await recognizer.classifySegments({ channels: [joined], sampleRateHz: 16000 });
+    assert.deepEqual(
+      whole.segments.map((s) => [s.startS, s.endS]),
+      [
+        [0, 1],
+        [1, 2],
+      ],
+    );
+    for (const [i, clip] of clips.entries()) {
+      const alone = await recognizer.classify({ channels: [clip], sampleRateHz: 16000 });
+      assert.deepEqual({ label: whole.segments[i]?.label, probabilities: whole.segments[i]?.probabilities }, alone);
+    }
+    const labels = recognizer.labels;
+    const mean = labels.map((l) => ((whole.segments[0]?.probabilities[l] as number) + (whole.segments[1]?.probabilities[l] as number)) / 2);
+    assert.equal(whole.label, labels[mean.indexOf(Math.max(...mean))]);
+
+    // A whole recording, overlapping windows: the browser path and `ser predict --segments` (onnxruntime-node).
+    const file = files[1] as string;
+    const [node] = await predictSegments(run, [file], { hopS: 0.5, threads: 1 });
+    const web = await recognizer.classifySegments(await decoded(file), { hopS: 0.5, source: file });
+    assert.ok(node && node.segments.length >= 3, `${node?.segments.length} windows`);
+    assert.deepEqual(
+      web.segments.map((s) => [s.startS, s.endS, s.label]),
+      node.segments.map((s) => [s.startS, s.endS, s.label]),
+    );
+    for (const [i, s] of web.segments.entries()) {
+      for (const l of labels) assert.ok(Math.abs((s.probabilities[l] as number) - (node.segments[i]?.probabilities[l] as number)) < 1e-5);
+    }
   } finally {
     await recognizer.release();
   }
