@@ -84,8 +84,9 @@ export { GRADIENTS, unbroadcast } from './gradients.js';
 export type { GradientRule } from './gradients.js';
 
 /**
- * toOnnx(graph, {producer?, nchwcBlock?}) -> ONNX model bytes (opset 17, only nodes the outputs need;
- * nchwcBlock from src/runtime's nchwcBlockSize() lowers fed-weight Convs to ORT's NCHWc kernels).
+ * toOnnx(graph, {producer?, nchwcBlock?, dynamicBatch?}) -> ONNX model bytes (opset 17, only nodes the outputs
+ * need; nchwcBlock from src/runtime's nchwcBlockSize() lowers fed-weight Convs to ORT's NCHWc kernels;
+ * dynamicBatch writes a symbolic batch axis). modelInputDims(bytes, name) reads an input's dimensions back.
  */
-export { toOnnx, OPSET } from './onnx.js';
+export { modelInputDims, toOnnx, OPSET } from './onnx.js';
 export type { ToOnnxOptions } from './onnx.js';

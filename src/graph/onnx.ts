@@ -27,6 +27,13 @@ export interface ToOnnxOptions {
    * lowered (for 1-channel inputs the NCHWc path measured slower). See lowerConvToNchwc.
    */
   nchwcBlock?: number;
+  /**
+   * Write a symbolic batch axis: the graph was built with this batch size, chosen so that no other dimension
+   * has it (e.g. 1_000_003). Inputs' and outputs' first dimensions of that size become dim_param 'batch', and
+   * every Reshape target entry equal to it becomes -1; an int64 constant holding it anywhere else, or a Reshape
+   * target holding it twice, throws (the batch would stay fixed there).
+   */
+  dynamicBatch?: number;
 }
 
 function rawBytes(data: HostArray): Uint8Array {
@@ -38,11 +45,9 @@ function tensorProto(name: string, dtype: DType, shape: readonly number[], data:
   return { name, dataType: DTYPE_CODE[dtype], dims: [...shape], rawData: rawBytes(data) };
 }
 
-function valueInfo(name: string, dtype: DType, shape: readonly number[]): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType: DTYPE_CODE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
-  };
+function valueInfo(name: string, dtype: DType, shape: readonly number[], dynamicBatch?: number): onnxProto.onnx.IValueInfoProto {
+  const dim = shape.map((d, i) => (i === 0 && d === dynamicBatch ? { dimParam: 'batch' } : { dimValue: d }));
+  return { name, type: { tensorType: { elemType: DTYPE_CODE[dtype], shape: { dim } } } };
 }
 
 const A = onnx.AttributeProto.AttributeType;
@@ -178,6 +183,39 @@ function lowerBatchMoments(
   ];
 }
 
+/**
+ * For ToOnnxOptions.dynamicBatch: per Reshape node holding the batch size in its (constant) target, the name of a
+ * new initializer with -1 there; throws where the batch size sits in any other int64 constant.
+ */
+function symbolicBatchTargets(graph: Graph, nodes: readonly Node[], batch: number, add: (t: onnxProto.onnx.ITensorProto) => void): Map<string, string> {
+  const targets = new Map<string, string>();
+  const reshapeTargets = new Set<string>();
+  for (const node of nodes) {
+    if (node.op !== 'Reshape') continue;
+    const target = node.inputs[1] as Tensor;
+    const data = graph.constantData(target);
+    if (!data) throw new Error(`dynamicBatch: Reshape '${node.name}' has a computed target shape`);
+    const values = Array.from(data as BigInt64Array, Number);
+    const hits = values.filter((v) => v === batch).length;
+    if (hits > 1 || values.some((v) => v !== batch && v !== 0 && v % batch === 0)) {
+      throw new Error(`dynamicBatch: Reshape '${node.name}' target [${values}] holds the batch size ${batch} twice or merged with another axis`);
+    }
+    reshapeTargets.add(target.name);
+    if (hits === 0) continue;
+    const name = `${node.name}/batch_shape`;
+    add(tensorProto(name, 'int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v === batch ? -1 : v))));
+    targets.set(node.name, name);
+  }
+  const used = new Set(nodes.flatMap((node) => node.inputs.map((t) => t?.name)));
+  for (const { tensor, data } of graph.constants) {
+    if (tensor.dtype !== 'int64' || reshapeTargets.has(tensor.name) || !used.has(tensor.name)) continue;
+    if (Array.from(data as BigInt64Array, Number).some((v) => v === batch || (v !== 0 && v % batch === 0))) {
+      throw new Error(`dynamicBatch: constant '${tensor.name}' holds the batch size ${batch} (or a multiple): the batch would stay fixed`);
+    }
+  }
+  return targets;
+}
+
 /** ONNX ops whose attribute `axes` moved to an input in opset <= OPSET. */
 const AXES_AS_INPUT = new Set(['ReduceSum']);
 
@@ -207,10 +245,13 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   nodes.reverse();
 
   const extraInitializers: onnxProto.onnx.ITensorProto[] = [];
+  const batch = options.dynamicBatch;
+  const batchTargets = batch === undefined ? new Map<string, string>() : symbolicBatchTargets(graph, nodes, batch, (t) => extraInitializers.push(t));
   const block = options.nchwcBlock ?? 0;
   let usesNchwc = false;
   const nodeProtos: onnxProto.onnx.INodeProto[] = nodes.flatMap((node) => {
     const inputs = node.inputs.map(ref);
+    if (node.op === 'Reshape' && batchTargets.has(node.name)) inputs[1] = batchTargets.get(node.name) as string;
     const attrs: onnxProto.onnx.IAttributeProto[] = [];
     for (const [key, value] of Object.entries(node.attrs)) {
       if (key === 'axes' && AXES_AS_INPUT.has(node.op)) {
@@ -241,15 +282,22 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       name: graph.name,
       node: nodeProtos,
       // Every declared input stays (even if unused) so the feed contract does not depend on the outputs.
-      input: graph.inputs.map((t) => valueInfo(t.name, t.dtype, t.shape)),
+      input: graph.inputs.map((t) => valueInfo(t.name, t.dtype, t.shape, batch)),
       initializer: [
         ...graph.constants
           .filter((c) => live.has(c.tensor.name))
           .map((c) => tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data)),
         ...extraInitializers,
       ],
-      output: graph.outputs.map(({ name, tensor }) => valueInfo(name, tensor.dtype, tensor.shape)),
+      output: graph.outputs.map(({ name, tensor }) => valueInfo(name, tensor.dtype, tensor.shape, batch)),
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}
+
+/** The dimensions of input `name` of serialised ONNX model bytes: numbers, or the dim_param name of a symbolic axis. */
+export function modelInputDims(bytes: Uint8Array, name: string): (number | string)[] | null {
+  const input = onnx.ModelProto.decode(bytes).graph?.input?.find((i) => i.name === name);
+  if (!input) return null;
+  return (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)));
 }

@@ -113,6 +113,12 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
 }
 
 /**
+ * The batch size the eval graph is built with for a symbolic batch axis (toOnnx's dynamicBatch): a size no
+ * dimension of a real CNN-TM graph has (if one did, toOnnx would find it twice in a Reshape target and throw).
+ */
+export const SYMBOLIC_BATCH = 1_000_003;
+
+/**
  * The deployable eval model: input 'mel' [batch, 1, nMels, frames], outputs 'logits' [batch, nClasses] and
  * 'probabilities' (softmax of the logits); every state_dict tensor is an initializer (num_batches_tracked is
  * not needed and not stored).

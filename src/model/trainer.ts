@@ -19,7 +19,7 @@ import type { HostTensor, Session } from '../runtime/index.js';
 import { createSession, nchwcBlockSize } from '../runtime/index.js';
 import type { AdamWOptions } from '../train/adamw.js';
 import { resolveAdamW } from '../train/adamw.js';
-import { buildEvalGraph } from './cnn-tm.js';
+import { SYMBOLIC_BATCH, buildEvalGraph } from './cnn-tm.js';
 import { DropoutMaskPrefetcher } from './dropout-prefetch.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
 import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
@@ -306,9 +306,15 @@ export class CnnTmTrainer {
     this.step = hasOptimizer ? Number(((state.get(STEP_KEY) as NamedTensor).data as BigInt64Array | Int32Array)[0]) : 0;
   }
 
-  /** The deployable model (eval forward, weights as initializers): input 'mel' [batch, 1, nMels, frames], outputs 'logits', 'probabilities'. */
-  exportOnnx(batch = this.options.batchSize): Uint8Array {
-    return toOnnx(buildEvalGraph(this.config, this.weights, batch), { producer: 'speech-emotion CNN-TM' });
+  /**
+   * The deployable model (eval forward, weights as initializers): input 'mel' [batch, 1, nMels, frames], outputs
+   * 'logits', 'probabilities'. `batch` 'dynamic': a symbolic batch axis (any number of clips per run; what
+   * `ser train` writes as model.onnx).
+   */
+  exportOnnx(batch: number | 'dynamic' = this.options.batchSize): Uint8Array {
+    const producer = 'speech-emotion CNN-TM';
+    if (batch !== 'dynamic') return toOnnx(buildEvalGraph(this.config, this.weights, batch), { producer });
+    return toOnnx(buildEvalGraph(this.config, this.weights, SYMBOLIC_BATCH), { producer, dynamicBatch: SYMBOLIC_BATCH });
   }
 
   /** Path of the ORT profile of the training session ('' unless options.profilePrefix). */

@@ -13,21 +13,28 @@ import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { LogMelFrontEnd } from '../features/index.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
+import { modelInputDims } from '../graph/index.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import { type LabelledPrediction, type SegmentedPrediction, classifySegments, labelPrediction } from './model-use.js';
-import { MODEL_BATCH, MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
+import { MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
+
+/** Clips per run of a model.onnx with a symbolic batch axis (evaluating a corpus, long recordings). */
+const BULK_BATCH = 32;
 
 /** A run's model.onnx loaded for inference. */
 export class RunModel {
   readonly runDir: string;
   readonly config: RunConfig;
+  /** Clips per model run: model.onnx's batch size, or BULK_BATCH when its batch axis is symbolic. */
+  readonly batch: number;
   private readonly session: Session;
 
-  private constructor(runDir: string, config: RunConfig, session: Session) {
+  private constructor(runDir: string, config: RunConfig, session: Session, batch: number) {
     this.runDir = runDir;
     this.config = config;
     this.session = session;
+    this.batch = batch;
   }
 
   /** Loads RUN_DIR/config.json and RUN_DIR/model.onnx; errors say what is missing. */
@@ -42,8 +49,11 @@ export class RunModel {
         `${runDir}: no ${MODEL_FILE}; the model is exported when training ends (resume an interrupted run with: ser train --out ${runDir} --resume)`,
       );
     }
-    const session = await createSession(readFileSync(modelPath), { threads: options.threads });
-    return new RunModel(dir, config, session);
+    const bytes = readFileSync(modelPath);
+    const batch = modelInputDims(bytes, 'mel')?.[0];
+    const session = await createSession(bytes, { threads: options.threads });
+    // Runs made before model.onnx had a symbolic batch axis have a batch of 1.
+    return new RunModel(dir, config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH);
   }
 
   /** Class probabilities [count, nClasses] of log-mel clips `x` ([count, nMels, frames]). */
@@ -58,8 +68,10 @@ export class RunModel {
       );
     }
     const out = new Float32Array(count * nClasses);
-    for (let start = 0; start < count; start += MODEL_BATCH) {
-      const mel = { data: x.subarray(start * clipSize, (start + MODEL_BATCH) * clipSize), shape: [MODEL_BATCH, 1, nMels, frames] };
+    for (let start = 0; start < count; start += this.batch) {
+      const clips = Math.min(this.batch, count - start);
+      if (clips < this.batch && this.batch !== BULK_BATCH) throw new SerError('ESHAPE', 'run', `model.onnx takes exactly ${this.batch} clips per run`);
+      const mel = { data: x.subarray(start * clipSize, (start + clips) * clipSize), shape: [clips, 1, nMels, frames] };
       const result = await this.session.run({ mel }, ['probabilities']);
       out.set(result.probabilities!.data as Float32Array, start * nClasses);
     }

@@ -9,7 +9,7 @@ import { clipLogMel } from '../features/fixed-length.js';
 import type { LogMelFrontEnd } from '../features/front-end.js';
 import type { RunConfig } from './run-config.js';
 
-/** Clips per run of model.onnx: the graph has static shapes, and one clip at a time suits classifying single files. */
+/** Clips per model run when one clip is classified at a time (src/web, classifySegments' callback). */
 export const MODEL_BATCH = 1;
 
 /** Checks a parsed config.json; `source` names it in errors. */

@@ -11,7 +11,8 @@
  *   history.jsonl          one line of metrics per epoch
  *   metrics.json           test-set evaluation of the best model (at the end)
  *   report.html, *.svg     the readable report and its figures
- *   model.onnx             the deployable model: input 'mel' [1, 1, nMels, frames] -> 'logits', 'probabilities'
+ *   model.onnx             the deployable model: input 'mel' [batch, 1, nMels, frames] -> 'logits', 'probabilities'
+ *                          (a symbolic batch axis; older runs' model.onnx has a batch of 1 and still loads)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

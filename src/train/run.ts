@@ -19,7 +19,6 @@ import type { ProgressMode } from './progress.js';
 import {
   CONFIG_FILE,
   METRICS_FILE,
-  MODEL_BATCH,
   MODEL_FILE,
   type RunConfig,
   SPLIT_FILE,
@@ -291,7 +290,7 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<Ev
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
-  writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx(MODEL_BATCH));
+  writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx('dynamic'));
   const corpusName = config.data.embedded ? 'the embedded corpus' : config.data.dataset;
   await writeHtmlReport(runDir, {
     run: {

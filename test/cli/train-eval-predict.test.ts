@@ -4,11 +4,15 @@
  * through the CLI, cross-corpus evaluation (the embedded CREMA-D clips) and the error messages for bad input.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { modelInputDims } from '../../src/graph/index.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { assetPath } from '../../src/io/paths.js';
+import type { CnnTmConfig } from '../../src/model/config.js';
+import { CnnTmTrainer } from '../../src/model/trainer.js';
 import { runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-cli-'));
@@ -168,6 +172,32 @@ test('ser predict: the emotion and probabilities of each file', async () => {
   const text = await runCli(['predict', '--model', run, files[0]!]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /1001_DFA_ANG_XX\.opus: (angry|happy|neutral|sad) {2}\((angry|happy|neutral|sad) \d+\.\d%/);
+});
+
+test('model.onnx has a symbolic batch axis; a run with an older batch-1 model.onnx is still evaluated the same', async () => {
+  const model = readFileSync(join(run, 'model.onnx'));
+  assert.deepEqual(modelInputDims(model, 'mel'), ['batch', 1, 64, 63]);
+  // The same weights exported as runs made before the symbolic axis had them: batch 1.
+  const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { model: CnnTmConfig };
+  const trainer = await CnnTmTrainer.create(config.model, { batchSize: 4, lr: 1e-3, seed: 0 });
+  const old = join(scratch, 'old-model-run');
+  try {
+    trainer.loadState(readSafetensors(join(run, 'best.safetensors')).tensors);
+    cpSync(run, old, { recursive: true });
+    writeFileSync(join(old, 'model.onnx'), trainer.exportOnnx(1));
+  } finally {
+    await trainer.release();
+  }
+  assert.deepEqual(modelInputDims(readFileSync(join(old, 'model.onnx')), 'mel'), [1, 1, 64, 63]);
+  const args = ['--data', manifest, '--dataset', 'csv', '--part', 'all', '--json', '--no-cache', '--threads', '1'];
+  const now = await runCli(['eval', '--model', run, ...args]);
+  const before = await runCli(['eval', '--model', old, ...args]);
+  assert.equal(now.code, 0, now.stderr);
+  assert.equal(before.code, 0, before.stderr);
+  const [a, b] = [JSON.parse(now.stdout) as EvalJson, JSON.parse(before.stdout) as EvalJson];
+  assert.equal(a.samples, 24);
+  assert.deepEqual(a.confusion, b.confusion);
+  assert.equal(a.accuracy, b.accuracy);
 });
 
 test('ser predict --segments: a prediction per window along the file, and the mean; --hop needs --segments', async () => {

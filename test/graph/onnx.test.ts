@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
-import { Graph, OPSET, add, matmul, reduceSum, relu, toOnnx } from '../../src/graph/index.js';
+import { Graph, OPSET, add, matmul, modelInputDims, reduceSum, relu, reshape, toOnnx } from '../../src/graph/index.js';
 import { createSession } from '../../src/runtime/index.js';
 
 function buildGraph(): Graph {
@@ -53,4 +53,32 @@ test('the serialised model runs in ORT with optimisation off and all, with equal
     assert.deepEqual(Array.from(out.total!.data as Float32Array), [7]);
     assert.deepEqual(Array.from(out.x_again!.data as Float32Array), [1, 2, 3, -1, 0, 1]);
   }
+});
+
+test('dynamicBatch: a symbolic batch axis (inputs, outputs, Reshape targets); a batch the graph cannot free is refused', async () => {
+  const BATCH = 1_000_003; // the build-time batch size: a value no other dimension has
+  const g = new Graph('dynamic');
+  const x = g.input('x', [BATCH, 2, 3]);
+  const w = g.constant(Float32Array.of(1, -1, 2, 0.5, -3, 1), [6, 1], 'float32', 'weight');
+  g.output('y', matmul(reshape(x, [BATCH, 6]), w)); // [batch, 1]
+  const bytes = toOnnx(g, { dynamicBatch: BATCH });
+  assert.deepEqual(modelInputDims(bytes, 'x'), ['batch', 2, 3]);
+  const output = onnxProto.onnx.ModelProto.decode(bytes).graph?.output?.[0]?.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue));
+  assert.deepEqual(output, ['batch', 1]);
+  const session = await createSession(bytes, { threads: 1 });
+  try {
+    for (const n of [1, 3]) {
+      const data = Float32Array.from({ length: n * 6 }, (_, i) => i);
+      const out = (await session.run({ x: { data, shape: [n, 2, 3] } })).y?.data as Float32Array;
+      const expected = Array.from({ length: n }, (_, r) => [1, -1, 2, 0.5, -3, 1].reduce((sum, wi, k) => sum + wi * (r * 6 + k), 0));
+      assert.deepEqual(Array.from(out), expected);
+    }
+  } finally {
+    await session.release();
+  }
+  const merged = new Graph('merged');
+  merged.output('y', reshape(merged.input('x', [BATCH, 2, 3]), [BATCH * 2, 3]));
+  assert.throws(() => toOnnx(merged, { dynamicBatch: BATCH }), /holds the batch size 1000003 twice or merged with another axis/);
+  assert.deepEqual(modelInputDims(toOnnx(buildGraph()), 'x'), [2, 3]);
+  assert.equal(modelInputDims(toOnnx(buildGraph()), 'nope'), null);
 });
