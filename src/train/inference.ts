@@ -219,7 +219,10 @@ export async function predictSegments(
         failed.push(error instanceof Error ? error.message : String(error));
         continue;
       }
-      const prediction = await classifySegments(samples, frontEnd, config, (mel) => model.probabilities(mel, 1), options.hopS);
+      const prediction = await classifySegments(samples, frontEnd, config, (mels, count) => model.probabilities(mels, count), {
+        hopS: options.hopS,
+        batch: model.batch,
+      });
       results.push({ file, ...prediction });
     }
     if (failed.length > 0) throw new SerError('EDECODE', 'predict', `${failed.length} of ${files.length} file(s) could not be used:\n  ${failed.join('\n  ')}`);

@@ -9,7 +9,7 @@ import { clipLogMel } from '../features/fixed-length.js';
 import type { LogMelFrontEnd } from '../features/front-end.js';
 import type { RunConfig } from './run-config.js';
 
-/** Clips per model run when one clip is classified at a time (src/web, classifySegments' callback). */
+/** Clips per model run when one clip is classified at a time (src/web). */
 export const MODEL_BATCH = 1;
 
 /** Checks a parsed config.json; `source` names it in errors. */
@@ -64,27 +64,42 @@ export function segmentStarts(length: number, window: number, hop: number): numb
   return starts;
 }
 
+/** The model on `count` clips' log-mels ([count, nMels, frames] row-major) -> probabilities [count, nClasses]. */
+export type ClipProbabilities = (mels: Float32Array, count: number) => Promise<Float32Array>;
+
 /**
  * Classifies mono `samples` (at the front end's rate) window by window: windows of the run's clip length
  * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each featurised exactly as a
- * training clip (clipLogMel) and run through `probabilities` (the model, one clip [1, 1, nMels, frames] at a time).
+ * training clip (clipLogMel) and run through `probabilities` up to `batch` windows per call.
  */
 export async function classifySegments(
   samples: Float32Array,
   frontEnd: LogMelFrontEnd,
   config: Pick<RunConfig, 'durationS' | 'labels'>,
-  probabilities: (mel: Float32Array) => Promise<Float32Array>,
-  hopS = config.durationS,
+  probabilities: ClipProbabilities,
+  options: { hopS?: number; batch?: number } = {},
 ): Promise<SegmentedPrediction> {
+  const hopS = options.hopS ?? config.durationS;
   if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
   const rate = frontEnd.config.sampleRateHz;
   const window = samplesFor(config.durationS, frontEnd.config);
+  const starts = segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, frontEnd.config)));
+  const batch = Math.max(1, options.batch ?? 1);
+  const classes = config.labels.length;
   const segments: SegmentPrediction[] = [];
-  const mean = new Float64Array(config.labels.length);
-  for (const start of segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, frontEnd.config)))) {
-    const row = await probabilities(clipLogMel(frontEnd, samples, config.durationS, start / rate));
-    for (let c = 0; c < mean.length; c++) mean[c]! += row[c] as number;
-    segments.push({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate, ...labelPrediction(row, config.labels) });
+  const mean = new Float64Array(classes);
+  for (let first = 0; first < starts.length; first += batch) {
+    const chunk = starts.slice(first, first + batch);
+    const mels = chunk.map((start) => clipLogMel(frontEnd, samples, config.durationS, start / rate));
+    const clip = mels[0]?.length ?? 0;
+    const joined = new Float32Array(chunk.length * clip);
+    mels.forEach((mel, i) => joined.set(mel, i * clip));
+    const rows = await probabilities(joined, chunk.length);
+    chunk.forEach((start, i) => {
+      const row = rows.subarray(i * classes, (i + 1) * classes);
+      for (let c = 0; c < classes; c++) mean[c]! += row[c] as number;
+      segments.push({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate, ...labelPrediction(row, config.labels) });
+    });
   }
   return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
 }

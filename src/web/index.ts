@@ -92,7 +92,8 @@ export class EmotionRecognizer {
    */
   async classifySegments(audio: PcmAudio | AudioBufferLike, options: { hopS?: number; source?: string } = {}): Promise<SegmentedPrediction> {
     const samples = this.monoSamples(audio, options.source ?? 'audio');
-    return classifySegments(samples, this.frontEnd, this.config, (mel) => this.probabilities(mel), options.hopS);
+    // One window per model run: a model.onnx from before the symbolic batch axis takes exactly one clip.
+    return classifySegments(samples, this.frontEnd, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS });
   }
 
   async release(): Promise<void> {
