@@ -93,7 +93,7 @@ export async function classifySegments(
     const mels = chunk.map((start) => clipLogMel(frontEnd, samples, config.durationS, start / rate));
     const clip = mels[0]?.length ?? 0;
     const joined = new Float32Array(chunk.length * clip);
-    mels.forEach((mel, i) => joined.set(mel, i * clip));
+    for (const [i, mel] of mels.entries()) joined.set(mel, i * clip);
     const rows = await probabilities(joined, chunk.length);
     chunk.forEach((start, i) => {
       const row = rows.subarray(i * classes, (i + 1) * classes);
