@@ -140,9 +140,7 @@ function convGrads(node: Node, dy: Tensor): (Tensor | null)[] {
   // smaller one (~1.4x faster at 16->32).
   const dwT = reduceSum(matmul(cols, transpose(reshape(dy, [batch, cout, ho * wo]), [0, 2, 1])), [0]);
   const dw = transpose(reshape(dwT, [cin, kh, kw, cout]), [3, 0, 1, 2]);
-  // sum(dY) over the pooled gradient when dY = MaxUnpool(dPool): the same sum over 4x (16x) fewer values.
-  const unpool = x.graph.producer(dy);
-  const db = node.inputs[2] ? reduceSum(unpool?.op === 'MaxUnpool' ? (unpool.inputs[0] as Tensor) : dy, [0, 2, 3]) : null;
+  const db = node.inputs[2] ? reduceSum(dy, [0, 2, 3]) : null;
   return [dx, dw, db];
 }
 
@@ -230,10 +228,6 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
   Conv: (n, [dy]) => convGrads(n, dy!),
   MaxPool: (n, [dy]) => maxPoolGrads(n, dy!),
   ReduceSum: (n, [dy]) => [expandReduced(n, dy!)],
-  // [mean; var] over (N, H, W) with var = E[x^2] - mean^2 (n values per channel):
-  //   dx = dmean / n + dvar 2 (x - mean) / n = a x + b per channel, a = 2 dvar / n, b = dmean / n - a mean,
-  // written as ONE inference-mode BatchNormalization node (mean 0, variance 1, epsilon 0: a x + b exactly), a
-  // single pass over x.
   // y = xhat gamma + beta over the last axis, xhat = (x - mean) r, r = 1 / sqrt(var + eps) (the node's outputs
   // 1 and 2): dgamma = sum(dy xhat), dbeta = sum(dy) over the leading axes, and with g = dy gamma,
   // dx = r (g - mean(g) - xhat mean(g xhat)) (means over the last axis).
@@ -247,6 +241,10 @@ const TABLE: Readonly<Record<string, GradientRule>> = {
     const dx = mul(invStd, sub(sub(g, reduceMean(g, [-1], true)), mul(xhat, reduceMean(mul(g, xhat), [-1], true))));
     return [dx, reduceSum(mul(dy!, xhat), lead), reduceSum(dy!, lead)];
   },
+  // [mean; var] over (N, H, W) with var = E[x^2] - mean^2 (n values per channel):
+  //   dx = dmean / n + dvar 2 (x - mean) / n = a x + b per channel, a = 2 dvar / n, b = dmean / n - a mean,
+  // written as ONE inference-mode BatchNormalization node (mean 0, variance 1, epsilon 0: a x + b exactly), a
+  // single pass over x.
   BatchMoments: (n, [dy]) => {
     const x = input(n, 0);
     const channels = x.shape[1] as number;

@@ -53,7 +53,7 @@ export {
   reduceMean,
   reduceMax,
   layerNorm, // (x, gamma [D], beta [D], eps) over the last axis (ONNX LayerNormalization)
-  batchMoments, // x [N,C,H,W] -> [2, C]: mean and biased variance over N, H, W (lowered by toOnnx to ReduceMean + ReduceSumSquare)
+  batchMoments, // x [N,C,H,W] -> [2, C]: mean and biased variance over N, H, W (lowered by toOnnx to row ReduceSum + ReduceSumSquare)
   softmax, // (x, axis=-1)
   logSoftmax, // (x, axis=-1)
   // shape
@@ -86,7 +86,7 @@ export type { GradientRule } from './gradients.js';
 /**
  * toOnnx(graph, {producer?, nchwcBlock?, dynamicBatch?}) -> ONNX model bytes (opset 17, only nodes the outputs
  * need; nchwcBlock from src/runtime's nchwcBlockSize() lowers fed-weight Convs to ORT's NCHWc kernels;
- * dynamicBatch writes a symbolic batch axis). modelInputDims(bytes, name) reads an input's dimensions back.
+ * dynamicBatch writes a symbolic batch axis; a session's inputShapes reads it back).
  */
-export { modelInputDims, toOnnx, OPSET } from './onnx.js';
+export { toOnnx, OPSET } from './onnx.js';
 export type { ToOnnxOptions } from './onnx.js';

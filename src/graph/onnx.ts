@@ -30,8 +30,9 @@ export interface ToOnnxOptions {
   /**
    * Write a symbolic batch axis: the graph was built with this batch size, chosen so that no other dimension
    * has it (e.g. 1_000_003). Inputs' and outputs' first dimensions of that size become dim_param 'batch', and
-   * every Reshape target entry equal to it becomes -1; an int64 constant holding it anywhere else, or a Reshape
-   * target holding it twice, throws (the batch would stay fixed there).
+   * every Reshape target entry equal to it becomes -1; an int64 constant holding it anywhere else, a Reshape
+   * target holding it twice or merged with another axis, or a BatchMoments node (lowered with fixed shapes)
+   * throws: the batch would stay fixed there. For inference graphs (the exported model).
    */
   dynamicBatch?: number;
 }
@@ -264,7 +265,10 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       }
       attrs.push(attribute(key, value));
     }
-    if (node.op === 'BatchMoments') return lowerBatchMoments(node, inputs, node.outputs.map(ref), (t) => extraInitializers.push(t));
+    if (node.op === 'BatchMoments') {
+      if (batch !== undefined) throw new Error(`dynamicBatch: BatchMoments '${node.name}' is lowered with a fixed batch`);
+      return lowerBatchMoments(node, inputs, node.outputs.map(ref), (t) => extraInitializers.push(t));
+    }
     if (nchwcEligible(graph, node, block)) {
       usesNchwc = true;
       return lowerConvToNchwc(node, inputs, node.outputs.map(ref), attrs, block, (t) => extraInitializers.push(t));
@@ -274,6 +278,8 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   for (const { from, to } of identities)
     nodeProtos.push({ name: `output/${to}`, opType: 'Identity', input: [ref({ name: from } as Tensor)], output: [to] });
 
+  // Constants the written nodes read (a Reshape target replaced for dynamicBatch is not one of them).
+  const referenced = new Set(nodeProtos.flatMap((n) => n.input ?? []));
   const model: onnxProto.onnx.IModelProto = {
     irVersion: IR_VERSION,
     producerName: options.producer ?? 'speech-emotion',
@@ -285,7 +291,7 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
       input: graph.inputs.map((t) => valueInfo(t.name, t.dtype, t.shape, batch)),
       initializer: [
         ...graph.constants
-          .filter((c) => live.has(c.tensor.name))
+          .filter((c) => referenced.has(c.tensor.name))
           .map((c) => tensorProto(c.tensor.name, c.tensor.dtype, c.tensor.shape, c.data)),
         ...extraInitializers,
       ],
@@ -295,9 +301,3 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
 
-/** The dimensions of input `name` of serialised ONNX model bytes: numbers, or the dim_param name of a symbolic axis. */
-export function modelInputDims(bytes: Uint8Array, name: string): (number | string)[] | null {
-  const input = onnx.ModelProto.decode(bytes).graph?.input?.find((i) => i.name === name);
-  if (!input) return null;
-  return (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)));
-}

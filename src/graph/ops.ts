@@ -346,8 +346,8 @@ export const reduceMax = (x: Tensor, axes: readonly number[], keepdims = false):
 /**
  * Per-channel batch moments of x [N, C, H, W]: [2, C], row 0 the mean and row 1 the BIASED variance over
  * (N, H, W), computed as E[x^2] - E[x]^2. The one op here that is not a single ONNX op: toOnnx writes it as
- * ReduceMean + ReduceSumSquare and a few [C]-sized nodes, two multi-threaded reads of x and no full-size
- * write (ORT's train-mode BatchNormalization computes its statistics on one thread and writes the normalised
+ * ReduceSum + ReduceSumSquare over image rows, summed on in float64, and a few [C]-sized nodes (onnx.ts
+ * lowerBatchMoments): two multi-threaded reads of x and no full-size write (ORT's train-mode BatchNormalization computes its statistics on one thread and writes the normalised
  * tensor too). Its gradient (gradients.ts) is one per-channel affine map of x. E[x^2] - E[x]^2 cancels when
  * |mean| >> std: give it x shifted near its mean (src/nn folds such a shift into the producing conv's bias).
  */

@@ -114,7 +114,8 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
 
 /**
  * The batch size the eval graph is built with for a symbolic batch axis (toOnnx's dynamicBatch): a size no
- * dimension of a real CNN-TM graph has (if one did, toOnnx would find it twice in a Reshape target and throw).
+ * dimension of a real CNN-TM graph has (the CNN-to-sequence Reshape holds batch, C F and T, so a frame count equal
+ * to it would make toOnnx throw rather than write a wrong model).
  */
 export const SYMBOLIC_BATCH = 1_000_003;
 

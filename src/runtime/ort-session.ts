@@ -11,6 +11,7 @@ import type { HostTensor, Session } from './types.js';
 export interface OrtInferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ({ readonly name: string; readonly isTensor: false } | { readonly name: string; readonly isTensor: true; readonly shape: readonly (number | string)[] })[];
   run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, { readonly data: unknown; readonly dims: readonly number[]; readonly type: string }>>;
   release(): Promise<void>;
 }
@@ -25,6 +26,7 @@ export function ortFailure(what: string, error: unknown): never {
 export class OrtSession implements Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly inputShapes: Readonly<Record<string, readonly (number | string)[]>>;
   private released = false;
 
   /** `endProfiling` returns the profile's path ('' when the backend does not profile). */
@@ -35,6 +37,7 @@ export class OrtSession implements Session {
   ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
+    this.inputShapes = Object.fromEntries(session.inputMetadata.map((m) => [m.name, m.isTensor ? [...m.shape] : []]));
   }
 
   async run(feeds: Readonly<Record<string, HostTensor>>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> {

@@ -34,6 +34,8 @@ export interface SessionOptions {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Each input's declared shape: a number per fixed axis, the axis name (e.g. 'batch') per symbolic one. */
+  readonly inputShapes: Readonly<Record<string, readonly (number | string)[]>>;
   run(feeds: Readonly<Record<string, HostTensor>>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
   /** Stops profiling and returns the profile file path ('' when profiling is off). */
   endProfiling(): string;

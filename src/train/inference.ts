@@ -13,7 +13,6 @@ import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { LogMelFrontEnd } from '../features/index.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
-import { modelInputDims } from '../graph/index.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import { type LabelledPrediction, type SegmentedPrediction, classifySegments, labelPrediction } from './model-use.js';
@@ -49,10 +48,9 @@ export class RunModel {
         `${runDir}: no ${MODEL_FILE}; the model is exported when training ends (resume an interrupted run with: ser train --out ${runDir} --resume)`,
       );
     }
-    const bytes = readFileSync(modelPath);
-    const batch = modelInputDims(bytes, 'mel')?.[0];
-    const session = await createSession(bytes, { threads: options.threads });
+    const session = await createSession(readFileSync(modelPath), { threads: options.threads });
     // Runs made before model.onnx had a symbolic batch axis have a batch of 1.
+    const batch = session.inputShapes.mel?.[0];
     return new RunModel(dir, config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH);
   }
 
@@ -168,19 +166,14 @@ export interface Prediction extends LabelledPrediction {
 
 /** Classifies audio files; every file that cannot be read is reported in one EIO/EDECODE error. */
 export async function predictFiles(runDir: string, files: readonly string[], options: { threads?: number } = {}): Promise<Prediction[]> {
-  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict --model RUN_DIR FILE...)');
-  const missing = files.filter((file) => !existsSync(file));
-  if (missing.length > 0) throw new SerError('EIO', 'predict', `no such file${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+  checkAudioFiles(files, 'ser predict --model RUN_DIR FILE...');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
     // The training pipeline's own feature extraction (uncached), so a file is featurised exactly as in training.
     const utterances: Utterance[] = files.map((file) => ({ path: resolve(file), id: file, label: '', speaker: '', corpus: 'csv' }));
     const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: null });
-    if (extracted.failed.length > 0) {
-      const list = extracted.failed.map((failure) => failure.error);
-      throw new SerError('EDECODE', 'predict', `${list.length} of ${files.length} file(s) could not be used:\n  ${list.join('\n  ')}`);
-    }
+    if (extracted.failed.length > 0) throw unusable(extracted.failed.map((failure) => failure.error), files.length);
     const probabilities = await model.probabilities(extracted.features, files.length);
     const n = config.labels.length;
     return files.map((file, i) => ({ file, ...labelPrediction(probabilities.subarray(i * n, (i + 1) * n), config.labels) }));
@@ -204,7 +197,7 @@ export async function predictSegments(
   files: readonly string[],
   options: { hopS?: number; threads?: number } = {},
 ): Promise<SegmentedFilePrediction[]> {
-  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict --model RUN_DIR --segments FILE...)');
+  checkAudioFiles(files, 'ser predict --model RUN_DIR --segments FILE...');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
@@ -225,9 +218,21 @@ export async function predictSegments(
       });
       results.push({ file, ...prediction });
     }
-    if (failed.length > 0) throw new SerError('EDECODE', 'predict', `${failed.length} of ${files.length} file(s) could not be used:\n  ${failed.join('\n  ')}`);
+    if (failed.length > 0) throw unusable(failed, files.length);
     return results;
   } finally {
     await model.release();
   }
+}
+
+/** EARG without files, EIO naming every missing one: before a model is loaded or anything decoded. */
+function checkAudioFiles(files: readonly string[], usage: string): void {
+  if (files.length === 0) throw new SerError('EARG', 'predict', `no audio files given (usage: ${usage})`);
+  const missing = files.filter((file) => !existsSync(file));
+  if (missing.length > 0) throw new SerError('EIO', 'predict', `no such file${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+}
+
+/** One EDECODE error listing every file that could not be decoded or used. */
+function unusable(errors: readonly string[], total: number): SerError {
+  return new SerError('EDECODE', 'predict', `${errors.length} of ${total} file(s) could not be used:\n  ${errors.join('\n  ')}`);
 }
