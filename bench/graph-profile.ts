@@ -44,7 +44,9 @@ else {
     const clips = corpus.utterances.filter((u) => u.id.startsWith('ravdess/')).slice(0, 32);
     const { features } = await extractFeatures(clips, { cacheDir: null });
     realFeeds.mel = { data: features, shape: [32, 1, PAPER_CNN_TM.nMels, PAPER_CNN_TM.frames] };
-    realFeeds.labels = { data: BigInt64Array.from({ length: 32 }, (_, i) => BigInt(i % PAPER_CNN_TM.nClasses)), shape: [32] };
+    const targets = new Float32Array(32 * PAPER_CNN_TM.nClasses);
+    for (let i = 0; i < 32; i++) targets[i * PAPER_CNN_TM.nClasses + (i % PAPER_CNN_TM.nClasses)] = 1;
+    realFeeds.targets = { data: targets, shape: [32, PAPER_CNN_TM.nClasses] };
     for (const [name, tensor] of initialState(PAPER_CNN_TM, 0)) realFeeds[name] = tensor;
     const masks = new DropoutMaskGenerator(1);
     for (const input of dropoutMaskInputs(graph)) {

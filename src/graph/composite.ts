@@ -17,8 +17,21 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   if (labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
     shapeError('crossEntropy', `labels ${shapeString(labels.shape)} must be [${logits.shape[0]}] for logits ${shapeString(logits.shape)}`);
   }
-  const picked = reduceSum(mul(logSoftmax(logits, 1), oneHot(labels, logits.shape[1] as number, logits.dtype)), [1]);
-  return neg(reduceMean(picked, [0]));
+  return softCrossEntropy(logits, oneHot(labels, logits.shape[1] as number, logits.dtype));
+}
+
+/**
+ * Mean cross-entropy of logits [B, C] against target distributions [B, C]: -(1/B) sum_b sum_c t[b, c] log_softmax(logits)[b, c]
+ * (torch.nn.functional.cross_entropy with probability targets, reduction 'mean'). One-hot rows give the int-label
+ * loss; smoothed or mixed rows give label smoothing and mixup; a row scaled by w weighs its sample by w (its
+ * gradient is (softmax * sum_c t[b, c] - t[b]) / B).
+ */
+export function softCrossEntropy(logits: Tensor, targets: Tensor): Tensor {
+  if (logits.shape.length !== 2) shapeError('softCrossEntropy', `logits ${shapeString(logits.shape)} must be [batch, classes]`);
+  if (targets.shape.length !== 2 || targets.shape[0] !== logits.shape[0] || targets.shape[1] !== logits.shape[1]) {
+    shapeError('softCrossEntropy', `targets ${shapeString(targets.shape)} must be ${shapeString(logits.shape)} like the logits`);
+  }
+  return neg(reduceMean(reduceSum(mul(logSoftmax(logits, 1), targets), [1]), [0]));
 }
 
 /** im2col tensors already built, per graph, by input name, kernel and pads. */

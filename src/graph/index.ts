@@ -73,8 +73,11 @@ export {
 } from './ops.js';
 export type { Conv2dOptions, ConvTranspose2dOptions, MaxPool2dOptions, Pads2d } from './ops.js';
 
-/** Composites (no rules of their own): linear(x, W [out,in], b), crossEntropy(logits [B,C], labels [B]), im2col(x, kernel, pads). */
-export { linear, crossEntropy, im2col } from './composite.js';
+/**
+ * Composites (no rules of their own): linear(x, W [out,in], b), crossEntropy(logits [B,C], labels [B]),
+ * softCrossEntropy(logits [B,C], targets [B,C]), im2col(x, kernel, pads).
+ */
+export { linear, crossEntropy, softCrossEntropy, im2col } from './composite.js';
 
 /** gradients(loss, wrt[], {seed?, rules?}) -> Tensor[] (same shapes as wrt); EGRAD for ops without a rule. */
 export { gradients } from './autodiff.js';

@@ -3,14 +3,16 @@
  * cross-entropy, reverse-mode gradients, BN running-statistics updates and one AdamW step, all in one ONNX
  * model that one ONNX Runtime session runs per training step.
  *
- * Inputs : mel [B, 1, nMels, frames] f32, labels [B] i64, step [] f64 (1-based AdamW step), lr [] f64,
+ * Inputs : mel [B, 1, nMels, frames] f32, targets [B, nClasses] f32 (a distribution per clip: one-hot for plain
+ *          labels; smoothed, mixed or weighted rows for the recipe's options, see softCrossEntropy), step [] f64
+ *          (1-based AdamW step), lr [] f64,
  *          every state_dict entry by its PyTorch name, `exp_avg/<param>` and `exp_avg_sq/<param>` per parameter.
  * Outputs: loss [] f32, logits [B, nClasses] (train mode, before the update), `new/<name>` for every input
  *          that is state (parameters, running stats, num_batches_tracked, moments), and with `exposeGradients`
  *          `grad/<param>` (used by the parity tests).
  */
 import { Graph, type Tensor, gradients, mul } from '../graph/index.js';
-import { NN_GRADIENTS, crossEntropy } from '../nn/index.js';
+import { NN_GRADIENTS, softCrossEntropy } from '../nn/index.js';
 import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../train/adamw.js';
 import { buildCnnTm } from './cnn-tm.js';
 import { type CnnTmConfig, stateLayout } from './config.js';
@@ -34,7 +36,7 @@ export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions)
   const adamw = resolveAdamW(options.adamw);
   const g = new Graph('cnn_tm_train_step');
   const mel = g.input('mel', [options.batch, 1, config.nMels, config.frames]);
-  const labels = g.input('labels', [options.batch], 'int64');
+  const targets = g.input('targets', [options.batch, config.nClasses]);
   const step = g.input('step', [], 'float64');
   const lr = g.input('lr', [], 'float64');
   const state = new Map<string, Tensor>();
@@ -43,7 +45,7 @@ export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions)
   const moments = new Map(params.map((p) => [p.name, { m: g.input(EXP_AVG + p.name, p.shape), v: g.input(EXP_AVG_SQ + p.name, p.shape) }]));
 
   const { logits, stateUpdates } = buildCnnTm(mel, state, config, 'train');
-  const loss = crossEntropy(logits, labels);
+  const loss = softCrossEntropy(logits, targets);
   g.output('loss', loss);
   g.output('logits', logits);
 

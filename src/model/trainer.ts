@@ -122,24 +122,19 @@ export class CnnTmTrainer {
 
   /**
    * One AdamW step on a batch: x [batchSize, 1, nMels, frames] (or [batchSize, nMels, frames]) log-mel dB
-   * row-major, y the class of each clip. Returns the mean cross-entropy of the batch before the update.
+   * row-major; y the class of each clip ([batchSize] integers), or target distributions [batchSize, nClasses]
+   * row-major float32 (label smoothing, mixup, per-clip weights; see softCrossEntropy). Returns the batch's mean
+   * loss before the update.
    */
-  async trainStep(x: Float32Array, y: Int32Array | BigInt64Array): Promise<{ loss: number }> {
+  async trainStep(x: Float32Array, y: Int32Array | BigInt64Array | Float32Array): Promise<{ loss: number }> {
     this.checkLive();
     const batch = this.options.batchSize;
     this.checkBatch(x, batch);
-    if (y.length !== batch) throw new SerError('ESHAPE', 'trainer', `labels hold ${y.length} values; the batch size is ${batch}`);
-    const labels = y instanceof BigInt64Array ? y : BigInt64Array.from(y, (v) => BigInt(v));
-    for (let i = 0; i < batch; i++) {
-      const label = Number(labels[i]);
-      if (!(label >= 0 && label < this.config.nClasses)) {
-        throw new SerError('EDATA', 'trainer', `label ${label} of clip ${i} is outside 0..${this.config.nClasses - 1}`);
-      }
-    }
+    const targets = this.targetsOf(y, batch);
     const session = await this.trainingSession();
     const feeds: Record<string, HostTensor> = {
       mel: { data: x, shape: [batch, 1, this.config.nMels, this.config.frames] },
-      labels: { data: labels, shape: [batch] },
+      targets: { data: targets, shape: [batch, this.config.nClasses] },
       step: { data: Float64Array.of(this.step + 1), shape: [] },
       lr: { data: Float64Array.of(this.lr), shape: [] },
     };
@@ -359,6 +354,29 @@ export class CnnTmTrainer {
       });
     }
     return this.trainSession;
+  }
+
+  /** One-hot rows for class indices; target rows as given (each checked finite and >= 0). */
+  private targetsOf(y: Int32Array | BigInt64Array | Float32Array, batch: number): Float32Array {
+    const classes = this.config.nClasses;
+    if (y instanceof Float32Array) {
+      if (y.length !== batch * classes) {
+        throw new SerError('ESHAPE', 'trainer', `targets hold ${y.length} values; ${batch} clips x ${classes} classes need ${batch * classes}`);
+      }
+      const bad = y.findIndex((v) => !(v >= 0 && Number.isFinite(v)));
+      if (bad >= 0) throw new SerError('EDATA', 'trainer', `target ${y[bad]} of clip ${Math.floor(bad / classes)} is not a finite value >= 0`);
+      return y;
+    }
+    if (y.length !== batch) throw new SerError('ESHAPE', 'trainer', `labels hold ${y.length} values; the batch size is ${batch}`);
+    const targets = new Float32Array(batch * classes);
+    for (let i = 0; i < batch; i++) {
+      const label = Number(y[i]);
+      if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+        throw new SerError('EDATA', 'trainer', `label ${label} of clip ${i} is outside 0..${classes - 1}`);
+      }
+      targets[i * classes + label] = 1;
+    }
+    return targets;
   }
 
   private checkBatch(x: Float32Array, batch: number): void {

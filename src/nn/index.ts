@@ -7,7 +7,7 @@ import { BATCH_NORM_OP, batchNormGradient } from './batch-norm.js';
 
 export { type Mode, type BatchNormParams, type BatchNormResult, batchNorm2d, conv2dSame, convBatchNorm2dMaxPool, dropout, layerNorm, linear } from './layers.js';
 export { type AttentionParams, type EncoderLayerParams, multiHeadSelfAttention, transformerEncoderLayer } from './attention.js';
-export { crossEntropy } from './loss.js';
+export { crossEntropy, softCrossEntropy } from './loss.js';
 export { batchNormTraining, batchNormInference } from './batch-norm.js';
 export { Rng } from './random.js';
 export { DROPOUT_MASK, type DropoutMaskInput, DropoutMaskGenerator, dropoutMaskInputs, fillDropoutMask } from './dropout.js';

@@ -17,6 +17,15 @@ import { hasShared, relError, sharedDir } from '../helpers.js';
 const SMALL: CnnTmConfig = { ...PAPER_CNN_TM, nMels: 64, dModel: 64, layers: 2, heads: 4, ffDim: 128, dropout: 0, frames: 64 };
 const skipShared = hasShared ? false : 'needs ../shared/golden';
 
+/** The train graph's targets for int labels: one-hot rows [B, C] (the loss then equals torch's int-label cross-entropy). */
+function oneHotTargets(labels: BigInt64Array, classes: number): HostTensor {
+  const data = new Float32Array(labels.length * classes);
+  labels.forEach((label, i) => {
+    data[i * classes + Number(label)] = 1;
+  });
+  return { data, shape: [labels.length, classes] };
+}
+
 test('one training step matches torch: logits, loss, every gradient, AdamW step, BN statistics', { skip: skipShared }, async () => {
   const golden = readSafetensors(join(sharedDir, 'golden', 'cnn_tm_small.safetensors')).tensors;
   const tensor = (name: string): NamedTensor => {
@@ -28,7 +37,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
   const graph = buildTrainGraph(SMALL, { batch: 4, adamw: { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 }, exposeGradients: true });
   const feeds: Record<string, HostTensor> = {
     mel: tensor('input'),
-    labels: tensor('labels'),
+    targets: oneHotTargets(tensor('labels').data as BigInt64Array, SMALL.nClasses),
     step: { data: Float64Array.of(1), shape: [] },
     lr: { data: Float64Array.of(1e-3), shape: [] },
   };
