@@ -8,12 +8,12 @@
  * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
  * for training, initializers for the exported model).
  */
-import { Graph, type Tensor, add, concat, maxPool2d, reduceMean, relu, reshape, softmax, transpose } from '../graph/index.js';
+import { Graph, type Tensor, add, concat, div, maxPool2d, mul, reduceMean, relu, reshape, softmax, sqrt, sub, transpose } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { SerError } from '../errors.js';
 import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';
 import { type Mode, batchNorm2d, conv2dSame, convBatchNorm2dMaxPool, dropout, linear } from '../nn/layers.js';
-import { BN_INDEX, CNN_POOLS, CONV_INDEX, type CnnTmConfig, cnnOutputSize, stateLayout, validateConfig } from './config.js';
+import { BN_INDEX, CNN_POOLS, CONV_INDEX, type CnnTmConfig, type InputNorm, cnnOutputSize, stateLayout, validateConfig } from './config.js';
 
 export interface CnnTmForward {
   /** [B, nClasses] */
@@ -46,10 +46,11 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
   const stateUpdates = new Map<string, Tensor>();
   const batchStatistics: CnnTmForward['batchStatistics'] = new Map();
   const g = x.graph;
+  const input = normalizeInput(x, config.inputNorm ?? 'none');
 
   const block = (branch: 'a' | 'b'): Tensor =>
     g.scope(branch, () => {
-      let h = x;
+      let h = input;
       for (let i = 0; i < 3; i++) {
         const conv = `${branch}.${CONV_INDEX[i]}`;
         const bn = `${branch}.${BN_INDEX[i]}`;
@@ -110,6 +111,23 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
   }
   const pooled = reduceMean(h, [1]); // mean over time -> [B, dModel]
   return { logits: linear(pooled, get('fc.weight'), get('fc.bias')), stateUpdates, batchStatistics };
+}
+
+/** Variance floor of the input normalisation (dB^2): a constant image (digital silence) normalises to 0. */
+const INPUT_NORM_EPS = 1e-5;
+
+/**
+ * x [B, 1, nMels, frames] normalised per clip ('clip': over mels and frames) or per mel band ('band': over
+ * frames): (x - mean) / sqrt(biased variance + INPUT_NORM_EPS). Input data, so no gradient flows through it.
+ */
+function normalizeInput(x: Tensor, norm: InputNorm): Tensor {
+  if (norm === 'none') return x;
+  const axes = norm === 'clip' ? [2, 3] : [3];
+  return x.graph.scope('input_norm', () => {
+    const centred = sub(x, reduceMean(x, axes, true));
+    const variance = reduceMean(mul(centred, centred), axes, true);
+    return div(centred, sqrt(add(variance, INPUT_NORM_EPS)));
+  });
 }
 
 /**

@@ -25,7 +25,17 @@ export interface CnnTmConfig {
   readonly kernelB: number;
   /** Time frames of the input (3 s at 16 kHz, hop 256 -> 188). */
   readonly frames: number;
+  /**
+   * Normalisation of each input image inside the model, before the CNN blocks (so model.onnx carries it):
+   * 'clip' subtracts the image's mean dB and divides by its standard deviation; 'band' does so per mel band over
+   * time (cepstral mean and variance normalisation: removes a recording channel's fixed spectral colouring and
+   * level); 'none' (or absent, as in cnn_tm.py and runs made before the option) feeds the dB values as they are.
+   */
+  readonly inputNorm?: InputNorm;
 }
+
+export type InputNorm = 'none' | 'clip' | 'band';
+export const INPUT_NORMS: readonly InputNorm[] = ['none', 'clip', 'band'];
 
 /** The paper-size model: cnn_tm.py defaults, 3 s clips (188 frames). */
 export const PAPER_CNN_TM: CnnTmConfig = Object.freeze({
@@ -76,6 +86,9 @@ export function validateConfig(config: CnnTmConfig): void {
   for (const key of positive) {
     const value = config[key];
     if (!Number.isInteger(value) || value < 1) problems.push(`${key} must be a positive integer (${value} given)`);
+  }
+  if (config.inputNorm !== undefined && !INPUT_NORMS.includes(config.inputNorm)) {
+    problems.push(`inputNorm must be one of ${INPUT_NORMS.join(', ')} (${config.inputNorm} given)`);
   }
   if (!(config.dropout >= 0 && config.dropout < 1)) problems.push(`dropout must be in [0, 1) (${config.dropout} given)`);
   if (config.dModel % config.heads !== 0) problems.push(`heads (${config.heads}) must divide dModel (${config.dModel})`);
