@@ -1,16 +1,21 @@
 /**
- * Log-mel features for a list of utterances, computed once and reused across runs.
+ * Log-mel features for a list of utterances, computed once and reused across runs. Two kinds:
  *
- * Each clip: loadAudio (mono, resampled to the front end's rate) -> clipLogMel: skip `offsetS` -> fixLength to `durationS`
- * (keep the start, zero-pad the end) -> LogMelFrontEnd.logMel -> [nMels, frames].
+ * - clips (`extractFeatures`): loadAudio (mono, resampled to the front end's rate) -> clipLogMel: skip `offsetS`
+ *   -> fixLength to `durationS` (keep the start, zero-pad the end) -> LogMelFrontEnd.logMel -> [nMels, frames].
+ *   Runs made before input policies (config.json without `input`) train and predict on these.
+ * - utterances (`extractUtteranceLogMels`): loadAudio -> utteranceLogMel: the first `maxS` seconds, log-mel dB
+ *   without the top_db clamp -> [nMels, T] with T varying per file (src/features/utterance.ts makes the model's
+ *   windows from them, at training and inference alike).
  *
- * Cache layout: one file per (corpus, front-end key, duration, offset) in `cacheDir`, e.g.
+ * Cache layout: one file per (corpus, kind and its parameters, front-end key) in `cacheDir`, e.g.
  *   .cache/features/ravdess-3f2a9c01d4e5.safetensors
- * a safetensors file with one F32 tensor `features` [rows, nMels, frames] and in `__metadata__` the key parts and
- * an index (JSON) of [path, sizeBytes, mtimeMs] per row. A row is reused when the path, size and mtime of the
- * audio file still match; a different front end, duration or offset is a different file, so changing any of
- * them recomputes everything. Rows are read from and written to disk one by one, so memory holds only the
- * requested features. Decode failures are not cached: they are retried on the next run.
+ * a safetensors file with one flat F32 tensor `features` (the rows one after another, each [nMels, frames]
+ * row-major) and in `__metadata__` the key and an index (JSON) of [path, sizeBytes, mtimeMs, offset, length] per
+ * row (offset and length in values). A row is reused when the path, size and mtime of the audio file still match;
+ * other parameters are another file, so changing any of them recomputes everything. Rows are read from and
+ * written to disk one by one, so memory holds only the requested features. Decode failures are not cached: they
+ * are retried on the next run.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
@@ -18,6 +23,8 @@ import { join, resolve } from 'node:path';
 import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
+import type { Spectrogram } from '../features/front-end.js';
+import { utteranceLogMel } from '../features/utterance.js';
 import type { Utterance } from './corpus.js';
 
 /** Options of {@link extractFeatures}. */
@@ -58,25 +65,9 @@ export function summarizeFailures(result: Pick<ExtractedFeatures, 'failed' | 'ke
   return `${result.failed.length} of ${total} files skipped: ${list.join('; ')}${more}`;
 }
 
-interface CacheEntry {
-  path: string;
-  size: number;
-  mtimeMs: number;
-}
-
-interface PackIndex {
-  file: string;
-  rows: Map<string, { row: number; size: number; mtimeMs: number }>;
-  dataStart: number;
-  /** Valid when the file exists and matches the key. */
-  valid: boolean;
-}
-
-const FORMAT = 'ser-feature-cache/1';
-
 /**
- * Features of `utterances` (see the module comment). Never throws for one bad file: it goes to `failed` and
- * the rest continue. Throws EARG for invalid options and EIO when the cache folder cannot be written.
+ * Fixed-length clip features of `utterances` (see the module comment). Never throws for one bad file: it goes to
+ * `failed` and the rest continue. Throws EARG for invalid options and EIO when the cache folder cannot be written.
  */
 export async function extractFeatures(utterances: readonly Utterance[], options: ExtractOptions = {}): Promise<ExtractedFeatures> {
   const frontEnd = options.frontEnd instanceof LogMelFrontEnd ? options.frontEnd : new LogMelFrontEnd(options.frontEnd ?? {});
@@ -90,10 +81,92 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   const nMels = config.nMels;
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
-  const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? join(process.cwd(), '.cache', 'features'));
-  const key = `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}`;
+  const rows = await cachedRows(utterances, {
+    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}`,
+    cacheDir: options.cacheDir,
+    onProgress: options.onProgress,
+    compute: async (u) => clipLogMel(frontEnd, (await loadAudio(u.path, { sampleRateHz: config.sampleRateHz })).samples, durationS, offsetS),
+  });
+  const features = new Float32Array(rows.kept.length * rowLength);
+  for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
+  return { features, nMels, frames, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+}
 
-  // 1. stat every file; unreadable ones fail now.
+/** Options of {@link extractUtteranceLogMels}. */
+export interface ExtractUtteranceOptions {
+  /** The front end; its topDb is ignored (utterance log-mels are unclamped). Default: the paper's front end. */
+  frontEnd?: Partial<FrontEndConfig>;
+  /** Seconds read from the start of each file. */
+  maxS: number;
+  /** Cache folder; default `.cache/features` under the working directory; null: no cache. */
+  cacheDir?: string | null;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The result of {@link extractUtteranceLogMels}: `logMels[i]` ([nMels, T_i] dB, no top_db clamp) belongs to kept[i]. */
+export interface ExtractedUtterances {
+  logMels: Spectrogram[];
+  kept: Utterance[];
+  failed: Array<{ path: string; error: string }>;
+  cacheHits: number;
+  computed: number;
+}
+
+/** Whole-utterance log-mels (see the module comment); failures and errors as extractFeatures. */
+export async function extractUtteranceLogMels(utterances: readonly Utterance[], options: ExtractUtteranceOptions): Promise<ExtractedUtterances> {
+  const unclamped = new LogMelFrontEnd({ ...options.frontEnd, topDb: null });
+  const config = unclamped.config;
+  if (!(options.maxS > 0 && Number.isFinite(options.maxS)))
+    throw new SerError('EARG', 'features', `maxS must be a positive number of seconds (${options.maxS} given)`);
+  const rows = await cachedRows(utterances, {
+    key: `${frontEndKey(config)}|utterance|max=${options.maxS}`,
+    cacheDir: options.cacheDir,
+    onProgress: options.onProgress,
+    compute: async (u) =>
+      utteranceLogMel(unclamped, (await loadAudio(u.path, { sampleRateHz: config.sampleRateHz })).samples, options.maxS).data,
+  });
+  const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
+  return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+}
+
+interface CacheEntry {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+interface PackRow {
+  size: number;
+  mtimeMs: number;
+  offset: number;
+  length: number;
+}
+
+interface PackIndex {
+  file: string;
+  rows: Map<string, PackRow>;
+  dataStart: number;
+  /** Valid when the file exists and matches the key. */
+  valid: boolean;
+}
+
+const FORMAT = 'ser-feature-cache/2';
+
+/**
+ * The rows `compute` gives for each utterance, through the cache: stat every file (unreadable ones fail), read
+ * the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
+ * input order with their rows.
+ */
+async function cachedRows(
+  utterances: readonly Utterance[],
+  options: {
+    key: string;
+    cacheDir: string | null | undefined;
+    onProgress: ((done: number, total: number) => void) | undefined;
+    compute: (u: Utterance) => Promise<Float32Array>;
+  },
+): Promise<{ values: Float32Array[]; kept: Utterance[]; failed: Array<{ path: string; error: string }>; cacheHits: number; computed: number }> {
+  const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? join(process.cwd(), '.cache', 'features'));
   const failed: Array<{ path: string; error: string }> = [];
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {
@@ -104,42 +177,40 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
       failed.push({ path: u.path, error: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
     }
   }
-
-  // 2. one pack per corpus; look every file up.
+  // One pack per corpus.
   const packs = new Map<string, PackIndex>();
   const packFor = (u: Utterance): PackIndex | null => {
     if (cacheDir === null) return null;
     let pack = packs.get(u.corpus);
     if (!pack) {
-      const hash = createHash('sha256').update(key).digest('hex').slice(0, 12);
-      pack = readPackIndex(join(cacheDir, `${u.corpus}-${hash}.safetensors`), key, rowLength);
+      const hash = createHash('sha256').update(options.key).digest('hex').slice(0, 12);
+      pack = readPackIndex(join(cacheDir, `${u.corpus}-${hash}.safetensors`), options.key);
       packs.set(u.corpus, pack);
     }
     return pack;
   };
-  const output = new Float32Array(stats.size * rowLength);
-  const rowOf = new Map<Utterance, number>();
-  const toCompute: Utterance[] = [];
-  let next = 0;
-  for (const [u, stat] of stats) {
-    rowOf.set(u, next++);
+  const hitOf = (u: Utterance, stat: CacheEntry): PackRow | undefined => {
     const hit = packFor(u)?.rows.get(u.path);
-    if (!hit || hit.size !== stat.size || hit.mtimeMs !== stat.mtimeMs) toCompute.push(u);
+    return hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs ? hit : undefined;
+  };
+  const hits = new Map<Utterance, PackRow>();
+  for (const [u, stat] of stats) {
+    const hit = hitOf(u, stat);
+    if (hit) hits.set(u, hit);
   }
+  const values = new Map<Utterance, Float32Array>();
   let done = 0;
   const total = stats.size;
   let cacheHits = 0;
-  // Cache hits, read row by row.
   for (const [corpusName, pack] of packs) {
     if (!pack.valid) continue;
     const fd = openSync(pack.file, 'r');
     try {
-      for (const [u, stat] of stats) {
+      for (const [u, hit] of hits) {
         if (u.corpus !== corpusName) continue;
-        const hit = pack.rows.get(u.path);
-        if (!hit || hit.size !== stat.size || hit.mtimeMs !== stat.mtimeMs) continue;
-        const target = new Uint8Array(output.buffer, (rowOf.get(u) as number) * rowLength * 4, rowLength * 4);
-        readSync(fd, target, 0, target.length, pack.dataStart + hit.row * rowLength * 4);
+        const row = new Float32Array(hit.length);
+        readSync(fd, new Uint8Array(row.buffer), 0, hit.length * 4, pack.dataStart + hit.offset * 4);
+        values.set(u, row);
         cacheHits++;
         options.onProgress?.(++done, total);
       }
@@ -147,52 +218,29 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
       closeSync(fd);
     }
   }
-
-  // 3. compute the misses.
-  const computedOk = new Set<Utterance>();
-  for (const u of toCompute) {
+  const fresh: Utterance[] = [];
+  for (const u of stats.keys()) {
+    if (values.has(u)) continue;
     try {
-      const audio = await loadAudio(u.path, { sampleRateHz: config.sampleRateHz });
-      output.set(clipLogMel(frontEnd, audio.samples, durationS, offsetS), (rowOf.get(u) as number) * rowLength);
-      computedOk.add(u);
+      values.set(u, await options.compute(u));
+      fresh.push(u);
     } catch (error) {
       failed.push({ path: u.path, error: error instanceof Error ? error.message : String(error) });
     }
     options.onProgress?.(++done, total);
   }
-
-  // 4. write back: old rows still valid (streamed from the old file) + rows computed now.
-  if (cacheDir !== null && computedOk.size > 0) {
+  if (cacheDir !== null && fresh.length > 0) {
     for (const [corpusName, pack] of packs) {
-      const fresh = [...computedOk].filter((u) => u.corpus === corpusName);
-      if (fresh.length === 0) continue;
-      writePack(
-        pack,
-        key,
-        { nMels, frames },
-        fresh,
-        (u) => stats.get(u) as CacheEntry,
-        (u) => output.subarray((rowOf.get(u) as number) * rowLength, ((rowOf.get(u) as number) + 1) * rowLength),
-      );
+      const mine = fresh.filter((u) => u.corpus === corpusName);
+      if (mine.length > 0) writePack(pack, options.key, mine, (u) => stats.get(u) as CacheEntry, (u) => values.get(u) as Float32Array);
     }
   }
-
-  // 5. compact: drop failed rows, keep input order.
-  const decodeFailed = new Set(toCompute.filter((u) => !computedOk.has(u)));
-  const kept = [...stats.keys()].filter((u) => !decodeFailed.has(u));
-  let features = output;
-  if (kept.length !== stats.size) {
-    features = new Float32Array(kept.length * rowLength);
-    kept.forEach((u, i) => {
-      const row = rowOf.get(u) as number;
-      features.set(output.subarray(row * rowLength, (row + 1) * rowLength), i * rowLength);
-    });
-  }
-  return { features, nMels, frames, kept, failed, cacheHits, computed: computedOk.size };
+  const kept = [...stats.keys()].filter((u) => values.has(u));
+  return { values: kept.map((u) => values.get(u) as Float32Array), kept, failed, cacheHits, computed: fresh.length };
 }
 
 /** Reads a pack's header (not its data); a missing, foreign or corrupt file gives an empty, invalid index. */
-function readPackIndex(file: string, key: string, rowLength: number): PackIndex {
+function readPackIndex(file: string, key: string): PackIndex {
   const empty: PackIndex = { file, rows: new Map(), dataStart: 0, valid: false };
   if (!existsSync(file)) return empty;
   let fd: number | undefined;
@@ -211,15 +259,16 @@ function readPackIndex(file: string, key: string, rowLength: number): PackIndex 
     };
     const meta = header.__metadata__;
     const tensor = header.features;
-    if (meta?.format !== FORMAT || meta.key !== key || !tensor || tensor.dtype !== 'F32') return empty;
-    const [rows = 0, nMels = 0, frames = 0] = tensor.shape;
-    const index = JSON.parse(meta.index ?? '[]') as Array<[string, number, number]>;
+    if (meta?.format !== FORMAT || meta.key !== key || !tensor || tensor.dtype !== 'F32' || tensor.shape.length !== 1) return empty;
+    const values = tensor.shape[0] ?? 0;
+    const index = JSON.parse(meta.index ?? '[]') as Array<[string, number, number, number, number]>;
     const dataStart = 8 + headerLength + tensor.data_offsets[0];
-    if (nMels * frames !== rowLength || index.length !== rows || dataStart + rows * rowLength * 4 > fileSize) return empty;
-    const map = new Map<string, { row: number; size: number; mtimeMs: number }>();
-    index.forEach(([path, size, mtimeMs], row) => {
-      map.set(path, { row, size, mtimeMs });
-    });
+    if (dataStart + values * 4 > fileSize) return empty;
+    const map = new Map<string, PackRow>();
+    for (const [path, size, mtimeMs, offset, length] of index) {
+      if (!(offset >= 0 && length >= 0 && offset + length <= values)) return empty;
+      map.set(path, { size, mtimeMs, offset, length });
+    }
     return { file, rows: map, dataStart, valid: true };
   } catch {
     return empty;
@@ -235,24 +284,26 @@ function readPackIndex(file: string, key: string, rowLength: number): PackIndex 
 function writePack(
   pack: PackIndex,
   key: string,
-  shape: { nMels: number; frames: number },
   fresh: Utterance[],
   statOf: (u: Utterance) => CacheEntry,
   rowData: (u: Utterance) => Float32Array,
 ): void {
-  const rowBytes = shape.nMels * shape.frames * 4;
   const freshPaths = new Set(fresh.map((u) => u.path));
   const carried = pack.valid ? [...pack.rows].filter(([path]) => !freshPaths.has(path)) : [];
-  const index: Array<[string, number, number]> = [
-    ...carried.map(([path, e]): [string, number, number] => [path, e.size, e.mtimeMs]),
-    ...fresh.map((u): [string, number, number] => {
-      const s = statOf(u);
-      return [s.path, s.size, s.mtimeMs];
-    }),
-  ];
-  const rows = index.length;
+  const index: Array<[string, number, number, number, number]> = [];
+  let offset = 0;
+  for (const [path, row] of carried) {
+    index.push([path, row.size, row.mtimeMs, offset, row.length]);
+    offset += row.length;
+  }
+  for (const u of fresh) {
+    const s = statOf(u);
+    const length = rowData(u).length;
+    index.push([s.path, s.size, s.mtimeMs, offset, length]);
+    offset += length;
+  }
   let json = JSON.stringify({
-    features: { dtype: 'F32', shape: [rows, shape.nMels, shape.frames], data_offsets: [0, rows * rowBytes] },
+    features: { dtype: 'F32', shape: [offset], data_offsets: [0, offset * 4] },
     __metadata__: { format: FORMAT, key, index: JSON.stringify(index) },
   });
   const unpadded = new TextEncoder().encode(json).length;
@@ -277,10 +328,10 @@ function writePack(
     writeSync(out, headerBytes);
     if (carried.length > 0) {
       const input = openSync(pack.file, 'r');
-      const buffer = new Uint8Array(rowBytes);
       try {
-        for (const [, entry] of carried) {
-          readSync(input, buffer, 0, rowBytes, pack.dataStart + entry.row * rowBytes);
+        for (const [, row] of carried) {
+          const buffer = new Uint8Array(row.length * 4);
+          readSync(input, buffer, 0, buffer.length, pack.dataStart + row.offset * 4);
           writeSync(out, buffer);
         }
       } finally {

@@ -47,6 +47,14 @@ export {
   saveSplit,
   speakerDisjointSplit,
 } from './splits.js';
-export { type ExtractOptions, type ExtractedFeatures, extractFeatures, summarizeFailures } from './feature-cache.js';
+export {
+  type ExtractOptions,
+  type ExtractedFeatures,
+  type ExtractUtteranceOptions,
+  type ExtractedUtterances,
+  extractFeatures,
+  extractUtteranceLogMels,
+  summarizeFailures,
+} from './feature-cache.js';
 export { csvField, parseCsv, parseCsvRecords } from './csv.js';
 export { type Random, mulberry32, shuffleInPlace } from './prng.js';

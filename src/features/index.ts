@@ -9,3 +9,17 @@ export type { MelFilterBank, MelFilterBankOptions } from './mel.js';
 export { hannWindow, padWindowCentered } from './window.js';
 export { ComplexFft, RealFft } from './fft.js';
 export { logMelNodes } from './graph.js';
+export {
+  FIRST_CLIP_POLICY,
+  type InputPolicy,
+  SILENCE_DB,
+  checkInputPolicy,
+  clampTopDb,
+  cropOffsets,
+  inferenceWindows,
+  maxOffset,
+  speechSpan,
+  utteranceLogMel,
+  utteranceWindows,
+  windowLogMel,
+} from './utterance.js';

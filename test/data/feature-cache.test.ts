@@ -52,7 +52,7 @@ test('cache: miss, then hit with identical features; front-end, duration and off
   assert.match(packs[0] ?? '', /^crema-d-[0-9a-f]{12}\.safetensors$/);
   // The pack is an ordinary safetensors file.
   const pack = readSafetensors(join(cacheDir, packs[0] as string));
-  assert.deepEqual(pack.tensors.get('features')?.shape, [6, 128, 188]);
+  assert.deepEqual(pack.tensors.get('features')?.shape, [6 * 128 * 188]);
   assert.equal(JSON.parse(pack.metadata.index ?? '[]').length, 6);
 
   const second = await extractFeatures(utterances, { cacheDir });
