@@ -23,6 +23,8 @@ export interface Utterance {
   /** Speaker id, unique within the corpus ('1001' CREMA-D actor, '12' RAVDESS actor); '' when a manifest has none. */
   speaker: string;
   corpus: CorpusName;
+  /** The corpus's tag in a mixture of corpora (mixture.ts: 'ravdess', 'nemo', ...); absent for a single corpus. */
+  source?: string;
   /** Sentence code: CREMA-D 'DFA', 'IEO', ...; RAVDESS '01' (Kids are talking by the door) or '02' (Dogs are sitting by the door). */
   sentence?: string;
   /** CREMA-D 'low' | 'medium' | 'high' | 'unspecified'; RAVDESS 'normal' | 'strong'. */

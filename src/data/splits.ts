@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Utterance } from './corpus.js';
 import { type Random, mulberry32, shuffleInPlace } from './prng.js';
 
-export type SplitProtocol = 'random-stratified' | 'speaker-disjoint';
+export type SplitProtocol = 'random-stratified' | 'speaker-disjoint' | 'leave-one-corpus-out';
 export const PART_NAMES = ['train', 'validation', 'test'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
@@ -48,6 +48,8 @@ export interface Split {
   counts: Record<PartName, Record<string, number>>;
   /** Speakers per part, sorted (speaker-disjoint only). */
   speakers?: Record<PartName, string[]>;
+  /** The rule that fixed the test part, when one did (see speakerDisjointSplit). */
+  heldOut?: HeldOut;
 }
 
 /** The parts' utterances. */
@@ -170,14 +172,27 @@ export function randomStratifiedSplit(utterances: readonly Utterance[], options:
   return record('random-stratified', options, base, parts, false);
 }
 
+/** A test part fixed in advance: every utterance of a corpus (leave-one-corpus-out), or of the listed speakers. */
+export interface HeldOut {
+  /** Utterance `source` (the corpus tag of a mixture, see mixture.ts) whose utterances are all test. */
+  corpus?: string;
+  /** Speaker ids (as in the utterances: `ravdess/13` in a mixture, `13` in a single RAVDESS corpus) that are test. */
+  speakers?: readonly string[];
+}
+
 /**
- * Speaker-disjoint split. Each part gets a target count per class (the class total times the part's sklearn
- * share) and per sex; cost = sum of squared differences between counts and targets. Speakers are placed
+ * Speaker-disjoint split. Each part gets a target count per class, per sex and per corpus (the total times the
+ * part's sklearn share); cost = sum of squared differences between counts and targets. Speakers are placed
  * largest first (ties in seeded random order) into the part where the cost grows least, then single moves and
  * pairwise swaps that lower the cost are applied until none does (at most 50 passes). Needs >= 3 speakers and
  * a speaker for every utterance.
+ *
+ * With `heldOut`, the test part is those utterances' speakers (locked there; a speaker with utterances on both
+ * sides of the rule is an EDATA error) and the other speakers are split into train and validation the same way,
+ * validation taking `validationFraction` of them; the protocol is then 'leave-one-corpus-out' for a corpus and
+ * 'speaker-disjoint' for speakers.
  */
-export function speakerDisjointSplit(utterances: readonly Utterance[], options: SplitOptions): Split {
+export function speakerDisjointSplit(utterances: readonly Utterance[], options: SplitOptions & { heldOut?: HeldOut }): Split {
   const base = validate(utterances, options);
   const withoutSpeaker = utterances.filter((u) => u.speaker === '').length;
   if (withoutSpeaker > 0) {
@@ -195,33 +210,48 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
     groups.set(u.speaker, list);
   }
   const speakers = [...groups.keys()].sort();
-  if (speakers.length < 3)
+  const locked = lockedTestSpeakers(groups, options.heldOut);
+  const free = speakers.filter((s) => !locked.has(s));
+  if (free.length < (locked.size > 0 ? 2 : 3)) {
     throw new SerError(
       'EDATA',
       'split',
-      `a speaker-disjoint split needs at least 3 speakers (${speakers.length} found: ${speakers.join(', ')})`,
+      `a speaker-disjoint split needs at least ${locked.size > 0 ? '2 speakers outside the test part' : '3 speakers'} (${free.length} found: ${free.slice(0, 10).join(', ')})`,
     );
+  }
 
-  // Feature vector per speaker: counts per class, then per sex (unknown sex is its own category).
+  // Feature vector per speaker: counts per class, then per sex (unknown sex is its own category), then per corpus.
   const sexes = [...new Set(utterances.map((u) => u.sex ?? 'unknown'))].sort();
-  const dims = base.labels.length + sexes.length;
-  const vector = (items: Utterance[]): number[] => {
+  const sources = [...new Set(utterances.map((u) => u.source ?? u.corpus))].sort();
+  const dims = base.labels.length + sexes.length + sources.length;
+  const vector = (items: readonly Utterance[]): number[] => {
     const v = new Array<number>(dims).fill(0);
     for (const u of items) {
-      const c = base.labels.indexOf(u.label);
-      const x = base.labels.length + sexes.indexOf(u.sex ?? 'unknown');
-      v[c] = (v[c] as number) + 1;
-      v[x] = (v[x] as number) + 1;
+      for (const d of [
+        base.labels.indexOf(u.label),
+        base.labels.length + sexes.indexOf(u.sex ?? 'unknown'),
+        base.labels.length + sexes.length + sources.indexOf(u.source ?? u.corpus),
+      ]) {
+        v[d] = (v[d] as number) + 1;
+      }
     }
     return v;
   };
   const speakerVectors = speakers.map((s) => vector(groups.get(s) as Utterance[]));
-  const totals = vector([...utterances]);
-  const sizes = partSizes(utterances.length, base.testFraction, base.validationFraction);
-  const targets = PART_NAMES.map((part) => totals.map((t) => (t * sizes[part]) / utterances.length));
+  const size = (s: number): number => (groups.get(speakers[s] as string) as Utterance[]).length;
+  const freeItems = free.flatMap((s) => groups.get(s) as Utterance[]);
+  const totals = vector(freeItems);
+  // Part shares of the placed (free) utterances: sklearn's three parts, or train / validation beside a fixed test.
+  const sizes =
+    locked.size > 0
+      ? { train: freeItems.length - Math.ceil(base.validationFraction * freeItems.length), validation: Math.ceil(base.validationFraction * freeItems.length), test: 0 }
+      : partSizes(freeItems.length, base.testFraction, base.validationFraction);
+  const placeable = PART_NAMES.map((_, p) => locked.size === 0 || p < 2);
+  const targets = PART_NAMES.map((part) => totals.map((t) => (t * sizes[part]) / freeItems.length));
   const counts = PART_NAMES.map(() => new Array<number>(dims).fill(0));
   const members = PART_NAMES.map(() => new Set<number>());
   const partCost = (p: number): number => {
+    if (!placeable[p]) return 0;
     let c = 0;
     for (let d = 0; d < dims; d++) c += ((counts[p]![d] as number) - (targets[p]![d] as number)) ** 2;
     return c;
@@ -232,17 +262,18 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
     if (sign > 0) members[p]!.add(s);
     else members[p]!.delete(s);
   };
-  const size = (s: number): number => (groups.get(speakers[s] as string) as Utterance[]).length;
+  for (const s of locked) members[2]!.add(speakers.indexOf(s));
 
   // Greedy placement, largest speakers first; ties in seeded random order (stable sort after a shuffle).
   const order = shuffleInPlace(
-    speakers.map((_, i) => i),
+    speakers.map((_, i) => i).filter((i) => !locked.has(speakers[i] as string)),
     random,
   ).sort((a, b) => size(b) - size(a));
   for (const s of order) {
     let best = 0;
     let bestDelta = Number.POSITIVE_INFINITY;
     for (let p = 0; p < PART_NAMES.length; p++) {
+      if (!placeable[p]) continue;
       const before = partCost(p);
       add(p, s, 1);
       const delta = partCost(p) - before;
@@ -256,20 +287,21 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
   }
   // Every part needs a speaker: move the smallest speaker of the most populated part into an empty one.
   for (let p = 0; p < PART_NAMES.length; p++) {
-    if (members[p]!.size > 0) continue;
-    const donor = members.reduce((a, m, i) => (m.size > (members[a] as Set<number>).size ? i : a), 0);
+    if (members[p]!.size > 0 || !placeable[p]) continue;
+    const donor = members.reduce((a, m, i) => (placeable[i] && m.size > (members[a] as Set<number>).size ? i : a), 0);
     const smallest = [...members[donor]!].sort((a, b) => size(a) - size(b))[0] as number;
     add(donor, smallest, -1);
     add(p, smallest, 1);
   }
   // Local search: moves (keeping parts non-empty) and swaps that lower the total cost.
   const total = (): number => partCost(0) + partCost(1) + partCost(2);
+  const partOf = (s: number): number => members.findIndex((m) => m.has(s));
   for (let pass = 0, improved = true; improved && pass < 50; pass++) {
     improved = false;
     for (const s of order) {
-      const from = members.findIndex((m) => m.has(s));
+      const from = partOf(s);
       for (let to = 0; to < PART_NAMES.length && members[from]!.size > 1; to++) {
-        if (to === from) continue;
+        if (to === from || !placeable[to]) continue;
         const before = total();
         add(from, s, -1);
         add(to, s, 1);
@@ -283,8 +315,8 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
     }
     for (const s of order) {
       for (const t of order) {
-        const ps = members.findIndex((m) => m.has(s));
-        const pt = members.findIndex((m) => m.has(t));
+        const ps = partOf(s);
+        const pt = partOf(t);
         if (ps >= pt) continue;
         const before = total();
         add(ps, s, -1);
@@ -306,14 +338,64 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
   PART_NAMES.forEach((part, p) => {
     for (const s of [...members[p]!].sort((a, b) => a - b)) parts[part].push(...(groups.get(speakers[s] as string) as Utterance[]));
   });
-  return record('speaker-disjoint', options, base, parts, true);
+  const protocol: SplitProtocol = options.heldOut?.corpus !== undefined ? 'leave-one-corpus-out' : 'speaker-disjoint';
+  const split = record(protocol, options, base, parts, true);
+  if (options.heldOut) split.heldOut = { ...options.heldOut, ...(options.heldOut.speakers ? { speakers: [...options.heldOut.speakers] } : {}) };
+  return split;
 }
 
-/** `protocol` by name: 'random' or 'random-stratified', 'speaker' or 'speaker-disjoint'. */
-export function makeSplit(protocol: string, utterances: readonly Utterance[], options: SplitOptions): Split {
-  if (protocol === 'random' || protocol === 'random-stratified') return randomStratifiedSplit(utterances, options);
-  if (protocol === 'speaker' || protocol === 'speaker-disjoint') return speakerDisjointSplit(utterances, options);
-  throw new SerError('EARG', 'split', `unknown split protocol '${protocol}' (expected random or speaker)`);
+/** The speakers `heldOut` puts in the test part; EDATA when it names nothing or a speaker straddles the rule. */
+function lockedTestSpeakers(groups: ReadonlyMap<string, Utterance[]>, heldOut: HeldOut | undefined): Set<string> {
+  const locked = new Set<string>();
+  if (!heldOut) return locked;
+  if ((heldOut.corpus === undefined) === (heldOut.speakers === undefined)) {
+    throw new SerError('EARG', 'split', 'a held-out test part names either a corpus or speakers (not both, not neither)');
+  }
+  const inTest = (u: Utterance): boolean =>
+    heldOut.corpus !== undefined ? (u.source ?? u.corpus) === heldOut.corpus : (heldOut.speakers as readonly string[]).includes(u.speaker);
+  for (const [speaker, items] of groups) {
+    const held = items.filter(inTest).length;
+    if (held === items.length) locked.add(speaker);
+    else if (held > 0) {
+      throw new SerError('EDATA', 'split', `speaker ${speaker} has ${held} of ${items.length} utterances in the held-out corpus: a speaker must be on one side`);
+    }
+  }
+  if (heldOut.speakers) {
+    const unknown = heldOut.speakers.filter((s) => !groups.has(s));
+    if (unknown.length > 0) {
+      const known = [...groups.keys()].sort();
+      throw new SerError(
+        'EDATA',
+        'split',
+        `test speaker${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not in the data (speakers: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''})`,
+      );
+    }
+  }
+  if (locked.size === 0) {
+    const sources = [...new Set([...groups.values()].flat().map((u) => u.source ?? u.corpus))].sort();
+    throw new SerError('EDATA', 'split', `held-out corpus '${heldOut.corpus}' has no utterances (corpora: ${sources.join(', ')})`);
+  }
+  return locked;
+}
+
+/**
+ * `protocol` by name: 'random' or 'random-stratified', 'speaker' or 'speaker-disjoint' (optionally with held-out
+ * test speakers), 'corpus' or 'leave-one-corpus-out' (with `heldOut.corpus`).
+ */
+export function makeSplit(protocol: string, utterances: readonly Utterance[], options: SplitOptions & { heldOut?: HeldOut }): Split {
+  if (protocol === 'random' || protocol === 'random-stratified') {
+    if (options.heldOut) throw new SerError('EARG', 'split', 'held-out test speakers or corpora need a speaker-disjoint split, not random');
+    return randomStratifiedSplit(utterances, options);
+  }
+  if (protocol === 'speaker' || protocol === 'speaker-disjoint') {
+    if (options.heldOut?.corpus !== undefined) throw new SerError('EARG', 'split', 'a held-out corpus is the leave-one-corpus-out protocol (corpus)');
+    return speakerDisjointSplit(utterances, options);
+  }
+  if (protocol === 'corpus' || protocol === 'leave-one-corpus-out') {
+    if (options.heldOut?.corpus === undefined) throw new SerError('EARG', 'split', 'leave-one-corpus-out needs the corpus to hold out (--test-corpus NAME)');
+    return speakerDisjointSplit(utterances, options);
+  }
+  throw new SerError('EARG', 'split', `unknown split protocol '${protocol}' (expected random, speaker or corpus)`);
 }
 
 /** Writes the split as pretty JSON, atomically. */
@@ -332,7 +414,7 @@ export function loadSplit(path: string): Split {
   }
   const ok =
     value?.format === 'ser-split/1' &&
-    (value.protocol === 'random-stratified' || value.protocol === 'speaker-disjoint') &&
+    (value.protocol === 'random-stratified' || value.protocol === 'speaker-disjoint' || value.protocol === 'leave-one-corpus-out') &&
     Array.isArray(value.labels) &&
     PART_NAMES.every((part) => Array.isArray(value.parts?.[part]));
   if (!ok)

@@ -5,6 +5,7 @@
  * images are fetched. The markup is well-formed XML (XHTML polyglot), so any XML parser can read it.
  */
 import { join } from 'node:path';
+import type { SplitProtocol } from '../data/splits.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type EpochRecord, bestEpoch, confusionFigureSvg, historyFigureSvg, misclassificationFigureSvg } from './figures.js';
 import { perClassTable } from './format.js';
@@ -12,8 +13,8 @@ import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
 import { type SpectrogramLike, spectrogramPng } from './spectrogram-image.js';
 
-/** How the corpus was split; every number in a report is tied to one. */
-export type SplitProtocol = 'random-stratified' | 'speaker-disjoint';
+/** How the corpus was split (src/data/splits.ts); every number in a report is tied to one. */
+export type { SplitProtocol };
 
 /** What was run: shown at the top of the report. */
 export interface RunInfo {
@@ -122,6 +123,13 @@ const PROTOCOL_TEXT: Record<SplitProtocol, { name: string; cls: string; text: st
       'they estimate accuracy on new speakers. Acted corpora reuse a few scripted sentences across speakers, so the ' +
       'sentences themselves are still shared. (Random splits of acted corpora leak speaker and sentence and give ' +
       'higher, optimistic numbers.)',
+  },
+  'leave-one-corpus-out': {
+    name: 'leave-one-corpus-out split',
+    cls: 'note',
+    text:
+      'These numbers come from a corpus the model never saw in training or model selection: other speakers, ' +
+      'language, recording conditions and actors\' directions. They estimate what a user with their own recordings gets.',
   },
 };
 

@@ -225,7 +225,7 @@ test('save -> load -> apply reproduces the parts; mismatches are EDATA, bad file
 
 test('split argument errors', () => {
   const utterances = syntheticCremaD().slice(0, 30);
-  assert.throws(() => makeSplit('sideways', utterances, { seed: 1 }), { code: 'EARG', message: /expected random or speaker/ });
+  assert.throws(() => makeSplit('sideways', utterances, { seed: 1 }), { code: 'EARG', message: /expected random, speaker or corpus/ });
   assert.throws(() => randomStratifiedSplit(utterances, { seed: 1.5 }), { code: 'EARG' });
   assert.throws(() => randomStratifiedSplit(utterances, { seed: 1, testFraction: 1.2 }), { code: 'EARG', message: /1\.2 given/ });
   assert.throws(() => randomStratifiedSplit(utterances.slice(0, 2), { seed: 1 }), { code: 'EDATA', message: /too few/ });
