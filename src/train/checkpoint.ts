@@ -25,8 +25,10 @@ export interface EpochRecord {
   train_accuracy: number;
   val_loss: number;
   val_accuracy: number;
-  /** AdamW learning rate of the epoch (constant: no schedule). */
+  /** AdamW learning rate of the epoch's last step (constant without a schedule). */
   lr: number;
+  /** Unweighted average recall on the validation part (runs made before it was recorded lack it). */
+  val_uar?: number;
   /** Wall time of the epoch in seconds (training and both evaluation passes). */
   seconds: number;
 }
@@ -36,7 +38,7 @@ export interface LoopState {
   epoch: number;
   earlyStopping: EarlyStoppingState;
   /** How the order of each epoch is drawn; see shuffle.ts. */
-  shuffle: { algorithm: 'mulberry32(epochSeed(seed, epoch)) + Fisher-Yates'; seed: number };
+  shuffle: { algorithm: string; seed: number };
   /** 'stopped': early stopping fired; 'max-epochs': the epoch budget was used; null: more epochs to run. */
   finished: 'stopped' | 'max-epochs' | null;
   history: EpochRecord[];

@@ -27,7 +27,7 @@ export {
   loadBest,
   loadCheckpoint,
 } from './checkpoint.js';
-export { epochOrder, epochSeed, mulberry32, permutation } from './shuffle.js';
+export { epochOrder, epochSeed, mulberry32, permutation, weightedEpochOrder } from './shuffle.js';
 export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';
 export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE, readRunConfig } from './run-config.js';

@@ -41,12 +41,52 @@ import {
 } from './checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
 import { type ProgressMode, type ProgressReporter, createProgress } from './progress.js';
-import { epochOrder } from './shuffle.js';
+import { epochOrder, permutation, weightedEpochOrder } from './shuffle.js';
+import { mulberry32 } from '../data/prng.js';
 
 /** Clips as log-mel images: `x` is [count, nMels, frames] row-major, `y[i]` the class index of clip i. */
 export interface LabeledFeatures {
   readonly x: Float32Array;
   readonly y: Int32Array;
+}
+
+/**
+ * Evaluation clips grouped by utterance: `x` holds sum(windows) clips, utterance i's `windows[i]` consecutive
+ * windows (test-time crops), whose class probabilities are averaged; `y` has one class per utterance. Without
+ * `windows`, one clip per utterance.
+ */
+export interface EvaluationFeatures extends LabeledFeatures {
+  readonly windows?: Int32Array;
+}
+
+/**
+ * Where training batches come from: `fill` writes the clips and target distributions of the utterances `indices`
+ * (augmentation lives there, see augment.ts BatchMaker); `clean` is one unaugmented clip per utterance (BN
+ * re-estimation and the training metrics); with `samplingWeights` each epoch draws `count` utterances with
+ * replacement in proportion to them (class or corpus balancing), else it is a shuffle of all of them.
+ */
+export interface TrainingSource {
+  readonly count: number;
+  fill(indices: ArrayLike<number>, epoch: number, batchIndex: number, x: Float32Array, targets: Float32Array): void;
+  readonly clean: LabeledFeatures;
+  readonly samplingWeights?: Float32Array;
+}
+
+/** A TrainingSource over fixed clips: each batch is its clips as they are with one-hot targets. */
+export function fixedClips(data: LabeledFeatures, nClasses: number): TrainingSource {
+  const clipSize = data.y.length === 0 ? 0 : data.x.length / data.y.length;
+  return {
+    count: data.y.length,
+    clean: data,
+    fill(indices, _epoch, _batch, x, targets) {
+      targets.fill(0);
+      for (let i = 0; i < indices.length; i++) {
+        const clip = indices[i] as number;
+        x.set(data.x.subarray(clip * clipSize, (clip + 1) * clipSize), i * clipSize);
+        targets[i * nClasses + (data.y[clip] as number)] = 1;
+      }
+    },
+  };
 }
 
 export interface Hyperparameters {
@@ -69,6 +109,21 @@ export interface Hyperparameters {
    * the file comment).
    */
   recalibrateBn: boolean;
+  /** Epochs of linear learning-rate warm-up from 0 (default 0: none). */
+  warmupEpochs?: number;
+  /** Learning-rate decay over the epoch budget: 'cosine' to 0 at the last step (Loshchilov and Hutter 2017), or 'none' (default). */
+  lrDecay?: 'none' | 'cosine';
+}
+
+/**
+ * The learning rate of 1-based step `step` of `totalSteps`: lr times the warm-up ramp min(1, step / warmupSteps)
+ * times the decay (cosine: (1 + cos(pi (step - 1) / totalSteps)) / 2).
+ */
+export function learningRateAt(hyper: Pick<Hyperparameters, 'lr' | 'warmupEpochs' | 'lrDecay'>, step: number, stepsPerEpoch: number, totalSteps: number): number {
+  const warmupSteps = (hyper.warmupEpochs ?? 0) * stepsPerEpoch;
+  const ramp = warmupSteps > 0 ? Math.min(1, step / warmupSteps) : 1;
+  const decay = hyper.lrDecay === 'cosine' ? (1 + Math.cos((Math.PI * (step - 1)) / totalSteps)) / 2 : 1;
+  return hyper.lr * ramp * decay;
 }
 
 export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze({
@@ -84,8 +139,9 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
 
 export interface TrainOptions {
   model: CnnTmConfig;
-  train: LabeledFeatures;
-  val: LabeledFeatures;
+  /** Fixed clips (each epoch a shuffle of them), or a source of (augmented) batches. */
+  train: LabeledFeatures | TrainingSource;
+  val: EvaluationFeatures;
   seed: number;
   hyper?: Partial<Hyperparameters>;
   /** ORT intra-op threads (default: the trainer's). */
@@ -137,6 +193,50 @@ export function lossAndAccuracy(logits: Float32Array, y: Int32Array, nClasses: n
 }
 
 /**
+ * Mean cross-entropy (nats), accuracy and unweighted average recall (over the classes present) of an evaluation
+ * set from its clips' logits: each utterance's probability is the mean of its windows' softmax (float64).
+ */
+export function evaluationMetrics(logits: Float32Array, set: EvaluationFeatures, nClasses: number): { loss: number; accuracy: number; uar: number } {
+  const count = set.y.length;
+  const hits = new Float64Array(nClasses);
+  const support = new Float64Array(nClasses);
+  const mean = new Float64Array(nClasses);
+  let loss = 0;
+  let correct = 0;
+  let clip = 0;
+  for (let i = 0; i < count; i++) {
+    const windows = set.windows?.[i] ?? 1;
+    mean.fill(0);
+    for (let w = 0; w < windows; w++, clip++) {
+      const row = logits.subarray(clip * nClasses, (clip + 1) * nClasses);
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < nClasses; c++) max = Math.max(max, row[c]!);
+      let sum = 0;
+      for (let c = 0; c < nClasses; c++) sum += Math.exp(row[c]! - max);
+      for (let c = 0; c < nClasses; c++) mean[c]! += Math.exp(row[c]! - max) / sum / windows;
+    }
+    let argmax = 0;
+    for (let c = 1; c < nClasses; c++) if (mean[c]! > mean[argmax]!) argmax = c;
+    const label = set.y[i]!;
+    loss -= Math.log(Math.max(mean[label]!, 1e-15));
+    support[label]!++;
+    if (argmax === label) {
+      correct++;
+      hits[label]!++;
+    }
+  }
+  let recall = 0;
+  let present = 0;
+  for (let c = 0; c < nClasses; c++) {
+    if (support[c]! > 0) {
+      recall += hits[c]! / support[c]!;
+      present++;
+    }
+  }
+  return { loss: loss / count, accuracy: correct / count, uar: present > 0 ? recall / present : 0 };
+}
+
+/**
  * Eval-mode logits [count, nClasses] for every clip of `x` ([count, nMels, frames]), in chunks of `batchSize`
  * (the last one zero-padded; see the file comment).
  */
@@ -163,15 +263,22 @@ export async function predictLogits(
   return logits;
 }
 
-function checkData(name: string, data: LabeledFeatures, model: CnnTmConfig): void {
+function checkData(name: string, data: EvaluationFeatures, model: CnnTmConfig): void {
   const clipSize = model.nMels * model.frames;
   const count = data.y.length;
   if (count === 0) throw new SerError('EDATA', 'train', `the ${name} set is empty`);
-  if (data.x.length !== count * clipSize) {
+  let clips = count;
+  if (data.windows) {
+    if (data.windows.length !== count || data.windows.some((w) => !(w >= 1))) {
+      throw new SerError('ESHAPE', 'train', `${name} windows: ${data.windows.length} counts for ${count} utterances, each must be >= 1`);
+    }
+    clips = data.windows.reduce((a, b) => a + b, 0);
+  }
+  if (data.x.length !== clips * clipSize) {
     throw new SerError(
       'ESHAPE',
       'train',
-      `${name} features hold ${data.x.length} values; ${count} clips of ${model.nMels} mels x ${model.frames} frames need ${count * clipSize}`,
+      `${name} features hold ${data.x.length} values; ${clips} clips of ${model.nMels} mels x ${model.frames} frames need ${clips * clipSize}`,
     );
   }
   for (let i = 0; i < count; i++) {
@@ -192,6 +299,10 @@ function checkHyper(hyper: Hyperparameters): void {
   if (!Number.isInteger(hyper.batchSize) || hyper.batchSize < 2)
     problems.push(`batch size must be an integer >= 2 (${hyper.batchSize} given)`);
   if (!(hyper.lr > 0)) problems.push(`learning rate must be > 0 (${hyper.lr} given)`);
+  if (hyper.warmupEpochs !== undefined && !(hyper.warmupEpochs >= 0)) problems.push(`warm-up epochs must be >= 0 (${hyper.warmupEpochs} given)`);
+  if (hyper.lrDecay !== undefined && hyper.lrDecay !== 'none' && hyper.lrDecay !== 'cosine') {
+    problems.push(`learning-rate decay must be 'none' or 'cosine' ('${hyper.lrDecay}' given)`);
+  }
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
 
@@ -220,9 +331,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, seed, runDir } = options;
   const hyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...options.hyper };
   checkHyper(hyper);
-  checkData('training', options.train, model);
+  const source = 'fill' in options.train ? options.train : fixedClips(options.train, model.nClasses);
+  checkData('training', source.clean, model);
   checkData('validation', options.val, model);
-  const trainCount = options.train.y.length;
+  const trainCount = source.count;
   if (trainCount < hyper.batchSize) {
     throw new SerError(
       'EDATA',
@@ -266,11 +378,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (checkpoint) trainer.loadState(checkpoint.state);
 
     const batchesPerEpoch = Math.floor(trainCount / hyper.batchSize);
+    const totalSteps = hyper.epochs * batchesPerEpoch;
     const clipSize = model.nMels * model.frames;
+    const metricsSet = trainingMetricsSet(source.clean, clipSize, seed);
     const progress: ProgressReporter = createProgress(options.progress ?? 'auto', hyper.epochs);
     progress.start(hyper.epochs * batchesPerEpoch, (startEpoch - 1) * batchesPerEpoch);
     const batchX = new Float32Array(hyper.batchSize * clipSize);
-    const batchY = new Int32Array(hyper.batchSize);
+    const batchTargets = new Float32Array(hyper.batchSize * model.nClasses);
     let interrupted = false;
     try {
       for (let epoch = startEpoch; epoch <= hyper.epochs && finished === null; epoch++) {
@@ -280,16 +394,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
         const started = performance.now();
         trainer.newEpoch(epoch);
-        const order = epochOrder(trainCount, seed, epoch);
+        const order = source.samplingWeights
+          ? weightedEpochOrder(source.samplingWeights, trainCount, seed, epoch)
+          : epochOrder(trainCount, seed, epoch);
         let lossSum = 0;
+        let lr = hyper.lr;
         for (let b = 0; b < batchesPerEpoch; b++) {
-          for (let i = 0; i < hyper.batchSize; i++) {
-            const clip = order[b * hyper.batchSize + i]!;
-            batchX.set(options.train.x.subarray(clip * clipSize, (clip + 1) * clipSize), i * clipSize);
-            batchY[i] = options.train.y[clip]!;
-          }
+          source.fill(order.subarray(b * hyper.batchSize, (b + 1) * hyper.batchSize), epoch, b, batchX, batchTargets);
+          lr = learningRateAt(hyper, (epoch - 1) * batchesPerEpoch + b + 1, batchesPerEpoch, totalSteps);
+          trainer.setLearningRate(lr);
           // A non-finite loss is an ERUNTIME error from the trainer, raised before the weights are updated.
-          const { loss } = await trainer.trainStep(batchX, batchY);
+          const { loss } = await trainer.trainStep(batchX, batchTargets);
           lossSum += loss;
           progress.step(epoch, loss);
           if (options.signal?.aborted) {
@@ -298,19 +413,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           }
         }
         if (interrupted) break;
-        if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(options.train.x, trainCount, order);
+        if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, trainCount, order);
 
-        const trainLogits = await predictLogits(trainer, options.train.x, trainCount, hyper.batchSize, model.nClasses);
-        const valLogits = await predictLogits(trainer, options.val.x, options.val.y.length, hyper.batchSize, model.nClasses);
-        const trainMetrics = lossAndAccuracy(trainLogits, options.train.y, model.nClasses);
-        const valMetrics = lossAndAccuracy(valLogits, options.val.y, model.nClasses);
+        const trainLogits = await predictLogits(trainer, metricsSet.x, metricsSet.y.length, hyper.batchSize, model.nClasses);
+        const valClips = options.val.x.length / clipSize;
+        const valLogits = await predictLogits(trainer, options.val.x, valClips, hyper.batchSize, model.nClasses);
+        const trainMetrics = lossAndAccuracy(trainLogits, metricsSet.y, model.nClasses);
+        const valMetrics = evaluationMetrics(valLogits, options.val, model.nClasses);
         const record: EpochRecord = {
           epoch,
           train_loss: lossSum / batchesPerEpoch,
           train_accuracy: trainMetrics.accuracy,
           val_loss: valMetrics.loss,
           val_accuracy: valMetrics.accuracy,
-          lr: hyper.lr,
+          val_uar: valMetrics.uar,
+          lr,
           seconds: (performance.now() - started) / 1000,
         };
         history.push(record);
@@ -324,7 +441,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           saveCheckpoint(runDir, trainer.state(), {
             epoch,
             earlyStopping: stopper.state(),
-            shuffle: { algorithm: 'mulberry32(epochSeed(seed, epoch)) + Fisher-Yates', seed },
+            shuffle: {
+              algorithm: source.samplingWeights
+                ? 'mulberry32(epochSeed(seed, epoch)) weighted sampling with replacement'
+                : 'mulberry32(epochSeed(seed, epoch)) + Fisher-Yates',
+              seed,
+            },
             finished,
             history,
           });
@@ -359,4 +481,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await trainer.release();
     throw error;
   }
+}
+
+/** Most clean training clips scored each epoch for the training accuracy (a seeded subset beyond it). */
+const TRAIN_METRICS_CLIPS = 2048;
+
+/** The clean training clips the epoch's training accuracy is measured on: all, or a seeded subset of TRAIN_METRICS_CLIPS. */
+function trainingMetricsSet(clean: LabeledFeatures, clipSize: number, seed: number): LabeledFeatures {
+  const count = clean.y.length;
+  if (count <= TRAIN_METRICS_CLIPS) return clean;
+  const chosen = permutation(count, mulberry32(seed ^ 0x7a11)).subarray(0, TRAIN_METRICS_CLIPS).sort();
+  const x = new Float32Array(chosen.length * clipSize);
+  const y = new Int32Array(chosen.length);
+  chosen.forEach((clip, i) => {
+    x.set(clean.x.subarray(clip * clipSize, (clip + 1) * clipSize), i * clipSize);
+    y[i] = clean.y[clip] as number;
+  });
+  return { x, y };
 }

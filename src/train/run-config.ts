@@ -17,13 +17,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusName } from '../data/corpus.js';
-import type { SplitProtocol } from '../data/splits.js';
+import type { HeldOut, SplitProtocol } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import type { FrontEndConfig } from '../features/config.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { CnnTmConfig } from '../model/config.js';
 import type { Hyperparameters } from './loop.js';
 import { checkRunConfig } from './model-use.js';
+import type { Recipe } from './recipe.js';
 
 export interface RunConfig {
   format: 'speech-emotion run';
@@ -39,15 +40,23 @@ export interface RunConfig {
   /** ORT threads used for training (results can differ in the last bits across thread counts). */
   threads: number | null;
   data: {
-    dataset: CorpusName;
-    /** Absolute path of the corpus folder or manifest. */
+    /** The corpus kind, or 'mixture' for several corpora (listed in `corpora`). */
+    dataset: CorpusName | 'mixture';
+    /** Absolute path of the corpus folder or manifest ('' for a mixture). */
     path: string;
-    /** The --labels spec, or null for every native class. */
+    /** The --labels spec (a mixture's label space), or null for the default. */
     labelSpec: string | null;
     /** True for the small corpus shipped in assets/corpus. */
     embedded: boolean;
+    /** A mixture's corpora: tag (the `source` of its utterances), kind, absolute path, own label spec. */
+    corpora?: Array<{ tag: string; dataset: CorpusName; path: string; labels: string | null }>;
   };
-  split: { protocol: SplitProtocol; train: number; val: number; test: number };
+  split: { protocol: SplitProtocol; train: number; val: number; test: number; heldOut?: HeldOut };
+  /**
+   * How utterances become inputs and how training augments them (recipe.ts). Absent in runs made before recipes:
+   * those train and predict on the first `durationS` seconds of each file (clipLogMel).
+   */
+  recipe?: Recipe;
 }
 
 export const CONFIG_FILE = 'config.json';

@@ -1,21 +1,27 @@
 /**
- * One training run end to end, as `ser train` does it: read the corpus, compute (or reuse cached) log-mel
- * features, split (seeded, saved to split.json), train with checkpoints, then evaluate the best model on the
- * test part and write metrics.json, report.html with its figures, and model.onnx (the deployable model).
+ * One training run end to end, as `ser train` does it: read the corpus or corpora, compute (or reuse cached)
+ * whole-utterance log-mels, split (seeded, saved to split.json), train with the recipe's inputs and augmentation
+ * and checkpoints, then evaluate the best model on the test part (per corpus too) and write metrics.json,
+ * report.html with its figures, and model.onnx (the deployable model).
  * With `resume`, every setting comes from the run directory's config.json and split.json instead.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
-import { extractFeatures, summarizeFailures } from '../data/index.js';
-import { type PartName, type Split, type SplitParts, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
+import type { Utterance } from '../data/corpus.js';
+import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
+import { type CorpusSource, loadCorpora, sourceTags } from '../data/mixture.js';
+import { type HeldOut, type PartName, type Split, type SplitParts, PART_NAMES, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { type EvaluationReport, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
+import type { Spectrogram } from '../features/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
-import { type Hyperparameters, type LabeledFeatures, type TrainResult, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
+import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
+import { type EvaluationFeatures, type Hyperparameters, type TrainResult, type TrainingSource, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
+import { averageWindowProbabilities } from './model-use.js';
 import { EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, type ModelSize, modelFor } from './presets.js';
 import type { ProgressMode } from './progress.js';
+import { PAPER_RECIPE, type Recipe, checkRecipe } from './recipe.js';
 import {
   CONFIG_FILE,
   METRICS_FILE,
@@ -29,11 +35,15 @@ import {
 export interface TrainRunOptions {
   /** Run directory (created). */
   out: string;
-  /** The corpus; omitted: the embedded corpus. */
-  data?: { dataset: CorpusName; path: string; labels?: string };
-  /** 'random' (stratified) or 'speaker' (speaker-disjoint); default 'random'. */
+  /** The corpus, or several (a mixture, see src/data/mixture.ts); omitted: the embedded corpus. */
+  data?: CorpusSource | CorpusSource[];
+  /** The label space of several corpora ('six', or a comma list; default 'six'). One corpus: its `labels` spec. */
+  labels?: string;
+  /** 'random' (stratified), 'speaker' (speaker-disjoint) or 'corpus' (leave-one-corpus-out); default 'random'. */
   split?: string;
-  /** Seed of the split, the initial weights, the shuffling and dropout (default 0). */
+  /** A test part fixed in advance: a corpus (with split 'corpus') or speakers (with split 'speaker'). */
+  heldOut?: HeldOut;
+  /** Seed of the split, the initial weights, the shuffling, augmentation and dropout (default 0). */
   seed?: number;
   hyper?: Partial<Hyperparameters>;
   /** Default 'paper' ('small' for the embedded corpus). */
@@ -42,6 +52,8 @@ export interface TrainRunOptions {
   dropout?: number;
   /** Clip length in seconds (default 3, the paper's). */
   durationS?: number;
+  /** Inputs, augmentation and balancing (recipe.ts); default the paper's pipeline. */
+  recipe?: Recipe;
   /** Feature cache folder; null: features are computed in memory only (default: src/data's default). */
   cacheDir?: string | null;
   threads?: number;
@@ -61,6 +73,8 @@ export interface TrainRunResult {
   history: TrainResult['history'];
   /** Test-set evaluation of the best model; null when interrupted. */
   report: EvaluationReport | null;
+  /** The test set per corpus, when it holds several. */
+  perCorpus: Record<string, EvaluationReport>;
 }
 
 /** Softmax of each row of logits [count, nClasses], in float64 then rounded to float32. */
@@ -76,40 +90,23 @@ export function softmaxRows(logits: Float32Array, nClasses: number): Float32Arra
   return out;
 }
 
-/** Features of `utterances` (a subset of the extracted ones, found by id) with class indices into `labels`. */
-function gather(
-  utterances: readonly Utterance[],
-  rowOf: Map<string, number>,
-  features: Float32Array,
-  clipSize: number,
-  labels: readonly string[],
-): LabeledFeatures {
-  const x = new Float32Array(utterances.length * clipSize);
-  const y = new Int32Array(utterances.length);
-  utterances.forEach((u, i) => {
-    const row = rowOf.get(u.id)!;
-    x.set(features.subarray(row * clipSize, (row + 1) * clipSize), i * clipSize);
-    y[i] = labels.indexOf(u.label);
-  });
-  return { x, y };
-}
-
-/** Model, front end and clip length of a new run: the size preset, with the options' dropout. */
-function newSetup(options: TrainRunOptions, nClasses: number): Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'> {
+/** Model, front end and clip length of a new run: the size preset, with the options' dropout and the recipe's normalisation. */
+function newSetup(options: TrainRunOptions, nClasses: number, recipe: Recipe): Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'> {
   const embedded = options.data === undefined;
   const size = options.size ?? (embedded ? EMBEDDED_DEFAULTS.size : 'paper');
   const durationS = options.durationS ?? 3;
   const { model, frontEnd } = modelFor(size, nClasses, durationS);
   const dropout = options.dropout ?? (embedded ? EMBEDDED_DEFAULTS.dropout : model.dropout);
-  return { model: { ...model, dropout }, frontEnd, durationS };
+  return { model: { ...model, dropout, inputNorm: recipe.inputNorm }, frontEnd, durationS };
 }
 
 function newRunConfig(
   options: TrainRunOptions,
   setup: Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'>,
+  sources: readonly CorpusSource[],
   labels: string[],
   split: Split,
-  dataPath: string,
+  recipe: Recipe,
 ): RunConfig {
   const embedded = options.data === undefined;
   const base = embedded ? { ...DEFAULT_HYPERPARAMETERS, ...EMBEDDED_DEFAULTS } : DEFAULT_HYPERPARAMETERS;
@@ -122,7 +119,12 @@ function newRunConfig(
     eps: options.hyper?.eps ?? base.eps,
     weightDecay: options.hyper?.weightDecay ?? base.weightDecay,
     recalibrateBn: options.hyper?.recalibrateBn ?? base.recalibrateBn,
+    warmupEpochs: options.hyper?.warmupEpochs ?? 0,
+    lrDecay: options.hyper?.lrDecay ?? 'none',
   };
+  const mixture = sources.length > 1;
+  const tags = sourceTags(sources);
+  const only = sources[0] as CorpusSource;
   return {
     format: 'speech-emotion run',
     version: 1,
@@ -131,37 +133,67 @@ function newRunConfig(
     hyper,
     seed: options.seed ?? 0,
     threads: options.threads ?? null,
-    data: { dataset: options.data?.dataset ?? EMBEDDED_CORPUS.dataset, path: dataPath, labelSpec: options.data?.labels ?? null, embedded },
-    split: { protocol: split.protocol, train: split.parts.train.length, val: split.parts.validation.length, test: split.parts.test.length },
+    data: {
+      dataset: mixture ? 'mixture' : only.dataset,
+      path: mixture ? '' : resolve(only.path),
+      labelSpec: (mixture ? options.labels : (only.labels ?? options.labels)) ?? null,
+      embedded,
+      ...(mixture
+        ? { corpora: sources.map((s, i) => ({ tag: tags[i] as string, dataset: s.dataset, path: resolve(s.path), labels: s.labels ?? null })) }
+        : {}),
+    },
+    split: {
+      protocol: split.protocol,
+      train: split.parts.train.length,
+      val: split.parts.validation.length,
+      test: split.parts.test.length,
+      ...(split.heldOut ? { heldOut: split.heldOut } : {}),
+    },
+    recipe,
   };
+}
+
+/** The corpora of a run's config.json, as loadCorpora takes them. */
+export function configSources(config: RunConfig): CorpusSource[] {
+  if (config.data.corpora) {
+    return config.data.corpora.map((c) => ({ dataset: c.dataset, path: c.path, ...(c.labels !== null ? { labels: c.labels } : {}) }));
+  }
+  if (config.data.dataset === 'mixture') throw new SerError('EFORMAT', 'run', 'config.json: a mixture without its corpora');
+  return [{ dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) }];
 }
 
 /** Everything a run trains and is tested on, after the corpus, features and split are settled. */
 interface PreparedRun {
   runDir: string;
-  config: RunConfig;
+  config: RunConfig & { recipe: Recipe };
   split: Split;
   parts: SplitParts;
-  sets: Record<PartName, LabeledFeatures>;
+  train: TrainingSource;
+  validation: EvaluationFeatures;
+  test: EvaluationFeatures;
+  /** The tags of the corpora, in the order of the config. */
+  sources: string[];
 }
 
 /** Trains (or resumes) a run; see the file comment. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const log = options.log ?? ((line: string) => void process.stderr.write(line + '\n'));
   const prepared = await prepareRun(options, log);
-  const { runDir, config, split, parts, sets } = prepared;
-  const { model } = config;
+  const { runDir, config, split, parts } = prepared;
+  const { model, recipe } = config;
   const hyper = config.hyper;
   log(
     `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
-      `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}; ` +
-      `batch ${hyper.batchSize}, lr ${hyper.lr}, up to ${hyper.epochs} epochs, patience ${hyper.patience}` +
+      `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}, input norm ${model.inputNorm ?? 'none'}; ` +
+      `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
+      `up to ${hyper.epochs} epochs, patience ${hyper.patience}` +
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
+  log(`recipe: ${describeRecipe(recipe)}`);
   const result = await train({
     model,
-    train: sets.train,
-    val: sets.validation,
+    train: prepared.train,
+    val: prepared.validation,
     seed: config.seed,
     hyper,
     threads: options.threads ?? config.threads ?? undefined,
@@ -173,62 +205,79 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   });
   try {
     const summary = { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history };
-    if (result.finished === 'interrupted') return { ...summary, report: null };
+    if (result.finished === 'interrupted') return { ...summary, report: null, perCorpus: {} };
     log(
       `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; ` +
         `best epoch ${result.bestEpoch} (val_loss ${result.bestValLoss.toFixed(4)}) restored`,
     );
-    return { ...summary, report: await finishRun(prepared, result) };
+    return { ...summary, ...(await finishRun(prepared, result)) };
   } finally {
     await result.trainer.release();
   }
 }
 
+/** One line naming what the recipe does. */
+export function describeRecipe(recipe: Recipe): string {
+  const { input, augment } = recipe;
+  const parts = [
+    input.trimDb === null ? 'no trimming' : `silence trimmed at ${input.trimDb} dB`,
+    input.fill === 'repeat' ? 'short speech repeated' : 'short clips padded with silence',
+    `${input.crops} test-time crop${input.crops > 1 ? 's' : ''}`,
+    `input norm ${recipe.inputNorm}`,
+    augment.randomCrop ? 'random crops' : 'fixed crops',
+  ];
+  if (augment.speed) parts.push(`speed x${augment.speed.min}-${augment.speed.max} (p ${augment.speed.probability})`);
+  if (augment.noise) parts.push(`noise ${augment.noise.snrDbMin}-${augment.noise.snrDbMax} dB SNR (p ${augment.noise.probability})`);
+  if (augment.specAugment) parts.push('SpecAugment');
+  if (augment.mixup) parts.push(`mixup alpha ${augment.mixup.alpha} (p ${augment.mixup.probability})`);
+  if (augment.labelSmoothing > 0) parts.push(`label smoothing ${augment.labelSmoothing}`);
+  parts.push(recipe.balance === 'none' ? 'no balancing' : `${recipe.balance} balanced by ${recipe.balanceBy}`);
+  return parts.join(', ');
+}
+
 /**
- * A new run: the corpus, its features, a new seeded split and config.json. A resumed run: config.json and
- * split.json of the run directory, the corpus and features again (from the cache), and a new epoch budget if given.
+ * A new run: the corpora, their features, a new seeded split and config.json. A resumed run: config.json and
+ * split.json of the run directory, the corpora and features again (from the cache), and a new epoch budget if given.
  */
 async function prepareRun(options: TrainRunOptions, log: (line: string) => void): Promise<PreparedRun> {
   const runDir = resolve(options.out);
   let config: RunConfig | null = null;
   if (options.resume) {
     config = readRunConfig(runDir);
-    // Run directories from before the option trained without BN re-estimation: resume them the same way.
-    if (config.hyper.recalibrateBn === undefined) config = { ...config, hyper: { ...config.hyper, recalibrateBn: false } };
+    if (!config.recipe) {
+      throw new SerError(
+        'EFORMAT',
+        'train',
+        `${runDir}: made by an earlier version (config.json has no recipe); it can be evaluated and used, but not resumed`,
+      );
+    }
   } else if (existsSync(join(runDir, CONFIG_FILE))) {
     throw new SerError('EARG', 'train', `${runDir} already holds a run; continue it with --resume, or choose another --out`);
   }
 
-  const data: { dataset: CorpusName; path: string; labels?: string } = config
-    ? { dataset: config.data.dataset, path: config.data.path, labels: config.data.labelSpec ?? undefined }
-    : (options.data ?? EMBEDDED_CORPUS);
-  const dataPath = resolve(data.path);
+  const sources: CorpusSource[] = config ? configSources(config) : options.data === undefined ? [EMBEDDED_CORPUS] : [options.data].flat();
+  const labels = config ? (config.data.dataset === 'mixture' ? (config.data.labelSpec ?? undefined) : undefined) : options.labels;
   const embedded = config ? config.data.embedded : options.data === undefined;
-  log(`${options.resume ? 'resuming' : 'training'}: ${embedded ? 'embedded corpus' : data.dataset} at ${dataPath}`);
-  const corpus = loadCorpus({ dataset: data.dataset, path: dataPath, labels: data.labels });
+  log(
+    `${options.resume ? 'resuming' : 'training'}: ${embedded ? 'embedded corpus' : sources.map((s) => `${s.dataset} at ${resolve(s.path)}`).join(', ')}`,
+  );
+  const corpus = loadCorpora(sources, { labels });
   log(
     `corpus: ${corpus.utterances.length} utterances, ${corpus.labels.length} classes (${corpus.labels.join(', ')})` +
+      (corpus.sources.length > 1 ? ` from ${corpus.sources.map((tag) => `${tag} ${corpus.utterances.filter((u) => u.source === tag).length}`).join(', ')}` : '') +
       (corpus.ignored.length ? `; ${corpus.ignored.length} files ignored` : ''),
   );
   if (config && config.labels.join(',') !== corpus.labels.join(',')) {
-    throw new SerError(
-      'EDATA',
-      'train',
-      `${dataPath}: classes are now ${corpus.labels.join(', ')} but the run was trained on ${config.labels.join(', ')}`,
-    );
+    throw new SerError('EDATA', 'train', `the classes are now ${corpus.labels.join(', ')} but the run was trained on ${config.labels.join(', ')}`);
   }
 
-  // Model and front end: from the run's config on resume, else from the options (the class count is the corpus's).
-  const setup = config ?? newSetup(options, corpus.labels.length);
+  const recipe = checkRecipe(config?.recipe ?? options.recipe ?? PAPER_RECIPE);
+  const setup = config ?? newSetup(options, corpus.labels.length, recipe);
   const started = performance.now();
-  const extracted = await extractFeatures(corpus.utterances, {
-    frontEnd: setup.frontEnd,
-    durationS: setup.durationS,
-    cacheDir: options.cacheDir,
-  });
+  const extracted = await extractUtteranceLogMels(corpus.utterances, { frontEnd: setup.frontEnd, maxS: recipe.input.maxS, cacheDir: options.cacheDir });
   log(
-    `features: ${extracted.nMels} mels x ${extracted.frames} frames; ${extracted.cacheHits} from the cache, ${extracted.computed} computed ` +
-      `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `features: ${setup.frontEnd.nMels} mels, up to ${recipe.input.maxS} s per utterance; ${extracted.cacheHits} from the cache, ` +
+      `${extracted.computed} computed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   if (extracted.failed.length > 0) log(summarizeFailures(extracted, 10));
 
@@ -242,43 +291,60 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
       writeRunConfig(runDir, config);
     }
   } else {
-    split = makeSplit(options.split ?? 'random', extracted.kept, { seed: options.seed ?? 0, labels: corpus.labels });
+    split = makeSplit(options.split ?? 'random', extracted.kept, {
+      seed: options.seed ?? 0,
+      labels: corpus.labels,
+      ...(options.heldOut ? { heldOut: options.heldOut } : {}),
+    });
     mkdirSync(runDir, { recursive: true });
     saveSplit(splitPath, split);
-    config = newRunConfig(options, setup, corpus.labels, split, dataPath);
+    config = newRunConfig(options, setup, sources, corpus.labels, split, recipe);
     writeRunConfig(runDir, config);
   }
   // On resume, a file that failed to decode when the split was made is in no part: leave it out again.
-  const inSplit = new Set([...split.parts.train, ...split.parts.validation, ...split.parts.test]);
+  const inSplit = new Set(PART_NAMES.flatMap((part) => split.parts[part]));
   const parts = applySplit(
     split,
     extracted.kept.filter((u) => inSplit.has(u.id)),
   );
-  const rowOf = new Map(extracted.kept.map((u, i) => [u.id, i]));
-  const clipSize = setup.model.nMels * setup.model.frames;
-  const gatherPart = (part: PartName) => gather(parts[part], rowOf, extracted.features, clipSize, corpus.labels);
+  const logMelOf = new Map(extracted.kept.map((u, i) => [u.id, extracted.logMels[i] as Spectrogram]));
+  const partUtterances = (part: PartName): PartUtterances => ({
+    logMels: parts[part].map((u) => logMelOf.get(u.id) as Spectrogram),
+    labels: Int32Array.from(parts[part], (u) => corpus.labels.indexOf(u.label)),
+    corpora: Int32Array.from(parts[part], (u) => corpus.sources.indexOf(u.source ?? corpus.sources[0] ?? '')),
+  });
+  const inputs = { frames: setup.model.frames, frontEnd: setup.frontEnd, recipe };
+  const withRecipe = { ...config, recipe };
   return {
     runDir,
-    config,
+    config: withRecipe,
     split,
     parts,
-    sets: { train: gatherPart('train'), validation: gatherPart('validation'), test: gatherPart('test') },
+    train: trainingSource(partUtterances('train'), { ...inputs, nClasses: setup.model.nClasses, seed: withRecipe.seed }),
+    validation: evaluationSet(partUtterances('validation'), inputs),
+    test: evaluationSet(partUtterances('test'), inputs),
+    sources: corpus.sources,
   };
 }
 
 /** Evaluates the trained (best) model on the test part; writes metrics.json, model.onnx and the report. */
-async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<EvaluationReport> {
-  const { runDir, config, split, parts, sets } = prepared;
+async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<{ report: EvaluationReport; perCorpus: Record<string, EvaluationReport> }> {
+  const { runDir, config, split, parts, test } = prepared;
   const { model, labels, hyper } = config;
-  const logits = await predictLogits(result.trainer, sets.test.x, sets.test.y.length, hyper.batchSize, model.nClasses);
-  const probabilities = softmaxRows(logits, model.nClasses);
-  const report = evaluate(sets.test.y, null, labels, { probabilities });
+  const clips = test.x.length / (model.nMels * model.frames);
+  const logits = await predictLogits(result.trainer, test.x, clips, hyper.batchSize, model.nClasses);
+  const windows = test.windows ?? new Int32Array(test.y.length).fill(1);
+  const probabilities = averageWindowProbabilities(softmaxRows(logits, model.nClasses), windows, model.nClasses);
+  const report = evaluate(test.y, null, labels, { probabilities });
+  const perCorpus = perCorpusReports(parts.test, test.y, probabilities, labels, prepared.sources);
   const metrics = {
     ...toJson(report),
     part: 'test',
     protocol: split.protocol,
+    ...(split.heldOut ? { held_out: split.heldOut } : {}),
     dataset: config.data.dataset,
     data_path: config.data.path,
+    ...(config.data.corpora ? { corpora: config.data.corpora.map((c) => c.tag) } : {}),
     seed: config.seed,
     best_epoch: result.bestEpoch,
     // BN statistics re-estimated with dropout off after each epoch (loop.ts); false: the training steps' own.
@@ -288,13 +354,20 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<Ev
     // Training wall time summed over epochs (across resumed sessions) and this process's peak resident memory.
     train_seconds: result.history.reduce((sum, record) => sum + record.seconds, 0),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(Object.keys(perCorpus).length > 0
+      ? { per_corpus: Object.fromEntries(Object.entries(perCorpus).map(([tag, r]) => [tag, toJson(r)])) }
+      : {}),
   };
   writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
   writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx('dynamic'));
-  const corpusName = config.data.embedded ? 'the embedded corpus' : config.data.dataset;
+  const corpusName = config.data.embedded
+    ? 'the embedded corpus'
+    : config.data.corpora
+      ? config.data.corpora.map((c) => c.tag).join(' + ')
+      : config.data.dataset;
   await writeHtmlReport(runDir, {
     run: {
-      dataset: `${corpusName} (${config.data.path})`,
+      dataset: config.data.corpora ? corpusName : `${corpusName} (${config.data.path})`,
       protocol: split.protocol,
       seed: config.seed,
       splitCounts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
@@ -302,39 +375,73 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<Ev
         ...model,
         ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])),
         durationS: config.durationS,
+        recipe: describeRecipe(config.recipe),
       },
       hyperParameters: { ...hyper },
       epochs: result.history.length,
       bestEpoch: result.bestEpoch,
       wallTimeS: result.history.reduce((sum, record) => sum + record.seconds, 0),
-      evaluatedOn: `test split (${parts.test.length} clips), best epoch ${result.bestEpoch}`,
+      evaluatedOn: `test split (${parts.test.length} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${result.bestEpoch}`,
       title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
     },
     history: result.history,
     report,
-    spectrograms: exampleSpectrograms(parts.test, sets.test, probabilities, labels, model),
+    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, model),
   });
-  return report;
+  return { report, perCorpus };
 }
 
-/** The first test clip of each class as a report figure, captioned with the model's prediction. */
+function heldOutText(heldOut: HeldOut): string {
+  return heldOut.corpus !== undefined ? `corpus ${heldOut.corpus}` : `speakers ${(heldOut.speakers ?? []).join(', ')}`;
+}
+
+/** The test utterances of each corpus scored alone, when the test part holds more than one corpus. */
+function perCorpusReports(
+  utterances: readonly Utterance[],
+  y: Int32Array,
+  probabilities: Float32Array,
+  labels: readonly string[],
+  sources: readonly string[],
+): Record<string, EvaluationReport> {
+  const present = sources.filter((tag) => utterances.some((u) => u.source === tag));
+  if (present.length < 2) return {};
+  const n = labels.length;
+  const out: Record<string, EvaluationReport> = {};
+  for (const tag of present) {
+    const rows = utterances.flatMap((u, i) => (u.source === tag ? [i] : []));
+    const p = new Float32Array(rows.length * n);
+    for (const [k, row] of rows.entries()) p.set(probabilities.subarray(row * n, (row + 1) * n), k * n);
+    out[tag] = evaluate(
+      rows.map((row) => y[row] as number),
+      null,
+      labels,
+      { probabilities: p },
+    );
+  }
+  return out;
+}
+
+/** The first test recording of each class as a report figure (its first window), captioned with the model's prediction. */
 function exampleSpectrograms(
   utterances: readonly Utterance[],
-  set: LabeledFeatures,
+  set: EvaluationFeatures,
   probabilities: Float32Array,
   labels: readonly string[],
   model: { nMels: number; frames: number; nClasses: number },
 ): SpectrogramExample[] {
   const clipSize = model.nMels * model.frames;
+  const firstWindow = new Int32Array(set.y.length);
+  for (let i = 1; i < set.y.length; i++) firstWindow[i] = (firstWindow[i - 1] as number) + (set.windows?.[i - 1] ?? 1);
   const examples: SpectrogramExample[] = [];
   labels.forEach((label, c) => {
     const i = set.y.indexOf(c);
     if (i < 0) return;
     const row = probabilities.subarray(i * model.nClasses, (i + 1) * model.nClasses);
     const predicted = row.indexOf(Math.max(...row));
+    const start = (firstWindow[i] as number) * clipSize;
     examples.push({
       title: `${label}: ${utterances[i]!.id}`,
-      spectrogram: { data: set.x.slice(i * clipSize, (i + 1) * clipSize), nMels: model.nMels, frames: model.frames },
+      spectrogram: { data: set.x.slice(start, start + clipSize), nMels: model.nMels, frames: model.frames },
       caption: `predicted ${labels[predicted]} (${(100 * row[predicted]!).toFixed(1)}%)`,
     });
   });
@@ -344,6 +451,10 @@ function exampleSpectrograms(
 /** The terminal summary printed at the end of `ser train`. */
 export function formatRunSummary(result: TrainRunResult, color = false): string {
   if (!result.report) return '';
-  const title = `Test set (${result.config.split.protocol} split, ${result.report.samples} clips), best epoch ${result.bestEpoch}`;
-  return formatReport(result.report, { color, title });
+  const title = `Test set (${result.config.split.protocol} split, ${result.report.samples} recordings), best epoch ${result.bestEpoch}`;
+  const lines = [formatReport(result.report, { color, title })];
+  for (const [tag, report] of Object.entries(result.perCorpus)) {
+    lines.push(`${tag}: ${report.samples} recordings, accuracy ${(100 * report.accuracy).toFixed(1)}%, UAR ${(100 * report.uar).toFixed(1)}%`);
+  }
+  return lines.join('\n');
 }

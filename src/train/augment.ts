@@ -1,0 +1,366 @@
+/**
+ * Training batches from whole utterances, with on-the-fly augmentation: every training step sees new windows
+ * of the same recordings. All of it works on the cached log-mels (no audio is decoded or transformed again), so it
+ * costs a few milliseconds per batch beside a ~300 ms training step.
+ *
+ * Per clip, in this order (each optional, probabilities and ranges in AugmentConfig):
+ *   1. speed perturbation by a factor s (Ko et al. 2015, "Audio augmentation for speech recognition"), applied to the
+ *      mel image: time is resampled (frame j reads input frame j s) and frequency is scaled (band m, centre f_m,
+ *      reads the input at f_m / s on the mel axis), bilinear interpolation in dB. Speeding audio up by s scales
+ *      every frequency by s and every duration by 1 / s; on the mel image this is exact up to interpolation and
+ *      the STFT's fixed window.
+ *   2. the window: a random offset in the speech span (utterance.ts; else offset 0, as at inference).
+ *   3. additive noise at a random SNR, in the power domain: P = P_speech + g P_noise with g set so that
+ *      mean(P_speech) / mean(g P_noise) = 10^(SNR / 10) over the window. Noise: white, pink or brown noise made
+ *      by the front end from seeded Gaussian noise, or babble (another training utterance). Adding mel powers is
+ *      the expectation of adding waveforms of independent signals (the cross term averages to zero).
+ *   4. the top_db clamp (as every model input).
+ *   5. SpecAugment (Park et al. 2019): frequency and time masks set to the window's mean dB.
+ * Per batch:
+ *   6. mixup (Zhang et al. 2018): x_i = l x_i + (1 - l) x_p(i) and the same for the targets, l = max(b, 1 - b),
+ *      b ~ Beta(alpha, alpha), p a random permutation of the batch.
+ *   7. label smoothing (Szegedy et al. 2016): t = (1 - e) t + e / C.
+ *   8. loss weights: each target row times its utterance's weight (class or corpus balancing by the loss).
+ * Randomness: one mulberry32 stream per (seed, epoch, batch index), so a resumed run sees the same batches.
+ */
+import { mixSeed, mulberry32, type Random } from '../data/prng.js';
+import { SerError } from '../errors.js';
+import { AMIN, type FrontEndConfig, LogMelFrontEnd, type Spectrogram, clampTopDb, maxOffset, windowLogMel } from '../features/index.js';
+import { HERTZ_TO_MEL } from '../features/mel.js';
+import type { InputPolicy } from '../features/utterance.js';
+
+/** What augmentation a training run uses; null / 0 / false turns a step off. */
+export interface AugmentConfig {
+  /** Random window offsets in the speech span (else the inference window at offset 0). */
+  randomCrop: boolean;
+  /** Speed perturbation with this probability, factor uniform in [min, max]. */
+  speed: { probability: number; min: number; max: number } | null;
+  /** Additive noise with this probability, SNR uniform in [snrDbMin, snrDbMax] dB, kinds drawn uniformly. */
+  noise: { probability: number; snrDbMin: number; snrDbMax: number; kinds: NoiseKind[] } | null;
+  /** SpecAugment: masks per clip and their largest widths (mel bands, frames). */
+  specAugment: { freqMasks: number; maxFreqWidth: number; timeMasks: number; maxTimeWidth: number } | null;
+  /** Mixup with Beta(alpha, alpha) weights, applied to a batch with this probability. */
+  mixup: { alpha: number; probability: number } | null;
+  /** Label smoothing e (0: none). */
+  labelSmoothing: number;
+}
+
+export type NoiseKind = 'white' | 'pink' | 'brown' | 'babble';
+export const NOISE_KINDS: readonly NoiseKind[] = ['white', 'pink', 'brown', 'babble'];
+
+/** No augmentation: every clip is its inference window, plain one-hot targets. */
+export const NO_AUGMENTATION: AugmentConfig = Object.freeze({
+  randomCrop: false,
+  speed: null,
+  noise: null,
+  specAugment: null,
+  mixup: null,
+  labelSmoothing: 0,
+});
+
+/** Throws EARG naming every invalid field. */
+export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
+  const problems: string[] = [];
+  const probability = (name: string, p: number) => {
+    if (!(p >= 0 && p <= 1)) problems.push(`${name} probability must be in [0, 1] (${p} given)`);
+  };
+  if (config.speed) {
+    probability('speed', config.speed.probability);
+    if (!(config.speed.min > 0 && config.speed.min <= config.speed.max)) {
+      problems.push(`speed factors must satisfy 0 < min <= max (${config.speed.min}, ${config.speed.max} given)`);
+    }
+  }
+  if (config.noise) {
+    probability('noise', config.noise.probability);
+    if (!(config.noise.snrDbMin <= config.noise.snrDbMax)) problems.push(`noise SNR range [${config.noise.snrDbMin}, ${config.noise.snrDbMax}] is empty`);
+    const unknown = config.noise.kinds.filter((kind) => !NOISE_KINDS.includes(kind));
+    if (config.noise.kinds.length === 0 || unknown.length > 0) problems.push(`noise kinds must be some of ${NOISE_KINDS.join(', ')}`);
+  }
+  if (config.specAugment) {
+    const { freqMasks, maxFreqWidth, timeMasks, maxTimeWidth } = config.specAugment;
+    if (![freqMasks, maxFreqWidth, timeMasks, maxTimeWidth].every((v) => Number.isInteger(v) && v >= 0)) {
+      problems.push('SpecAugment mask counts and widths must be integers >= 0');
+    }
+  }
+  if (config.mixup) {
+    probability('mixup', config.mixup.probability);
+    if (!(config.mixup.alpha > 0)) problems.push(`mixup alpha must be > 0 (${config.mixup.alpha} given)`);
+  }
+  if (!(config.labelSmoothing >= 0 && config.labelSmoothing < 1)) problems.push(`label smoothing must be in [0, 1) (${config.labelSmoothing} given)`);
+  if (problems.length > 0) throw new SerError('EARG', 'augment', `invalid augmentation: ${problems.join('; ')}`);
+  return config;
+}
+
+/** The training utterances a BatchMaker draws from. */
+export interface TrainingUtterances {
+  /** Unclamped log-mel dB [nMels, T_i] of each utterance (feature-cache.ts extractUtteranceLogMels). */
+  readonly logMels: readonly Spectrogram[];
+  /** Speech span of each (utterance.ts speechSpan). */
+  readonly spans: ReadonlyArray<{ start: number; end: number }>;
+  /** Class index of each. */
+  readonly labels: Int32Array;
+  /** Loss weight of each (class or corpus balancing); absent: 1. */
+  readonly weights?: Float32Array;
+}
+
+export interface BatchMakerOptions {
+  /** Window length in frames (the model's input). */
+  frames: number;
+  nClasses: number;
+  /** The front end (its topDb is the window clamp; the rest places mel bands and makes the noise). */
+  frontEnd: FrontEndConfig;
+  policy: InputPolicy;
+  augment: AugmentConfig;
+  seed: number;
+}
+
+/** Fills training batches (see the module comment). */
+export class BatchMaker {
+  private readonly data: TrainingUtterances;
+  private readonly options: BatchMakerOptions;
+  private readonly nMels: number;
+  /** Centre of each mel band on the mel axis, and the axis's first edge and band spacing. */
+  private readonly melAxis: { centres: Float64Array; first: number; step: number };
+  private noise: Map<NoiseKind, Spectrogram> | null = null;
+
+  constructor(data: TrainingUtterances, options: BatchMakerOptions) {
+    const n = data.logMels.length;
+    if (data.spans.length !== n || data.labels.length !== n || (data.weights && data.weights.length !== n)) {
+      throw new SerError('EARG', 'augment', `training utterances: ${n} log-mels but ${data.spans.length} spans, ${data.labels.length} labels`);
+    }
+    checkAugmentConfig(options.augment);
+    this.data = data;
+    this.options = options;
+    this.nMels = options.frontEnd.nMels;
+    const scale = HERTZ_TO_MEL[options.frontEnd.melScale];
+    const first = scale.toMel(options.frontEnd.fMinHz);
+    const step = (scale.toMel(options.frontEnd.fMaxHz) - first) / (this.nMels + 1);
+    this.melAxis = { centres: Float64Array.from({ length: this.nMels }, (_, m) => first + (m + 1) * step), first, step };
+  }
+
+  /** Utterances to draw from. */
+  get count(): number {
+    return this.data.logMels.length;
+  }
+
+  /**
+   * Batch `batchIndex` of `epoch`: the clips of utterances `indices` into x [B, nMels, frames] and their targets
+   * [B, nClasses] (see the module comment).
+   */
+  fill(indices: ArrayLike<number>, epoch: number, batchIndex: number, x: Float32Array, targets: Float32Array): void {
+    const { frames, nClasses, augment } = this.options;
+    const batch = indices.length;
+    const size = this.nMels * frames;
+    if (x.length !== batch * size || targets.length !== batch * nClasses) {
+      throw new SerError('ESHAPE', 'augment', `batch buffers hold ${x.length} and ${targets.length} values; ${batch} clips need ${batch * size} and ${batch * nClasses}`);
+    }
+    const random = mulberry32(mixSeed(mixSeed(this.options.seed ^ 0x41554721, epoch), batchIndex));
+    targets.fill(0);
+    for (let i = 0; i < batch; i++) {
+      const u = indices[i] as number;
+      this.clip(u, random, x.subarray(i * size, (i + 1) * size));
+      targets[i * nClasses + (this.data.labels[u] as number)] = 1;
+    }
+    if (augment.mixup && random() < augment.mixup.probability) mixup(x, targets, batch, augment.mixup.alpha, random);
+    if (augment.labelSmoothing > 0) {
+      const e = augment.labelSmoothing;
+      for (let i = 0; i < targets.length; i++) targets[i] = (1 - e) * (targets[i] as number) + e / nClasses;
+    }
+    if (this.data.weights) {
+      for (let i = 0; i < batch; i++) {
+        const w = this.data.weights[indices[i] as number] as number;
+        for (let c = 0; c < nClasses; c++) targets[i * nClasses + c]! *= w;
+      }
+    }
+  }
+
+  /** One augmented window of utterance `u` into `out` [nMels, frames]. */
+  private clip(u: number, random: Random, out: Float32Array): void {
+    const { frames, augment, policy, frontEnd } = this.options;
+    let logMel = this.data.logMels[u] as Spectrogram;
+    let span = this.data.spans[u] as { start: number; end: number };
+    if (augment.speed && random() < augment.speed.probability) {
+      const factor = augment.speed.min + (augment.speed.max - augment.speed.min) * random();
+      logMel = this.speedPerturbed(logMel, factor);
+      const start = Math.min(Math.floor(span.start / factor), logMel.frames - 1);
+      span = { start, end: Math.min(Math.max(Math.ceil(span.end / factor), start + 1), logMel.frames) };
+    }
+    const offset = augment.randomCrop ? Math.floor(random() * (maxOffset(span.end - span.start, frames, policy.fill) + 1)) : 0;
+    windowLogMel(logMel, span, frames, offset, { fill: policy.fill, topDb: null, out });
+    if (augment.noise && random() < augment.noise.probability) {
+      const { snrDbMin, snrDbMax, kinds } = augment.noise;
+      const kind = kinds[Math.floor(random() * kinds.length)] as NoiseKind;
+      const snrDb = snrDbMin + (snrDbMax - snrDbMin) * random();
+      addNoise(out, this.noiseWindow(kind, random, u), snrDb);
+    }
+    if (frontEnd.topDb !== null) clampTopDb(out, frontEnd.topDb);
+    if (augment.specAugment) specAugment(out, this.nMels, frames, augment.specAugment, random);
+  }
+
+  /** A window of noise of `kind` [nMels, frames] in dB (babble: a window of another training utterance). */
+  private noiseWindow(kind: NoiseKind, random: Random, self: number): Float32Array {
+    const { frames } = this.options;
+    if (kind === 'babble') {
+      const n = this.count;
+      const other = n > 1 ? (self + 1 + Math.floor(random() * (n - 1))) % n : self;
+      const span = this.data.spans[other] as { start: number; end: number };
+      const offset = Math.floor(random() * (maxOffset(span.end - span.start, frames, 'repeat') + 1));
+      return windowLogMel(this.data.logMels[other] as Spectrogram, span, frames, offset, { fill: 'repeat', topDb: null });
+    }
+    this.noise ??= noiseBank(this.options.frontEnd, this.options.seed);
+    const noise = this.noise.get(kind) as Spectrogram;
+    const offset = Math.floor(random() * noise.frames);
+    return windowLogMel(noise, { start: 0, end: noise.frames }, frames, offset, { fill: 'repeat', topDb: null });
+  }
+
+  /** The log-mel of the utterance sped up by `factor` (see the module comment, step 1). */
+  private speedPerturbed(logMel: Spectrogram, factor: number): Spectrogram {
+    const { data, nMels, frames } = logMel;
+    const outFrames = Math.max(1, Math.round(frames / factor));
+    const scale = HERTZ_TO_MEL[this.options.frontEnd.melScale];
+    const { centres, first, step } = this.melAxis;
+    // Source band (fractional) of each output band: the mel position of f_m / factor.
+    const source = new Float64Array(nMels);
+    for (let m = 0; m < nMels; m++) {
+      const position = (scale.toMel(scale.toHz(centres[m] as number) / factor) - first) / step - 1;
+      source[m] = Math.min(Math.max(position, 0), nMels - 1);
+    }
+    const out = new Float32Array(nMels * outFrames);
+    for (let m = 0; m < nMels; m++) {
+      const m0 = Math.floor(source[m] as number);
+      const m1 = Math.min(m0 + 1, nMels - 1);
+      const a = (source[m] as number) - m0;
+      const row0 = m0 * frames;
+      const row1 = m1 * frames;
+      for (let j = 0; j < outFrames; j++) {
+        const t = Math.min(j * factor, frames - 1);
+        const t0 = Math.floor(t);
+        const t1 = Math.min(t0 + 1, frames - 1);
+        const b = t - t0;
+        const low = (1 - b) * (data[row0 + t0] as number) + b * (data[row0 + t1] as number);
+        const high = (1 - b) * (data[row1 + t0] as number) + b * (data[row1 + t1] as number);
+        out[m * outFrames + j] = (1 - a) * low + a * high;
+      }
+    }
+    return { data: out, nMels, frames: outFrames };
+  }
+}
+
+/** `window` (dB) plus `noise` (dB) scaled to `snrDb` below the window's mean power, in the power domain, in place. */
+export function addNoise(window: Float32Array, noise: Float32Array, snrDb: number): void {
+  if (noise.length !== window.length) throw new SerError('ESHAPE', 'augment', `noise holds ${noise.length} values, the window ${window.length}`);
+  let signal = 0;
+  let noisePower = 0;
+  for (let i = 0; i < window.length; i++) {
+    signal += 10 ** ((window[i] as number) / 10);
+    noisePower += 10 ** ((noise[i] as number) / 10);
+  }
+  if (!(noisePower > 0 && signal > 0)) return;
+  const gain = signal / (noisePower * 10 ** (snrDb / 10));
+  for (let i = 0; i < window.length; i++) {
+    const power = 10 ** ((window[i] as number) / 10) + gain * 10 ** ((noise[i] as number) / 10);
+    window[i] = 10 * Math.log10(Math.max(power, AMIN));
+  }
+}
+
+/** SpecAugment's frequency and time masks on `window` [nMels, frames] (dB), set to its mean, in place. */
+export function specAugment(window: Float32Array, nMels: number, frames: number, config: NonNullable<AugmentConfig['specAugment']>, random: Random): void {
+  let mean = 0;
+  for (let i = 0; i < window.length; i++) mean += window[i] as number;
+  mean /= window.length;
+  for (let k = 0; k < config.freqMasks; k++) {
+    const width = Math.floor(random() * (Math.min(config.maxFreqWidth, nMels) + 1));
+    const start = Math.floor(random() * (nMels - width + 1));
+    window.fill(mean, start * frames, (start + width) * frames);
+  }
+  for (let k = 0; k < config.timeMasks; k++) {
+    const width = Math.floor(random() * (Math.min(config.maxTimeWidth, frames) + 1));
+    const start = Math.floor(random() * (frames - width + 1));
+    for (let m = 0; m < nMels; m++) window.fill(mean, m * frames + start, m * frames + start + width);
+  }
+}
+
+/** Mixup of a batch in place (see the module comment, step 6). */
+function mixup(x: Float32Array, targets: Float32Array, batch: number, alpha: number, random: Random): void {
+  const size = x.length / batch;
+  const classes = targets.length / batch;
+  const partner = Array.from({ length: batch }, (_, i) => i);
+  for (let i = batch - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [partner[i], partner[j]] = [partner[j] as number, partner[i] as number];
+  }
+  const originalX = x.slice();
+  const originalT = targets.slice();
+  for (let i = 0; i < batch; i++) {
+    const draw = betaSample(alpha, random);
+    const l = Math.max(draw, 1 - draw);
+    const p = partner[i] as number;
+    for (let k = 0; k < size; k++) x[i * size + k] = l * (originalX[i * size + k] as number) + (1 - l) * (originalX[p * size + k] as number);
+    for (let c = 0; c < classes; c++) {
+      targets[i * classes + c] = l * (originalT[i * classes + c] as number) + (1 - l) * (originalT[p * classes + c] as number);
+    }
+  }
+}
+
+/** A standard normal draw (Box-Muller). */
+function normalSample(random: Random): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/** Gamma(shape, 1) (Marsaglia and Tsang 2000; shape < 1 by Gamma(shape + 1) U^(1 / shape)). */
+function gammaSample(shape: number, random: Random): number {
+  if (shape < 1) return gammaSample(shape + 1, random) * (1 - random()) ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z = normalSample(random);
+    const v = (1 + c * z) ** 3;
+    if (v <= 0) continue;
+    const u = 1 - random();
+    if (Math.log(u) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** Beta(a, a) as G1 / (G1 + G2). */
+export function betaSample(a: number, random: Random): number {
+  const g1 = gammaSample(a, random);
+  const g2 = gammaSample(a, random);
+  return g1 + g2 > 0 ? g1 / (g1 + g2) : 0.5;
+}
+
+/** Seconds of each generated noise. */
+const NOISE_SECONDS = 8;
+
+/**
+ * White, pink and brown noise through the front end (unclamped dB log-mels), from seeded Gaussian noise: white as
+ * drawn; pink (1/f power) by Paul Kellet's economy filter; brown (1/f^2) by a leaky integrator.
+ */
+export function noiseBank(frontEnd: FrontEndConfig, seed: number): Map<NoiseKind, Spectrogram> {
+  const random = mulberry32(mixSeed(seed, 0x6e6f6973));
+  const length = NOISE_SECONDS * frontEnd.sampleRateHz;
+  const white = Float32Array.from({ length }, () => normalSample(random));
+  const pink = new Float32Array(length);
+  let b0 = 0;
+  let b1 = 0;
+  let b2 = 0;
+  for (let i = 0; i < length; i++) {
+    const w = white[i] as number;
+    b0 = 0.99765 * b0 + w * 0.099046;
+    b1 = 0.963 * b1 + w * 0.2965164;
+    b2 = 0.57 * b2 + w * 1.0526913;
+    pink[i] = b0 + b1 + b2 + w * 0.1848;
+  }
+  const brown = new Float32Array(length);
+  let level = 0;
+  for (let i = 0; i < length; i++) {
+    level = 0.995 * level + (white[i] as number) * 0.1;
+    brown[i] = level;
+  }
+  const unclamped = new LogMelFrontEnd({ ...frontEnd, topDb: null });
+  return new Map<NoiseKind, Spectrogram>([
+    ['white', unclamped.logMel(white)],
+    ['pink', unclamped.logMel(pink)],
+    ['brown', unclamped.logMel(brown)],
+  ]);
+}
