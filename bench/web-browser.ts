@@ -4,7 +4,7 @@
  * headless Chromium, and compares what the page reports (WebAudio's decoder, onnxruntime-web's WebAssembly CPU
  * backend) with `ser predict` on the same files (our decoder, onnxruntime-node). Also times one clip's
  * classification (features + model) on both sides: the browser's median over --repeats calls, and Node's
- * (clipLogMel + the run's model.onnx on onnxruntime-node, same threads).
+ * (the run's inputs + its model.onnx on onnxruntime-node, same threads).
  *
  *   npx tsx bench/web-browser.ts --run runs/DIR [--clips 8] [--threads 1] [--repeats 5] [--chromium /usr/bin/chromium] [--json]
  *
@@ -19,9 +19,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { loadAudio } from '../src/audio/index.js';
-import { LogMelFrontEnd, clipLogMel } from '../src/features/index.js';
 import { packageRoot } from '../src/io/paths.js';
-import { RunModel, predictFiles } from '../src/train/inference.js';
+import { RunModel, allPredicted, predictFiles } from '../src/train/inference.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -112,16 +111,16 @@ rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 if (page.error) throw new Error(`the page failed: ${page.error}`);
 
 // Node: ser predict's probabilities, and the time of features + model for one clip on onnxruntime-node.
-const expected = await predictFiles(runDir, clips, { threads });
+const expected = allPredicted(await predictFiles(runDir, clips, { threads }));
 const model = await RunModel.load(runDir, { threads });
-const frontEnd = new LogMelFrontEnd(model.config.frontEnd);
 const nodeMs: number[] = [];
 for (const clip of clips) {
-  const { samples } = await loadAudio(clip, { sampleRateHz: frontEnd.config.sampleRateHz });
+  const { samples } = await loadAudio(clip, { sampleRateHz: model.config.frontEnd.sampleRateHz });
   const times: number[] = [];
   for (let i = 0; i < repeats + 1; i++) {
     const t0 = performance.now();
-    await model.probabilities(clipLogMel(frontEnd, samples, model.config.durationS), 1);
+    const { windows, count } = model.inputs.of(samples);
+    await model.recordingProbabilities(windows, [count]);
     if (i > 0) times.push(performance.now() - t0);
   }
   nodeMs.push(times.sort((a, b) => a - b)[Math.floor(times.length / 2)] as number);

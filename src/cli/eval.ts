@@ -7,7 +7,7 @@ import { evaluateRun } from '../train/inference.js';
 import { defaultCacheDir, parseNumber } from './options.js';
 
 interface EvalFlags {
-  model: string;
+  model?: string;
   data: string;
   dataset?: CorpusName;
   labels?: string;
@@ -20,8 +20,8 @@ interface EvalFlags {
 export function register(program: Command): void {
   program
     .command('eval')
-    .description("evaluate a trained run's model.onnx on a corpus; its classes are matched to the model's by name")
-    .requiredOption('--model <run_dir>', 'run directory made by ser train')
+    .description("evaluate a trained run's model.onnx (default: the shipped model) on a corpus; its classes are matched to the model's by name or alias")
+    .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
     .requiredOption('--data <dir|manifest.csv>', 'corpus folder (crema-d, ravdess) or manifest CSV')
     .addOption(new Option('--dataset <name>', 'corpus format (default csv for a .csv path)').choices(['crema-d', 'ravdess', 'csv']))
     .option('--labels <spec>', 'corpus classes to score, e.g. "neutral,happy,sad,angry,fearful,disgust" (default: all)')
@@ -51,6 +51,12 @@ export function register(program: Command): void {
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
       });
       for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);
+      const unmapped = Object.entries(result.unmapped);
+      if (unmapped.length > 0) {
+        process.stderr.write(
+          `left out: ${unmapped.map(([label, count]) => `${count} '${label}'`).join(', ')} (no such class in the model: ${result.config.labels.join(', ')})\n`,
+        );
+      }
       const renamed = Object.entries(result.mapping).filter(([from, to]) => from !== to);
       if (flags.json) {
         const json = {
@@ -58,10 +64,11 @@ export function register(program: Command): void {
           part: result.part,
           dataset,
           data_path: flags.data,
-          model: flags.model,
+          model: flags.model ?? 'default',
           trained_on: { dataset: result.config.data.dataset, protocol: result.config.split.protocol, seed: result.config.seed },
           label_mapping: result.mapping,
           skipped: result.failed.length,
+          unmapped: result.unmapped,
         };
         process.stdout.write(JSON.stringify(json) + '\n');
         return;

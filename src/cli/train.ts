@@ -4,12 +4,24 @@ import { SerError } from '../errors.js';
 import type { CorpusName } from '../data/corpus.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { formatRunSummary, trainRun } from '../train/run.js';
-import { defaultCacheDir, parseNumber } from './options.js';
+import { BALANCES, type Balance } from '../train/recipe.js';
+import { INPUT_NORMS, type InputNorm } from '../model/config.js';
+import { collect, corpusSources, defaultCacheDir, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
-  data?: string;
+  data: string[];
   dataset?: CorpusName;
+  mixture?: string;
   split: string;
+  testCorpus?: string;
+  testSpeakers?: string;
+  recipe?: string;
+  inputNorm?: InputNorm;
+  crops?: string;
+  balance?: Balance;
+  balanceBy?: 'sampling' | 'loss';
+  warmup?: string;
+  lrDecay?: 'none' | 'cosine';
   seed: string;
   out?: string;
   epochs?: string;
@@ -33,7 +45,17 @@ interface TrainFlags {
 const FIXED_ON_RESUME = [
   'data',
   'dataset',
+  'mixture',
   'split',
+  'testCorpus',
+  'testSpeakers',
+  'recipe',
+  'inputNorm',
+  'crops',
+  'balance',
+  'balanceBy',
+  'warmup',
+  'lrDecay',
   'seed',
   'patience',
   'batchSize',
@@ -52,13 +74,28 @@ export function register(program: Command): void {
       'train CNN-TM on a corpus and evaluate it on the held-out test part; without --data, on the small embedded corpus ' +
         `(small model, up to ${EMBEDDED_DEFAULTS.epochs} epochs: a few minutes on 2 cores)`,
     )
-    .option('--data <dir>', 'corpus folder (crema-d, ravdess) or manifest CSV (csv); default: the embedded corpus')
-    .addOption(new Option('--dataset <name>', 'corpus format').choices(['crema-d', 'ravdess', 'csv']))
+    .option(
+      '--data <dir>',
+      'corpus folder or manifest CSV with --dataset; or NAME=PATH, repeated for several corpora (e.g. --data ravdess=RAVDESS/ --data nemo=nEMO/); default: the embedded corpus',
+      collect,
+      [],
+    )
+    .addOption(new Option('--dataset <name>', 'corpus format of a single --data PATH').choices(['crema-d', 'ravdess', 'csv']))
+    .option('--mixture <file.json>', 'several corpora and their label mappings from a JSON file (see src/data/mixture.ts)')
     .addOption(
-      new Option('--split <protocol>', 'random (stratified) or speaker (speaker-disjoint)')
-        .choices(['random', 'speaker'])
+      new Option('--split <protocol>', 'random (stratified), speaker (speaker-disjoint) or corpus (leave-one-corpus-out, with --test-corpus)')
+        .choices(['random', 'speaker', 'corpus'])
         .default('random'),
     )
+    .option('--test-corpus <name>', 'with --split corpus: the corpus held out as the test part (e.g. emovo)')
+    .option('--test-speakers <ids>', 'with --split speaker: the speakers held out as the test part, comma-separated (e.g. ravdess/13,ravdess/14)')
+    .option('--recipe <name|file.json>', 'inputs, augmentation and balancing: paper (default), generalize, or a JSON file of overrides')
+    .addOption(new Option('--input-norm <norm>', 'normalise each input in the model: none, clip or band (per mel band)').choices([...INPUT_NORMS]))
+    .option('--crops <n>', 'test-time crops averaged per recording (evaluation and prediction)')
+    .addOption(new Option('--balance <groups>', 'give equal weight to classes, corpora or both').choices([...BALANCES]))
+    .addOption(new Option('--balance-by <how>', 'balance by sampling or by loss weights').choices(['sampling', 'loss']))
+    .option('--warmup <epochs>', 'epochs of linear learning-rate warm-up (default 0)')
+    .addOption(new Option('--lr-decay <kind>', 'learning-rate decay over the epoch budget (default none)').choices(['none', 'cosine']))
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
     .option('--epochs <n>', 'epoch budget (default 150; embedded corpus: ' + EMBEDDED_DEFAULTS.epochs + ')')
@@ -99,14 +136,21 @@ export function register(program: Command): void {
           );
         }
       }
-      if (flags.data !== undefined && flags.dataset === undefined) {
-        if (!/\.csv$/i.test(flags.data))
-          throw new SerError('EARG', 'train', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
-        flags.dataset = 'csv';
-      }
-      if (flags.data === undefined && flags.dataset !== undefined && !flags.resume) {
+      const sources = corpusSources(flags.data, flags.dataset, flags.mixture, 'train');
+      if (sources === undefined && flags.dataset !== undefined && !flags.resume) {
         throw new SerError('EARG', 'train', `--dataset ${flags.dataset} needs --data DIR (the corpus folder or manifest)`);
       }
+      if (flags.testCorpus !== undefined && flags.split !== 'corpus') throw new SerError('EARG', 'train', '--test-corpus needs --split corpus');
+      if (flags.split === 'corpus' && flags.testCorpus === undefined && !flags.resume) {
+        throw new SerError('EARG', 'train', '--split corpus needs --test-corpus NAME (the corpus to hold out)');
+      }
+      if (flags.testSpeakers !== undefined && flags.split !== 'speaker') throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
+      const recipe = resolveRecipe(flags.recipe, {
+        inputNorm: flags.inputNorm,
+        crops: flags.crops === undefined ? undefined : parseNumber('--crops', flags.crops, { integer: true, min: 1 }),
+        balance: flags.balance,
+        balanceBy: flags.balanceBy,
+      });
       const out = flags.out ?? `runs/${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
 
       // Ctrl-C: finish the current step, keep the last end-of-epoch checkpoint, exit with a resume hint.
@@ -120,8 +164,16 @@ export function register(program: Command): void {
       try {
         const result = await trainRun({
           out,
-          data: flags.data !== undefined ? { dataset: flags.dataset!, path: flags.data, labels: flags.labels } : undefined,
+          data: sources?.sources.length === 1 ? { ...(sources.sources[0] as (typeof sources.sources)[number]), ...(flags.labels ? { labels: flags.labels } : {}) } : sources?.sources,
+          labels: sources && sources.sources.length > 1 ? (flags.labels ?? sources.labels) : undefined,
           split: flags.split,
+          heldOut:
+            flags.testCorpus !== undefined
+              ? { corpus: flags.testCorpus }
+              : flags.testSpeakers !== undefined
+                ? { speakers: flags.testSpeakers.split(',').map((id) => id.trim()).filter((id) => id !== '') }
+                : undefined,
+          recipe,
           seed: parseNumber('--seed', flags.seed, { integer: true }),
           hyper: {
             epochs: flags.epochs === undefined ? undefined : parseNumber('--epochs', flags.epochs, { integer: true, min: 1 }),
@@ -129,6 +181,8 @@ export function register(program: Command): void {
             batchSize: flags.batchSize === undefined ? undefined : parseNumber('--batch-size', flags.batchSize, { integer: true, min: 2 }),
             lr: flags.lr === undefined ? undefined : parseNumber('--lr', flags.lr, { min: Number.MIN_VALUE }),
             recalibrateBn: flags.recalibrateBn,
+            warmupEpochs: flags.warmup === undefined ? undefined : parseNumber('--warmup', flags.warmup, { min: 0 }),
+            lrDecay: flags.lrDecay,
           },
           size: flags.size,
           dropout: flags.dropout === undefined ? undefined : parseNumber('--dropout', flags.dropout, { min: 0 }),

@@ -1,25 +1,41 @@
 /**
- * Using a trained run: its deployable `model.onnx` run by src/runtime, with the front end and clip length of its
- * config.json. `evaluateRun` scores it on a labelled corpus (any corpus whose classes map onto the model's),
- * `predictFiles` classifies new recordings.
+ * Using a trained run: its deployable `model.onnx` run by src/runtime, with the inputs its config.json defines
+ * (model-use.ts RecordingInputs). `evaluateRun` scores it on a labelled corpus (any corpus whose classes map onto
+ * the model's), `predictFiles` and `predictSegments` classify recordings. Without a run directory they use the
+ * model shipped in the package (assets/models/default, see its MODEL_CARD.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadAudio } from '../audio/index.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
-import { extractFeatures } from '../data/index.js';
+import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
 import { mappingOnto } from '../data/labels.js';
 import { loadSplit } from '../data/splits.js';
-import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
-import { LogMelFrontEnd } from '../features/index.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
+import { utteranceWindows } from '../features/utterance.js';
+import { assetPath } from '../io/paths.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
-import { type LabelledPrediction, type SegmentedPrediction, classifySegments, labelPrediction } from './model-use.js';
+import {
+  type LabelledPrediction,
+  RecordingInputs,
+  type SegmentedPrediction,
+  classifySegments,
+  labelPrediction,
+  recordingProbabilities,
+} from './model-use.js';
 import { MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
 
 /** Clips per run of a model.onnx with a symbolic batch axis (evaluating a corpus, long recordings). */
 const BULK_BATCH = 32;
+/** Recordings featurised before the model runs on them, when classifying many files (bounds memory). */
+const FILES_PER_CHUNK = 64;
+
+/** The run directory of the model shipped in the package: what every command uses without --model. */
+export function defaultModelDir(): string {
+  return assetPath('models', 'default');
+}
 
 /** A run's model.onnx loaded for inference. */
 export class RunModel {
@@ -27,6 +43,8 @@ export class RunModel {
   readonly config: RunConfig;
   /** Clips per model run: model.onnx's batch size, or BULK_BATCH when its batch axis is symbolic. */
   readonly batch: number;
+  /** How a recording becomes this model's inputs. */
+  readonly inputs: RecordingInputs;
   private readonly session: Session;
 
   private constructor(runDir: string, config: RunConfig, session: Session, batch: number) {
@@ -34,10 +52,11 @@ export class RunModel {
     this.config = config;
     this.session = session;
     this.batch = batch;
+    this.inputs = new RecordingInputs(config);
   }
 
-  /** Loads RUN_DIR/config.json and RUN_DIR/model.onnx; errors say what is missing. */
-  static async load(runDir: string, options: { threads?: number } = {}): Promise<RunModel> {
+  /** Loads RUN_DIR/config.json and RUN_DIR/model.onnx (default: the shipped model); errors say what is missing. */
+  static async load(runDir: string = defaultModelDir(), options: { threads?: number } = {}): Promise<RunModel> {
     const dir = resolve(runDir);
     const config = readRunConfig(dir);
     const modelPath = join(dir, MODEL_FILE);
@@ -59,11 +78,7 @@ export class RunModel {
     const { nMels, frames, nClasses } = this.config.model;
     const clipSize = nMels * frames;
     if (x.length !== count * clipSize) {
-      throw new SerError(
-        'ESHAPE',
-        'run',
-        `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`,
-      );
+      throw new SerError('ESHAPE', 'run', `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`);
     }
     const out = new Float32Array(count * nClasses);
     for (let start = 0; start < count; start += this.batch) {
@@ -76,6 +91,11 @@ export class RunModel {
     return out;
   }
 
+  /** Probabilities [recordings, nClasses] of recordings' windows (counts[i] consecutive windows each, averaged). */
+  async recordingProbabilities(windows: Float32Array, counts: ArrayLike<number>): Promise<Float32Array> {
+    return recordingProbabilities(windows, counts, this.config.labels.length, (x, n) => this.probabilities(x, n), this.batch);
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }
@@ -85,8 +105,8 @@ export interface EvaluateRunOptions {
   /** The corpus to score. */
   data: { dataset: CorpusName; path: string; labels?: string };
   /**
-   * Which utterances: 'all', 'test' (the run's test part; only for the corpus it was trained on), or 'auto'
-   * (default): 'test' when `data` is the training corpus (scoring training clips would flatter the model), else 'all'.
+   * Which utterances: 'all', 'test' (the run's test part; only for a corpus it was trained on), or 'auto'
+   * (default): 'test' when `data` is a training corpus (scoring training clips would flatter the model), else 'all'.
    */
   part?: 'auto' | 'all' | 'test';
   /** Feature cache folder; null: none (default: src/data's default). */
@@ -99,64 +119,109 @@ export interface EvaluateRunResult {
   part: 'all' | 'test';
   /** Corpus label -> model label, for the labels that occur. */
   mapping: Record<string, string>;
+  /** Corpus labels with no class in the model, and how many recordings of each were left out. */
+  unmapped: Record<string, number>;
   /** Files skipped because they could not be decoded or used. */
   failed: Array<{ path: string; error: string }>;
   config: RunConfig;
 }
 
-/** Scores a trained run on a corpus; classes are matched by name (and CREMA-D aliases such as fearful = fear). */
-export async function evaluateRun(runDir: string, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
+/**
+ * Scores a trained run (default: the shipped model) on a corpus. Classes are matched by name or alias
+ * (labels.ts: fearful = fear, anger = angry, ...); recordings of classes the model lacks are left out and counted
+ * in `unmapped`.
+ */
+export async function evaluateRun(runDir: string | undefined, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
     const dataPath = resolve(options.data.path);
     const corpus = loadCorpus({ dataset: options.data.dataset, path: dataPath, labels: options.data.labels });
-    const { mapping, unmapped } = mappingOnto(corpus.labels, config.labels);
-    if (unmapped.length > 0) {
-      const mappable = corpus.labels.filter((label) => !unmapped.includes(label));
+    const { mapping, unmapped: unmappedLabels } = mappingOnto(corpus.labels, config.labels);
+    const unmapped: Record<string, number> = {};
+    for (const label of unmappedLabels) {
+      const count = corpus.utterances.filter((u) => u.label === label).length;
+      if (count > 0) unmapped[label] = count;
+    }
+    let utterances = corpus.utterances.filter((u) => mapping.map.has(u.label));
+    if (utterances.length === 0) {
       throw new SerError(
         'EDATA',
         'eval',
-        `${options.data.path}: label${unmapped.length > 1 ? 's' : ''} ${unmapped.join(', ')} ha${unmapped.length > 1 ? 've' : 's'} no class in the model ` +
-          `(${config.labels.join(', ')}); evaluate the others with --labels ${mappable.join(',') || '...'}`,
+        `${options.data.path}: none of its classes (${corpus.labels.join(', ')}) is one of the model's (${config.labels.join(', ')})`,
       );
     }
-    const sameCorpus = options.data.dataset === config.data.dataset && dataPath === config.data.path;
+    const trainingTag = trainingCorpusTag(config, options.data.dataset, dataPath);
     const requested = options.part ?? 'auto';
-    if (requested === 'test' && !sameCorpus) {
-      throw new SerError(
-        'EARG',
-        'eval',
-        `--part test needs the corpus the run was trained on (${config.data.dataset} at ${config.data.path})`,
-      );
+    if (requested === 'test' && trainingTag === null) {
+      throw new SerError('EARG', 'eval', `--part test needs a corpus the run was trained on (${trainingCorpora(config)})`);
     }
-    const part = requested === 'auto' ? (sameCorpus ? 'test' : 'all') : requested;
-    let utterances: Utterance[] = corpus.utterances;
+    const part = requested === 'auto' ? (trainingTag !== null ? 'test' : 'all') : requested;
     if (part === 'test') {
       // The test ids of split.json (files that failed to decode in training are in no part: left out here too).
-      const testIds = new Set(loadSplit(join(model.runDir, SPLIT_FILE)).parts.test);
-      utterances = corpus.utterances.filter((u) => testIds.has(u.id));
+      const prefix = trainingTag ? `${trainingTag}/` : '';
+      const testIds = new Set(loadSplit(join(model.runDir, SPLIT_FILE)).parts.test.filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length)));
+      utterances = utterances.filter((u) => testIds.has(u.id));
     }
-    const extracted = await extractFeatures(utterances, {
-      frontEnd: config.frontEnd,
-      durationS: config.durationS,
-      cacheDir: options.cacheDir,
-    });
-    if (extracted.kept.length === 0) {
-      throw new SerError(
-        'EDATA',
-        'eval',
-        `${options.data.path}: none of the ${utterances.length} files could be used (first: ${extracted.failed[0]?.error ?? '?'})`,
-      );
+    const scored = await scoreUtterances(model, utterances, options.cacheDir);
+    if (scored.kept.length === 0) {
+      throw new SerError('EDATA', 'eval', `${options.data.path}: none of the ${utterances.length} files could be used (first: ${scored.failed[0]?.error ?? '?'})`);
     }
-    const y = Int32Array.from(extracted.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
-    const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
-    const report = evaluate(y, null, config.labels, { probabilities });
-    const used = Object.fromEntries([...new Set(extracted.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
-    return { report, part, mapping: used, failed: extracted.failed, config };
+    const y = Int32Array.from(scored.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
+    const report = evaluate(y, null, config.labels, { probabilities: scored.probabilities });
+    const used = Object.fromEntries([...new Set(scored.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
+    return { report, part, mapping: used, unmapped, failed: scored.failed, config };
   } finally {
     await model.release();
   }
+}
+
+/**
+ * The tag of the training corpus `dataset` at `path` ('' for a single-corpus run, the mixture tag otherwise), or
+ * null when the run was not trained on it.
+ */
+function trainingCorpusTag(config: RunConfig, dataset: CorpusName, path: string): string | null {
+  if (config.data.corpora) return config.data.corpora.find((c) => c.dataset === dataset && resolve(c.path) === path)?.tag ?? null;
+  return config.data.dataset === dataset && config.data.path === path ? '' : null;
+}
+
+function trainingCorpora(config: RunConfig): string {
+  if (config.data.corpora) return config.data.corpora.map((c) => `${c.dataset} at ${c.path}`).join(', ');
+  return `${config.data.dataset} at ${config.data.path}`;
+}
+
+/** Probabilities of each utterance the features could be made for (cached features, the run's input windows). */
+async function scoreUtterances(
+  model: RunModel,
+  utterances: readonly Utterance[],
+  cacheDir: string | null | undefined,
+): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }> }> {
+  const { config } = model;
+  if (!config.recipe) {
+    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir });
+    return { kept: extracted.kept, probabilities: await model.probabilities(extracted.features, extracted.kept.length), failed: extracted.failed };
+  }
+  const recipe = config.recipe;
+  const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir });
+  const classes = config.labels.length;
+  const probabilities = new Float32Array(extracted.kept.length * classes);
+  for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {
+    const chunk = extracted.logMels
+      .slice(first, first + FILES_PER_CHUNK)
+      .map((logMel) => utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb));
+    probabilities.set(await model.recordingProbabilities(joinWindows(chunk), chunk.map((c) => c.count)), first * classes);
+  }
+  return { kept: extracted.kept, probabilities, failed: extracted.failed };
+}
+
+function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Array {
+  const joined = new Float32Array(parts.reduce((sum, p) => sum + p.windows.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p.windows, at);
+    at += p.windows.length;
+  }
+  return joined;
 }
 
 /** A file's LabelledPrediction (label: the most probable class; probabilities in the model's class order). */
@@ -164,19 +229,54 @@ export interface Prediction extends LabelledPrediction {
   file: string;
 }
 
-/** Classifies audio files; every file that cannot be read is reported in one EIO/EDECODE error. */
-export async function predictFiles(runDir: string, files: readonly string[], options: { threads?: number } = {}): Promise<Prediction[]> {
-  checkAudioFiles(files, 'ser predict --model RUN_DIR FILE...');
+/** A file that could not be classified: the error's message and code (SerError codes: EIO, EDECODE, ...). */
+export interface FailedPrediction {
+  file: string;
+  error: string;
+  code: string;
+}
+
+/**
+ * Classifies audio files with a run's model (default: the shipped model), in the order given. A file that
+ * cannot be read or decoded gets a FailedPrediction and the others go on; an EARG error only without files.
+ */
+export async function predictFiles(
+  runDir: string | undefined,
+  files: readonly string[],
+  options: { threads?: number } = {},
+): Promise<Array<Prediction | FailedPrediction>> {
+  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
-    // The training pipeline's own feature extraction (uncached), so a file is featurised exactly as in training.
-    const utterances: Utterance[] = files.map((file) => ({ path: resolve(file), id: file, label: '', speaker: '', corpus: 'csv' }));
-    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: null });
-    if (extracted.failed.length > 0) throw unusable(extracted.failed.map((failure) => failure.error), files.length);
-    const probabilities = await model.probabilities(extracted.features, files.length);
-    const n = config.labels.length;
-    return files.map((file, i) => ({ file, ...labelPrediction(probabilities.subarray(i * n, (i + 1) * n), config.labels) }));
+    const rate = config.frontEnd.sampleRateHz;
+    const results: Array<Prediction | FailedPrediction> = [];
+    for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
+      const chunk: Array<{ file: string; windows: Float32Array; count: number } | FailedPrediction> = [];
+      for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
+        try {
+          chunk.push({ file, ...model.inputs.of((await loadAudio(file, { sampleRateHz: rate })).samples) });
+        } catch (error) {
+          chunk.push(failure(file, error));
+        }
+      }
+      const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
+      const probabilities = await model.recordingProbabilities(
+        joinWindows(usable),
+        usable.map((c) => c.count),
+      );
+      const n = config.labels.length;
+      let k = 0;
+      for (const c of chunk) {
+        if (!('windows' in c)) {
+          results.push(c);
+          continue;
+        }
+        results.push({ file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), config.labels) });
+        k++;
+      }
+    }
+    return results;
   } finally {
     await model.release();
   }
@@ -189,50 +289,50 @@ export interface SegmentedFilePrediction extends SegmentedPrediction {
 
 /**
  * Classifies long recordings window by window (model-use.ts classifySegments: windows of the run's clip length
- * every `hopS` seconds, default the clip length), for speech longer than the clips the model was trained on
- * (predictFiles keeps only each file's first clip length, as training does).
+ * every `hopS` seconds, default the clip length), for speech longer than the clips the model was trained on.
+ * Unusable files get a FailedPrediction, as in predictFiles.
  */
 export async function predictSegments(
-  runDir: string,
+  runDir: string | undefined,
   files: readonly string[],
   options: { hopS?: number; threads?: number } = {},
-): Promise<SegmentedFilePrediction[]> {
-  checkAudioFiles(files, 'ser predict --model RUN_DIR --segments FILE...');
+): Promise<Array<SegmentedFilePrediction | FailedPrediction>> {
+  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
-    const frontEnd = new LogMelFrontEnd(config.frontEnd);
-    const results: SegmentedFilePrediction[] = [];
-    const failed: string[] = [];
+    const results: Array<SegmentedFilePrediction | FailedPrediction> = [];
     for (const file of files) {
       let samples: Float32Array;
       try {
-        samples = (await loadAudio(file, { sampleRateHz: frontEnd.config.sampleRateHz })).samples;
+        samples = (await loadAudio(file, { sampleRateHz: config.frontEnd.sampleRateHz })).samples;
       } catch (error) {
-        failed.push(error instanceof Error ? error.message : String(error));
+        results.push(failure(file, error));
         continue;
       }
-      const prediction = await classifySegments(samples, frontEnd, config, (mels, count) => model.probabilities(mels, count), {
+      const prediction = await classifySegments(samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
         hopS: options.hopS,
         batch: model.batch,
       });
       results.push({ file, ...prediction });
     }
-    if (failed.length > 0) throw unusable(failed, files.length);
     return results;
   } finally {
     await model.release();
   }
 }
 
-/** EARG without files, EIO naming every missing one: before a model is loaded or anything decoded. */
-function checkAudioFiles(files: readonly string[], usage: string): void {
-  if (files.length === 0) throw new SerError('EARG', 'predict', `no audio files given (usage: ${usage})`);
-  const missing = files.filter((file) => !existsSync(file));
-  if (missing.length > 0) throw new SerError('EIO', 'predict', `no such file${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+/** A FailedPrediction from what loading `file` threw; its message names the file. */
+function failure(file: string, error: unknown): FailedPrediction {
+  const message = error instanceof Error ? error.message : String(error);
+  return { file, error: message.includes(file) ? message : `${file}: ${message}`, code: error instanceof SerError ? error.code : 'EIO' };
 }
 
-/** One EDECODE error listing every file that could not be decoded or used. */
-function unusable(errors: readonly string[], total: number): SerError {
-  return new SerError('EDECODE', 'predict', `${errors.length} of ${total} file(s) could not be used:\n  ${errors.join('\n  ')}`);
+/** The predictions of `results` when every file could be used, else one EDECODE error listing each failure. */
+export function allPredicted<T extends { file: string }>(results: ReadonlyArray<T | FailedPrediction>): T[] {
+  const failed = results.filter((r): r is FailedPrediction => 'error' in r);
+  if (failed.length > 0) {
+    throw new SerError('EDECODE', 'predict', `${failed.length} of ${results.length} file(s) could not be used:\n  ${failed.map((f) => `${f.file}: ${f.error}`).join('\n  ')}`);
+  }
+  return results as T[];
 }

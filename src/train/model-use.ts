@@ -6,7 +6,8 @@
 import { SerError } from '../errors.js';
 import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
-import type { LogMelFrontEnd } from '../features/front-end.js';
+import { LogMelFrontEnd } from '../features/front-end.js';
+import { inferenceWindows } from '../features/utterance.js';
 import type { RunConfig } from './run-config.js';
 
 /** Clips per model run when one clip is classified at a time (src/web). */
@@ -68,38 +69,112 @@ export function segmentStarts(length: number, window: number, hop: number): numb
 export type ClipProbabilities = (mels: Float32Array, count: number) => Promise<Float32Array>;
 
 /**
+ * The model inputs of a recording under a run's config: its recipe's windows (src/features/utterance.ts: the
+ * speech span's test-time crops, whose probabilities are averaged), or for runs made before recipes the first
+ * `durationS` seconds (clipLogMel). One definition for `ser predict`, `ser eval`, segments and the browser.
+ */
+export class RecordingInputs {
+  private readonly config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe'>;
+  /** The run's front end (legacy clips); the same with topDb null (recipe windows apply the clamp per window). */
+  readonly frontEnd: LogMelFrontEnd;
+  private readonly unclamped: LogMelFrontEnd;
+
+  constructor(config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe'>) {
+    this.config = config;
+    this.frontEnd = new LogMelFrontEnd(config.frontEnd);
+    this.unclamped = new LogMelFrontEnd({ ...config.frontEnd, topDb: null });
+  }
+
+  /** Windows [count, nMels, frames] of mono `samples` at the front end's rate. */
+  of(samples: Float32Array): { windows: Float32Array; count: number } {
+    const { recipe, durationS, model } = this.config;
+    if (!recipe) return { windows: clipLogMel(this.frontEnd, samples, durationS), count: 1 };
+    return inferenceWindows(this.unclamped, samples, model.frames, recipe.input, this.frontEnd.config.topDb);
+  }
+}
+
+/**
+ * Probabilities [recordings, nClasses] of recordings' windows ([sum(counts), nMels, frames]): the model run up to
+ * `batch` windows per call, the windows of each recording averaged.
+ */
+export async function recordingProbabilities(
+  windows: Float32Array,
+  counts: ArrayLike<number>,
+  nClasses: number,
+  probabilities: ClipProbabilities,
+  batch: number,
+): Promise<Float32Array> {
+  const total = Array.from(counts).reduce((a, b) => a + b, 0);
+  const clip = total === 0 ? 0 : windows.length / total;
+  const rows = new Float32Array(total * nClasses);
+  for (let start = 0; start < total; start += batch) {
+    const n = Math.min(batch, total - start);
+    rows.set(await probabilities(windows.subarray(start * clip, (start + n) * clip), n), start * nClasses);
+  }
+  return averageWindowProbabilities(rows, counts, nClasses);
+}
+
+/**
  * Classifies mono `samples` (at the front end's rate) window by window: windows of the run's clip length
- * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each featurised exactly as a
- * training clip (clipLogMel) and run through `probabilities` up to `batch` windows per call.
+ * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each classified as a recording
+ * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call.
  */
 export async function classifySegments(
   samples: Float32Array,
-  frontEnd: LogMelFrontEnd,
+  inputs: RecordingInputs,
   config: Pick<RunConfig, 'durationS' | 'labels'>,
   probabilities: ClipProbabilities,
   options: { hopS?: number; batch?: number } = {},
 ): Promise<SegmentedPrediction> {
   const hopS = options.hopS ?? config.durationS;
   if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
-  const rate = frontEnd.config.sampleRateHz;
-  const window = samplesFor(config.durationS, frontEnd.config);
-  const starts = segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, frontEnd.config)));
+  const rate = inputs.frontEnd.config.sampleRateHz;
+  const window = samplesFor(config.durationS, inputs.frontEnd.config);
+  const starts = segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)));
   const batch = Math.max(1, options.batch ?? 1);
   const classes = config.labels.length;
   const segments: SegmentPrediction[] = [];
   const mean = new Float64Array(classes);
   for (let first = 0; first < starts.length; first += batch) {
-    const chunk = starts.slice(first, first + batch);
-    const mels = chunk.map((start) => clipLogMel(frontEnd, samples, config.durationS, start / rate));
-    const clip = mels[0]?.length ?? 0;
-    const joined = new Float32Array(chunk.length * clip);
-    for (const [i, mel] of mels.entries()) joined.set(mel, i * clip);
-    const rows = await probabilities(joined, chunk.length);
-    chunk.forEach((start, i) => {
+    const chunk = starts.slice(first, first + batch).map((start) => inputs.of(samples.subarray(start, start + window)));
+    const joined = new Float32Array(chunk.reduce((sum, c) => sum + c.windows.length, 0));
+    let at = 0;
+    for (const c of chunk) {
+      joined.set(c.windows, at);
+      at += c.windows.length;
+    }
+    const rows = await recordingProbabilities(
+      joined,
+      chunk.map((c) => c.count),
+      classes,
+      probabilities,
+      batch,
+    );
+    chunk.forEach((_, i) => {
+      const start = starts[first + i] as number;
       const row = rows.subarray(i * classes, (i + 1) * classes);
       for (let c = 0; c < classes; c++) mean[c]! += row[c] as number;
       segments.push({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate, ...labelPrediction(row, config.labels) });
     });
   }
   return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
+}
+
+/**
+ * Per-utterance probabilities [utterances, nClasses] from per-window ones [sum(windows), nClasses]: the mean over
+ * each utterance's `windows[i]` consecutive rows (float64 sums), as every inference path averages test-time crops.
+ */
+export function averageWindowProbabilities(windowRows: Float32Array, windows: ArrayLike<number>, nClasses: number): Float32Array {
+  const out = new Float32Array(windows.length * nClasses);
+  let row = 0;
+  for (let i = 0; i < windows.length; i++) {
+    const count = windows[i] as number;
+    for (let c = 0; c < nClasses; c++) {
+      let sum = 0;
+      for (let w = 0; w < count; w++) sum += windowRows[(row + w) * nClasses + c] as number;
+      out[i * nClasses + c] = sum / count;
+    }
+    row += count;
+  }
+  return out;
 }

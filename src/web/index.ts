@@ -3,8 +3,9 @@
  * directory's model.onnx and config.json, run by onnxruntime-web (an optional peer dependency: install it next to
  * speech-emotion). Audio comes in decoded, from WebAudio's decodeAudioData, a microphone's samples or
  * src/audio's decodeAudio, and takes the training pipeline's own steps: mono mixdown, resampling to the front
- * end's rate, crop or zero-pad to the run's clip length, log-mel (src/audio/signal.ts, src/features), so a clip
- * gets the same probabilities as `ser predict` gives its file. Nothing imported here uses Node APIs.
+ * end's rate, the run's model inputs (src/train/model-use.ts RecordingInputs: the recipe's windows, or the first
+ * clip of runs made before recipes), so a recording gets the same probabilities as `ser predict` gives its file.
+ * Nothing imported here uses Node APIs.
  *
  *   import { EmotionRecognizer } from 'speech-emotion/web';
  *   const recognizer = await EmotionRecognizer.create({
@@ -17,11 +18,18 @@
 import { fromDecoded } from '../audio/signal.js';
 import { SerError } from '../errors.js';
 import { framesFor } from '../features/config.js';
-import { clipLogMel } from '../features/fixed-length.js';
-import { LogMelFrontEnd } from '../features/front-end.js';
 import { type WebSessionOptions, createWebSession } from '../runtime/ort-web.js';
 import type { Session } from '../runtime/types.js';
-import { type LabelledPrediction, MODEL_BATCH, type SegmentedPrediction, checkRunConfig, classifySegments, labelPrediction } from '../train/model-use.js';
+import {
+  type LabelledPrediction,
+  MODEL_BATCH,
+  RecordingInputs,
+  type SegmentedPrediction,
+  checkRunConfig,
+  classifySegments,
+  labelPrediction,
+  recordingProbabilities,
+} from '../train/model-use.js';
 import type { RunConfig } from '../train/run-config.js';
 
 export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../train/model-use.js';
@@ -45,20 +53,21 @@ export class EmotionRecognizer {
   readonly config: RunConfig;
   /** Class names in the model's output order. */
   readonly labels: readonly string[];
-  private readonly frontEnd: LogMelFrontEnd;
+  private readonly inputs: RecordingInputs;
   private readonly session: Session;
 
-  private constructor(config: RunConfig, frontEnd: LogMelFrontEnd, session: Session) {
+  private constructor(config: RunConfig, inputs: RecordingInputs, session: Session) {
     this.config = config;
     this.labels = config.labels;
-    this.frontEnd = frontEnd;
+    this.inputs = inputs;
     this.session = session;
   }
 
   /** Loads a run's model.onnx bytes and parsed config.json; errors say which is wrong. */
   static async create(run: { model: Uint8Array | ArrayBuffer; config: unknown }, options: WebSessionOptions = {}): Promise<EmotionRecognizer> {
     const config = checkRunConfig(run.config, 'config.json');
-    const frontEnd = new LogMelFrontEnd(config.frontEnd);
+    const inputs = new RecordingInputs(config);
+    const frontEnd = inputs.frontEnd;
     const frames = framesFor(config.durationS, frontEnd.config);
     if (frontEnd.config.nMels !== config.model.nMels || frames !== config.model.frames || config.labels.length !== config.model.nClasses) {
       throw new SerError(
@@ -73,17 +82,22 @@ export class EmotionRecognizer {
       await session.release();
       throw new SerError('EFORMAT', 'web', `model.onnx has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected 'mel' -> 'probabilities' (a run's model.onnx)`);
     }
-    return new EmotionRecognizer(config, frontEnd, session);
+    return new EmotionRecognizer(config, inputs, session);
   }
 
-  /** The model input of `audio`: log-mel dB [nMels, frames] row-major. `source` names the audio in errors. */
-  features(audio: PcmAudio | AudioBufferLike, source = 'audio'): Float32Array {
-    return clipLogMel(this.frontEnd, this.monoSamples(audio, source), this.config.durationS);
+  /**
+   * The model inputs of `audio`: `count` log-mel windows [count, nMels, frames] row-major (RecordingInputs).
+   * `source` names the audio in errors.
+   */
+  features(audio: PcmAudio | AudioBufferLike, source = 'audio'): { windows: Float32Array; count: number } {
+    return this.inputs.of(this.monoSamples(audio, source));
   }
 
-  /** The most probable emotion of `audio` (its first clip length, as in training) and every class's probability. */
+  /** The most probable emotion of `audio` (the mean over its windows) and every class's probability. */
   async classify(audio: PcmAudio | AudioBufferLike, source = 'audio'): Promise<LabelledPrediction> {
-    return labelPrediction(await this.probabilities(this.features(audio, source)), this.labels);
+    const { windows, count } = this.features(audio, source);
+    const row = await recordingProbabilities(windows, [count], this.labels.length, (mel) => this.probabilities(mel), MODEL_BATCH);
+    return labelPrediction(row, this.labels);
   }
 
   /**
@@ -93,7 +107,7 @@ export class EmotionRecognizer {
   async classifySegments(audio: PcmAudio | AudioBufferLike, options: { hopS?: number; source?: string } = {}): Promise<SegmentedPrediction> {
     const samples = this.monoSamples(audio, options.source ?? 'audio');
     // One window per model run: a model.onnx from before the symbolic batch axis takes exactly one clip.
-    return classifySegments(samples, this.frontEnd, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS });
+    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS });
   }
 
   async release(): Promise<void> {
@@ -104,7 +118,7 @@ export class EmotionRecognizer {
   private monoSamples(audio: PcmAudio | AudioBufferLike, source: string): Float32Array {
     const pcm = toPcm(audio, source);
     return fromDecoded({ channels: [...pcm.channels], sampleRateHz: pcm.sampleRateHz, format: 'pcm' }, source, {
-      sampleRateHz: this.frontEnd.config.sampleRateHz,
+      sampleRateHz: this.inputs.frontEnd.config.sampleRateHz,
     }).samples;
   }
 

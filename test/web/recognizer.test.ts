@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeAudio, fromDecoded } from '../../src/audio/index.js';
 import { SerError } from '../../src/errors.js';
 import { assetPath } from '../../src/io/paths.js';
-import { predictFiles, predictSegments } from '../../src/train/inference.js';
+import { allPredicted, predictFiles, predictSegments } from '../../src/train/inference.js';
 import { EmotionRecognizer, type PcmAudio } from '../../src/web/index.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -46,7 +46,7 @@ async function decoded(file: string): Promise<PcmAudio> {
 }
 
 test('EmotionRecognizer (onnxruntime-web) gives ser predict\'s probabilities for the same recordings', async () => {
-  const expected = await predictFiles(run, files, { threads: 1 });
+  const expected = allPredicted(await predictFiles(run, files, { threads: 1 }));
   const recognizer = await EmotionRecognizer.create(runFiles(), { threads: 1 });
   let worst = 0;
   try {
@@ -106,7 +106,7 @@ test('classifySegments: each window is classified as that clip alone; the whole 
 
     // A whole recording, overlapping windows: the browser path and `ser predict --segments` (onnxruntime-node).
     const file = files[1] as string;
-    const [node] = await predictSegments(run, [file], { hopS: 0.5, threads: 1 });
+    const [node] = allPredicted(await predictSegments(run, [file], { hopS: 0.5, threads: 1 }));
     const web = await recognizer.classifySegments(await decoded(file), { hopS: 0.5, source: file });
     assert.ok(node && node.segments.length >= 3, `${node?.segments.length} windows`);
     assert.deepEqual(
