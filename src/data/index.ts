@@ -23,10 +23,15 @@ export {
   readCremaDDemographics,
 } from './corpus.js';
 export {
-  CREMA_D_ALIASES,
   CREMA_D_LABELS,
+  EMOTION_SYNONYMS,
+  EMOVO_LABELS,
+  KOREAN_EMOTIONTTS_LABELS,
   type LabelMapping,
+  NEMO_LABELS,
   RAVDESS_LABELS,
+  URDU_LABELS,
+  canonicalEmotion,
   identityMapping,
   mappingOnto,
   parseLabelSpec,

@@ -104,7 +104,7 @@ export interface EvaluateRunResult {
   config: RunConfig;
 }
 
-/** Scores a trained run on a corpus; classes are matched by name (and CREMA-D aliases such as fearful = fear). */
+/** Scores a trained run on a corpus; classes are matched by name, ignoring case, or by synonym (fearful = fear, see mappingOnto). */
 export async function evaluateRun(runDir: string, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
