@@ -1,8 +1,8 @@
 /**
- * Datasets: corpus readers (CREMA-D, RAVDESS, CSV manifest) -> Utterance lists with explicit label sets,
- * seeded train/validation/test splits saved as JSON, and cached log-mel features.
+ * Datasets: corpus readers (CREMA-D, RAVDESS, nEMO, EMOVO, URDU, Korean emotiontts, CSV manifest) -> Utterance
+ * lists with explicit label sets, seeded train/validation/test splits saved as JSON, and cached log-mel features.
  *
- *   const corpus = loadCorpus({ dataset: 'ravdess', path: '../shared/data/ravdess', labels: 'crema-d' });
+ *   const corpus = loadCorpus({ dataset: 'ravdess', path: '../shared/data/ravdess', labels: 'six' });
  *   const split = makeSplit('speaker', corpus.utterances, { seed: 1, labels: corpus.labels });
  *   saveSplit('run/split.json', split);
  *   const parts = applySplit(split, corpus.utterances);
@@ -10,18 +10,25 @@
  */
 export {
   AUDIO_EXTENSIONS,
+  CORPUS_NAMES,
   type Corpus,
   type CorpusName,
   type LoadCorpusOptions,
-  type NameParse,
   type Utterance,
   labelIndices,
   listAudioFiles,
   loadCorpus,
-  parseCremaDName,
-  parseRavdessName,
   readCremaDDemographics,
 } from './corpus.js';
+export {
+  type NameParse,
+  parseCremaDName,
+  parseEmovoName,
+  parseKoreanEmotionTtsName,
+  parseNemoName,
+  parseRavdessName,
+  parseUrduName,
+} from './file-names.js';
 export {
   CREMA_D_LABELS,
   EMOTION_SYNONYMS,
