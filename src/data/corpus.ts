@@ -1,11 +1,11 @@
 /**
  * Corpus readers: a folder of one of the corpora whose file names file-names.ts reads (CREMA-D, RAVDESS, nEMO,
- * EMOVO, URDU, Korean emotiontts), or a CSV manifest -> a list of {@link Utterance}s. Files are found
- * recursively (any nesting); audio files whose names do not follow the corpus's scheme are reported in
- * `ignored` with the reason, never thrown on. Labels are the corpus's native names (see labels.ts) unless a
- * label spec selects/renames them. Sex and age come from the name where it holds them (RAVDESS, EMOVO, URDU),
- * else from the corpus's speaker table (CREMA-D VideoDemographics.csv, nEMO data.tsv) found in the corpus
- * folder or its parent.
+ * EMOVO, URDU, Korean emotiontts), a folder of class folders (`folders`, for one's own recordings), or a CSV
+ * manifest -> a list of {@link Utterance}s. Files are found recursively (any nesting); audio files whose names
+ * do not follow the corpus's scheme are reported in `ignored` with the reason, never thrown on. Labels are the
+ * corpus's native names (see labels.ts) unless a label spec selects/renames them. Sex and age come from the
+ * name where it holds them (RAVDESS, EMOVO, URDU), else from the corpus's speaker table (CREMA-D
+ * VideoDemographics.csv, nEMO data.tsv) found in the corpus folder or its parent.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -16,6 +16,7 @@ import {
   parseCremaDName,
   parseEmovoName,
   parseKoreanEmotionTtsName,
+  parseLabelFolder,
   parseNemoName,
   parseRavdessName,
   parseUrduName,
@@ -33,7 +34,7 @@ import {
 } from './labels.js';
 
 /** The corpus formats loadCorpus reads, in the order the CLI lists them. */
-export const CORPUS_NAMES = ['crema-d', 'ravdess', 'nemo', 'emovo', 'urdu', 'korean-emotiontts', 'csv'] as const;
+export const CORPUS_NAMES = ['crema-d', 'ravdess', 'nemo', 'emovo', 'urdu', 'korean-emotiontts', 'folders', 'csv'] as const;
 export type CorpusName = (typeof CORPUS_NAMES)[number];
 
 /** One labelled recording. */
@@ -46,7 +47,7 @@ export interface Utterance {
   label: string;
   /**
    * Speaker id, unique within the corpus ('1001' CREMA-D, '12' RAVDESS, 'EB0' nEMO, 'f1' EMOVO, 'M1' URDU, 'ema' Korean
-   * emotiontts); '' when a manifest has none.
+   * emotiontts); '' for `folders` and when a manifest has none (a manifest's speaker column is how to give them).
    */
   speaker: string;
   corpus: CorpusName;
@@ -161,6 +162,10 @@ const FORMATS: Record<CorpusName, CorpusFormat> = {
     expected: 'audio files named like ema00101.wav, e.g. in plain-to-emotional/ema/wav/',
     labels: KOREAN_EMOTIONTTS_LABELS,
     read: (dir) => readFolder(dir, { dataset: 'korean-emotiontts', parse: parseKoreanEmotionTtsName }),
+  },
+  folders: {
+    expected: 'one folder per class holding its audio files at any depth (ROOT/angry/a.wav, ROOT/sad/day2/b.wav)',
+    read: (dir) => readFolder(dir, { dataset: 'folders', parse: parseLabelFolder }),
   },
   csv: {
     expected: 'a CSV manifest with a header naming at least the columns path,label (optional speaker)',

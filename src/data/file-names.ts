@@ -26,6 +26,8 @@
  *   lower-case code (ema, nea, ...) repeated as the file name's prefix; the file number's range is the emotion:
  *   00001-00100 neutral, 00101-00200 happy, 00201-00300 angry, 00301-00400 sad. The speakers' sex is not
  *   published; the texts are in `transcript/` beside `wav/`.
+ * - folders `{label}/...`: the first folder below the corpus folder is the label, as written; deeper folders
+ *   and file names are free. Names carry no speaker (''): a CSV manifest with a speaker column gives one.
  */
 import { basename, extname } from 'node:path';
 import { type EMOVO_LABELS, KOREAN_EMOTIONTTS_LABELS, NEMO_LABELS, RAVDESS_LABELS, URDU_LABELS } from './labels.js';
@@ -149,4 +151,16 @@ export function parseKoreanEmotionTtsName(path: string): NameParse {
     };
   }
   return { ok: true, label, speaker };
+}
+
+/** folders `{label}/...`: the first folder is the label. */
+export function parseLabelFolder(path: string): NameParse {
+  const segments = path.split('/');
+  if (segments.length < 2) {
+    return {
+      ok: false,
+      reason: 'file directly in the corpus folder; the folders format reads ROOT/<label>/<file> (move it into its class folder)',
+    };
+  }
+  return { ok: true, label: segments[0] as string, speaker: '' };
 }

@@ -1,6 +1,7 @@
 /**
- * Datasets: corpus readers (CREMA-D, RAVDESS, nEMO, EMOVO, URDU, Korean emotiontts, CSV manifest) -> Utterance
- * lists with explicit label sets, seeded train/validation/test splits saved as JSON, and cached log-mel features.
+ * Datasets: corpus readers (CREMA-D, RAVDESS, nEMO, EMOVO, URDU, Korean emotiontts, class folders, CSV manifest)
+ * -> Utterance lists with explicit label sets, seeded train/validation/test splits saved as JSON, and cached
+ * log-mel features.
  *
  *   const corpus = loadCorpus({ dataset: 'ravdess', path: '../shared/data/ravdess', labels: 'six' });
  *   const split = makeSplit('speaker', corpus.utterances, { seed: 1, labels: corpus.labels });
@@ -25,6 +26,7 @@ export {
   parseCremaDName,
   parseEmovoName,
   parseKoreanEmotionTtsName,
+  parseLabelFolder,
   parseNemoName,
   parseRavdessName,
   parseUrduName,

@@ -218,6 +218,44 @@ test("--labels six on each corpus in ../shared keeps the paper's classes it has,
   }
 });
 
+test('folders: the first folder below the root is the label, any depth below it; files at the root are ignored', () => {
+  const root = join(scratch, 'my recordings');
+  mkdirSync(join(root, 'Angry', 'session 2', 'phone'), { recursive: true });
+  mkdirSync(join(root, 'sad'), { recursive: true });
+  copyFileSync(join(corpusDir, 'crema-d', '1001_DFA_ANG_XX.opus'), join(root, 'Angry', 'first.opus'));
+  copyFileSync(join(corpusDir, 'crema-d', '1002_DFA_ANG_XX.opus'), join(root, 'Angry', 'session 2', 'phone', 'take 1.opus'));
+  copyFileSync(join(corpusDir, 'crema-d', '1002_DFA_SAD_XX.opus'), join(root, 'sad', '1002_DFA_SAD_XX.opus'));
+  copyFileSync(join(corpusDir, 'crema-d', '1001_DFA_HAP_XX.opus'), join(root, 'unsorted.opus'));
+  writeFileSync(join(root, 'sad', 'notes.txt'), 'not audio, not reported');
+  const corpus = loadCorpus({ dataset: 'folders', path: root });
+  assert.deepEqual(corpus.labels, ['Angry', 'sad']);
+  assert.deepEqual(
+    corpus.utterances.map((u) => [u.id, u.label, u.speaker, u.corpus]),
+    [
+      ['Angry/first.opus', 'Angry', '', 'folders'],
+      ['Angry/session 2/phone/take 1.opus', 'Angry', '', 'folders'],
+      ['sad/1002_DFA_SAD_XX.opus', 'sad', '', 'folders'],
+    ],
+  );
+  assert.deepEqual(corpus.ignored, [
+    {
+      path: join(root, 'unsorted.opus'),
+      reason: 'file directly in the corpus folder; the folders format reads ROOT/<label>/<file> (move it into its class folder)',
+    },
+  ]);
+  // Folder names are matched to the paper's classes by emotion synonym, ignoring case.
+  const six = loadCorpus({ dataset: 'folders', path: root, labels: 'six' });
+  assert.deepEqual(six.labels, ['angry', 'sad']);
+  assert.deepEqual(
+    six.utterances.map((u) => u.label),
+    ['angry', 'angry', 'sad'],
+  );
+  assert.throws(() => loadCorpus({ dataset: 'folders', path: join(root, 'sad', '1002_DFA_SAD_XX.opus') }), {
+    code: 'EARG',
+    message: /the folders corpus is a folder, not a file/,
+  });
+});
+
 test('CSV manifest: relative paths against its folder, speaker and metadata columns, missing files reported', () => {
   const corpus = loadCorpus({ dataset: 'csv', path: corpusDir });
   assert.equal(corpus.utterances.length, 360);

@@ -5,6 +5,7 @@ import {
   parseCremaDName,
   parseEmovoName,
   parseKoreanEmotionTtsName,
+  parseLabelFolder,
   parseNemoName,
   parseRavdessName,
   parseUrduName,
@@ -172,5 +173,17 @@ test("Korean emotiontts names: the file number's hundred is the emotion", () => 
       ['ema_00001.wav', /does not match/],
       ['00001.wav', /does not match/],
     ],
+  );
+});
+
+test('folders: the first folder is the label as written, the speaker is empty; a file at the root is rejected', () => {
+  checkNames(
+    parseLabelFolder,
+    [
+      ['angry/a.wav', { label: 'angry', speaker: '' }],
+      ['Happy Voices/day 2/take-1.flac', { label: 'Happy Voices' }],
+      ['sad/1001_DFA_ANG_XX.wav', { label: 'sad' }], // a corpus's own naming is not read
+    ],
+    [['a.wav', /directly in the corpus folder; the folders format reads ROOT\/<label>\/<file>/]],
   );
 });
