@@ -1,7 +1,7 @@
 /** `ser train`: parses flags and calls trainRun (src/train/run.ts). Ctrl-C stops after the current step. */
 import { type Command, Option } from 'commander';
 import { SerError } from '../errors.js';
-import type { CorpusName } from '../data/corpus.js';
+import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { formatRunSummary, trainRun } from '../train/run.js';
 import { defaultCacheDir, parseNumber } from './options.js';
@@ -52,8 +52,8 @@ export function register(program: Command): void {
       'train CNN-TM on a corpus and evaluate it on the held-out test part; without --data, on the small embedded corpus ' +
         `(small model, up to ${EMBEDDED_DEFAULTS.epochs} epochs: a few minutes on 2 cores)`,
     )
-    .option('--data <dir>', 'corpus folder (crema-d, ravdess) or manifest CSV (csv); default: the embedded corpus')
-    .addOption(new Option('--dataset <name>', 'corpus format').choices(['crema-d', 'ravdess', 'csv']))
+    .option('--data <dir>', 'corpus folder, or manifest CSV for --dataset csv; default: the embedded corpus')
+    .addOption(new Option('--dataset <name>', 'corpus format (folders: one folder per class)').choices(CORPUS_NAMES))
     .addOption(
       new Option('--split <protocol>', 'random (stratified) or speaker (speaker-disjoint)')
         .choices(['random', 'speaker'])
