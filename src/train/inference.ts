@@ -68,7 +68,8 @@ export class RunModel {
     const out = new Float32Array(count * nClasses);
     for (let start = 0; start < count; start += this.batch) {
       const clips = Math.min(this.batch, count - start);
-      if (clips < this.batch && this.batch !== BULK_BATCH) throw new SerError('ESHAPE', 'run', `model.onnx takes exactly ${this.batch} clips per run`);
+      if (clips < this.batch && this.batch !== BULK_BATCH)
+        throw new SerError('ESHAPE', 'run', `model.onnx takes exactly ${this.batch} clips per run`);
       const mel = { data: x.subarray(start * clipSize, (start + clips) * clipSize), shape: [clips, 1, nMels, frames] };
       const result = await this.session.run({ mel }, ['probabilities']);
       out.set(result.probabilities!.data as Float32Array, start * nClasses);
@@ -173,7 +174,11 @@ export async function predictFiles(runDir: string, files: readonly string[], opt
     // The training pipeline's own feature extraction (uncached), so a file is featurised exactly as in training.
     const utterances: Utterance[] = files.map((file) => ({ path: resolve(file), id: file, label: '', speaker: '', corpus: 'csv' }));
     const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir: null });
-    if (extracted.failed.length > 0) throw unusable(extracted.failed.map((failure) => failure.error), files.length);
+    if (extracted.failed.length > 0)
+      throw unusable(
+        extracted.failed.map((failure) => failure.error),
+        files.length,
+      );
     const probabilities = await model.probabilities(extracted.features, files.length);
     const n = config.labels.length;
     return files.map((file, i) => ({ file, ...labelPrediction(probabilities.subarray(i * n, (i + 1) * n), config.labels) }));
