@@ -1,6 +1,6 @@
 /** `ser eval`: scores a trained run on a labelled corpus (src/train/inference.ts evaluateRun). */
 import { type Command, Option } from 'commander';
-import type { CorpusName } from '../data/corpus.js';
+import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
 import { evaluateRun } from '../train/inference.js';
@@ -22,8 +22,10 @@ export function register(program: Command): void {
     .command('eval')
     .description("evaluate a trained run's model.onnx (default: the shipped model) on a corpus; its classes are matched to the model's by name or alias")
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
-    .requiredOption('--data <dir|manifest.csv>', 'corpus folder (crema-d, ravdess) or manifest CSV')
-    .addOption(new Option('--dataset <name>', 'corpus format (default csv for a .csv path)').choices(['crema-d', 'ravdess', 'csv']))
+    .requiredOption('--data <dir|manifest.csv>', 'corpus folder, or manifest CSV for --dataset csv')
+    .addOption(
+      new Option('--dataset <name>', 'corpus format (folders: one folder per class; default csv for a .csv path)').choices(CORPUS_NAMES),
+    )
     .option('--labels <spec>', 'corpus classes to score, e.g. "neutral,happy,sad,angry,fearful,disgust" (default: all)')
     .addOption(
       new Option(
@@ -41,7 +43,7 @@ export function register(program: Command): void {
       let dataset = flags.dataset;
       if (dataset === undefined) {
         if (!/\.csv$/i.test(flags.data))
-          throw new SerError('EARG', 'eval', `--data ${flags.data}: say which corpus it is with --dataset crema-d|ravdess|csv`);
+          throw new SerError('EARG', 'eval', `--data ${flags.data}: say which corpus it is with --dataset ${CORPUS_NAMES.join('|')}`);
         dataset = 'csv';
       }
       const result = await evaluateRun(flags.model, {

@@ -2,14 +2,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { CorpusName } from '../data/corpus.js';
+import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { type CorpusSource, readMixtureFile } from '../data/mixture.js';
 import { SerError } from '../errors.js';
 import type { InputNorm } from '../model/config.js';
 import { type Balance, PAPER_RECIPE, RECIPES, type Recipe, checkRecipe } from '../train/recipe.js';
 
-/** Corpus kinds `--dataset` and `--data NAME=PATH` accept. */
-const CORPUS_NAMES = ['crema-d', 'ravdess', 'csv'] as const;
 
 /** Parses a numeric flag; EARG quoting the flag and the value when it is not a (bounded, integer) number. */
 export function parseNumber(flag: string, text: string, options: { integer?: boolean; min?: number } = {}): number {

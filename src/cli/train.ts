@@ -1,7 +1,7 @@
 /** `ser train`: parses flags and calls trainRun (src/train/run.ts). Ctrl-C stops after the current step. */
 import { type Command, Option } from 'commander';
 import { SerError } from '../errors.js';
-import type { CorpusName } from '../data/corpus.js';
+import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { formatRunSummary, trainRun } from '../train/run.js';
 import { BALANCES, type Balance } from '../train/recipe.js';
@@ -80,7 +80,7 @@ export function register(program: Command): void {
       collect,
       [],
     )
-    .addOption(new Option('--dataset <name>', 'corpus format of a single --data PATH').choices(['crema-d', 'ravdess', 'csv']))
+    .addOption(new Option('--dataset <name>', 'corpus format of a single --data PATH (folders: one folder per class)').choices(CORPUS_NAMES))
     .option('--mixture <file.json>', 'several corpora and their label mappings from a JSON file (see src/data/mixture.ts)')
     .addOption(
       new Option('--split <protocol>', 'random (stratified), speaker (speaker-disjoint) or corpus (leave-one-corpus-out, with --test-corpus)')
@@ -102,7 +102,7 @@ export function register(program: Command): void {
     .option('--patience <n>', 'early-stopping patience in epochs (default 10; embedded corpus: ' + EMBEDDED_DEFAULTS.patience + ')')
     .option('--batch-size <n>', 'minibatch size (default 32; embedded corpus: ' + EMBEDDED_DEFAULTS.batchSize + ')')
     .option('--lr <rate>', 'AdamW learning rate (default 1e-4; embedded corpus: ' + EMBEDDED_DEFAULTS.lr + ')')
-    .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "crema-d", "calm=neutral" (default: all of the corpus)')
+    .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "six" (the six classes of the paper), "calm=neutral"; several corpora: "six" (default) or a list of class names')
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
     .addOption(
       new Option(

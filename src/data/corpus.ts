@@ -1,16 +1,41 @@
 /**
- * Corpus readers: a CREMA-D folder, a RAVDESS folder, or a CSV manifest -> a list of {@link Utterance}s.
- * Files are found recursively (any nesting); audio files whose names do not follow the corpus's scheme are
- * reported in `ignored` with the reason, never thrown on. Labels are the corpus's native names
- * (see labels.ts) unless a label spec selects/renames them.
+ * Corpus readers: a folder of one of the corpora whose file names file-names.ts reads (CREMA-D, RAVDESS, nEMO,
+ * EMOVO, URDU, Korean emotiontts), a folder of class folders (`folders`, for one's own recordings), or a CSV
+ * manifest -> a list of {@link Utterance}s. Files are found recursively (any nesting); audio files whose names
+ * do not follow the corpus's scheme are reported in `ignored` with the reason, never thrown on. Labels are the
+ * corpus's native names (see labels.ts) unless a label spec selects/renames them. Sex and age come from the
+ * name where it holds them (RAVDESS, EMOVO, URDU), else from the corpus's speaker table (CREMA-D
+ * VideoDemographics.csv, nEMO data.tsv) found in the corpus folder or its parent.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SerError } from '../errors.js';
 import { parseCsvRecords } from './csv.js';
-import { CREMA_D_LABELS, type LabelMapping, RAVDESS_LABELS, identityMapping, parseLabelSpec } from './labels.js';
+import {
+  type NameParse,
+  parseCremaDName,
+  parseEmovoName,
+  parseKoreanEmotionTtsName,
+  parseLabelFolder,
+  parseNemoName,
+  parseRavdessName,
+  parseUrduName,
+} from './file-names.js';
+import {
+  CREMA_D_LABELS,
+  EMOVO_LABELS,
+  KOREAN_EMOTIONTTS_LABELS,
+  type LabelMapping,
+  NEMO_LABELS,
+  RAVDESS_LABELS,
+  URDU_LABELS,
+  identityMapping,
+  parseLabelSpec,
+} from './labels.js';
 
-export type CorpusName = 'crema-d' | 'ravdess' | 'csv';
+/** The corpus formats loadCorpus reads, in the order the CLI lists them. */
+export const CORPUS_NAMES = ['crema-d', 'ravdess', 'nemo', 'emovo', 'urdu', 'korean-emotiontts', 'folders', 'csv'] as const;
+export type CorpusName = (typeof CORPUS_NAMES)[number];
 
 /** One labelled recording. */
 export interface Utterance {
@@ -20,92 +45,36 @@ export interface Utterance {
   id: string;
   /** Class name after the label spec was applied. */
   label: string;
-  /** Speaker id, unique within the corpus ('1001' CREMA-D actor, '12' RAVDESS actor); '' when a manifest has none. */
+  /**
+   * Speaker id, unique within the corpus ('1001' CREMA-D, '12' RAVDESS, 'EB0' nEMO, 'f1' EMOVO, 'M1' URDU, 'ema' Korean
+   * emotiontts); '' for `folders` and when a manifest has none (a manifest's speaker column is how to give them).
+   */
   speaker: string;
   corpus: CorpusName;
   /** The corpus's tag in a mixture of corpora (mixture.ts: 'ravdess', 'nemo', ...); absent for a single corpus. */
   source?: string;
-  /** Sentence code: CREMA-D 'DFA', 'IEO', ...; RAVDESS '01' (Kids are talking by the door) or '02' (Dogs are sitting by the door). */
+  /**
+   * Sentence code where the name has one: CREMA-D 'DFA', 'IEO', ...; RAVDESS '01' (Kids are talking by the door) or '02'
+   * (Dogs are sitting by the door); nEMO '1'..'90' (data.tsv has the text); EMOVO 'b1'..'n5'.
+   */
   sentence?: string;
   /** CREMA-D 'low' | 'medium' | 'high' | 'unspecified'; RAVDESS 'normal' | 'strong'. */
   intensity?: string;
   /** 'male' | 'female' when known. */
   sex?: string;
-  /** Age in years when known (CREMA-D VideoDemographics.csv). */
+  /** Age in years when known (CREMA-D VideoDemographics.csv, nEMO data.tsv). */
   age?: number;
 }
-
-/** What a reader makes of one file name: the native label and metadata, or why the name was rejected. */
-export type NameParse =
-  | { ok: true; label: string; speaker: string; sentence?: string; intensity?: string; sex?: string }
-  | { ok: false; reason: string };
 
 /** Audio file extensions a corpus folder is searched for (others, e.g. CSV or PDF, are passed over silently). */
 export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.aiff', '.aif', '.m4a'];
 
-const CREMA_D_EMOTIONS: Record<string, string> = { ANG: 'angry', DIS: 'disgust', FEA: 'fear', HAP: 'happy', NEU: 'neutral', SAD: 'sad' };
-const CREMA_D_LEVELS: Record<string, string> = { LO: 'low', MD: 'medium', HI: 'high', XX: 'unspecified', X: 'unspecified' };
-
-/**
- * CREMA-D name `AAAA_SSS_EEE_LL.ext`: actor 1001-1091, sentence code (3 letters), emotion ANG/DIS/FEA/HAP/NEU/SAD,
- * level LO/MD/HI/XX (a few releases write X).
- */
-export function parseCremaDName(fileName: string): NameParse {
-  const stem = basename(fileName, extname(fileName));
-  const match = /^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{1,2})$/.exec(stem);
-  if (!match) return { ok: false, reason: `name does not match CREMA-D's AAAA_SSS_EEE_LL (e.g. 1001_DFA_ANG_XX.wav)` };
-  const [, actor, sentence, emotion, level] = match as unknown as [string, string, string, string, string];
-  const label = CREMA_D_EMOTIONS[emotion];
-  if (!label) return { ok: false, reason: `emotion code ${emotion} is not one of ${Object.keys(CREMA_D_EMOTIONS).join(' ')}` };
-  const intensity = CREMA_D_LEVELS[level];
-  if (!intensity) return { ok: false, reason: `level code ${level} is not one of ${Object.keys(CREMA_D_LEVELS).join(' ')}` };
-  return { ok: true, label, speaker: actor, sentence, intensity };
-}
-
-/**
- * RAVDESS name `MM-CC-EE-II-SS-RR-AA.ext`: modality (01 AV, 02 video, 03 audio), channel (01 speech, 02 song),
- * emotion 01..08 (see RAVDESS_LABELS), intensity (01 normal, 02 strong), statement 01/02, repetition 01/02,
- * actor 01..24 (odd male, even female). Song (channel 02) is rejected: this toolkit models speech.
- */
-export function parseRavdessName(fileName: string): NameParse {
-  const stem = basename(fileName, extname(fileName));
-  const match = /^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$/.exec(stem);
-  if (!match) return { ok: false, reason: `name does not match RAVDESS's MM-CC-EE-II-SS-RR-AA (e.g. 03-01-05-01-02-01-12.wav)` };
-  const [, modality, channel, emotion, intensity, statement, repetition, actor] = match.map(Number) as number[] as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (modality < 1 || modality > 3) return { ok: false, reason: `modality ${modality} is not 01, 02 or 03` };
-  if (channel === 2) return { ok: false, reason: 'song (vocal channel 02); only speech (01) is used' };
-  if (channel !== 1) return { ok: false, reason: `vocal channel ${channel} is not 01 (speech) or 02 (song)` };
-  const label = RAVDESS_LABELS[emotion - 1];
-  if (!label) return { ok: false, reason: `emotion ${emotion} is not 01..08` };
-  if (intensity !== 1 && intensity !== 2) return { ok: false, reason: `intensity ${intensity} is not 01 (normal) or 02 (strong)` };
-  if (statement !== 1 && statement !== 2) return { ok: false, reason: `statement ${statement} is not 01 or 02` };
-  if (repetition !== 1 && repetition !== 2) return { ok: false, reason: `repetition ${repetition} is not 01 or 02` };
-  if (actor < 1 || actor > 24) return { ok: false, reason: `actor ${actor} is not 01..24` };
-  return {
-    ok: true,
-    label,
-    speaker: stem.slice(-2),
-    sentence: stem.slice(12, 14),
-    intensity: intensity === 1 ? 'normal' : 'strong',
-    sex: actor % 2 === 1 ? 'male' : 'female',
-  };
-}
-
 /** Options of {@link loadCorpus}. */
 export interface LoadCorpusOptions {
   dataset: CorpusName;
-  /** The corpus folder (CREMA-D, RAVDESS), or the manifest CSV (or a folder holding `manifest.csv`). */
+  /** The corpus folder, or for csv the manifest CSV (or a folder holding `manifest.csv`). */
   path: string;
-  /** Label spec (see labels.ts), e.g. "angry,happy,sad", "calm=neutral,fearful=fear", "crema-d". Default: every native class. */
+  /** Label spec (see labels.ts), e.g. "angry,happy,sad", "calm=neutral,fearful=fear", "six". Default: every native class. */
   labels?: string;
 }
 
@@ -129,8 +98,9 @@ export function loadCorpus(options: LoadCorpusOptions): Corpus {
   const path = resolve(options.path);
   if (!existsSync(path))
     throw new SerError('EIO', 'data', `${options.path}: no such file or folder (expected the ${options.dataset} corpus)`);
-  const raw = options.dataset === 'csv' ? readManifest(path) : readFolder(path, options.dataset);
-  const native = nativeLabels(options.dataset, raw.items);
+  const format = FORMATS[options.dataset];
+  const raw = format.read(path);
+  const native = format.labels ? [...format.labels] : [...new Set(raw.items.map((item) => item.label))].sort();
   const mapping: LabelMapping = options.labels === undefined ? identityMapping(native) : parseLabelSpec(options.labels, native);
   const utterances: Utterance[] = [];
   const ignored = raw.ignored;
@@ -146,7 +116,7 @@ export function loadCorpus(options: LoadCorpusOptions): Corpus {
     throw new SerError(
       'EDATA',
       'data',
-      `${options.path}: no usable ${options.dataset} utterances; expected ${EXPECTED[options.dataset]}` +
+      `${options.path}: no usable ${options.dataset} utterances; expected ${format.expected}` +
         (ignored[0]
           ? `; found ${ignored.length} unusable file(s), e.g. ${seen.join(', ')} (${ignored[0].reason})`
           : '; found no audio files at all'),
@@ -155,17 +125,55 @@ export function loadCorpus(options: LoadCorpusOptions): Corpus {
   return { utterances, labels: mapping.labels, ignored, root: raw.root };
 }
 
-const EXPECTED: Record<CorpusName, string> = {
-  'crema-d': 'audio files named like 1001_DFA_ANG_XX.wav (any folder nesting)',
-  ravdess: 'audio files named like 03-01-05-01-02-01-12.wav, e.g. in Actor_01 ... Actor_24 folders',
-  csv: 'a CSV manifest with a header naming at least the columns path,label (optional speaker)',
-};
-
-function nativeLabels(dataset: CorpusName, items: readonly Utterance[]): string[] {
-  if (dataset === 'crema-d') return [...CREMA_D_LABELS];
-  if (dataset === 'ravdess') return [...RAVDESS_LABELS];
-  return [...new Set(items.map((item) => item.label))].sort();
+/** How loadCorpus reads each corpus. */
+interface CorpusFormat {
+  /** What the corpus should look like, for the error when nothing usable is found. */
+  expected: string;
+  /** The native classes in the corpus's own order; absent: the labels found, sorted. */
+  labels?: readonly string[];
+  read: (path: string) => RawCorpus;
 }
+
+const FORMATS: Record<CorpusName, CorpusFormat> = {
+  'crema-d': {
+    expected: 'audio files named like 1001_DFA_ANG_XX.wav (any folder nesting)',
+    labels: CREMA_D_LABELS,
+    read: (dir) => readFolder(dir, { dataset: 'crema-d', parse: parseCremaDName, speakerTable: CREMA_D_DEMOGRAPHICS }),
+  },
+  ravdess: {
+    expected: 'audio files named like 03-01-05-01-02-01-12.wav, e.g. in Actor_01 ... Actor_24 folders',
+    labels: RAVDESS_LABELS,
+    read: (dir) => readFolder(dir, { dataset: 'ravdess', parse: parseRavdessName }),
+  },
+  nemo: {
+    expected: "audio files named like EB0_anger_1.wav (nEMO's samples folder; data.tsv beside it gives sex and age)",
+    labels: NEMO_LABELS,
+    read: (dir) => readFolder(dir, { dataset: 'nemo', parse: parseNemoName, speakerTable: NEMO_DATA }),
+  },
+  emovo: {
+    expected: 'audio files named like rab-f1-b1.wav, e.g. in folders f1 ... m3',
+    labels: EMOVO_LABELS,
+    read: (dir) => readFolder(dir, { dataset: 'emovo', parse: parseEmovoName }),
+  },
+  urdu: {
+    expected: 'audio files named like SM1_F1_A01.wav in folders Angry, Happy, Neutral, Sad',
+    labels: URDU_LABELS,
+    read: (dir) => readFolder(dir, { dataset: 'urdu', parse: parseUrduName }),
+  },
+  'korean-emotiontts': {
+    expected: 'audio files named like ema00101.wav, e.g. in plain-to-emotional/ema/wav/',
+    labels: KOREAN_EMOTIONTTS_LABELS,
+    read: (dir) => readFolder(dir, { dataset: 'korean-emotiontts', parse: parseKoreanEmotionTtsName }),
+  },
+  folders: {
+    expected: 'one folder per class holding its audio files at any depth (ROOT/angry/a.wav, ROOT/sad/day2/b.wav)',
+    read: (dir) => readFolder(dir, { dataset: 'folders', parse: parseLabelFolder }),
+  },
+  csv: {
+    expected: 'a CSV manifest with a header naming at least the columns path,label (optional speaker)',
+    read: readManifest,
+  },
+};
 
 interface RawCorpus {
   items: Utterance[];
@@ -197,21 +205,53 @@ export function listAudioFiles(dir: string): string[] {
   return out.sort();
 }
 
-function readFolder(dir: string, dataset: 'crema-d' | 'ravdess'): RawCorpus {
-  if (!statSync(dir).isDirectory()) throw new SerError('EARG', 'data', `${dir}: the ${dataset} corpus is a folder, not a file`);
-  const parse = dataset === 'crema-d' ? parseCremaDName : parseRavdessName;
-  const demographics = dataset === 'crema-d' ? readCremaDDemographics(dir) : new Map<string, { sex?: string; age?: number }>();
+/** Sex and age of a speaker. */
+type SpeakerDetails = { sex?: string; age?: number };
+
+/** A corpus's table of speakers' sex and age, looked for in the corpus folder and its parent. */
+interface SpeakerTable {
+  fileName: string;
+  delimiter: string;
+  speakerColumn: string;
+  sexColumn: string;
+  ageColumn: string;
+}
+
+const CREMA_D_DEMOGRAPHICS: SpeakerTable = {
+  fileName: 'VideoDemographics.csv',
+  delimiter: ',',
+  speakerColumn: 'ActorID',
+  sexColumn: 'Sex',
+  ageColumn: 'Age',
+};
+/** nEMO's data.tsv has one row per file; its speaker_id is padded with spaces. */
+const NEMO_DATA: SpeakerTable = {
+  fileName: 'data.tsv',
+  delimiter: '\t',
+  speakerColumn: 'speaker_id',
+  sexColumn: 'gender',
+  ageColumn: 'age',
+};
+
+/** Reads the audio files below `dir` whose names `parse` accepts; sex and age from `speakerTable` where it has them. */
+function readFolder(
+  dir: string,
+  options: { dataset: CorpusName; parse: (path: string) => NameParse; speakerTable?: SpeakerTable },
+): RawCorpus {
+  if (!statSync(dir).isDirectory()) throw new SerError('EARG', 'data', `${dir}: the ${options.dataset} corpus is a folder, not a file`);
+  const speakers = options.speakerTable ? readSpeakerTable(dir, options.speakerTable) : new Map<string, SpeakerDetails>();
   const items: Utterance[] = [];
   const ignored: Array<{ path: string; reason: string }> = [];
   for (const path of listAudioFiles(dir)) {
-    const parsed = parse(basename(path));
+    const id = toId(dir, path);
+    const parsed = options.parse(id);
     if (!parsed.ok) {
       ignored.push({ path, reason: parsed.reason });
       continue;
     }
     const { ok: _ok, ...fields } = parsed;
-    const item: Utterance = { path, id: toId(dir, path), corpus: dataset, ...fields };
-    const person = demographics.get(parsed.speaker);
+    const item: Utterance = { path, id, corpus: options.dataset, ...fields };
+    const person = speakers.get(parsed.speaker);
     if (person?.sex !== undefined) item.sex = person.sex;
     if (person?.age !== undefined) item.age = person.age;
     items.push(item);
@@ -219,23 +259,27 @@ function readFolder(dir: string, dataset: 'crema-d' | 'ravdess'): RawCorpus {
   return { items, ignored, root: dir };
 }
 
-/**
- * CREMA-D's VideoDemographics.csv (ActorID, Age, Sex, ...) from `dir` or its parent, as actor -> {sex, age};
- * empty when absent.
- */
-export function readCremaDDemographics(dir: string): Map<string, { sex?: string; age?: number }> {
-  const out = new Map<string, { sex?: string; age?: number }>();
-  const file = [join(dir, 'VideoDemographics.csv'), join(dirname(dir), 'VideoDemographics.csv')].find((candidate) => existsSync(candidate));
+/** CREMA-D's VideoDemographics.csv (ActorID, Age, Sex, ...) from `dir` or its parent, as actor -> {sex, age}; empty when absent. */
+export function readCremaDDemographics(dir: string): Map<string, SpeakerDetails> {
+  return readSpeakerTable(dir, CREMA_D_DEMOGRAPHICS);
+}
+
+/** `table` from `dir` or its parent as speaker -> {sex, age} (sex 'male' | 'female', else left out); empty when absent. */
+function readSpeakerTable(dir: string, table: SpeakerTable): Map<string, SpeakerDetails> {
+  const out = new Map<string, SpeakerDetails>();
+  const file = [join(dir, table.fileName), join(dirname(dir), table.fileName)].find((candidate) => existsSync(candidate));
   if (!file) return out;
-  const { header, records } = parseCsvRecords(readFileSync(file, 'utf8'), file);
-  if (!header.includes('ActorID')) throw new SerError('EFORMAT', 'data', `${file}: expected an ActorID column, found ${header.join(', ')}`);
+  const { header, records } = parseCsvRecords(readFileSync(file, 'utf8'), file, table.delimiter);
+  if (!header.includes(table.speakerColumn)) {
+    throw new SerError('EFORMAT', 'data', `${file}: expected a ${table.speakerColumn} column, found ${header.join(', ')}`);
+  }
   for (const record of records) {
-    const entry: { sex?: string; age?: number } = {};
-    const sex = record['Sex']?.trim().toLowerCase();
-    if (sex === 'male' || sex === 'female') entry.sex = sex;
-    const age = Number(record['Age']);
-    if (record['Age'] && Number.isFinite(age)) entry.age = age;
-    out.set(String(record['ActorID']).trim(), entry);
+    const details: SpeakerDetails = {};
+    const sex = record[table.sexColumn]?.trim().toLowerCase();
+    if (sex === 'male' || sex === 'female') details.sex = sex;
+    const age = Number(record[table.ageColumn]);
+    if (record[table.ageColumn]?.trim() && Number.isFinite(age)) details.age = age;
+    out.set(String(record[table.speakerColumn]).trim(), details);
   }
   return out;
 }

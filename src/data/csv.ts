@@ -1,12 +1,13 @@
 /**
  * A small RFC 4180 CSV reader: comma-separated fields, optional double quotes, `""` for a quote inside a
  * quoted field, quoted fields may hold commas and newlines; CRLF or LF line ends; a UTF-8 BOM is skipped.
- * Enough for dataset manifests and CREMA-D's metadata files; no type inference, every field is a string.
+ * Another delimiter (a tab for TSV) can be given. Enough for dataset manifests and the corpora's metadata files
+ * (CREMA-D's CSVs, nEMO's data.tsv); no type inference, every field is a string.
  */
 import { SerError } from '../errors.js';
 
-/** Parses CSV text into rows of fields. Blank lines are skipped. `source` names the file in errors. */
-export function parseCsv(text: string, source = '<csv>'): string[][] {
+/** Parses CSV text into rows of fields. Blank lines are skipped. `source` names the file in errors; `delimiter` is one character. */
+export function parseCsv(text: string, source = '<csv>', delimiter = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -42,7 +43,7 @@ export function parseCsv(text: string, source = '<csv>'): string[][] {
         );
       }
       quoted = true;
-    } else if (ch === ',') {
+    } else if (ch === delimiter) {
       row.push(field);
       field = '';
     } else if (ch === '\n' || ch === '\r') {
@@ -62,8 +63,8 @@ export function parseCsv(text: string, source = '<csv>'): string[][] {
  * Parses CSV with a header row into one record per data row, keyed by the (trimmed) header names.
  * Rows with a different number of fields than the header are an EFORMAT error naming the line.
  */
-export function parseCsvRecords(text: string, source = '<csv>'): { header: string[]; records: Record<string, string>[] } {
-  const rows = parseCsv(text, source);
+export function parseCsvRecords(text: string, source = '<csv>', delimiter = ','): { header: string[]; records: Record<string, string>[] } {
+  const rows = parseCsv(text, source, delimiter);
   const headerRow = rows[0];
   if (!headerRow) throw new SerError('EFORMAT', 'csv', `${source}: empty file (expected a header row)`);
   const header = headerRow.map((name) => name.trim());

@@ -1,8 +1,9 @@
 /**
- * Datasets: corpus readers (CREMA-D, RAVDESS, CSV manifest) -> Utterance lists with explicit label sets,
- * seeded train/validation/test splits saved as JSON, and cached log-mel features.
+ * Datasets: corpus readers (CREMA-D, RAVDESS, nEMO, EMOVO, URDU, Korean emotiontts, class folders, CSV manifest)
+ * -> Utterance lists with explicit label sets, seeded train/validation/test splits saved as JSON, and cached
+ * log-mel features.
  *
- *   const corpus = loadCorpus({ dataset: 'ravdess', path: '../shared/data/ravdess', labels: 'crema-d' });
+ *   const corpus = loadCorpus({ dataset: 'ravdess', path: '../shared/data/ravdess', labels: 'six' });
  *   const split = makeSplit('speaker', corpus.utterances, { seed: 1, labels: corpus.labels });
  *   saveSplit('run/split.json', split);
  *   const parts = applySplit(split, corpus.utterances);
@@ -10,23 +11,36 @@
  */
 export {
   AUDIO_EXTENSIONS,
+  CORPUS_NAMES,
   type Corpus,
   type CorpusName,
   type LoadCorpusOptions,
-  type NameParse,
   type Utterance,
   labelIndices,
   listAudioFiles,
   loadCorpus,
-  parseCremaDName,
-  parseRavdessName,
   readCremaDDemographics,
 } from './corpus.js';
 export {
-  CREMA_D_ALIASES,
+  type NameParse,
+  parseCremaDName,
+  parseEmovoName,
+  parseKoreanEmotionTtsName,
+  parseLabelFolder,
+  parseNemoName,
+  parseRavdessName,
+  parseUrduName,
+} from './file-names.js';
+export {
   CREMA_D_LABELS,
+  EMOTION_SYNONYMS,
+  EMOVO_LABELS,
+  KOREAN_EMOTIONTTS_LABELS,
   type LabelMapping,
+  NEMO_LABELS,
   RAVDESS_LABELS,
+  URDU_LABELS,
+  canonicalEmotion,
   identityMapping,
   mappingOnto,
   parseLabelSpec,

@@ -1,34 +1,69 @@
 /**
- * Emotion label sets and the `--labels` spec that selects and renames classes.
+ * Emotion label sets, the synonyms that relate them, and the `--labels` spec that selects and renames classes.
  *
  * Native label names (what the corpus readers produce):
  * - CREMA-D, 6 classes: angry, disgust, fear, happy, neutral, sad (file codes ANG DIS FEA HAP NEU SAD).
  * - RAVDESS, 8 classes: neutral, calm, happy, sad, angry, fearful, disgust, surprised (file codes 01..08).
+ * - nEMO, 6 classes: anger, fear, happiness, neutral, sadness, surprised (written out in the file names).
+ * - EMOVO, 7 classes: disgust, joy, neutral, fear, anger, surprise, sadness (file codes dis gio neu pau rab sor tri).
+ * - URDU, 4 classes: angry, happy, neutral, sad (file letters A H N S).
+ * - Korean emotiontts, 4 classes: neutral, happy, angry, sad (file number ranges 1-100, 101-200, 201-300, 301-400).
+ * - folders and CSV manifests: the names found, sorted.
+ *
+ * Corpora name the same emotion differently (anger, angry, ANG). {@link canonicalEmotion} sends each synonym
+ * in {@link EMOTION_SYNONYMS} to one canonical name: the paper's six classes (CREMA-D's names) plus
+ * `surprised` and `calm`, so that 8-class RAVDESS-style sets map too. Two labels mean the same class when their
+ * canonical names agree or the labels are equal ignoring case. RAVDESS `calm` is NOT neutral: its actors were
+ * asked for a distinct "calm" portrayal; map it yourself with `calm=neutral` if you want it.
  *
  * Spec grammar (comma-separated items, whitespace ignored):
  * - `name`         keep the class `name`;
  * - `from=to`      keep the class `from`, renamed `to` (several sources may map onto one target);
- * - a preset name: `all` (every native class), `crema-d` (the CREMA-D six, see {@link CREMA_D_ALIASES}).
- * If the spec lists at least one plain `name`, ONLY the listed classes are kept (others are dropped);
+ * - a preset name: `all` (every native class), `six` or its older name `crema-d` (the paper's six classes
+ *   angry, disgust, fear, happy, neutral, sad: each native label whose canonical name is one of them, renamed
+ *   to it; classes the corpus lacks are simply absent, at least 2 must remain).
+ * If the spec lists at least one plain `name` or a preset, ONLY the listed classes are kept (others are dropped);
  * if it holds only `from=to` items, every other class is kept under its own name. The class order (the
  * model's output index) is the order in which targets first appear; for "only renames" it is the native
  * order with renames applied.
  *   "angry,happy,sad"              -> [angry, happy, sad], the rest dropped
  *   "calm=neutral,fearful=fear"    -> RAVDESS: [neutral, happy, sad, angry, fear, disgust, surprised]
- *   "crema-d" on RAVDESS           -> [angry, disgust, fear, happy, neutral, sad]; calm and surprised dropped
+ *   "six" on RAVDESS               -> [angry, disgust, fear, happy, neutral, sad]; calm and surprised dropped
+ *   "six" on nEMO                  -> [angry, fear, happy, neutral, sad] (anger -> angry, ...); surprised dropped
  */
 import { SerError } from '../errors.js';
 
+/** The paper's six classes, CREMA-D's names: the `six` (= `crema-d`) preset. */
 export const CREMA_D_LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'] as const;
 export const RAVDESS_LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'] as const;
+export const NEMO_LABELS = ['anger', 'fear', 'happiness', 'neutral', 'sadness', 'surprised'] as const;
+export const EMOVO_LABELS = ['disgust', 'joy', 'neutral', 'fear', 'anger', 'surprise', 'sadness'] as const;
+export const URDU_LABELS = ['angry', 'happy', 'neutral', 'sad'] as const;
+export const KOREAN_EMOTIONTTS_LABELS = ['neutral', 'happy', 'angry', 'sad'] as const;
 
 /**
- * Other corpora's names for CREMA-D's classes, used by the `crema-d` preset and by {@link mappingOnto}.
- * RAVDESS `fearful` is CREMA-D `fear`; RAVDESS `calm` and `surprised` have no CREMA-D class and are dropped
- * (calm is not neutral: RAVDESS actors were asked for a distinct "calm" portrayal; map it yourself with
- * `calm=neutral` if you want it).
+ * Canonical emotion name -> its synonyms (lower case; the canonical name is one of them). The canonical names are
+ * the paper's six ({@link CREMA_D_LABELS}) plus `surprised` and `calm`; `ps` is TESS's "pleasant surprise".
  */
-export const CREMA_D_ALIASES: Readonly<Record<string, string>> = { fearful: 'fear' };
+export const EMOTION_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
+  angry: ['angry', 'anger', 'ang'],
+  disgust: ['disgust', 'disgusted', 'dis'],
+  fear: ['fear', 'fearful', 'scared', 'afraid', 'fea'],
+  happy: ['happy', 'happiness', 'joy', 'hap'],
+  neutral: ['neutral', 'neu'],
+  sad: ['sad', 'sadness'],
+  surprised: ['surprised', 'surprise', 'sur', 'ps'],
+  calm: ['calm'],
+};
+
+const CANONICAL_BY_SYNONYM = new Map(
+  Object.entries(EMOTION_SYNONYMS).flatMap(([canonical, synonyms]) => synonyms.map((synonym) => [synonym, canonical] as const)),
+);
+
+/** The canonical name of an emotion label, ignoring case and surrounding space ('Anger' -> 'angry'); undefined if unknown. */
+export function canonicalEmotion(name: string): string | undefined {
+  return CANONICAL_BY_SYNONYM.get(name.trim().toLowerCase());
+}
 
 /** A resolved label spec: `labels[i]` is class i; `map` sends each kept native label to its class name. */
 export interface LabelMapping {
@@ -46,7 +81,7 @@ export function identityMapping(available: readonly string[]): LabelMapping {
  * the valid names; a spec that keeps nothing, or has an empty item or a dangling `=`, is an EARG error.
  */
 export function parseLabelSpec(spec: string, available: readonly string[]): LabelMapping {
-  const valid = (): string => `valid names: ${available.join(', ')}; presets: all, crema-d`;
+  const valid = (): string => `valid names: ${available.join(', ')}; presets: all, six (= crema-d)`;
   const items = spec.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) {
     throw new SerError(
@@ -61,7 +96,7 @@ export function parseLabelSpec(spec: string, available: readonly string[]): Labe
     if (item === 'all') {
       hasPlainName = true;
       for (const name of available) pairs.push([name, name]);
-    } else if (item === 'crema-d') {
+    } else if (item === 'six' || item === 'crema-d') {
       hasPlainName = true;
       pairs.push(...mappingOnto(available, CREMA_D_LABELS).pairs);
     } else if (item.includes('=')) {
@@ -108,9 +143,10 @@ export function parseLabelSpec(spec: string, available: readonly string[]): Labe
 }
 
 /**
- * How a corpus with native labels `available` maps onto a model's classes `target`: same name, or an alias
- * from {@link CREMA_D_ALIASES} (fearful -> fear). Labels with no counterpart are listed in `unmapped`.
- * Used to evaluate a model on a corpus it was not trained on.
+ * How a corpus with native labels `available` maps onto a model's classes `target`: each label goes to the
+ * target class of the same name, else one equal ignoring case, else one with the same canonical emotion
+ * (anger -> angry, fearful -> fear). Labels with no counterpart are listed in `unmapped`.
+ * Used to evaluate a model on a corpus it was not trained on, and by the `six` preset.
  */
 export function mappingOnto(
   available: readonly string[],
@@ -119,15 +155,12 @@ export function mappingOnto(
   const pairs: Array<[string, string]> = [];
   const unmapped: string[] = [];
   for (const name of available) {
-    const alias = CREMA_D_ALIASES[name];
-    const reverse = Object.keys(CREMA_D_ALIASES).find((key) => CREMA_D_ALIASES[key] === name);
-    const to = target.includes(name)
-      ? name
-      : alias && target.includes(alias)
-        ? alias
-        : reverse && target.includes(reverse)
-          ? reverse
-          : undefined;
+    const lowerCase = name.toLowerCase();
+    const canonical = canonicalEmotion(name);
+    const to =
+      target.find((candidate) => candidate === name) ??
+      target.find((candidate) => candidate.toLowerCase() === lowerCase) ??
+      (canonical && target.find((candidate) => canonicalEmotion(candidate) === canonical));
     if (to === undefined) unmapped.push(name);
     else pairs.push([name, to]);
   }

@@ -1,88 +1,17 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
 import { assetPath } from '../../src/io/paths.js';
-import { labelIndices, loadCorpus, parseCremaDName, parseRavdessName } from '../../src/data/index.js';
+import { type Corpus, type CorpusName, labelIndices, loadCorpus, parseCsvRecords } from '../../src/data/index.js';
 import { hasShared, sharedDir } from '../helpers.js';
 
 const corpusDir = assetPath('corpus');
+const dataDir = join(sharedDir, 'data');
+const needsShared = { skip: !hasShared && 'needs ../shared' };
 const scratch = mkdtempSync(join(tmpdir(), 'ser-data-corpus-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-test('CREMA-D names: real names parse, tricky ones are rejected with a reason', () => {
-  assert.deepEqual(parseCremaDName('1001_DFA_ANG_XX.wav'), {
-    ok: true,
-    label: 'angry',
-    speaker: '1001',
-    sentence: 'DFA',
-    intensity: 'unspecified',
-  });
-  assert.deepEqual(parseCremaDName('AudioWAV/1091_WSI_DIS_XX.wav'), {
-    ok: true,
-    label: 'disgust',
-    speaker: '1091',
-    sentence: 'WSI',
-    intensity: 'unspecified',
-  });
-  const table: Array<[string, string, string]> = [
-    ['1001_IEO_HAP_LO.wav', 'happy', 'low'],
-    ['1001_IEO_FEA_MD.flac', 'fear', 'medium'],
-    ['1001_IEO_SAD_HI.wav', 'sad', 'high'],
-    ['1076_MTI_NEU_X.wav', 'neutral', 'unspecified'],
-  ];
-  for (const [name, label, intensity] of table) {
-    const parsed = parseCremaDName(name);
-    assert.ok(parsed.ok, name);
-    assert.equal(parsed.label, label, name);
-    assert.equal(parsed.intensity, intensity, name);
-  }
-  const bad: Array<[string, RegExp]> = [
-    ['1001_DFA_ANG.wav', /does not match/],
-    ['1001_DFA_ANG_XX (1).wav', /does not match/],
-    ['1001_dfa_ANG_XX.wav', /does not match/],
-    ['1001_DFA_XXX_XX.wav', /emotion code XXX/],
-    ['1001_DFA_ANG_QQ.wav', /level code QQ/],
-    ['03-01-05-01-02-01-12.wav', /does not match/],
-  ];
-  for (const [name, reason] of bad) {
-    const parsed = parseCremaDName(name);
-    assert.equal(parsed.ok, false, name);
-    if (!parsed.ok) assert.match(parsed.reason, reason, name);
-  }
-});
-
-test('RAVDESS names: fields, sex from the actor number, song and out-of-range codes rejected', () => {
-  assert.deepEqual(parseRavdessName('03-01-05-01-02-01-12.wav'), {
-    ok: true,
-    label: 'angry',
-    speaker: '12',
-    sentence: '02',
-    intensity: 'normal',
-    sex: 'female',
-  });
-  const strong = parseRavdessName('Actor_01/03-01-08-02-01-02-01.wav');
-  assert.ok(strong.ok);
-  assert.equal(strong.label, 'surprised');
-  assert.equal(strong.intensity, 'strong');
-  assert.equal(strong.sex, 'male');
-  const bad: Array<[string, RegExp]> = [
-    ['03-02-01-01-01-01-01.wav', /song/],
-    ['03-01-09-01-01-01-01.wav', /emotion 9/],
-    ['03-01-00-01-01-01-01.wav', /emotion 0/],
-    ['03-01-01-03-01-01-01.wav', /intensity 3/],
-    ['03-01-01-01-03-01-01.wav', /statement 3/],
-    ['03-01-01-01-01-01-25.wav', /actor 25/],
-    ['03-01-01-01-01-01-1.wav', /does not match/],
-    ['1001_DFA_ANG_XX.wav', /does not match/],
-  ];
-  for (const [name, reason] of bad) {
-    const parsed = parseRavdessName(name);
-    assert.equal(parsed.ok, false, name);
-    if (!parsed.ok) assert.match(parsed.reason, reason, name);
-  }
-});
 
 test('CREMA-D folder (embedded samples): 12 clips, sex and age from VideoDemographics.csv', () => {
   const corpus = loadCorpus({ dataset: 'crema-d', path: join(corpusDir, 'crema-d') });
@@ -144,6 +73,187 @@ test('RAVDESS full set in ../shared: 1,080 clips of 18 actors', { skip: !hasShar
   assert.equal(corpus.utterances.length, 1080);
   assert.equal(new Set(corpus.utterances.map((u) => u.speaker)).size, 18);
   assert.equal(corpus.ignored.length, 0);
+});
+
+/** How many items have each value of `key`. */
+function countBy<T>(items: readonly T[], key: (item: T) => unknown): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const value = String(key(item));
+    counts[value] = (counts[value] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Loads `dataset` from ../shared/data, checks that every audio file was read and that the classes, in the
+ * corpus's order, have the counts given.
+ */
+function loadSharedCorpus(dataset: CorpusName, classCounts: Record<string, number>): Corpus {
+  const corpus = loadCorpus({ dataset, path: join(dataDir, dataset) });
+  assert.deepEqual(corpus.ignored, [], dataset);
+  assert.deepEqual(corpus.labels, Object.keys(classCounts), dataset);
+  assert.deepEqual(
+    countBy(corpus.utterances, (u) => u.label),
+    classCounts,
+    dataset,
+  );
+  return corpus;
+}
+
+test('nEMO in ../shared: 4,481 clips, per-class counts, sex and age of the 9 speakers as in data.tsv', needsShared, () => {
+  const { records } = parseCsvRecords(readFileSync(join(dataDir, 'nemo', 'data.tsv'), 'utf8'), 'data.tsv', '\t');
+  const classCounts = { anger: 749, fear: 736, happiness: 749, neutral: 809, sadness: 769, surprised: 669 };
+  assert.deepEqual(
+    countBy(records, (record) => record['emotion']),
+    classCounts,
+  );
+  const corpus = loadSharedCorpus('nemo', classCounts);
+  assert.equal(corpus.utterances.length, 4481);
+  const speakers = new Map(records.map((record) => [record['speaker_id']?.trim(), `${record['gender']} ${record['age']}`]));
+  assert.equal(speakers.size, 9);
+  for (const u of corpus.utterances) assert.equal(`${u.sex} ${u.age}`, speakers.get(u.speaker), u.id);
+  assert.deepEqual(
+    countBy(corpus.utterances, (u) => u.sex),
+    { female: 539 + 540 + 540 + 450, male: 540 + 256 + 538 + 539 + 539 },
+  );
+  const first = corpus.utterances[0];
+  assert.deepEqual(first && { ...first, path: undefined }, {
+    path: undefined,
+    id: 'samples/EB0_anger_1.opus',
+    label: 'anger',
+    speaker: 'EB0',
+    corpus: 'nemo',
+    sentence: '1',
+    sex: 'female',
+    age: 27,
+  });
+  // Pointed at samples/ itself, data.tsv is found in the parent.
+  const samples = loadCorpus({ dataset: 'nemo', path: join(dataDir, 'nemo', 'samples') });
+  assert.equal(samples.utterances.filter((u) => u.sex === undefined).length, 0);
+});
+
+test('EMOVO in ../shared: 588 clips, 6 speakers with their sex, 84 per class', needsShared, () => {
+  const corpus = loadSharedCorpus('emovo', { disgust: 84, joy: 84, neutral: 84, fear: 84, anger: 84, surprise: 84, sadness: 84 });
+  assert.deepEqual(
+    countBy(corpus.utterances, (u) => `${u.speaker} ${u.sex}`),
+    {
+      'f1 female': 98,
+      'f2 female': 98,
+      'f3 female': 98,
+      'm1 male': 98,
+      'm2 male': 98,
+      'm3 male': 98,
+    },
+  );
+  for (const u of corpus.utterances) assert.equal(u.id.split('/')[0], u.speaker, u.id);
+  assert.equal(new Set(corpus.utterances.map((u) => u.sentence)).size, 14);
+});
+
+test('URDU in ../shared: 400 clips, 100 per class; the names hold 29 speaker ids (README: 38 speakers)', needsShared, () => {
+  const corpus = loadSharedCorpus('urdu', { angry: 100, happy: 100, neutral: 100, sad: 100 });
+  // Speaker ids F1-F11 and M1-M7, M17-M27: the README's 11 women, but 18 of its 27 men (see file-names.ts).
+  const speakers = new Map(corpus.utterances.map((u) => [u.speaker, u.sex]));
+  assert.equal(speakers.size, 29);
+  assert.deepEqual(
+    countBy([...speakers.values()], (sex) => sex),
+    { female: 11, male: 18 },
+  );
+  assert.deepEqual(
+    countBy(corpus.utterances, (u) => u.sex),
+    { female: 56, male: 344 },
+  );
+});
+
+test('URDU: a file whose emotion letter disagrees with its folder is ignored with the reason', () => {
+  const root = join(scratch, 'Sad'); // the corpus folder's own name is not an emotion folder
+  mkdirSync(join(root, 'Happy'), { recursive: true });
+  const clip = join(corpusDir, 'crema-d', '1001_DFA_ANG_XX.opus'); // any audio: names are all that is read
+  copyFileSync(clip, join(root, 'Happy', 'SM1_F1_H01.opus'));
+  copyFileSync(clip, join(root, 'Happy', 'SM1_F2_A01.opus'));
+  copyFileSync(clip, join(root, 'SF1_F1_N01.opus'));
+  const corpus = loadCorpus({ dataset: 'urdu', path: root });
+  assert.deepEqual(
+    corpus.utterances.map((u) => [u.id, u.label, u.speaker, u.sex]),
+    [
+      ['Happy/SM1_F1_H01.opus', 'happy', 'M1', 'male'],
+      ['SF1_F1_N01.opus', 'neutral', 'F1', 'female'],
+    ],
+  );
+  assert.deepEqual(
+    corpus.ignored.map((entry) => entry.reason),
+    ['emotion letter A (angry) disagrees with its folder Happy (move the file or correct its name)'],
+  );
+});
+
+test('Korean emotiontts in ../shared: 300 clips, 75 per class, 15 distinct speakers named by their folders', needsShared, () => {
+  const corpus = loadSharedCorpus('korean-emotiontts', { neutral: 75, happy: 75, angry: 75, sad: 75 });
+  for (const u of corpus.utterances) assert.equal(u.id.split('/')[1], u.speaker, u.id);
+  // 10 + 5 speaker folders below the two top folders, and 15 speakers: no name is used in both.
+  const speakerFolders = new Set(corpus.utterances.map((u) => u.id.split('/').slice(0, 2).join('/')));
+  assert.deepEqual(
+    countBy([...speakerFolders], (folder) => folder.split('/')[0]),
+    { 'emotional-to-emotional': 10, 'plain-to-emotional': 5 },
+  );
+  assert.equal(new Set(corpus.utterances.map((u) => u.speaker)).size, 15);
+  // README.upstream.md does not give the speakers' sex.
+  assert.equal(corpus.utterances.filter((u) => u.sex !== undefined).length, 0);
+});
+
+test("--labels six on each corpus in ../shared keeps the paper's classes it has, under their canonical names", needsShared, () => {
+  // dataset (its folder in ../shared/data), classes kept, utterances kept (nEMO drops 669 surprised, EMOVO 84
+  // surprise, RAVDESS calm and surprised).
+  const table: Array<[CorpusName, string[], number]> = [
+    ['nemo', ['angry', 'fear', 'happy', 'neutral', 'sad'], 4481 - 669],
+    ['emovo', ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'], 588 - 84],
+    ['urdu', ['angry', 'happy', 'neutral', 'sad'], 400],
+    ['korean-emotiontts', ['angry', 'happy', 'neutral', 'sad'], 300],
+    ['ravdess', ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad'], 1080 - 2 * 18 * 8],
+  ];
+  for (const [dataset, labels, count] of table) {
+    const corpus = loadCorpus({ dataset, path: join(dataDir, dataset), labels: 'six' });
+    assert.deepEqual(corpus.labels, labels, dataset);
+    assert.equal(corpus.utterances.length, count, dataset);
+    assert.deepEqual(Object.keys(countBy(corpus.utterances, (u) => u.label)).sort(), labels, dataset);
+  }
+});
+
+test('folders: the first folder below the root is the label, any depth below it; files at the root are ignored', () => {
+  const root = join(scratch, 'my recordings');
+  mkdirSync(join(root, 'Angry', 'session 2', 'phone'), { recursive: true });
+  mkdirSync(join(root, 'sad'), { recursive: true });
+  copyFileSync(join(corpusDir, 'crema-d', '1001_DFA_ANG_XX.opus'), join(root, 'Angry', 'first.opus'));
+  copyFileSync(join(corpusDir, 'crema-d', '1002_DFA_ANG_XX.opus'), join(root, 'Angry', 'session 2', 'phone', 'take 1.opus'));
+  copyFileSync(join(corpusDir, 'crema-d', '1002_DFA_SAD_XX.opus'), join(root, 'sad', '1002_DFA_SAD_XX.opus'));
+  copyFileSync(join(corpusDir, 'crema-d', '1001_DFA_HAP_XX.opus'), join(root, 'unsorted.opus'));
+  writeFileSync(join(root, 'sad', 'notes.txt'), 'not audio, not reported');
+  const corpus = loadCorpus({ dataset: 'folders', path: root });
+  assert.deepEqual(corpus.labels, ['Angry', 'sad']);
+  assert.deepEqual(
+    corpus.utterances.map((u) => [u.id, u.label, u.speaker, u.corpus]),
+    [
+      ['Angry/first.opus', 'Angry', '', 'folders'],
+      ['Angry/session 2/phone/take 1.opus', 'Angry', '', 'folders'],
+      ['sad/1002_DFA_SAD_XX.opus', 'sad', '', 'folders'],
+    ],
+  );
+  assert.deepEqual(corpus.ignored, [
+    {
+      path: join(root, 'unsorted.opus'),
+      reason: 'file directly in the corpus folder; the folders format reads ROOT/<label>/<file> (move it into its class folder)',
+    },
+  ]);
+  // Folder names are matched to the paper's classes by emotion synonym, ignoring case.
+  const six = loadCorpus({ dataset: 'folders', path: root, labels: 'six' });
+  assert.deepEqual(six.labels, ['angry', 'sad']);
+  assert.deepEqual(
+    six.utterances.map((u) => u.label),
+    ['angry', 'angry', 'sad'],
+  );
+  assert.throws(() => loadCorpus({ dataset: 'folders', path: join(root, 'sad', '1002_DFA_SAD_XX.opus') }), {
+    code: 'EARG',
+    message: /the folders corpus is a folder, not a file/,
+  });
 });
 
 test('CSV manifest: relative paths against its folder, speaker and metadata columns, missing files reported', () => {

@@ -37,6 +37,16 @@ test('parseCsvRecords: records keyed by trimmed header; ragged rows rejected', (
   });
 });
 
+test('tab-separated: the delimiter is a tab, commas are ordinary characters', () => {
+  const { records } = parseCsvRecords(
+    'file_id\tnormalized_text\tspeaker_id\nEB0_anger_1.wav\tlubię, czytać\t        EB0\n',
+    'data.tsv',
+    '\t',
+  );
+  assert.deepEqual(records, [{ file_id: 'EB0_anger_1.wav', normalized_text: 'lubię, czytać', speaker_id: '        EB0' }]);
+  assert.deepEqual(parseCsv('a\t"b\tc"\n', 'x.tsv', '\t'), [['a', 'b\tc']]);
+});
+
 test('csvField quotes only when needed and round-trips through parseCsv', () => {
   const values = ['plain', 'a,b', 'say "x"', 'two\nlines'];
   assert.equal(csvField('plain'), 'plain');

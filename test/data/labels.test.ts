@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CREMA_D_LABELS, RAVDESS_LABELS, mappingOnto, parseLabelSpec } from '../../src/data/index.js';
+import {
+  CREMA_D_LABELS,
+  EMOTION_SYNONYMS,
+  EMOVO_LABELS,
+  KOREAN_EMOTIONTTS_LABELS,
+  NEMO_LABELS,
+  RAVDESS_LABELS,
+  URDU_LABELS,
+  canonicalEmotion,
+  mappingOnto,
+  parseLabelSpec,
+} from '../../src/data/index.js';
 
 const ravdess = [...RAVDESS_LABELS];
 
@@ -54,4 +65,125 @@ test('mappingOnto: RAVDESS onto a CREMA-D model, and back', () => {
   const back = mappingOnto(CREMA_D_LABELS, ravdess);
   assert.deepEqual(back.unmapped, []);
   assert.equal(back.mapping.map.get('fear'), 'fearful');
+});
+
+test('canonicalEmotion: synonyms of every corpus, any case, unknown names undefined', () => {
+  const table: Array<[string, string | undefined]> = [
+    ['anger', 'angry'],
+    ['ANG', 'angry'],
+    [' Angry ', 'angry'],
+    ['disgusted', 'disgust'],
+    ['DIS', 'disgust'],
+    ['fearful', 'fear'],
+    ['Scared', 'fear'],
+    ['afraid', 'fear'],
+    ['FEA', 'fear'],
+    ['happiness', 'happy'],
+    ['joy', 'happy'],
+    ['HAP', 'happy'],
+    ['NEU', 'neutral'],
+    ['sadness', 'sad'],
+    ['surprise', 'surprised'],
+    ['ps', 'surprised'],
+    ['sur', 'surprised'],
+    ['calm', 'calm'],
+    ['boredom', undefined],
+    ['', undefined],
+    ['angry-ish', undefined],
+  ];
+  for (const [name, canonical] of table) assert.equal(canonicalEmotion(name), canonical, `'${name}'`);
+  // Every synonym is written in lower case and belongs to one canonical name only.
+  const synonyms = Object.values(EMOTION_SYNONYMS).flat();
+  assert.equal(new Set(synonyms).size, synonyms.length);
+  for (const synonym of synonyms) assert.equal(synonym, synonym.toLowerCase());
+  for (const canonical of Object.keys(EMOTION_SYNONYMS)) assert.equal(canonicalEmotion(canonical), canonical);
+});
+
+test("every corpus's native labels have a canonical name", () => {
+  for (const labels of [CREMA_D_LABELS, RAVDESS_LABELS, NEMO_LABELS, EMOVO_LABELS, URDU_LABELS, KOREAN_EMOTIONTTS_LABELS]) {
+    for (const label of labels) assert.notEqual(canonicalEmotion(label), undefined, label);
+  }
+});
+
+test('mappingOnto: same name first, then ignoring case, then the same canonical emotion; the rest unmapped', () => {
+  const table: Array<[string[], string[], Array<[string, string]>, string[]]> = [
+    // available, target, pairs (in target order), unmapped
+    [
+      [...NEMO_LABELS],
+      [...CREMA_D_LABELS],
+      [
+        ['anger', 'angry'],
+        ['fear', 'fear'],
+        ['happiness', 'happy'],
+        ['neutral', 'neutral'],
+        ['sadness', 'sad'],
+      ],
+      ['surprised'],
+    ],
+    [
+      ['Angry', 'HAPPY', 'Sad'],
+      ['sad', 'happy', 'angry'],
+      [
+        ['Sad', 'sad'],
+        ['HAPPY', 'happy'],
+        ['Angry', 'angry'],
+      ],
+      [],
+    ],
+    [
+      ['joy', 'JOY', 'boredom'],
+      ['happy', 'joy'],
+      [
+        ['joy', 'joy'],
+        ['JOY', 'joy'],
+      ],
+      ['boredom'],
+    ],
+    [['calm', 'neutral'], ['neutral', 'sad'], [['neutral', 'neutral']], ['calm']],
+    [
+      ['surprise', 'ps'],
+      [...RAVDESS_LABELS],
+      [
+        ['surprise', 'surprised'],
+        ['ps', 'surprised'],
+      ],
+      [],
+    ],
+    [['angry'], ['anger', 'angry'], [['angry', 'angry']], []],
+  ];
+  for (const [available, target, pairs, unmapped] of table) {
+    const result = mappingOnto(available, target);
+    assert.deepEqual(result.pairs, pairs, available.join(','));
+    assert.deepEqual(result.unmapped, unmapped, available.join(','));
+    assert.deepEqual(result.mapping.labels, target);
+  }
+});
+
+test("preset six (= crema-d) keeps the classes a corpus has, under the canonical names, in the six's order", () => {
+  const table: Array<[readonly string[], string[]]> = [
+    [NEMO_LABELS, ['angry', 'fear', 'happy', 'neutral', 'sad']],
+    [EMOVO_LABELS, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']],
+    [URDU_LABELS, ['angry', 'happy', 'neutral', 'sad']],
+    [KOREAN_EMOTIONTTS_LABELS, ['angry', 'happy', 'neutral', 'sad']],
+    [RAVDESS_LABELS, [...CREMA_D_LABELS]],
+    [
+      ['Sad', 'Happy', 'boredom'],
+      ['happy', 'sad'],
+    ],
+  ];
+  for (const [available, labels] of table) {
+    assert.deepEqual(parseLabelSpec('six', available).labels, labels, available.join(','));
+    assert.deepEqual(parseLabelSpec('crema-d', available).labels, labels, available.join(','));
+  }
+  const nemo = parseLabelSpec('six', NEMO_LABELS);
+  assert.equal(nemo.map.get('happiness'), 'happy');
+  assert.equal(nemo.map.has('surprised'), false);
+  assert.throws(() => parseLabelSpec('six', ['calm', 'happy', 'surprised']), {
+    code: 'EARG',
+    message: /'six' keeps 1 class; .*at least 2/,
+  });
+  assert.throws(() => parseLabelSpec('seven', URDU_LABELS), {
+    code: 'EDATA',
+    message: /unknown label seven; .*presets: all, six \(= crema-d\)/,
+  });
 });
