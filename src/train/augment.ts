@@ -246,20 +246,24 @@ export class BatchMaker {
   }
 }
 
+/** ln(10) / 10: dB to power is exp(dB * DB_TO_NEPER) (Math.exp is several times faster than 10 ** x). */
+const DB_TO_NEPER = Math.LN10 / 10;
+
 /** `window` (dB) plus `noise` (dB) scaled to `snrDb` below the window's mean power, in the power domain, in place. */
 export function addNoise(window: Float32Array, noise: Float32Array, snrDb: number): void {
   if (noise.length !== window.length) throw new SerError('ESHAPE', 'augment', `noise holds ${noise.length} values, the window ${window.length}`);
+  const speech = new Float32Array(window.length);
+  const added = new Float32Array(window.length);
   let signal = 0;
   let noisePower = 0;
   for (let i = 0; i < window.length; i++) {
-    signal += 10 ** ((window[i] as number) / 10);
-    noisePower += 10 ** ((noise[i] as number) / 10);
+    signal += speech[i] = Math.exp((window[i] as number) * DB_TO_NEPER);
+    noisePower += added[i] = Math.exp((noise[i] as number) * DB_TO_NEPER);
   }
   if (!(noisePower > 0 && signal > 0)) return;
-  const gain = signal / (noisePower * 10 ** (snrDb / 10));
+  const gain = signal / (noisePower * Math.exp(snrDb * DB_TO_NEPER));
   for (let i = 0; i < window.length; i++) {
-    const power = 10 ** ((window[i] as number) / 10) + gain * 10 ** ((noise[i] as number) / 10);
-    window[i] = 10 * Math.log10(Math.max(power, AMIN));
+    window[i] = Math.log(Math.max((speech[i] as number) + gain * (added[i] as number), AMIN)) / DB_TO_NEPER;
   }
 }
 
