@@ -295,3 +295,18 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   assert.equal(badNumber.code, 1);
   assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\)$/m);
 });
+
+test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on', async () => {
+  const good = assetPath('corpus', 'crema-d', '1001_DFA_ANG_XX.opus');
+  const missing = join(scratch, 'not-there.wav');
+  const result = await runCli(['predict', good, missing, '--json', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; label?: string; code?: string; probabilities?: Record<string, number> });
+  assert.equal(lines.length, 2);
+  assert.deepEqual(Object.keys(lines[0]?.probabilities ?? {}), ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
+  assert.ok(Math.abs(Object.values(lines[0]?.probabilities ?? {}).reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  assert.deepEqual([lines[1]?.file, lines[1]?.code], [missing, 'EIO']);
+  assert.match(result.stderr, /1 of 2 file\(s\) classified, 1 could not be used/);
+  const strict = await runCli(['predict', good, missing, '--strict', '--threads', '1']);
+  assert.equal(strict.code, 1);
+});
