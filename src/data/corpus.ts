@@ -95,6 +95,9 @@ export interface Corpus {
  * seen) and EIO when the path does not exist; per-file problems go to `ignored`.
  */
 export function loadCorpus(options: LoadCorpusOptions): Corpus {
+  if (!(CORPUS_NAMES as readonly string[]).includes(options.dataset)) {
+    throw new SerError('EARG', 'data', `unknown corpus kind '${options.dataset}' (expected one of ${CORPUS_NAMES.join(', ')})`);
+  }
   const path = resolve(options.path);
   if (!existsSync(path))
     throw new SerError('EIO', 'data', `${options.path}: no such file or folder (expected the ${options.dataset} corpus)`);
