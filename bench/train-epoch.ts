@@ -1,10 +1,12 @@
 /**
  * Wall time per epoch and peak memory of `ser train` on a real corpus (issue 4's bench), with PyTorch training
  * ../shared/reference/cnn_tm.py on the same clips, split, front end and hyper-parameters in the same run
- * (bench/peers/torch_train.py; Debian's python3-torch, measurement only).
+ * (bench/peers/torch_train.py; Debian's python3-torch, measurement only). `--recipe generalize` trains ours with
+ * that recipe (whole-utterance inputs, on-the-fly augmentation, balanced sampling) against the same peer running the
+ * paper's pipeline: the cost of augmentation against PyTorch's plain step (issue 9 asks for at most 2x).
  *
  *   npx tsx bench/train-epoch.ts [--data ../shared/data/ravdess] [--dataset ravdess] [--split random]
- *                                [--epochs 3] [--threads 2] [--no-peer] [--json]
+ *                                [--epochs 3] [--threads 2] [--recipe paper|generalize] [--no-peer] [--json]
  *
  * Ours: trainRun() with the paper's configuration (BN re-estimation on, as by default) for --epochs epochs;
  * seconds per epoch from its history (training steps + BN re-estimation + train/validation evaluation), peak RSS
@@ -17,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CorpusName } from '../src/data/corpus.js';
 import { trainRun } from '../src/train/index.js';
+import { RECIPES } from '../src/train/recipe.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,12 +28,15 @@ const { values: args } = parseArgs({
     split: { type: 'string', default: 'random' },
     epochs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
+    recipe: { type: 'string', default: 'paper' },
     'no-peer': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 const epochs = Number(args.epochs);
 const threads = Number(args.threads);
+const recipe = RECIPES[args.recipe];
+if (!recipe) throw new Error(`--recipe ${args.recipe}: not one of ${Object.keys(RECIPES).join(', ')}`);
 const out = join(mkdtempSync(join(tmpdir(), 'ser-bench-train-')), 'run');
 const started = performance.now();
 const result = await trainRun({
@@ -38,6 +44,7 @@ const result = await trainRun({
   data: { dataset: args.dataset as CorpusName, path: resolve(args.data) },
   split: args.split,
   seed: 0,
+  recipe,
   hyper: { epochs, patience: epochs + 1 },
   threads,
   progress: 'none',
@@ -68,6 +75,7 @@ const summary = {
   train_clips: result.config.split.train,
   threads,
   epochs,
+  recipe: args.recipe,
   ours_epoch_seconds: oursEpochS.map((s) => Number(s.toFixed(2))),
   ours_peak_rss_mb: peakRssMb,
   ours_wall_seconds_incl_features_and_test: Number(wallS.toFixed(1)),
