@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerEval } from './eval.js';
+import { register as registerExport } from './export.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerTrain } from './train.js';
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerExport(program);
 }
