@@ -17,9 +17,8 @@ import { assetPath } from '../../src/io/paths.js';
 import { PcmStreamDecoder, rawFormat } from '../../src/stream/pcm-input.js';
 import { SILENCE_LABEL, StreamResampler, StreamingRecognizer, type StreamWindow, windowModel } from '../../src/stream/index.js';
 import { RunModel, allPredicted, predictSegments } from '../../src/train/inference.js';
-import type { SegmentPrediction } from '../../src/train/model-use.js';
-import { simpleWav } from '../audio/audio-helpers.js';
 import { runCli } from '../cli/run-cli.js';
+import { assertSameWindows, wav } from './windows.js';
 
 const TOLERANCE = 1e-5;
 const scratch = mkdtempSync(join(tmpdir(), 'ser-stream-'));
@@ -35,11 +34,6 @@ function chunkSizes(seed: number, max: number): () => number {
   };
 }
 
-/** A float32 WAV of mono `samples`. */
-function wav(samples: Float32Array, sampleRateHz: number): Uint8Array {
-  return simpleWav({ tag: 3, bits: 32, sampleRateHz }, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
-}
-
 async function streamAll(recognizer: StreamingRecognizer, samples: Float32Array, maxChunk: number): Promise<StreamWindow[]> {
   const next = chunkSizes(maxChunk, maxChunk);
   const out: StreamWindow[] = [];
@@ -50,22 +44,6 @@ async function streamAll(recognizer: StreamingRecognizer, samples: Float32Array,
   }
   out.push(...(await recognizer.end()));
   return out;
-}
-
-function assertSameWindows(actual: readonly SegmentPrediction[], expected: readonly SegmentPrediction[], what: string): void {
-  assert.deepEqual(
-    actual.map((w) => [w.startS, w.endS, w.label]),
-    expected.map((w) => [w.startS, w.endS, w.label]),
-    what,
-  );
-  for (const [i, w] of actual.entries()) {
-    for (const [label, p] of Object.entries(expected[i]!.probabilities)) {
-      assert.ok(
-        Math.abs((w.probabilities[label] as number) - p) < TOLERANCE,
-        `${what}, window ${i} ${label}: ${w.probabilities[label]} vs ${p}`,
-      );
-    }
-  }
 }
 
 before(async () => {
@@ -159,7 +137,7 @@ describe('StreamingRecognizer', () => {
       const recognizer = new StreamingRecognizer(windowModel(model), { inputRateHz: rate, hopS, speechGate: null });
       const windows = await streamAll(recognizer, samples, maxChunk);
       assert.ok(windows.length >= 5, `${windows.length} windows`);
-      assertSameWindows(windows, expected!.segments, `${file} hop ${hopS ?? 'default'} chunks <= ${maxChunk}`);
+      assertSameWindows(windows, expected!.segments, `${file} hop ${hopS ?? 'default'} chunks <= ${maxChunk}`, TOLERANCE);
     }
   });
 
@@ -209,9 +187,9 @@ describe('StreamingRecognizer', () => {
         [false, true],
       ],
     );
-    assertSameWindows([windows[0]!, windows[3]!], [expected!.segments[0]!, expected!.segments[3]!], 'speech windows');
+    assertSameWindows([windows[0]!, windows[3]!], [expected!.segments[0]!, expected!.segments[3]!], 'speech windows', TOLERANCE);
     const ungated = await streamAll(new StreamingRecognizer(windowModel(model), { inputRateHz: 16000, speechGate: null }), recording, 8000);
-    assertSameWindows(ungated, expected!.segments, 'speechGate null: every window classified');
+    assertSameWindows(ungated, expected!.segments, 'speechGate null: every window classified', TOLERANCE);
   });
 });
 
@@ -234,7 +212,7 @@ describe('ser stream', () => {
     const [expected] = allPredicted(await predictSegments(undefined, [file], { threads: 1 }));
     const fromWav = await run(['--no-vad'], readFileSync(file));
     assert.equal(fromWav.code, 0, fromWav.stderr);
-    assertSameWindows(fromWav.lines, expected!.segments, 'ser stream --no-vad < wav');
+    assertSameWindows(fromWav.lines, expected!.segments, 'ser stream --no-vad < wav', TOLERANCE);
     // With the voice-activity gate (default) the last window, the fourth clip's quiet end (< 0.25 s voice-active), is silence.
     const gated = await run(['--raw', '--rate', '16000', '--encoding', 'f32le'], new Uint8Array(speech.buffer));
     assert.equal(gated.code, 0, gated.stderr);
@@ -242,10 +220,10 @@ describe('ser stream', () => {
       gated.lines.map((w) => w.speech),
       [true, true, true, true, false],
     );
-    assertSameWindows(gated.lines.slice(0, 4), expected!.segments.slice(0, 4), 'ser stream --raw, speech windows');
+    assertSameWindows(gated.lines.slice(0, 4), expected!.segments.slice(0, 4), 'ser stream --raw, speech windows', TOLERANCE);
     const fromRaw = await run(['--raw', '--rate', '16000', '--encoding', 'f32le', '--no-vad'], new Uint8Array(speech.buffer));
     assert.equal(fromRaw.code, 0, fromRaw.stderr);
-    assertSameWindows(fromRaw.lines, expected!.segments, 'ser stream --raw');
+    assertSameWindows(fromRaw.lines, expected!.segments, 'ser stream --raw', TOLERANCE);
     const noRate = await run(['--raw'], new Uint8Array(10));
     assert.equal(noRate.code, 1);
     assert.match(noRate.stderr, /--raw needs --rate/);
