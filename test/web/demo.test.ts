@@ -116,11 +116,13 @@ describe('demo page in Chromium (playwright-core)', { skip }, () => {
       // The fake microphone plays the 6.5 s file once, in real time; the page stops by itself after 7.5 s of audio
       // (?stopAfterS: under load, polling the page from here is slow).
       await waitForStatus(['stopped', 'error'], 60_000);
-      const { live, rate, base64 } = await page.evaluate(() => {
+      const { live, rate, base64, latencyMs } = await page.evaluate(() => {
         const s = (
-          globalThis as unknown as { speechEmotionDemo: { live: StreamWindow[]; captureRateHz: number; capturedBase64(): string } }
+          globalThis as unknown as {
+            speechEmotionDemo: { live: StreamWindow[]; latencyMs: number[]; captureRateHz: number; capturedBase64(): string };
+          }
         ).speechEmotionDemo;
-        return { live: s.live, rate: s.captureRateHz, base64: s.capturedBase64() };
+        return { live: s.live, rate: s.captureRateHz, base64: s.capturedBase64(), latencyMs: s.latencyMs };
       });
       const bytes = Buffer.from(base64, 'base64');
       const captured = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
@@ -154,7 +156,8 @@ describe('demo page in Chromium (playwright-core)', { skip }, () => {
       );
       console.log(
         `microphone: ${(captured.length / rate).toFixed(2)} s at ${rate} Hz, ${live.length} windows (${speechOnly.length} speech); ` +
-          `largest probability difference vs Node stream ${worstStream.toExponential(2)}, vs ser predict ${worstPredict.toExponential(2)}`,
+          `largest probability difference vs Node stream ${worstStream.toExponential(2)}, vs ser predict ${worstPredict.toExponential(2)}; ` +
+          `in-page latency per window (ms, push of its last chunk to result): ${latencyMs.map((ms) => ms.toFixed(0)).join(', ')}`,
       );
     });
   });

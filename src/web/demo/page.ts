@@ -90,6 +90,8 @@ interface DemoState {
   error?: string;
   labels: readonly string[];
   live: StreamWindow[];
+  /** Per live window: ms from pushing the chunk with its last sample to its result (features + model in the page). */
+  latencyMs: number[];
   /** Every microphone sample the recognizer was given, at captureRateHz (to replay the same audio elsewhere). */
   captured: Float32Array[];
   captureRateHz: number;
@@ -105,6 +107,7 @@ const state: DemoState = {
   status: 'loading',
   labels: [],
   live: [],
+  latencyMs: [],
   captured: [],
   captureRateHz: 0,
   file: null,
@@ -239,6 +242,7 @@ async function startMicrophone(recognizer: EmotionRecognizer, stopAfterS: number
 
   const stream: StreamingRecognizer = recognizer.stream({ inputRateHz: context.sampleRate });
   state.live = [];
+  state.latencyMs = [];
   state.captured = [];
   state.captureRateHz = context.sampleRate;
   const timeline = element('live');
@@ -255,7 +259,14 @@ async function startMicrophone(recognizer: EmotionRecognizer, stopAfterS: number
   capture.port.onmessage = (event) => {
     state.captured.push(event.data);
     capturedSamples += event.data.length;
-    pending = stream.push(event.data).then(show, fail);
+    const pushed = performance.now();
+    pending = stream
+      .push(event.data)
+      .then((windows) => {
+        for (const _ of windows) state.latencyMs.push(performance.now() - pushed);
+        show(windows);
+      })
+      .catch(fail);
     if (stopAfterS > 0 && capturedSamples >= stopAfterS * context.sampleRate) stop();
   };
   setStatus('listening', `listening at ${context.sampleRate} Hz`);
