@@ -5,6 +5,8 @@
  *   - Microphone: the live timeline the page builds (getUserMedia -> AudioWorklet -> EmotionRecognizer.stream)
  *     equals the streaming recognizer in Node (onnxruntime-node) and `ser predict --segments` on the very samples
  *     the page captured: windows and labels equal, probabilities within TOLERANCE (WebAssembly vs native kernels).
+ *   - The page loads the shipped model through EmotionRecognizer.load() without a URL (DEFAULT_MODEL_URL, resolved
+ *     against the bundle), as the demo server serves the package's assets/models/default/.
  *   - File drop: the page's segment timeline equals `ser predict --segments` on the file (speech windows; the
  *     silence in the file is shown as silence), its overall label the mean of those windows'.
  * On failure a screenshot goes to a temp folder (its path is printed). Skipped when /usr/bin/chromium is absent
@@ -13,13 +15,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { loadAudio } from '../../src/audio/index.js';
 import { assetPath } from '../../src/io/paths.js';
 import { StreamingRecognizer, type StreamWindow, windowModel } from '../../src/stream/index.js';
-import { RunModel, allPredicted, predictSegments } from '../../src/train/inference.js';
+import { RunModel, allPredicted, defaultModelDir, predictSegments } from '../../src/train/inference.js';
+import { DEFAULT_MODEL_URL } from '../../src/web/index.js';
 import { assertSameWindows, wav } from '../stream/windows.js';
 import { type DemoServer, startDemoServer } from '../../src/web/demo/server.js';
 
@@ -73,6 +77,12 @@ async function withScreenshot(name: string, body: () => Promise<void>): Promise<
     throw error;
   }
 }
+
+it('DEFAULT_MODEL_URL of speech-emotion/web points at the shipped model in the package', () => {
+  if (!DEFAULT_MODEL_URL.startsWith('file:')) return; // bundled: resolved against the page (the browser test below)
+  assert.equal(fileURLToPath(DEFAULT_MODEL_URL), `${defaultModelDir()}${sep}`);
+  assert.ok(existsSync(join(fileURLToPath(DEFAULT_MODEL_URL), 'model.onnx')));
+});
 
 describe('demo page in Chromium (playwright-core)', { skip }, () => {
   before(async () => {

@@ -4,9 +4,9 @@
  *     window is drawn on a live chart of the class probabilities over time and listed in the live timeline.
  *   - File drop (or pick): WebAudio decodes it, the same streaming recognizer classifies it window by window; the
  *     segment timeline and the overall label (mean probabilities of the speech windows) are shown.
- * Windows without speech (src/audio/vad.ts) show as silence. The model is the run served at ./model/ (the shipped
- * default model unless the server was given another run). `window.speechEmotionDemo` exposes the state for the
- * browser tests (test/web/demo.test.ts).
+ * Windows without speech (src/audio/vad.ts) show as silence. The model: the run the server was given (./model/),
+ * else the shipped default model, found where EmotionRecognizer's DEFAULT_MODEL_URL points.
+ * `window.speechEmotionDemo` exposes the state for the browser tests (test/web/demo.test.ts).
  */
 import { EmotionRecognizer, type StreamWindow, type StreamingRecognizer } from '../index.js';
 
@@ -68,6 +68,7 @@ interface AudioContextLike {
   close(): Promise<void>;
 }
 declare const document: {
+  body: Element;
   getElementById(id: string): Element | null;
   createElement(tag: string): Element;
 };
@@ -183,10 +184,10 @@ function drawChart(windows: readonly StreamWindow[], labels: readonly string[]):
 }
 
 async function main(): Promise<void> {
-  const recognizer = await EmotionRecognizer.load(new URL('model/', location.href).href, {
-    threads: 1,
-    wasmPaths: new URL('ort/', location.href).href,
-  });
+  // The server names a run directory in <body data-model>; without one, the package's default model (DEFAULT_MODEL_URL).
+  const run = document.body.dataset.model;
+  const options = { threads: 1, wasmPaths: new URL('ort/', location.href).href };
+  const recognizer = await EmotionRecognizer.load(run ? new URL(run, location.href).href : undefined, options);
   state.labels = recognizer.labels;
   setStatus('ready', `model ready: ${recognizer.labels.join(', ')}`);
   drawChart([], recognizer.labels);

@@ -31,7 +31,7 @@ const PAGE = `<!doctype html>
   #overall { font-size: 1.3em; font-weight: bold; }
 </style>
 </head>
-<body>
+<body data-model="{{MODEL}}">
 <h1>speech-emotion</h1>
 <p id="status" data-status="loading">loading the model...</p>
 <h2>Microphone</h2>
@@ -77,14 +77,17 @@ export async function startDemoServer(options: { port?: number; runDir?: string 
     });
     return result.outputFiles[0]?.contents as Uint8Array;
   };
+  // With no run the page loads EmotionRecognizer's DEFAULT_MODEL_URL, which resolves to /assets/models/default/ from
+  // the bundle at /page.js: served below, as a package's assets folder would be.
   const files = new Map<string, Uint8Array | string>([
-    ['/', PAGE],
+    ['/', PAGE.replace('{{MODEL}}', options.runDir ? 'model/' : '')],
     ['/page.js', await bundle('page.ts')],
     ['/worklet.js', await bundle('worklet.ts')],
   ]);
   const folders: Array<[string, string]> = [
     ['/ort/', join(root, 'node_modules', 'onnxruntime-web', 'dist')],
-    ['/model/', resolve(options.runDir ?? defaultModelDir())],
+    ['/assets/models/default/', defaultModelDir()],
+    ...(options.runDir ? ([['/model/', resolve(options.runDir)]] as Array<[string, string]>) : []),
   ];
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
