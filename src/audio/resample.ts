@@ -139,11 +139,16 @@ export function inputSpan(kernel: PolyphaseKernel, o: number): { first: number; 
  */
 export function resampleRange(kernel: PolyphaseKernel, x: Float64Array, xOrigin: number, length: number, fromOut: number, out: Float32Array): void {
   const { orig, new: newRate, width, weights, offset, first, count } = kernel;
-  for (let i = 0; i < out.length; i++) {
-    const o = fromOut + i;
-    const j = o % newRate;
+  // Output o = block * new + j (phase j) reads from input block * orig - width + first[j] on.
+  let j = fromOut % newRate;
+  let blockStart = ((fromOut - j) / newRate) * orig - width;
+  for (let i = 0; i < out.length; i++, j++) {
+    if (j === newRate) {
+      j = 0;
+      blockStart += orig;
+    }
     // Tap i of phase j reads input index start + i; taps outside the signal are skipped (torchaudio's zero padding).
-    const start = ((o - j) / newRate) * orig - width + first[j]!;
+    const start = blockStart + first[j]!;
     const w0 = offset[j]! - start;
     const from = Math.max(start, 0);
     const to = Math.min(start + count[j]!, length);
