@@ -11,6 +11,7 @@
  */
 export { SerError, type SerErrorCode } from './errors.js';
 export { type DecodedAudio, type LoadedAudio, decodeAudio, loadAudio, loadAudioBatch, resample, toMono } from './audio/index.js';
+export { type AudioAssessment, type VoiceActivity, assessAudio, voiceActivity } from './audio/index.js';
 export { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, type Spectrogram, fixLength, framesFor } from './features/index.js';
 export { type Utterance, extractFeatures, loadCorpus, makeSplit } from './data/index.js';
 export { type CnnTmConfig, CnnTmTrainer, PAPER_CNN_TM, loadStateDict, saveStateDict } from './model/index.js';

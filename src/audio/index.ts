@@ -3,3 +3,17 @@ export { type AudioContainer, type DecodedAudio, decodeAudio, sniffFormat } from
 export { type BatchOptions, type BatchResult, loadAudio, loadAudioBatch } from './load.js';
 export { DEFAULT_SAMPLE_RATE_HZ, type LoadedAudio, type LoadOptions, fromDecoded, toMono, validateSamples } from './signal.js';
 export { resample } from './resample.js';
+export {
+  type AssessOptions,
+  type AudioAssessment,
+  type AudioFlag,
+  type VoiceActivity,
+  type VoiceActivityOptions,
+  ASSESS_DEFAULTS,
+  MAX_ABS_SAMPLE,
+  VAD_DEFAULTS,
+  assessAudio,
+  checkSampleValues,
+  frameLevelsDbfs,
+  voiceActivity,
+} from './vad.js';

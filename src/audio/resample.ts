@@ -27,7 +27,7 @@ const ROLLOFF = 0.99;
  * weights at weights[offset[j] ..]. (torchaudio keeps the dense [new, 2 width + orig] matrix; for coprime rates
  * such as 22051 -> 16000 that is 16000 x 22065 values, while each phase has only ~2 L orig / base nonzero taps.)
  */
-interface PolyphaseKernel {
+export interface PolyphaseKernel {
   readonly orig: number;
   readonly new: number;
   readonly width: number;
@@ -109,36 +109,62 @@ export function resample(samples: Float32Array, fromHz: number, toHz: number): F
   checkRate('fromHz', fromHz);
   checkRate('toHz', toHz);
   if (fromHz === toHz) return samples.slice();
-  const { orig, new: newRate, width, weights, offset, first, count } = polyphaseKernel(fromHz, toHz);
+  const kernel = polyphaseKernel(fromHz, toHz);
   const length = samples.length;
-  const x = Float64Array.from(samples);
   // ceil(new * length / orig) in integer arithmetic (exact for any realistic length).
-  const outLength = Math.floor((newRate * length + orig - 1) / orig);
-  const out = new Float32Array(outLength);
-  let o = 0;
-  for (let block = 0; o < outLength; block++) {
-    const blockStart = block * orig - width;
-    for (let j = 0; j < newRate && o < outLength; j++, o++) {
-      // Tap i of phase j reads input index start + i; taps outside the signal are skipped (torchaudio's zero padding).
-      const start = blockStart + first[j]!;
-      const w0 = offset[j]! - start;
-      const from = Math.max(start, 0);
-      const to = Math.min(start + count[j]!, length);
-      // Four accumulators: shorter dependency chains (2.3 -> 2.1 ms CPU for 3 s at 44.1 kHz; one is 3.5).
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let n = from;
-      for (; n + 3 < to; n += 4) {
-        a0 += weights[w0 + n]! * x[n]!;
-        a1 += weights[w0 + n + 1]! * x[n + 1]!;
-        a2 += weights[w0 + n + 2]! * x[n + 2]!;
-        a3 += weights[w0 + n + 3]! * x[n + 3]!;
-      }
-      for (; n < to; n++) a0 += weights[w0 + n]! * x[n]!;
-      out[o] = a0 + a1 + (a2 + a3);
-    }
-  }
+  const out = new Float32Array(Math.floor((kernel.new * length + kernel.orig - 1) / kernel.orig));
+  resampleRange(kernel, Float64Array.from(samples), 0, length, 0, out);
   return out;
+}
+
+/** The kernel of `fromHz -> toHz` (positive integers; EARG otherwise), for resampleRange. */
+export function resampleKernel(fromHz: number, toHz: number): PolyphaseKernel {
+  checkRate('fromHz', fromHz);
+  checkRate('toHz', toHz);
+  return polyphaseKernel(fromHz, toHz);
+}
+
+/** Input samples [first, last] that output sample `o` reads (its phase's nonzero taps). */
+export function inputSpan(kernel: PolyphaseKernel, o: number): { first: number; last: number } {
+  const j = o % kernel.new;
+  const start = ((o - j) / kernel.new) * kernel.orig - kernel.width + kernel.first[j]!;
+  return { first: start, last: start + kernel.count[j]! - 1 };
+}
+
+/**
+ * Output samples `fromOut .. fromOut + out.length - 1` of resampling a signal of `length` samples (input beyond it
+ * is zero; pass the length known so far when every tap read is inside it), whose samples `xOrigin ..` are in `x`.
+ * The one definition of the sum, shared by resample() and the streaming resampler (src/stream), which therefore
+ * give the same float32 samples.
+ */
+export function resampleRange(kernel: PolyphaseKernel, x: Float64Array, xOrigin: number, length: number, fromOut: number, out: Float32Array): void {
+  const { orig, new: newRate, width, weights, offset, first, count } = kernel;
+  // Output o = block * new + j (phase j) reads from input block * orig - width + first[j] on.
+  let j = fromOut % newRate;
+  let blockStart = ((fromOut - j) / newRate) * orig - width;
+  for (let i = 0; i < out.length; i++, j++) {
+    if (j === newRate) {
+      j = 0;
+      blockStart += orig;
+    }
+    // Tap i of phase j reads input index start + i; taps outside the signal are skipped (torchaudio's zero padding).
+    const start = blockStart + first[j]!;
+    const w0 = offset[j]! - start;
+    const from = Math.max(start, 0);
+    const to = Math.min(start + count[j]!, length);
+    // Four accumulators: shorter dependency chains (2.3 -> 2.1 ms CPU for 3 s at 44.1 kHz; one is 3.5).
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let n = from;
+    for (; n + 3 < to; n += 4) {
+      a0 += weights[w0 + n]! * x[n - xOrigin]!;
+      a1 += weights[w0 + n + 1]! * x[n + 1 - xOrigin]!;
+      a2 += weights[w0 + n + 2]! * x[n + 2 - xOrigin]!;
+      a3 += weights[w0 + n + 3]! * x[n + 3 - xOrigin]!;
+    }
+    for (; n < to; n++) a0 += weights[w0 + n]! * x[n - xOrigin]!;
+    out[i] = a0 + a1 + (a2 + a3);
+  }
 }

@@ -1,11 +1,11 @@
 /**
  * From decoded audio to the model's input signal, without the file system (usable in browsers after any
  * decoder, e.g. decodeAudio or WebAudio's decodeAudioData): mono mixdown (mean over channels), a check that
- * every sample is finite, resampling to `sampleRateHz` (torchaudio's resample). load.ts adds the file reading.
+ * every sample is finite and not absurdly large, resampling to `sampleRateHz` (torchaudio's resample). load.ts adds the file reading.
  */
-import { SerError } from '../errors.js';
 import type { DecodedAudio } from './decode.js';
 import { resample } from './resample.js';
+import { checkSampleValues } from './vad.js';
 
 export interface LoadOptions {
   /** Output sample rate in Hz (default 16000, the model's rate). */
@@ -65,22 +65,11 @@ export function fromDecoded(decoded: DecodedAudio, source: string, options: Load
   };
 }
 
-/** EAUDIO when there is nothing to use (0 samples) or a sample is NaN or infinite (float files only). */
+/**
+ * EAUDIO when there is nothing to use (0 samples), a sample is NaN or infinite, or one is absurdly large
+ * (|x| > 2^16 full scale; vad.ts checkSampleValues states the rule).
+ */
 export function validateSamples(samples: Float32Array, sampleRateHz: number, source: string): void {
-  if (samples.length === 0) {
-    throw new SerError('EAUDIO', 'load', `${source}: the file holds 0 samples (an empty recording); remove it or re-export it`);
-  }
-  for (let i = 0; i < samples.length; i++) {
-    const x = samples[i] as number;
-    if (!Number.isFinite(x)) {
-      let bad = 0;
-      for (let j = i; j < samples.length; j++) if (!Number.isFinite(samples[j] as number)) bad++;
-      throw new SerError(
-        'EAUDIO',
-        'load',
-        `${source}: sample ${i} (at ${(i / sampleRateHz).toFixed(3)} s) is ${x}, ${bad} of ${samples.length} samples are ` +
-          'NaN or infinite (corrupt float data); fix or remove the file',
-      );
-    }
-  }
+  const error = checkSampleValues(samples, sampleRateHz, source);
+  if (error) throw error;
 }

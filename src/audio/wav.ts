@@ -43,7 +43,7 @@ const KNOWN_CODECS = new Map<number, string>([
   [0x2000, 'Dolby AC-3'],
 ]);
 
-interface WavFormat {
+export interface WavFormat {
   channels: number;
   sampleRateHz: number;
   encoding: SampleEncoding;
@@ -94,7 +94,7 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
   };
 }
 
-function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, source: string): WavFormat {
+export function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, source: string): WavFormat {
   const little = !bigEndian;
   if (chunk.size < 16 || chunk.start + 16 > view.byteLength) {
     throw decodeError(source, `WAV fmt chunk is ${chunk.size} bytes, expected at least 16 (corrupt or truncated header)`);

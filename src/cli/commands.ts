@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { register as registerEval } from './eval.js';
+import { register as registerExport } from './export.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerPredict } from './predict.js';
+import { register as registerStream } from './stream.js';
 import { register as registerTrain } from './train.js';
 
 /** Every `ser` sub-command; each file under src/cli/ exports `register(program)`. */
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerExport(program);
+  registerStream(program);
 }

@@ -33,18 +33,10 @@ export function logMelNodes(waveform: Tensor, frontEnd: LogMelFrontEnd): Tensor 
   const indices = BigInt64Array.from({ length: length + 2 * pad }, (_, i) => BigInt(reflectIndex(i - pad, length)));
   const padded = gather(waveform, g.constant(indices, [indices.length], 'int64', 'reflect_indices'), 1);
 
-  const { real, imag } = frontEnd.windowedDftBasis(); // [nFft, F] each
-  const kernel = new Float32Array(2 * nFreqs * nFft); // [2F, 1, 1, nFft]
-  for (let n = 0; n < nFft; n++) {
-    for (let f = 0; f < nFreqs; f++) {
-      kernel[f * nFft + n] = real[n * nFreqs + f]!;
-      kernel[(nFreqs + f) * nFft + n] = imag[n * nFreqs + f]!;
-    }
-  }
   const frames = frontEnd.framesFor(length);
   const spectrum = conv2d(
     reshape(padded, [batch, 1, 1, length + 2 * pad]),
-    g.constant(kernel, [2 * nFreqs, 1, 1, nFft], 'float32', 'stft_basis'),
+    g.constant(stftKernel(frontEnd), [2 * nFreqs, 1, 1, nFft], 'float32', 'stft_basis'),
     null,
     { strides: [1, hopLength] },
   );
@@ -53,14 +45,40 @@ export function logMelNodes(waveform: Tensor, frontEnd: LogMelFrontEnd): Tensor 
   const im = slice(parts, [nFreqs], [2 * nFreqs], [1]);
   const power = add(mul(re, re), mul(im, im)); // [B, F, T]
 
-  const bank = frontEnd.filterBank.matrix; // [F, M]
-  const bankT = new Float32Array(nMels * nFreqs);
-  for (let f = 0; f < nFreqs; f++) for (let m = 0; m < nMels; m++) bankT[m * nFreqs + f] = bank[f * nMels + m]!;
-  const mel = matmul(g.constant(bankT, [nMels, nFreqs], 'float32', 'mel_filter_bank'), power); // [B, M, T]
+  const mel = matmul(g.constant(melBankTransposed(frontEnd), [nMels, nFreqs], 'float32', 'mel_filter_bank'), power); // [B, M, T]
 
   const clamped = where(less(mel, AMIN), AMIN, mel);
   const db = mul(log(clamped), 10 / Math.LN10);
   if (topDb === null) return db;
   const floor = sub(reduceMax(db, [1, 2], true), topDb);
   return where(less(db, floor), floor, db);
+}
+
+/**
+ * The STFT as a convolution kernel [2F, 1, 1, nFft] (F = nFreqs): row f < F holds window[n] cos(2 pi n f / nFft),
+ * row F + f holds -window[n] sin(2 pi n f / nFft) (LogMelFrontEnd.windowedDftBasis, transposed). Shared by
+ * logMelNodes and the end-to-end export (src/export), so both run the CPU path's numbers.
+ */
+export function stftKernel(frontEnd: LogMelFrontEnd): Float32Array {
+  const { nFft } = frontEnd.config;
+  const nFreqs = frontEnd.nFreqs;
+  const { real, imag } = frontEnd.windowedDftBasis(); // [nFft, F] each
+  const kernel = new Float32Array(2 * nFreqs * nFft);
+  for (let n = 0; n < nFft; n++) {
+    for (let f = 0; f < nFreqs; f++) {
+      kernel[f * nFft + n] = real[n * nFreqs + f]!;
+      kernel[(nFreqs + f) * nFft + n] = imag[n * nFreqs + f]!;
+    }
+  }
+  return kernel;
+}
+
+/** The mel filter bank transposed, [nMels, F] row-major: mel [M, T] = bankT @ power [F, T]. */
+export function melBankTransposed(frontEnd: LogMelFrontEnd): Float32Array {
+  const { nMels } = frontEnd.config;
+  const nFreqs = frontEnd.nFreqs;
+  const bank = frontEnd.filterBank.matrix; // [F, M]
+  const bankT = new Float32Array(nMels * nFreqs);
+  for (let f = 0; f < nFreqs; f++) for (let m = 0; m < nMels; m++) bankT[m * nFreqs + f] = bank[f * nMels + m]!;
+  return bankT;
 }

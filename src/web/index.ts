@@ -31,9 +31,38 @@ import {
   recordingProbabilities,
 } from '../train/model-use.js';
 import type { RunConfig } from '../train/run-config.js';
+import { type StreamOptions, StreamingRecognizer } from '../stream/recognizer.js';
 
 export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../train/model-use.js';
 export type { WebSessionOptions } from '../runtime/ort-web.js';
+export {
+  SILENCE_LABEL,
+  type StreamOptions,
+  type StreamWindow,
+  StreamingRecognizer,
+  type SpeechGate,
+  speechInWindow,
+} from '../stream/recognizer.js';
+
+/**
+ * Where the shipped default model is, next to this module in the installed package (dist/src/web/ ->
+ * assets/models/default/). A bundler that moves this module elsewhere must serve that folder and pass its URL to
+ * EmotionRecognizer.load (the demo page does: src/web/demo).
+ */
+export const DEFAULT_MODEL_URL: string = new URL('../../../assets/models/default/', import.meta.url).href;
+
+/** Fetches a run directory's model.onnx and config.json from `url` (a folder URL ending in '/'). */
+export async function fetchRun(url: string): Promise<{ model: Uint8Array; config: unknown }> {
+  const base = url.endsWith('/') ? url : `${url}/`;
+  const get = async (name: string) => {
+    const response = await fetch(new URL(name, base));
+    if (!response.ok)
+      throw new SerError('EIO', 'web', `${new URL(name, base).href}: HTTP ${response.status} (serve the run directory there)`);
+    return response;
+  };
+  const [model, config] = await Promise.all([get('model.onnx'), get('config.json')]);
+  return { model: new Uint8Array(await model.arrayBuffer()), config: await config.json() };
+}
 
 /** Decoded audio: one Float32Array per channel (equal lengths) and the sample rate in Hz. */
 export interface PcmAudio {
@@ -64,7 +93,10 @@ export class EmotionRecognizer {
   }
 
   /** Loads a run's model.onnx bytes and parsed config.json; errors say which is wrong. */
-  static async create(run: { model: Uint8Array | ArrayBuffer; config: unknown }, options: WebSessionOptions = {}): Promise<EmotionRecognizer> {
+  static async create(
+    run: { model: Uint8Array | ArrayBuffer; config: unknown },
+    options: WebSessionOptions = {},
+  ): Promise<EmotionRecognizer> {
     const config = checkRunConfig(run.config, 'config.json');
     const inputs = new RecordingInputs(config);
     const frontEnd = inputs.frontEnd;
@@ -80,9 +112,38 @@ export class EmotionRecognizer {
     const session = await createWebSession(run.model instanceof Uint8Array ? run.model : new Uint8Array(run.model), options);
     if (!session.inputNames.includes('mel') || !session.outputNames.includes('probabilities')) {
       await session.release();
-      throw new SerError('EFORMAT', 'web', `model.onnx has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected 'mel' -> 'probabilities' (a run's model.onnx)`);
+      throw new SerError(
+        'EFORMAT',
+        'web',
+        `model.onnx has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected 'mel' -> 'probabilities' (a run's model.onnx)`,
+      );
     }
     return new EmotionRecognizer(config, inputs, session);
+  }
+
+  /**
+   * Loads the run directory served at `url` (its model.onnx and config.json); default: the shipped model
+   * (DEFAULT_MODEL_URL).
+   */
+  static async load(url: string = DEFAULT_MODEL_URL, options: WebSessionOptions = {}): Promise<EmotionRecognizer> {
+    return EmotionRecognizer.create(await fetchRun(url), options);
+  }
+
+  /**
+   * A streaming recognizer on this model (src/stream/recognizer.ts, the same as `ser stream`): push microphone or
+   * network chunks at `inputRateHz`, get each window's result as it completes.
+   */
+  stream(options: StreamOptions): StreamingRecognizer {
+    return new StreamingRecognizer(
+      {
+        inputs: this.inputs,
+        labels: this.labels,
+        durationS: this.config.durationS,
+        probabilities: (mel) => this.probabilities(mel),
+        batch: MODEL_BATCH,
+      },
+      options,
+    );
   }
 
   /**
@@ -104,7 +165,10 @@ export class EmotionRecognizer {
    * The whole of a long recording, window by window: windows of the run's clip length every `hopS` seconds
    * (default: the clip length), each window's prediction and the label of their mean probabilities.
    */
-  async classifySegments(audio: PcmAudio | AudioBufferLike, options: { hopS?: number; source?: string } = {}): Promise<SegmentedPrediction> {
+  async classifySegments(
+    audio: PcmAudio | AudioBufferLike,
+    options: { hopS?: number; source?: string } = {},
+  ): Promise<SegmentedPrediction> {
     const samples = this.monoSamples(audio, options.source ?? 'audio');
     // One window per model run: a model.onnx from before the symbolic batch axis takes exactly one clip.
     return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS });
@@ -136,7 +200,8 @@ function toPcm(audio: PcmAudio | AudioBufferLike, source: string): PcmAudio {
       ? { channels: Array.from({ length: audio.numberOfChannels }, (_, c) => audio.getChannelData(c)), sampleRateHz: audio.sampleRate }
       : audio;
   const problems: string[] = [];
-  if (!Number.isInteger(pcm.sampleRateHz) || pcm.sampleRateHz <= 0) problems.push(`the sample rate must be a positive integer in Hz (${pcm.sampleRateHz} given)`);
+  if (!Number.isInteger(pcm.sampleRateHz) || pcm.sampleRateHz <= 0)
+    problems.push(`the sample rate must be a positive integer in Hz (${pcm.sampleRateHz} given)`);
   if (!Array.isArray(pcm.channels) || pcm.channels.length === 0 || !pcm.channels.every((c) => c instanceof Float32Array)) {
     problems.push('channels must be a non-empty array of Float32Array');
   } else if (pcm.channels.some((c) => c.length !== pcm.channels[0]?.length)) {

@@ -175,6 +175,12 @@ describe('loadAudio: unusable audio and unreadable paths', () => {
     const infPath = write('inf.wav', simpleWav({ tag: 3, bits: 32 }, new Uint8Array(inf.buffer)));
     await assertSerError(() => loadAudio(infPath), 'EAUDIO', ['sample 1 (at 0.000 s) is -Infinity']);
   });
+  it('a float WAV with one huge finite sample (1e20) is EAUDIO naming the file, not NaN probabilities later', async () => {
+    const data = new Float32Array(16000);
+    data[4000] = 1e20;
+    const path = write('huge.wav', simpleWav({ tag: 3, bits: 32 }, new Uint8Array(data.buffer)));
+    await assertSerError(() => loadAudio(path), 'EAUDIO', [path, 'sample 4000 (at 0.250 s) is 1.00e+20', '1 of 16000 samples are beyond ±65536']);
+  });
   it('an empty file on disk is EDECODE naming the path', async () => {
     const path = write('zero-bytes.wav', new Uint8Array(0));
     await assertSerError(() => loadAudio(path), 'EDECODE', [path, 'empty']);

@@ -14,25 +14,33 @@ export interface CliResult {
 }
 
 /**
- * Runs `ser ...args`; resolves when the process exits. `onStderr` sees stderr as it arrives (with the child, e.g. to
+ * Runs `ser ...args` (with `stdin` piped in, when given); resolves when the process exits. `onStderr` sees stderr as it arrives (with the child, e.g. to
  * send it SIGINT after some output).
  */
 export function runCli(
   args: readonly string[],
-  options: { onStderr?: (text: string, child: ChildProcess) => void; cwd?: string } = {},
+  options: { onStderr?: (text: string, child: ChildProcess) => void; cwd?: string; stdin?: Uint8Array } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+      cwd: options.cwd,
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       options.onStderr?.(stderr, child);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (options.stdin && child.stdin) {
+      // Written in pieces, as a pipe delivers a stream.
+      for (let at = 0; at < options.stdin.length; at += 10000) child.stdin.write(options.stdin.subarray(at, at + 10000));
+      child.stdin.end();
+    }
   });
 }

@@ -1,0 +1,12 @@
+/** Streaming recognition (recognizer.ts: one definition for Node and browsers); node.ts: over a run in Node. */
+export {
+  SILENCE_LABEL,
+  type StreamOptions,
+  type StreamWindow,
+  StreamingRecognizer,
+  type SpeechGate,
+  type WindowModel,
+  speechInWindow,
+} from './recognizer.js';
+export { StreamResampler } from './resampler.js';
+export { openStream, windowModel } from './node.js';

@@ -1,0 +1,33 @@
+/** Shared by the streaming and browser tests: float32 WAV bytes, and comparing two window timelines. */
+import assert from 'node:assert/strict';
+import type { SegmentPrediction } from '../../src/train/model-use.js';
+import { simpleWav } from '../audio/audio-helpers.js';
+
+/** A float32 WAV of mono `samples`. */
+export function wav(samples: Float32Array, sampleRateHz: number): Uint8Array {
+  return simpleWav({ tag: 3, bits: 32, sampleRateHz }, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+}
+
+/**
+ * Asserts equal window spans and labels, and every probability within `tolerance`; returns the largest probability
+ * difference.
+ */
+export function assertSameWindows(
+  actual: readonly SegmentPrediction[],
+  expected: readonly SegmentPrediction[],
+  what: string,
+  tolerance: number,
+): number {
+  assert.deepEqual(
+    actual.map((w) => [w.startS, w.endS, w.label]),
+    expected.map((w) => [w.startS, w.endS, w.label]),
+    what,
+  );
+  let worst = 0;
+  for (const [i, w] of actual.entries()) {
+    for (const [label, p] of Object.entries(expected[i]!.probabilities))
+      worst = Math.max(worst, Math.abs((w.probabilities[label] as number) - p));
+  }
+  assert.ok(worst < tolerance, `${what}: largest probability difference ${worst} (tolerance ${tolerance})`);
+  return worst;
+}
