@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerEval } from './eval.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerPredict } from './predict.js';
+import { register as registerServe } from './serve.js';
 import { register as registerTrain } from './train.js';
 
 /** Every `ser` sub-command; each file under src/cli/ exports `register(program)`. */
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEval(program);
   registerPredict(program);
+  registerServe(program);
 }
