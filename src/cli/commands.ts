@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerBatch } from './batch.js';
 import { register as registerEval } from './eval.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerPredict } from './predict.js';
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerPredict(program);
   registerServe(program);
+  registerBatch(program);
 }
