@@ -1,9 +1,9 @@
 /**
  * The service's Prometheus metrics (prom-client), in a registry of their own so that several servers can live
- * in one process (tests): requests by route and status, request latency, model inputs per ORT call and the
+ * in one process (tests): requests by route and status, requests in flight, request latency, model inputs per ORT call and the
  * call's duration, errors by code, and prom-client's default process metrics.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -11,6 +11,12 @@ export class ServiceMetrics {
     name: 'ser_http_requests_total',
     help: 'HTTP requests answered, by route and status code',
     labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'ser_http_requests_in_flight',
+    help: 'Requests received (headers read) and not answered yet, by route',
+    labelNames: ['route'] as const,
     registers: [this.registry],
   });
   readonly latency = new Histogram({

@@ -85,8 +85,17 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+  let draining = false;
+  // While draining, each answer closes its connection, so that close() need not wait for keep-alive timeouts.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
+  app.addHook('onRequest', async (request) => {
+    metrics.inFlight.inc({ route: request.routeOptions.url ?? 'unmatched' });
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    metrics.inFlight.dec({ route });
     metrics.requests.inc({ route, status: String(reply.statusCode) });
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
@@ -140,6 +149,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
     url,
     app,
     close: () => {
+      draining = true;
       closing ??= app.close().then(() => model.release());
       return closing;
     },
