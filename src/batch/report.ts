@@ -4,10 +4,10 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { csvField } from '../data/csv.js';
 import { SerError } from '../errors.js';
-import { type FileJob, type FileResult, KEY_PREFIX, checkBatchName, connect } from './queue.js';
+import { type FileJob, type FileResult, withBatchQueue } from './queue.js';
 
 /** Jobs read from Redis per call. */
 const PAGE = 1000;
@@ -24,18 +24,6 @@ export interface BatchStatus {
   failed: FailedFile[];
 }
 
-async function withQueue<T>(url: string, name: string, use: (queue: Queue<FileJob, FileResult>) => Promise<T>): Promise<T> {
-  checkBatchName(name);
-  const connection = connect(url);
-  const queue = new Queue<FileJob, FileResult>(name, { connection, prefix: KEY_PREFIX });
-  try {
-    return await use(queue);
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
-
 async function failedFiles(queue: Queue<FileJob, FileResult>): Promise<FailedFile[]> {
   const failed: FailedFile[] = [];
   for (let start = 0; ; start += PAGE) {
@@ -46,7 +34,7 @@ async function failedFiles(queue: Queue<FileJob, FileResult>): Promise<FailedFil
 }
 
 export function batchStatus(url: string, name: string): Promise<BatchStatus> {
-  return withQueue(url, name, async (queue) => {
+  return withBatchQueue(url, name, async (queue) => {
     const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
     const counts = {
       waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
@@ -64,7 +52,7 @@ export function batchStatus(url: string, name: string): Promise<BatchStatus> {
 export function writeResults(url: string, name: string, out: string): Promise<{ results: number; failed: number; pending: number }> {
   const format = out.endsWith('.jsonl') ? 'jsonl' : out.endsWith('.csv') ? 'csv' : null;
   if (!format) throw new SerError('EARG', 'batch', `--out must end in .jsonl or .csv (${out} given)`);
-  return withQueue(url, name, async (queue) => {
+  return withBatchQueue(url, name, async (queue) => {
     const stream = createWriteStream(out);
     const write = async (line: string) => {
       if (!stream.write(`${line}\n`)) await once(stream, 'drain');

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { parseCsvRecords } from '../data/csv.js';
 import { SerError } from '../errors.js';
-import { BATCHES_KEY, type FileJob, KEY_PREFIX, checkBatchName, connect } from './queue.js';
+import { BATCHES_KEY, type FileJob, checkBatchName, withBatchQueue } from './queue.js';
 
 const AUDIO_EXTENSIONS = new Set(['.wav', '.wave', '.aif', '.aiff', '.aifc', '.flac', '.mp3', '.ogg', '.oga', '.opus']);
 /** Jobs per addBulk call. */
@@ -69,9 +69,7 @@ export async function submitBatch(url: string, name: string, source: string, opt
     const sha256 = await sha256File(path);
     if (!byHash.has(sha256)) byHash.set(sha256, { path, sha256 });
   }
-  const connection = connect(url);
-  const queue = new Queue<FileJob>(name, { connection, prefix: KEY_PREFIX });
-  try {
+  return withBatchQueue(url, name, async (queue, connection) => {
     const before = await totalJobs(queue);
     const jobs = [...byHash.values()];
     for (let first = 0; first < jobs.length; first += CHUNK) {
@@ -85,10 +83,7 @@ export async function submitBatch(url: string, name: string, source: string, opt
     }
     await connection.sadd(BATCHES_KEY, name);
     return { files: files.length, distinct: byHash.size, added: (await totalJobs(queue)) - before };
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
+  });
 }
 
 /** Jobs of the batch in any state (a job moving between states does not change the sum). */

@@ -51,7 +51,7 @@ export async function startWorkers(url: string, options: WorkOptions = {}): Prom
   const model = await RunModel.load(options.model, { threads: options.threads });
   const classifier = new BatchedClassifier(model);
   const rate = model.config.frontEnd.sampleRateHz;
-  const connection = connect(url);
+  const connection = connect(url, { long: true });
   const workers = new Map<string, Worker<FileJob, FileResult>>();
 
   const processor = async (job: Job<FileJob>): Promise<FileResult> => {

@@ -17,7 +17,7 @@ import { KEY_PREFIX } from '../../src/batch/queue.js';
 import { assetPath } from '../../src/io/paths.js';
 import { type Prediction, predictFiles } from '../../src/train/inference.js';
 import { type CliResult, runCli } from '../cli/run-cli.js';
-import { type TestRedis, hasRedis, startRedis } from './redis-server.js';
+import { type TestRedis, freePort, hasRedis, startRedis } from './redis-server.js';
 
 const CLIPS = 200;
 const ravdess = assetPath('corpus', 'ravdess');
@@ -133,4 +133,15 @@ test('a batch with a worker killed part-way ends with one result per file and th
   connection.disconnect();
   assert.ok(recovered >= 1, 'no job was taken over from the killed worker');
   process.stderr.write(`batch test: ${recovered} job(s) taken over from the killed worker\n`);
+});
+
+test('a queue URL where no Redis listens is an error naming it, not a hang', async () => {
+  const url = `redis://127.0.0.1:${await freePort()}`;
+  const started = Date.now();
+  const r = await runCli(['batch', 'status', '--queue', url, '--name', 'archive']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`ser: batch: ${url}: connect ECONNREFUSED .*is Redis running there\\?`));
+  assert.ok(Date.now() - started < 15_000);
+  const bad = await runCli(['batch', 'submit', '--queue', 'localhost:6379', '--name', 'a b', scratch]);
+  assert.match(bad.stderr, /a batch name is 1-100 letters/);
 });
