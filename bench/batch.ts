@@ -78,7 +78,10 @@ try {
 
   const out = join(scratch, 'results.jsonl');
   const written = await writeResults(redis.url, 'bench', out);
-  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; sha256: string; label?: string; error?: string });
+  const lines = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { path: string; sha256: string; label?: string; error?: string });
   const predicted = lines.filter((l) => l.label !== undefined);
   const connection = connect(redis.url);
   const queue = new Queue('bench', { connection, prefix: KEY_PREFIX });
@@ -90,12 +93,20 @@ try {
   connection.disconnect();
 
   console.log(`\n${startedAt}: ${files.length} files from ${CORPORA.join(', ')} under ${dataDir}`);
-  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; load average ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after`);
-  console.log(`submit: ${submitted.files} files, ${submitted.distinct} distinct contents, ${submitted.added} jobs in ${submitS.toFixed(1)} s`);
-  console.log(`workers: 2 x --concurrency ${concurrency}; one SIGKILLed at ${killedAtS.toFixed(1)} s (${Math.round(100 * killAt)}% done), restarted ${restartAfterS} s later`);
+  console.log(
+    `machine: ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; load average ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after`,
+  );
+  console.log(
+    `submit: ${submitted.files} files, ${submitted.distinct} distinct contents, ${submitted.added} jobs in ${submitS.toFixed(1)} s`,
+  );
+  console.log(
+    `workers: 2 x --concurrency ${concurrency}; one SIGKILLed at ${killedAtS.toFixed(1)} s (${Math.round(100 * killAt)}% done), restarted ${restartAfterS} s later`,
+  );
   console.log(`all ${total} jobs finished in ${seconds.toFixed(1)} s: ${(total / seconds).toFixed(1)} clips/s`);
   console.log(`results: ${written.results} predictions, ${written.failed} failed, ${written.pending} pending`);
-  console.log(`distinct paths among predictions: ${new Set(predicted.map((l) => l.path)).size}, distinct hashes: ${new Set(predicted.map((l) => l.sha256)).size}, duplicates: ${predicted.length - new Set(predicted.map((l) => l.sha256)).size}`);
+  console.log(
+    `distinct paths among predictions: ${new Set(predicted.map((l) => l.path)).size}, distinct hashes: ${new Set(predicted.map((l) => l.sha256)).size}, duplicates: ${predicted.length - new Set(predicted.map((l) => l.sha256)).size}`,
+  );
   console.log(`jobs taken over from the killed worker (stalled, then done by another): ${takenOver}`);
   for (const f of lines.filter((l) => l.error !== undefined).slice(0, 10)) console.log(`  failed: ${f.path}: ${f.error}`);
 } finally {

@@ -70,7 +70,11 @@ function startServer(): Promise<{ url: string; child: ChildProcess }> {
 async function batchStats(url: string): Promise<{ sum: number; count: number; cpuS: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
-  return { sum: value('ser_inference_batch_size_sum'), count: value('ser_inference_batch_size_count'), cpuS: value('ser_process_cpu_seconds_total') };
+  return {
+    sum: value('ser_inference_batch_size_sum'),
+    count: value('ser_inference_batch_size_count'),
+    cpuS: value('ser_process_cpu_seconds_total'),
+  };
 }
 
 async function load(url: string, connections: number, amount: number) {
@@ -88,7 +92,13 @@ async function load(url: string, connections: number, amount: number) {
       },
     ],
   });
-  return { ok: result['2xx'], failed: result.non2xx + result.errors + result.timeouts, seconds: result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+  return {
+    ok: result['2xx'],
+    failed: result.non2xx + result.errors + result.timeouts,
+    seconds: result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
 }
 
 const rounds = Number(flag('--rounds', '3'));
@@ -97,7 +107,10 @@ const started = new Date().toISOString();
 const server = await startServer();
 await load(server.url, 8, 32); // warm-up
 const LEVELS = [1, 8, 32];
-const runs = new Map<number, Array<{ inProcess: number; inCpuMs: number; rate: number; cpuMs: number; p50: number; p99: number; failed: number; meanBatch: number }>>(LEVELS.map((c) => [c, []]));
+const runs = new Map<
+  number,
+  Array<{ inProcess: number; inCpuMs: number; rate: number; cpuMs: number; p50: number; p99: number; failed: number; meanBatch: number }>
+>(LEVELS.map((c) => [c, []]));
 for (let round = 0; round < rounds; round++) {
   for (const connections of LEVELS) {
     // In-process right before each HTTP level, so that both see the same background load.
@@ -108,7 +121,9 @@ for (let round = 0; round < rounds; round++) {
     const meanBatch = (after.sum - before.sum) / Math.max(1, after.count - before.count);
     const cpuMs = (1000 * (after.cpuS - before.cpuS)) / Math.max(1, r.ok);
     runs.get(connections)!.push({ inProcess, inCpuMs, rate: r.ok / r.seconds, cpuMs, p50: r.p50, p99: r.p99, failed: r.failed, meanBatch });
-    console.error(`round ${round + 1}, concurrency ${connections}: in-process ${inProcess.toFixed(1)} clips/s, HTTP ${(r.ok / r.seconds).toFixed(1)} clips/s`);
+    console.error(
+      `round ${round + 1}, concurrency ${connections}: in-process ${inProcess.toFixed(1)} clips/s, HTTP ${(r.ok / r.seconds).toFixed(1)} clips/s`,
+    );
   }
 }
 server.child.kill('SIGTERM');
@@ -119,8 +134,12 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 console.log(`\n${started}, ${files.length} clips from ${dir}, ${rounds} rounds`);
-console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; load average ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after\n`);
-console.log('| concurrency | in-process clips/s (per round) | HTTP clips/s (per round) | HTTP / in-process (median) | p50 ms (median) | p99 ms (median) | CPU ms/clip in-process / server (median) | mean inputs per ORT call | failed |');
+console.log(
+  `machine: ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}; load average ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after\n`,
+);
+console.log(
+  '| concurrency | in-process clips/s (per round) | HTTP clips/s (per round) | HTTP / in-process (median) | p50 ms (median) | p99 ms (median) | CPU ms/clip in-process / server (median) | mean inputs per ORT call | failed |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const c of LEVELS) {
   const r = runs.get(c)!;

@@ -30,13 +30,18 @@ export interface FileResult extends FileJob {
  * outlive a Redis restart); commands give up after about a second so that a wrong URL is an error, not a hang.
  */
 export function connect(url: string, options: { long?: boolean } = {}): Redis {
-  if (!/^rediss?:\/\//.test(url)) throw new SerError('EARG', 'batch', `--queue must be a redis:// or rediss:// URL (${JSON.stringify(url)} given)`);
+  if (!/^rediss?:\/\//.test(url))
+    throw new SerError('EARG', 'batch', `--queue must be a redis:// or rediss:// URL (${JSON.stringify(url)} given)`);
   if (options.long) return new Redis(url, { maxRetriesPerRequest: null });
   return new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: (times) => (times > 5 ? null : 200) });
 }
 
 /** Runs `use` on batch `name`'s queue, then closes it; a Redis failure becomes SerError EIO naming the URL. */
-export async function withBatchQueue<T>(url: string, name: string, use: (queue: Queue<FileJob, FileResult>, connection: Redis) => Promise<T>): Promise<T> {
+export async function withBatchQueue<T>(
+  url: string,
+  name: string,
+  use: (queue: Queue<FileJob, FileResult>, connection: Redis) => Promise<T>,
+): Promise<T> {
   checkBatchName(name);
   const connection = connect(url);
   connection.on('error', () => {}); // reported through the failing command
@@ -46,7 +51,9 @@ export async function withBatchQueue<T>(url: string, name: string, use: (queue: 
     return await use(queue, connection);
   } catch (error) {
     if (error instanceof SerError) throw error;
-    throw new SerError('EIO', 'batch', `${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message} (is Redis running there?)`, { cause: error });
+    throw new SerError('EIO', 'batch', `${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message} (is Redis running there?)`, {
+      cause: error,
+    });
   } finally {
     await queue.close().catch(() => {});
     connection.disconnect();

@@ -43,7 +43,8 @@ export function batchStatus(url: string, name: string): Promise<BatchStatus> {
       completed: c.completed ?? 0,
       failed: c.failed ?? 0,
     };
-    if (Object.values(counts).every((n) => n === 0)) throw new SerError('EDATA', 'batch', `no batch named ${name} on this queue (submit it with ser batch submit)`);
+    if (Object.values(counts).every((n) => n === 0))
+      throw new SerError('EDATA', 'batch', `no batch named ${name} on this queue (submit it with ser batch submit)`);
     return { name, counts, failed: await failedFiles(queue) };
   });
 }

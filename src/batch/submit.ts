@@ -40,12 +40,14 @@ export function listFiles(source: string): string[] {
       .filter((e) => e.isFile() && AUDIO_EXTENSIONS.has(extname(e.name).toLowerCase()))
       .map((e) => resolve(e.parentPath, e.name))
       .sort();
-    if (files.length === 0) throw new SerError('EDATA', 'batch', `${source}: no audio files (${[...AUDIO_EXTENSIONS].join(' ')}) in this folder`);
+    if (files.length === 0)
+      throw new SerError('EDATA', 'batch', `${source}: no audio files (${[...AUDIO_EXTENSIONS].join(' ')}) in this folder`);
     return files;
   }
   const { header, records } = parseCsvRecords(readFileSync(source, 'utf8'), source);
   const column = header.find((h) => h === 'path') ?? header.find((h) => h === 'file') ?? header[0];
-  if (column === undefined || records.length === 0) throw new SerError('EDATA', 'batch', `${source}: the manifest lists no files (a CSV with a 'path' column expected)`);
+  if (column === undefined || records.length === 0)
+    throw new SerError('EDATA', 'batch', `${source}: the manifest lists no files (a CSV with a 'path' column expected)`);
   return records.map((r) => resolve(dirname(source), r[column] ?? ''));
 }
 
@@ -54,7 +56,9 @@ export function sha256File(path: string): Promise<string> {
     const hash = createHash('sha256');
     createReadStream(path)
       .on('data', (chunk) => hash.update(chunk))
-      .on('error', (error) => reject(new SerError('EIO', 'batch', `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error.message})`)))
+      .on('error', (error) =>
+        reject(new SerError('EIO', 'batch', `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error.message})`)),
+      )
       .on('end', () => resolvePromise(hash.digest('hex')));
   });
 }
@@ -77,7 +81,13 @@ export async function submitBatch(url: string, name: string, source: string, opt
         jobs.slice(first, first + CHUNK).map((data) => ({
           name: 'classify',
           data,
-          opts: { jobId: data.sha256, attempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: false, removeOnFail: false },
+          opts: {
+            jobId: data.sha256,
+            attempts,
+            backoff: { type: 'exponential', delay: backoffMs },
+            removeOnComplete: false,
+            removeOnFail: false,
+          },
         })),
       );
     }

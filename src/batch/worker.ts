@@ -60,10 +60,17 @@ export async function startWorkers(url: string, options: WorkOptions = {}): Prom
     try {
       bytes = new Uint8Array(await readFile(path));
     } catch (error) {
-      throw new SerError('EIO', 'batch', `${path}: cannot be read on this worker (${(error as NodeJS.ErrnoException).code ?? String(error)}); workers need the paths submitted`);
+      throw new SerError(
+        'EIO',
+        'batch',
+        `${path}: cannot be read on this worker (${(error as NodeJS.ErrnoException).code ?? String(error)}); workers need the paths submitted`,
+      );
     }
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha256) throw new UnrecoverableError(`batch: ${path}: the file changed since it was submitted (sha256 ${actual.slice(0, 12)}…, job ${sha256.slice(0, 12)}…); submit it again`);
+    if (actual !== sha256)
+      throw new UnrecoverableError(
+        `batch: ${path}: the file changed since it was submitted (sha256 ${actual.slice(0, 12)}…, job ${sha256.slice(0, 12)}…); submit it again`,
+      );
     let samples: Float32Array;
     try {
       samples = (await loadAudioBytes(bytes, path, { sampleRateHz: rate })).samples;

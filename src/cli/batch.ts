@@ -9,7 +9,9 @@ import { parseNumber } from './options.js';
 const QUEUE_HELP = 'Redis URL of the queue, e.g. redis://127.0.0.1:6379';
 
 export function register(program: Command): void {
-  const batch = program.command('batch').description('classify many files on a Redis queue (BullMQ) with workers on any number of machines');
+  const batch = program
+    .command('batch')
+    .description('classify many files on a Redis queue (BullMQ) with workers on any number of machines');
 
   batch
     .command('submit')
@@ -42,33 +44,46 @@ export function register(program: Command): void {
     .option('--lock-ms <ms>', "job lock: how soon a dead worker's jobs go to another worker", '30000')
     .option('--stalled-ms <ms>', 'how often to look for the jobs of dead workers', '30000')
     .option('--quiet', 'no line per job')
-    .action(async (flags: { queue: string; name?: string[]; concurrency: string; model?: string; threads?: string; lockMs: string; stalledMs: string; quiet?: boolean }) => {
-      let done = 0;
-      const workers = await startWorkers(flags.queue, {
-        names: flags.name,
-        concurrency: parseNumber('--concurrency', flags.concurrency, { integer: true, min: 1 }),
-        model: flags.model === 'default' ? undefined : flags.model,
-        threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
-        lockMs: parseNumber('--lock-ms', flags.lockMs, { integer: true, min: 100 }),
-        stalledMs: parseNumber('--stalled-ms', flags.stalledMs, { integer: true, min: 100 }),
-        onJob: (name, job, error) => {
-          done++;
-          if (flags.quiet) return;
-          if (error) process.stderr.write(`ser batch: ${name}: ${job.data.path}: ${error.message} (attempt ${job.attemptsMade})\n`);
-          else process.stdout.write(`${name} ${job.data.path} ${(job.returnvalue as { label: string }).label}\n`);
-        },
-      });
-      process.stderr.write(`ser batch: working on ${workers.batches.size > 0 ? [...workers.batches].join(', ') : 'every batch (none yet)'}\n`);
-      const stop = (signal: NodeJS.Signals) => {
-        process.stderr.write(`ser batch: ${signal}: finishing the jobs in hand\n`);
-        void workers.close().then(() => {
-          process.stderr.write(`ser batch: stopped after ${done} job(s)\n`);
-          process.exit(0);
+    .action(
+      async (flags: {
+        queue: string;
+        name?: string[];
+        concurrency: string;
+        model?: string;
+        threads?: string;
+        lockMs: string;
+        stalledMs: string;
+        quiet?: boolean;
+      }) => {
+        let done = 0;
+        const workers = await startWorkers(flags.queue, {
+          names: flags.name,
+          concurrency: parseNumber('--concurrency', flags.concurrency, { integer: true, min: 1 }),
+          model: flags.model === 'default' ? undefined : flags.model,
+          threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
+          lockMs: parseNumber('--lock-ms', flags.lockMs, { integer: true, min: 100 }),
+          stalledMs: parseNumber('--stalled-ms', flags.stalledMs, { integer: true, min: 100 }),
+          onJob: (name, job, error) => {
+            done++;
+            if (flags.quiet) return;
+            if (error) process.stderr.write(`ser batch: ${name}: ${job.data.path}: ${error.message} (attempt ${job.attemptsMade})\n`);
+            else process.stdout.write(`${name} ${job.data.path} ${(job.returnvalue as { label: string }).label}\n`);
+          },
         });
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+        process.stderr.write(
+          `ser batch: working on ${workers.batches.size > 0 ? [...workers.batches].join(', ') : 'every batch (none yet)'}\n`,
+        );
+        const stop = (signal: NodeJS.Signals) => {
+          process.stderr.write(`ser batch: ${signal}: finishing the jobs in hand\n`);
+          void workers.close().then(() => {
+            process.stderr.write(`ser batch: stopped after ${done} job(s)\n`);
+            process.exit(0);
+          });
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      },
+    );
 
   batch
     .command('status')
@@ -83,7 +98,9 @@ export function register(program: Command): void {
         return;
       }
       const c = status.counts;
-      process.stdout.write(`${status.name}: ${c.completed} done, ${c.failed} failed, ${c.active} running, ${c.waiting} waiting, ${c.delayed} waiting to retry\n`);
+      process.stdout.write(
+        `${status.name}: ${c.completed} done, ${c.failed} failed, ${c.active} running, ${c.waiting} waiting, ${c.delayed} waiting to retry\n`,
+      );
       for (const f of status.failed) process.stdout.write(`  failed: ${f.path}: ${f.error} (${f.attempts} attempt(s))\n`);
     });
 
@@ -95,6 +112,8 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'FILE.jsonl or FILE.csv')
     .action(async (flags: { queue: string; name: string; out: string }) => {
       const r = await writeResults(flags.queue, flags.name, flags.out);
-      process.stdout.write(`ser batch: ${flags.out}: ${r.results} result(s), ${r.failed} failed` + (r.pending > 0 ? `, ${r.pending} not done yet` : '') + '\n');
+      process.stdout.write(
+        `ser batch: ${flags.out}: ${r.results} result(s), ${r.failed} failed` + (r.pending > 0 ? `, ${r.pending} not done yet` : '') + '\n',
+      );
     });
 }

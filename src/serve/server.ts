@@ -111,13 +111,23 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
     }
     const fastifyError = error as { code?: string; statusCode?: number; message?: string };
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(reply, 413, 'ELIMIT', `serve: the request body is over the limit of ${maxBodyBytes} bytes (--max-body-mb); send a shorter recording or split it`);
+      return sendError(
+        reply,
+        413,
+        'ELIMIT',
+        `serve: the request body is over the limit of ${maxBodyBytes} bytes (--max-body-mb); send a shorter recording or split it`,
+      );
     }
     const status = fastifyError.statusCode && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
     return sendError(reply, status, status === 500 ? 'EINTERNAL' : 'EREQUEST', `serve: ${fastifyError.message ?? String(error)}`);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, 'ENOTFOUND', `serve: no route ${request.method} ${request.url} (routes: POST /v1/classify, GET /v1/model, /healthz, /metrics)`),
+    sendError(
+      reply,
+      404,
+      'ENOTFOUND',
+      `serve: no route ${request.method} ${request.url} (routes: POST /v1/classify, GET /v1/model, /healthz, /metrics)`,
+    ),
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -129,7 +139,11 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
     const bytes = body instanceof Uint8Array ? body : new Uint8Array(0);
     const audio = await loadAudioBytes(bytes, 'request body', { sampleRateHz: model.config.frontEnd.sampleRateHz });
     if (audio.durationS > maxDurationS) {
-      throw new HttpError(413, 'ELIMIT', `serve: the recording lasts ${audio.durationS.toFixed(1)} s, over the limit of ${maxDurationS} s (--max-duration-s); split it`);
+      throw new HttpError(
+        413,
+        'ELIMIT',
+        `serve: the recording lasts ${audio.durationS.toFixed(1)} s, over the limit of ${maxDurationS} s (--max-duration-s); split it`,
+      );
     }
     const peak = audio.samples.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
     if (peak < SILENCE_PEAK) {
@@ -143,7 +157,10 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
   const address = app.server.address();
-  const url = typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+  const url =
+    typeof address === 'object' && address
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : String(address);
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -166,6 +183,7 @@ function parseClassifyQuery(query: { segments?: string; hop?: string }): { segme
   if (query.hop === undefined) return { segments, hopS: undefined };
   if (!segments) throw new HttpError(400, 'EARG', 'serve: hop needs segments=1');
   const hopS = Number(query.hop);
-  if (!(Number.isFinite(hopS) && hopS >= 0.01)) throw new HttpError(400, 'EARG', `serve: hop must be a number of seconds >= 0.01 (${JSON.stringify(query.hop)} given)`);
+  if (!(Number.isFinite(hopS) && hopS >= 0.01))
+    throw new HttpError(400, 'EARG', `serve: hop must be a number of seconds >= 0.01 (${JSON.stringify(query.hop)} given)`);
   return { segments, hopS };
 }

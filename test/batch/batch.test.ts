@@ -63,7 +63,9 @@ async function until(what: string, condition: () => Promise<boolean> | boolean, 
   }
 }
 
-test('a batch with a worker killed part-way ends with one result per file and the bad files in the failed list', { skip: !hasRedis && 'redis-server is not installed (apt-get install redis-server)' }, async () => {
+test('a batch with a worker killed part-way ends with one result per file and the bad files in the failed list', {
+  skip: !hasRedis && 'redis-server is not installed (apt-get install redis-server)',
+}, async () => {
   const copy = join(scratch, 'copy-of-first.opus');
   copyFileSync(clips[0]!, copy);
   const garbage = join(scratch, 'garbage.wav');
@@ -109,7 +111,10 @@ test('a batch with a worker killed part-way ends with one result per file and th
   const out = join(scratch, 'results.jsonl');
   const results = await runCli(['batch', 'results', '--queue', redis.url, '--name', 'archive', '--out', out]);
   assert.match(results.stdout, new RegExp(`${CLIPS} result\\(s\\), 2 failed`));
-  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Prediction & { path: string; sha256: string; error?: string });
+  const lines = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Prediction & { path: string; sha256: string; error?: string });
   const predicted = lines.filter((l) => l.error === undefined);
   assert.equal(predicted.length, CLIPS);
   assert.deepEqual(predicted.map((l) => l.path).sort(), [...clips].sort(), 'exactly one result per file');
@@ -121,7 +126,8 @@ test('a batch with a worker killed part-way ends with one result per file and th
   for (const e of expected) {
     const got = byPath.get(e.file)!;
     assert.equal(got.label, e.label, e.file);
-    for (const [label, p] of Object.entries(e.probabilities)) assert.ok(Math.abs(got.probabilities[label]! - p) <= 1e-5, `${e.file} ${label}`);
+    for (const [label, p] of Object.entries(e.probabilities))
+      assert.ok(Math.abs(got.probabilities[label]! - p) <= 1e-5, `${e.file} ${label}`);
   }
 
   // The kill hit jobs in progress: BullMQ found them stalled and another worker did them again.

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assetPath } from '../../src/io/paths.js';
 import { type ServiceHandle, startServer } from '../../src/serve/index.js';
-import { type FailedPrediction, type Prediction, type SegmentedFilePrediction, predictFiles, predictSegments } from '../../src/train/inference.js';
+import {
+  type FailedPrediction,
+  type Prediction,
+  type SegmentedFilePrediction,
+  predictFiles,
+  predictSegments,
+} from '../../src/train/inference.js';
 import { int16Bytes, simpleWav } from '../audio/audio-helpers.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -33,11 +39,19 @@ before(async () => {
 after(() => service.close());
 
 async function classify(body: Uint8Array, query = ''): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${service.url}/v1/classify${query}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+  const response = await fetch(`${service.url}/v1/classify${query}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-function assertSamePrediction(actual: Record<string, unknown>, expected: { label: string; probabilities: Record<string, number> }, what: string): void {
+function assertSamePrediction(
+  actual: Record<string, unknown>,
+  expected: { label: string; probabilities: Record<string, number> },
+  what: string,
+): void {
   assert.equal(actual.label, expected.label, what);
   const probabilities = actual.probabilities as Record<string, number>;
   for (const [label, p] of Object.entries(expected.probabilities)) {
@@ -49,7 +63,10 @@ test('classify over HTTP equals ser predict --json for the same files', async ()
   const files = clips.slice(0, 3);
   const cli = await runCli(['predict', '--json', ...files]);
   assert.equal(cli.code, 0, cli.stderr);
-  const expected = cli.stdout.trim().split('\n').map((line) => JSON.parse(line) as Prediction);
+  const expected = cli.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Prediction);
   for (const [i, file] of files.entries()) {
     const { status, json } = await classify(readFileSync(file));
     assert.equal(status, 200, JSON.stringify(json));
@@ -86,15 +103,52 @@ test('?segments=1&hop=S equals predictSegments', async () => {
 });
 
 test('bad bodies get their documented JSON errors and the server keeps answering', async () => {
-  const samples = (seconds: number, value: (i: number) => number) => int16Bytes(Array.from({ length: Math.round(16000 * seconds) }, (_, i) => value(i)));
-  const tone = simpleWav({}, samples(1, (i) => Math.round(8000 * Math.sin((2 * Math.PI * 220 * i) / 16000))));
+  const samples = (seconds: number, value: (i: number) => number) =>
+    int16Bytes(Array.from({ length: Math.round(16000 * seconds) }, (_, i) => value(i)));
+  const tone = simpleWav(
+    {},
+    samples(1, (i) => Math.round(8000 * Math.sin((2 * Math.PI * 220 * i) / 16000))),
+  );
   const cases: Array<{ what: string; body: Uint8Array; status: number; code: string; says: RegExp }> = [
-    { what: 'garbage', body: new TextEncoder().encode('this is not audio at all'), status: 422, code: 'EDECODE', says: /unknown audio format/ },
+    {
+      what: 'garbage',
+      body: new TextEncoder().encode('this is not audio at all'),
+      status: 422,
+      code: 'EDECODE',
+      says: /unknown audio format/,
+    },
     { what: 'empty', body: new Uint8Array(0), status: 422, code: 'EDECODE', says: /empty/ },
     { what: 'truncated WAV', body: tone.subarray(0, 2000), status: 422, code: 'EDECODE', says: /request body/ },
-    { what: 'silent WAV', body: simpleWav({}, samples(1, () => 0)), status: 422, code: 'EAUDIO', says: /silent/ },
-    { what: 'over the body limit', body: simpleWav({}, samples(9, (i) => (i % 50) - 25)), status: 413, code: 'ELIMIT', says: /262144 bytes/ },
-    { what: 'over the duration limit', body: simpleWav({ sampleRateHz: 8000 }, samples(5, (i) => (i % 50) - 25)), status: 413, code: 'ELIMIT', says: /10\.0 s, over the limit of 4 s/ },
+    {
+      what: 'silent WAV',
+      body: simpleWav(
+        {},
+        samples(1, () => 0),
+      ),
+      status: 422,
+      code: 'EAUDIO',
+      says: /silent/,
+    },
+    {
+      what: 'over the body limit',
+      body: simpleWav(
+        {},
+        samples(9, (i) => (i % 50) - 25),
+      ),
+      status: 413,
+      code: 'ELIMIT',
+      says: /262144 bytes/,
+    },
+    {
+      what: 'over the duration limit',
+      body: simpleWav(
+        { sampleRateHz: 8000 },
+        samples(5, (i) => (i % 50) - 25),
+      ),
+      status: 413,
+      code: 'ELIMIT',
+      says: /10\.0 s, over the limit of 4 s/,
+    },
   ];
   for (const c of cases) {
     const { status, json } = await classify(c.body);
@@ -111,7 +165,11 @@ test('bad bodies get their documented JSON errors and the server keeps answering
 });
 
 test('GET /v1/model, /healthz and an unknown route', async () => {
-  const model = (await (await fetch(`${service.url}/v1/model`)).json()) as { labels: string[]; modelCard: string; limits: { maxDurationS: number } };
+  const model = (await (await fetch(`${service.url}/v1/model`)).json()) as {
+    labels: string[];
+    modelCard: string;
+    limits: { maxDurationS: number };
+  };
   assert.deepEqual(model.labels, ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
   assert.match(model.modelCard, /default model/);
   assert.equal(model.limits.maxDurationS, 4);
