@@ -155,7 +155,16 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
     return { ...(await classifier.classify(audio.samples)), durationS };
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8080;
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await model.release();
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use (choose another with --port, or 0 for any free one)' : (error as Error).message;
+    throw new SerError('EIO', 'serve', `cannot listen on ${host}:${port}: ${why}`, { cause: error });
+  }
   const address = app.server.address();
   const url =
     typeof address === 'object' && address

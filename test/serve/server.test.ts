@@ -179,6 +179,15 @@ test('GET /v1/model, /healthz and an unknown route', async () => {
   assert.equal(((await missing.json()) as { code: string }).code, 'ENOTFOUND');
 });
 
+test('a second server on a port in use fails with EIO saying so', async () => {
+  const port = Number(new URL(service.url).port);
+  await assert.rejects(startServer({ port, threads: 1 }), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'EIO');
+    assert.match(error.message, new RegExp(`serve: cannot listen on 127.0.0.1:${port}: the port is in use`));
+    return true;
+  });
+});
+
 test('SIGTERM drains: a request in flight is answered, then the process exits 0 and refuses connections', async () => {
   let url = '';
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
