@@ -1,6 +1,6 @@
 /** Audio in: decode any supported file by content, mix down to mono, resample to the model's rate. */
 export { type AudioContainer, type DecodedAudio, decodeAudio, sniffFormat } from './decode.js';
-export { type BatchOptions, type BatchResult, loadAudio, loadAudioBatch } from './load.js';
+export { type BatchOptions, type BatchResult, loadAudio, loadAudioBatch, loadAudioBytes } from './load.js';
 export { DEFAULT_SAMPLE_RATE_HZ, type LoadedAudio, type LoadOptions, fromDecoded, toMono, validateSamples } from './signal.js';
 export { resample } from './resample.js';
 export {

@@ -14,19 +14,26 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
   if (!Number.isInteger(sampleRateHz) || sampleRateHz <= 0) {
     throw new SerError('EARG', 'load', `sampleRateHz must be a positive integer (${sampleRateHz} given)`);
   }
-  const bytes = await readAudioFile(path);
+  return loadAudioBytes(await readAudioFile(path), path, { sampleRateHz });
+}
+
+/**
+ * loadAudio's steps after reading: decodes `bytes` by content, mixes down, validates and resamples; `source` names
+ * them in errors (a path, or e.g. 'request body'). Throws SerError (EDECODE, EAUDIO).
+ */
+export async function loadAudioBytes(bytes: Uint8Array, source: string, options: LoadOptions = {}): Promise<LoadedAudio> {
   let decoded: DecodedAudio;
   try {
-    decoded = await decodeAudio(bytes, path);
+    decoded = await decodeAudio(bytes, source);
   } catch (error) {
     if (error instanceof SerError) throw error;
     // A bug in a parser or the decoder library: still name the file, keep the cause for the report.
     const message = error instanceof Error ? error.message : String(error);
-    throw new SerError('EDECODE', 'decode', `${path}: unexpected decoder failure: ${message} (please report it with the file)`, {
+    throw new SerError('EDECODE', 'decode', `${source}: unexpected decoder failure: ${message} (please report it with the file)`, {
       cause: error,
     });
   }
-  return fromDecoded(decoded, path, { sampleRateHz });
+  return fromDecoded(decoded, source, options);
 }
 
 async function readAudioFile(path: string): Promise<Uint8Array> {

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { register as registerBatch } from './batch.js';
 import { register as registerEval } from './eval.js';
 import { register as registerExport } from './export.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerStream } from './stream.js';
+import { register as registerServe } from './serve.js';
 import { register as registerTrain } from './train.js';
 
 /** Every `ser` sub-command; each file under src/cli/ exports `register(program)`. */
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerExport(program);
   registerStream(program);
+  registerServe(program);
+  registerBatch(program);
 }

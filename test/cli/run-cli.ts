@@ -14,12 +14,17 @@ export interface CliResult {
 }
 
 /**
- * Runs `ser ...args` (with `stdin` piped in, when given); resolves when the process exits. `onStderr` sees stderr as it arrives (with the child, e.g. to
+ * Runs `ser ...args` (with `stdin` piped in, when given); resolves when the process exits. `onStderr` (`onStdout`) sees stderr (stdout) as it arrives (with the child, e.g. to
  * send it SIGINT after some output).
  */
 export function runCli(
   args: readonly string[],
-  options: { onStderr?: (text: string, child: ChildProcess) => void; cwd?: string; stdin?: Uint8Array } = {},
+  options: {
+    onStderr?: (text: string, child: ChildProcess) => void;
+    onStdout?: (text: string, child: ChildProcess) => void;
+    cwd?: string;
+    stdin?: Uint8Array;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, ...args], {
@@ -30,6 +35,7 @@ export function runCli(
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
+      options.onStdout?.(stdout, child);
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
