@@ -71,7 +71,7 @@ function inWorkers(mode: Mode, seconds: number, threads: number): Promise<number
 
 function torchaudioPeer(seconds: number): { version: string; modes: Record<string, Record<string, number>> } | { error: string } {
   const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
-  const script = fileURLToPath(new URL('./peers/features_torchaudio.py', import.meta.url)).replace(/dist\/bench/, 'bench');
+  const script = fileURLToPath(new URL('./peers/features_torchaudio.py', import.meta.url)).replace(/build\/bench/, 'bench');
   const result = spawnSync(python, [script, '--seconds', String(seconds)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (result.status !== 0)
     return { error: `${python} ${script}: ${(result.stderr || String(result.error)).trim().split('\n').slice(-1)[0]}` };

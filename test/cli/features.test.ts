@@ -1,5 +1,5 @@
 /**
- * `ser features` end to end: spawns the real CLI (compiled dist when the tests run from dist/, else tsx on src/)
+ * `ser features` end to end: spawns the real CLI (the compiled build/src when the tests run from build/, else tsx on src/)
  * on a WAV written here (22.05 kHz stereo speech from the golden set, or a synthetic chirp without ../shared).
  */
 import assert from 'node:assert/strict';
@@ -14,8 +14,10 @@ import { LogMelFrontEnd, frontEndKey } from '../../src/features/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { hasShared, maxAbsDiff, repoRoot, sharedDir } from '../helpers.js';
 
-const compiled = fileURLToPath(import.meta.url).includes(`${join('dist', 'test')}`);
-const cli = compiled ? [join(repoRoot, 'dist', 'src', 'cli', 'main.js')] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
+const fromSource = import.meta.url.endsWith('.ts');
+const cli = fromSource
+  ? ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')]
+  : [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))];
 
 function ser(...args: string[]) {
   const result = spawnSync(process.execPath, [...cli, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
