@@ -258,6 +258,14 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   const sources: CorpusSource[] = config ? configSources(config) : options.data === undefined ? [EMBEDDED_CORPUS] : [options.data].flat();
   const labels = config ? (config.data.dataset === 'mixture' ? (config.data.labelSpec ?? undefined) : undefined) : options.labels;
   const embedded = config ? config.data.embedded : options.data === undefined;
+  if (embedded && !existsSync(EMBEDDED_CORPUS.path)) {
+    throw new SerError(
+      'EDATA',
+      'train',
+      `the embedded demo corpus (${EMBEDDED_CORPUS.path}) is not here: it comes with a clone of the repository, not with the npm ` +
+        'package (its RAVDESS clips are licensed for non-commercial use only); pass --data with a corpus of yours',
+    );
+  }
   log(
     `${options.resume ? 'resuming' : 'training'}: ${embedded ? 'embedded corpus' : sources.map((s) => `${s.dataset} at ${resolve(s.path)}`).join(', ')}`,
   );
