@@ -17,6 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusName } from '../data/corpus.js';
+import type { CorpusSource } from '../data/mixture.js';
 import type { HeldOut, SplitProtocol } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import type { FrontEndConfig } from '../features/config.js';
@@ -83,4 +84,18 @@ export function readRunConfig(runDir: string): RunConfig {
     throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
   }
   return checkRunConfig(parsed, path);
+}
+
+/** The corpora of a run's config.json, as loadCorpora takes them. */
+export function configSources(config: RunConfig): CorpusSource[] {
+  if (config.data.corpora) {
+    return config.data.corpora.map((c) => ({ dataset: c.dataset, path: c.path, ...(c.labels !== null ? { labels: c.labels } : {}) }));
+  }
+  if (config.data.dataset === 'mixture') throw new SerError('EFORMAT', 'run', 'config.json: a mixture without its corpora');
+  return [{ dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) }];
+}
+
+/** The label space to read configSources with (loadCorpora's `labels`): a mixture's, else the corpus's own spec. */
+export function configLabelSpace(config: RunConfig): string | undefined {
+  return config.data.dataset === 'mixture' ? (config.data.labelSpec ?? undefined) : undefined;
 }

@@ -28,6 +28,8 @@ import {
   MODEL_FILE,
   type RunConfig,
   SPLIT_FILE,
+  configLabelSpace,
+  configSources,
   readRunConfig,
   writeRunConfig,
 } from './run-config.js';
@@ -153,15 +155,6 @@ function newRunConfig(
   };
 }
 
-/** The corpora of a run's config.json, as loadCorpora takes them. */
-export function configSources(config: RunConfig): CorpusSource[] {
-  if (config.data.corpora) {
-    return config.data.corpora.map((c) => ({ dataset: c.dataset, path: c.path, ...(c.labels !== null ? { labels: c.labels } : {}) }));
-  }
-  if (config.data.dataset === 'mixture') throw new SerError('EFORMAT', 'run', 'config.json: a mixture without its corpora');
-  return [{ dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) }];
-}
-
 /** Everything a run trains and is tested on, after the corpus, features and split are settled. */
 interface PreparedRun {
   runDir: string;
@@ -256,7 +249,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   }
 
   const sources: CorpusSource[] = config ? configSources(config) : options.data === undefined ? [EMBEDDED_CORPUS] : [options.data].flat();
-  const labels = config ? (config.data.dataset === 'mixture' ? (config.data.labelSpec ?? undefined) : undefined) : options.labels;
+  const labels = config ? configLabelSpace(config) : options.labels;
   const embedded = config ? config.data.embedded : options.data === undefined;
   if (embedded && !existsSync(EMBEDDED_CORPUS.path)) {
     throw new SerError(

@@ -116,6 +116,16 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   ]);
   assert.equal(all.code, 0, all.stderr);
   assert.equal((JSON.parse(all.stdout) as EvalJson).samples, 24);
+
+  // Without --data: the run's own corpus from its config.json, and its test part.
+  const own = await runCli(['eval', '--model', run, '--json', '--no-cache', '--threads', '1']);
+  assert.equal(own.code, 0, own.stderr);
+  const ownReport = JSON.parse(own.stdout) as EvalJson & { data_path: string | null; dataset: string };
+  assert.deepEqual([ownReport.part, ownReport.data_path, ownReport.dataset], ['test', null, 'csv']);
+  assert.deepEqual(ownReport.confusion, metrics.confusion);
+  const nothing = await runCli(['eval', '--json']);
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.stderr, /^ser: eval: say what to score: --data CORPUS, or --model RUN_DIR/m);
 });
 
 test('ser eval: another corpus is scored on the classes that map (CREMA-D clips on a RAVDESS model), the others left out and counted', async () => {
