@@ -197,14 +197,14 @@ export function register(program: Command): void {
           const last = result.history.at(-1)?.epoch ?? 0;
           // Without a completed epoch there is no checkpoint; --resume then starts over with the saved settings.
           const saved = last === 0 ? `no epoch completed in ${result.runDir}` : `the checkpoint in ${result.runDir} holds epoch ${last}`;
-          process.stderr.write(`interrupted: ${saved}; continue with: ser train --out ${out} --resume\n`);
+          process.stderr.write(`interrupted: ${saved}; continue with: npx ser train --out ${out} --resume\n`);
           process.exitCode = 130;
           return;
         }
         process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
         process.stdout.write(
           `run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n` +
-            `classify recordings with: ser predict --model ${out} FILE.wav ...\n`,
+            `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`,
         );
       } finally {
         process.off('SIGINT', onSigint);
