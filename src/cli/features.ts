@@ -1,6 +1,6 @@
 /**
- * `ser features FILE --out OUT.safetensors [--png OUT.png] [--duration S] [front-end flags]`: the log-mel of one
- * audio file as tensor `mel_db` [n_mels, frames], front end and source described in the metadata.
+ * `ser features FILE [--out OUT.safetensors] [--png OUT.png] [--duration S] [front-end flags]`: the log-mel of one
+ * audio file as tensor `mel_db` [n_mels, frames], front end and source described in the metadata, and/or as a picture.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -11,7 +11,7 @@ import { type FrontEndConfig, LogMelFrontEnd, describeFrontEnd, fixLength, resol
 import { writeSafetensors } from '../io/safetensors.js';
 
 interface FeaturesFlags {
-  out: string;
+  out?: string;
   png?: string;
   duration?: string;
   sampleRate?: string;
@@ -45,8 +45,8 @@ export function register(program: Command): void {
     .command('features')
     .description('write the log-mel spectrogram (dB) of an audio file as safetensors tensor mel_db [n_mels, frames]')
     .argument('<file>', 'audio file (WAV, AIFF, FLAC, MP3, Ogg; any rate and channel count)')
-    .requiredOption('--out <path>', 'output .safetensors file')
-    .option('--png <path>', 'also write the spectrogram as a PNG image (low frequencies at the bottom)')
+    .option('--out <path>', 'output .safetensors file')
+    .option('--png <path>', 'write the spectrogram as a PNG image (low frequencies at the bottom); --out, --png or both')
     .option('--duration <seconds>', 'pad with zeros / crop from the start to this duration (default: the whole file)')
     .option('--sample-rate <hz>', 'resample to this rate first (default 16000)')
     .option('--n-fft <n>', 'FFT size (default 1024)')
@@ -64,6 +64,8 @@ export function register(program: Command): void {
 }
 
 async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
+  const { out, png } = flags;
+  if (out === undefined && png === undefined) throw new SerError('EARG', 'features', 'nothing to write: give --out FILE.safetensors, --png FILE.png or both');
   const { config, durationS } = parseFlags(flags);
   const frontEnd = new LogMelFrontEnd(config);
   const audio = await loadAudio(file, { sampleRateHz: config.sampleRateHz });
@@ -85,10 +87,12 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
     source_duration_s: String(audio.durationS),
     duration_s: String(samples.length / config.sampleRateHz),
   };
-  writeOutput(flags.out, () => writeSafetensors(flags.out, { mel_db: { data: melDb.data, shape: [melDb.nMels, melDb.frames] } }, metadata));
-  if (flags.png) {
-    const png = spectrogramPng(melDb, { dynamicRangeDb: config.topDb ?? 80 });
-    writeOutput(flags.png, () => writeFileSync(flags.png as string, png));
+  if (out !== undefined) {
+    writeOutput(out, () => writeSafetensors(out, { mel_db: { data: melDb.data, shape: [melDb.nMels, melDb.frames] } }, metadata));
+  }
+  if (png !== undefined) {
+    const image = spectrogramPng(melDb, { dynamicRangeDb: config.topDb ?? 80 });
+    writeOutput(png, () => writeFileSync(png, image));
   }
 
   const resampled = audio.sourceSampleRateHz === config.sampleRateHz ? '' : ` (resampled to ${config.sampleRateHz} Hz)`;
@@ -97,7 +101,7 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
   const lines = [
     `${file}: ${audio.format}, ${audio.durationS.toFixed(3)} s${fitted}, ${audio.sourceSampleRateHz} Hz${resampled}, ${channels}`,
     `mel_db [${melDb.nMels}, ${melDb.frames}], ${min.toFixed(1)} .. ${max.toFixed(1)} dB (${describeFrontEnd(frontEnd.config).key})`,
-    `wrote ${flags.out}${flags.png ? ` and ${flags.png}` : ''}`,
+    `wrote ${[out, png].filter((path) => path !== undefined).join(' and ')}`,
   ];
   const empty = frontEnd.filterBank.emptyBands;
   if (empty > 0) {

@@ -93,6 +93,17 @@ describe('ser features', () => {
     assert.equal(image.readUInt32BE(20), 128 * 2); // IHDR height
   });
 
+  it('--png alone writes the picture (the same bytes as with --out); neither --out nor --png is refused', () => {
+    const alone = join(dir, 'alone.png');
+    const run = ser('features', wav, '--png', alone);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^wrote ${alone.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    assert.ok(readFileSync(alone).equals(readFileSync(join(dir, 'speech.png'))));
+    const neither = ser('features', wav);
+    assert.equal(neither.code, 1);
+    assert.match(neither.stderr, /^ser: features: nothing to write: give --out FILE\.safetensors, --png FILE\.png or both$/m);
+  });
+
   it('--duration 3 with front-end flags gives [64, 188] and records the flags in the metadata', () => {
     const out = join(dir, 'fixed.safetensors');
     const run = ser(
