@@ -11,7 +11,7 @@ import { type EpochRecord, bestEpoch, confusionFigureSvg, historyFigureSvg, misc
 import { perClassTable } from './format.js';
 import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
-import { type SpectrogramLike, spectrogramPng } from './spectrogram-image.js';
+import { type SpectrogramAxes, type SpectrogramLike, spectrogramFigureSvg, spectrogramPng } from './spectrogram-image.js';
 
 /** How the corpus was split (src/data/splits.ts); every number in a report is tied to one. */
 export type { SplitProtocol };
@@ -45,6 +45,8 @@ export interface SpectrogramExample {
   title: string;
   spectrogram: SpectrogramLike;
   caption?: string;
+  /** The front end that made it: drawn with time and frequency axes and a colour bar (else the bare image). */
+  axes?: SpectrogramAxes;
 }
 
 /** Everything `writeHtmlReport` shows. */
@@ -54,6 +56,8 @@ export interface HtmlReportInput {
   history: readonly EpochRecord[];
   report: EvaluationReport;
   spectrograms?: readonly SpectrogramExample[];
+  /** A sentence under the spectrograms' heading: where they come from. */
+  spectrogramsNote?: string;
 }
 
 /** Files written by `writeHtmlReport`. */
@@ -64,7 +68,8 @@ export interface WrittenReport {
 
 /**
  * Writes `<dir>/report.html` (self-contained) and the same figures as separate files in `<dir>/figures/`
- * (history.svg, confusion.svg, misclassification.svg, spectrogram-<i>.png), each atomically.
+ * (history.svg, confusion.svg, misclassification.svg, spectrogram-<i>.png, and spectrogram-<i>.svg with axes), each
+ * atomically.
  */
 export async function writeHtmlReport(dir: string, input: HtmlReportInput): Promise<WrittenReport> {
   const parts = await renderParts(input);
@@ -78,6 +83,7 @@ export async function writeHtmlReport(dir: string, input: HtmlReportInput): Prom
   save('confusion.svg', parts.confusionSvg);
   save('misclassification.svg', parts.misclassificationSvg);
   for (const [i, png] of parts.spectrogramPngs.entries()) save(`spectrogram-${i}.png`, png);
+  for (const [i, svg] of parts.spectrogramSvgs.entries()) if (svg !== null) save(`spectrogram-${i}.svg`, svg);
   const html = join(dir, 'report.html');
   writeFileAtomic(html, pageHtml(input, parts));
   return { html, figures };
@@ -93,6 +99,8 @@ interface RenderedParts {
   confusionSvg: string;
   misclassificationSvg: string;
   spectrogramPngs: Uint8Array[];
+  /** The figure with axes of each spectrogram that has them. */
+  spectrogramSvgs: Array<string | null>;
 }
 
 async function renderParts(input: HtmlReportInput): Promise<RenderedParts> {
@@ -102,6 +110,7 @@ async function renderParts(input: HtmlReportInput): Promise<RenderedParts> {
     confusionSvg: await confusionFigureSvg(input.report),
     misclassificationSvg: await misclassificationFigureSvg(input.report),
     spectrogramPngs: (input.spectrograms ?? []).map((s) => spectrogramPng(s.spectrogram)),
+    spectrogramSvgs: (input.spectrograms ?? []).map((s, i) => (s.axes ? spectrogramFigureSvg(s.spectrogram, s.axes, { id: `colour-bar-${i}` }) : null)),
   };
 }
 
@@ -132,6 +141,24 @@ const PROTOCOL_TEXT: Record<SplitProtocol, { name: string; cls: string; text: st
       'language, recording conditions and actors\' directions. They estimate what a user with their own recordings gets.',
   },
 };
+
+/** The example inputs: each spectrogram with its axes (or the bare image), title and caption. */
+function spectrogramSection(input: HtmlReportInput, parts: RenderedParts): string[] {
+  if (parts.spectrogramPngs.length === 0) return [];
+  const section = ['<h2>Example inputs (log-mel spectrograms)</h2>'];
+  if (input.spectrogramsNote) section.push(`<p class="small">${esc(input.spectrogramsNote)}</p>`);
+  section.push('<div class="spectrograms">');
+  (input.spectrograms ?? []).forEach((s, i) => {
+    const png = parts.spectrogramPngs[i]!;
+    const caption = s.caption ?? `${s.spectrogram.nMels} mel bins (low at the bottom) × ${s.spectrogram.frames} frames; 80 dB range`;
+    const image = parts.spectrogramSvgs[i] ?? `<img alt="${esc(s.title)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`;
+    section.push(
+      `<figure><figcaption><strong>${esc(s.title)}</strong></figcaption>${image}<figcaption class="small">${esc(caption)}</figcaption></figure>`,
+    );
+  });
+  section.push('</div>');
+  return section;
+}
 
 function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
   const { run, report, history } = input;
@@ -195,17 +222,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
   if (run.hyperParameters)
     body.push('<h2>Hyper-parameters</h2>', keyValueTable(Object.entries(run.hyperParameters).map(([k, v]) => [k, show(v)])));
   if (run.config) body.push('<h2>Configuration</h2>', keyValueTable(Object.entries(run.config).map(([k, v]) => [k, show(v)])));
-  if (parts.spectrogramPngs.length > 0) {
-    body.push('<h2>Example inputs (log-mel spectrograms)</h2>', '<div class="spectrograms">');
-    (input.spectrograms ?? []).forEach((s, i) => {
-      const png = parts.spectrogramPngs[i]!;
-      const caption = s.caption ?? `${s.spectrogram.nMels} mel bins (low at the bottom) × ${s.spectrogram.frames} frames; 80 dB range`;
-      body.push(
-        `<figure><figcaption><strong>${esc(s.title)}</strong></figcaption><img alt="${esc(s.title)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/><figcaption class="small">${esc(caption)}</figcaption></figure>`,
-      );
-    });
-    body.push('</div>');
-  }
+  body.push(...spectrogramSection(input, parts));
   if (history.length > 0) {
     const rows = history.map((h) =>
       [

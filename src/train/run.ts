@@ -12,7 +12,7 @@ import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
 import { type CorpusSource, loadCorpora, sourceTags } from '../data/mixture.js';
 import { type HeldOut, type PartName, type Split, type SplitParts, PART_NAMES, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
-import { type EvaluationReport, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
+import { type EvaluationReport, type SpectrogramAxes, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
@@ -387,7 +387,10 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<{ 
     },
     history: result.history,
     report,
-    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, model),
+    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, { ...model, axes: config.frontEnd }),
+    spectrogramsNote:
+      'From the test part, never seen in training or model selection: the first recording of each class, its first ' +
+      `${config.durationS} s window as the model sees it (dB before input normalisation), with the model's prediction for the recording.`,
   });
   return { report, perCorpus };
 }
@@ -428,7 +431,7 @@ function exampleSpectrograms(
   set: EvaluationFeatures,
   probabilities: Float32Array,
   labels: readonly string[],
-  model: { nMels: number; frames: number; nClasses: number },
+  model: { nMels: number; frames: number; nClasses: number; axes: SpectrogramAxes },
 ): SpectrogramExample[] {
   const clipSize = model.nMels * model.frames;
   const firstWindow = new Int32Array(set.y.length);
@@ -444,6 +447,7 @@ function exampleSpectrograms(
       title: `${label}: ${utterances[i]!.id}`,
       spectrogram: { data: set.x.slice(start, start + clipSize), nMels: model.nMels, frames: model.frames },
       caption: `predicted ${labels[predicted]} (${(100 * row[predicted]!).toFixed(1)}%)`,
+      axes: model.axes,
     });
   });
   return examples;
