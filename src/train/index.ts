@@ -30,7 +30,8 @@ export {
 export { epochOrder, epochSeed, mulberry32, permutation, weightedEpochOrder } from './shuffle.js';
 export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';
-export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE, readRunConfig } from './run-config.js';
+export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE } from './run-config.js';
+export { readRunConfig } from './run-dir.js';
 export { type TrainRunOptions, type TrainRunResult, formatRunSummary, softmaxRows, trainRun } from './run.js';
 export {
   type EvaluateRunOptions,

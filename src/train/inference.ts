@@ -26,7 +26,8 @@ import {
   labelPrediction,
   recordingProbabilities,
 } from './model-use.js';
-import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources, readRunConfig } from './run-config.js';
+import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
+import { readRunConfig } from './run-dir.js';
 
 /** Clips per run of a model.onnx with a symbolic batch axis (evaluating a corpus, long recordings). */
 const BULK_BATCH = 32;

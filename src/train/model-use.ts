@@ -1,6 +1,6 @@
 /**
  * What using a trained run's model needs, without the file system (so src/web can use it in browsers): checking
- * a parsed config.json, turning one row of model.onnx's 'probabilities' into a labelled prediction, and
+ * a parsed config.json (run-config.ts), turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
 import { SerError } from '../errors.js';
@@ -10,21 +10,7 @@ import { LogMelFrontEnd } from '../features/front-end.js';
 import { inferenceWindows } from '../features/utterance.js';
 import type { RunConfig } from './run-config.js';
 
-/** Clips per model run when one clip is classified at a time (src/web). */
-export const MODEL_BATCH = 1;
-
-/** Checks a parsed config.json; `source` names it in errors. */
-export function checkRunConfig(config: unknown, source: string): RunConfig {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config (a JSON object expected)`);
-  }
-  const run = config as Partial<RunConfig>;
-  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter((key) => run[key] === undefined);
-  if (run.format !== 'speech-emotion run' || missing.length > 0) {
-    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''));
-  }
-  return run as RunConfig;
-}
+export { MODEL_BATCH, checkRunConfig } from './run-config.js';
 
 /** The most probable class and every class's probability. */
 export interface LabelledPrediction {

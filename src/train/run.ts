@@ -30,9 +30,8 @@ import {
   SPLIT_FILE,
   configLabelSpace,
   configSources,
-  readRunConfig,
-  writeRunConfig,
 } from './run-config.js';
+import { readRunConfig, writeRunConfig } from './run-dir.js';
 
 export interface TrainRunOptions {
   /** Run directory (created). */
