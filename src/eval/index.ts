@@ -14,3 +14,4 @@ export { spectrogramFigureSvg, spectrogramPng, viridis } from './spectrogram-ima
 export type { SpectrogramAxes, SpectrogramLike, SpectrogramPngOptions } from './spectrogram-image.js';
 export { formatDuration, renderHtmlReport, writeHtmlReport } from './html-report.js';
 export type { HtmlReportInput, RunInfo, SpectrogramExample, SplitProtocol, WrittenReport } from './html-report.js';
+export { argmax, averageWindowProbabilities, logitCrossEntropy, probabilityCrossEntropy, softmaxInto, softmaxRows } from './probabilities.js';

@@ -32,7 +32,7 @@ export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';
 export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE } from './run-config.js';
 export { readRunConfig } from './run-dir.js';
-export { type TrainRunOptions, type TrainRunResult, formatRunSummary, softmaxRows, trainRun } from './run.js';
+export { type TrainRunOptions, type TrainRunResult, formatRunSummary, trainRun } from './run.js';
 export {
   type EvaluateRunOptions,
   type EvaluateRunResult,

@@ -25,6 +25,7 @@
  * again. It is a deterministic function of the weights and (seed, epoch), so resume stays exact.
  */
 import { SerError } from '../errors.js';
+import { argmax, logitCrossEntropy, probabilityCrossEntropy, softmaxInto } from '../eval/probabilities.js';
 import type { CnnTmConfig } from '../model/config.js';
 import { CnnTmTrainer } from '../model/trainer.js';
 import {
@@ -176,18 +177,8 @@ export function lossAndAccuracy(logits: Float32Array, y: Int32Array, nClasses: n
   let correct = 0;
   for (let i = 0; i < y.length; i++) {
     const row = logits.subarray(i * nClasses, (i + 1) * nClasses);
-    let max = Number.NEGATIVE_INFINITY;
-    let argmax = 0;
-    for (let c = 0; c < nClasses; c++) {
-      if (row[c]! > max) {
-        max = row[c]!;
-        argmax = c;
-      }
-    }
-    let sum = 0;
-    for (let c = 0; c < nClasses; c++) sum += Math.exp(row[c]! - max);
-    loss += max + Math.log(sum) - row[y[i]!]!;
-    if (argmax === y[i]) correct++;
+    loss += logitCrossEntropy(row, y[i]!);
+    if (argmax(row) === y[i]) correct++;
   }
   return { loss: loss / y.length, accuracy: correct / y.length };
 }
@@ -201,6 +192,7 @@ export function evaluationMetrics(logits: Float32Array, set: EvaluationFeatures,
   const hits = new Float64Array(nClasses);
   const support = new Float64Array(nClasses);
   const mean = new Float64Array(nClasses);
+  const probabilities = new Float64Array(nClasses);
   let loss = 0;
   let correct = 0;
   let clip = 0;
@@ -208,19 +200,13 @@ export function evaluationMetrics(logits: Float32Array, set: EvaluationFeatures,
     const windows = set.windows?.[i] ?? 1;
     mean.fill(0);
     for (let w = 0; w < windows; w++, clip++) {
-      const row = logits.subarray(clip * nClasses, (clip + 1) * nClasses);
-      let max = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < nClasses; c++) max = Math.max(max, row[c]!);
-      let sum = 0;
-      for (let c = 0; c < nClasses; c++) sum += Math.exp(row[c]! - max);
-      for (let c = 0; c < nClasses; c++) mean[c]! += Math.exp(row[c]! - max) / sum / windows;
+      softmaxInto(logits.subarray(clip * nClasses, (clip + 1) * nClasses), probabilities);
+      for (let c = 0; c < nClasses; c++) mean[c]! += probabilities[c]! / windows;
     }
-    let argmax = 0;
-    for (let c = 1; c < nClasses; c++) if (mean[c]! > mean[argmax]!) argmax = c;
     const label = set.y[i]!;
-    loss -= Math.log(Math.max(mean[label]!, 1e-15));
+    loss += probabilityCrossEntropy(mean[label]!);
     support[label]!++;
-    if (argmax === label) {
+    if (argmax(mean) === label) {
       correct++;
       hits[label]!++;
     }

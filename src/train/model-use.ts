@@ -4,6 +4,7 @@
  * classifying a long recording window by window.
  */
 import { SerError } from '../errors.js';
+import { argmax, averageWindowProbabilities } from '../eval/probabilities.js';
 import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
 import { LogMelFrontEnd } from '../features/front-end.js';
@@ -20,9 +21,7 @@ export interface LabelledPrediction {
 
 /** `row` [labels.length] probabilities (the model's output for one clip) as a LabelledPrediction. */
 export function labelPrediction(row: ArrayLike<number>, labels: readonly string[]): LabelledPrediction {
-  let best = 0;
-  for (let c = 1; c < labels.length; c++) if ((row[c] as number) > (row[best] as number)) best = c;
-  return { label: labels[best] as string, probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])) };
+  return { label: labels[argmax(Array.from(labels, (_, c) => row[c] as number))] as string, probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])) };
 }
 
 /** One window of a recording and its prediction. */
@@ -144,23 +143,4 @@ export async function classifySegments(
     });
   }
   return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
-}
-
-/**
- * Per-utterance probabilities [utterances, nClasses] from per-window ones [sum(windows), nClasses]: the mean over
- * each utterance's `windows[i]` consecutive rows (float64 sums), as every inference path averages test-time crops.
- */
-export function averageWindowProbabilities(windowRows: Float32Array, windows: ArrayLike<number>, nClasses: number): Float32Array {
-  const out = new Float32Array(windows.length * nClasses);
-  let row = 0;
-  for (let i = 0; i < windows.length; i++) {
-    const count = windows[i] as number;
-    for (let c = 0; c < nClasses; c++) {
-      let sum = 0;
-      for (let w = 0; w < count; w++) sum += windowRows[(row + w) * nClasses + c] as number;
-      out[i * nClasses + c] = sum / count;
-    }
-    row += count;
-  }
-  return out;
 }

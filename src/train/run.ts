@@ -12,13 +12,13 @@ import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
 import { type CorpusSource, loadCorpora, sourceTags } from '../data/mixture.js';
 import { type HeldOut, type PartName, type Split, type SplitParts, PART_NAMES, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
+import { averageWindowProbabilities, softmaxRows } from '../eval/probabilities.js';
 import { type EvaluationReport, type SpectrogramAxes, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
 import { type EvaluationFeatures, type Hyperparameters, type TrainResult, type TrainingSource, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
-import { averageWindowProbabilities } from './model-use.js';
 import { EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, type ModelSize, modelFor } from './presets.js';
 import type { ProgressMode } from './progress.js';
 import { PAPER_RECIPE, type Recipe, checkRecipe } from './recipe.js';
@@ -76,19 +76,6 @@ export interface TrainRunResult {
   report: EvaluationReport | null;
   /** The test set per corpus, when it holds several. */
   perCorpus: Record<string, EvaluationReport>;
-}
-
-/** Softmax of each row of logits [count, nClasses], in float64 then rounded to float32. */
-export function softmaxRows(logits: Float32Array, nClasses: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let start = 0; start < logits.length; start += nClasses) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < nClasses; c++) max = Math.max(max, logits[start + c]!);
-    let sum = 0;
-    for (let c = 0; c < nClasses; c++) sum += Math.exp(logits[start + c]! - max);
-    for (let c = 0; c < nClasses; c++) out[start + c] = Math.exp(logits[start + c]! - max) / sum;
-  }
-  return out;
 }
 
 /** Model, front end and clip length of a new run: the size preset, with the options' dropout and the recipe's normalisation. */
