@@ -44,4 +44,4 @@ export {
   predictSegments,
 } from './inference.js';
 export { type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, segmentStarts } from './model-use.js';
-export { type AdamWOptions, resolveAdamW } from './adamw.js';
+export { type AdamWOptions, resolveAdamW } from '../nn/adamw.js';
