@@ -6,8 +6,7 @@
  * ~20 ms of mask generation per paper-size step (src/nn/dropout.ts) left the step's critical path (the next
  * step waits ~1-2 ms for its masks; trainer step ~330 -> ~320 ms, BENCHMARKS.md).
  *
- * The worker runs `fillDropoutMask` from its source text (a worker file would need separate entries for the
- * compiled package and for tsx). The generator state travels with every request and reply, so the masks are
+ * The worker (dropout-worker.ts, a module of its own) runs `fillDropoutMask`. The generator state travels with every request and reply, so the masks are
  * exactly those of DropoutMaskGenerator.fill called in the same order on the main thread. Buffer sets are
  * reused (one fed to the running step, one being filled), transferred, never copied. On a busy machine a
  * nice-19 thread gets almost no CPU (measured with three CPU hogs: next() waited ~1.4 s a step), so next() waits at
@@ -17,17 +16,8 @@ import { Worker } from 'node:worker_threads';
 import { SerError } from '../errors.js';
 import { type DropoutMaskInput, DropoutMaskGenerator, fillDropoutMask } from '../nn/index.js';
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-// Lowest priority for this thread only: Linux applies setpriority(PRIO_PROCESS, 0) to the calling thread (other
-// systems to the whole process, so they keep the default).
-if (process.platform === 'linux') { try { require('node:os').setPriority(19); } catch {} }
-const fillDropoutMask = ${fillDropoutMask.toString()};
-parentPort.on('message', ({ state, buffers, ratios }) => {
-  buffers.forEach((buffer, i) => fillDropoutMask(state, new Float32Array(buffer), ratios[i]));
-  parentPort.postMessage({ state, buffers }, [state.buffer, ...buffers]);
-});
-`;
+/** The worker's module beside this one: dropout-worker.ts under tsx, the compiled dropout-worker.js otherwise. */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './dropout-worker.ts' : './dropout-worker.js', import.meta.url);
 
 interface Reply {
   state: Int32Array;
@@ -140,7 +130,7 @@ export class DropoutMaskPrefetcher {
 
   private ensureWorker(): Worker {
     if (!this.worker) {
-      this.worker = new Worker(WORKER_SOURCE, { eval: true });
+      this.worker = new Worker(WORKER_URL);
       this.worker.unref(); // never keeps the process alive
       this.worker.on('error', (error) => {
         // From now on the masks are made on the main thread.
