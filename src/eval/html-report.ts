@@ -13,9 +13,6 @@ import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
 import { type SpectrogramAxes, type SpectrogramLike, spectrogramFigureSvg, spectrogramPng } from './spectrogram-image.js';
 
-/** How the corpus was split (src/data/splits.ts); every number in a report is tied to one. */
-export type { SplitProtocol };
-
 /** What was run: shown at the top of the report. */
 export interface RunInfo {
   /** Corpus and where it came from, e.g. 'ravdess (../shared/data/ravdess, actors 01-18)'. */

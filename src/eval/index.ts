@@ -13,5 +13,5 @@ export type { EpochRecord } from './figures.js';
 export { spectrogramFigureSvg, spectrogramPng, viridis } from './spectrogram-image.js';
 export type { SpectrogramAxes, SpectrogramLike, SpectrogramPngOptions } from './spectrogram-image.js';
 export { formatDuration, renderHtmlReport, writeHtmlReport } from './html-report.js';
-export type { HtmlReportInput, RunInfo, SpectrogramExample, SplitProtocol, WrittenReport } from './html-report.js';
+export type { HtmlReportInput, RunInfo, SpectrogramExample, WrittenReport } from './html-report.js';
 export { argmax, averageWindowProbabilities, logitCrossEntropy, probabilityCrossEntropy, softmaxInto, softmaxRows } from './probabilities.js';

@@ -417,10 +417,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           seconds: (performance.now() - started) / 1000,
         };
         history.push(record);
-        const decision = stopper.update(epoch, record.val_loss);
+        const decision = stopper.update(epoch, valMetrics.loss);
         if (decision.improved) {
           best = copyState(trainer.state());
-          if (runDir) saveBest(runDir, best, epoch, record.val_loss);
+          if (runDir) saveBest(runDir, best, epoch, valMetrics.loss);
         }
         finished = decision.stop ? 'stopped' : epoch === hyper.epochs ? 'max-epochs' : null;
         if (runDir) {
