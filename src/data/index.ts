@@ -71,4 +71,4 @@ export {
   summarizeFailures,
 } from './feature-cache.js';
 export { csvField, parseCsv, parseCsvRecords } from './csv.js';
-export { type Random, mulberry32, shuffleInPlace } from './prng.js';
+export { type Random, epochSeed, mixSeed, mulberry32, permutation, shuffleInPlace } from './prng.js';

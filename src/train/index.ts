@@ -27,7 +27,8 @@ export {
   loadBest,
   loadCheckpoint,
 } from './checkpoint.js';
-export { epochOrder, epochSeed, mulberry32, permutation, weightedEpochOrder } from './shuffle.js';
+export { epochOrder, weightedEpochOrder } from './shuffle.js';
+export { epochSeed, mulberry32, permutation } from '../data/prng.js';
 export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';
 export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE } from './run-config.js';

@@ -42,8 +42,8 @@ import {
 } from './checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
 import { type ProgressMode, type ProgressReporter, createProgress } from './progress.js';
-import { epochOrder, permutation, weightedEpochOrder } from './shuffle.js';
-import { mulberry32 } from '../data/prng.js';
+import { epochOrder, weightedEpochOrder } from './shuffle.js';
+import { mulberry32, permutation } from '../data/prng.js';
 
 /** Clips as log-mel images: `x` is [count, nMels, frames] row-major, `y[i]` the class index of clip i. */
 export interface LabeledFeatures {
