@@ -15,6 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import { SerError } from '../errors.js';
 import { type DropoutMaskInput, DropoutMaskGenerator, fillDropoutMask } from '../nn/index.js';
+import { sizeOf } from '../shape.js';
 
 /** The worker's module beside this one: dropout-worker.ts under tsx, the compiled dropout-worker.js otherwise. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './dropout-worker.ts' : './dropout-worker.js', import.meta.url);
@@ -99,7 +100,7 @@ export class DropoutMaskPrefetcher {
   }
 
   private freshBuffers(): ArrayBuffer[] {
-    return this.inputs.map((input) => new ArrayBuffer(4 * input.shape.reduce((a, b) => a * b, 1)));
+    return this.inputs.map((input) => new ArrayBuffer(4 * sizeOf(input.shape)));
   }
 
   /** Starts filling `buffers` from the current state on the worker (its reply is picked up by next()). */

@@ -24,6 +24,7 @@ import { DropoutMaskPrefetcher } from './dropout-prefetch.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
 import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
 import { importStateDict, initialState } from './weights.js';
+import { sizeOf } from '../shape.js';
 
 export type { CnnTmConfig } from './config.js';
 export { PAPER_CNN_TM } from './config.js';
@@ -56,7 +57,6 @@ export interface TrainerOptions {
 export const OPTIMIZER_PREFIX = 'optimizer/';
 const STEP_KEY = `${OPTIMIZER_PREFIX}step`;
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export class CnnTmTrainer {
   readonly config: CnnTmConfig;
