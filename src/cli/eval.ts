@@ -4,7 +4,7 @@ import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
 import { evaluateRun } from '../train/inference.js';
-import { defaultCacheDir, parseNumber } from './options.js';
+import { parseNumber } from './options.js';
 
 interface EvalFlags {
   model?: string;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const result = await evaluateRun(flags.model, {
         data,
         part: flags.part,
-        cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
+        cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
       });
       for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);

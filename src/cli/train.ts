@@ -6,7 +6,7 @@ import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { formatRunSummary, trainRun } from '../train/run.js';
 import { BALANCES, type Balance } from '../train/recipe.js';
 import { INPUT_NORMS, type InputNorm } from '../model/config.js';
-import { collect, corpusSources, defaultCacheDir, parseNumber, resolveRecipe } from './options.js';
+import { collect, corpusSources, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
   data: string[];
@@ -187,7 +187,7 @@ export function register(program: Command): void {
           size: flags.size,
           dropout: flags.dropout === undefined ? undefined : parseNumber('--dropout', flags.dropout, { min: 0 }),
           durationS: parseNumber('--duration', flags.duration, { min: 0.1 }),
-          cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
+          cacheDir: flags.cache === false ? null : flags.cache,
           threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
           resume: flags.resume,
           signal: abort.signal,

@@ -66,6 +66,7 @@ export {
   type ExtractedFeatures,
   type ExtractUtteranceOptions,
   type ExtractedUtterances,
+  defaultCacheDir,
   extractFeatures,
   extractUtteranceLogMels,
   summarizeFailures,
