@@ -1,8 +1,10 @@
 /** `ser eval`: scores a trained run on a labelled corpus (src/train/inference.ts evaluateRun). */
 import { type Command, Option } from 'commander';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
+import { defaultCacheDir } from '../data/feature-cache.js';
 import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
 import { evaluateRun } from '../train/inference.js';
 import { parseNumber } from './options.js';
 
@@ -36,9 +38,9 @@ export function register(program: Command): void {
         .default('auto'),
     )
     .option('--json', 'print one JSON object (accuracy, macro_f1, uar, labels, confusion with rows = true class, ...)')
-    .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
+    .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
-    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .action(async (flags: EvalFlags) => {
       const data = flags.data === undefined ? undefined : { dataset: datasetOf(flags.data, flags.dataset), path: flags.data, labels: flags.labels };
       if (data === undefined && flags.model === undefined) {

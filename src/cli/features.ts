@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { spectrogramPng } from '../eval/index.js';
-import { type FrontEndConfig, LogMelFrontEnd, describeFrontEnd, fixLength, resolveFrontEnd, samplesFor } from '../features/index.js';
+import { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, describeFrontEnd, fixLength, resolveFrontEnd, samplesFor } from '../features/index.js';
 import { writeSafetensors } from '../io/safetensors.js';
 
 interface FeaturesFlags {
@@ -48,16 +48,16 @@ export function register(program: Command): void {
     .option('--out <path>', 'output .safetensors file')
     .option('--png <path>', 'write the spectrogram as a PNG image (low frequencies at the bottom); --out, --png or both')
     .option('--duration <seconds>', 'pad with zeros / crop from the start to this duration (default: the whole file)')
-    .option('--sample-rate <hz>', 'resample to this rate first (default 16000)')
-    .option('--n-fft <n>', 'FFT size (default 1024)')
-    .option('--hop <n>', 'hop length in samples (default 256)')
-    .option('--win <n>', 'Hann window length in samples, <= n-fft (default 512)')
-    .option('--n-mels <n>', 'mel bands (default 128)')
-    .option('--f-min <hz>', 'lowest filter-bank frequency (default 0)')
+    .option('--sample-rate <hz>', `resample to this rate first (default ${DEFAULT_FRONT_END.sampleRateHz})`)
+    .option('--n-fft <n>', `FFT size (default ${DEFAULT_FRONT_END.nFft})`)
+    .option('--hop <n>', `hop length in samples (default ${DEFAULT_FRONT_END.hopLength})`)
+    .option('--win <n>', `Hann window length in samples, <= n-fft (default ${DEFAULT_FRONT_END.winLength})`)
+    .option('--n-mels <n>', `mel bands (default ${DEFAULT_FRONT_END.nMels})`)
+    .option('--f-min <hz>', `lowest filter-bank frequency (default ${DEFAULT_FRONT_END.fMinHz})`)
     .option('--f-max <hz>', 'highest filter-bank frequency (default sample-rate / 2)')
-    .option('--mel-scale <scale>', 'htk | slaney (default htk)')
-    .option('--norm <norm>', 'slaney | none (default none)')
-    .option('--top-db <db>', 'per-clip dynamic range clamp in dB, or none (default 80)')
+    .option('--mel-scale <scale>', `htk | slaney (default ${DEFAULT_FRONT_END.melScale})`)
+    .option('--norm <norm>', `slaney | none (default ${DEFAULT_FRONT_END.norm ?? 'none'})`)
+    .option('--top-db <db>', `per-clip dynamic range clamp in dB, or none (default ${DEFAULT_FRONT_END.topDb ?? 'none'})`)
     .action(async (file: string, flags: FeaturesFlags) => {
       await runFeatures(file, flags);
     });
@@ -155,7 +155,7 @@ function parseFlags(flags: FeaturesFlags): { config: FrontEndConfig; durationS: 
     else problems.push(`--norm '${flags.norm}' must be slaney or none`);
   }
   // With --n-fft alone, keep torchaudio's rule win_length <= n_fft by shrinking the default window.
-  if (overrides.nFft !== undefined && overrides.winLength === undefined && overrides.nFft < 512) overrides.winLength = overrides.nFft;
+  if (overrides.nFft !== undefined && overrides.winLength === undefined && overrides.nFft < DEFAULT_FRONT_END.winLength) overrides.winLength = overrides.nFft;
   const durationS = number('--duration', flags.duration);
   if (durationS !== undefined && !(durationS > 0)) problems.push(`--duration ${durationS} must be > 0 seconds`);
   let config: FrontEndConfig | undefined;

@@ -5,7 +5,10 @@ import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { formatRunSummary, trainRun } from '../train/run.js';
 import { BALANCES, type Balance } from '../train/recipe.js';
-import { INPUT_NORMS, type InputNorm } from '../model/config.js';
+import { defaultCacheDir } from '../data/feature-cache.js';
+import { INPUT_NORMS, type InputNorm, PAPER_CNN_TM } from '../model/config.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
+import { DEFAULT_HYPERPARAMETERS } from '../train/loop.js';
 import { collect, corpusSources, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
@@ -98,10 +101,10 @@ export function register(program: Command): void {
     .addOption(new Option('--lr-decay <kind>', 'learning-rate decay over the epoch budget (default none)').choices(['none', 'cosine']))
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
-    .option('--epochs <n>', 'epoch budget (default 150; embedded corpus: ' + EMBEDDED_DEFAULTS.epochs + ')')
-    .option('--patience <n>', 'early-stopping patience in epochs (default 10; embedded corpus: ' + EMBEDDED_DEFAULTS.patience + ')')
-    .option('--batch-size <n>', 'minibatch size (default 32; embedded corpus: ' + EMBEDDED_DEFAULTS.batchSize + ')')
-    .option('--lr <rate>', 'AdamW learning rate (default 1e-4; embedded corpus: ' + EMBEDDED_DEFAULTS.lr + ')')
+    .option('--epochs <n>', `epoch budget (default ${DEFAULT_HYPERPARAMETERS.epochs}; embedded corpus: ${EMBEDDED_DEFAULTS.epochs})`)
+    .option('--patience <n>', `early-stopping patience in epochs (default ${DEFAULT_HYPERPARAMETERS.patience}; embedded corpus: ${EMBEDDED_DEFAULTS.patience})`)
+    .option('--batch-size <n>', `minibatch size (default ${DEFAULT_HYPERPARAMETERS.batchSize}; embedded corpus: ${EMBEDDED_DEFAULTS.batchSize})`)
+    .option('--lr <rate>', `AdamW learning rate (default ${DEFAULT_HYPERPARAMETERS.lr}; embedded corpus: ${EMBEDDED_DEFAULTS.lr})`)
     .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "six" (the six classes of the paper), "calm=neutral"; several corpora: "six" (default) or a list of class names')
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
     .addOption(
@@ -112,15 +115,15 @@ export function register(program: Command): void {
     )
     .option(
       '--dropout <p>',
-      "dropout of the CNN blocks and encoder layers (default 0.4, the paper's; embedded corpus: " + EMBEDDED_DEFAULTS.dropout + ')',
+      `dropout of the CNN blocks and encoder layers (default ${PAPER_CNN_TM.dropout}, the paper's; embedded corpus: ${EMBEDDED_DEFAULTS.dropout})`,
     )
-    .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
+    .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option(
       '--no-recalibrate-bn',
       'keep the BatchNorm statistics of the training steps (collected with dropout on) instead of re-estimating them with dropout off after each epoch',
     )
-    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .option('--resume', 'continue the interrupted run in --out with its saved settings (--epochs may raise the budget)')
     .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .action(async (flags: TrainFlags, command: Command) => {
