@@ -342,10 +342,10 @@ export class CnnTmTrainer {
 
   private async trainingSession(): Promise<Session> {
     if (!this.trainSession) {
-      // Convs fed their weights lowered to ORT's NCHWc kernels (src/graph toOnnx; ~5% less CPU per step).
+      // Convs fed their weights lowered to ORT's NCHWc kernels (src/graph toOnnx).
       const bytes = toOnnx(this.trainGraph, { nchwcBlock: await nchwcBlockSize() });
       // 'extended': without ORT's NCHWc layout pass, which on a graph fed its weights mostly adds reorders
-      // (measured: ~10% less CPU per paper-size step, session opens ~40% faster).
+      // (docs/benchmark-log.md).
       this.trainSession = await createSession(bytes, {
         threads: this.options.threads,
         spinning: this.options.spinning ?? false,

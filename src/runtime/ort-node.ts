@@ -27,7 +27,7 @@ export async function createSession(modelBytes: Uint8Array, options: SessionOpti
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     intraOpNumThreads: options.threads ?? DEFAULT_THREADS,
-    // ORT's parallel executor (inter-op threads) measured 40% slower on the training step: sequential only.
+    // Sequential: ORT's parallel executor (inter-op threads) is slower on the training step (docs/benchmark-log.md).
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.optimizationLevel ?? 'all',
