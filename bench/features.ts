@@ -5,7 +5,7 @@
  * Modes: `logmel` (16 kHz waveform -> dB log-mel), `resample+logmel` (44.1 kHz waveform first), each on 1 thread
  * and on 2 worker threads (2 cores). The peer (bench/peers/features_torchaudio.py, run with TORCH_PYTHON, default
  * /usr/bin/python3) measures torchaudio with 1 and 2 intra-op threads, 2 one-thread processes, and batched.
- * Prints the machine, its load, and a markdown table for BENCHMARKS.md.
+ * Prints the machine, its load, and a markdown table (BENCHMARKS.md, docs/benchmark-log.md).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

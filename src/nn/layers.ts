@@ -108,7 +108,7 @@ function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, p
  * conv(x, weight) (no bias; stride 1, odd k, zero pads k // 2) followed by 2x2 max pooling, with the conv computed
  * per pooling phase so that no pooling indices are needed (ORT's MaxPool with indices and its MaxUnpool are
  * scalar kernels that mispredict on real data: a CNN-TM first-layer branch's conv, pool and pool gradient took
- * 43.6 ms that way and 24.9 ms this way on real log-mels; BENCHMARKS.md). Let xs be
+ * 43.6 ms that way and 24.9 ms this way on real log-mels; docs/benchmark-log.md). Let xs be
  * the 2x2 space-to-depth of the padded input, [N, 4 Cin, (H + 2p) / 2, (W + 2p) / 2], channel (ci, s_h, s_w).
  * The conv output at (2i + r_h, 2j + r_w) reads xs blocks i..i+p, j..j+p only, so it is a stride-1 conv of xs
  * with a (p+1)-square kernel W'[(r, co), (ci, s), a] = W[co, ci, 2 a + s - r] (0 where that tap is outside
