@@ -157,14 +157,16 @@ function spectrogramSection(input: HtmlReportInput, parts: RenderedParts): strin
   return section;
 }
 
-function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
-  const { run, report, history } = input;
-  const protocol = PROTOCOL_TEXT[run.protocol];
-  const title = run.title ?? `Speech emotion recognition: ${run.dataset}`;
-  const best = run.bestEpoch === undefined ? bestEpoch(history) : run.bestEpoch;
-  const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(2)}%`);
-  const { train, validation, test } = run.splitCounts;
+/** A share as a percentage with two decimals; '-' for null. */
+function percent(v: number | null): string {
+  return v === null ? '-' : `${(100 * v).toFixed(2)}%`;
+}
 
+/** Title, the protocol's warning or note, the headline metrics and the run's facts. */
+function summarySection(input: HtmlReportInput, title: string, best: number | null): string[] {
+  const { run, report } = input;
+  const protocol = PROTOCOL_TEXT[run.protocol];
+  const { train, validation, test } = run.splitCounts;
   const runRows: Array<[string, string]> = [
     ['dataset', run.dataset],
     ['protocol', protocol.name],
@@ -177,16 +179,13 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     ['report made', run.createdAt ?? new Date().toISOString()],
   ];
   const headline: Array<[string, string]> = [
-    ['accuracy', pct(report.accuracy)],
-    ['UAR', pct(report.uar)],
-    ['macro F1', pct(report.macro.f1)],
-    ['weighted F1', pct(report.weighted.f1)],
+    ['accuracy', percent(report.accuracy)],
+    ['UAR', percent(report.uar)],
+    ['macro F1', percent(report.macro.f1)],
+    ['weighted F1', percent(report.weighted.f1)],
   ];
   if (report.crossEntropy !== null) headline.push(['cross-entropy', report.crossEntropy.toFixed(4)]);
-
-  const [perClassHeader, ...perClassRows] = perClassTable(report, pct).map((row) => row.map(esc));
-
-  const body: string[] = [
+  return [
     `<h1>${esc(title)}</h1>`,
     `<p class="${protocol.cls}"><strong>Protocol: ${esc(protocol.name)}.</strong> ${esc(protocol.text)}</p>`,
     `<div class="cards">${headline.map(([k, v]) => `<div class="card"><div class="value">${esc(v)}</div><div class="key">${esc(k)}</div></div>`).join('')}</div>`,
@@ -194,13 +193,19 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     '<h2>Run</h2>',
     keyValueTable(runRows),
   ];
+}
+
+/** The training history figure, confusion matrix, misclassification figure and per-class tables. */
+function metricsSection(report: EvaluationReport, parts: RenderedParts): string[] {
+  const [perClassHeader, ...perClassRows] = perClassTable(report, percent).map((row) => row.map(esc));
+  const section: string[] = [];
   if (parts.historySvg !== null) {
-    body.push(
+    section.push(
       '<h2>Training history</h2>',
       figure(parts.historySvg, 'Loss and accuracy per epoch; the dashed line marks the best epoch (lowest validation loss).'),
     );
   }
-  body.push(
+  section.push(
     '<h2>Confusion matrix</h2>',
     figure(parts.confusionSvg, 'Rows = true class, columns = predicted class; each cell: count and % of the true class (row-normalised).'),
     '<h2>Per-class misclassification (Table I)</h2>',
@@ -212,41 +217,66 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
       ? '<p>None: every sample was predicted correctly.</p>'
       : table(
           ['true class', 'predicted as', 'count', '% of true class'],
-          report.mostConfused.map((p) => [esc(p.trueLabel), esc(p.predictedLabel), String(p.count), pct(p.rate)]),
+          report.mostConfused.map((p) => [esc(p.trueLabel), esc(p.predictedLabel), String(p.count), percent(p.rate)]),
           [0, 1],
         ),
   );
+  return section;
+}
+
+/** Hyper-parameters and configuration, when given. */
+function settingsSection(run: RunInfo): string[] {
+  const section: string[] = [];
   if (run.hyperParameters)
-    body.push('<h2>Hyper-parameters</h2>', keyValueTable(Object.entries(run.hyperParameters).map(([k, v]) => [k, show(v)])));
-  if (run.config) body.push('<h2>Configuration</h2>', keyValueTable(Object.entries(run.config).map(([k, v]) => [k, show(v)])));
-  body.push(...spectrogramSection(input, parts));
-  if (history.length > 0) {
-    const rows = history.map((h) =>
-      [
-        String(h.epoch),
-        h.train_loss.toFixed(4),
-        pct(h.train_accuracy),
-        h.val_loss === null ? '-' : h.val_loss.toFixed(4),
-        pct(h.val_accuracy),
-        h.lr.toExponential(2),
-        h.seconds.toFixed(1),
-      ].map((cell) => (h.epoch === best ? `<strong>${cell}</strong>` : cell)),
-    );
-    body.push(
-      `<details><summary>Epoch log (${history.length} epochs)</summary>`,
-      table(['epoch', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows, []),
-      '</details>',
-    );
-  }
-  body.push(
+    section.push('<h2>Hyper-parameters</h2>', keyValueTable(Object.entries(run.hyperParameters).map(([k, v]) => [k, show(v)])));
+  if (run.config) section.push('<h2>Configuration</h2>', keyValueTable(Object.entries(run.config).map(([k, v]) => [k, show(v)])));
+  return section;
+}
+
+/** Every epoch's metrics in a collapsed table, the best epoch in bold. */
+function epochLogSection(history: readonly EpochRecord[], best: number | null): string[] {
+  if (history.length === 0) return [];
+  const rows = history.map((h) =>
+    [
+      String(h.epoch),
+      h.train_loss.toFixed(4),
+      percent(h.train_accuracy),
+      h.val_loss === null ? '-' : h.val_loss.toFixed(4),
+      percent(h.val_accuracy),
+      h.lr.toExponential(2),
+      h.seconds.toFixed(1),
+    ].map((cell) => (h.epoch === best ? `<strong>${cell}</strong>` : cell)),
+  );
+  return [
+    `<details><summary>Epoch log (${history.length} epochs)</summary>`,
+    table(['epoch', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows, []),
+    '</details>',
+  ];
+}
+
+/** The metrics' definitions and a machine-readable copy of the report. */
+function definitionsSection(report: EvaluationReport): string[] {
+  return [
     '<h2>Definitions</h2>',
     '<p class="small">scikit-learn conventions: precision = TP / predicted, recall = TP / support, F1 = 2·TP / (predicted + support), ' +
       '0 when the denominator is 0 (zero_division = 0). Macro = unweighted mean over classes, weighted = mean weighted by support, ' +
       'UAR = mean recall over the classes present in the evaluated set, misclassification rate = 1 − recall.</p>',
     // Machine-readable copy of the metrics; "<" is escaped so the JSON cannot close the element.
     `<script type="application/json" id="evaluation-report">${JSON.stringify(toJson(report)).replaceAll('<', '\\u003c').replaceAll('&', '\\u0026')}</script>`,
-  );
+  ];
+}
 
+function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
+  const title = input.run.title ?? `Speech emotion recognition: ${input.run.dataset}`;
+  const best = input.run.bestEpoch === undefined ? bestEpoch(input.history) : input.run.bestEpoch;
+  const body = [
+    ...summarySection(input, title, best),
+    ...metricsSection(input.report, parts),
+    ...settingsSection(input.run),
+    ...spectrogramSection(input, parts),
+    ...epochLogSection(input.history, best),
+    ...definitionsSection(input.report),
+  ];
   return `<!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
 <head>
