@@ -14,7 +14,8 @@ export { type DecodedAudio, type LoadedAudio, decodeAudio, loadAudio, loadAudioB
 export { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, type Spectrogram, fixLength, framesFor } from './features/index.js';
 export { type Utterance, extractFeatures, loadCorpus, makeSplit } from './data/index.js';
 export { type CnnTmConfig, CnnTmTrainer, PAPER_CNN_TM, loadStateDict, saveStateDict } from './model/index.js';
-export { RunModel, evaluateRun, predictFiles, predictSegments, trainRun } from './train/index.js';
+export { trainRun } from './train/index.js';
+export { RunModel, evaluateRun, predictFiles, predictSegments } from './infer/index.js';
 export { type EvaluationReport, evaluate, formatReport, toJson, writeHtmlReport } from './eval/index.js';
 export { readSafetensors, writeSafetensors } from './io/index.js';
 
@@ -37,7 +38,7 @@ export type { EvaluationReportJson } from './eval/json.js';
 export type { HtmlReportInput, RunInfo, SpectrogramExample, WrittenReport } from './eval/html-report.js';
 export type { EpochRecord } from './eval/figures.js';
 export type { RunConfig } from './train/run-config.js';
-export type { RecordingInputs } from './train/model-use.js';
+export type { RecordingInputs } from './infer/model-use.js';
 export type { TrainRunOptions, TrainRunResult } from './train/run.js';
 export type { Hyperparameters } from './train/loop.js';
 export type { Balance, Recipe } from './train/recipe.js';
@@ -52,5 +53,5 @@ export type {
   FailedPrediction,
   Prediction,
   SegmentedFilePrediction,
-} from './train/inference.js';
+} from './infer/inference.js';
 export type { NamedTensor, SafetensorsFile, TensorData } from './io/safetensors.js';

@@ -1,11 +1,11 @@
-/** `ser eval`: scores a trained run on a labelled corpus (src/train/inference.ts evaluateRun). */
+/** `ser eval`: scores a trained run on a labelled corpus (src/infer/inference.ts evaluateRun). */
 import { type Command, Option } from 'commander';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import { evaluateRun } from '../train/inference.js';
+import { evaluateRun } from '../infer/inference.js';
 import { parseNumber } from './options.js';
 
 interface EvalFlags {

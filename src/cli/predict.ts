@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { SerError } from '../errors.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import type { LabelledPrediction } from '../train/model-use.js';
-import { type FailedPrediction, predictFiles, predictSegments } from '../train/inference.js';
+import type { LabelledPrediction } from '../infer/model-use.js';
+import { type FailedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
 import { parseNumber } from './options.js';
 
 interface PredictFlags {

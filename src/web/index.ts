@@ -3,7 +3,7 @@
  * directory's model.onnx and config.json, run by onnxruntime-web (an optional peer dependency: install it next to
  * speech-emotion). Audio comes in decoded, from WebAudio's decodeAudioData, a microphone's samples or
  * src/audio's decodeAudio, and takes the training pipeline's own steps: mono mixdown, resampling to the front
- * end's rate, the run's model inputs (src/train/model-use.ts RecordingInputs: the recipe's windows, or the first
+ * end's rate, the run's model inputs (src/infer/model-use.ts RecordingInputs: the recipe's windows, or the first
  * clip of runs made before recipes), so a recording gets the same probabilities as `ser predict` gives its file.
  * Nothing imported here uses Node APIs.
  *
@@ -29,10 +29,10 @@ import {
   classifySegments,
   labelPrediction,
   recordingProbabilities,
-} from '../train/model-use.js';
+} from '../infer/model-use.js';
 import type { RunConfig } from '../train/run-config.js';
 
-export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../train/model-use.js';
+export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../infer/model-use.js';
 export type { WebSessionOptions } from '../runtime/ort-web.js';
 
 /** Decoded audio: one Float32Array per channel (equal lengths) and the sample rate in Hz. */

@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { allPredicted, predictFiles } from '../../src/train/inference.js';
+import { allPredicted, predictFiles } from '../../src/infer/inference.js';
 import { repoRoot } from '../helpers.js';
 
 interface LockEntry {

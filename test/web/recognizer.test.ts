@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeAudio, fromDecoded } from '../../src/audio/index.js';
 import { SerError } from '../../src/errors.js';
 import { assetPath } from '../../src/io/paths.js';
-import { allPredicted, predictFiles, predictSegments } from '../../src/train/inference.js';
+import { allPredicted, predictFiles, predictSegments } from '../../src/infer/inference.js';
 import { EmotionRecognizer, type PcmAudio } from '../../src/web/index.js';
 import { runCli } from '../cli/run-cli.js';
 

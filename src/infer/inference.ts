@@ -26,8 +26,8 @@ import {
   labelPrediction,
   recordingProbabilities,
 } from './model-use.js';
-import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
-import { readRunConfig } from './run-dir.js';
+import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
+import { readRunConfig } from '../train/run-dir.js';
 
 /** Clips per run of a model.onnx with a symbolic batch axis (evaluating a corpus, long recordings). */
 const BULK_BATCH = 32;

@@ -9,9 +9,9 @@ import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
 import { LogMelFrontEnd } from '../features/front-end.js';
 import { inferenceWindows } from '../features/utterance.js';
-import type { RunConfig } from './run-config.js';
+import type { RunConfig } from '../train/run-config.js';
 
-export { MODEL_BATCH, checkRunConfig } from './run-config.js';
+export { MODEL_BATCH, checkRunConfig } from '../train/run-config.js';
 
 /** The most probable class and every class's probability. */
 export interface LabelledPrediction {
