@@ -11,7 +11,7 @@ import { LogMelFrontEnd } from '../features/front-end.js';
 import { inferenceWindows } from '../features/utterance.js';
 import type { RunConfig } from '../train/run-config.js';
 
-export { MODEL_BATCH, checkRunConfig } from '../train/run-config.js';
+export { MODEL_BATCH, type RunConfig, checkRunConfig } from '../train/run-config.js';
 
 /** The most probable class and every class's probability. */
 export interface LabelledPrediction {

@@ -23,6 +23,7 @@ import type { Session } from '../runtime/types.js';
 import {
   type LabelledPrediction,
   MODEL_BATCH,
+  type RunConfig,
   RecordingInputs,
   type SegmentedPrediction,
   checkRunConfig,
@@ -30,7 +31,6 @@ import {
   labelPrediction,
   recordingProbabilities,
 } from '../infer/model-use.js';
-import type { RunConfig } from '../train/run-config.js';
 
 export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../infer/model-use.js';
 export type { WebSessionOptions } from '../runtime/ort-web.js';
