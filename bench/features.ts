@@ -5,7 +5,7 @@
  * Modes: `logmel` (16 kHz waveform -> dB log-mel), `resample+logmel` (44.1 kHz waveform first), each on 1 thread
  * and on 2 worker threads (2 cores). The peer (bench/peers/features_torchaudio.py, run with TORCH_PYTHON, default
  * /usr/bin/python3) measures torchaudio with 1 and 2 intra-op threads, 2 one-thread processes, and batched.
- * Prints the machine, its load, and a markdown table for BENCHMARKS.md.
+ * Prints the machine, its load, and a markdown table (BENCHMARKS.md, docs/benchmark-log.md).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -71,7 +71,7 @@ function inWorkers(mode: Mode, seconds: number, threads: number): Promise<number
 
 function torchaudioPeer(seconds: number): { version: string; modes: Record<string, Record<string, number>> } | { error: string } {
   const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
-  const script = fileURLToPath(new URL('./peers/features_torchaudio.py', import.meta.url)).replace(/dist\/bench/, 'bench');
+  const script = fileURLToPath(new URL('./peers/features_torchaudio.py', import.meta.url)).replace(/build\/bench/, 'bench');
   const result = spawnSync(python, [script, '--seconds', String(seconds)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (result.status !== 0)
     return { error: `${python} ${script}: ${(result.stderr || String(result.error)).trim().split('\n').slice(-1)[0]}` };

@@ -4,7 +4,7 @@
  * nodes, skipping the first (warm-up) run. Inputs are filled with deterministic values (int64: zeros).
  *   npx tsx bench/graph-profile.ts [model.onnx | --train-step] [--runs 4] [--opt extended|all] [--top 30] [--spin] [--nchwc] [--time-only] [--real-input]
  * (--nchwc: the training step serialised with toOnnx({nchwcBlock: nchwcBlockSize()}); --time-only: no profiler, only
- * the best and median wall time per run, how BENCHMARKS.md times the training graph step by step; --real-input,
+ * the best and median wall time per run, how docs/benchmark-log.md times the training graph step by step; --real-input,
  * training step only: what the trainer feeds, i.e. the log-mels of the first 32 embedded RAVDESS clips, the
  * seeded initial weights and seeded dropout masks (AdamW moments and scalars as without it) instead of sin waves,
  * on which max pooling's branches predict well and the step looks ~15% cheaper than on real data)

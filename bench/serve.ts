@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { assetPath, packageRoot } from '../src/io/paths.js';
-import { predictFiles } from '../src/train/inference.js';
+import { predictFiles } from '../src/infer/inference.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadAudio, resample } from '../src/audio/index.js';
 import { assetPath } from '../src/io/paths.js';
 import { StreamingRecognizer, windowModel } from '../src/stream/index.js';
-import { RunModel } from '../src/train/inference.js';
+import { RunModel } from '../src/infer/inference.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -10,6 +10,6 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for n in $crops; do
   cp -r "$run" "$tmp/run-$n"
   node -e "const f=process.argv[1],fs=require('fs'),c=JSON.parse(fs.readFileSync(f));c.recipe.input.crops=+process.argv[2];fs.writeFileSync(f,JSON.stringify(c,null,2))" "$tmp/run-$n/config.json" "$n"
-  node "$here/dist/src/cli/main.js" eval --model "$tmp/run-$n" --data "$data" --dataset "$dataset" --part test --json --threads 1 \
+  node "$here/dist/cli/main.js" eval --model "$tmp/run-$n" --data "$data" --dataset "$dataset" --part test --json --threads 1 \
     | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const r=JSON.parse(s);console.log(JSON.stringify({crops:+process.argv[1],n:r.n??r.count,accuracy:r.accuracy,uar:r.uar,macro_f1:r.macro_f1}))})" "$n"
 done

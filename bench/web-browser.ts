@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { loadAudio } from '../src/audio/index.js';
 import { packageRoot } from '../src/io/paths.js';
-import { RunModel, allPredicted, predictFiles } from '../src/train/inference.js';
+import { RunModel, allPredicted, predictFiles } from '../src/infer/inference.js';
 
 const { values: args } = parseArgs({
   options: {

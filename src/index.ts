@@ -15,6 +15,44 @@ export { type AudioAssessment, type VoiceActivity, assessAudio, voiceActivity } 
 export { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, type Spectrogram, fixLength, framesFor } from './features/index.js';
 export { type Utterance, extractFeatures, loadCorpus, makeSplit } from './data/index.js';
 export { type CnnTmConfig, CnnTmTrainer, PAPER_CNN_TM, loadStateDict, saveStateDict } from './model/index.js';
-export { RunModel, evaluateRun, predictFiles, predictSegments, trainRun } from './train/index.js';
+export { trainRun } from './train/index.js';
+export { RunModel, evaluateRun, predictFiles, predictSegments } from './infer/index.js';
 export { type EvaluationReport, evaluate, formatReport, toJson, writeHtmlReport } from './eval/index.js';
 export { readSafetensors, writeSafetensors } from './io/index.js';
+
+// The types the functions above take and return, so applications can name them (and the API reference shows them).
+export type { BatchOptions, BatchResult } from './audio/load.js';
+export type { LoadOptions } from './audio/signal.js';
+export type { MelScale } from './features/config.js';
+export type { MelFilterBank } from './features/mel.js';
+export type { Corpus, LoadCorpusOptions } from './data/corpus.js';
+export type { ExtractOptions, ExtractedFeatures } from './data/feature-cache.js';
+export { PART_NAMES } from './data/splits.js';
+export type { HeldOut, PartName, Split, SplitOptions, SplitProtocol } from './data/splits.js';
+export type { CorpusSource } from './data/mixture.js';
+export type { InputNorm } from './model/config.js';
+export type { TrainerOptions } from './model/trainer.js';
+export type { ImportOptions, StateDict } from './model/weights.js';
+export type { EvaluateOptions, ClassMetrics, ConfusedPair, PrecisionRecallF1 } from './eval/metrics.js';
+export type { FormatOptions } from './eval/format.js';
+export type { EvaluationReportJson } from './eval/json.js';
+export type { HtmlReportInput, RunInfo, SpectrogramExample, WrittenReport } from './eval/html-report.js';
+export type { EpochRecord } from './eval/figures.js';
+export type { RunConfig } from './train/run-config.js';
+export type { RecordingInputs } from './infer/model-use.js';
+export type { TrainRunOptions, TrainRunResult } from './train/run.js';
+export type { Hyperparameters } from './train/loop.js';
+export type { Balance, Recipe } from './train/recipe.js';
+export type { AugmentConfig, NoiseKind } from './train/augment.js';
+export type { ModelSize } from './train/presets.js';
+export type { InputPolicy } from './features/utterance.js';
+export type { SpectrogramAxes, SpectrogramLike } from './eval/spectrogram-image.js';
+export type { ProgressMode } from './train/progress.js';
+export type {
+  EvaluateRunOptions,
+  EvaluateRunResult,
+  FailedPrediction,
+  Prediction,
+  SegmentedFilePrediction,
+} from './infer/inference.js';
+export type { NamedTensor, SafetensorsFile, TensorData } from './io/safetensors.js';

@@ -16,8 +16,8 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadAudioBytes } from '../audio/index.js';
 import { SerError } from '../errors.js';
-import { BatchedClassifier } from '../train/batched-classifier.js';
-import { RunModel } from '../train/inference.js';
+import { BatchedClassifier } from '../infer/batched-classifier.js';
+import { RunModel } from '../infer/inference.js';
 import { BATCHES_KEY, type FileJob, type FileResult, KEY_PREFIX, checkBatchName, connect } from './queue.js';
 
 export interface WorkOptions {

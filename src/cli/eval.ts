@@ -1,14 +1,16 @@
-/** `ser eval`: scores a trained run on a labelled corpus (src/train/inference.ts evaluateRun). */
+/** `ser eval`: scores a trained run on a labelled corpus (src/infer/inference.ts evaluateRun). */
 import { type Command, Option } from 'commander';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
+import { defaultCacheDir } from '../data/feature-cache.js';
 import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
-import { evaluateRun } from '../train/inference.js';
-import { defaultCacheDir, parseNumber } from './options.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
+import { evaluateRun } from '../infer/inference.js';
+import { parseNumber } from './options.js';
 
 interface EvalFlags {
   model?: string;
-  data: string;
+  data?: string;
   dataset?: CorpusName;
   labels?: string;
   part: 'auto' | 'all' | 'test';
@@ -22,7 +24,7 @@ export function register(program: Command): void {
     .command('eval')
     .description("evaluate a trained run's model.onnx (default: the shipped model) on a corpus; its classes are matched to the model's by name or alias")
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
-    .requiredOption('--data <dir|manifest.csv>', 'corpus folder, or manifest CSV for --dataset csv')
+    .option('--data <dir|manifest.csv>', "corpus folder, or manifest CSV for --dataset csv (default: the run's own corpora, from its config.json)")
     .addOption(
       new Option('--dataset <name>', 'corpus format (folders: one folder per class; default csv for a .csv path)').choices(CORPUS_NAMES),
     )
@@ -36,20 +38,18 @@ export function register(program: Command): void {
         .default('auto'),
     )
     .option('--json', 'print one JSON object (accuracy, macro_f1, uar, labels, confusion with rows = true class, ...)')
-    .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
+    .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
-    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .action(async (flags: EvalFlags) => {
-      let dataset = flags.dataset;
-      if (dataset === undefined) {
-        if (!/\.csv$/i.test(flags.data))
-          throw new SerError('EARG', 'eval', `--data ${flags.data}: say which corpus it is with --dataset ${CORPUS_NAMES.join('|')}`);
-        dataset = 'csv';
+      const data = flags.data === undefined ? undefined : { dataset: datasetOf(flags.data, flags.dataset), path: flags.data, labels: flags.labels };
+      if (data === undefined && flags.model === undefined) {
+        throw new SerError('EARG', 'eval', 'say what to score: --data CORPUS, or --model RUN_DIR (which scores its own test part)');
       }
       const result = await evaluateRun(flags.model, {
-        data: { dataset, path: flags.data, labels: flags.labels },
+        data,
         part: flags.part,
-        cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
+        cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
       });
       for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);
@@ -64,8 +64,8 @@ export function register(program: Command): void {
         const json = {
           ...toJson(result.report),
           part: result.part,
-          dataset,
-          data_path: flags.data,
+          dataset: data?.dataset ?? result.config.data.dataset,
+          data_path: data?.path ?? null,
           model: flags.model ?? 'default',
           trained_on: { dataset: result.config.data.dataset, protocol: result.config.split.protocol, seed: result.config.seed },
           label_mapping: result.mapping,
@@ -75,7 +75,8 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(json) + '\n');
         return;
       }
-      const what = result.part === 'test' ? `the run's test part (${result.config.split.protocol} split)` : `all clips of ${flags.data}`;
+      const what =
+        result.part === 'test' ? `the run's test part (${result.config.split.protocol} split)` : `all clips of ${flags.data ?? "the run's corpora"}`;
       process.stdout.write(
         formatReport(result.report, {
           color: process.stdout.isTTY === true,
@@ -84,4 +85,11 @@ export function register(program: Command): void {
       );
       if (renamed.length > 0) process.stdout.write(`labels mapped: ${renamed.map(([from, to]) => `${from} -> ${to}`).join(', ')}\n`);
     });
+}
+
+/** The corpus kind of `--data path`: --dataset, or csv for a .csv path. */
+function datasetOf(path: string, dataset: CorpusName | undefined): CorpusName {
+  if (dataset !== undefined) return dataset;
+  if (!/\.csv$/i.test(path)) throw new SerError('EARG', 'eval', `--data ${path}: say which corpus it is with --dataset ${CORPUS_NAMES.join('|')}`);
+  return 'csv';
 }

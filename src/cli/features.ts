@@ -1,17 +1,17 @@
 /**
- * `ser features FILE --out OUT.safetensors [--png OUT.png] [--duration S] [front-end flags]`: the log-mel of one
- * audio file as tensor `mel_db` [n_mels, frames], front end and source described in the metadata.
+ * `ser features FILE [--out OUT.safetensors] [--png OUT.png] [--duration S] [front-end flags]`: the log-mel of one
+ * audio file as tensor `mel_db` [n_mels, frames], front end and source described in the metadata, and/or as a picture.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { spectrogramPng } from '../eval/index.js';
-import { type FrontEndConfig, LogMelFrontEnd, describeFrontEnd, fixLength, resolveFrontEnd, samplesFor } from '../features/index.js';
+import { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, describeFrontEnd, fixLength, resolveFrontEnd, samplesFor } from '../features/index.js';
 import { writeSafetensors } from '../io/safetensors.js';
 
 interface FeaturesFlags {
-  out: string;
+  out?: string;
   png?: string;
   duration?: string;
   sampleRate?: string;
@@ -45,25 +45,27 @@ export function register(program: Command): void {
     .command('features')
     .description('write the log-mel spectrogram (dB) of an audio file as safetensors tensor mel_db [n_mels, frames]')
     .argument('<file>', 'audio file (WAV, AIFF, FLAC, MP3, Ogg; any rate and channel count)')
-    .requiredOption('--out <path>', 'output .safetensors file')
-    .option('--png <path>', 'also write the spectrogram as a PNG image (low frequencies at the bottom)')
+    .option('--out <path>', 'output .safetensors file')
+    .option('--png <path>', 'write the spectrogram as a PNG image (low frequencies at the bottom); --out, --png or both')
     .option('--duration <seconds>', 'pad with zeros / crop from the start to this duration (default: the whole file)')
-    .option('--sample-rate <hz>', 'resample to this rate first (default 16000)')
-    .option('--n-fft <n>', 'FFT size (default 1024)')
-    .option('--hop <n>', 'hop length in samples (default 256)')
-    .option('--win <n>', 'Hann window length in samples, <= n-fft (default 512)')
-    .option('--n-mels <n>', 'mel bands (default 128)')
-    .option('--f-min <hz>', 'lowest filter-bank frequency (default 0)')
+    .option('--sample-rate <hz>', `resample to this rate first (default ${DEFAULT_FRONT_END.sampleRateHz})`)
+    .option('--n-fft <n>', `FFT size (default ${DEFAULT_FRONT_END.nFft})`)
+    .option('--hop <n>', `hop length in samples (default ${DEFAULT_FRONT_END.hopLength})`)
+    .option('--win <n>', `Hann window length in samples, <= n-fft (default ${DEFAULT_FRONT_END.winLength})`)
+    .option('--n-mels <n>', `mel bands (default ${DEFAULT_FRONT_END.nMels})`)
+    .option('--f-min <hz>', `lowest filter-bank frequency (default ${DEFAULT_FRONT_END.fMinHz})`)
     .option('--f-max <hz>', 'highest filter-bank frequency (default sample-rate / 2)')
-    .option('--mel-scale <scale>', 'htk | slaney (default htk)')
-    .option('--norm <norm>', 'slaney | none (default none)')
-    .option('--top-db <db>', 'per-clip dynamic range clamp in dB, or none (default 80)')
+    .option('--mel-scale <scale>', `htk | slaney (default ${DEFAULT_FRONT_END.melScale})`)
+    .option('--norm <norm>', `slaney | none (default ${DEFAULT_FRONT_END.norm ?? 'none'})`)
+    .option('--top-db <db>', `per-clip dynamic range clamp in dB, or none (default ${DEFAULT_FRONT_END.topDb ?? 'none'})`)
     .action(async (file: string, flags: FeaturesFlags) => {
       await runFeatures(file, flags);
     });
 }
 
 async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
+  const { out, png } = flags;
+  if (out === undefined && png === undefined) throw new SerError('EARG', 'features', 'nothing to write: give --out FILE.safetensors, --png FILE.png or both');
   const { config, durationS } = parseFlags(flags);
   const frontEnd = new LogMelFrontEnd(config);
   const audio = await loadAudio(file, { sampleRateHz: config.sampleRateHz });
@@ -85,10 +87,12 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
     source_duration_s: String(audio.durationS),
     duration_s: String(samples.length / config.sampleRateHz),
   };
-  writeOutput(flags.out, () => writeSafetensors(flags.out, { mel_db: { data: melDb.data, shape: [melDb.nMels, melDb.frames] } }, metadata));
-  if (flags.png) {
-    const png = spectrogramPng(melDb, { dynamicRangeDb: config.topDb ?? 80 });
-    writeOutput(flags.png, () => writeFileSync(flags.png as string, png));
+  if (out !== undefined) {
+    writeOutput(out, () => writeSafetensors(out, { mel_db: { data: melDb.data, shape: [melDb.nMels, melDb.frames] } }, metadata));
+  }
+  if (png !== undefined) {
+    const image = spectrogramPng(melDb, { dynamicRangeDb: config.topDb ?? 80 });
+    writeOutput(png, () => writeFileSync(png, image));
   }
 
   const resampled = audio.sourceSampleRateHz === config.sampleRateHz ? '' : ` (resampled to ${config.sampleRateHz} Hz)`;
@@ -97,7 +101,7 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
   const lines = [
     `${file}: ${audio.format}, ${audio.durationS.toFixed(3)} s${fitted}, ${audio.sourceSampleRateHz} Hz${resampled}, ${channels}`,
     `mel_db [${melDb.nMels}, ${melDb.frames}], ${min.toFixed(1)} .. ${max.toFixed(1)} dB (${describeFrontEnd(frontEnd.config).key})`,
-    `wrote ${flags.out}${flags.png ? ` and ${flags.png}` : ''}`,
+    `wrote ${[out, png].filter((path) => path !== undefined).join(' and ')}`,
   ];
   const empty = frontEnd.filterBank.emptyBands;
   if (empty > 0) {
@@ -151,7 +155,7 @@ function parseFlags(flags: FeaturesFlags): { config: FrontEndConfig; durationS: 
     else problems.push(`--norm '${flags.norm}' must be slaney or none`);
   }
   // With --n-fft alone, keep torchaudio's rule win_length <= n_fft by shrinking the default window.
-  if (overrides.nFft !== undefined && overrides.winLength === undefined && overrides.nFft < 512) overrides.winLength = overrides.nFft;
+  if (overrides.nFft !== undefined && overrides.winLength === undefined && overrides.nFft < DEFAULT_FRONT_END.winLength) overrides.winLength = overrides.nFft;
   const durationS = number('--duration', flags.duration);
   if (durationS !== undefined && !(durationS > 0)) problems.push(`--duration ${durationS} must be > 0 seconds`);
   let config: FrontEndConfig | undefined;

@@ -1,7 +1,5 @@
-/** Flag parsing shared by the `ser` commands: numbers with their bounds, the default feature cache folder. */
+/** Flag parsing shared by the `ser` commands: numbers with their bounds, corpora, recipes. */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { type CorpusSource, readMixtureFile } from '../data/mixture.js';
 import { SerError } from '../errors.js';
@@ -23,11 +21,6 @@ export function parseNumber(flag: string, text: string, options: { integer?: boo
     throw new SerError('EARG', 'cli', `${flag} must be ${kind}${bound} ('${text}' given)`);
   }
   return value;
-}
-
-/** $XDG_CACHE_HOME/speech-emotion, else ~/.cache/speech-emotion. */
-export function defaultCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'speech-emotion');
 }
 
 /** Commander collector for a repeatable flag. */

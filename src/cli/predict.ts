@@ -6,8 +6,9 @@
  */
 import type { Command } from 'commander';
 import { SerError } from '../errors.js';
-import type { LabelledPrediction } from '../train/model-use.js';
-import { type FailedPrediction, predictFiles, predictSegments } from '../train/inference.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
+import type { LabelledPrediction } from '../infer/model-use.js';
+import { type FailedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
 import { parseNumber } from './options.js';
 
 interface PredictFlags {
@@ -26,7 +27,7 @@ export function register(program: Command): void {
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
     .argument('<files...>', 'audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus)')
     .option('--json', 'print one JSON object per file: {"file", "label", "probabilities": {label: p}} or {"file", "error", "code"}')
-    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .option('--segments', "classify the whole file in windows of the run's clip length")
     .option('--hop <seconds>', 'with --segments: seconds between window starts (default: the clip length, no overlap)')
     .option('--strict', 'exit with code 1 when any file cannot be used (default: only when none can)')

@@ -3,10 +3,13 @@ import { type Command, Option } from 'commander';
 import { SerError } from '../errors.js';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
-import { formatRunSummary, trainRun } from '../train/run.js';
+import { type TrainRunOptions, type TrainRunResult, formatRunSummary, trainRun } from '../train/run.js';
 import { BALANCES, type Balance } from '../train/recipe.js';
-import { INPUT_NORMS, type InputNorm } from '../model/config.js';
-import { collect, corpusSources, defaultCacheDir, parseNumber, resolveRecipe } from './options.js';
+import { defaultCacheDir } from '../data/feature-cache.js';
+import { INPUT_NORMS, type InputNorm, PAPER_CNN_TM } from '../model/config.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
+import { DEFAULT_HYPERPARAMETERS } from '../train/loop.js';
+import { collect, corpusSources, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
   data: string[];
@@ -98,10 +101,10 @@ export function register(program: Command): void {
     .addOption(new Option('--lr-decay <kind>', 'learning-rate decay over the epoch budget (default none)').choices(['none', 'cosine']))
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
-    .option('--epochs <n>', 'epoch budget (default 150; embedded corpus: ' + EMBEDDED_DEFAULTS.epochs + ')')
-    .option('--patience <n>', 'early-stopping patience in epochs (default 10; embedded corpus: ' + EMBEDDED_DEFAULTS.patience + ')')
-    .option('--batch-size <n>', 'minibatch size (default 32; embedded corpus: ' + EMBEDDED_DEFAULTS.batchSize + ')')
-    .option('--lr <rate>', 'AdamW learning rate (default 1e-4; embedded corpus: ' + EMBEDDED_DEFAULTS.lr + ')')
+    .option('--epochs <n>', `epoch budget (default ${DEFAULT_HYPERPARAMETERS.epochs}; embedded corpus: ${EMBEDDED_DEFAULTS.epochs})`)
+    .option('--patience <n>', `early-stopping patience in epochs (default ${DEFAULT_HYPERPARAMETERS.patience}; embedded corpus: ${EMBEDDED_DEFAULTS.patience})`)
+    .option('--batch-size <n>', `minibatch size (default ${DEFAULT_HYPERPARAMETERS.batchSize}; embedded corpus: ${EMBEDDED_DEFAULTS.batchSize})`)
+    .option('--lr <rate>', `AdamW learning rate (default ${DEFAULT_HYPERPARAMETERS.lr}; embedded corpus: ${EMBEDDED_DEFAULTS.lr})`)
     .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "six" (the six classes of the paper), "calm=neutral"; several corpora: "six" (default) or a list of class names')
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
     .addOption(
@@ -112,47 +115,20 @@ export function register(program: Command): void {
     )
     .option(
       '--dropout <p>',
-      "dropout of the CNN blocks and encoder layers (default 0.4, the paper's; embedded corpus: " + EMBEDDED_DEFAULTS.dropout + ')',
+      `dropout of the CNN blocks and encoder layers (default ${PAPER_CNN_TM.dropout}, the paper's; embedded corpus: ${EMBEDDED_DEFAULTS.dropout})`,
     )
-    .option('--cache <dir>', 'feature cache folder (default: ~/.cache/speech-emotion)')
+    .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option(
       '--no-recalibrate-bn',
       'keep the BatchNorm statistics of the training steps (collected with dropout on) instead of re-estimating them with dropout off after each epoch',
     )
-    .option('--threads <n>', 'ONNX Runtime threads (default 2)')
+    .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .option('--resume', 'continue the interrupted run in --out with its saved settings (--epochs may raise the budget)')
     .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .action(async (flags: TrainFlags, command: Command) => {
-      if (flags.resume) {
-        if (!flags.out) throw new SerError('EARG', 'train', '--resume needs --out RUN_DIR (the run to continue)');
-        const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
-        if (given.length > 0) {
-          const flagNames = given.map((name) => (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
-          throw new SerError(
-            'EARG',
-            'train',
-            `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`,
-          );
-        }
-      }
-      const sources = corpusSources(flags.data, flags.dataset, flags.mixture, 'train');
-      if (sources === undefined && flags.dataset !== undefined && !flags.resume) {
-        throw new SerError('EARG', 'train', `--dataset ${flags.dataset} needs --data DIR (the corpus folder or manifest)`);
-      }
-      if (flags.testCorpus !== undefined && flags.split !== 'corpus') throw new SerError('EARG', 'train', '--test-corpus needs --split corpus');
-      if (flags.split === 'corpus' && flags.testCorpus === undefined && !flags.resume) {
-        throw new SerError('EARG', 'train', '--split corpus needs --test-corpus NAME (the corpus to hold out)');
-      }
-      if (flags.testSpeakers !== undefined && flags.split !== 'speaker') throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
-      const recipe = resolveRecipe(flags.recipe, {
-        inputNorm: flags.inputNorm,
-        crops: flags.crops === undefined ? undefined : parseNumber('--crops', flags.crops, { integer: true, min: 1 }),
-        balance: flags.balance,
-        balanceBy: flags.balanceBy,
-      });
+      checkFlags(flags, command);
       const out = flags.out ?? `runs/${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
-
       // Ctrl-C: finish the current step, keep the last end-of-epoch checkpoint, exit with a resume hint.
       const abort = new AbortController();
       const onSigint = () => {
@@ -162,52 +138,90 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        const result = await trainRun({
-          out,
-          data: sources?.sources.length === 1 ? { ...(sources.sources[0] as (typeof sources.sources)[number]), ...(flags.labels ? { labels: flags.labels } : {}) } : sources?.sources,
-          labels: sources && sources.sources.length > 1 ? (flags.labels ?? sources.labels) : undefined,
-          split: flags.split,
-          heldOut:
-            flags.testCorpus !== undefined
-              ? { corpus: flags.testCorpus }
-              : flags.testSpeakers !== undefined
-                ? { speakers: flags.testSpeakers.split(',').map((id) => id.trim()).filter((id) => id !== '') }
-                : undefined,
-          recipe,
-          seed: parseNumber('--seed', flags.seed, { integer: true }),
-          hyper: {
-            epochs: flags.epochs === undefined ? undefined : parseNumber('--epochs', flags.epochs, { integer: true, min: 1 }),
-            patience: flags.patience === undefined ? undefined : parseNumber('--patience', flags.patience, { integer: true, min: 1 }),
-            batchSize: flags.batchSize === undefined ? undefined : parseNumber('--batch-size', flags.batchSize, { integer: true, min: 2 }),
-            lr: flags.lr === undefined ? undefined : parseNumber('--lr', flags.lr, { min: Number.MIN_VALUE }),
-            recalibrateBn: flags.recalibrateBn,
-            warmupEpochs: flags.warmup === undefined ? undefined : parseNumber('--warmup', flags.warmup, { min: 0 }),
-            lrDecay: flags.lrDecay,
-          },
-          size: flags.size,
-          dropout: flags.dropout === undefined ? undefined : parseNumber('--dropout', flags.dropout, { min: 0 }),
-          durationS: parseNumber('--duration', flags.duration, { min: 0.1 }),
-          cacheDir: flags.cache === false ? null : (flags.cache ?? defaultCacheDir()),
-          threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
-          resume: flags.resume,
-          signal: abort.signal,
-          progress: flags.progress,
-        });
-        if (result.finished === 'interrupted') {
-          const last = result.history.at(-1)?.epoch ?? 0;
-          // Without a completed epoch there is no checkpoint; --resume then starts over with the saved settings.
-          const saved = last === 0 ? `no epoch completed in ${result.runDir}` : `the checkpoint in ${result.runDir} holds epoch ${last}`;
-          process.stderr.write(`interrupted: ${saved}; continue with: ser train --out ${out} --resume\n`);
-          process.exitCode = 130;
-          return;
-        }
-        process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
-        process.stdout.write(
-          `run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n` +
-            `classify recordings with: ser predict --model ${out} FILE.wav ...\n`,
-        );
+        reportRun(await trainRun(trainRunOptions(flags, out, abort.signal)), out);
       } finally {
         process.off('SIGINT', onSigint);
       }
     });
+}
+
+/** Refuses flag combinations that cannot work, before any data is read. */
+function checkFlags(flags: TrainFlags, command: Command): void {
+  if (flags.resume) {
+    if (!flags.out) throw new SerError('EARG', 'train', '--resume needs --out RUN_DIR (the run to continue)');
+    const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
+    if (given.length > 0) {
+      const flagNames = given.map((name) => (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+      throw new SerError('EARG', 'train', `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`);
+    }
+  }
+  if (flags.testCorpus !== undefined && flags.split !== 'corpus') throw new SerError('EARG', 'train', '--test-corpus needs --split corpus');
+  if (flags.split === 'corpus' && flags.testCorpus === undefined && !flags.resume) {
+    throw new SerError('EARG', 'train', '--split corpus needs --test-corpus NAME (the corpus to hold out)');
+  }
+  if (flags.testSpeakers !== undefined && flags.split !== 'speaker') throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
+}
+
+/** The flags as trainRun's options (numbers parsed and bounded; EARG naming the flag otherwise). */
+function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): TrainRunOptions {
+  const sources = corpusSources(flags.data, flags.dataset, flags.mixture, 'train');
+  if (sources === undefined && flags.dataset !== undefined && !flags.resume) {
+    throw new SerError('EARG', 'train', `--dataset ${flags.dataset} needs --data DIR (the corpus folder or manifest)`);
+  }
+  const number = (flag: string, text: string | undefined, bounds: { integer?: boolean; min?: number }) =>
+    text === undefined ? undefined : parseNumber(flag, text, bounds);
+  const recipe = resolveRecipe(flags.recipe, {
+    inputNorm: flags.inputNorm,
+    crops: number('--crops', flags.crops, { integer: true, min: 1 }),
+    balance: flags.balance,
+    balanceBy: flags.balanceBy,
+  });
+  return {
+    out,
+    data: sources?.sources.length === 1 ? { ...(sources.sources[0] as (typeof sources.sources)[number]), ...(flags.labels ? { labels: flags.labels } : {}) } : sources?.sources,
+    labels: sources && sources.sources.length > 1 ? (flags.labels ?? sources.labels) : undefined,
+    split: flags.split,
+    heldOut:
+      flags.testCorpus !== undefined
+        ? { corpus: flags.testCorpus }
+        : flags.testSpeakers !== undefined
+          ? { speakers: flags.testSpeakers.split(',').map((id) => id.trim()).filter((id) => id !== '') }
+          : undefined,
+    recipe,
+    seed: parseNumber('--seed', flags.seed, { integer: true }),
+    hyper: {
+      epochs: number('--epochs', flags.epochs, { integer: true, min: 1 }),
+      patience: number('--patience', flags.patience, { integer: true, min: 1 }),
+      batchSize: number('--batch-size', flags.batchSize, { integer: true, min: 2 }),
+      lr: number('--lr', flags.lr, { min: Number.MIN_VALUE }),
+      recalibrateBn: flags.recalibrateBn,
+      warmupEpochs: number('--warmup', flags.warmup, { min: 0 }),
+      lrDecay: flags.lrDecay,
+    },
+    size: flags.size,
+    dropout: number('--dropout', flags.dropout, { min: 0 }),
+    durationS: parseNumber('--duration', flags.duration, { min: 0.1 }),
+    cacheDir: flags.cache === false ? null : flags.cache,
+    threads: number('--threads', flags.threads, { integer: true, min: 1 }),
+    resume: flags.resume,
+    signal,
+    progress: flags.progress,
+  };
+}
+
+/** The test table and what to do next; on Ctrl-C, where the run stands and how to resume it (exit code 130). */
+function reportRun(result: TrainRunResult, out: string): void {
+  if (result.finished === 'interrupted') {
+    const last = result.history.at(-1)?.epoch ?? 0;
+    // Without a completed epoch there is no checkpoint; --resume then starts over with the saved settings.
+    const saved = last === 0 ? `no epoch completed in ${result.runDir}` : `the checkpoint in ${result.runDir} holds epoch ${last}`;
+    process.stderr.write(`interrupted: ${saved}; continue with: npx ser train --out ${out} --resume\n`);
+    process.exitCode = 130;
+    return;
+  }
+  process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
+  process.stdout.write(
+    `run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n` +
+      `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`,
+  );
 }

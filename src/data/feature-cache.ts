@@ -9,7 +9,7 @@
  *   windows from them, at training and inference alike).
  *
  * Cache layout: one file per (corpus, kind and its parameters, front-end key) in `cacheDir`, e.g.
- *   .cache/features/ravdess-3f2a9c01d4e5.safetensors
+ *   ~/.cache/speech-emotion/ravdess-3f2a9c01d4e5.safetensors
  * a safetensors file with one flat F32 tensor `features` (the rows one after another, each [nMels, frames]
  * row-major) and in `__metadata__` the key and an index (JSON) of [path, sizeBytes, mtimeMs, offset, length] per
  * row (offset and length in values). A row is reused when the path, size and mtime of the audio file still match;
@@ -18,6 +18,7 @@
  * are retried on the next run.
  */
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAudio } from '../audio/index.js';
@@ -35,7 +36,7 @@ export interface ExtractOptions {
   durationS?: number;
   /** Seconds skipped at the start of each clip before the `durationS` window; default 0. */
   offsetS?: number;
-  /** Cache folder; default `.cache/features` under the working directory; null: no cache. */
+  /** Cache folder; default `defaultCacheDir()`; null: no cache. */
   cacheDir?: string | null;
   /** Called after each clip: done of total. */
   onProgress?: (done: number, total: number) => void;
@@ -98,7 +99,7 @@ export interface ExtractUtteranceOptions {
   frontEnd?: Partial<FrontEndConfig>;
   /** Seconds read from the start of each file. */
   maxS: number;
-  /** Cache folder; default `.cache/features` under the working directory; null: no cache. */
+  /** Cache folder; default `defaultCacheDir()`; null: no cache. */
   cacheDir?: string | null;
   onProgress?: (done: number, total: number) => void;
 }
@@ -157,6 +158,11 @@ const FORMAT = 'ser-feature-cache/2';
  * the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
  * input order with their rows.
  */
+/** The feature cache folder when none is given: $XDG_CACHE_HOME/speech-emotion, else ~/.cache/speech-emotion. */
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'speech-emotion');
+}
+
 async function cachedRows(
   utterances: readonly Utterance[],
   options: {
@@ -166,7 +172,7 @@ async function cachedRows(
     compute: (u: Utterance) => Promise<Float32Array>;
   },
 ): Promise<{ values: Float32Array[]; kept: Utterance[]; failed: Array<{ path: string; error: string }>; cacheHits: number; computed: number }> {
-  const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? join(process.cwd(), '.cache', 'features'));
+  const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? defaultCacheDir());
   const failed: Array<{ path: string; error: string }> = [];
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {

@@ -66,9 +66,10 @@ export {
   type ExtractedFeatures,
   type ExtractUtteranceOptions,
   type ExtractedUtterances,
+  defaultCacheDir,
   extractFeatures,
   extractUtteranceLogMels,
   summarizeFailures,
 } from './feature-cache.js';
 export { csvField, parseCsv, parseCsvRecords } from './csv.js';
-export { type Random, mulberry32, shuffleInPlace } from './prng.js';
+export { type Random, epochSeed, mixSeed, mulberry32, permutation, shuffleInPlace } from './prng.js';

@@ -220,128 +220,189 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
     );
   }
 
-  // Feature vector per speaker: counts per class, then per sex (unknown sex is its own category), then per corpus.
-  const sexes = [...new Set(utterances.map((u) => u.sex ?? 'unknown'))].sort();
-  const sources = [...new Set(utterances.map((u) => u.source ?? u.corpus))].sort();
-  const dims = base.labels.length + sexes.length + sources.length;
-  const vector = (items: readonly Utterance[]): number[] => {
-    const v = new Array<number>(dims).fill(0);
-    for (const u of items) {
-      for (const d of [
-        base.labels.indexOf(u.label),
-        base.labels.length + sexes.indexOf(u.sex ?? 'unknown'),
-        base.labels.length + sexes.length + sources.indexOf(u.source ?? u.corpus),
-      ]) {
-        v[d] = (v[d] as number) + 1;
-      }
-    }
-    return v;
-  };
-  const speakerVectors = speakers.map((s) => vector(groups.get(s) as Utterance[]));
+  const placement = new SpeakerPlacement(utterances, base, speakers, groups, locked);
   const size = (s: number): number => (groups.get(speakers[s] as string) as Utterance[]).length;
-  const freeItems = free.flatMap((s) => groups.get(s) as Utterance[]);
-  const totals = vector(freeItems);
-  // Part shares of the placed (free) utterances: sklearn's three parts, or train / validation beside a fixed test.
-  const sizes =
-    locked.size > 0
-      ? { train: freeItems.length - Math.ceil(base.validationFraction * freeItems.length), validation: Math.ceil(base.validationFraction * freeItems.length), test: 0 }
-      : partSizes(freeItems.length, base.testFraction, base.validationFraction);
-  const placeable = PART_NAMES.map((_, p) => locked.size === 0 || p < 2);
-  const targets = PART_NAMES.map((part) => totals.map((t) => (t * sizes[part]) / freeItems.length));
-  const counts = PART_NAMES.map(() => new Array<number>(dims).fill(0));
-  const members = PART_NAMES.map(() => new Set<number>());
-  const partCost = (p: number): number => {
-    if (!placeable[p]) return 0;
-    let c = 0;
-    for (let d = 0; d < dims; d++) c += ((counts[p]![d] as number) - (targets[p]![d] as number)) ** 2;
-    return c;
-  };
-  const add = (p: number, s: number, sign: 1 | -1): void => {
-    const v = speakerVectors[s] as number[];
-    for (let d = 0; d < dims; d++) counts[p]![d] = (counts[p]![d] as number) + sign * (v[d] as number);
-    if (sign > 0) members[p]!.add(s);
-    else members[p]!.delete(s);
-  };
-  for (const s of locked) members[2]!.add(speakers.indexOf(s));
-
-  // Greedy placement, largest speakers first; ties in seeded random order (stable sort after a shuffle).
+  // Largest speakers first; ties in seeded random order (stable sort after a shuffle).
   const order = shuffleInPlace(
     speakers.map((_, i) => i).filter((i) => !locked.has(speakers[i] as string)),
     random,
   ).sort((a, b) => size(b) - size(a));
-  for (const s of order) {
-    let best = 0;
-    let bestDelta = Number.POSITIVE_INFINITY;
-    for (let p = 0; p < PART_NAMES.length; p++) {
-      if (!placeable[p]) continue;
-      const before = partCost(p);
-      add(p, s, 1);
-      const delta = partCost(p) - before;
-      add(p, s, -1);
-      if (delta < bestDelta - 1e-9) {
-        bestDelta = delta;
-        best = p;
-      }
-    }
-    add(best, s, 1);
-  }
-  // Every part needs a speaker: move the smallest speaker of the most populated part into an empty one.
-  for (let p = 0; p < PART_NAMES.length; p++) {
-    if (members[p]!.size > 0 || !placeable[p]) continue;
-    const donor = members.reduce((a, m, i) => (placeable[i] && m.size > (members[a] as Set<number>).size ? i : a), 0);
-    const smallest = [...members[donor]!].sort((a, b) => size(a) - size(b))[0] as number;
-    add(donor, smallest, -1);
-    add(p, smallest, 1);
-  }
-  // Local search: moves (keeping parts non-empty) and swaps that lower the total cost.
-  const total = (): number => partCost(0) + partCost(1) + partCost(2);
-  const partOf = (s: number): number => members.findIndex((m) => m.has(s));
-  for (let pass = 0, improved = true; improved && pass < 50; pass++) {
-    improved = false;
-    for (const s of order) {
-      const from = partOf(s);
-      for (let to = 0; to < PART_NAMES.length && members[from]!.size > 1; to++) {
-        if (to === from || !placeable[to]) continue;
-        const before = total();
-        add(from, s, -1);
-        add(to, s, 1);
-        if (total() < before - 1e-9) {
-          improved = true;
-          break;
-        }
-        add(to, s, -1);
-        add(from, s, 1);
-      }
-    }
-    for (const s of order) {
-      for (const t of order) {
-        const ps = partOf(s);
-        const pt = partOf(t);
-        if (ps >= pt) continue;
-        const before = total();
-        add(ps, s, -1);
-        add(pt, t, -1);
-        add(ps, t, 1);
-        add(pt, s, 1);
-        if (total() < before - 1e-9) {
-          improved = true;
-          continue;
-        }
-        add(ps, t, -1);
-        add(pt, s, -1);
-        add(ps, s, 1);
-        add(pt, t, 1);
-      }
-    }
-  }
+  placement.placeGreedily(order);
+  placement.fillEmptyParts(size);
+  placement.improveLocally(order);
+
   const parts: SplitParts = { train: [], validation: [], test: [] };
   PART_NAMES.forEach((part, p) => {
-    for (const s of [...members[p]!].sort((a, b) => a - b)) parts[part].push(...(groups.get(speakers[s] as string) as Utterance[]));
+    for (const s of [...placement.members[p]!].sort((a, b) => a - b)) parts[part].push(...(groups.get(speakers[s] as string) as Utterance[]));
   });
   const protocol: SplitProtocol = options.heldOut?.corpus !== undefined ? 'leave-one-corpus-out' : 'speaker-disjoint';
   const split = record(protocol, options, base, parts, true);
   if (options.heldOut) split.heldOut = { ...options.heldOut, ...(options.heldOut.speakers ? { speakers: [...options.heldOut.speakers] } : {}) };
   return split;
+}
+
+/**
+ * Speakers (by index into the sorted speaker list) placed in the three parts so that each part's counts per class,
+ * per sex and per corpus come close to its share of the placed utterances: the cost of a part is the squared
+ * distance of its count vector from its target. Speakers locked in the test part (a held-out corpus or test
+ * speakers) stay there and are not counted; the other speakers fill train and validation only, then.
+ */
+class SpeakerPlacement {
+  /** The speakers in each part (PART_NAMES order). */
+  readonly members = PART_NAMES.map(() => new Set<number>());
+  /** Whether a part takes free speakers (not the test part when it is held out). */
+  private readonly placeable: boolean[];
+  private readonly vectors: number[][];
+  private readonly targets: number[][];
+  private readonly counts: number[][];
+  private readonly dims: number;
+
+  constructor(
+    utterances: readonly Utterance[],
+    base: ReturnType<typeof validate>,
+    speakers: readonly string[],
+    groups: ReadonlyMap<string, Utterance[]>,
+    locked: ReadonlySet<string>,
+  ) {
+    // Feature vector per speaker: counts per class, then per sex (unknown sex is its own category), then per corpus.
+    const sexes = [...new Set(utterances.map((u) => u.sex ?? 'unknown'))].sort();
+    const sources = [...new Set(utterances.map((u) => u.source ?? u.corpus))].sort();
+    const dims = base.labels.length + sexes.length + sources.length;
+    const vector = (items: readonly Utterance[]): number[] => {
+      const v = new Array<number>(dims).fill(0);
+      for (const u of items) {
+        for (const d of [
+          base.labels.indexOf(u.label),
+          base.labels.length + sexes.indexOf(u.sex ?? 'unknown'),
+          base.labels.length + sexes.length + sources.indexOf(u.source ?? u.corpus),
+        ]) {
+          v[d] = (v[d] as number) + 1;
+        }
+      }
+      return v;
+    };
+    this.dims = dims;
+    this.vectors = speakers.map((s) => vector(groups.get(s) as Utterance[]));
+    const freeItems = speakers.filter((s) => !locked.has(s)).flatMap((s) => groups.get(s) as Utterance[]);
+    const totals = vector(freeItems);
+    // Part shares of the placed (free) utterances: sklearn's three parts, or train / validation beside a fixed test.
+    const validation = Math.ceil(base.validationFraction * freeItems.length);
+    const sizes =
+      locked.size > 0
+        ? { train: freeItems.length - validation, validation, test: 0 }
+        : partSizes(freeItems.length, base.testFraction, base.validationFraction);
+    this.placeable = PART_NAMES.map((_, p) => locked.size === 0 || p < 2);
+    this.targets = PART_NAMES.map((part) => totals.map((t) => (t * sizes[part]) / freeItems.length));
+    this.counts = PART_NAMES.map(() => new Array<number>(dims).fill(0));
+    for (const s of locked) this.members[2]!.add(speakers.indexOf(s));
+  }
+
+  /** Each speaker in `order` into the part where it raises the cost least. */
+  placeGreedily(order: readonly number[]): void {
+    for (const s of order) {
+      let best = 0;
+      let bestDelta = Number.POSITIVE_INFINITY;
+      for (let p = 0; p < PART_NAMES.length; p++) {
+        if (!this.placeable[p]) continue;
+        const before = this.cost(p);
+        this.add(p, s, 1);
+        const delta = this.cost(p) - before;
+        this.add(p, s, -1);
+        if (delta < bestDelta - 1e-9) {
+          bestDelta = delta;
+          best = p;
+        }
+      }
+      this.add(best, s, 1);
+    }
+  }
+
+  /** Every part needs a speaker: moves the smallest speaker of the most populated part into an empty one. */
+  fillEmptyParts(size: (s: number) => number): void {
+    const { members, placeable } = this;
+    for (let p = 0; p < PART_NAMES.length; p++) {
+      if (members[p]!.size > 0 || !placeable[p]) continue;
+      const donor = members.reduce((a, m, i) => (placeable[i] && m.size > (members[a] as Set<number>).size ? i : a), 0);
+      const smallest = [...members[donor]!].sort((a, b) => size(a) - size(b))[0] as number;
+      this.add(donor, smallest, -1);
+      this.add(p, smallest, 1);
+    }
+  }
+
+  /** Local search: moves (keeping parts non-empty) and swaps that lower the total cost, up to 50 passes. */
+  improveLocally(order: readonly number[]): void {
+    for (let pass = 0, improved = true; improved && pass < 50; pass++) {
+      improved = this.tryMoves(order);
+      improved = this.trySwaps(order) || improved;
+    }
+  }
+
+  private tryMoves(order: readonly number[]): boolean {
+    let improved = false;
+    for (const s of order) {
+      const from = this.partOf(s);
+      for (let to = 0; to < PART_NAMES.length && this.members[from]!.size > 1; to++) {
+        if (to === from || !this.placeable[to]) continue;
+        const before = this.total();
+        this.add(from, s, -1);
+        this.add(to, s, 1);
+        if (this.total() < before - 1e-9) {
+          improved = true;
+          break;
+        }
+        this.add(to, s, -1);
+        this.add(from, s, 1);
+      }
+    }
+    return improved;
+  }
+
+  private trySwaps(order: readonly number[]): boolean {
+    let improved = false;
+    for (const s of order) {
+      for (const t of order) {
+        const ps = this.partOf(s);
+        const pt = this.partOf(t);
+        if (ps >= pt) continue;
+        const before = this.total();
+        this.add(ps, s, -1);
+        this.add(pt, t, -1);
+        this.add(ps, t, 1);
+        this.add(pt, s, 1);
+        if (this.total() < before - 1e-9) {
+          improved = true;
+          continue;
+        }
+        this.add(ps, t, -1);
+        this.add(pt, s, -1);
+        this.add(ps, s, 1);
+        this.add(pt, t, 1);
+      }
+    }
+    return improved;
+  }
+
+  private cost(p: number): number {
+    if (!this.placeable[p]) return 0;
+    let c = 0;
+    for (let d = 0; d < this.dims; d++) c += ((this.counts[p]![d] as number) - (this.targets[p]![d] as number)) ** 2;
+    return c;
+  }
+
+  private total(): number {
+    return this.cost(0) + this.cost(1) + this.cost(2);
+  }
+
+  private partOf(s: number): number {
+    return this.members.findIndex((m) => m.has(s));
+  }
+
+  private add(p: number, s: number, sign: 1 | -1): void {
+    const v = this.vectors[s] as number[];
+    for (let d = 0; d < this.dims; d++) this.counts[p]![d] = (this.counts[p]![d] as number) + sign * (v[d] as number);
+    if (sign > 0) this.members[p]!.add(s);
+    else this.members[p]!.delete(s);
+  }
 }
 
 /** The speakers `heldOut` puts in the test part; EDATA when it names nothing or a speaker straddles the rule. */

@@ -8,15 +8,23 @@ import { View, parse } from 'vega';
 import { type TopLevelSpec, compile } from 'vega-lite';
 import type { EvaluationReport } from './metrics.js';
 
-/** One line of the per-epoch metrics log (`metrics.jsonl`); validation fields are null when there is no validation set. */
+/**
+ * Metrics of one epoch, one line of a run's history.jsonl (written by src/train). Losses are mean cross-entropy
+ * (nats); validation fields are null when there is no validation set.
+ */
 export interface EpochRecord {
   epoch: number;
+  /** Mean of the minibatch losses of the epoch (train mode: dropout on, batch statistics). */
   train_loss: number;
+  /** Accuracy on the training clips of the model at the end of the epoch (eval mode). */
   train_accuracy: number;
   val_loss: number | null;
   val_accuracy: number | null;
+  /** Unweighted average recall on the validation part (runs made before it was recorded lack it). */
+  val_uar?: number;
+  /** AdamW learning rate of the epoch's last step (constant without a schedule). */
   lr: number;
-  /** Wall time of the epoch in seconds. */
+  /** Wall time of the epoch in seconds (training and both evaluation passes). */
   seconds: number;
 }
 

@@ -11,10 +11,7 @@ import { type EpochRecord, bestEpoch, confusionFigureSvg, historyFigureSvg, misc
 import { perClassTable } from './format.js';
 import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
-import { type SpectrogramLike, spectrogramPng } from './spectrogram-image.js';
-
-/** How the corpus was split (src/data/splits.ts); every number in a report is tied to one. */
-export type { SplitProtocol };
+import { type SpectrogramAxes, type SpectrogramLike, spectrogramFigureSvg, spectrogramPng } from './spectrogram-image.js';
 
 /** What was run: shown at the top of the report. */
 export interface RunInfo {
@@ -45,6 +42,8 @@ export interface SpectrogramExample {
   title: string;
   spectrogram: SpectrogramLike;
   caption?: string;
+  /** The front end that made it: drawn with time and frequency axes and a colour bar (else the bare image). */
+  axes?: SpectrogramAxes;
 }
 
 /** Everything `writeHtmlReport` shows. */
@@ -54,6 +53,8 @@ export interface HtmlReportInput {
   history: readonly EpochRecord[];
   report: EvaluationReport;
   spectrograms?: readonly SpectrogramExample[];
+  /** A sentence under the spectrograms' heading: where they come from. */
+  spectrogramsNote?: string;
 }
 
 /** Files written by `writeHtmlReport`. */
@@ -64,7 +65,8 @@ export interface WrittenReport {
 
 /**
  * Writes `<dir>/report.html` (self-contained) and the same figures as separate files in `<dir>/figures/`
- * (history.svg, confusion.svg, misclassification.svg, spectrogram-<i>.png), each atomically.
+ * (history.svg, confusion.svg, misclassification.svg, spectrogram-<i>.png, and spectrogram-<i>.svg with axes), each
+ * atomically.
  */
 export async function writeHtmlReport(dir: string, input: HtmlReportInput): Promise<WrittenReport> {
   const parts = await renderParts(input);
@@ -78,6 +80,7 @@ export async function writeHtmlReport(dir: string, input: HtmlReportInput): Prom
   save('confusion.svg', parts.confusionSvg);
   save('misclassification.svg', parts.misclassificationSvg);
   for (const [i, png] of parts.spectrogramPngs.entries()) save(`spectrogram-${i}.png`, png);
+  for (const [i, svg] of parts.spectrogramSvgs.entries()) if (svg !== null) save(`spectrogram-${i}.svg`, svg);
   const html = join(dir, 'report.html');
   writeFileAtomic(html, pageHtml(input, parts));
   return { html, figures };
@@ -93,6 +96,8 @@ interface RenderedParts {
   confusionSvg: string;
   misclassificationSvg: string;
   spectrogramPngs: Uint8Array[];
+  /** The figure with axes of each spectrogram that has them. */
+  spectrogramSvgs: Array<string | null>;
 }
 
 async function renderParts(input: HtmlReportInput): Promise<RenderedParts> {
@@ -102,6 +107,7 @@ async function renderParts(input: HtmlReportInput): Promise<RenderedParts> {
     confusionSvg: await confusionFigureSvg(input.report),
     misclassificationSvg: await misclassificationFigureSvg(input.report),
     spectrogramPngs: (input.spectrograms ?? []).map((s) => spectrogramPng(s.spectrogram)),
+    spectrogramSvgs: (input.spectrograms ?? []).map((s, i) => (s.axes ? spectrogramFigureSvg(s.spectrogram, s.axes, { id: `colour-bar-${i}` }) : null)),
   };
 }
 
@@ -133,14 +139,34 @@ const PROTOCOL_TEXT: Record<SplitProtocol, { name: string; cls: string; text: st
   },
 };
 
-function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
-  const { run, report, history } = input;
-  const protocol = PROTOCOL_TEXT[run.protocol];
-  const title = run.title ?? `Speech emotion recognition: ${run.dataset}`;
-  const best = run.bestEpoch === undefined ? bestEpoch(history) : run.bestEpoch;
-  const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(2)}%`);
-  const { train, validation, test } = run.splitCounts;
+/** The example inputs: each spectrogram with its axes (or the bare image), title and caption. */
+function spectrogramSection(input: HtmlReportInput, parts: RenderedParts): string[] {
+  if (parts.spectrogramPngs.length === 0) return [];
+  const section = ['<h2>Example inputs (log-mel spectrograms)</h2>'];
+  if (input.spectrogramsNote) section.push(`<p class="small">${esc(input.spectrogramsNote)}</p>`);
+  section.push('<div class="spectrograms">');
+  (input.spectrograms ?? []).forEach((s, i) => {
+    const png = parts.spectrogramPngs[i]!;
+    const caption = s.caption ?? `${s.spectrogram.nMels} mel bins (low at the bottom) × ${s.spectrogram.frames} frames; 80 dB range`;
+    const image = parts.spectrogramSvgs[i] ?? `<img alt="${esc(s.title)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`;
+    section.push(
+      `<figure><figcaption><strong>${esc(s.title)}</strong></figcaption>${image}<figcaption class="small">${esc(caption)}</figcaption></figure>`,
+    );
+  });
+  section.push('</div>');
+  return section;
+}
 
+/** A share as a percentage with two decimals; '-' for null. */
+function percent(v: number | null): string {
+  return v === null ? '-' : `${(100 * v).toFixed(2)}%`;
+}
+
+/** Title, the protocol's warning or note, the headline metrics and the run's facts. */
+function summarySection(input: HtmlReportInput, title: string, best: number | null): string[] {
+  const { run, report } = input;
+  const protocol = PROTOCOL_TEXT[run.protocol];
+  const { train, validation, test } = run.splitCounts;
   const runRows: Array<[string, string]> = [
     ['dataset', run.dataset],
     ['protocol', protocol.name],
@@ -153,16 +179,13 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     ['report made', run.createdAt ?? new Date().toISOString()],
   ];
   const headline: Array<[string, string]> = [
-    ['accuracy', pct(report.accuracy)],
-    ['UAR', pct(report.uar)],
-    ['macro F1', pct(report.macro.f1)],
-    ['weighted F1', pct(report.weighted.f1)],
+    ['accuracy', percent(report.accuracy)],
+    ['UAR', percent(report.uar)],
+    ['macro F1', percent(report.macro.f1)],
+    ['weighted F1', percent(report.weighted.f1)],
   ];
   if (report.crossEntropy !== null) headline.push(['cross-entropy', report.crossEntropy.toFixed(4)]);
-
-  const [perClassHeader, ...perClassRows] = perClassTable(report, pct).map((row) => row.map(esc));
-
-  const body: string[] = [
+  return [
     `<h1>${esc(title)}</h1>`,
     `<p class="${protocol.cls}"><strong>Protocol: ${esc(protocol.name)}.</strong> ${esc(protocol.text)}</p>`,
     `<div class="cards">${headline.map(([k, v]) => `<div class="card"><div class="value">${esc(v)}</div><div class="key">${esc(k)}</div></div>`).join('')}</div>`,
@@ -170,13 +193,19 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
     '<h2>Run</h2>',
     keyValueTable(runRows),
   ];
+}
+
+/** The training history figure, confusion matrix, misclassification figure and per-class tables. */
+function metricsSection(report: EvaluationReport, parts: RenderedParts): string[] {
+  const [perClassHeader, ...perClassRows] = perClassTable(report, percent).map((row) => row.map(esc));
+  const section: string[] = [];
   if (parts.historySvg !== null) {
-    body.push(
+    section.push(
       '<h2>Training history</h2>',
       figure(parts.historySvg, 'Loss and accuracy per epoch; the dashed line marks the best epoch (lowest validation loss).'),
     );
   }
-  body.push(
+  section.push(
     '<h2>Confusion matrix</h2>',
     figure(parts.confusionSvg, 'Rows = true class, columns = predicted class; each cell: count and % of the true class (row-normalised).'),
     '<h2>Per-class misclassification (Table I)</h2>',
@@ -188,51 +217,66 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
       ? '<p>None: every sample was predicted correctly.</p>'
       : table(
           ['true class', 'predicted as', 'count', '% of true class'],
-          report.mostConfused.map((p) => [esc(p.trueLabel), esc(p.predictedLabel), String(p.count), pct(p.rate)]),
+          report.mostConfused.map((p) => [esc(p.trueLabel), esc(p.predictedLabel), String(p.count), percent(p.rate)]),
           [0, 1],
         ),
   );
+  return section;
+}
+
+/** Hyper-parameters and configuration, when given. */
+function settingsSection(run: RunInfo): string[] {
+  const section: string[] = [];
   if (run.hyperParameters)
-    body.push('<h2>Hyper-parameters</h2>', keyValueTable(Object.entries(run.hyperParameters).map(([k, v]) => [k, show(v)])));
-  if (run.config) body.push('<h2>Configuration</h2>', keyValueTable(Object.entries(run.config).map(([k, v]) => [k, show(v)])));
-  if (parts.spectrogramPngs.length > 0) {
-    body.push('<h2>Example inputs (log-mel spectrograms)</h2>', '<div class="spectrograms">');
-    (input.spectrograms ?? []).forEach((s, i) => {
-      const png = parts.spectrogramPngs[i]!;
-      const caption = s.caption ?? `${s.spectrogram.nMels} mel bins (low at the bottom) × ${s.spectrogram.frames} frames; 80 dB range`;
-      body.push(
-        `<figure><figcaption><strong>${esc(s.title)}</strong></figcaption><img alt="${esc(s.title)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/><figcaption class="small">${esc(caption)}</figcaption></figure>`,
-      );
-    });
-    body.push('</div>');
-  }
-  if (history.length > 0) {
-    const rows = history.map((h) =>
-      [
-        String(h.epoch),
-        h.train_loss.toFixed(4),
-        pct(h.train_accuracy),
-        h.val_loss === null ? '-' : h.val_loss.toFixed(4),
-        pct(h.val_accuracy),
-        h.lr.toExponential(2),
-        h.seconds.toFixed(1),
-      ].map((cell) => (h.epoch === best ? `<strong>${cell}</strong>` : cell)),
-    );
-    body.push(
-      `<details><summary>Epoch log (${history.length} epochs)</summary>`,
-      table(['epoch', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows, []),
-      '</details>',
-    );
-  }
-  body.push(
+    section.push('<h2>Hyper-parameters</h2>', keyValueTable(Object.entries(run.hyperParameters).map(([k, v]) => [k, show(v)])));
+  if (run.config) section.push('<h2>Configuration</h2>', keyValueTable(Object.entries(run.config).map(([k, v]) => [k, show(v)])));
+  return section;
+}
+
+/** Every epoch's metrics in a collapsed table, the best epoch in bold. */
+function epochLogSection(history: readonly EpochRecord[], best: number | null): string[] {
+  if (history.length === 0) return [];
+  const rows = history.map((h) =>
+    [
+      String(h.epoch),
+      h.train_loss.toFixed(4),
+      percent(h.train_accuracy),
+      h.val_loss === null ? '-' : h.val_loss.toFixed(4),
+      percent(h.val_accuracy),
+      h.lr.toExponential(2),
+      h.seconds.toFixed(1),
+    ].map((cell) => (h.epoch === best ? `<strong>${cell}</strong>` : cell)),
+  );
+  return [
+    `<details><summary>Epoch log (${history.length} epochs)</summary>`,
+    table(['epoch', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows, []),
+    '</details>',
+  ];
+}
+
+/** The metrics' definitions and a machine-readable copy of the report. */
+function definitionsSection(report: EvaluationReport): string[] {
+  return [
     '<h2>Definitions</h2>',
     '<p class="small">scikit-learn conventions: precision = TP / predicted, recall = TP / support, F1 = 2·TP / (predicted + support), ' +
       '0 when the denominator is 0 (zero_division = 0). Macro = unweighted mean over classes, weighted = mean weighted by support, ' +
       'UAR = mean recall over the classes present in the evaluated set, misclassification rate = 1 − recall.</p>',
     // Machine-readable copy of the metrics; "<" is escaped so the JSON cannot close the element.
     `<script type="application/json" id="evaluation-report">${JSON.stringify(toJson(report)).replaceAll('<', '\\u003c').replaceAll('&', '\\u0026')}</script>`,
-  );
+  ];
+}
 
+function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
+  const title = input.run.title ?? `Speech emotion recognition: ${input.run.dataset}`;
+  const best = input.run.bestEpoch === undefined ? bestEpoch(input.history) : input.run.bestEpoch;
+  const body = [
+    ...summarySection(input, title, best),
+    ...metricsSection(input.report, parts),
+    ...settingsSection(input.run),
+    ...spectrogramSection(input, parts),
+    ...epochLogSection(input.history, best),
+    ...definitionsSection(input.report),
+  ];
   return `<!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
 <head>

@@ -24,6 +24,7 @@
  *                 historic eps so a zero probability costs 34.5 nats instead of Infinity)
  */
 import { SerError } from '../errors.js';
+import { argmax, probabilityCrossEntropy } from './probabilities.js';
 
 /** Precision, recall and F1 of one class, or an average of them. */
 export interface PrecisionRecallF1 {
@@ -91,7 +92,6 @@ export interface EvaluateOptions {
 }
 
 const MODULE = 'eval';
-const CROSS_ENTROPY_EPS = 1e-15;
 const MAX_LISTED_ERRORS = 5;
 
 /**
@@ -197,7 +197,7 @@ function mostConfusedPairs(confusion: number[][], labels: readonly string[], top
 function meanCrossEntropy(probabilities: Float64Array, trueLabels: ArrayLike<number>, nClasses: number): number {
   let total = 0;
   for (let s = 0; s < trueLabels.length; s++) {
-    total -= Math.log(Math.max(probabilities[s * nClasses + trueLabels[s]!]!, CROSS_ENTROPY_EPS));
+    total += probabilityCrossEntropy(probabilities[s * nClasses + trueLabels[s]!]!);
   }
   return total / trueLabels.length;
 }
@@ -237,13 +237,7 @@ function flattenProbabilities(probabilities: NonNullable<EvaluateOptions['probab
 }
 
 function argMaxRows(values: Float64Array, n: number, nClasses: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let s = 0; s < n; s++) {
-    let best = 0;
-    for (let c = 1; c < nClasses; c++) if (values[s * nClasses + c]! > values[s * nClasses + best]!) best = c;
-    out[s] = best;
-  }
-  return out;
+  return Int32Array.from({ length: n }, (_, s) => argmax(values.subarray(s * nClasses, (s + 1) * nClasses)));
 }
 
 function checkIndices(name: string, values: ArrayLike<number>, nClasses: number): void {

@@ -1,8 +1,11 @@
 /**
- * A log-mel spectrogram as a PNG image (viridis colour map), for reports and `ser features --png`-like views.
+ * A log-mel spectrogram as a PNG image (viridis colour map), for `ser features --png`, and as an SVG figure with
+ * time and frequency axes and a colour bar around that image, for reports.
  */
 import pngjs from 'pngjs';
 import { SerError } from '../errors.js';
+import { HERTZ_TO_MEL } from '../features/mel.js';
+import type { FrontEndConfig } from '../features/config.js';
 
 /** `Spectrogram` of src/features: data [nMels, frames] row-major (mel bin 0 = lowest frequency). */
 export interface SpectrogramLike {
@@ -83,4 +86,85 @@ export function spectrogramPng(spectrogram: SpectrogramLike, options: Spectrogra
     }
   }
   return new Uint8Array(pngjs.PNG.sync.write(png));
+}
+
+/** What places a spectrogram's pixels in time and frequency: the front end that made it. */
+export type SpectrogramAxes = Pick<FrontEndConfig, 'sampleRateHz' | 'hopLength' | 'fMinHz' | 'fMaxHz' | 'melScale'>;
+
+const MARGIN = { left: 58, right: 74, top: 8, bottom: 38 };
+const TIME_STEPS_S = [0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60];
+const FREQUENCY_TICKS_HZ = [0, 250, 500, 1000, 2000, 4000, 8000, 16000];
+
+/**
+ * The PNG of `spectrogramPng` (default pixel sizes) in an SVG figure: time axis in seconds (frame i is centred
+ * at i · hop / rate, torch.stft's centre=True), frequency axis in Hz at the mel-spaced bands' positions (band k's
+ * centre is mel point k + 1 of nMels + 2 between fMin and fMax), and a colour bar in dB from the clip's maximum
+ * down `dynamicRangeDb`. `id` makes the colour bar's gradient id unique within a page.
+ */
+export function spectrogramFigureSvg(
+  spectrogram: SpectrogramLike,
+  axes: SpectrogramAxes,
+  options: { id: string; dynamicRangeDb?: number },
+): string {
+  const range = options.dynamicRangeDb ?? 80;
+  const png = spectrogramPng(spectrogram, { dynamicRangeDb: range });
+  const { nMels, frames } = spectrogram;
+  const [sx, sy] = [2, 2];
+  const [width, height] = [frames * sx, nMels * sy];
+  const x0 = MARGIN.left;
+  const y0 = MARGIN.top;
+  const parts: string[] = [];
+  const text = (x: number, y: number, anchor: string, body: string, extra = '') =>
+    parts.push(`<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" text-anchor="${anchor}"${extra}>${body}</text>`);
+  const tick = (x1: number, y1: number, x2: number, y2: number) =>
+    parts.push(`<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="#333"/>`);
+
+  const base64 = Buffer.from(png).toString('base64');
+  parts.push(`<image x="${x0}" y="${y0}" width="${width}" height="${height}" style="image-rendering:pixelated" href="data:image/png;base64,${base64}"/>`);
+  parts.push(`<rect x="${x0}" y="${y0}" width="${width}" height="${height}" fill="none" stroke="#333"/>`);
+
+  const secondsPerFrame = axes.hopLength / axes.sampleRateHz;
+  const durationS = (frames - 1) * secondsPerFrame;
+  const step = TIME_STEPS_S.find((s) => durationS / s <= 6) ?? 60;
+  for (let t = 0; t <= durationS + 1e-9; t += step) {
+    const x = x0 + (t / secondsPerFrame + 0.5) * sx;
+    tick(x, y0 + height, x, y0 + height + 4);
+    text(x, y0 + height + 14, 'middle', `${Number(t.toFixed(2))}`);
+  }
+  text(x0 + width / 2, y0 + height + 30, 'middle', 'time (s)');
+
+  const scale = HERTZ_TO_MEL[axes.melScale];
+  const melMin = scale.toMel(axes.fMinHz);
+  const melStep = (scale.toMel(axes.fMaxHz) - melMin) / (nMels + 1);
+  let lastY = Number.POSITIVE_INFINITY;
+  for (const hz of FREQUENCY_TICKS_HZ.filter((f) => f >= axes.fMinHz && f <= axes.fMaxHz)) {
+    const band = Math.min(nMels, Math.max(0, (scale.toMel(hz) - melMin) / melStep - 0.5));
+    const y = y0 + height - band * sy;
+    if (lastY - y < 12) continue;
+    lastY = y;
+    tick(x0 - 4, y, x0, y);
+    text(x0 - 6, y + 3.5, 'end', hz >= 1000 ? `${hz / 1000} kHz` : `${hz} Hz`);
+  }
+  text(12, y0 + height / 2, 'middle', 'frequency (mel bands)', ` transform="rotate(-90 12 ${(y0 + height / 2).toFixed(1)})"`);
+
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of spectrogram.data) if (Number.isFinite(v) && v > max) max = v;
+  const barX = x0 + width + 12;
+  const stops = Array.from({ length: 11 }, (_, k) => {
+    const [r, g, b] = viridis(1 - k / 10);
+    return `<stop offset="${k * 10}%" stop-color="rgb(${r},${g},${b})"/>`;
+  }).join('');
+  parts.push(`<defs><linearGradient id="${options.id}" x1="0" y1="0" x2="0" y2="1">${stops}</linearGradient></defs>`);
+  parts.push(`<rect x="${barX}" y="${y0}" width="12" height="${height}" fill="url(#${options.id})" stroke="#333"/>`);
+  for (const k of [0, 0.5, 1]) {
+    const y = y0 + k * height;
+    tick(barX + 12, y, barX + 16, y);
+    text(barX + 18, y + 3.5, 'start', `${(max - k * range).toFixed(0)} dB`);
+  }
+
+  const [w, h] = [MARGIN.left + width + MARGIN.right, MARGIN.top + height + MARGIN.bottom];
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="10">` +
+    `${parts.join('')}</svg>`
+  );
 }

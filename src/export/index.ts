@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { defaultModelDir } from '../train/inference.js';
-import { MODEL_FILE, readRunConfig } from '../train/run-config.js';
+import { defaultModelDir } from '../infer/inference.js';
+import { MODEL_FILE } from '../train/run-config.js';
+import { readRunConfig } from '../train/run-dir.js';
 import { endToEndModel } from './end-to-end.js';
 
 export { END_TO_END_IO, endToEndModel } from './end-to-end.js';

@@ -147,7 +147,7 @@ export function clampTopDb(window: Float32Array, topDb: number, max?: number): F
 
 /**
  * The inference inputs of one recording: `cropOffsets` windows of its speech span, [count, nMels, frames]
- * row-major. Their class probabilities are averaged into the recording's (src/train/model-use.ts averageWindowProbabilities).
+ * row-major. Their class probabilities are averaged into the recording's (src/eval/probabilities.ts averageWindowProbabilities).
  */
 export function inferenceWindows(
   unclamped: LogMelFrontEnd,

@@ -8,6 +8,7 @@
  * run, so one ONNX Runtime session runs a whole training step and returns the updated state as outputs.
  */
 import { SerError } from '../errors.js';
+import { sizeOf } from '../shape.js';
 
 /** Element types the graph supports (ONNX TensorProto.DataType subset). */
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool';
@@ -46,12 +47,7 @@ export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
 
-/** Number of elements of a shape ([] = scalar = 1). */
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { sizeOf };
 
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

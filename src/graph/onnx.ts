@@ -71,8 +71,7 @@ const NCHWC = 'com.microsoft.nchwc';
  * Conv -> ReorderInput, weight reorder, NCHWc Conv, ReorderOutput (ORT contrib ops). The weight
  * [Cout, Cin, kH, kW] is laid out as MLAS's OIHWBiBo: [Cout/b, Cin/b, kH, kW, b(in), b(out)], made by
  * Reshape -> Transpose(0,2,4,5,3,1) -> Reshape back to 4-D (the shape ORT's own NCHWc transformer gives
- * its reordered initializers). Measured at batch 32, 2 threads (bench/graph-conv-grad.ts era): 16->32
- * channels @64x94 37 -> 24 ms, 32->64 @16x23 6.5 -> 1.9 ms, including the activation reorders.
+ * its reordered initializers). Timings: docs/benchmark-log.md.
  */
 function lowerConvToNchwc(
   node: Node,

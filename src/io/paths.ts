@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The installed package's root (the folder with package.json), found from this module's location
- * so it works from `src/` (tsx), `dist/src/` (build) and node_modules alike. */
+ * so it works from `src/` (tsx), `dist/` and `build/src/` (compiled) and node_modules alike. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {

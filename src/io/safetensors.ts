@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SerError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { sizeOf } from '../shape.js';
 
 export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
@@ -63,7 +64,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): Safeten
     const Ctor = DTYPES[dtype as Dtype];
     if (!Ctor) fail(`tensor '${name}' has dtype ${dtype}; supported: ${Object.keys(DTYPES).join(', ')}`);
     const [begin, end] = offsets;
-    const count = shape.reduce((a, b) => a * b, 1);
+    const count = sizeOf(shape);
     if (end - begin !== count * Ctor.BYTES_PER_ELEMENT || dataStart + end > bytes.byteLength) {
       fail(`tensor '${name}' (${dtype} [${shape.join(', ')}]) has bad data offsets [${begin}, ${end}]`);
     }
@@ -91,7 +92,7 @@ export function serializeSafetensors(tensors: Map<string, NamedTensor> | Record<
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, { data, shape }] of entries) {
-    const count = shape.reduce((a, b) => a * b, 1);
+    const count = sizeOf(shape);
     if (count !== data.length) {
       throw new SerError('ESHAPE', 'safetensors', `tensor '${name}': shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`);
     }

@@ -4,6 +4,7 @@
  * (cnn-tm.ts) creates one graph input per entry, the trainer keeps state keyed by these names.
  */
 import { SerError } from '../errors.js';
+import { sizeOf } from '../shape.js';
 
 export interface CnnTmConfig {
   /** Mel bands of the input (height of the [1, nMels, frames] image). */
@@ -154,5 +155,5 @@ export function stateLayout(config: CnnTmConfig): StateEntry[] {
 export function parameterCount(config: CnnTmConfig): number {
   return stateLayout(config)
     .filter((entry) => entry.role === 'parameter')
-    .reduce((sum, entry) => sum + entry.shape.reduce((a, b) => a * b, 1), 0);
+    .reduce((sum, entry) => sum + sizeOf(entry.shape), 0);
 }

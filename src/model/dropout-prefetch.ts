@@ -1,33 +1,23 @@
 /**
  * Dropout masks for the next training step, made on a low-priority worker thread while ONNX Runtime runs the
- * current one. onnxruntime-node runs a session on the JS main thread and keeps the two cores ~1.8 busy, so a
- * worker at normal priority only takes CPU from ORT's threads (measured: no gain); at the lowest priority
- * (nice 19, set by the worker on its own thread, on Linux) it runs in the time ORT leaves a core idle: the
- * ~20 ms of mask generation per paper-size step (src/nn/dropout.ts) left the step's critical path (the next
- * step waits ~1-2 ms for its masks; trainer step ~330 -> ~320 ms, BENCHMARKS.md).
+ * current one. onnxruntime-node keeps the cores busy during a step, so a worker at normal priority would only take
+ * CPU from ORT's threads; at the lowest priority (nice 19, set by the worker on its own thread, on Linux) it runs
+ * in the time ORT leaves a core idle, which takes mask generation (src/nn/dropout.ts) off the step's critical path
+ * (measurements: docs/benchmark-log.md).
  *
- * The worker runs `fillDropoutMask` from its source text (a worker file would need separate entries for the
- * compiled package and for tsx). The generator state travels with every request and reply, so the masks are
- * exactly those of DropoutMaskGenerator.fill called in the same order on the main thread. Buffer sets are
- * reused (one fed to the running step, one being filled), transferred, never copied. On a busy machine a
- * nice-19 thread gets almost no CPU (measured with three CPU hogs: next() waited ~1.4 s a step), so next() waits at
- * most 15 ms for the worker and otherwise makes the masks itself from the same state (same masks).
+ * The worker (dropout-worker.ts, a module of its own) runs `fillDropoutMask`. The generator state travels with
+ * every request and reply, so the masks are exactly those of DropoutMaskGenerator.fill called in the same order
+ * on the main thread. Buffer sets are reused (one fed to the running step, one being filled), transferred, never
+ * copied. On a busy machine a nice-19 thread gets almost no CPU, so next() waits at most `graceMs` for the worker
+ * and otherwise makes the masks itself from the same state (same masks).
  */
 import { Worker } from 'node:worker_threads';
 import { SerError } from '../errors.js';
 import { type DropoutMaskInput, DropoutMaskGenerator, fillDropoutMask } from '../nn/index.js';
+import { sizeOf } from '../shape.js';
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-// Lowest priority for this thread only: Linux applies setpriority(PRIO_PROCESS, 0) to the calling thread (other
-// systems to the whole process, so they keep the default).
-if (process.platform === 'linux') { try { require('node:os').setPriority(19); } catch {} }
-const fillDropoutMask = ${fillDropoutMask.toString()};
-parentPort.on('message', ({ state, buffers, ratios }) => {
-  buffers.forEach((buffer, i) => fillDropoutMask(state, new Float32Array(buffer), ratios[i]));
-  parentPort.postMessage({ state, buffers }, [state.buffer, ...buffers]);
-});
-`;
+/** The worker's module beside this one: dropout-worker.ts under tsx, the compiled dropout-worker.js otherwise. */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './dropout-worker.ts' : './dropout-worker.js', import.meta.url);
 
 interface Reply {
   state: Int32Array;
@@ -109,7 +99,7 @@ export class DropoutMaskPrefetcher {
   }
 
   private freshBuffers(): ArrayBuffer[] {
-    return this.inputs.map((input) => new ArrayBuffer(4 * input.shape.reduce((a, b) => a * b, 1)));
+    return this.inputs.map((input) => new ArrayBuffer(4 * sizeOf(input.shape)));
   }
 
   /** Starts filling `buffers` from the current state on the worker (its reply is picked up by next()). */
@@ -140,7 +130,7 @@ export class DropoutMaskPrefetcher {
 
   private ensureWorker(): Worker {
     if (!this.worker) {
-      this.worker = new Worker(WORKER_SOURCE, { eval: true });
+      this.worker = new Worker(WORKER_URL);
       this.worker.unref(); // never keeps the process alive
       this.worker.on('error', (error) => {
         // From now on the masks are made on the main thread.

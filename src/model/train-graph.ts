@@ -13,7 +13,7 @@
  */
 import { Graph, type Tensor, gradients, mul } from '../graph/index.js';
 import { NN_GRADIENTS, softCrossEntropy } from '../nn/index.js';
-import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../train/adamw.js';
+import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../nn/adamw.js';
 import { buildCnnTm } from './cnn-tm.js';
 import { type CnnTmConfig, stateLayout } from './config.js';
 

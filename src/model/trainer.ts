@@ -17,13 +17,14 @@ import type { NamedTensor } from '../io/safetensors.js';
 import { dropoutMaskInputs } from '../nn/index.js';
 import type { HostTensor, Session } from '../runtime/index.js';
 import { createSession, nchwcBlockSize } from '../runtime/index.js';
-import type { AdamWOptions } from '../train/adamw.js';
-import { resolveAdamW } from '../train/adamw.js';
+import type { AdamWOptions } from '../nn/adamw.js';
+import { resolveAdamW } from '../nn/adamw.js';
 import { SYMBOLIC_BATCH, buildEvalGraph } from './cnn-tm.js';
 import { DropoutMaskPrefetcher } from './dropout-prefetch.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
 import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
 import { importStateDict, initialState } from './weights.js';
+import { sizeOf } from '../shape.js';
 
 export type { CnnTmConfig } from './config.js';
 export { PAPER_CNN_TM } from './config.js';
@@ -56,7 +57,6 @@ export interface TrainerOptions {
 export const OPTIMIZER_PREFIX = 'optimizer/';
 const STEP_KEY = `${OPTIMIZER_PREFIX}step`;
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export class CnnTmTrainer {
   readonly config: CnnTmConfig;
@@ -342,10 +342,10 @@ export class CnnTmTrainer {
 
   private async trainingSession(): Promise<Session> {
     if (!this.trainSession) {
-      // Convs fed their weights lowered to ORT's NCHWc kernels (src/graph toOnnx; ~5% less CPU per step).
+      // Convs fed their weights lowered to ORT's NCHWc kernels (src/graph toOnnx).
       const bytes = toOnnx(this.trainGraph, { nchwcBlock: await nchwcBlockSize() });
       // 'extended': without ORT's NCHWc layout pass, which on a graph fed its weights mostly adds reorders
-      // (measured: ~10% less CPU per paper-size step, session opens ~40% faster).
+      // (docs/benchmark-log.md).
       this.trainSession = await createSession(bytes, {
         threads: this.options.threads,
         spinning: this.options.spinning ?? false,

@@ -10,6 +10,7 @@ import type { CnnTmConfig, StateEntry } from './config.js';
 import { stateLayout } from './config.js';
 import { Rng } from '../nn/random.js';
 import { defaultLinearBound, uniformArray, xavierBound } from '../nn/init.js';
+import { sizeOf } from '../shape.js';
 
 export type StateDict = Map<string, NamedTensor>;
 
@@ -20,7 +21,6 @@ export interface ImportOptions {
   readonly source?: string;
 }
 
-const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /**
@@ -62,7 +62,7 @@ export function importStateDict(tensors: ReadonlyMap<string, NamedTensor>, confi
 function convert(entry: StateEntry, tensor: NamedTensor, prefix: string, problems: string[]): NamedTensor | undefined {
   const key = prefix + entry.name;
   if (entry.role === 'num_batches_tracked') {
-    if (count(tensor.shape) !== 1 || !(tensor.data instanceof BigInt64Array || tensor.data instanceof Int32Array)) {
+    if (sizeOf(tensor.shape) !== 1 || !(tensor.data instanceof BigInt64Array || tensor.data instanceof Int32Array)) {
       problems.push(`'${key}' must be one int64 value (got ${tensor.data.constructor.name} ${shapeText(tensor.shape)})`);
       return undefined;
     }
@@ -105,7 +105,7 @@ export function initialState(config: CnnTmConfig, seed: number): StateDict {
   const state: StateDict = new Map();
   const layerZero = new Map<string, Float32Array>();
   for (const entry of stateLayout(config)) {
-    const n = count(entry.shape);
+    const n = sizeOf(entry.shape);
     if (entry.role === 'num_batches_tracked') {
       state.set(entry.name, { data: new BigInt64Array(1), shape: entry.shape });
       continue;

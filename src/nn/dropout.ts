@@ -6,7 +6,7 @@
  * one thread (~4.5 ns per element) and its bool mask needs a Cast and a second Mul in the backward pass; the
  * paper-size training step spent ~57 ms of ~450 ms there. A mask made here by xoshiro128** costs ~1.3 ns per
  * element on the JS side and the graph multiplies by it in one multi-threaded pass forward and one backward
- * (bench/graph-profile.ts; BENCHMARKS.md). The masks of a step are a pure function of the generator's seed and
+ * (bench/graph-profile.ts; docs/benchmark-log.md). The masks of a step are a pure function of the generator's seed and
  * the number of steps drawn since, so a run is reproducible and resumable bit for bit (CnnTmTrainer.newEpoch).
  */
 

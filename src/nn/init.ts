@@ -3,6 +3,7 @@
  * PyTorch, not the same numbers (torch's Mersenne-Twister stream is not reproduced).
  */
 import type { Rng } from './random.js';
+import { sizeOf } from '../shape.js';
 
 /** U(-bound, bound) of `count` values. */
 export function uniformArray(count: number, bound: number, rng: Rng): Float32Array {
@@ -17,13 +18,13 @@ export function uniformArray(count: number, bound: number, rng: Rng): Float32Arr
  * fan_in = in_features, or in_channels * kh * kw for a conv (shape[1] * prod(shape[2:])).
  */
 export function defaultLinearBound(weightShape: readonly number[]): number {
-  const fanIn = weightShape.slice(1).reduce((a, b) => a * b, 1);
+  const fanIn = sizeOf(weightShape.slice(1));
   return 1 / Math.sqrt(fanIn);
 }
 
 /** xavier_uniform_: U(-b, b), b = sqrt(6 / (fan_in + fan_out)) (nn.MultiheadAttention's in_proj_weight). */
 export function xavierBound(weightShape: readonly number[]): number {
   const fanOut = weightShape[0] as number;
-  const fanIn = weightShape.slice(1).reduce((a, b) => a * b, 1);
+  const fanIn = sizeOf(weightShape.slice(1));
   return Math.sqrt(6 / (fanIn + fanOut));
 }

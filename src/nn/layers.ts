@@ -108,7 +108,7 @@ function patchMoments(x: Tensor, weight: Tensor, bias: Tensor, kernel: number, p
  * conv(x, weight) (no bias; stride 1, odd k, zero pads k // 2) followed by 2x2 max pooling, with the conv computed
  * per pooling phase so that no pooling indices are needed (ORT's MaxPool with indices and its MaxUnpool are
  * scalar kernels that mispredict on real data: a CNN-TM first-layer branch's conv, pool and pool gradient took
- * 43.6 ms that way and 24.9 ms this way on real log-mels; BENCHMARKS.md). Let xs be
+ * 43.6 ms that way and 24.9 ms this way on real log-mels; docs/benchmark-log.md). Let xs be
  * the 2x2 space-to-depth of the padded input, [N, 4 Cin, (H + 2p) / 2, (W + 2p) / 2], channel (ci, s_h, s_w).
  * The conv output at (2i + r_h, 2j + r_w) reads xs blocks i..i+p, j..j+p only, so it is a stride-1 conv of xs
  * with a (p+1)-square kernel W'[(r, co), (ci, s), a] = W[co, ci, 2 a + s - r] (0 where that tap is outside
@@ -213,9 +213,8 @@ function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tens
  * +-lr moves of a bias with no effect on the output. The MaxPool paths subtract a constant c = s sum_taps(W)
  * mean(input) in the conv's bias instead, the conv output's mean up to the zero padding at the borders, so z - c
  * has a near-zero mean: E[z^2] - E[z]^2 in float32 loses digits when |mean| >> std (log-mel input: a mean of tens
- * of dB). c is detached: the argmax, the centred values and every gradient are those of z. Returns the pooled BN output (before ReLU) and the batch statistics of the conv
- * output x. Timings in BENCHMARKS.md (ORT's BatchNormalization and the GatherElements of the earlier
- * BN-then-pool graph cost ~96 ms a step).
+ * of dB). c is detached: the argmax, the centred values and every gradient are those of z. Returns the pooled BN
+ * output (before ReLU) and the batch statistics of the conv output x. Why fused: docs/benchmark-log.md.
  */
 export function convBatchNorm2dMaxPool(
   x: Tensor,
@@ -233,8 +232,6 @@ export function convBatchNorm2dMaxPool(
   const kernel = conv.weight.shape[2] as number;
   const pad = Math.floor(kernel / 2);
   const weight = mul(conv.weight, reshape(sign, [channels, 1, 1, 1])); // s W
-  // z = s W * x (no bias): BN subtracts the batch mean, so the conv bias b changes nothing after it and enters only
-  // the running mean (mean of x = s mean(z) + b); its gradient is exactly 0 (torch's is round-off).
   const patch = (x.shape[1] as number) * kernel * kernel;
   const [height, width] = [x.shape[2] as number, x.shape[3] as number];
   let values: Tensor; // pooled z - c

@@ -19,12 +19,15 @@ function newestProfile(prefix: string): string {
   return files[0] ?? '';
 }
 
-/** Loads ONNX model bytes into an ORT CPU session (intra-op threads default 2, optimisation 'all', no spinning). */
+/** ORT intra-op threads when none are asked for (the machines this was built on have 2 cores). */
+export const DEFAULT_THREADS = 2;
+
+/** Loads ONNX model bytes into an ORT CPU session (intra-op threads DEFAULT_THREADS, optimisation 'all', no spinning). */
 export async function createSession(modelBytes: Uint8Array, options: SessionOptions = {}): Promise<Session> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
-    intraOpNumThreads: options.threads ?? 2,
-    // ORT's parallel executor (inter-op threads) measured 40% slower on the training step: sequential only.
+    intraOpNumThreads: options.threads ?? DEFAULT_THREADS,
+    // Sequential: ORT's parallel executor (inter-op threads) is slower on the training step (docs/benchmark-log.md).
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.optimizationLevel ?? 'all',

@@ -14,14 +14,13 @@ export interface HostTensor {
 }
 
 export interface SessionOptions {
-  /** Intra-op threads, default 2 (the machine budget of the benchmarks). */
+  /** Intra-op threads, default DEFAULT_THREADS (ort-node.ts). */
   threads?: number;
   /** Write an ORT profile (chrome trace JSON) with this file prefix; `endProfiling()` returns the path. */
   profilePrefix?: string;
   /**
-   * Let idle intra-op threads spin-wait for work (ORT's default). Default false here: on this 2-core machine
-   * shared with other processes, spinning threads steal the cores the work needs. Measured under load ~5:
-   * paper-size eval batch 32, 2 threads: 128 ms spinning vs 88 ms not; training step ~2 s vs ~0.9 s.
+   * Let idle intra-op threads spin-wait for work (ORT's default). Default false here: on a small machine shared
+   * with other processes, spinning threads steal the cores the work needs (docs/benchmark-log.md).
    */
   spinning?: boolean;
   /** ORT graph optimisation level, default 'all'. Training graphs (fed weights) run best with 'extended'. */

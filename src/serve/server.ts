@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { loadAudioBytes } from '../audio/index.js';
 import { SerError } from '../errors.js';
-import { BatchedClassifier, type BatchingOptions } from '../train/batched-classifier.js';
-import { RunModel } from '../train/inference.js';
+import { BatchedClassifier, type BatchingOptions } from '../infer/batched-classifier.js';
+import { RunModel } from '../infer/inference.js';
 import { ServiceMetrics } from './metrics.js';
 
 export interface ServeOptions extends Pick<BatchingOptions, 'maxBatch' | 'maxWaitMs'> {

@@ -1,5 +1,5 @@
 /** The streaming recognizer over a run's model in Node (onnxruntime-node): `ser stream`, bench/stream.ts. */
-import { RunModel } from '../train/inference.js';
+import { RunModel } from '../infer/inference.js';
 import { type StreamOptions, StreamingRecognizer, type WindowModel } from './recognizer.js';
 
 /** A RunModel as the recognizer's WindowModel. */

@@ -25,7 +25,7 @@ import {
   type SegmentPrediction,
   labelPrediction,
   recordingProbabilities,
-} from '../train/model-use.js';
+} from '../infer/model-use.js';
 import { StreamResampler } from './resampler.js';
 
 /** The label of a window without speech. */

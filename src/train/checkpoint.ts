@@ -11,27 +11,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerError } from '../errors.js';
+import type { EpochRecord } from '../eval/figures.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { NamedTensor, TensorData } from '../io/safetensors.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 
-/** Metrics of one epoch, one line of history.jsonl. Losses are mean cross-entropy (nats). */
-export interface EpochRecord {
-  epoch: number;
-  /** Mean of the minibatch losses of the epoch (train mode: dropout on, batch statistics). */
-  train_loss: number;
-  /** Accuracy on the training clips of the model at the end of the epoch (eval mode). */
-  train_accuracy: number;
-  val_loss: number;
-  val_accuracy: number;
-  /** AdamW learning rate of the epoch's last step (constant without a schedule). */
-  lr: number;
-  /** Unweighted average recall on the validation part (runs made before it was recorded lack it). */
-  val_uar?: number;
-  /** Wall time of the epoch in seconds (training and both evaluation passes). */
-  seconds: number;
-}
+/** One definition, beside the figures that draw it. */
+export type { EpochRecord };
 
 export interface LoopState {
   /** Last completed epoch (1-based). */

@@ -1,10 +1,8 @@
 /**
- * Training: the loop that drives CnnTmTrainer (seeded epochs, early stopping, checkpoints, exact resume), one
- * run end to end as `ser train` does it, and inference with a finished run (`ser eval`, `ser predict`).
+ * Training: the loop that drives CnnTmTrainer (seeded epochs, early stopping, checkpoints, exact resume) and one
+ * run end to end as `ser train` does it. Using a finished run is src/infer.
  *
  *   const result = await trainRun({ out: 'runs/ravdess', data: { dataset: 'ravdess', path: '../shared/data/ravdess' }, split: 'speaker', seed: 1 });
- *   const { report } = await evaluateRun('runs/ravdess', { data: { dataset: 'crema-d', path: 'CREMA-D/AudioWAV', labels: 'crema-d' } });
- *   const [p] = await predictFiles('runs/ravdess', ['clip.wav']);   // { file, label, probabilities }
  */
 export {
   type Hyperparameters,
@@ -27,20 +25,11 @@ export {
   loadBest,
   loadCheckpoint,
 } from './checkpoint.js';
-export { epochOrder, epochSeed, mulberry32, permutation, weightedEpochOrder } from './shuffle.js';
+export { epochOrder, weightedEpochOrder } from './shuffle.js';
+export { epochSeed, mulberry32, permutation } from '../data/prng.js';
 export { type ProgressMode, createProgress } from './progress.js';
 export { type ModelSize, EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, modelFor } from './presets.js';
-export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE, readRunConfig } from './run-config.js';
-export { type TrainRunOptions, type TrainRunResult, formatRunSummary, softmaxRows, trainRun } from './run.js';
-export {
-  type EvaluateRunOptions,
-  type EvaluateRunResult,
-  type Prediction,
-  type SegmentedFilePrediction,
-  RunModel,
-  evaluateRun,
-  predictFiles,
-  predictSegments,
-} from './inference.js';
-export { type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, segmentStarts } from './model-use.js';
-export { type AdamWOptions, resolveAdamW } from './adamw.js';
+export { type RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_BATCH, MODEL_FILE, SPLIT_FILE } from './run-config.js';
+export { readRunConfig } from './run-dir.js';
+export { type TrainRunOptions, type TrainRunResult, formatRunSummary, trainRun } from './run.js';
+export { type AdamWOptions, resolveAdamW } from '../nn/adamw.js';

@@ -25,6 +25,7 @@
  * again. It is a deterministic function of the weights and (seed, epoch), so resume stays exact.
  */
 import { SerError } from '../errors.js';
+import { argmax, logitCrossEntropy, probabilityCrossEntropy, softmaxInto } from '../eval/probabilities.js';
 import type { CnnTmConfig } from '../model/config.js';
 import { CnnTmTrainer } from '../model/trainer.js';
 import {
@@ -41,8 +42,8 @@ import {
 } from './checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
 import { type ProgressMode, type ProgressReporter, createProgress } from './progress.js';
-import { epochOrder, permutation, weightedEpochOrder } from './shuffle.js';
-import { mulberry32 } from '../data/prng.js';
+import { epochOrder, weightedEpochOrder } from './shuffle.js';
+import { mulberry32, permutation } from '../data/prng.js';
 
 /** Clips as log-mel images: `x` is [count, nMels, frames] row-major, `y[i]` the class index of clip i. */
 export interface LabeledFeatures {
@@ -176,18 +177,8 @@ export function lossAndAccuracy(logits: Float32Array, y: Int32Array, nClasses: n
   let correct = 0;
   for (let i = 0; i < y.length; i++) {
     const row = logits.subarray(i * nClasses, (i + 1) * nClasses);
-    let max = Number.NEGATIVE_INFINITY;
-    let argmax = 0;
-    for (let c = 0; c < nClasses; c++) {
-      if (row[c]! > max) {
-        max = row[c]!;
-        argmax = c;
-      }
-    }
-    let sum = 0;
-    for (let c = 0; c < nClasses; c++) sum += Math.exp(row[c]! - max);
-    loss += max + Math.log(sum) - row[y[i]!]!;
-    if (argmax === y[i]) correct++;
+    loss += logitCrossEntropy(row, y[i]!);
+    if (argmax(row) === y[i]) correct++;
   }
   return { loss: loss / y.length, accuracy: correct / y.length };
 }
@@ -201,6 +192,7 @@ export function evaluationMetrics(logits: Float32Array, set: EvaluationFeatures,
   const hits = new Float64Array(nClasses);
   const support = new Float64Array(nClasses);
   const mean = new Float64Array(nClasses);
+  const probabilities = new Float64Array(nClasses);
   let loss = 0;
   let correct = 0;
   let clip = 0;
@@ -208,19 +200,13 @@ export function evaluationMetrics(logits: Float32Array, set: EvaluationFeatures,
     const windows = set.windows?.[i] ?? 1;
     mean.fill(0);
     for (let w = 0; w < windows; w++, clip++) {
-      const row = logits.subarray(clip * nClasses, (clip + 1) * nClasses);
-      let max = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < nClasses; c++) max = Math.max(max, row[c]!);
-      let sum = 0;
-      for (let c = 0; c < nClasses; c++) sum += Math.exp(row[c]! - max);
-      for (let c = 0; c < nClasses; c++) mean[c]! += Math.exp(row[c]! - max) / sum / windows;
+      softmaxInto(logits.subarray(clip * nClasses, (clip + 1) * nClasses), probabilities);
+      for (let c = 0; c < nClasses; c++) mean[c]! += probabilities[c]! / windows;
     }
-    let argmax = 0;
-    for (let c = 1; c < nClasses; c++) if (mean[c]! > mean[argmax]!) argmax = c;
     const label = set.y[i]!;
-    loss -= Math.log(Math.max(mean[label]!, 1e-15));
+    loss += probabilityCrossEntropy(mean[label]!);
     support[label]!++;
-    if (argmax === label) {
+    if (argmax(mean) === label) {
       correct++;
       hits[label]!++;
     }
@@ -328,42 +314,16 @@ function bestForResume(runDir: string, loop: LoopState): TrainerState | null {
 
 /** Trains; see the file comment for batching, determinism and checkpoints. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { model, seed, runDir } = options;
+  const { model, seed } = options;
   const hyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...options.hyper };
   checkHyper(hyper);
   const source = 'fill' in options.train ? options.train : fixedClips(options.train, model.nClasses);
-  checkData('training', source.clean, model);
-  checkData('validation', options.val, model);
-  const trainCount = source.count;
-  if (trainCount < hyper.batchSize) {
-    throw new SerError(
-      'EDATA',
-      'train',
-      `${trainCount} training clips are fewer than one batch of ${hyper.batchSize}; lower --batch-size or add data`,
-    );
-  }
-  if (options.resume && !runDir) throw new SerError('EARG', 'train', 'resume needs the run directory (runDir) holding the checkpoint');
-
+  checkTrainInputs(options, hyper, source);
   const stopper = new EarlyStopping(hyper.patience);
-  let history: EpochRecord[] = [];
-  let startEpoch = 1;
-  let best: TrainerState | null = null;
-  let finished: LoopState['finished'] = null;
-
   // Read (or refuse) the checkpoint before building the trainer: errors come before any expensive work.
-  let checkpoint: { state: TrainerState; loop: LoopState } | null = null;
-  if (options.resume && runDir) {
-    checkpoint = loadCheckpoint(runDir);
-    stopper.loadState(checkpoint.loop.earlyStopping);
-    history = checkpoint.loop.history;
-    startEpoch = checkpoint.loop.epoch + 1;
-    finished = checkpoint.loop.finished;
-    // A run that used up a smaller epoch budget continues when resumed with a larger one.
-    if (finished === 'max-epochs' && hyper.epochs > checkpoint.loop.epoch) finished = null;
-    best = bestForResume(runDir, checkpoint.loop);
-  } else if (runDir && hasCheckpoint(runDir)) {
-    throw new SerError('EARG', 'train', `${runDir} already holds a checkpoint; resume it or choose another run directory`);
-  }
+  const resumed = resumeFrom(options, hyper, stopper);
+  let { finished, best } = resumed;
+  const { history, startEpoch } = resumed;
 
   const trainer = await CnnTmTrainer.create(model, {
     batchSize: hyper.batchSize,
@@ -375,16 +335,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     threads: options.threads,
   });
   try {
-    if (checkpoint) trainer.loadState(checkpoint.state);
-
-    const batchesPerEpoch = Math.floor(trainCount / hyper.batchSize);
-    const totalSteps = hyper.epochs * batchesPerEpoch;
-    const clipSize = model.nMels * model.frames;
-    const metricsSet = trainingMetricsSet(source.clean, clipSize, seed);
-    const progress: ProgressReporter = createProgress(options.progress ?? 'auto', hyper.epochs);
-    progress.start(hyper.epochs * batchesPerEpoch, (startEpoch - 1) * batchesPerEpoch);
-    const batchX = new Float32Array(hyper.batchSize * clipSize);
-    const batchTargets = new Float32Array(hyper.batchSize * model.nClasses);
+    if (resumed.checkpoint) trainer.loadState(resumed.checkpoint);
+    const epochs = new EpochRunner(options, hyper, source, trainer);
+    epochs.progress.start(hyper.epochs * epochs.batchesPerEpoch, (startEpoch - 1) * epochs.batchesPerEpoch);
     let interrupted = false;
     try {
       for (let epoch = startEpoch; epoch <= hyper.epochs && finished === null; epoch++) {
@@ -392,69 +345,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           interrupted = true;
           break;
         }
-        const started = performance.now();
-        trainer.newEpoch(epoch);
-        const order = source.samplingWeights
-          ? weightedEpochOrder(source.samplingWeights, trainCount, seed, epoch)
-          : epochOrder(trainCount, seed, epoch);
-        let lossSum = 0;
-        let lr = hyper.lr;
-        for (let b = 0; b < batchesPerEpoch; b++) {
-          source.fill(order.subarray(b * hyper.batchSize, (b + 1) * hyper.batchSize), epoch, b, batchX, batchTargets);
-          lr = learningRateAt(hyper, (epoch - 1) * batchesPerEpoch + b + 1, batchesPerEpoch, totalSteps);
-          trainer.setLearningRate(lr);
-          // A non-finite loss is an ERUNTIME error from the trainer, raised before the weights are updated.
-          const { loss } = await trainer.trainStep(batchX, batchTargets);
-          lossSum += loss;
-          progress.step(epoch, loss);
-          if (options.signal?.aborted) {
-            interrupted = true;
-            break;
-          }
+        const record = await epochs.run(epoch);
+        if (record === null) {
+          interrupted = true;
+          break;
         }
-        if (interrupted) break;
-        if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, trainCount, order);
-
-        const trainLogits = await predictLogits(trainer, metricsSet.x, metricsSet.y.length, hyper.batchSize, model.nClasses);
-        const valClips = options.val.x.length / clipSize;
-        const valLogits = await predictLogits(trainer, options.val.x, valClips, hyper.batchSize, model.nClasses);
-        const trainMetrics = lossAndAccuracy(trainLogits, metricsSet.y, model.nClasses);
-        const valMetrics = evaluationMetrics(valLogits, options.val, model.nClasses);
-        const record: EpochRecord = {
-          epoch,
-          train_loss: lossSum / batchesPerEpoch,
-          train_accuracy: trainMetrics.accuracy,
-          val_loss: valMetrics.loss,
-          val_accuracy: valMetrics.accuracy,
-          val_uar: valMetrics.uar,
-          lr,
-          seconds: (performance.now() - started) / 1000,
-        };
         history.push(record);
-        const decision = stopper.update(epoch, record.val_loss);
+        const decision = stopper.update(epoch, record.val_loss as number);
         if (decision.improved) {
           best = copyState(trainer.state());
-          if (runDir) saveBest(runDir, best, epoch, record.val_loss);
+          if (options.runDir) saveBest(options.runDir, best, epoch, record.val_loss as number);
         }
         finished = decision.stop ? 'stopped' : epoch === hyper.epochs ? 'max-epochs' : null;
-        if (runDir) {
-          saveCheckpoint(runDir, trainer.state(), {
-            epoch,
-            earlyStopping: stopper.state(),
-            shuffle: {
-              algorithm: source.samplingWeights
-                ? 'mulberry32(epochSeed(seed, epoch)) weighted sampling with replacement'
-                : 'mulberry32(epochSeed(seed, epoch)) + Fisher-Yates',
-              seed,
-            },
-            finished,
-            history,
-          });
-        }
-        progress.epochEnd(record, stopper.state().bestEpoch);
+        epochs.saveCheckpoint(epoch, stopper, finished, history);
+        epochs.progress.epochEnd(record, stopper.state().bestEpoch);
         options.onEpoch?.(record);
         if (decision.stop) {
-          progress.log(
+          epochs.progress.log(
             `early stopping: no validation-loss improvement for ${hyper.patience} epochs; best epoch ${stopper.state().bestEpoch}`,
           );
         }
@@ -464,7 +371,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
       }
     } finally {
-      progress.stop();
+      epochs.progress.stop();
     }
     // `finished` is still null only when resumed with a budget below the checkpoint's epoch: count that as the budget.
     const state = stopper.state();
@@ -480,6 +387,134 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } catch (error) {
     await trainer.release();
     throw error;
+  }
+}
+
+/** Refuses data that does not fit the model, too few clips for a batch, and resume without a run directory. */
+function checkTrainInputs(options: TrainOptions, hyper: Hyperparameters, source: TrainingSource): void {
+  checkData('training', source.clean, options.model);
+  checkData('validation', options.val, options.model);
+  if (source.count < hyper.batchSize) {
+    throw new SerError(
+      'EDATA',
+      'train',
+      `${source.count} training clips are fewer than one batch of ${hyper.batchSize}; lower --batch-size or add data`,
+    );
+  }
+  if (options.resume && !options.runDir) throw new SerError('EARG', 'train', 'resume needs the run directory (runDir) holding the checkpoint');
+}
+
+/**
+ * Where training starts: from the checkpoint of `options.runDir` when resuming (history, epoch, early-stopping
+ * state, best weights, trainer state), else from nothing; refuses to start over a run directory that holds one.
+ */
+function resumeFrom(
+  options: TrainOptions,
+  hyper: Hyperparameters,
+  stopper: EarlyStopping,
+): { history: EpochRecord[]; startEpoch: number; best: TrainerState | null; finished: LoopState['finished']; checkpoint: TrainerState | null } {
+  const { runDir } = options;
+  if (options.resume && runDir) {
+    const checkpoint = loadCheckpoint(runDir);
+    stopper.loadState(checkpoint.loop.earlyStopping);
+    let finished = checkpoint.loop.finished;
+    // A run that used up a smaller epoch budget continues when resumed with a larger one.
+    if (finished === 'max-epochs' && hyper.epochs > checkpoint.loop.epoch) finished = null;
+    const best = bestForResume(runDir, checkpoint.loop);
+    return { history: checkpoint.loop.history, startEpoch: checkpoint.loop.epoch + 1, best, finished, checkpoint: checkpoint.state };
+  }
+  if (runDir && hasCheckpoint(runDir)) {
+    throw new SerError('EARG', 'train', `${runDir} already holds a checkpoint; resume it or choose another run directory`);
+  }
+  return { history: [], startEpoch: 1, best: null, finished: null, checkpoint: null };
+}
+
+/** One epoch at a time: the steps in the epoch's seeded order, BN re-estimation, both evaluations, the checkpoint. */
+class EpochRunner {
+  readonly batchesPerEpoch: number;
+  readonly progress: ProgressReporter;
+  private readonly totalSteps: number;
+  private readonly clipSize: number;
+  private readonly metricsSet: LabeledFeatures;
+  private readonly batchX: Float32Array;
+  private readonly batchTargets: Float32Array;
+
+  constructor(
+    private readonly options: TrainOptions,
+    private readonly hyper: Hyperparameters,
+    private readonly source: TrainingSource,
+    private readonly trainer: CnnTmTrainer,
+  ) {
+    const { model } = options;
+    this.batchesPerEpoch = Math.floor(source.count / hyper.batchSize);
+    this.totalSteps = hyper.epochs * this.batchesPerEpoch;
+    this.clipSize = model.nMels * model.frames;
+    this.metricsSet = trainingMetricsSet(source.clean, this.clipSize, options.seed);
+    this.progress = createProgress(options.progress ?? 'auto', hyper.epochs);
+    this.batchX = new Float32Array(hyper.batchSize * this.clipSize);
+    this.batchTargets = new Float32Array(hyper.batchSize * model.nClasses);
+  }
+
+  /** Trains and evaluates epoch `epoch`; null when aborted during its steps (the epoch is discarded). */
+  async run(epoch: number): Promise<EpochRecord | null> {
+    const { hyper, source, trainer, options } = this;
+    const started = performance.now();
+    trainer.newEpoch(epoch);
+    const order = source.samplingWeights
+      ? weightedEpochOrder(source.samplingWeights, source.count, options.seed, epoch)
+      : epochOrder(source.count, options.seed, epoch);
+    let lossSum = 0;
+    let lr = hyper.lr;
+    for (let b = 0; b < this.batchesPerEpoch; b++) {
+      source.fill(order.subarray(b * hyper.batchSize, (b + 1) * hyper.batchSize), epoch, b, this.batchX, this.batchTargets);
+      lr = learningRateAt(hyper, (epoch - 1) * this.batchesPerEpoch + b + 1, this.batchesPerEpoch, this.totalSteps);
+      trainer.setLearningRate(lr);
+      // A non-finite loss is an ERUNTIME error from the trainer, raised before the weights are updated.
+      const { loss } = await trainer.trainStep(this.batchX, this.batchTargets);
+      lossSum += loss;
+      this.progress.step(epoch, loss);
+      if (options.signal?.aborted) return null;
+    }
+    if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
+    return this.evaluate(epoch, lossSum, lr, started);
+  }
+
+  /** The epoch's record: training loss, eval-mode metrics on the training clips and the validation part. */
+  private async evaluate(epoch: number, lossSum: number, lr: number, started: number): Promise<EpochRecord> {
+    const { trainer, hyper, options, metricsSet } = this;
+    const { nClasses } = options.model;
+    const trainLogits = await predictLogits(trainer, metricsSet.x, metricsSet.y.length, hyper.batchSize, nClasses);
+    const valClips = options.val.x.length / this.clipSize;
+    const valLogits = await predictLogits(trainer, options.val.x, valClips, hyper.batchSize, nClasses);
+    const trainMetrics = lossAndAccuracy(trainLogits, metricsSet.y, nClasses);
+    const valMetrics = evaluationMetrics(valLogits, options.val, nClasses);
+    return {
+      epoch,
+      train_loss: lossSum / this.batchesPerEpoch,
+      train_accuracy: trainMetrics.accuracy,
+      val_loss: valMetrics.loss,
+      val_accuracy: valMetrics.accuracy,
+      val_uar: valMetrics.uar,
+      lr,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /** The end-of-epoch checkpoint (trainer state and loop state), when the run has a directory. */
+  saveCheckpoint(epoch: number, stopper: EarlyStopping, finished: LoopState['finished'], history: EpochRecord[]): void {
+    if (!this.options.runDir) return;
+    saveCheckpoint(this.options.runDir, this.trainer.state(), {
+      epoch,
+      earlyStopping: stopper.state(),
+      shuffle: {
+        algorithm: this.source.samplingWeights
+          ? 'mulberry32(epochSeed(seed, epoch)) weighted sampling with replacement'
+          : 'mulberry32(epochSeed(seed, epoch)) + Fisher-Yates',
+        seed: this.options.seed,
+      },
+      finished,
+      history,
+    });
   }
 }
 

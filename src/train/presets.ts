@@ -26,13 +26,7 @@ export const EMBEDDED_CORPUS: { dataset: CorpusName; path: string } = { dataset:
 /**
  * Defaults when training on the embedded corpus (the README's main job, minutes on 2 cores): the small model,
  * batches of 16 (226 training clips: 14 steps an epoch), lr 1e-3, dropout 0.1, 40 epochs, patience 10.
- * Explicit flags override them. Why not the paper's lr 1e-4 and dropout 0.4: measured on this corpus (seed 0,
- * 2 cores, before BN re-estimation existed), the small model with those stayed at chance: validation loss rose
- * from epoch 1 and early stopping kept epoch 1 (test accuracy 13.9%, 8 classes); with lr 1e-3 and dropout 0.1 it
- * reached 42.6%. Part of the cause is dropout before BatchNorm (Dropout -> Conv -> BatchNorm in each CNN block):
- * the running statistics are collected with dropout on, so in evaluation BN normalises with the wrong variance;
- * the loop now re-estimates them with dropout off after every epoch (`recalibrateBn`, see loop.ts). With these
- * defaults, measured at 15:38 UTC 2026-11-25: 53.7% test accuracy with re-estimation, 37.0% with
- * `--no-recalibrate-bn` (best epochs 18 and 15).
+ * Explicit flags override them. Not the paper's lr 1e-4 and dropout 0.4: with those the small model stays at
+ * chance on this corpus (the measurements: docs/benchmark-log.md, "Embedded-corpus defaults").
  */
 export const EMBEDDED_DEFAULTS = { size: 'small' as ModelSize, epochs: 40, patience: 10, batchSize: 16, lr: 1e-3, dropout: 0.1 };

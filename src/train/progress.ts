@@ -19,7 +19,7 @@ export interface ProgressReporter {
 }
 
 export function formatEpochLine(record: EpochRecord, epochs: number, bestEpoch: number): string {
-  const f = (value: number) => value.toFixed(4);
+  const f = (value: number | null) => (value === null ? '-' : value.toFixed(4));
   return (
     `epoch ${record.epoch}/${epochs}  train_loss ${f(record.train_loss)}  train_acc ${f(record.train_accuracy)}  ` +
     `val_loss ${f(record.val_loss)}  val_acc ${f(record.val_accuracy)}  ${record.seconds.toFixed(1)} s` +
@@ -61,7 +61,7 @@ export function createProgress(mode: ProgressMode, epochs: number, stream: NodeJ
       bar.update(value, { epoch, loss: loss.toFixed(4) });
     },
     epochEnd(record, bestEpoch) {
-      lastVal = record.val_loss.toFixed(4);
+      lastVal = record.val_loss === null ? '-' : record.val_loss.toFixed(4);
       bar.update(value, { val_loss: lastVal });
       this.log(formatEpochLine(record, epochs, bestEpoch));
     },

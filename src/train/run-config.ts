@@ -1,7 +1,8 @@
 /**
  * `config.json` of a run directory: everything needed to repeat the run (data, split protocol, seed,
  * hyper-parameters) and to use its model (model config, front end, clip duration, class names). Written once
- * when a run starts; `--resume`, `ser eval` and `ser predict` read it.
+ * when a run starts (run-dir.ts reads and writes it); `--resume`, `ser eval` and `ser predict` read it. Nothing here
+ * uses the file system, so src/web checks a fetched config.json with it.
  *
  * A run directory holds:
  *   config.json            this file
@@ -14,16 +15,13 @@
  *   model.onnx             the deployable model: input 'mel' [batch, 1, nMels, frames] -> 'logits', 'probabilities'
  *                          (a symbolic batch axis; older runs' model.onnx has a batch of 1 and still loads)
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CorpusName } from '../data/corpus.js';
+import type { CorpusSource } from '../data/mixture.js';
 import type { HeldOut, SplitProtocol } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import type { FrontEndConfig } from '../features/config.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import type { CnnTmConfig } from '../model/config.js';
 import type { Hyperparameters } from './loop.js';
-import { checkRunConfig } from './model-use.js';
 import type { Recipe } from './recipe.js';
 
 export interface RunConfig {
@@ -63,24 +61,33 @@ export const CONFIG_FILE = 'config.json';
 export const SPLIT_FILE = 'split.json';
 export const METRICS_FILE = 'metrics.json';
 export const MODEL_FILE = 'model.onnx';
-export { MODEL_BATCH } from './model-use.js';
+/** Clips per model run when one clip is classified at a time (src/web). */
+export const MODEL_BATCH = 1;
 
-export function writeRunConfig(runDir: string, config: RunConfig): void {
-  writeFileAtomic(join(runDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+/** Checks a parsed config.json; `source` names it in errors. */
+export function checkRunConfig(config: unknown, source: string): RunConfig {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config (a JSON object expected)`);
+  }
+  const run = config as Partial<RunConfig>;
+  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter((key) => run[key] === undefined);
+  if (run.format !== 'speech-emotion run' || missing.length > 0) {
+    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''));
+  }
+  return run as RunConfig;
 }
 
-/** Reads and checks `RUN_DIR/config.json`; errors say what is missing and what to do. */
-export function readRunConfig(runDir: string): RunConfig {
-  if (!existsSync(runDir)) throw new SerError('EIO', 'run', `${runDir}: no such run directory (train one with: ser train --out ${runDir})`);
-  const path = join(runDir, CONFIG_FILE);
-  if (!existsSync(path)) {
-    throw new SerError('EIO', 'run', `${runDir}: no ${CONFIG_FILE}; not a run directory made by 'ser train --out DIR'`);
+
+/** The corpora of a run's config.json, as loadCorpora takes them. */
+export function configSources(config: RunConfig): CorpusSource[] {
+  if (config.data.corpora) {
+    return config.data.corpora.map((c) => ({ dataset: c.dataset, path: c.path, ...(c.labels !== null ? { labels: c.labels } : {}) }));
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return checkRunConfig(parsed, path);
+  if (config.data.dataset === 'mixture') throw new SerError('EFORMAT', 'run', 'config.json: a mixture without its corpora');
+  return [{ dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) }];
+}
+
+/** The label space to read configSources with (loadCorpora's `labels`): a mixture's, else the corpus's own spec. */
+export function configLabelSpace(config: RunConfig): string | undefined {
+  return config.data.dataset === 'mixture' ? (config.data.labelSpec ?? undefined) : undefined;
 }

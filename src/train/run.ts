@@ -12,13 +12,13 @@ import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
 import { type CorpusSource, loadCorpora, sourceTags } from '../data/mixture.js';
 import { type HeldOut, type PartName, type Split, type SplitParts, PART_NAMES, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
-import { type EvaluationReport, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
+import { averageWindowProbabilities, softmaxRows } from '../eval/probabilities.js';
+import { type EvaluationReport, type SpectrogramAxes, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
 import { type EvaluationFeatures, type Hyperparameters, type TrainResult, type TrainingSource, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
-import { averageWindowProbabilities } from './model-use.js';
 import { EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, type ModelSize, modelFor } from './presets.js';
 import type { ProgressMode } from './progress.js';
 import { PAPER_RECIPE, type Recipe, checkRecipe } from './recipe.js';
@@ -28,9 +28,10 @@ import {
   MODEL_FILE,
   type RunConfig,
   SPLIT_FILE,
-  readRunConfig,
-  writeRunConfig,
+  configLabelSpace,
+  configSources,
 } from './run-config.js';
+import { readRunConfig, writeRunConfig } from './run-dir.js';
 
 export interface TrainRunOptions {
   /** Run directory (created). */
@@ -75,19 +76,6 @@ export interface TrainRunResult {
   report: EvaluationReport | null;
   /** The test set per corpus, when it holds several. */
   perCorpus: Record<string, EvaluationReport>;
-}
-
-/** Softmax of each row of logits [count, nClasses], in float64 then rounded to float32. */
-export function softmaxRows(logits: Float32Array, nClasses: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let start = 0; start < logits.length; start += nClasses) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < nClasses; c++) max = Math.max(max, logits[start + c]!);
-    let sum = 0;
-    for (let c = 0; c < nClasses; c++) sum += Math.exp(logits[start + c]! - max);
-    for (let c = 0; c < nClasses; c++) out[start + c] = Math.exp(logits[start + c]! - max) / sum;
-  }
-  return out;
 }
 
 /** Model, front end and clip length of a new run: the size preset, with the options' dropout and the recipe's normalisation. */
@@ -151,15 +139,6 @@ function newRunConfig(
     },
     recipe,
   };
-}
-
-/** The corpora of a run's config.json, as loadCorpora takes them. */
-export function configSources(config: RunConfig): CorpusSource[] {
-  if (config.data.corpora) {
-    return config.data.corpora.map((c) => ({ dataset: c.dataset, path: c.path, ...(c.labels !== null ? { labels: c.labels } : {}) }));
-  }
-  if (config.data.dataset === 'mixture') throw new SerError('EFORMAT', 'run', 'config.json: a mixture without its corpora');
-  return [{ dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) }];
 }
 
 /** Everything a run trains and is tested on, after the corpus, features and split are settled. */
@@ -256,8 +235,16 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   }
 
   const sources: CorpusSource[] = config ? configSources(config) : options.data === undefined ? [EMBEDDED_CORPUS] : [options.data].flat();
-  const labels = config ? (config.data.dataset === 'mixture' ? (config.data.labelSpec ?? undefined) : undefined) : options.labels;
+  const labels = config ? configLabelSpace(config) : options.labels;
   const embedded = config ? config.data.embedded : options.data === undefined;
+  if (embedded && !existsSync(EMBEDDED_CORPUS.path)) {
+    throw new SerError(
+      'EDATA',
+      'train',
+      `the embedded demo corpus (${EMBEDDED_CORPUS.path}) is not here: it comes with a clone of the repository, not with the npm ` +
+        'package (its RAVDESS clips are licensed for non-commercial use only); pass --data with a corpus of yours',
+    );
+  }
   log(
     `${options.resume ? 'resuming' : 'training'}: ${embedded ? 'embedded corpus' : sources.map((s) => `${s.dataset} at ${resolve(s.path)}`).join(', ')}`,
   );
@@ -386,7 +373,10 @@ async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<{ 
     },
     history: result.history,
     report,
-    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, model),
+    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, { ...model, axes: config.frontEnd }),
+    spectrogramsNote:
+      'From the test part, never seen in training or model selection: the first recording of each class, its first ' +
+      `${config.durationS} s window as the model sees it (dB before input normalisation), with the model's prediction for the recording.`,
   });
   return { report, perCorpus };
 }
@@ -427,7 +417,7 @@ function exampleSpectrograms(
   set: EvaluationFeatures,
   probabilities: Float32Array,
   labels: readonly string[],
-  model: { nMels: number; frames: number; nClasses: number },
+  model: { nMels: number; frames: number; nClasses: number; axes: SpectrogramAxes },
 ): SpectrogramExample[] {
   const clipSize = model.nMels * model.frames;
   const firstWindow = new Int32Array(set.y.length);
@@ -443,6 +433,7 @@ function exampleSpectrograms(
       title: `${label}: ${utterances[i]!.id}`,
       spectrogram: { data: set.x.slice(start, start + clipSize), nMels: model.nMels, frames: model.frames },
       caption: `predicted ${labels[predicted]} (${(100 * row[predicted]!).toFixed(1)}%)`,
+      axes: model.axes,
     });
   });
   return examples;

@@ -3,7 +3,7 @@
  * directory's model.onnx and config.json, run by onnxruntime-web (an optional peer dependency: install it next to
  * speech-emotion). Audio comes in decoded, from WebAudio's decodeAudioData, a microphone's samples or
  * src/audio's decodeAudio, and takes the training pipeline's own steps: mono mixdown, resampling to the front
- * end's rate, the run's model inputs (src/train/model-use.ts RecordingInputs: the recipe's windows, or the first
+ * end's rate, the run's model inputs (src/infer/model-use.ts RecordingInputs: the recipe's windows, or the first
  * clip of runs made before recipes), so a recording gets the same probabilities as `ser predict` gives its file.
  * Nothing imported here uses Node APIs.
  *
@@ -23,17 +23,17 @@ import type { Session } from '../runtime/types.js';
 import {
   type LabelledPrediction,
   MODEL_BATCH,
+  type RunConfig,
   RecordingInputs,
   type SegmentedPrediction,
   checkRunConfig,
   classifySegments,
   labelPrediction,
   recordingProbabilities,
-} from '../train/model-use.js';
-import type { RunConfig } from '../train/run-config.js';
+} from '../infer/model-use.js';
 import { type StreamOptions, StreamingRecognizer } from '../stream/recognizer.js';
 
-export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../train/model-use.js';
+export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../infer/model-use.js';
 export type { WebSessionOptions } from '../runtime/ort-web.js';
 export {
   SILENCE_LABEL,
@@ -45,11 +45,11 @@ export {
 } from '../stream/recognizer.js';
 
 /**
- * Where the shipped default model is, next to this module in the installed package (dist/src/web/ ->
+ * Where the shipped default model is, next to this module in the installed package (dist/web/ ->
  * assets/models/default/). A bundler that moves this module elsewhere must serve that folder and pass its URL to
  * EmotionRecognizer.load (the demo page does: src/web/demo).
  */
-export const DEFAULT_MODEL_URL: string = new URL('../../../assets/models/default/', import.meta.url).href;
+export const DEFAULT_MODEL_URL: string = new URL('../../assets/models/default/', import.meta.url).href;
 
 /** Fetches a run directory's model.onnx and config.json from `url` (a folder URL ending in '/'). */
 export async function fetchRun(url: string): Promise<{ model: Uint8Array; config: unknown }> {

@@ -1,5 +1,5 @@
 /**
- * `ser features` end to end: spawns the real CLI (compiled dist when the tests run from dist/, else tsx on src/)
+ * `ser features` end to end: spawns the real CLI (the compiled build/src when the tests run from build/, else tsx on src/)
  * on a WAV written here (22.05 kHz stereo speech from the golden set, or a synthetic chirp without ../shared).
  */
 import assert from 'node:assert/strict';
@@ -14,8 +14,10 @@ import { LogMelFrontEnd, frontEndKey } from '../../src/features/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { hasShared, maxAbsDiff, repoRoot, sharedDir } from '../helpers.js';
 
-const compiled = fileURLToPath(import.meta.url).includes(`${join('dist', 'test')}`);
-const cli = compiled ? [join(repoRoot, 'dist', 'src', 'cli', 'main.js')] : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
+const fromSource = import.meta.url.endsWith('.ts');
+const cli = fromSource
+  ? ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')]
+  : [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))];
 
 function ser(...args: string[]) {
   const result = spawnSync(process.execPath, [...cli, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
@@ -89,6 +91,17 @@ describe('ser features', () => {
     assert.deepEqual([...image.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
     assert.equal(image.readUInt32BE(16), expected.frames * 2); // IHDR width
     assert.equal(image.readUInt32BE(20), 128 * 2); // IHDR height
+  });
+
+  it('--png alone writes the picture (the same bytes as with --out); neither --out nor --png is refused', () => {
+    const alone = join(dir, 'alone.png');
+    const run = ser('features', wav, '--png', alone);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^wrote ${alone.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    assert.ok(readFileSync(alone).equals(readFileSync(join(dir, 'speech.png'))));
+    const neither = ser('features', wav);
+    assert.equal(neither.code, 1);
+    assert.match(neither.stderr, /^ser: features: nothing to write: give --out FILE\.safetensors, --png FILE\.png or both$/m);
   });
 
   it('--duration 3 with front-end flags gives [64, 188] and records the flags in the metadata', () => {

@@ -1,4 +1,4 @@
-/** Runs the `ser` CLI in a child process: the built dist/src/cli/main.js, or src/cli/main.ts through tsx when tests run from source. */
+/** Runs the `ser` CLI in a child process: the compiled build/src/cli/main.js (beside the compiled tests), or src/cli/main.ts through tsx when tests run from source. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -72,6 +72,13 @@ test('ser train: a tiny run writes every run file and prints the test table', as
   assert.equal(config.split.protocol, 'random-stratified');
   assert.equal(config.model.nMels, 64);
   assert.equal(config.model.frames, 63);
+  // The closing hint is a command that runs in a clone (npx finds the package's own bin): its arguments work.
+  const hint = /^classify recordings with: npx ser (predict --model \S+) FILE\.wav \.\.\.$/m.exec(result.stdout);
+  assert.ok(hint, result.stdout);
+  const clip = assetPath('corpus', 'crema-d', '1001_DFA_ANG_XX.opus');
+  const hinted = await runCli([...hint[1]!.split(' '), clip, '--threads', '1']);
+  assert.equal(hinted.code, 0, hinted.stderr);
+  assert.match(hinted.stdout, /1001_DFA_ANG_XX\.opus: (angry|happy|neutral|sad) /);
 });
 
 test('ser eval --json: one JSON object; on the training corpus it scores the test part, equal to metrics.json', async () => {
@@ -116,6 +123,16 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   ]);
   assert.equal(all.code, 0, all.stderr);
   assert.equal((JSON.parse(all.stdout) as EvalJson).samples, 24);
+
+  // Without --data: the run's own corpus from its config.json, and its test part.
+  const own = await runCli(['eval', '--model', run, '--json', '--no-cache', '--threads', '1']);
+  assert.equal(own.code, 0, own.stderr);
+  const ownReport = JSON.parse(own.stdout) as EvalJson & { data_path: string | null; dataset: string };
+  assert.deepEqual([ownReport.part, ownReport.data_path, ownReport.dataset], ['test', null, 'csv']);
+  assert.deepEqual(ownReport.confusion, metrics.confusion);
+  const nothing = await runCli(['eval', '--json']);
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.stderr, /^ser: eval: say what to score: --data CORPUS, or --model RUN_DIR/m);
 });
 
 test('ser eval: another corpus is scored on the classes that map (CREMA-D clips on a RAVDESS model), the others left out and counted', async () => {
@@ -241,7 +258,7 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
   });
   assert.equal(first.code, 130, first.stderr);
   // SIGINT lands during epoch 2 (or, on a very slow machine, later): the checkpoint holds the last whole epoch.
-  const saved = /interrupted: the checkpoint in .* holds epoch (\d); continue with: ser train --out .* --resume/.exec(first.stderr);
+  const saved = /interrupted: the checkpoint in .* holds epoch (\d); continue with: npx ser train --out .* --resume/.exec(first.stderr);
   assert.ok(saved && Number(saved[1]) >= 1 && Number(saved[1]) < 4, first.stderr);
   assert.ok(!existsSync(join(interrupted, 'model.onnx')));
 

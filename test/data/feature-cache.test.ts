@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
-import { type Utterance, extractFeatures, loadCorpus, summarizeFailures } from '../../src/data/index.js';
+import { type Utterance, defaultCacheDir, extractFeatures, loadCorpus, summarizeFailures } from '../../src/data/index.js';
 import { LogMelFrontEnd, fixLength } from '../../src/features/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { assetPath } from '../../src/io/paths.js';
@@ -143,4 +143,19 @@ test('option errors', async () => {
   await assert.rejects(extractFeatures([], { offsetS: -1 }), { code: 'EARG', message: /offsetS must be >= 0/ });
   const empty = await extractFeatures([], { cacheDir: null });
   assert.deepEqual([empty.features.length, empty.kept.length], [0, 0]);
+});
+
+test('without cacheDir the cache is $XDG_CACHE_HOME/speech-emotion (the CLI default too)', async () => {
+  const { utterances } = scratchCorpus('default-dir');
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = join(scratch, 'xdg');
+  try {
+    assert.equal(defaultCacheDir(), join(scratch, 'xdg', 'speech-emotion'));
+    const result = await extractFeatures(utterances.slice(0, 1));
+    assert.equal(result.computed, 1);
+    assert.equal(readdirSync(join(scratch, 'xdg', 'speech-emotion')).filter((f) => f.endsWith('.safetensors')).length, 1);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
 });

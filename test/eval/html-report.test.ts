@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import pngjs from 'pngjs';
+import { DEFAULT_FRONT_END } from '../../src/features/index.js';
 import {
   type EpochRecord,
   type HtmlReportInput,
   evaluate,
   formatDuration,
   renderHtmlReport,
+  spectrogramFigureSvg,
   toJson,
   writeHtmlReport,
 } from '../../src/eval/index.js';
@@ -149,6 +151,48 @@ describe('writeHtmlReport', () => {
     for (const svg of ['confusion.svg', 'history.svg', 'misclassification.svg']) {
       assert.equal(XMLValidator.validate(readFileSync(join(dir, 'figures', svg), 'utf8')), true, svg);
     }
+  });
+});
+
+describe('spectrogramFigureSvg', () => {
+  // 3 s at the paper's front end: 128 HTK mels over 0-8000 Hz, 188 frames of hop 256 at 16 kHz (16 ms), 2 px each;
+  // the image's top-left corner is at (58, 8), so it spans x 58..434 and y 8..264.
+  const clip = { data: Float32Array.from({ length: 128 * 188 }, (_, i) => (i % 188) / 187 * -80 + 5), nMels: 128, frames: 188 };
+  const svg = spectrogramFigureSvg(clip, DEFAULT_FRONT_END, { id: 'cb' });
+
+  it('draws time in seconds: frame i centred at i x 16 ms, ticks every 0.5 s over 2.99 s', () => {
+    assert.equal(XMLValidator.validate(svg), true);
+    // t = 1 s is frame 62.5, whose centre is at 58 + (62.5 + 0.5) x 2 = 184 px.
+    assert.ok(svg.includes('<line x1="184.0" y1="264.0" x2="184.0" y2="268.0"'), svg.slice(0, 400));
+    const labels = [...svg.matchAll(/text-anchor="middle">([\d.]+)<\/text>/g)].map((m) => m[1]);
+    assert.deepEqual(labels, ['0', '0.5', '1', '1.5', '2', '2.5']);
+    assert.ok(svg.includes('>time (s)</text>'));
+  });
+
+  it('draws frequency at the mel bands: 1 kHz at band 44.92 (HTK mel 1000.0 of 2840.0, 129 steps), y = 264 - 2 x 44.92', () => {
+    assert.ok(svg.includes('<line x1="54.0" y1="174.2" x2="58.0" y2="174.2"'));
+    assert.ok(svg.includes('<line x1="54.0" y1="8.0" x2="58.0" y2="8.0"'), '8 kHz (f_max) at the top');
+    const labels = [...svg.matchAll(/text-anchor="end">([^<]+)<\/text>/g)].map((m) => m[1]);
+    assert.deepEqual(labels, ['0 Hz', '250 Hz', '500 Hz', '1 kHz', '2 kHz', '4 kHz', '8 kHz']);
+  });
+
+  it('has a colour bar from the clip maximum (5 dB, yellow) down 80 dB (dark purple)', () => {
+    assert.match(svg, /<linearGradient id="cb" [^>]*><stop offset="0%" stop-color="rgb\(\d+,\d+,\d+\)"\/>/);
+    assert.ok(svg.includes('fill="url(#cb)"'));
+    const labels = [...svg.matchAll(/text-anchor="start">([^<]+)<\/text>/g)].map((m) => m[1]);
+    assert.deepEqual(labels, ['5 dB', '-35 dB', '-75 dB']);
+  });
+
+  it('in a report: the figure with axes replaces the bare image, under a note on where the clips come from', async () => {
+    const page = await renderHtmlReport({
+      ...input('speaker-disjoint'),
+      spectrograms: [{ title: 'angry example', spectrogram: clip, axes: DEFAULT_FRONT_END }],
+      spectrogramsNote: 'From the test part.',
+    });
+    assert.equal(XMLValidator.validate(page), true);
+    assert.ok(page.includes('<p class="small">From the test part.</p>\n<div class="spectrograms">'));
+    assert.ok(page.includes('fill="url(#colour-bar-0)"'));
+    assert.ok(!page.includes('<img alt="angry example"'));
   });
 });
 

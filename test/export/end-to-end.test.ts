@@ -18,9 +18,10 @@ import { assetPath } from '../../src/io/paths.js';
 import { createSession } from '../../src/runtime/index.js';
 import { createWebSession } from '../../src/runtime/ort-web.js';
 import type { Session } from '../../src/runtime/types.js';
-import { allPredicted, defaultModelDir, predictFiles } from '../../src/train/inference.js';
-import { RecordingInputs, recordingProbabilities } from '../../src/train/model-use.js';
-import { type RunConfig, readRunConfig } from '../../src/train/run-config.js';
+import { allPredicted, defaultModelDir, predictFiles } from '../../src/infer/inference.js';
+import { RecordingInputs, recordingProbabilities } from '../../src/infer/model-use.js';
+import type { RunConfig } from '../../src/train/run-config.js';
+import { readRunConfig } from '../../src/train/run-dir.js';
 import { runCli } from '../cli/run-cli.js';
 import { maxAbsDiff } from '../helpers.js';
 

@@ -75,7 +75,7 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
   // turns that noise into +-lr: conv biases feeding a train-mode BatchNorm (BN subtracts the batch mean), and
   // the key part [d, 2d) of in_proj_bias (softmax over keys ignores a per-query constant q.b_k). For these we
   // check that both gradients are round-off (< 1e-6, the real gradients are ~1e-2..1e-1) and leave their AdamW
-  // step to test/train/adamw.test.ts, which feeds torch's own gradients and checks every entry at 1e-5.
+  // step to test/nn/adamw.test.ts, which feeds torch's own gradients and checks every entry at 1e-5.
   const d = SMALL.dModel;
   const zeroGradient = (name: string, i: number): boolean =>
     /^[ab]\.(0|5|10)\.bias$/.test(name) || (name.endsWith('self_attn.in_proj_bias') && i >= d && i < 2 * d);

@@ -49,6 +49,24 @@ test('masks made on the main thread when the worker is late are the same sequenc
   }
 });
 
+test('the worker thread loads its module and makes the masks (no fallback warning)', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.message);
+  process.on('warning', onWarning);
+  const prefetcher = new DropoutMaskPrefetcher(INPUTS, 31, { graceMs: 10_000 });
+  try {
+    const want = expected(31, 3);
+    for (let step = 0; step < 3; step++) {
+      assert.deepEqual((await prefetcher.next()).map(({ data }) => Float32Array.from(data)), want[step], `step ${step}`);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the worker fills the next set meanwhile
+    }
+  } finally {
+    await prefetcher.release();
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});
+
 test('a graph without dropout needs no worker', async () => {
   const prefetcher = new DropoutMaskPrefetcher([], 1);
   assert.deepEqual(await prefetcher.next(), []);

@@ -43,7 +43,7 @@ test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, 
     // of the update: the exactly-zero gradients of cnn-tm-train.test.ts (conv biases before BN, key biases;
     // torch's values there are round-off up to 2e-7) and entries with |g| < 1e-7 (one query-bias entry at
     // 3.5e-8 moves by 2e-5 here, as the trainer's graph lowers convs to NCHWc kernels, another summation
-    // order). The step on torch's own gradients is checked for every entry in test/train/adamw.test.ts.
+    // order). The step on torch's own gradients is checked for every entry in test/nn/adamw.test.ts.
     const zeroGradient = (name: string, i: number): boolean =>
       /^[ab]\.(0|5|10)\.bias$/.test(name) || (name.endsWith('self_attn.in_proj_bias') && i >= SMALL.dModel && i < 2 * SMALL.dModel);
     for (const entry of stateLayout(SMALL).filter((e) => e.role !== 'num_batches_tracked')) {

@@ -18,7 +18,7 @@ import {
   type SegmentedFilePrediction,
   predictFiles,
   predictSegments,
-} from '../../src/train/inference.js';
+} from '../../src/infer/inference.js';
 import { int16Bytes, simpleWav } from '../audio/audio-helpers.js';
 import { runCli } from '../cli/run-cli.js';
 

@@ -16,7 +16,7 @@ import { decodeAudio, loadAudio, resample } from '../../src/audio/index.js';
 import { assetPath } from '../../src/io/paths.js';
 import { PcmStreamDecoder, rawFormat } from '../../src/stream/pcm-input.js';
 import { SILENCE_LABEL, StreamResampler, StreamingRecognizer, type StreamWindow, windowModel } from '../../src/stream/index.js';
-import { RunModel, allPredicted, predictSegments } from '../../src/train/inference.js';
+import { RunModel, allPredicted, predictSegments } from '../../src/infer/inference.js';
 import { runCli } from '../cli/run-cli.js';
 import { assertSameWindows, wav } from './windows.js';
 

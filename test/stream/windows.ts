@@ -1,6 +1,6 @@
 /** Shared by the streaming and browser tests: float32 WAV bytes, and comparing two window timelines. */
 import assert from 'node:assert/strict';
-import type { SegmentPrediction } from '../../src/train/model-use.js';
+import type { SegmentPrediction } from '../../src/infer/model-use.js';
 import { simpleWav } from '../audio/audio-helpers.js';
 
 /** A float32 WAV of mono `samples`. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { epochOrder, epochSeed, mulberry32, permutation } from '../../src/train/shuffle.js';
+import { epochSeed, mulberry32, permutation } from '../../src/data/prng.js';
+import { epochOrder } from '../../src/train/shuffle.js';
 
 test('mulberry32: first outputs equal the published C reference', () => {
   // uint32 outputs of Tommy Ettinger's C mulberry32 (uint32_t z = (*a += 0x6D2B79F5UL); ...) compiled with gcc.

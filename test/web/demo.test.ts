@@ -16,14 +16,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { loadAudio } from '../../src/audio/index.js';
-import { assetPath } from '../../src/io/paths.js';
+import { assetPath, packageRoot } from '../../src/io/paths.js';
 import { StreamingRecognizer, type StreamWindow, windowModel } from '../../src/stream/index.js';
-import { RunModel, allPredicted, defaultModelDir, predictSegments } from '../../src/train/inference.js';
-import { DEFAULT_MODEL_URL } from '../../src/web/index.js';
+import { RunModel, allPredicted, defaultModelDir, predictSegments } from '../../src/infer/inference.js';
 import { assertSameWindows, wav } from '../stream/windows.js';
 import { type DemoServer, startDemoServer } from '../../src/web/demo/server.js';
 
@@ -78,8 +77,11 @@ async function withScreenshot(name: string, body: () => Promise<void>): Promise<
   }
 }
 
-it('DEFAULT_MODEL_URL of speech-emotion/web points at the shipped model in the package', () => {
-  if (!DEFAULT_MODEL_URL.startsWith('file:')) return; // bundled: resolved against the page (the browser test below)
+it('DEFAULT_MODEL_URL of speech-emotion/web points at the shipped model in the package', async () => {
+  // The package's own build (dist/web/index.js, as installed; npm test builds dist first): tests run from build/src,
+  // where the URL would point into build/. Bundled, it is resolved against the page (the browser test below).
+  const web = pathToFileURL(join(packageRoot(), 'dist', 'web', 'index.js')).href;
+  const { DEFAULT_MODEL_URL } = (await import(web)) as { DEFAULT_MODEL_URL: string };
   assert.equal(fileURLToPath(DEFAULT_MODEL_URL), `${defaultModelDir()}${sep}`);
   assert.ok(existsSync(join(fileURLToPath(DEFAULT_MODEL_URL), 'model.onnx')));
 });

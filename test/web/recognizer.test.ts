@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeAudio, fromDecoded } from '../../src/audio/index.js';
 import { SerError } from '../../src/errors.js';
 import { assetPath } from '../../src/io/paths.js';
-import { allPredicted, predictFiles, predictSegments } from '../../src/train/inference.js';
+import { allPredicted, predictFiles, predictSegments } from '../../src/infer/inference.js';
 import { EmotionRecognizer, type PcmAudio } from '../../src/web/index.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -123,7 +123,7 @@ test('classifySegments: each window is classified as that clip alone; the whole 
 
 test('src/web imports no Node API and not onnxruntime-node (it must bundle for browsers)', () => {
   const entry = fileURLToPath(new URL('../../src/web/index.js', import.meta.url));
-  if (entry.endsWith('.ts')) return; // the walk reads compiled JS (npm test runs dist/)
+  if (entry.endsWith('.ts')) return; // the walk reads compiled JS (npm test runs build/)
   const seen = new Set<string>();
   const external = new Set<string>();
   const walk = (file: string) => {

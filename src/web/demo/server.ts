@@ -14,7 +14,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../io/paths.js';
-import { defaultModelDir } from '../../train/inference.js';
+import { defaultModelDir } from '../../infer/inference.js';
 
 const PAGE = `<!doctype html>
 <html lang="en">

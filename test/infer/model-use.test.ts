@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SerError } from '../../src/errors.js';
-import { checkRunConfig, labelPrediction, segmentStarts } from '../../src/train/model-use.js';
+import { checkRunConfig, labelPrediction, segmentStarts } from '../../src/infer/model-use.js';
 
 test('segmentStarts: every hop while at least half a window is audio; the first window always', () => {
   assert.deepEqual(segmentStarts(100000, 48000, 48000), [0, 48000]); // a third window would hold 4000 samples of audio

@@ -10,6 +10,7 @@ import { loadAudio } from '../audio/index.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
 import { mappingOnto } from '../data/labels.js';
+import { loadCorpora } from '../data/mixture.js';
 import { loadSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
@@ -25,7 +26,8 @@ import {
   labelPrediction,
   recordingProbabilities,
 } from './model-use.js';
-import { MODEL_FILE, type RunConfig, SPLIT_FILE, readRunConfig } from './run-config.js';
+import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
+import { readRunConfig } from '../train/run-dir.js';
 
 /** Clips per run of a model.onnx with a symbolic batch axis (evaluating a corpus, long recordings). */
 const BULK_BATCH = 32;
@@ -102,8 +104,8 @@ export class RunModel {
 }
 
 export interface EvaluateRunOptions {
-  /** The corpus to score. */
-  data: { dataset: CorpusName; path: string; labels?: string };
+  /** The corpus to score; default: the corpora the run was trained on (its config.json), read as training read them. */
+  data?: { dataset: CorpusName; path: string; labels?: string };
   /**
    * Which utterances: 'all', 'test' (the run's test part; only for a corpus it was trained on), or 'auto'
    * (default): 'test' when `data` is a training corpus (scoring training clips would flatter the model), else 'all'.
@@ -135,8 +137,12 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
-    const dataPath = resolve(options.data.path);
-    const corpus = loadCorpus({ dataset: options.data.dataset, path: dataPath, labels: options.data.labels });
+    const { data } = options;
+    const dataPath = data ? resolve(data.path) : '';
+    const dataName = data ? data.path : trainingCorpora(config);
+    const corpus = data
+      ? loadCorpus({ dataset: data.dataset, path: dataPath, labels: data.labels })
+      : loadCorpora(configSources(config), { labels: configLabelSpace(config) });
     const { mapping, unmapped: unmappedLabels } = mappingOnto(corpus.labels, config.labels);
     const unmapped: Record<string, number> = {};
     for (const label of unmappedLabels) {
@@ -148,10 +154,11 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       throw new SerError(
         'EDATA',
         'eval',
-        `${options.data.path}: none of its classes (${corpus.labels.join(', ')}) is one of the model's (${config.labels.join(', ')})`,
+        `${dataName}: none of its classes (${corpus.labels.join(', ')}) is one of the model's (${config.labels.join(', ')})`,
       );
     }
-    const trainingTag = trainingCorpusTag(config, options.data.dataset, dataPath);
+    // The training corpora read as training read them carry the split's ids as they are (a mixture's tagged).
+    const trainingTag = data ? trainingCorpusTag(config, data.dataset, dataPath) : '';
     const requested = options.part ?? 'auto';
     if (requested === 'test' && trainingTag === null) {
       throw new SerError('EARG', 'eval', `--part test needs a corpus the run was trained on (${trainingCorpora(config)})`);
@@ -165,7 +172,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
     }
     const scored = await scoreUtterances(model, utterances, options.cacheDir);
     if (scored.kept.length === 0) {
-      throw new SerError('EDATA', 'eval', `${options.data.path}: none of the ${utterances.length} files could be used (first: ${scored.failed[0]?.error ?? '?'})`);
+      throw new SerError('EDATA', 'eval', `${dataName}: none of the ${utterances.length} files could be used (first: ${scored.failed[0]?.error ?? '?'})`);
     }
     const y = Int32Array.from(scored.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
     const report = evaluate(y, null, config.labels, { probabilities: scored.probabilities });

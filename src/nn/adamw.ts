@@ -7,7 +7,7 @@
  *   p  <- p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * t and lr are graph inputs (float64 scalars, so one graph serves every step and any lr schedule); the
  * per-step scalars are computed in float64 like PyTorch's Python floats and cast to float32 once.
- * Parity with torch: test/train/adamw.test.ts (hand-computed) and the after_step/ golden in test/model.
+ * Parity with torch: test/nn/adamw.test.ts (hand-computed) and the after_step/ golden in test/model.
  */
 import { type Tensor, add, cast, div, mul, pow, sqrt, sub } from '../graph/index.js';
 import { SerError } from '../errors.js';

@@ -6,11 +6,11 @@
  * predictFiles gives it, whatever else shares its ORT call.
  */
 import { SerError } from '../errors.js';
+import { averageWindowProbabilities } from '../eval/probabilities.js';
 import type { RunModel } from './inference.js';
 import {
   type LabelledPrediction,
   type SegmentedPrediction,
-  averageWindowProbabilities,
   classifySegments,
   labelPrediction,
 } from './model-use.js';

@@ -1,30 +1,17 @@
 /**
  * What using a trained run's model needs, without the file system (so src/web can use it in browsers): checking
- * a parsed config.json, turning one row of model.onnx's 'probabilities' into a labelled prediction, and
+ * a parsed config.json (run-config.ts), turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
 import { SerError } from '../errors.js';
+import { argmax, averageWindowProbabilities } from '../eval/probabilities.js';
 import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
 import { LogMelFrontEnd } from '../features/front-end.js';
 import { inferenceWindows } from '../features/utterance.js';
-import type { RunConfig } from './run-config.js';
+import type { RunConfig } from '../train/run-config.js';
 
-/** Clips per model run when one clip is classified at a time (src/web). */
-export const MODEL_BATCH = 1;
-
-/** Checks a parsed config.json; `source` names it in errors. */
-export function checkRunConfig(config: unknown, source: string): RunConfig {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config (a JSON object expected)`);
-  }
-  const run = config as Partial<RunConfig>;
-  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter((key) => run[key] === undefined);
-  if (run.format !== 'speech-emotion run' || missing.length > 0) {
-    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''));
-  }
-  return run as RunConfig;
-}
+export { MODEL_BATCH, type RunConfig, checkRunConfig } from '../train/run-config.js';
 
 /** The most probable class and every class's probability. */
 export interface LabelledPrediction {
@@ -34,9 +21,7 @@ export interface LabelledPrediction {
 
 /** `row` [labels.length] probabilities (the model's output for one clip) as a LabelledPrediction. */
 export function labelPrediction(row: ArrayLike<number>, labels: readonly string[]): LabelledPrediction {
-  let best = 0;
-  for (let c = 1; c < labels.length; c++) if ((row[c] as number) > (row[best] as number)) best = c;
-  return { label: labels[best] as string, probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])) };
+  return { label: labels[argmax(Array.from(labels, (_, c) => row[c] as number))] as string, probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])) };
 }
 
 /** One window of a recording and its prediction. */
@@ -158,23 +143,4 @@ export async function classifySegments(
     });
   }
   return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
-}
-
-/**
- * Per-utterance probabilities [utterances, nClasses] from per-window ones [sum(windows), nClasses]: the mean over
- * each utterance's `windows[i]` consecutive rows (float64 sums), as every inference path averages test-time crops.
- */
-export function averageWindowProbabilities(windowRows: Float32Array, windows: ArrayLike<number>, nClasses: number): Float32Array {
-  const out = new Float32Array(windows.length * nClasses);
-  let row = 0;
-  for (let i = 0; i < windows.length; i++) {
-    const count = windows[i] as number;
-    for (let c = 0; c < nClasses; c++) {
-      let sum = 0;
-      for (let w = 0; w < count; w++) sum += windowRows[(row + w) * nClasses + c] as number;
-      out[i * nClasses + c] = sum / count;
-    }
-    row += count;
-  }
-  return out;
 }

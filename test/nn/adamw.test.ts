@@ -7,7 +7,7 @@ import { readSafetensors } from '../../src/io/safetensors.js';
 import { PAPER_CNN_TM, stateLayout } from '../../src/model/config.js';
 import type { HostTensor } from '../../src/runtime/index.js';
 import { createSession } from '../../src/runtime/index.js';
-import { adamwStepScalars, adamwUpdate, resolveAdamW } from '../../src/train/adamw.js';
+import { adamwStepScalars, adamwUpdate, resolveAdamW } from '../../src/nn/adamw.js';
 import { hasShared, maxAbsDiff, sharedDir } from '../helpers.js';
 
 /** A graph updating each named parameter from fed gradients and moments: inputs p/, g/, m/, v/, step, lr. */

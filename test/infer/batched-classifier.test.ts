@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
 import { assetPath } from '../../src/io/paths.js';
-import { BatchedClassifier } from '../../src/train/batched-classifier.js';
-import { type Prediction, RunModel, predictFiles } from '../../src/train/inference.js';
+import { BatchedClassifier } from '../../src/infer/batched-classifier.js';
+import { type Prediction, RunModel, predictFiles } from '../../src/infer/inference.js';
 
 const actor = assetPath('corpus', 'ravdess', 'Actor_01');
 const files = readdirSync(actor)

@@ -1,0 +1,26 @@
+/** A run directory's config.json on disk (run-config.ts: what it holds and how it is checked). */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SerError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { CONFIG_FILE, type RunConfig, checkRunConfig } from './run-config.js';
+
+export function writeRunConfig(runDir: string, config: RunConfig): void {
+  writeFileAtomic(join(runDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+}
+
+/** Reads and checks `RUN_DIR/config.json`; errors say what is missing and what to do. */
+export function readRunConfig(runDir: string): RunConfig {
+  if (!existsSync(runDir)) throw new SerError('EIO', 'run', `${runDir}: no such run directory (train one with: ser train --out ${runDir})`);
+  const path = join(runDir, CONFIG_FILE);
+  if (!existsSync(path)) {
+    throw new SerError('EIO', 'run', `${runDir}: no ${CONFIG_FILE}; not a run directory made by 'ser train --out DIR'`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return checkRunConfig(parsed, path);
+}
