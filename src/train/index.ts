@@ -35,6 +35,8 @@ export { type TrainRunOptions, type TrainRunResult, formatRunSummary, softmaxRow
 export {
   type EvaluateRunOptions,
   type EvaluateRunResult,
+  type FailedPrediction,
+  type FlaggedPrediction,
   type Prediction,
   type SegmentedFilePrediction,
   RunModel,
@@ -42,5 +44,5 @@ export {
   predictFiles,
   predictSegments,
 } from './inference.js';
-export { type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, segmentStarts } from './model-use.js';
+export { type FlaggedSegment, type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, segmentStarts } from './model-use.js';
 export { type AdamWOptions, resolveAdamW } from './adamw.js';

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadAudio } from '../audio/index.js';
+import { type AudioFlag, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
+import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
 import { mappingOnto } from '../data/labels.js';
@@ -229,6 +230,16 @@ export interface Prediction extends LabelledPrediction {
   file: string;
 }
 
+/**
+ * A file given no emotion because it holds no speech or is too short to judge (src/audio/vad.ts assessAudio):
+ * `reason` says what was measured.
+ */
+export interface FlaggedPrediction {
+  file: string;
+  flag: AudioFlag;
+  reason: string;
+}
+
 /** A file that could not be classified: the error's message and code (SerError codes: EIO, EDECODE, ...). */
 export interface FailedPrediction {
   file: string;
@@ -238,27 +249,25 @@ export interface FailedPrediction {
 
 /**
  * Classifies audio files with a run's model (default: the shipped model), in the order given. A file that
- * cannot be read or decoded gets a FailedPrediction and the others go on; an EARG error only without files.
+ * cannot be read or decoded gets a FailedPrediction, one without speech or too short a FlaggedPrediction (the
+ * model is not run on it), and the others go on; an EARG error only without files.
  */
 export async function predictFiles(
   runDir: string | undefined,
   files: readonly string[],
   options: { threads?: number } = {},
-): Promise<Array<Prediction | FailedPrediction>> {
+): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
     const rate = config.frontEnd.sampleRateHz;
-    const results: Array<Prediction | FailedPrediction> = [];
+    const results: Array<Prediction | FlaggedPrediction | FailedPrediction> = [];
     for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
-      const chunk: Array<{ file: string; windows: Float32Array; count: number } | FailedPrediction> = [];
+      const chunk: Array<{ file: string; windows: Float32Array; count: number } | FlaggedPrediction | FailedPrediction> = [];
       for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
-        try {
-          chunk.push({ file, ...model.inputs.of((await loadAudio(file, { sampleRateHz: rate })).samples) });
-        } catch (error) {
-          chunk.push(failure(file, error));
-        }
+        const usable = await usableAudio(file, rate);
+        chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples) } : usable);
       }
       const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
       const probabilities = await model.recordingProbabilities(
@@ -282,6 +291,26 @@ export async function predictFiles(
   }
 }
 
+/**
+ * The samples of `file` at `sampleRateHz` with their voice activity when it can be classified, else the
+ * FailedPrediction (unreadable, undecodable, unusable samples) or FlaggedPrediction (no speech, too short).
+ */
+async function usableAudio(
+  file: string,
+  sampleRateHz: number,
+): Promise<{ samples: Float32Array; activity: VoiceActivity } | FlaggedPrediction | FailedPrediction> {
+  let samples: Float32Array;
+  try {
+    samples = (await loadAudio(file, { sampleRateHz })).samples;
+  } catch (error) {
+    return failure(file, error);
+  }
+  const verdict = assessAudio(samples, sampleRateHz, file);
+  if (verdict.kind === 'error') return failure(file, verdict.error);
+  if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason };
+  return { samples, activity: verdict.activity };
+}
+
 /** A file's SegmentedPrediction: its windows' predictions and the label of their mean probabilities. */
 export interface SegmentedFilePrediction extends SegmentedPrediction {
   file: string;
@@ -290,31 +319,34 @@ export interface SegmentedFilePrediction extends SegmentedPrediction {
 /**
  * Classifies long recordings window by window (model-use.ts classifySegments: windows of the run's clip length
  * every `hopS` seconds, default the clip length), for speech longer than the clips the model was trained on.
- * Unusable files get a FailedPrediction, as in predictFiles.
+ * Windows without speech are listed in `flaggedSegments` and not classified; a file without speech in any window,
+ * or too short, gets a FlaggedPrediction; unusable files a FailedPrediction, as in predictFiles.
  */
 export async function predictSegments(
   runDir: string | undefined,
   files: readonly string[],
   options: { hopS?: number; threads?: number } = {},
-): Promise<Array<SegmentedFilePrediction | FailedPrediction>> {
+): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
-    const results: Array<SegmentedFilePrediction | FailedPrediction> = [];
+    const results: Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction> = [];
     for (const file of files) {
-      let samples: Float32Array;
-      try {
-        samples = (await loadAudio(file, { sampleRateHz: config.frontEnd.sampleRateHz })).samples;
-      } catch (error) {
-        results.push(failure(file, error));
+      const usable = await usableAudio(file, config.frontEnd.sampleRateHz);
+      if (!('samples' in usable)) {
+        results.push(usable);
         continue;
       }
-      const prediction = await classifySegments(samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
+      const prediction = await classifySegments(usable.samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
         hopS: options.hopS,
         batch: model.batch,
+        speech: { activity: usable.activity, minSpeechS: ASSESS_DEFAULTS.minSpeechS },
       });
-      results.push({ file, ...prediction });
+      if (prediction.segments.length === 0) {
+        const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;
+        results.push({ file, flag: 'no_speech', reason });
+      } else results.push({ file, ...prediction });
     }
     return results;
   } finally {
@@ -328,11 +360,12 @@ function failure(file: string, error: unknown): FailedPrediction {
   return { file, error: message.includes(file) ? message : `${file}: ${message}`, code: error instanceof SerError ? error.code : 'EIO' };
 }
 
-/** The predictions of `results` when every file could be used, else one EDECODE error listing each failure. */
-export function allPredicted<T extends { file: string }>(results: ReadonlyArray<T | FailedPrediction>): T[] {
-  const failed = results.filter((r): r is FailedPrediction => 'error' in r);
+/** The predictions of `results` when every file could be classified, else one EDECODE error listing each failure and flag. */
+export function allPredicted<T extends { file: string }>(results: ReadonlyArray<T | FlaggedPrediction | FailedPrediction>): T[] {
+  const failed = results.filter((r): r is FailedPrediction | FlaggedPrediction => 'error' in r || 'flag' in r);
   if (failed.length > 0) {
-    throw new SerError('EDECODE', 'predict', `${failed.length} of ${results.length} file(s) could not be used:\n  ${failed.map((f) => `${f.file}: ${f.error}`).join('\n  ')}`);
+    const why = (f: FailedPrediction | FlaggedPrediction) => ('error' in f ? f.error : `${f.flag}: ${f.reason}`);
+    throw new SerError('EDECODE', 'predict', `${failed.length} of ${results.length} file(s) could not be classified:\n  ${failed.map((f) => `${f.file}: ${why(f)}`).join('\n  ')}`);
   }
   return results as T[];
 }

@@ -3,6 +3,7 @@
  * a parsed config.json, turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
+import type { VoiceActivity } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
@@ -46,9 +47,23 @@ export interface SegmentPrediction extends LabelledPrediction {
   endS: number;
 }
 
-/** A whole recording: the label of its mean probabilities over the windows, and each window's prediction. */
+/** A window left unclassified: it holds less than the speech needed (src/audio/vad.ts); no emotion is given for it. */
+export interface FlaggedSegment {
+  startS: number;
+  endS: number;
+  flag: 'no_speech';
+  /** Voice-active seconds in the window. */
+  speechS: number;
+}
+
+/**
+ * A whole recording: the label of its mean probabilities over the classified windows, each classified window's
+ * prediction, and the windows left out for holding no speech (only when classifySegments is given the recording's
+ * voice activity). When every window is flagged, `label` is '' and `probabilities` is empty.
+ */
 export interface SegmentedPrediction extends LabelledPrediction {
   segments: SegmentPrediction[];
+  flaggedSegments: FlaggedSegment[];
 }
 
 /**
@@ -117,20 +132,29 @@ export async function recordingProbabilities(
 /**
  * Classifies mono `samples` (at the front end's rate) window by window: windows of the run's clip length
  * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each classified as a recording
- * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call.
+ * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call. With `speech` (the
+ * recording's voiceActivity), a window with less than `speech.minSpeechS` voice-active seconds is not classified
+ * but listed in `flaggedSegments`, and left out of the mean.
  */
 export async function classifySegments(
   samples: Float32Array,
   inputs: RecordingInputs,
   config: Pick<RunConfig, 'durationS' | 'labels'>,
   probabilities: ClipProbabilities,
-  options: { hopS?: number; batch?: number } = {},
+  options: { hopS?: number; batch?: number; speech?: { activity: VoiceActivity; minSpeechS: number } } = {},
 ): Promise<SegmentedPrediction> {
   const hopS = options.hopS ?? config.durationS;
   if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
   const rate = inputs.frontEnd.config.sampleRateHz;
   const window = samplesFor(config.durationS, inputs.frontEnd.config);
-  const starts = segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)));
+  const span = (start: number) => ({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate });
+  const flaggedSegments: FlaggedSegment[] = [];
+  const starts: number[] = [];
+  for (const start of segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)))) {
+    const speechS = options.speech ? activeSeconds(options.speech.activity, start / rate, (start + window) / rate) : Number.POSITIVE_INFINITY;
+    if (options.speech && speechS < options.speech.minSpeechS) flaggedSegments.push({ ...span(start), flag: 'no_speech', speechS });
+    else starts.push(start);
+  }
   const batch = Math.max(1, options.batch ?? 1);
   const classes = config.labels.length;
   const segments: SegmentPrediction[] = [];
@@ -151,13 +175,22 @@ export async function classifySegments(
       batch,
     );
     chunk.forEach((_, i) => {
-      const start = starts[first + i] as number;
       const row = rows.subarray(i * classes, (i + 1) * classes);
       for (let c = 0; c < classes; c++) mean[c]! += row[c] as number;
-      segments.push({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate, ...labelPrediction(row, config.labels) });
+      segments.push({ ...span(starts[first + i] as number), ...labelPrediction(row, config.labels) });
     });
   }
-  return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
+  if (segments.length === 0) return { label: '', probabilities: {}, segments, flaggedSegments };
+  return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments, flaggedSegments };
+}
+
+/** Voice-active seconds of `activity` between `fromS` and `toS` (frames counted by their start). */
+function activeSeconds(activity: VoiceActivity, fromS: number, toS: number): number {
+  const first = Math.max(0, Math.ceil(fromS / activity.frameS - 1e-9));
+  const end = Math.min(activity.active.length, Math.ceil(toS / activity.frameS - 1e-9));
+  let count = 0;
+  for (let f = first; f < end; f++) count += activity.active[f] as number;
+  return count * activity.frameS;
 }
 
 /**

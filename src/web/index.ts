@@ -16,6 +16,7 @@
  *   const { label, probabilities } = await recognizer.classify(audio);
  */
 import { fromDecoded } from '../audio/signal.js';
+import { ASSESS_DEFAULTS, voiceActivity } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { framesFor } from '../features/config.js';
 import { type WebSessionOptions, createWebSession } from '../runtime/ort-web.js';
@@ -102,12 +103,14 @@ export class EmotionRecognizer {
 
   /**
    * The whole of a long recording, window by window: windows of the run's clip length every `hopS` seconds
-   * (default: the clip length), each window's prediction and the label of their mean probabilities.
+   * (default: the clip length), each window's prediction and the label of their mean probabilities. Windows with
+   * less than 0.25 s of speech (src/audio/vad.ts) are listed in `flaggedSegments` instead, as `ser predict --segments` does.
    */
   async classifySegments(audio: PcmAudio | AudioBufferLike, options: { hopS?: number; source?: string } = {}): Promise<SegmentedPrediction> {
     const samples = this.monoSamples(audio, options.source ?? 'audio');
     // One window per model run: a model.onnx from before the symbolic batch axis takes exactly one clip.
-    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS });
+    const speech = { activity: voiceActivity(samples, this.inputs.frontEnd.config.sampleRateHz), minSpeechS: ASSESS_DEFAULTS.minSpeechS };
+    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS, speech });
   }
 
   async release(): Promise<void> {
