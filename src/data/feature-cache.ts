@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadAudio } from '../audio/index.js';
+import { assessAudio, loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
@@ -39,6 +39,11 @@ export interface ExtractOptions {
   cacheDir?: string | null;
   /** Called after each clip: done of total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Leave out recordings src/audio/vad.ts assessAudio flags (no speech, too short), as failures with the reason
+   * (evaluation: such clips get no emotion). Default false (training takes every decodable clip). Part of the cache key.
+   */
+  screen?: boolean;
 }
 
 /** The result of {@link extractFeatures}. */
@@ -82,10 +87,10 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
   const rows = await cachedRows(utterances, {
-    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}`,
+    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => clipLogMel(frontEnd, (await loadAudio(u.path, { sampleRateHz: config.sampleRateHz })).samples, durationS, offsetS),
+    compute: async (u) => clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen), durationS, offsetS),
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
@@ -101,6 +106,8 @@ export interface ExtractUtteranceOptions {
   /** Cache folder; default `.cache/features` under the working directory; null: no cache. */
   cacheDir?: string | null;
   onProgress?: (done: number, total: number) => void;
+  /** As ExtractOptions.screen. */
+  screen?: boolean;
 }
 
 /** The result of {@link extractUtteranceLogMels}: `logMels[i]` ([nMels, T_i] dB, no top_db clamp) belongs to kept[i]. */
@@ -119,14 +126,26 @@ export async function extractUtteranceLogMels(utterances: readonly Utterance[], 
   if (!(options.maxS > 0 && Number.isFinite(options.maxS)))
     throw new SerError('EARG', 'features', `maxS must be a positive number of seconds (${options.maxS} given)`);
   const rows = await cachedRows(utterances, {
-    key: `${frontEndKey(config)}|utterance|max=${options.maxS}`,
+    key: `${frontEndKey(config)}|utterance|max=${options.maxS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) =>
-      utteranceLogMel(unclamped, (await loadAudio(u.path, { sampleRateHz: config.sampleRateHz })).samples, options.maxS).data,
+    compute: async (u) => utteranceLogMel(unclamped, await usableSamples(u.path, config.sampleRateHz, options.screen), options.maxS).data,
   });
   const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
   return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+}
+
+/** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
+const SCREEN_KEY = '|screen=vad1';
+
+/** The samples of `path` at `sampleRateHz`; with `screen`, an EAUDIO error when assessAudio flags them. */
+async function usableSamples(path: string, sampleRateHz: number, screen: boolean | undefined): Promise<Float32Array> {
+  const { samples } = await loadAudio(path, { sampleRateHz });
+  if (!screen) return samples;
+  const verdict = assessAudio(samples, sampleRateHz, path);
+  if (verdict.kind === 'error') throw verdict.error;
+  if (verdict.kind === 'flagged') throw new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`);
+  return samples;
 }
 
 interface CacheEntry {

@@ -122,7 +122,7 @@ export interface EvaluateRunResult {
   mapping: Record<string, string>;
   /** Corpus labels with no class in the model, and how many recordings of each were left out. */
   unmapped: Record<string, number>;
-  /** Files skipped because they could not be decoded or used. */
+  /** Files skipped: unreadable, undecodable or unusable samples, or flagged no_speech / too_short (src/audio/vad.ts). */
   failed: Array<{ path: string; error: string }>;
   config: RunConfig;
 }
@@ -199,11 +199,11 @@ async function scoreUtterances(
 ): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }> }> {
   const { config } = model;
   if (!config.recipe) {
-    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir });
+    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir, screen: true });
     return { kept: extracted.kept, probabilities: await model.probabilities(extracted.features, extracted.kept.length), failed: extracted.failed };
   }
   const recipe = config.recipe;
-  const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir });
+  const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir, screen: true });
   const classes = config.labels.length;
   const probabilities = new Float32Array(extracted.kept.length * classes);
   for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {

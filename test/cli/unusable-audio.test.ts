@@ -5,7 +5,7 @@
  * still classified. The shipped model, real speech from the embedded corpus.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -95,4 +95,24 @@ test('ser predict: flagged files print their flag (text and --json), the error n
   assert.match(text.stdout, /short\.wav: too_short {2}\(0\.200 s of audio; at least 0\.5 s is needed/);
   assert.match(text.stderr, /^ser: load: .*huge\.wav: sample \d+ .* is 1\.00e\+20.* \[EAUDIO\]$/m);
   assert.doesNotMatch(text.stdout, /huge\.wav/);
+});
+
+test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming the file; the scores stay finite', async () => {
+  // A `folders` corpus: the 12 embedded CREMA-D clips in class folders, plus the silent file and the huge one.
+  const root = join(scratch, 'corpus');
+  const folder: Record<string, string> = { ANG: 'angry', DIS: 'disgust', FEA: 'fear', HAP: 'happy', NEU: 'neutral', SAD: 'sad' };
+  for (const name of readdirSync(assetPath('corpus', 'crema-d')).filter((n) => n.endsWith('.opus'))) {
+    const label = folder[name.split('_')[2] as string] as string;
+    mkdirSync(join(root, label), { recursive: true });
+    copyFileSync(assetPath('corpus', 'crema-d', name), join(root, label, name));
+  }
+  copyFileSync(paths.silence, join(root, 'neutral', 'silence.wav'));
+  copyFileSync(paths.huge, join(root, 'angry', 'huge.wav'));
+  const result = await runCli(['eval', '--data', root, '--dataset', 'folders', '--json', '--no-cache', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as { samples: number; skipped: number; accuracy: number; uar: number };
+  assert.deepEqual([report.samples, report.skipped], [12, 2]);
+  assert.ok(Number.isFinite(report.accuracy) && Number.isFinite(report.uar), result.stdout);
+  assert.match(result.stderr, /^skipped .*neutral\/silence\.wav: load: .*silence\.wav: no_speech: no speech found/m);
+  assert.match(result.stderr, /^skipped .*angry\/huge\.wav: load: .*huge\.wav: sample 1000 .* is 1\.00e\+20/m);
 });
