@@ -21,11 +21,14 @@ export function decodeAiff(bytes: Uint8Array, source: string): DecodedAudio {
   if (!comm || comm.size < 18 || comm.start + 18 > bytes.length) {
     throw decodeError(source, `${kind} file has no complete COMM chunk (truncated or corrupt)`);
   }
-  const channels = view.getInt16(comm.start, false);
+  // numChannels is a signed short in the spec; read unsigned so 0xffff is reported as 65535, not -1.
+  const channels = view.getUint16(comm.start, false);
   const frames = view.getUint32(comm.start + 2, false);
   const sampleBits = view.getInt16(comm.start + 6, false);
   // Rates are stored as floats; rounded to whole Hz as torchaudio reports them (and resample needs).
-  const sampleRateHz = Math.round(readExtended80(view, comm.start + 8));
+  const rate = readExtended80(view, comm.start + 8);
+  if (!Number.isFinite(rate)) throw decodeError(source, `${kind} COMM chunk says the sample rate is infinite or not a number (corrupt header)`);
+  const sampleRateHz = Math.round(rate);
   checkStreamHeader(source, `${kind} COMM chunk`, channels, sampleRateHz);
 
   let compression = 'NONE';

@@ -33,6 +33,7 @@ export async function decodeCompressed(bytes: Uint8Array, format: CompressedForm
   const flac = format === 'flac' ? checkFlac(bytes, source) : null;
   if (format === 'mp3') checkMpeg(bytes, source);
   if (format === 'ogg/vorbis' || format === 'ogg/opus') checkOgg(bytes, source);
+  if (format === 'ogg/opus') checkOpusHead(bytes, source);
   const expectedSamples = flac?.totalSamples ?? null;
 
   let parts: Array<{ channelData: Float32Array[]; sampleRate: number }>;
@@ -168,6 +169,26 @@ function checkOgg(bytes: Uint8Array, source: string): null {
     throw decodeError(source, `Ogg stream has no end-of-stream page (${where} after ${pages} pages; truncated or corrupt file)`);
   }
   return null;
+}
+
+/**
+ * Checks the OpusHead packet (RFC 7845 section 5.1; the first page's payload): 'OpusHead', version, channel count
+ * (byte 9), pre-skip, input rate, gain, channel mapping family (byte 18), then for families other than 0 the
+ * stream count, coupled count and one mapping byte per channel. Family 0 allows 1 or 2 channels, 1 up to 8, 255
+ * up to 255; a header that contradicts itself is refused here (the decoder library fails on it with a TypeError).
+ */
+function checkOpusHead(bytes: Uint8Array, source: string): void {
+  const head = 27 + (bytes[26] ?? 0);
+  const size = Math.min(bytes.length - head, Array.from(bytes.subarray(27, head)).reduce((a, b) => a + b, 0));
+  const channels = bytes[head + 9] ?? 0;
+  const family = bytes[head + 18] ?? 0;
+  const needed = family === 0 ? 19 : 21 + channels;
+  const problem = (what: string) => decodeError(source, `Opus header (OpusHead) ${what} (corrupt header)`);
+  if (size < 19) throw problem(`is ${size} bytes, 19 at least expected`);
+  const limit = family === 0 ? 2 : family === 1 ? 8 : family === 255 ? 255 : null;
+  if (limit === null) throw decodeError(source, `Opus channel mapping family ${family} is not supported (0, 1 or 255 expected)`);
+  if (channels < 1 || channels > limit) throw problem(`says ${channels} channels; channel mapping family ${family} allows 1 to ${limit}`);
+  if (size < needed) throw problem(`is ${size} bytes; with mapping family ${family} and ${channels} channels it needs ${needed}`);
 }
 
 /** Identifies the codec of an Ogg stream from the first page's payload. */

@@ -96,8 +96,9 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
 
 function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, source: string): WavFormat {
   const little = !bigEndian;
-  if (chunk.size < 16 || chunk.start + 16 > view.byteLength) {
-    throw decodeError(source, `WAV fmt chunk is ${chunk.size} bytes, expected at least 16 (corrupt or truncated header)`);
+  if (chunk.size < 16) throw decodeError(source, `WAV fmt chunk is ${chunk.size} bytes, expected at least 16 (corrupt header)`);
+  if (chunk.start + 16 > view.byteLength) {
+    throw decodeError(source, `the file ends ${view.byteLength - chunk.start} bytes into the 16-byte WAV fmt chunk (truncated file)`);
   }
   let tag = view.getUint16(chunk.start, little);
   const channels = view.getUint16(chunk.start + 2, little);
@@ -106,8 +107,9 @@ function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, source: stri
   checkStreamHeader(source, 'WAV fmt chunk', channels, sampleRateHz);
 
   if (tag === WAVE_FORMAT_EXTENSIBLE) {
-    if (chunk.size < 40 || chunk.start + 40 > view.byteLength) {
-      throw decodeError(source, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${chunk.size} bytes, expected 40 (corrupt header)`);
+    if (chunk.size < 40) throw decodeError(source, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${chunk.size} bytes, expected 40 (corrupt header)`);
+    if (chunk.start + 40 > view.byteLength) {
+      throw decodeError(source, `the file ends ${view.byteLength - chunk.start} bytes into the 40-byte WAVE_FORMAT_EXTENSIBLE fmt chunk (truncated file)`);
     }
     const guid = new Uint8Array(view.buffer, view.byteOffset + chunk.start + 24, 16);
     const subtype = view.getUint16(chunk.start + 24, true);

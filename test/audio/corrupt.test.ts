@@ -127,6 +127,37 @@ describe('corrupt compressed files', () => {
   });
 });
 
+describe('messages that used to confuse (issue 12)', () => {
+  it('a WAV cut inside its fmt chunk says so (it said "fmt chunk is 16 bytes, expected at least 16")', async () => {
+    const wav = simpleWav({}, int16Bytes([1, 2]));
+    await assertSerError(decode(wav.subarray(0, 28)), 'EDECODE', ['the file ends 8 bytes into the 16-byte WAV fmt chunk (truncated file)']);
+  });
+  it('Opus headers with 0, 3 or 255 channels under mapping family 0 are refused by name (they were a TypeError)', async () => {
+    const opus = fixtureBytes('speech-16k.opus');
+    const head = 27 + (opus[26] as number);
+    for (const channels of [0, 3, 255]) {
+      const bad = opus.slice();
+      bad[head + 9] = channels;
+      await assertSerError(decode(bad, 'bad.opus'), 'EDECODE', [
+        'bad.opus',
+        channels === 0 ? 'says 0 channels; channel mapping family 0 allows 1 to 2' : `says ${channels} channels; channel mapping family 0 allows 1 to 2`,
+      ]);
+    }
+    const family = opus.slice();
+    family[head + 18] = 1;
+    await assertSerError(decode(family, 'bad.opus'), 'EDECODE', ['is 19 bytes; with mapping family 1 and 1 channels it needs 22']);
+  });
+  it('an AIFF with an infinite rate and one with 65535 channels name the values (they said "NaN Hz", "-1 channels")', async () => {
+    const infinite = Uint8Array.of(0x7f, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0);
+    await assertSerError(decode(aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: infinite }, int16Bytes([1], true)), 'inf.aiff'), 'EDECODE', [
+      'inf.aiff',
+      'AIFF COMM chunk says the sample rate is infinite or not a number',
+    ]);
+    const many = aiffFile({ channels: 65535, frames: 1, bits: 16, rateBytes: extended80(16000) }, int16Bytes([1], true));
+    await assertSerError(decode(many, 'many.aiff'), 'EDECODE', ['says 65535 channels; expected 1 to 256']);
+  });
+});
+
 describe('unknown formats say what the bytes look like', () => {
   const cases: Array<[string, Uint8Array, string[]]> = [
     ['text', asciiBytes('hello world, not audio'), ['22 B, first bytes 68 65 6c 6c 6f', '"hello world, not"', 'not a format we recognise']],

@@ -224,7 +224,7 @@ test('ser predict --segments: a prediction per window along the file, and the me
   assert.match(overlapping.stdout, /\n {2}1\.50-2\.\d\d s: (angry|happy|neutral|sad) {2}\(/);
   const noSegments = await runCli(['predict', '--model', run, file, '--hop', '1']);
   assert.equal(noSegments.code, 1);
-  assert.match(noSegments.stderr, /^ser: predict: --hop needs --segments$/m);
+  assert.match(noSegments.stderr, /^ser: predict: --hop needs --segments \[EARG\]$/m);
 });
 
 test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an uninterrupted run', async () => {
@@ -273,7 +273,8 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
 test('ser: clear errors for a missing run, missing files, no data, an occupied run directory', async () => {
   const noRun = await runCli(['eval', '--model', join(scratch, 'nope'), '--data', manifest, '--json']);
   assert.equal(noRun.code, 1);
-  assert.match(noRun.stderr, /^ser: run: .*nope: no such run directory \(train one with: ser train --out .*nope\)$/m);
+  assert.deepEqual(JSON.parse(noRun.stdout), { error: `run: ${join(scratch, 'nope')}: no such run directory (train one with: ser train --out ${join(scratch, 'nope')})`, code: 'EIO' });
+  assert.match(noRun.stderr, /^ser: run: .*nope: no such run directory \(train one with: ser train --out .*nope\) \[EIO\]$/m);
 
   const noFile = await runCli(['predict', '--model', run, join(scratch, 'missing.wav')]);
   assert.equal(noFile.code, 1);
@@ -293,7 +294,7 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
 
   const badNumber = await runCli(['train', '--epochs', 'many', '--out', join(scratch, 'y')]);
   assert.equal(badNumber.code, 1);
-  assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\)$/m);
+  assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\) \[EARG\]$/m);
 });
 
 test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on', async () => {
