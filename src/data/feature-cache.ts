@@ -18,10 +18,11 @@
  * are retried on the next run.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assessAudio, loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
+import { writeError } from '../io/atomic.js';
 import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
 import { utteranceLogMel } from '../features/utterance.js';
@@ -337,33 +338,38 @@ function writePack(
     throw new SerError(
       'EIO',
       'features',
-      `${dir}: cannot create the feature cache folder (${(error as NodeJS.ErrnoException).code}); pass another cacheDir`,
+      `${dir}: cannot create the feature cache folder (${(error as NodeJS.ErrnoException).code}); choose another one (ser: --cache DIR, or --no-cache; library: the cacheDir option)`,
     );
   }
   const tmp = `${pack.file}.tmp-${process.pid}`;
-  const out = openSync(tmp, 'w');
   try {
-    writeSync(out, lengthBytes);
-    writeSync(out, headerBytes);
-    if (carried.length > 0) {
-      const input = openSync(pack.file, 'r');
-      try {
-        for (const [, row] of carried) {
-          const buffer = new Uint8Array(row.length * 4);
-          readSync(input, buffer, 0, buffer.length, pack.dataStart + row.offset * 4);
-          writeSync(out, buffer);
+    const out = openSync(tmp, 'w');
+    try {
+      writeSync(out, lengthBytes);
+      writeSync(out, headerBytes);
+      if (carried.length > 0) {
+        const input = openSync(pack.file, 'r');
+        try {
+          for (const [, row] of carried) {
+            const buffer = new Uint8Array(row.length * 4);
+            readSync(input, buffer, 0, buffer.length, pack.dataStart + row.offset * 4);
+            writeSync(out, buffer);
+          }
+        } finally {
+          closeSync(input);
         }
-      } finally {
-        closeSync(input);
       }
+      for (const u of fresh) {
+        const data = rowData(u);
+        writeSync(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      }
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
     }
-    for (const u of fresh) {
-      const data = rowData(u);
-      writeSync(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    }
-    fsyncSync(out);
-  } finally {
-    closeSync(out);
+    renameSync(tmp, pack.file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw writeError(pack.file, error);
   }
-  renameSync(tmp, pack.file);
 }

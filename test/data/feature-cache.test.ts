@@ -144,3 +144,14 @@ test('option errors', async () => {
   const empty = await extractFeatures([], { cacheDir: null });
   assert.deepEqual([empty.features.length, empty.kept.length], [0, 0]);
 });
+
+test('a cache folder that cannot be created is EIO naming both the CLI flags and the library option', async () => {
+  const { utterances } = scratchCorpus('blocked');
+  const file = join(scratch, 'a-file');
+  writeFileSync(file, 'not a folder');
+  await assert.rejects(
+    extractFeatures(utterances.slice(0, 1), { cacheDir: join(file, 'cache') }),
+    (error: Error & { code?: string }) =>
+      error.code === 'EIO' && /cannot create the feature cache folder \(ENOTDIR\); choose another one \(ser: --cache DIR, or --no-cache; library: the cacheDir option\)/.test(error.message),
+  );
+});
