@@ -7,7 +7,7 @@
  * 24/32), fl32/fl64 (big-endian float), raw (unsigned 8-bit), and G.711 alaw/ulaw.
  */
 import { formatBytes } from '../errors.js';
-import { ascii, checkStreamHeader, decodeError, listChunks } from './chunks.js';
+import { ascii, checkStreamHeader, decodeError, listChunks, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
 import { type SampleEncoding, deinterleave, encodingLabel } from './pcm.js';
 
@@ -47,19 +47,25 @@ export function decodeAiff(bytes: Uint8Array, source: string): DecodedAudio {
     throw decodeError(source, `${kind} file has no SSND (sound data) chunk (truncated or corrupt)`);
   }
   const dataOffset = ssnd.start + 8 + (ssnd.start + 8 <= bytes.length ? view.getUint32(ssnd.start, false) : 0);
-  const needed = frames * channels * encoding.bytes;
+  const frameBytes = channels * encoding.bytes;
+  const needed = frames * frameBytes;
   const held = Math.min(ssnd.size - 8, bytes.length - dataOffset);
+  const warnings: string[] = [];
+  let decodedFrames = frames;
   if (needed > held) {
-    throw decodeError(
-      source,
+    const problem =
       `COMM chunk promises ${frames} frames (${formatBytes(needed)}) but the SSND chunk holds ` +
-        `${formatBytes(Math.max(held, 0))} in a ${formatBytes(bytes.length)} file (truncated or corrupt: re-download or re-export it)`,
-    );
+      `${formatBytes(Math.max(held, 0))} in a ${formatBytes(bytes.length)} file (truncated or corrupt: re-download or re-export it)`;
+    // Truncated: decode the whole frames that are there, as ffmpeg and sox do; nothing there is an error.
+    if (held < frameBytes) throw decodeError(source, problem);
+    decodedFrames = Math.floor(held / frameBytes);
+    warnings.push(truncationWarning(source, problem, decodedFrames / sampleRateHz));
   }
   return {
-    channels: deinterleave(bytes, dataOffset, frames, channels, encoding),
+    channels: deinterleave(bytes, dataOffset, decodedFrames, channels, encoding),
     sampleRateHz,
     format: label(isAifc, encoding),
+    warnings,
   };
 }
 

@@ -19,6 +19,14 @@ export function decodeError(source: string, problem: string): SerError {
   return new SerError('EDECODE', 'decode', `${source}: ${problem}`);
 }
 
+/**
+ * The warning of a truncated file decoded as far as it goes (as ffmpeg and sox do):
+ * `decode: <source>: <problem>; decoded the 1.234 s that are there`.
+ */
+export function truncationWarning(source: string, problem: string, decodedS: number): string {
+  return `decode: ${source}: ${problem}; decoded the ${decodedS.toFixed(3)} s that are there`;
+}
+
 export function ascii(bytes: Uint8Array, offset: number, length: number): string {
   let s = '';
   for (let i = offset; i < offset + length && i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number);

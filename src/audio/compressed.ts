@@ -9,7 +9,7 @@
  */
 import decode from 'audio-decode';
 import { formatBytes } from '../errors.js';
-import { ascii, checkStreamHeader, decodeError } from './chunks.js';
+import { ascii, checkStreamHeader, decodeError, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
 
 export type CompressedFormat = 'mp3' | 'flac' | 'ogg/vorbis' | 'ogg/opus';
@@ -31,8 +31,10 @@ const NAMES: Record<CompressedFormat, string> = {
 export async function decodeCompressed(bytes: Uint8Array, format: CompressedFormat, source: string): Promise<DecodedAudio> {
   const name = NAMES[format];
   const flac = format === 'flac' ? checkFlac(bytes, source) : null;
-  if (format === 'mp3') checkMpeg(bytes, source);
-  if (format === 'ogg/vorbis' || format === 'ogg/opus') checkOgg(bytes, source);
+  // A truncated stream: the decoders decode the complete frames/pages, and the problem becomes a warning.
+  let truncation: string | null = null;
+  if (format === 'mp3') truncation = checkMpeg(bytes, source);
+  if (format === 'ogg/vorbis' || format === 'ogg/opus') truncation = checkOgg(bytes);
   if (format === 'ogg/opus') checkOpusHead(bytes, source);
   const expectedSamples = flac?.totalSamples ?? null;
 
@@ -50,7 +52,7 @@ export async function decodeCompressed(bytes: Uint8Array, format: CompressedForm
   parts = parts.filter((p) => p.channelData.length > 0 && (p.channelData[0]?.length ?? 0) > 0);
   const first = parts[0];
   if (!first) {
-    throw decodeError(source, `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`);
+    throw decodeError(source, truncation ?? `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`);
   }
   const sampleRateHz = first.sampleRate;
   const channelCount = first.channelData.length;
@@ -58,13 +60,11 @@ export async function decodeCompressed(bytes: Uint8Array, format: CompressedForm
   const channels = concatParts(parts, channelCount);
   const decoded = channels[0]?.length ?? 0;
   if (expectedSamples !== null && decoded < expectedSamples) {
-    throw decodeError(
-      source,
-      `${name} header promises ${expectedSamples} samples per channel but only ${decoded} decode (truncated or corrupt stream)`,
-    );
+    truncation = `${name} header promises ${expectedSamples} samples per channel but only ${decoded} decode (truncated or corrupt stream)`;
   }
   if (flac) for (const channel of channels) rescaleFlac(channel, flac.bitsPerSample);
-  return { channels, sampleRateHz, format };
+  const warnings = truncation ? [truncationWarning(source, truncation, decoded / sampleRateHz)] : [];
+  return { channels, sampleRateHz, format, warnings };
 }
 
 /**
@@ -142,10 +142,11 @@ function checkFlac(bytes: Uint8Array, source: string): { totalSamples: number | 
 
 /**
  * Walks the Ogg pages ('OggS', version, flags, granule, serial, sequence, CRC, segment count, segment
- * table, body). A page running past the end, or a stream without an end-of-stream page, is truncated.
+ * table, body). A page running past the end, or a stream without an end-of-stream page, is truncated: the
+ * problem is returned (the decoders decode the complete pages), null for an intact stream.
  * The decoders trim pre-skip/padding themselves, so no sample count is promised here.
  */
-function checkOgg(bytes: Uint8Array, source: string): null {
+function checkOgg(bytes: Uint8Array): string | null {
   let at = 0;
   let pages = 0;
   let sawEnd = false;
@@ -154,19 +155,14 @@ function checkOgg(bytes: Uint8Array, source: string): null {
     let body = 0;
     for (let i = 0; i < segments; i++) body += bytes[at + 27 + i] ?? 0;
     const end = at + 27 + segments + body;
-    if (end > bytes.length) {
-      throw decodeError(
-        source,
-        `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`,
-      );
-    }
+    if (end > bytes.length) return `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`;
     if ((bytes[at + 5] as number) & 0x04) sawEnd = true;
     pages++;
     at = end;
   }
   if (!sawEnd) {
     const where = at < bytes.length ? `unreadable data at byte ${at}` : 'the file ends';
-    throw decodeError(source, `Ogg stream has no end-of-stream page (${where} after ${pages} pages; truncated or corrupt file)`);
+    return `Ogg stream has no end-of-stream page (${where} after ${pages} pages; truncated or corrupt file)`;
   }
   return null;
 }
@@ -265,18 +261,19 @@ export function parseMpegHeader(bytes: Uint8Array, at: number): MpegFrame | null
 }
 
 /**
- * Walks the MPEG frames from the first one. A frame running past the end of the file is truncation.
+ * Walks the MPEG frames from the first one. A frame running past the end of the file is truncation, returned as
+ * the problem (mpg123 decodes the complete frames); null for an intact stream.
  * A Xing/Info header (LAME, ffmpeg) states the frame count; when the walk ends cleanly (end of file or
  * an ID3v1/APE/Lyrics tag) with fewer frames than that, the file was cut at a frame boundary. (The
  * decoded sample count is not compared: encoder delay and padding trimming differ between decoders.)
  */
-function checkMpeg(bytes: Uint8Array, source: string): void {
+function checkMpeg(bytes: Uint8Array, source: string): string | null {
   let at = id3v2Length(bytes);
   while (at < bytes.length && bytes[at] === 0) at++;
   const first = parseMpegHeader(bytes, at);
   if (!first) throw decodeError(source, `no MPEG audio frame at byte ${at} (corrupt MP3)`);
   checkStreamHeader(source, 'MP3 frame header', first.channels, first.sampleRateHz);
-  if (first.length === 0) return; // free-format bitrate: frame lengths unknown, leave it to the decoder
+  if (first.length === 0) return null; // free-format bitrate: frame lengths unknown, leave it to the decoder
 
   // Xing/Info tag: after the 4-byte header and the side information (MPEG-1: 32 bytes stereo, 17 mono;
   // MPEG-2/2.5: 17 stereo, 9 mono). Flag bit 0 = frame count present (big-endian u32 after the flags).
@@ -292,10 +289,7 @@ function checkMpeg(bytes: Uint8Array, source: string): void {
     const frame = parseMpegHeader(bytes, p);
     if (!frame || frame.length === 0) break;
     if (p + frame.length > bytes.length) {
-      throw decodeError(
-        source,
-        `MP3 frame ${frames} at byte ${p} needs ${frame.length} bytes but the file ends at ${bytes.length} (truncated file)`,
-      );
+      return `MP3 frame ${frames} at byte ${p} needs ${frame.length} bytes but the file ends at ${bytes.length} (truncated file)`;
     }
     frames++;
     p += frame.length;
@@ -305,6 +299,7 @@ function checkMpeg(bytes: Uint8Array, source: string): void {
   // frame of slack: a file cut exactly one frame short at a frame boundary goes unnoticed.
   const audioFrames = frames - 1;
   if (xingFrames !== null && cleanEnd && audioFrames < xingFrames - 1) {
-    throw decodeError(source, `MP3 Xing/Info header promises ${xingFrames} frames but the file holds ${audioFrames} (truncated file)`);
+    return `MP3 Xing/Info header promises ${xingFrames} frames but the file holds ${audioFrames} (truncated file)`;
   }
+  return null;
 }

@@ -15,6 +15,8 @@ export interface DecodedAudio {
   sampleRateHz: number;
   /** What was decoded: 'wav/pcm16', 'wav/pcmu8', 'wav/float32', 'aiff/pcm16', 'aifc/pcm16le', 'aifc/float32', 'mp3', 'flac', 'ogg/vorbis', 'ogg/opus'. */
   format: string;
+  /** Problems decoded around, e.g. a truncated file decoded as far as it goes; each names the source. */
+  warnings?: string[];
 }
 
 export type AudioContainer = 'wav' | 'aiff' | CompressedFormat;

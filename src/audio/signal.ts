@@ -24,6 +24,8 @@ export interface LoadedAudio {
   format: string;
   /** samples.length / sampleRateHz. */
   durationS: number;
+  /** DecodedAudio.warnings (e.g. a truncated file decoded as far as it goes); empty when none. */
+  warnings: string[];
 }
 
 export const DEFAULT_SAMPLE_RATE_HZ = 16000;
@@ -62,6 +64,7 @@ export function fromDecoded(decoded: DecodedAudio, source: string, options: Load
     sourceChannels: decoded.channels.length,
     format: decoded.format,
     durationS: samples.length / sampleRateHz,
+    warnings: decoded.warnings ?? [],
   };
 }
 

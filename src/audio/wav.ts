@@ -7,11 +7,12 @@
  *   - streamed files whose writer could not seek back to fill in the data size: 0xffffffff (ffmpeg),
  *     0x7ffff000 (sox), 0x7fffffff, or 0 followed by samples -> the samples are the rest of the file;
  *     RF64/BW64 take the size from their ds64 chunk.
- * Any other data size larger than what the file holds is a truncated file and an error, never a silent
- * short read. A trailing partial frame is dropped (as libsndfile does).
+ * Any other data size larger than what the file holds is a truncated file: the whole frames that are there are
+ * decoded with a warning (as ffmpeg and sox do), never a silent short read. A trailing partial frame is dropped
+ * (as libsndfile does).
  */
 import { formatBytes } from '../errors.js';
-import { type Chunk, ascii, checkStreamHeader, decodeError, listChunks } from './chunks.js';
+import { type Chunk, ascii, checkStreamHeader, decodeError, listChunks, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
 import { type SampleEncoding, deinterleave, encodingLabel } from './pcm.js';
 
@@ -77,20 +78,24 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
     (UNKNOWN_LENGTHS.has(dataBytes) && dataBytes > available) ||
     (dataBytes === 0 && available > 0 && dataChunk === chunks[chunks.length - 1]);
   if (streamed) dataBytes = available;
+  const frameBytes = format.channels * format.encoding.bytes;
+  const warnings: string[] = [];
   if (dataBytes > available) {
-    throw decodeError(
-      source,
+    const problem =
       `data chunk claims ${formatBytes(dataBytes)} but the file has ${formatBytes(bytes.length)} ` +
-        `(only ${formatBytes(available)} after the data header; truncated or not a WAV file: re-download or re-export it)`,
-    );
+      `(only ${formatBytes(Math.max(available, 0))} after the data header; truncated or not a WAV file: re-download or re-export it)`;
+    // Truncated: decode the whole frames that are there, as ffmpeg and sox do; nothing there is an error.
+    if (available < frameBytes) throw decodeError(source, problem);
+    dataBytes = available;
+    warnings.push(truncationWarning(source, problem, Math.floor(available / frameBytes) / format.sampleRateHz));
   }
 
-  const frameBytes = format.channels * format.encoding.bytes;
   const frames = Math.floor(dataBytes / frameBytes);
   return {
     channels: deinterleave(bytes, dataChunk.start, frames, format.channels, format.encoding),
     sampleRateHz: format.sampleRateHz,
     format: `wav/${encodingLabel(format.encoding)}`,
+    warnings,
   };
 }
 

@@ -45,6 +45,10 @@ export function register(program: Command): void {
         if (flags.json) process.stdout.write(JSON.stringify(f) + '\n');
         else process.stderr.write(`ser: ${f.error} [${f.code}]\n`);
       };
+      // Warnings (a truncated file decoded as far as it goes) go to stderr; with --json they are also in the object.
+      const warn = (p: { warnings?: string[] }) => {
+        for (const w of p.warnings ?? []) process.stderr.write(`ser: warning: ${w}\n`);
+      };
       let flagged = 0;
       const reportFlag = (f: FlaggedPrediction) => {
         flagged++;
@@ -54,6 +58,7 @@ export function register(program: Command): void {
       if (flags.segments) {
         const hopS = flags.hop === undefined ? undefined : parseNumber('--hop', flags.hop, { min: 0.01 });
         for (const p of await predictSegments(flags.model, files, { hopS, threads })) {
+          if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
           else if ('flag' in p) reportFlag(p);
           else if (flags.json) process.stdout.write(JSON.stringify(p) + '\n');
@@ -69,6 +74,7 @@ export function register(program: Command): void {
         }
       } else {
         for (const p of await predictFiles(flags.model, files, { threads })) {
+          if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
           else if ('flag' in p) reportFlag(p);
           else if (flags.json) process.stdout.write(JSON.stringify(p) + '\n');

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AudioFlag, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
+import { type AudioFlag, type LoadedAudio, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
 import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
@@ -228,6 +228,8 @@ function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Ar
 /** A file's LabelledPrediction (label: the most probable class; probabilities in the model's class order). */
 export interface Prediction extends LabelledPrediction {
   file: string;
+  /** What decoding worked around (a truncated file decoded as far as it goes); absent when nothing. */
+  warnings?: string[];
 }
 
 /**
@@ -238,6 +240,7 @@ export interface FlaggedPrediction {
   file: string;
   flag: AudioFlag;
   reason: string;
+  warnings?: string[];
 }
 
 /** A file that could not be classified: the error's message and code (SerError codes: EIO, EDECODE, ...). */
@@ -264,10 +267,10 @@ export async function predictFiles(
     const rate = config.frontEnd.sampleRateHz;
     const results: Array<Prediction | FlaggedPrediction | FailedPrediction> = [];
     for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
-      const chunk: Array<{ file: string; windows: Float32Array; count: number } | FlaggedPrediction | FailedPrediction> = [];
+      const chunk: Array<{ file: string; windows: Float32Array; count: number; warnings?: string[] } | FlaggedPrediction | FailedPrediction> = [];
       for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
         const usable = await usableAudio(file, rate);
-        chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples) } : usable);
+        chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples), warnings: usable.warnings } : usable);
       }
       const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
       const probabilities = await model.recordingProbabilities(
@@ -281,7 +284,8 @@ export async function predictFiles(
           results.push(c);
           continue;
         }
-        results.push({ file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), config.labels) });
+        const warnings = c.warnings ? { warnings: c.warnings } : {};
+        results.push({ file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), config.labels), ...warnings });
         k++;
       }
     }
@@ -298,22 +302,24 @@ export async function predictFiles(
 async function usableAudio(
   file: string,
   sampleRateHz: number,
-): Promise<{ samples: Float32Array; activity: VoiceActivity } | FlaggedPrediction | FailedPrediction> {
-  let samples: Float32Array;
+): Promise<{ samples: Float32Array; activity: VoiceActivity; warnings?: string[] } | FlaggedPrediction | FailedPrediction> {
+  let audio: LoadedAudio;
   try {
-    samples = (await loadAudio(file, { sampleRateHz })).samples;
+    audio = await loadAudio(file, { sampleRateHz });
   } catch (error) {
     return failure(file, error);
   }
-  const verdict = assessAudio(samples, sampleRateHz, file);
+  const warnings = audio.warnings.length > 0 ? { warnings: audio.warnings } : {};
+  const verdict = assessAudio(audio.samples, sampleRateHz, file);
   if (verdict.kind === 'error') return failure(file, verdict.error);
-  if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason };
-  return { samples, activity: verdict.activity };
+  if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...warnings };
+  return { samples: audio.samples, activity: verdict.activity, ...warnings };
 }
 
 /** A file's SegmentedPrediction: its windows' predictions and the label of their mean probabilities. */
 export interface SegmentedFilePrediction extends SegmentedPrediction {
   file: string;
+  warnings?: string[];
 }
 
 /**
@@ -346,7 +352,7 @@ export async function predictSegments(
       if (prediction.segments.length === 0) {
         const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;
         results.push({ file, flag: 'no_speech', reason });
-      } else results.push({ file, ...prediction });
+      } else results.push({ file, ...prediction, ...(usable.warnings ? { warnings: usable.warnings } : {}) });
     }
     return results;
   } finally {

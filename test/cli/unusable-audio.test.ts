@@ -5,7 +5,7 @@
  * still classified. The shipped model, real speech from the embedded corpus.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -115,4 +115,16 @@ test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming th
   assert.ok(Number.isFinite(report.accuracy) && Number.isFinite(report.uar), result.stdout);
   assert.match(result.stderr, /^skipped .*neutral\/silence\.wav: load: .*silence\.wav: no_speech: no speech found/m);
   assert.match(result.stderr, /^skipped .*angry\/huge\.wav: load: .*huge\.wav: sample 1000 .* is 1\.00e\+20/m);
+});
+
+test('ser predict on a truncated WAV: classified from what is there, the warning on stderr and in the JSON', async () => {
+  const truncated = join(scratch, 'truncated.wav');
+  const whole = readFileSync(paths.padded);
+  writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.7)));
+  const json = await runCli(['predict', truncated, '--json', '--threads', '1']);
+  assert.equal(json.code, 0, json.stderr);
+  const p = JSON.parse(json.stdout) as { label?: string; warnings?: string[] };
+  assert.ok(p.label, json.stdout);
+  assert.match(p.warnings?.[0] ?? '', /^decode: .*truncated\.wav: data chunk claims .* decoded the \d+\.\d+ s that are there$/);
+  assert.match(json.stderr, /^ser: warning: decode: .*truncated\.wav: data chunk claims/m);
 });
