@@ -1,7 +1,8 @@
 /**
- * Compressed formats (MP3, FLAC, Ogg Vorbis, Ogg Opus) through `audio-decode` (audiojs: WebAssembly
- * builds of mpg123, libFLAC-compatible, libvorbis and libopus decoders; no native code, no install
- * scripts; same code in Node and browsers). The library's decoders return nothing, rather than an error,
+ * Compressed formats (MP3, FLAC, Ogg Vorbis, Ogg Opus, and AAC in MP4/M4A or ADTS, Opus/Vorbis in WebM/Matroska,
+ * CAF) through `audio-decode` (audiojs: WebAssembly builds of mpg123, libFLAC-compatible, libvorbis, libopus and
+ * AAC decoders, a CAF reader; no native code, no install scripts; same code in Node and browsers). M4A, AAC,
+ * WebM and CAF get no container walk of our own: what the library cannot decode is an error naming the file. The library's decoders return nothing, rather than an error,
  * for a truncated or corrupt stream, so before decoding we walk the container ourselves (FLAC metadata
  * blocks, Ogg pages, MPEG frames against a Xing/Info frame count) to say *what* is wrong, and after
  * decoding FLAC we compare the sample count with the one its STREAMINFO promises.
@@ -12,13 +13,17 @@ import { formatBytes } from '../errors.js';
 import { ascii, checkStreamHeader, decodeError, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
 
-export type CompressedFormat = 'mp3' | 'flac' | 'ogg/vorbis' | 'ogg/opus';
+export type CompressedFormat = 'mp3' | 'flac' | 'ogg/vorbis' | 'ogg/opus' | 'm4a' | 'aac' | 'webm' | 'caf';
 
 const DECODERS = {
   mp3: decode.mp3,
   flac: decode.flac,
   'ogg/vorbis': decode.oga,
   'ogg/opus': decode.opus,
+  m4a: decode.m4a,
+  aac: decode.aac,
+  webm: decode.webm,
+  caf: decode.caf,
 } as const;
 
 const NAMES: Record<CompressedFormat, string> = {
@@ -26,6 +31,10 @@ const NAMES: Record<CompressedFormat, string> = {
   flac: 'FLAC',
   'ogg/vorbis': 'Ogg Vorbis',
   'ogg/opus': 'Ogg Opus',
+  m4a: 'MP4/M4A',
+  aac: 'AAC (ADTS)',
+  webm: 'WebM/Matroska',
+  caf: 'Core Audio (CAF)',
 };
 
 export async function decodeCompressed(bytes: Uint8Array, format: CompressedFormat, source: string): Promise<DecodedAudio> {

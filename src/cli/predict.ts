@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .command('predict')
     .description("classify audio files with a trained run's model.onnx, or the model shipped with speech-emotion")
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
-    .argument('<files...>', 'audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus)')
+    .argument('<files...>', 'audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus, AAC/M4A, WebM, CAF)')
     .option('--json', 'print one JSON object per file: {"file", "label", "probabilities": {label: p}}, {"file", "flag", "reason"} or {"file", "error", "code"}')
     .option('--threads <n>', 'ONNX Runtime threads (default 2)')
     .option('--segments', "classify the whole file in windows of the run's clip length")

@@ -203,7 +203,7 @@ describe('unknown formats say what the bytes look like', () => {
     ['an HTML page', asciiBytes('<!DOCTYPE html><html><body>404</body></html>'), ['HTML', 'failed download']],
     ['a Git LFS pointer', asciiBytes('version https://git-lfs.github.com/spec/v1\noid sha256:abc\n'), ['git lfs pull']],
     ['zeros', new Uint8Array(4096), ['all zero bytes']],
-    ['an MP4 container', concat(Uint8Array.of(0, 0, 0, 0x20), asciiBytes('ftypM4A isom')), ['MP4/M4A', 'ffmpeg -i in.m4a out.wav']],
+    ['ADIF AAC', asciiBytes('ADIF and then some bytes'), ['ADIF AAC audio, not supported (ADTS and M4A are)', 'ffmpeg -i in.aac out.wav']],
     ['a RIFF AVI', concat(asciiBytes('RIFF'), new Uint8Array(4), asciiBytes('AVI LIST')), ["RIFF 'AVI ' file"]],
     [
       'Ogg Speex',
