@@ -245,6 +245,36 @@ const BITRATES = {
 };
 const SAMPLE_RATES = { 1: [44100, 48000, 32000], 2: [22050, 24000, 16000], 2.5: [11025, 12000, 8000] };
 
+/** Where MPEG frames should start: after an ID3v2 tag and any zero padding. */
+function mpegNominalStart(bytes: Uint8Array): number {
+  let at = id3v2Length(bytes);
+  while (at < bytes.length && at < 65536 && bytes[at] === 0) at++;
+  return at;
+}
+
+/**
+ * The first MPEG audio frame: a frame header at the nominal start, or else (a damaged first frame) the first
+ * position within 64 KB of it where three frame headers chain (each frame's length leads to the next header;
+ * random bytes almost never do). null when there is none.
+ */
+export function mpegStart(bytes: Uint8Array): number | null {
+  const nominal = mpegNominalStart(bytes);
+  if (parseMpegHeader(bytes, nominal)) return nominal;
+  const end = Math.min(bytes.length, nominal + 65536);
+  for (let p = nominal + 1; p < end; p++) {
+    if (bytes[p] !== 0xff) continue;
+    let q = p;
+    let chained = 0;
+    for (; chained < 3; chained++) {
+      const frame = parseMpegHeader(bytes, q);
+      if (!frame || frame.length === 0) break;
+      q += frame.length;
+    }
+    if (chained === 3) return p;
+  }
+  return null;
+}
+
 /** Parses the 4-byte MPEG audio frame header at `at`, or returns null if there is none. */
 export function parseMpegHeader(bytes: Uint8Array, at: number): MpegFrame | null {
   if (at + 4 > bytes.length) return null;
@@ -277,12 +307,14 @@ export function parseMpegHeader(bytes: Uint8Array, at: number): MpegFrame | null
  * decoded sample count is not compared: encoder delay and padding trimming differ between decoders.)
  */
 function checkMpeg(bytes: Uint8Array, source: string): string | null {
-  let at = id3v2Length(bytes);
-  while (at < bytes.length && bytes[at] === 0) at++;
-  const first = parseMpegHeader(bytes, at);
-  if (!first) throw decodeError(source, `no MPEG audio frame at byte ${at} (corrupt MP3)`);
+  const nominal = mpegNominalStart(bytes);
+  const at = mpegStart(bytes);
+  const first = at === null ? null : parseMpegHeader(bytes, at);
+  if (at === null || !first) throw decodeError(source, `no MPEG audio frame at byte ${nominal} (corrupt MP3)`);
+  // mpg123 resynchronises past damaged bytes itself; say what was skipped.
+  const skipped = at > nominal ? `the first ${at - nominal} bytes of MPEG data are damaged (no frame sync before byte ${at}); skipped` : null;
   checkStreamHeader(source, 'MP3 frame header', first.channels, first.sampleRateHz);
-  if (first.length === 0) return null; // free-format bitrate: frame lengths unknown, leave it to the decoder
+  if (first.length === 0) return skipped; // free-format bitrate: frame lengths unknown, leave it to the decoder
 
   // Xing/Info tag: after the 4-byte header and the side information (MPEG-1: 32 bytes stereo, 17 mono;
   // MPEG-2/2.5: 17 stereo, 9 mono). Flag bit 0 = frame count present (big-endian u32 after the flags).
@@ -310,5 +342,5 @@ function checkMpeg(bytes: Uint8Array, source: string): string | null {
   if (xingFrames !== null && cleanEnd && audioFrames < xingFrames - 1) {
     return `MP3 Xing/Info header promises ${xingFrames} frames but the file holds ${audioFrames} (truncated file)`;
   }
-  return null;
+  return skipped;
 }

@@ -5,7 +5,7 @@
  */
 import { formatBytes } from '../errors.js';
 import { ascii, decodeError } from './chunks.js';
-import { type CompressedFormat, decodeCompressed, id3v2Length, oggCodec, parseMpegHeader } from './compressed.js';
+import { type CompressedFormat, decodeCompressed, id3v2Length, mpegStart, oggCodec } from './compressed.js';
 import { decodeAiff } from './aiff.js';
 import { decodeWav } from './wav.js';
 
@@ -41,12 +41,11 @@ export function sniffFormat(bytes: Uint8Array): AudioContainer | null {
   if (ascii(bytes, 4, 4) === 'ftyp') return 'm4a';
   if (magic === '\x1aE\xdf\xa3') return 'webm';
   if (magic === 'caff') return 'caf';
-  let at = id3v2Length(bytes);
+  const at = id3v2Length(bytes);
   if (ascii(bytes, at, 4) === 'fLaC') return 'flac';
   // ADTS: 12-bit sync 0xfff, layer bits 00 (MPEG audio frames have layer bits 01..11).
   if (bytes[at] === 0xff && ((bytes[at + 1] ?? 0) & 0xf6) === 0xf0) return 'aac';
-  while (at < bytes.length && at < 65536 && bytes[at] === 0) at++;
-  if (parseMpegHeader(bytes, at)) return 'mp3';
+  if (mpegStart(bytes) !== null) return 'mp3';
   return null;
 }
 

@@ -154,6 +154,14 @@ describe('corrupt compressed files', () => {
     assert.deepEqual(whole.warnings, []);
     assert.match(cutShort.warnings?.[0] ?? '', /^decode: cut\.opus: Ogg page 4 at byte 10690 runs past the end .*; decoded the \d\.\d+ s that are there$/);
   });
+  it('an MP3 whose first frame sync is damaged decodes from the next frames, with a warning (it was "unknown audio format")', async () => {
+    const mp3 = fixtureBytes('speech-16k.mp3').slice();
+    mp3[46] = 0; // the second byte of the first frame header, after the 45-byte ID3 tag
+    const decoded = await decodeAudio(mp3, 'damaged.mp3');
+    assert.equal(decoded.format, 'mp3');
+    assert.ok((decoded.channels[0]?.length ?? 0) >= 7 * 1152, `${decoded.channels[0]?.length} samples`);
+    assert.match(decoded.warnings?.[0] ?? '', /^decode: damaged\.mp3: the first 288 bytes of MPEG data are damaged \(no frame sync before byte 333\); skipped/);
+  });
   it('MP3 cut mid-frame, and cut at a frame boundary (fewer frames than its Info header): what is there, with a warning', async () => {
     const mp3 = fixtureBytes('speech-16k.mp3');
     const midFrame = await decodeAudio(mp3.subarray(0, 3001), 'bad.mp3');
