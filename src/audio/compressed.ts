@@ -63,7 +63,8 @@ export async function decodeCompressed(bytes: Uint8Array, format: CompressedForm
   if (!first) {
     throw decodeError(source, truncation ?? `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`);
   }
-  const sampleRateHz = first.sampleRate;
+  // CAF stores the rate as a float64 (a damaged one can be 16000.0000001): whole Hz, as for AIFF.
+  const sampleRateHz = Math.round(first.sampleRate);
   const channelCount = first.channelData.length;
   checkStreamHeader(source, `${name} stream`, channelCount, sampleRateHz);
   const channels = concatParts(parts, channelCount);
