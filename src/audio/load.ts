@@ -3,9 +3,11 @@
  * (mean over channels), check every sample is finite, resample to `sampleRateHz` (torchaudio's
  * resample). Every failure is a SerError naming the file; a batch collects them and goes on.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { SerError } from '../errors.js';
-import { type DecodedAudio, decodeAudio } from './decode.js';
+import { aiffLayout } from './aiff.js';
+import { type DecodedAudio, decodeAudio, sniffFormat } from './decode.js';
+import { type PcmLayout, decodeLayout, wavLayout } from './wav.js';
 import { DEFAULT_SAMPLE_RATE_HZ, type LoadOptions, type LoadedAudio, fromDecoded } from './signal.js';
 
 /** Reads, decodes, mixes down, validates and resamples one file. Throws SerError (EARG, EIO, EDECODE, EAUDIO). */
@@ -14,10 +16,12 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
   if (!Number.isInteger(sampleRateHz) || sampleRateHz <= 0) {
     throw new SerError('EARG', 'load', `sampleRateHz must be a positive integer (${sampleRateHz} given)`);
   }
-  const bytes = await readAudioFile(path);
+  if (options.maxS !== undefined && !(options.maxS > 0)) {
+    throw new SerError('EARG', 'load', `maxS must be a positive number of seconds (${options.maxS} given)`);
+  }
   let decoded: DecodedAudio;
   try {
-    decoded = await decodeAudio(bytes, path);
+    decoded = (options.maxS !== undefined ? await readPcmPrefix(path, options.maxS + 1) : null) ?? (await decodeAudio(await readAudioFile(path), path));
   } catch (error) {
     if (error instanceof SerError) throw error;
     // A bug in a parser or the decoder library: still name the file, keep the cause for the report.
@@ -27,6 +31,49 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
     });
   }
   return fromDecoded(decoded, path, { sampleRateHz });
+}
+
+/** Bytes read first to find a WAV/AIFF file's headers. */
+const HEAD_BYTES = 1 << 20;
+
+/**
+ * The first `seconds` of a WAV or AIFF file, reading only the headers and that range of samples; null for other
+ * formats, or when the headers do not fit in the first MB (the caller then decodes the whole file).
+ */
+async function readPcmPrefix(path: string, seconds: number): Promise<DecodedAudio | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return null; // readAudioFile reports why
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size === 0) return null;
+    const size = info.size;
+    const head = new Uint8Array(Math.min(size, HEAD_BYTES));
+    await handle.read(head, 0, head.length, 0);
+    const container = sniffFormat(head);
+    if (container !== 'wav' && container !== 'aiff') return null;
+    let layout: PcmLayout;
+    try {
+      layout = container === 'wav' ? wavLayout(head, path, size) : aiffLayout(head, path, size);
+    } catch (error) {
+      if (head.length < size) return null; // perhaps headers past the first MB: decode the whole file
+      throw error;
+    }
+    const frames = Math.min(layout.frames, Math.ceil(seconds * layout.sampleRateHz));
+    const needed = layout.dataStart + frames * layout.channels * layout.encoding.bytes;
+    let bytes = head;
+    if (needed > head.length) {
+      bytes = new Uint8Array(needed);
+      bytes.set(head);
+      await handle.read(bytes, head.length, needed - head.length, head.length);
+    }
+    return decodeLayout(bytes, layout, frames);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readAudioFile(path: string): Promise<Uint8Array> {

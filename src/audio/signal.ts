@@ -10,6 +10,12 @@ import { checkSampleValues } from './vad.js';
 export interface LoadOptions {
   /** Output sample rate in Hz (default 16000, the model's rate). */
   sampleRateHz?: number;
+  /**
+   * Seconds needed from the start (default: all). loadAudio then reads only what they need from WAV and AIFF files
+   * (headers, then that range of samples, plus 1 s so resampling sees the same neighbours as in the whole file):
+   * memory does not grow with the file. Compressed files are decoded whole. The samples returned may run past maxS.
+   */
+  maxS?: number;
 }
 
 export interface LoadedAudio {

@@ -50,7 +50,22 @@ interface WavFormat {
   encoding: SampleEncoding;
 }
 
-export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
+/**
+ * Where the samples of a WAV file are and how to read them. `bytes` may be a prefix of the file (its first
+ * part, holding at least the headers): `fileLength` is the whole file's length, so the size checks see the
+ * real file. `frames` is what the file holds (after the truncation rule); `warnings` says what was worked around.
+ */
+export interface PcmLayout {
+  dataStart: number;
+  frames: number;
+  channels: number;
+  sampleRateHz: number;
+  encoding: SampleEncoding;
+  format: string;
+  warnings: string[];
+}
+
+export function wavLayout(bytes: Uint8Array, source: string, fileLength = bytes.length): PcmLayout {
   const riff = ascii(bytes, 0, 4);
   const bigEndian = riff === 'RIFX';
   const chunks = listChunks(bytes, 12, bigEndian);
@@ -59,14 +74,14 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
   const fmtChunk = chunks.find((c) => c.id === 'fmt ');
   const dataChunk = chunks.find((c) => c.id === 'data');
   if (!fmtChunk) {
-    throw decodeError(source, `WAV file has no fmt chunk (${describeChunks(chunks, bytes.length)}; truncated or corrupt)`);
+    throw decodeError(source, `WAV file has no fmt chunk (${describeChunks(chunks, fileLength)}; truncated or corrupt)`);
   }
   const format = parseFmt(view, fmtChunk, bigEndian, source);
   if (!dataChunk) {
-    throw decodeError(source, `WAV file has no data chunk (${describeChunks(chunks, bytes.length)}; truncated or corrupt)`);
+    throw decodeError(source, `WAV file has no data chunk (${describeChunks(chunks, fileLength)}; truncated or corrupt)`);
   }
 
-  const available = bytes.length - dataChunk.start;
+  const available = fileLength - dataChunk.start;
   let dataBytes = dataChunk.size;
   if ((riff === 'RF64' || riff === 'BW64') && dataBytes === 0xffffffff) {
     const ds64 = chunks.find((c) => c.id === 'ds64');
@@ -82,20 +97,41 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
   const warnings: string[] = [];
   if (dataBytes > available) {
     const problem =
-      `data chunk claims ${formatBytes(dataBytes)} but the file has ${formatBytes(bytes.length)} ` +
+      `data chunk claims ${formatBytes(dataBytes)} but the file has ${formatBytes(fileLength)} ` +
       `(only ${formatBytes(Math.max(available, 0))} after the data header; truncated or not a WAV file: re-download or re-export it)`;
     // Truncated: decode the whole frames that are there, as ffmpeg and sox do; nothing there is an error.
     if (available < frameBytes) throw decodeError(source, problem);
     dataBytes = available;
     warnings.push(truncationWarning(source, problem, Math.floor(available / frameBytes) / format.sampleRateHz));
   }
-
-  const frames = Math.floor(dataBytes / frameBytes);
   return {
-    channels: deinterleave(bytes, dataChunk.start, frames, format.channels, format.encoding),
+    dataStart: dataChunk.start,
+    frames: Math.floor(dataBytes / frameBytes),
+    channels: format.channels,
     sampleRateHz: format.sampleRateHz,
+    encoding: format.encoding,
     format: `wav/${encodingLabel(format.encoding)}`,
     warnings,
+  };
+}
+
+export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
+  return decodeLayout(bytes, wavLayout(bytes, source));
+}
+
+/**
+ * The samples a layout describes, from `bytes` (the file or a prefix of it): at most `maxFrames` frames, and no
+ * more than the prefix holds.
+ */
+export function decodeLayout(bytes: Uint8Array, layout: PcmLayout, maxFrames = Number.POSITIVE_INFINITY): DecodedAudio {
+  const frameBytes = layout.channels * layout.encoding.bytes;
+  const held = Math.floor(Math.max(0, bytes.length - layout.dataStart) / frameBytes);
+  const frames = Math.min(layout.frames, maxFrames, held);
+  return {
+    channels: deinterleave(bytes, layout.dataStart, frames, layout.channels, layout.encoding),
+    sampleRateHz: layout.sampleRateHz,
+    format: layout.format,
+    warnings: layout.warnings,
   };
 }
 

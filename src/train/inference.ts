@@ -269,7 +269,8 @@ export async function predictFiles(
     for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
       const chunk: Array<{ file: string; windows: Float32Array; count: number; warnings?: string[] } | FlaggedPrediction | FailedPrediction> = [];
       for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
-        const usable = await usableAudio(file, rate);
+        // Only the seconds the model reads: a long WAV/AIFF is not read whole.
+        const usable = await usableAudio(file, rate, model.inputs.secondsRead);
         chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples), warnings: usable.warnings } : usable);
       }
       const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
@@ -302,10 +303,11 @@ export async function predictFiles(
 async function usableAudio(
   file: string,
   sampleRateHz: number,
+  maxS?: number,
 ): Promise<{ samples: Float32Array; activity: VoiceActivity; warnings?: string[] } | FlaggedPrediction | FailedPrediction> {
   let audio: LoadedAudio;
   try {
-    audio = await loadAudio(file, { sampleRateHz });
+    audio = await loadAudio(file, maxS === undefined ? { sampleRateHz } : { sampleRateHz, maxS });
   } catch (error) {
     return failure(file, error);
   }

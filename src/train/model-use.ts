@@ -100,6 +100,11 @@ export class RecordingInputs {
     this.unclamped = new LogMelFrontEnd({ ...config.frontEnd, topDb: null });
   }
 
+  /** Seconds of a recording `of` reads from its start: the recipe's maxS, or the clip length of runs before recipes. */
+  get secondsRead(): number {
+    return this.config.recipe ? this.config.recipe.input.maxS : this.config.durationS;
+  }
+
   /** Windows [count, nMels, frames] of mono `samples` at the front end's rate. */
   of(samples: Float32Array): { windows: Float32Array; count: number } {
     const { recipe, durationS, model } = this.config;
