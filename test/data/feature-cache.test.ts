@@ -113,9 +113,10 @@ test('a corrupt cache file is ignored and rewritten', async () => {
 test('decode failures and missing files are listed and skipped; the rest keep their rows', async () => {
   const { utterances } = scratchCorpus('broken');
   const good = await extractFeatures(utterances, { cacheDir: null });
-  // A real clip cut to its first 100 bytes (a truncated download), and a file deleted after listing.
+  // A real clip cut inside its headers (a truncated download: 30 bytes, no sample to decode), and a file deleted
+  // after listing. (Cut after its headers, a WAV decodes what is there, with a warning: test/audio/corrupt.test.ts.)
   const truncated = utterances[1] as Utterance;
-  writeFileSync(truncated.path, readFileSync(truncated.path).subarray(0, 100));
+  writeFileSync(truncated.path, readFileSync(truncated.path).subarray(0, 30));
   const deleted = utterances[3] as Utterance;
   rmSync(deleted.path);
   const cacheDir = join(scratch, 'cache-broken');
