@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../../src/data/prng.js';
 import { assetPath } from '../../src/io/paths.js';
-import { runCli } from './run-cli.js';
+import { historyWithoutSeconds } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-kill-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -60,16 +60,6 @@ function train(args: string[], kill?: KillPoint): Promise<{ code: number | null;
   });
 }
 
-/** history.jsonl without the wall times. */
-const history = (dir: string) =>
-  readFileSync(join(dir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const { seconds: _, ...rest } = JSON.parse(line);
-      return rest;
-    });
-
 /** Resumes `dir` until a run ends (a kill before config.json existed means starting it anew). */
 async function finish(dir: string): Promise<number> {
   const resumed = existsSync(join(dir, 'config.json'))
@@ -107,7 +97,7 @@ test('SIGKILL at seeded moments, then --resume: the same model.onnx byte for byt
       takenOver += await finish(dir);
     }
     assert.ok(readFileSync(join(dir, 'model.onnx')).equals(model), `kill ${k} (${when}): model.onnx differs`);
-    assert.deepEqual(history(dir), history(whole), `kill ${k}`);
+    assert.deepEqual(historyWithoutSeconds(dir), historyWithoutSeconds(whole), `kill ${k}`);
   }
   assert.ok(takenOver >= 1, 'a resume took over the lock the killed run left');
 });

@@ -13,7 +13,7 @@ import { assetPath } from '../../src/io/paths.js';
 import type { CnnTmConfig } from '../../src/model/config.js';
 import { CnnTmTrainer } from '../../src/model/trainer.js';
 import { createSession } from '../../src/runtime/index.js';
-import { runCli } from './run-cli.js';
+import { historyWithoutSeconds, runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -254,15 +254,7 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
   const whole = join(scratch, 'whole');
   const uninterrupted = await runCli([...args, '--out', whole]);
   assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
-  const strip = (dir: string) =>
-    readFileSync(join(dir, 'history.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const { seconds: _, ...rest } = JSON.parse(line);
-        return rest;
-      });
-  assert.deepEqual(strip(interrupted), strip(whole));
+  assert.deepEqual(historyWithoutSeconds(interrupted), historyWithoutSeconds(whole));
   assert.deepEqual(
     JSON.parse(readFileSync(join(interrupted, 'metrics.json'), 'utf8')).confusion,
     JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8')).confusion,
