@@ -11,8 +11,10 @@
  * Cache layout: one file per (corpus, kind and its parameters, front-end key) in `cacheDir`, e.g.
  *   .cache/features/ravdess-3f2a9c01d4e5.safetensors
  * a safetensors file with one flat F32 tensor `features` (the rows one after another, each [nMels, frames]
- * row-major) and in `__metadata__` the key and an index (JSON) of [path, sizeBytes, mtimeMs, offset, length] per
- * row (offset and length in values). A row is reused when the path, size and mtime of the audio file still match;
+ * row-major) and in `__metadata__` the key and an index (JSON) of [path, sizeBytes, sha256, offset, length] per
+ * row (offset and length in values; sha256 of the file's bytes, hex). A row is reused when the path, size and content
+ * hash of the audio file still match (a touched but unchanged file is a hit; a rewritten one with its old size and
+ * mtime is not);
  * other parameters are another file, so changing any of them recomputes everything. Rows are read from and
  * written to disk one by one, so memory holds only the requested features. Decode failures are not cached: they
  * are retried on the next run.
@@ -149,15 +151,29 @@ async function usableSamples(path: string, sampleRateHz: number, screen: boolean
   return samples;
 }
 
+/** sha256 (hex) of a file's bytes, read 1 MB at a time (memory does not grow with the file). */
+function contentHash(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = new Uint8Array(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
 interface CacheEntry {
   path: string;
   size: number;
-  mtimeMs: number;
+  /** sha256 of the file's bytes, hex. */
+  hash: string;
 }
 
 interface PackRow {
   size: number;
-  mtimeMs: number;
+  hash: string;
   offset: number;
   length: number;
 }
@@ -170,11 +186,11 @@ interface PackIndex {
   valid: boolean;
 }
 
-const FORMAT = 'ser-feature-cache/2';
+const FORMAT = 'ser-feature-cache/3';
 
 /**
- * The rows `compute` gives for each utterance, through the cache: stat every file (unreadable ones fail), read
- * the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
+ * The rows `compute` gives for each utterance, through the cache: hash every file (unreadable ones fail; not
+ * without a cache), read the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
  * input order with their rows.
  */
 async function cachedRows(
@@ -191,8 +207,8 @@ async function cachedRows(
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {
     try {
-      const s = statSync(u.path);
-      stats.set(u, { path: u.path, size: s.size, mtimeMs: s.mtimeMs });
+      const size = statSync(u.path).size;
+      stats.set(u, { path: u.path, size, hash: cacheDir === null ? '' : contentHash(u.path) });
     } catch (error) {
       failed.push({ path: u.path, error: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
     }
@@ -211,7 +227,7 @@ async function cachedRows(
   };
   const hitOf = (u: Utterance, stat: CacheEntry): PackRow | undefined => {
     const hit = packFor(u)?.rows.get(u.path);
-    return hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs ? hit : undefined;
+    return hit && hit.size === stat.size && hit.hash === stat.hash ? hit : undefined;
   };
   const hits = new Map<Utterance, PackRow>();
   for (const [u, stat] of stats) {
@@ -281,13 +297,13 @@ function readPackIndex(file: string, key: string): PackIndex {
     const tensor = header.features;
     if (meta?.format !== FORMAT || meta.key !== key || !tensor || tensor.dtype !== 'F32' || tensor.shape.length !== 1) return empty;
     const values = tensor.shape[0] ?? 0;
-    const index = JSON.parse(meta.index ?? '[]') as Array<[string, number, number, number, number]>;
+    const index = JSON.parse(meta.index ?? '[]') as Array<[string, number, string, number, number]>;
     const dataStart = 8 + headerLength + tensor.data_offsets[0];
     if (dataStart + values * 4 > fileSize) return empty;
     const map = new Map<string, PackRow>();
-    for (const [path, size, mtimeMs, offset, length] of index) {
+    for (const [path, size, hash, offset, length] of index) {
       if (!(offset >= 0 && length >= 0 && offset + length <= values)) return empty;
-      map.set(path, { size, mtimeMs, offset, length });
+      map.set(path, { size, hash, offset, length });
     }
     return { file, rows: map, dataStart, valid: true };
   } catch {
@@ -310,16 +326,16 @@ function writePack(
 ): void {
   const freshPaths = new Set(fresh.map((u) => u.path));
   const carried = pack.valid ? [...pack.rows].filter(([path]) => !freshPaths.has(path)) : [];
-  const index: Array<[string, number, number, number, number]> = [];
+  const index: Array<[string, number, string, number, number]> = [];
   let offset = 0;
   for (const [path, row] of carried) {
-    index.push([path, row.size, row.mtimeMs, offset, row.length]);
+    index.push([path, row.size, row.hash, offset, row.length]);
     offset += row.length;
   }
   for (const u of fresh) {
     const s = statOf(u);
     const length = rowData(u).length;
-    index.push([s.path, s.size, s.mtimeMs, offset, length]);
+    index.push([s.path, s.size, s.hash, offset, length]);
     offset += length;
   }
   let json = JSON.stringify({

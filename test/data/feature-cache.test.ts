@@ -77,19 +77,27 @@ test('cache: miss, then hit with identical features; front-end, duration and off
   assert.equal((await extractFeatures(utterances, { cacheDir })).cacheHits, 6);
 });
 
-test('cache: a touched or rewritten file is recomputed, the others reused', async () => {
+test('cache keyed by content: a touched file is reused; a rewritten one is recomputed even with its old size and mtime', async () => {
   const { dir, utterances } = scratchCorpus('touch');
   const cacheDir = join(scratch, 'cache-touch');
   const before = await extractFeatures(utterances, { cacheDir });
   const touched = utterances[2] as Utterance;
-  const later = new Date(statSync(touched.path).mtimeMs + 5000);
+  const original = statSync(touched.path);
+  const later = new Date(original.mtimeMs + 5000);
   utimesSync(touched.path, later, later);
   const after1 = await extractFeatures(utterances, { cacheDir });
-  assert.deepEqual([after1.computed, after1.cacheHits], [1, 5]);
+  assert.deepEqual([after1.computed, after1.cacheHits], [0, 6], 'same bytes, newer mtime: still a hit');
   assert.deepEqual(after1.features, before.features);
-  // Replace the file's content with another clip: recomputed, and the new features differ.
+  // One byte changed in place, then the old mtime put back: size and mtime match, the content does not.
+  const bytes = readFileSync(touched.path);
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
+  writeFileSync(touched.path, bytes);
+  utimesSync(touched.path, original.atimeMs / 1000, original.mtimeMs / 1000);
+  assert.ok(Math.abs(statSync(touched.path).mtimeMs - original.mtimeMs) < 0.01, 'the old mtime, to the microsecond');
+  const changed = await extractFeatures(utterances, { cacheDir });
+  assert.deepEqual([changed.computed, changed.cacheHits], [1, 5]);
+  // Replace the file's content with another clip: recomputed, and the new features are that clip's.
   copyFileSync(join(dir, (utterances[0] as Utterance).id), touched.path);
-  utimesSync(touched.path, new Date(later.getTime() + 5000), new Date(later.getTime() + 5000));
   const after2 = await extractFeatures(utterances, { cacheDir });
   assert.deepEqual([after2.computed, after2.cacheHits], [1, 5]);
   const row = 128 * 188;
