@@ -62,6 +62,8 @@ export interface ExtractedFeatures {
   /** Rows read from the cache and rows computed. */
   cacheHits: number;
   computed: number;
+  /** What decoding worked around in the files decoded by this call (a truncated file decoded as far as it goes). */
+  warnings: string[];
 }
 
 /** One-line summary of the failures, e.g. "2 of 1080 files skipped: a.wav (decode: ...); b.wav (...)". */
@@ -89,15 +91,16 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   const nMels = config.nMels;
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
+  const warnings: string[] = [];
   const rows = await cachedRows(utterances, {
     key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen), durationS, offsetS),
+    compute: async (u) => clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), durationS, offsetS),
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
-  return { features, nMels, frames, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+  return { features, nMels, frames, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
 }
 
 /** Options of {@link extractUtteranceLogMels}. */
@@ -120,6 +123,8 @@ export interface ExtractedUtterances {
   failed: Array<{ path: string; error: string }>;
   cacheHits: number;
   computed: number;
+  /** What decoding worked around in the files decoded by this call (a truncated file decoded as far as it goes). */
+  warnings: string[];
 }
 
 /** Whole-utterance log-mels (see the module comment); failures and errors as extractFeatures. */
@@ -128,22 +133,25 @@ export async function extractUtteranceLogMels(utterances: readonly Utterance[], 
   const config = unclamped.config;
   if (!(options.maxS > 0 && Number.isFinite(options.maxS)))
     throw new SerError('EARG', 'features', `maxS must be a positive number of seconds (${options.maxS} given)`);
+  const warnings: string[] = [];
   const rows = await cachedRows(utterances, {
     key: `${frontEndKey(config)}|utterance|max=${options.maxS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => utteranceLogMel(unclamped, await usableSamples(u.path, config.sampleRateHz, options.screen), options.maxS).data,
+    compute: async (u) =>
+      utteranceLogMel(unclamped, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), options.maxS).data,
   });
   const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
-  return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+  return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
 }
 
 /** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
 const SCREEN_KEY = '|screen=vad1';
 
 /** The samples of `path` at `sampleRateHz`; with `screen`, an EAUDIO error when assessAudio flags them. */
-async function usableSamples(path: string, sampleRateHz: number, screen: boolean | undefined): Promise<Float32Array> {
-  const { samples } = await loadAudio(path, { sampleRateHz });
+async function usableSamples(path: string, sampleRateHz: number, screen: boolean | undefined, warnings: string[]): Promise<Float32Array> {
+  const { samples, warnings: found } = await loadAudio(path, { sampleRateHz });
+  warnings.push(...found);
   if (!screen) return samples;
   const verdict = assessAudio(samples, sampleRateHz, path);
   if (verdict.kind === 'error') throw verdict.error;

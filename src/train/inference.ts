@@ -124,6 +124,8 @@ export interface EvaluateRunResult {
   unmapped: Record<string, number>;
   /** Files skipped: unreadable, undecodable or unusable samples, or flagged no_speech / too_short (src/audio/vad.ts). */
   failed: Array<{ path: string; error: string }>;
+  /** What decoding worked around (a truncated file decoded as far as it goes), for files not read from the cache. */
+  warnings: string[];
   config: RunConfig;
 }
 
@@ -171,7 +173,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
     const y = Int32Array.from(scored.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
     const report = evaluate(y, null, config.labels, { probabilities: scored.probabilities });
     const used = Object.fromEntries([...new Set(scored.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
-    return { report, part, mapping: used, unmapped, failed: scored.failed, config };
+    return { report, part, mapping: used, unmapped, failed: scored.failed, warnings: scored.warnings, config };
   } finally {
     await model.release();
   }
@@ -196,11 +198,12 @@ async function scoreUtterances(
   model: RunModel,
   utterances: readonly Utterance[],
   cacheDir: string | null | undefined,
-): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }> }> {
+): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
   const { config } = model;
   if (!config.recipe) {
     const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir, screen: true });
-    return { kept: extracted.kept, probabilities: await model.probabilities(extracted.features, extracted.kept.length), failed: extracted.failed };
+    const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
+    return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
   }
   const recipe = config.recipe;
   const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir, screen: true });
@@ -212,7 +215,7 @@ async function scoreUtterances(
       .map((logMel) => utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb));
     probabilities.set(await model.recordingProbabilities(joinWindows(chunk), chunk.map((c) => c.count)), first * classes);
   }
-  return { kept: extracted.kept, probabilities, failed: extracted.failed };
+  return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
 }
 
 function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Array {

@@ -313,6 +313,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
       `${extracted.computed} computed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   if (extracted.failed.length > 0) log(summarizeFailures(extracted, 10));
+  for (const warning of extracted.warnings) log(`warning: ${warning}`);
 
   let split: Split;
   const splitPath = join(runDir, SPLIT_FILE);

@@ -97,7 +97,7 @@ test('ser predict: flagged files print their flag (text and --json), the error n
   assert.doesNotMatch(text.stdout, /huge\.wav/);
 });
 
-test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming the file; the scores stay finite', async () => {
+test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming the file; a cut clip is scored with a warning', async () => {
   // A `folders` corpus: the 12 embedded CREMA-D clips in class folders, plus the silent file and the huge one.
   const root = join(scratch, 'corpus');
   const folder: Record<string, string> = { ANG: 'angry', DIS: 'disgust', FEA: 'fear', HAP: 'happy', NEU: 'neutral', SAD: 'sad' };
@@ -108,13 +108,16 @@ test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming th
   }
   copyFileSync(paths.silence, join(root, 'neutral', 'silence.wav'));
   copyFileSync(paths.huge, join(root, 'angry', 'huge.wav'));
+  const padded = readFileSync(paths.padded);
+  writeFileSync(join(root, 'sad', 'cut.wav'), padded.subarray(0, Math.floor(padded.length * 0.6)));
   const result = await runCli(['eval', '--data', root, '--dataset', 'folders', '--json', '--no-cache', '--threads', '1']);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout) as { samples: number; skipped: number; accuracy: number; uar: number };
-  assert.deepEqual([report.samples, report.skipped], [12, 2]);
+  assert.deepEqual([report.samples, report.skipped], [13, 2]);
   assert.ok(Number.isFinite(report.accuracy) && Number.isFinite(report.uar), result.stdout);
   assert.match(result.stderr, /^skipped .*neutral\/silence\.wav: load: .*silence\.wav: no_speech: no speech found/m);
   assert.match(result.stderr, /^skipped .*angry\/huge\.wav: load: .*huge\.wav: sample 1000 .* is 1\.00e\+20/m);
+  assert.match(result.stderr, /^ser: warning: decode: .*sad\/cut\.wav: data chunk claims .* decoded the \d+\.\d+ s that are there$/m);
 });
 
 test('ser predict on a truncated WAV: classified from what is there, the warning on stderr and in the JSON', async () => {

@@ -164,3 +164,16 @@ test('a cache folder that cannot be created is EIO naming both the CLI flags and
       error.code === 'EIO' && /cannot create the feature cache folder \(ENOTDIR\); choose another one \(ser: --cache DIR, or --no-cache; library: the cacheDir option\)/.test(error.message),
   );
 });
+
+test('a truncated but readable file is kept, and its warning is returned (once: cached rows are not decoded again)', async () => {
+  const { utterances } = scratchCorpus('cut-short');
+  const cut = utterances[0] as Utterance;
+  const bytes = readFileSync(cut.path);
+  writeFileSync(cut.path, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  const cacheDir = join(scratch, 'cache-cut-short');
+  const result = await extractFeatures(utterances, { cacheDir });
+  assert.equal(result.kept.length, 6);
+  assert.equal(result.warnings.length, 1);
+  assert.match(result.warnings[0] ?? '', new RegExp(`^decode: .*${cut.id.replace('.', '\\.')}: .*truncated.*decoded the \\d+\\.\\d+ s that are there$`));
+  assert.deepEqual((await extractFeatures(utterances, { cacheDir })).warnings, []);
+});
