@@ -26,7 +26,7 @@ import { parseMpegHeader } from '../../src/audio/compressed.js';
 import { assessAudio } from '../../src/audio/vad.js';
 import { type Random, mixSeed, mulberry32 } from '../../src/data/prng.js';
 import { SerError } from '../../src/errors.js';
-import { LogMelFrontEnd } from '../../src/features/front-end.js';
+import type { LogMelFrontEnd } from '../../src/features/front-end.js';
 import { fixturesDir } from '../helpers.js';
 import { concat } from './audio-helpers.js';
 
@@ -85,7 +85,7 @@ export function structures(bytes: Uint8Array): Array<[number, number]> {
   } else if (magic === 'OggS') {
     const starts: number[] = [];
     for (let i = 0; i + 4 <= bytes.length; i++) if (bytes[i] === 0x4f && bytes[i + 1] === 0x67 && bytes[i + 2] === 0x67 && bytes[i + 3] === 0x53) starts.push(i);
-    starts.forEach((s, k) => ranges.push([s, starts[k + 1] ?? bytes.length]));
+    for (const [k, s] of starts.entries()) ranges.push([s, starts[k + 1] ?? bytes.length]);
   } else {
     // MPEG frames (chained from the first header), FLAC frame syncs, or any 0xff sync-like byte pair.
     for (let i = 0; i + 1 < bytes.length; i++) {
