@@ -352,7 +352,7 @@ export async function predictSegments(
       const prediction = await classifySegments(usable.samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
         hopS: options.hopS,
         batch: model.batch,
-        speech: { activity: usable.activity, minSpeechS: ASSESS_DEFAULTS.minSpeechS },
+        gate: true,
       });
       if (prediction.segments.length === 0) {
         const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;

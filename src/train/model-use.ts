@@ -3,7 +3,7 @@
  * a parsed config.json, turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
-import type { VoiceActivity } from '../audio/vad.js';
+import { assessAudio } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
@@ -137,16 +137,17 @@ export async function recordingProbabilities(
 /**
  * Classifies mono `samples` (at the front end's rate) window by window: windows of the run's clip length
  * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each classified as a recording
- * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call. With `speech` (the
- * recording's voiceActivity), a window with less than `speech.minSpeechS` voice-active seconds is not classified
- * but listed in `flaggedSegments`, and left out of the mean.
+ * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call. With `gate`, each
+ * window is judged alone by src/audio/vad.ts assessAudio (no too-short verdict: the window length is the run's):
+ * a window without speech (less than 0.25 s voice-active) is not classified but listed in `flaggedSegments`, and
+ * left out of the mean. The streaming recognizer's default gate (src/stream speechInWindow) is the same rule.
  */
 export async function classifySegments(
   samples: Float32Array,
   inputs: RecordingInputs,
   config: Pick<RunConfig, 'durationS' | 'labels'>,
   probabilities: ClipProbabilities,
-  options: { hopS?: number; batch?: number; speech?: { activity: VoiceActivity; minSpeechS: number } } = {},
+  options: { hopS?: number; batch?: number; gate?: boolean } = {},
 ): Promise<SegmentedPrediction> {
   const hopS = options.hopS ?? config.durationS;
   if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
@@ -156,9 +157,10 @@ export async function classifySegments(
   const flaggedSegments: FlaggedSegment[] = [];
   const starts: number[] = [];
   for (const start of segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)))) {
-    const speechS = options.speech ? activeSeconds(options.speech.activity, start / rate, (start + window) / rate) : Number.POSITIVE_INFINITY;
-    if (options.speech && speechS < options.speech.minSpeechS) flaggedSegments.push({ ...span(start), flag: 'no_speech', speechS });
-    else starts.push(start);
+    const verdict = options.gate ? assessAudio(samples.subarray(start, start + window), rate, 'window', { minDurationS: 0 }) : null;
+    if (verdict && verdict.kind !== 'ok') {
+      flaggedSegments.push({ ...span(start), flag: 'no_speech', speechS: verdict.kind === 'flagged' ? verdict.activity.speechS : 0 });
+    } else starts.push(start);
   }
   const batch = Math.max(1, options.batch ?? 1);
   const classes = config.labels.length;
@@ -187,15 +189,6 @@ export async function classifySegments(
   }
   if (segments.length === 0) return { label: '', probabilities: {}, segments, flaggedSegments };
   return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments, flaggedSegments };
-}
-
-/** Voice-active seconds of `activity` between `fromS` and `toS` (frames counted by their start). */
-function activeSeconds(activity: VoiceActivity, fromS: number, toS: number): number {
-  const first = Math.max(0, Math.ceil(fromS / activity.frameS - 1e-9));
-  const end = Math.min(activity.active.length, Math.ceil(toS / activity.frameS - 1e-9));
-  let count = 0;
-  for (let f = first; f < end; f++) count += activity.active[f] as number;
-  return count * activity.frameS;
 }
 
 /**

@@ -16,7 +16,6 @@
  *   const { label, probabilities } = await recognizer.classify(audio);
  */
 import { fromDecoded } from '../audio/signal.js';
-import { ASSESS_DEFAULTS, voiceActivity } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { framesFor } from '../features/config.js';
 import { type WebSessionOptions, createWebSession } from '../runtime/ort-web.js';
@@ -109,8 +108,7 @@ export class EmotionRecognizer {
   async classifySegments(audio: PcmAudio | AudioBufferLike, options: { hopS?: number; source?: string } = {}): Promise<SegmentedPrediction> {
     const samples = this.monoSamples(audio, options.source ?? 'audio');
     // One window per model run: a model.onnx from before the symbolic batch axis takes exactly one clip.
-    const speech = { activity: voiceActivity(samples, this.inputs.frontEnd.config.sampleRateHz), minSpeechS: ASSESS_DEFAULTS.minSpeechS };
-    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS, speech });
+    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS, gate: true });
   }
 
   async release(): Promise<void> {
