@@ -12,6 +12,7 @@ export type SerErrorCode =
   | 'EGRAD' // an op without a gradient rule was differentiated
   | 'EFORMAT' // a model/checkpoint/safetensors/manifest file is malformed
   | 'EDATA' // dataset problem (no files, unknown label, empty split)
+  | 'EBUSY' // a run folder is locked by another process (src/io/run-lock.ts)
   | 'ERUNTIME'; // ONNX Runtime failed
 
 export class SerError extends Error {

@@ -7,11 +7,17 @@
  * 24/32), fl32/fl64 (big-endian float), raw (unsigned 8-bit), and G.711 alaw/ulaw.
  */
 import { formatBytes } from '../errors.js';
-import { ascii, checkStreamHeader, decodeError, listChunks } from './chunks.js';
+import { ascii, checkStreamHeader, decodeError, listChunks, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
-import { type SampleEncoding, deinterleave, encodingLabel } from './pcm.js';
+import { type PcmLayout, decodeLayout } from './wav.js';
+import { type SampleEncoding, encodingLabel } from './pcm.js';
 
 export function decodeAiff(bytes: Uint8Array, source: string): DecodedAudio {
+  return decodeLayout(bytes, aiffLayout(bytes, source));
+}
+
+/** Where the samples of an AIFF/AIFF-C file are (wav.ts PcmLayout; `bytes` may be a prefix of `fileLength`). */
+export function aiffLayout(bytes: Uint8Array, source: string, fileLength = bytes.length): PcmLayout {
   const isAifc = ascii(bytes, 8, 4) === 'AIFC';
   const kind = isAifc ? 'AIFF-C' : 'AIFF';
   const chunks = listChunks(bytes, 12, true);
@@ -21,11 +27,14 @@ export function decodeAiff(bytes: Uint8Array, source: string): DecodedAudio {
   if (!comm || comm.size < 18 || comm.start + 18 > bytes.length) {
     throw decodeError(source, `${kind} file has no complete COMM chunk (truncated or corrupt)`);
   }
-  const channels = view.getInt16(comm.start, false);
+  // numChannels is a signed short in the spec; read unsigned so 0xffff is reported as 65535, not -1.
+  const channels = view.getUint16(comm.start, false);
   const frames = view.getUint32(comm.start + 2, false);
   const sampleBits = view.getInt16(comm.start + 6, false);
   // Rates are stored as floats; rounded to whole Hz as torchaudio reports them (and resample needs).
-  const sampleRateHz = Math.round(readExtended80(view, comm.start + 8));
+  const rate = readExtended80(view, comm.start + 8);
+  if (!Number.isFinite(rate)) throw decodeError(source, `${kind} COMM chunk says the sample rate is infinite or not a number (corrupt header)`);
+  const sampleRateHz = Math.round(rate);
   checkStreamHeader(source, `${kind} COMM chunk`, channels, sampleRateHz);
 
   let compression = 'NONE';
@@ -38,26 +47,27 @@ export function decodeAiff(bytes: Uint8Array, source: string): DecodedAudio {
   const encoding = aiffEncoding(compression, sampleBits, source);
 
   const ssnd = chunks.find((c) => c.id === 'SSND');
+  const layout = { channels, sampleRateHz, encoding, format: label(isAifc, encoding) };
   if (!ssnd) {
-    if (frames === 0)
-      return { channels: Array.from({ length: channels }, () => new Float32Array(0)), sampleRateHz, format: label(isAifc, encoding) };
+    if (frames === 0) return { ...layout, dataStart: 0, frames: 0, warnings: [] };
     throw decodeError(source, `${kind} file has no SSND (sound data) chunk (truncated or corrupt)`);
   }
   const dataOffset = ssnd.start + 8 + (ssnd.start + 8 <= bytes.length ? view.getUint32(ssnd.start, false) : 0);
-  const needed = frames * channels * encoding.bytes;
-  const held = Math.min(ssnd.size - 8, bytes.length - dataOffset);
+  const frameBytes = channels * encoding.bytes;
+  const needed = frames * frameBytes;
+  const held = Math.min(ssnd.size - 8, fileLength - dataOffset);
+  const warnings: string[] = [];
+  let decodedFrames = frames;
   if (needed > held) {
-    throw decodeError(
-      source,
+    const problem =
       `COMM chunk promises ${frames} frames (${formatBytes(needed)}) but the SSND chunk holds ` +
-        `${formatBytes(Math.max(held, 0))} in a ${formatBytes(bytes.length)} file (truncated or corrupt: re-download or re-export it)`,
-    );
+      `${formatBytes(Math.max(held, 0))} in a ${formatBytes(fileLength)} file (truncated or corrupt: re-download or re-export it)`;
+    // Truncated: decode the whole frames that are there, as ffmpeg and sox do; nothing there is an error.
+    if (held < frameBytes) throw decodeError(source, problem);
+    decodedFrames = Math.floor(held / frameBytes);
+    warnings.push(truncationWarning(source, problem, decodedFrames / sampleRateHz));
   }
-  return {
-    channels: deinterleave(bytes, dataOffset, frames, channels, encoding),
-    sampleRateHz,
-    format: label(isAifc, encoding),
-  };
+  return { ...layout, dataStart: dataOffset, frames: decodedFrames, warnings };
 }
 
 function label(isAifc: boolean, encoding: SampleEncoding): string {

@@ -19,6 +19,14 @@ export function decodeError(source: string, problem: string): SerError {
   return new SerError('EDECODE', 'decode', `${source}: ${problem}`);
 }
 
+/**
+ * The warning of a truncated file decoded as far as it goes (as ffmpeg and sox do):
+ * `decode: <source>: <problem>; decoded the 1.234 s that are there`.
+ */
+export function truncationWarning(source: string, problem: string, decodedS: number): string {
+  return `decode: ${source}: ${problem}; decoded the ${decodedS.toFixed(3)} s that are there`;
+}
+
 export function ascii(bytes: Uint8Array, offset: number, length: number): string {
   let s = '';
   for (let i = offset; i < offset + length && i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number);
@@ -67,7 +75,8 @@ export function checkStreamHeader(source: string, where: string, channels: numbe
   if (!Number.isInteger(channels) || channels < 1 || channels > 256) {
     throw decodeError(source, `${where} says ${channels} channels; expected 1 to 256 (corrupt header)`);
   }
-  if (!Number.isFinite(sampleRateHz) || sampleRateHz < 1000 || sampleRateHz > 1_000_000) {
+  if (!Number.isFinite(sampleRateHz)) throw decodeError(source, `${where} says the sample rate is ${sampleRateHz}; expected 1000 to 1000000 Hz (corrupt header)`);
+  if (sampleRateHz < 1000 || sampleRateHz > 1_000_000) {
     throw decodeError(source, `${where} says sample rate ${sampleRateHz} Hz; expected 1000 to 1000000 Hz (corrupt header)`);
   }
 }

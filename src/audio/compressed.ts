@@ -1,7 +1,8 @@
 /**
- * Compressed formats (MP3, FLAC, Ogg Vorbis, Ogg Opus) through `audio-decode` (audiojs: WebAssembly
- * builds of mpg123, libFLAC-compatible, libvorbis and libopus decoders; no native code, no install
- * scripts; same code in Node and browsers). The library's decoders return nothing, rather than an error,
+ * Compressed formats (MP3, FLAC, Ogg Vorbis, Ogg Opus, and AAC in MP4/M4A or ADTS, Opus/Vorbis in WebM/Matroska,
+ * CAF) through `audio-decode` (audiojs: WebAssembly builds of mpg123, libFLAC-compatible, libvorbis, libopus and
+ * AAC decoders, a CAF reader; no native code, no install scripts; same code in Node and browsers). M4A, AAC,
+ * WebM and CAF get no container walk of our own: what the library cannot decode is an error naming the file. The library's decoders return nothing, rather than an error,
  * for a truncated or corrupt stream, so before decoding we walk the container ourselves (FLAC metadata
  * blocks, Ogg pages, MPEG frames against a Xing/Info frame count) to say *what* is wrong, and after
  * decoding FLAC we compare the sample count with the one its STREAMINFO promises.
@@ -9,16 +10,20 @@
  */
 import decode from 'audio-decode';
 import { formatBytes } from '../errors.js';
-import { ascii, checkStreamHeader, decodeError } from './chunks.js';
+import { ascii, checkStreamHeader, decodeError, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
 
-export type CompressedFormat = 'mp3' | 'flac' | 'ogg/vorbis' | 'ogg/opus';
+export type CompressedFormat = 'mp3' | 'flac' | 'ogg/vorbis' | 'ogg/opus' | 'm4a' | 'aac' | 'webm' | 'caf';
 
 const DECODERS = {
   mp3: decode.mp3,
   flac: decode.flac,
   'ogg/vorbis': decode.oga,
   'ogg/opus': decode.opus,
+  m4a: decode.m4a,
+  aac: decode.aac,
+  webm: decode.webm,
+  caf: decode.caf,
 } as const;
 
 const NAMES: Record<CompressedFormat, string> = {
@@ -26,13 +31,20 @@ const NAMES: Record<CompressedFormat, string> = {
   flac: 'FLAC',
   'ogg/vorbis': 'Ogg Vorbis',
   'ogg/opus': 'Ogg Opus',
+  m4a: 'MP4/M4A',
+  aac: 'AAC (ADTS)',
+  webm: 'WebM/Matroska',
+  caf: 'Core Audio (CAF)',
 };
 
 export async function decodeCompressed(bytes: Uint8Array, format: CompressedFormat, source: string): Promise<DecodedAudio> {
   const name = NAMES[format];
   const flac = format === 'flac' ? checkFlac(bytes, source) : null;
-  if (format === 'mp3') checkMpeg(bytes, source);
-  if (format === 'ogg/vorbis' || format === 'ogg/opus') checkOgg(bytes, source);
+  // A truncated stream: the decoders decode the complete frames/pages, and the problem becomes a warning.
+  let truncation: string | null = null;
+  if (format === 'mp3') truncation = checkMpeg(bytes, source);
+  if (format === 'ogg/vorbis' || format === 'ogg/opus') truncation = checkOgg(bytes);
+  if (format === 'ogg/opus') checkOpusHead(bytes, source);
   const expectedSamples = flac?.totalSamples ?? null;
 
   let parts: Array<{ channelData: Float32Array[]; sampleRate: number }>;
@@ -49,21 +61,20 @@ export async function decodeCompressed(bytes: Uint8Array, format: CompressedForm
   parts = parts.filter((p) => p.channelData.length > 0 && (p.channelData[0]?.length ?? 0) > 0);
   const first = parts[0];
   if (!first) {
-    throw decodeError(source, `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`);
+    throw decodeError(source, truncation ?? `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`);
   }
-  const sampleRateHz = first.sampleRate;
+  // CAF stores the rate as a float64 (a damaged one can be 16000.0000001): whole Hz, as for AIFF.
+  const sampleRateHz = Math.round(first.sampleRate);
   const channelCount = first.channelData.length;
   checkStreamHeader(source, `${name} stream`, channelCount, sampleRateHz);
   const channels = concatParts(parts, channelCount);
   const decoded = channels[0]?.length ?? 0;
   if (expectedSamples !== null && decoded < expectedSamples) {
-    throw decodeError(
-      source,
-      `${name} header promises ${expectedSamples} samples per channel but only ${decoded} decode (truncated or corrupt stream)`,
-    );
+    truncation = `${name} header promises ${expectedSamples} samples per channel but only ${decoded} decode (truncated or corrupt stream)`;
   }
   if (flac) for (const channel of channels) rescaleFlac(channel, flac.bitsPerSample);
-  return { channels, sampleRateHz, format };
+  const warnings = truncation ? [truncationWarning(source, truncation, decoded / sampleRateHz)] : [];
+  return { channels, sampleRateHz, format, warnings };
 }
 
 /**
@@ -141,10 +152,11 @@ function checkFlac(bytes: Uint8Array, source: string): { totalSamples: number | 
 
 /**
  * Walks the Ogg pages ('OggS', version, flags, granule, serial, sequence, CRC, segment count, segment
- * table, body). A page running past the end, or a stream without an end-of-stream page, is truncated.
+ * table, body). A page running past the end, or a stream without an end-of-stream page, is truncated: the
+ * problem is returned (the decoders decode the complete pages), null for an intact stream.
  * The decoders trim pre-skip/padding themselves, so no sample count is promised here.
  */
-function checkOgg(bytes: Uint8Array, source: string): null {
+function checkOgg(bytes: Uint8Array): string | null {
   let at = 0;
   let pages = 0;
   let sawEnd = false;
@@ -153,21 +165,36 @@ function checkOgg(bytes: Uint8Array, source: string): null {
     let body = 0;
     for (let i = 0; i < segments; i++) body += bytes[at + 27 + i] ?? 0;
     const end = at + 27 + segments + body;
-    if (end > bytes.length) {
-      throw decodeError(
-        source,
-        `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`,
-      );
-    }
+    if (end > bytes.length) return `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`;
     if ((bytes[at + 5] as number) & 0x04) sawEnd = true;
     pages++;
     at = end;
   }
   if (!sawEnd) {
     const where = at < bytes.length ? `unreadable data at byte ${at}` : 'the file ends';
-    throw decodeError(source, `Ogg stream has no end-of-stream page (${where} after ${pages} pages; truncated or corrupt file)`);
+    return `Ogg stream has no end-of-stream page (${where} after ${pages} pages; truncated or corrupt file)`;
   }
   return null;
+}
+
+/**
+ * Checks the OpusHead packet (RFC 7845 section 5.1; the first page's payload): 'OpusHead', version, channel count
+ * (byte 9), pre-skip, input rate, gain, channel mapping family (byte 18), then for families other than 0 the
+ * stream count, coupled count and one mapping byte per channel. Family 0 allows 1 or 2 channels, 1 up to 8, 255
+ * up to 255; a header that contradicts itself is refused here (the decoder library fails on it with a TypeError).
+ */
+function checkOpusHead(bytes: Uint8Array, source: string): void {
+  const head = 27 + (bytes[26] ?? 0);
+  const size = Math.min(bytes.length - head, Array.from(bytes.subarray(27, head)).reduce((a, b) => a + b, 0));
+  const channels = bytes[head + 9] ?? 0;
+  const family = bytes[head + 18] ?? 0;
+  const needed = family === 0 ? 19 : 21 + channels;
+  const problem = (what: string) => decodeError(source, `Opus header (OpusHead) ${what} (corrupt header)`);
+  if (size < 19) throw problem(`is ${size} bytes, 19 at least expected`);
+  const limit = family === 0 ? 2 : family === 1 ? 8 : family === 255 ? 255 : null;
+  if (limit === null) throw decodeError(source, `Opus channel mapping family ${family} is not supported (0, 1 or 255 expected)`);
+  if (channels < 1 || channels > limit) throw problem(`says ${channels} channels; channel mapping family ${family} allows 1 to ${limit}`);
+  if (size < needed) throw problem(`is ${size} bytes; with mapping family ${family} and ${channels} channels it needs ${needed}`);
 }
 
 /** Identifies the codec of an Ogg stream from the first page's payload. */
@@ -219,6 +246,36 @@ const BITRATES = {
 };
 const SAMPLE_RATES = { 1: [44100, 48000, 32000], 2: [22050, 24000, 16000], 2.5: [11025, 12000, 8000] };
 
+/** Where MPEG frames should start: after an ID3v2 tag and any zero padding. */
+function mpegNominalStart(bytes: Uint8Array): number {
+  let at = id3v2Length(bytes);
+  while (at < bytes.length && at < 65536 && bytes[at] === 0) at++;
+  return at;
+}
+
+/**
+ * The first MPEG audio frame: a frame header at the nominal start, or else (a damaged first frame) the first
+ * position within 64 KB of it where three frame headers chain (each frame's length leads to the next header;
+ * random bytes almost never do). null when there is none.
+ */
+export function mpegStart(bytes: Uint8Array): number | null {
+  const nominal = mpegNominalStart(bytes);
+  if (parseMpegHeader(bytes, nominal)) return nominal;
+  const end = Math.min(bytes.length, nominal + 65536);
+  for (let p = nominal + 1; p < end; p++) {
+    if (bytes[p] !== 0xff) continue;
+    let q = p;
+    let chained = 0;
+    for (; chained < 3; chained++) {
+      const frame = parseMpegHeader(bytes, q);
+      if (!frame || frame.length === 0) break;
+      q += frame.length;
+    }
+    if (chained === 3) return p;
+  }
+  return null;
+}
+
 /** Parses the 4-byte MPEG audio frame header at `at`, or returns null if there is none. */
 export function parseMpegHeader(bytes: Uint8Array, at: number): MpegFrame | null {
   if (at + 4 > bytes.length) return null;
@@ -244,18 +301,21 @@ export function parseMpegHeader(bytes: Uint8Array, at: number): MpegFrame | null
 }
 
 /**
- * Walks the MPEG frames from the first one. A frame running past the end of the file is truncation.
+ * Walks the MPEG frames from the first one. A frame running past the end of the file is truncation, returned as
+ * the problem (mpg123 decodes the complete frames); null for an intact stream.
  * A Xing/Info header (LAME, ffmpeg) states the frame count; when the walk ends cleanly (end of file or
  * an ID3v1/APE/Lyrics tag) with fewer frames than that, the file was cut at a frame boundary. (The
  * decoded sample count is not compared: encoder delay and padding trimming differ between decoders.)
  */
-function checkMpeg(bytes: Uint8Array, source: string): void {
-  let at = id3v2Length(bytes);
-  while (at < bytes.length && bytes[at] === 0) at++;
-  const first = parseMpegHeader(bytes, at);
-  if (!first) throw decodeError(source, `no MPEG audio frame at byte ${at} (corrupt MP3)`);
+function checkMpeg(bytes: Uint8Array, source: string): string | null {
+  const nominal = mpegNominalStart(bytes);
+  const at = mpegStart(bytes);
+  const first = at === null ? null : parseMpegHeader(bytes, at);
+  if (at === null || !first) throw decodeError(source, `no MPEG audio frame at byte ${nominal} (corrupt MP3)`);
+  // mpg123 resynchronises past damaged bytes itself; say what was skipped.
+  const skipped = at > nominal ? `the first ${at - nominal} bytes of MPEG data are damaged (no frame sync before byte ${at}); skipped` : null;
   checkStreamHeader(source, 'MP3 frame header', first.channels, first.sampleRateHz);
-  if (first.length === 0) return; // free-format bitrate: frame lengths unknown, leave it to the decoder
+  if (first.length === 0) return skipped; // free-format bitrate: frame lengths unknown, leave it to the decoder
 
   // Xing/Info tag: after the 4-byte header and the side information (MPEG-1: 32 bytes stereo, 17 mono;
   // MPEG-2/2.5: 17 stereo, 9 mono). Flag bit 0 = frame count present (big-endian u32 after the flags).
@@ -271,10 +331,7 @@ function checkMpeg(bytes: Uint8Array, source: string): void {
     const frame = parseMpegHeader(bytes, p);
     if (!frame || frame.length === 0) break;
     if (p + frame.length > bytes.length) {
-      throw decodeError(
-        source,
-        `MP3 frame ${frames} at byte ${p} needs ${frame.length} bytes but the file ends at ${bytes.length} (truncated file)`,
-      );
+      return `MP3 frame ${frames} at byte ${p} needs ${frame.length} bytes but the file ends at ${bytes.length} (truncated file)`;
     }
     frames++;
     p += frame.length;
@@ -284,6 +341,7 @@ function checkMpeg(bytes: Uint8Array, source: string): void {
   // frame of slack: a file cut exactly one frame short at a frame boundary goes unnoticed.
   const audioFrames = frames - 1;
   if (xingFrames !== null && cleanEnd && audioFrames < xingFrames - 1) {
-    throw decodeError(source, `MP3 Xing/Info header promises ${xingFrames} frames but the file holds ${audioFrames} (truncated file)`);
+    return `MP3 Xing/Info header promises ${xingFrames} frames but the file holds ${audioFrames} (truncated file)`;
   }
+  return skipped;
 }

@@ -5,7 +5,7 @@
  */
 import { formatBytes } from '../errors.js';
 import { ascii, decodeError } from './chunks.js';
-import { type CompressedFormat, decodeCompressed, id3v2Length, oggCodec, parseMpegHeader } from './compressed.js';
+import { type CompressedFormat, decodeCompressed, id3v2Length, mpegStart, oggCodec } from './compressed.js';
 import { decodeAiff } from './aiff.js';
 import { decodeWav } from './wav.js';
 
@@ -13,8 +13,10 @@ export interface DecodedAudio {
   /** One array per channel, all the same length, samples in [-1, 1) scaled like torchaudio.load. */
   channels: Float32Array[];
   sampleRateHz: number;
-  /** What was decoded: 'wav/pcm16', 'wav/pcmu8', 'wav/float32', 'aiff/pcm16', 'aifc/pcm16le', 'aifc/float32', 'mp3', 'flac', 'ogg/vorbis', 'ogg/opus'. */
+  /** What was decoded: 'wav/pcm16', 'wav/pcmu8', 'wav/float32', 'aiff/pcm16', 'aifc/pcm16le', 'aifc/float32', 'mp3', 'flac', 'ogg/vorbis', 'ogg/opus', 'm4a', 'aac', 'webm', 'caf'. */
   format: string;
+  /** Problems decoded around, e.g. a truncated file decoded as far as it goes; each names the source. */
+  warnings?: string[];
 }
 
 export type AudioContainer = 'wav' | 'aiff' | CompressedFormat;
@@ -23,7 +25,8 @@ export type AudioContainer = 'wav' | 'aiff' | CompressedFormat;
  * Identifies the container from the first bytes, or null if it is none we decode:
  * 'RIFF'/'RIFX'/'RF64'/'BW64' + 'WAVE' -> wav; 'FORM' + 'AIFF'/'AIFC' -> aiff; 'fLaC' -> flac;
  * 'OggS' + 'OpusHead' or '\x01vorbis' in the first page -> ogg/opus, ogg/vorbis; an MPEG audio frame
- * header (optionally after an ID3v2 tag) -> mp3. An ID3v2 tag followed by 'fLaC' is FLAC.
+ * header (optionally after an ID3v2 tag) -> mp3; 'ftyp' at byte 4 -> m4a (MP4 audio); an ADTS header -> aac;
+ * the EBML magic -> webm (WebM/Matroska); 'caff' -> caf. An ID3v2 tag followed by 'fLaC' is FLAC.
  */
 export function sniffFormat(bytes: Uint8Array): AudioContainer | null {
   const magic = ascii(bytes, 0, 4);
@@ -35,10 +38,14 @@ export function sniffFormat(bytes: Uint8Array): AudioContainer | null {
     if (codec === 'vorbis') return 'ogg/vorbis';
     return null;
   }
-  let at = id3v2Length(bytes);
+  if (ascii(bytes, 4, 4) === 'ftyp') return 'm4a';
+  if (magic === '\x1aE\xdf\xa3') return 'webm';
+  if (magic === 'caff') return 'caf';
+  const at = id3v2Length(bytes);
   if (ascii(bytes, at, 4) === 'fLaC') return 'flac';
-  while (at < bytes.length && at < 65536 && bytes[at] === 0) at++;
-  if (parseMpegHeader(bytes, at)) return 'mp3';
+  // ADTS: 12-bit sync 0xfff, layer bits 00 (MPEG audio frames have layer bits 01..11).
+  if (bytes[at] === 0xff && ((bytes[at + 1] ?? 0) & 0xf6) === 0xf0) return 'aac';
+  if (mpegStart(bytes) !== null) return 'mp3';
   return null;
 }
 
@@ -62,7 +69,7 @@ export async function decodeAudio(bytes: Uint8Array, source: string): Promise<De
   }
 }
 
-const SUPPORTED = 'WAV, AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, Ogg Opus';
+const SUPPORTED = 'WAV, AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, Ogg Opus, AAC (M4A/MP4, ADTS), WebM/Matroska, CAF';
 
 /** Says what unrecognised bytes look like, so the user knows what they have and what to do. */
 export function describeUnknown(bytes: Uint8Array): string {
@@ -77,12 +84,8 @@ export function describeUnknown(bytes: Uint8Array): string {
     guess = `an Ogg ${oggCodec(bytes)} stream; only Vorbis and Opus are supported: convert it, e.g. \`ffmpeg -i in.ogg out.wav\``;
   else if (magic === 'RIFF') guess = `a RIFF '${ascii(bytes, 8, 4)}' file, not 'WAVE' audio`;
   else if (magic === 'FORM') guess = `an IFF '${ascii(bytes, 8, 4)}' file, not AIFF audio`;
-  else if (ascii(bytes, 4, 4) === 'ftyp') guess = 'an MP4/M4A container (AAC?), not supported: convert it, e.g. `ffmpeg -i in.m4a out.wav`';
-  else if (magic === '\x1aE\xdf\xa3') guess = 'a Matroska/WebM container, not supported: convert it, e.g. `ffmpeg -i in.webm out.wav`';
-  else if (magic === 'caff') guess = 'a Core Audio (CAF) file, not supported: convert it, e.g. `ffmpeg -i in.caf out.wav`';
-  else if ((bytes[0] === 0xff && ((bytes[1] ?? 0) & 0xf6) === 0xf0) || magic.startsWith('ADIF')) {
-    guess = 'AAC audio, not supported: convert it, e.g. `ffmpeg -i in.aac out.wav`';
-  } else if (start.startsWith('version https://git-lfs')) guess = 'a Git LFS pointer, not the audio: run `git lfs pull`';
+  else if (magic.startsWith('ADIF')) guess = 'ADIF AAC audio, not supported (ADTS and M4A are): convert it, e.g. `ffmpeg -i in.aac out.wav`';
+  else if (start.startsWith('version https://git-lfs')) guess = 'a Git LFS pointer, not the audio: run `git lfs pull`';
   else if (start.startsWith('<!doctype') || start.startsWith('<html') || start.startsWith('<?xml')) {
     guess = 'an HTML/XML page (a failed download?)';
   } else if (head.length > 0 && head.every((b) => b === 0)) guess = 'all zero bytes (an unfinished copy or download?)';

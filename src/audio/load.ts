@@ -3,9 +3,11 @@
  * (mean over channels), check every sample is finite, resample to `sampleRateHz` (torchaudio's
  * resample). Every failure is a SerError naming the file; a batch collects them and goes on.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { SerError } from '../errors.js';
-import { type DecodedAudio, decodeAudio } from './decode.js';
+import { aiffLayout } from './aiff.js';
+import { type DecodedAudio, decodeAudio, sniffFormat } from './decode.js';
+import { type PcmLayout, decodeLayout, wavLayout } from './wav.js';
 import { DEFAULT_SAMPLE_RATE_HZ, type LoadOptions, type LoadedAudio, fromDecoded } from './signal.js';
 
 /** Reads, decodes, mixes down, validates and resamples one file. Throws SerError (EARG, EIO, EDECODE, EAUDIO). */
@@ -13,6 +15,14 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
   const sampleRateHz = options.sampleRateHz ?? DEFAULT_SAMPLE_RATE_HZ;
   if (!Number.isInteger(sampleRateHz) || sampleRateHz <= 0) {
     throw new SerError('EARG', 'load', `sampleRateHz must be a positive integer (${sampleRateHz} given)`);
+  }
+  if (options.maxS !== undefined && !(options.maxS > 0)) {
+    throw new SerError('EARG', 'load', `maxS must be a positive number of seconds (${options.maxS} given)`);
+  }
+  if (options.maxS !== undefined) {
+    const maxS = options.maxS;
+    const prefix = await unexpectedFailuresNamed(path, () => readPcmPrefix(path, maxS + 1));
+    if (prefix) return fromDecoded(prefix, path, { sampleRateHz });
   }
   return loadAudioBytes(await readAudioFile(path), path, { sampleRateHz });
 }
@@ -22,18 +32,64 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
  * them in errors (a path, or e.g. 'request body'). Throws SerError (EDECODE, EAUDIO).
  */
 export async function loadAudioBytes(bytes: Uint8Array, source: string, options: LoadOptions = {}): Promise<LoadedAudio> {
-  let decoded: DecodedAudio;
+  const decoded = await unexpectedFailuresNamed(source, () => decodeAudio(bytes, source));
+  return fromDecoded(decoded, source, options);
+}
+
+/** Runs a decoding step; an error that is not a SerError (a bug in a parser or the decoder library) becomes an EDECODE naming `source`. */
+async function unexpectedFailuresNamed<T>(source: string, step: () => Promise<T>): Promise<T> {
   try {
-    decoded = await decodeAudio(bytes, source);
+    return await step();
   } catch (error) {
     if (error instanceof SerError) throw error;
-    // A bug in a parser or the decoder library: still name the file, keep the cause for the report.
     const message = error instanceof Error ? error.message : String(error);
     throw new SerError('EDECODE', 'decode', `${source}: unexpected decoder failure: ${message} (please report it with the file)`, {
       cause: error,
     });
   }
-  return fromDecoded(decoded, source, options);
+}
+
+/** Bytes read first to find a WAV/AIFF file's headers. */
+const HEAD_BYTES = 1 << 20;
+
+/**
+ * The first `seconds` of a WAV or AIFF file, reading only the headers and that range of samples; null for other
+ * formats, or when the headers do not fit in the first MB (the caller then decodes the whole file).
+ */
+async function readPcmPrefix(path: string, seconds: number): Promise<DecodedAudio | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return null; // readAudioFile reports why
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size === 0) return null;
+    const size = info.size;
+    const head = new Uint8Array(Math.min(size, HEAD_BYTES));
+    await handle.read(head, 0, head.length, 0);
+    const container = sniffFormat(head);
+    if (container !== 'wav' && container !== 'aiff') return null;
+    let layout: PcmLayout;
+    try {
+      layout = container === 'wav' ? wavLayout(head, path, size) : aiffLayout(head, path, size);
+    } catch (error) {
+      if (head.length < size) return null; // perhaps headers past the first MB: decode the whole file
+      throw error;
+    }
+    const frames = Math.min(layout.frames, Math.ceil(seconds * layout.sampleRateHz));
+    const needed = layout.dataStart + frames * layout.channels * layout.encoding.bytes;
+    let bytes = head;
+    if (needed > head.length) {
+      bytes = new Uint8Array(needed);
+      bytes.set(head);
+      await handle.read(bytes, head.length, needed - head.length, head.length);
+    }
+    return decodeLayout(bytes, layout, frames);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readAudioFile(path: string): Promise<Uint8Array> {

@@ -10,6 +10,12 @@ import { checkSampleValues } from './vad.js';
 export interface LoadOptions {
   /** Output sample rate in Hz (default 16000, the model's rate). */
   sampleRateHz?: number;
+  /**
+   * Seconds needed from the start (default: all). loadAudio then reads only what they need from WAV and AIFF files
+   * (headers, then that range of samples, plus 1 s so resampling sees the same neighbours as in the whole file):
+   * memory does not grow with the file. Compressed files are decoded whole. The samples returned may run past maxS.
+   */
+  maxS?: number;
 }
 
 export interface LoadedAudio {
@@ -24,6 +30,8 @@ export interface LoadedAudio {
   format: string;
   /** samples.length / sampleRateHz. */
   durationS: number;
+  /** DecodedAudio.warnings (e.g. a truncated file decoded as far as it goes); empty when none. */
+  warnings: string[];
 }
 
 export const DEFAULT_SAMPLE_RATE_HZ = 16000;
@@ -62,6 +70,7 @@ export function fromDecoded(decoded: DecodedAudio, source: string, options: Load
     sourceChannels: decoded.channels.length,
     format: decoded.format,
     durationS: samples.length / sampleRateHz,
+    warnings: decoded.warnings ?? [],
   };
 }
 

@@ -7,11 +7,12 @@
  *   - streamed files whose writer could not seek back to fill in the data size: 0xffffffff (ffmpeg),
  *     0x7ffff000 (sox), 0x7fffffff, or 0 followed by samples -> the samples are the rest of the file;
  *     RF64/BW64 take the size from their ds64 chunk.
- * Any other data size larger than what the file holds is a truncated file and an error, never a silent
- * short read. A trailing partial frame is dropped (as libsndfile does).
+ * Any other data size larger than what the file holds is a truncated file: the whole frames that are there are
+ * decoded with a warning (as ffmpeg and sox do), never a silent short read. A trailing partial frame is dropped
+ * (as libsndfile does).
  */
 import { formatBytes } from '../errors.js';
-import { type Chunk, ascii, checkStreamHeader, decodeError, listChunks } from './chunks.js';
+import { type Chunk, ascii, checkStreamHeader, decodeError, listChunks, truncationWarning } from './chunks.js';
 import type { DecodedAudio } from './decode.js';
 import { type SampleEncoding, deinterleave, encodingLabel } from './pcm.js';
 
@@ -49,7 +50,22 @@ export interface WavFormat {
   encoding: SampleEncoding;
 }
 
-export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
+/**
+ * Where the samples of a WAV file are and how to read them. `bytes` may be a prefix of the file (its first
+ * part, holding at least the headers): `fileLength` is the whole file's length, so the size checks see the
+ * real file. `frames` is what the file holds (after the truncation rule); `warnings` says what was worked around.
+ */
+export interface PcmLayout {
+  dataStart: number;
+  frames: number;
+  channels: number;
+  sampleRateHz: number;
+  encoding: SampleEncoding;
+  format: string;
+  warnings: string[];
+}
+
+export function wavLayout(bytes: Uint8Array, source: string, fileLength = bytes.length): PcmLayout {
   const riff = ascii(bytes, 0, 4);
   const bigEndian = riff === 'RIFX';
   const chunks = listChunks(bytes, 12, bigEndian);
@@ -58,14 +74,14 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
   const fmtChunk = chunks.find((c) => c.id === 'fmt ');
   const dataChunk = chunks.find((c) => c.id === 'data');
   if (!fmtChunk) {
-    throw decodeError(source, `WAV file has no fmt chunk (${describeChunks(chunks, bytes.length)}; truncated or corrupt)`);
+    throw decodeError(source, `WAV file has no fmt chunk (${describeChunks(chunks, fileLength)}; truncated or corrupt)`);
   }
   const format = parseFmt(view, fmtChunk, bigEndian, source);
   if (!dataChunk) {
-    throw decodeError(source, `WAV file has no data chunk (${describeChunks(chunks, bytes.length)}; truncated or corrupt)`);
+    throw decodeError(source, `WAV file has no data chunk (${describeChunks(chunks, fileLength)}; truncated or corrupt)`);
   }
 
-  const available = bytes.length - dataChunk.start;
+  const available = fileLength - dataChunk.start;
   let dataBytes = dataChunk.size;
   if ((riff === 'RF64' || riff === 'BW64') && dataBytes === 0xffffffff) {
     const ds64 = chunks.find((c) => c.id === 'ds64');
@@ -77,27 +93,53 @@ export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
     (UNKNOWN_LENGTHS.has(dataBytes) && dataBytes > available) ||
     (dataBytes === 0 && available > 0 && dataChunk === chunks[chunks.length - 1]);
   if (streamed) dataBytes = available;
-  if (dataBytes > available) {
-    throw decodeError(
-      source,
-      `data chunk claims ${formatBytes(dataBytes)} but the file has ${formatBytes(bytes.length)} ` +
-        `(only ${formatBytes(available)} after the data header; truncated or not a WAV file: re-download or re-export it)`,
-    );
-  }
-
   const frameBytes = format.channels * format.encoding.bytes;
-  const frames = Math.floor(dataBytes / frameBytes);
+  const warnings: string[] = [];
+  if (dataBytes > available) {
+    const problem =
+      `data chunk claims ${formatBytes(dataBytes)} but the file has ${formatBytes(fileLength)} ` +
+      `(only ${formatBytes(Math.max(available, 0))} after the data header; truncated or not a WAV file: re-download or re-export it)`;
+    // Truncated: decode the whole frames that are there, as ffmpeg and sox do; nothing there is an error.
+    if (available < frameBytes) throw decodeError(source, problem);
+    dataBytes = available;
+    warnings.push(truncationWarning(source, problem, Math.floor(available / frameBytes) / format.sampleRateHz));
+  }
   return {
-    channels: deinterleave(bytes, dataChunk.start, frames, format.channels, format.encoding),
+    dataStart: dataChunk.start,
+    frames: Math.floor(dataBytes / frameBytes),
+    channels: format.channels,
     sampleRateHz: format.sampleRateHz,
+    encoding: format.encoding,
     format: `wav/${encodingLabel(format.encoding)}`,
+    warnings,
+  };
+}
+
+export function decodeWav(bytes: Uint8Array, source: string): DecodedAudio {
+  return decodeLayout(bytes, wavLayout(bytes, source));
+}
+
+/**
+ * The samples a layout describes, from `bytes` (the file or a prefix of it): at most `maxFrames` frames, and no
+ * more than the prefix holds.
+ */
+export function decodeLayout(bytes: Uint8Array, layout: PcmLayout, maxFrames = Number.POSITIVE_INFINITY): DecodedAudio {
+  const frameBytes = layout.channels * layout.encoding.bytes;
+  const held = Math.floor(Math.max(0, bytes.length - layout.dataStart) / frameBytes);
+  const frames = Math.min(layout.frames, maxFrames, held);
+  return {
+    channels: deinterleave(bytes, layout.dataStart, frames, layout.channels, layout.encoding),
+    sampleRateHz: layout.sampleRateHz,
+    format: layout.format,
+    warnings: layout.warnings,
   };
 }
 
 export function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, source: string): WavFormat {
   const little = !bigEndian;
-  if (chunk.size < 16 || chunk.start + 16 > view.byteLength) {
-    throw decodeError(source, `WAV fmt chunk is ${chunk.size} bytes, expected at least 16 (corrupt or truncated header)`);
+  if (chunk.size < 16) throw decodeError(source, `WAV fmt chunk is ${chunk.size} bytes, expected at least 16 (corrupt header)`);
+  if (chunk.start + 16 > view.byteLength) {
+    throw decodeError(source, `the file ends ${view.byteLength - chunk.start} bytes into the 16-byte WAV fmt chunk (truncated file)`);
   }
   let tag = view.getUint16(chunk.start, little);
   const channels = view.getUint16(chunk.start + 2, little);
@@ -106,8 +148,9 @@ export function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, sourc
   checkStreamHeader(source, 'WAV fmt chunk', channels, sampleRateHz);
 
   if (tag === WAVE_FORMAT_EXTENSIBLE) {
-    if (chunk.size < 40 || chunk.start + 40 > view.byteLength) {
-      throw decodeError(source, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${chunk.size} bytes, expected 40 (corrupt header)`);
+    if (chunk.size < 40) throw decodeError(source, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${chunk.size} bytes, expected 40 (corrupt header)`);
+    if (chunk.start + 40 > view.byteLength) {
+      throw decodeError(source, `the file ends ${view.byteLength - chunk.start} bytes into the 40-byte WAVE_FORMAT_EXTENSIBLE fmt chunk (truncated file)`);
     }
     const guid = new Uint8Array(view.buffer, view.byteOffset + chunk.start + 24, 16);
     const subtype = view.getUint16(chunk.start + 24, true);

@@ -53,6 +53,7 @@ export function register(program: Command): void {
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
       });
       for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);
+      for (const warning of result.warnings) process.stderr.write(`ser: warning: ${warning}\n`);
       const unmapped = Object.entries(result.unmapped);
       if (unmapped.length > 0) {
         process.stderr.write(

@@ -69,6 +69,7 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
   const { config, durationS } = parseFlags(flags);
   const frontEnd = new LogMelFrontEnd(config);
   const audio = await loadAudio(file, { sampleRateHz: config.sampleRateHz });
+  for (const warning of audio.warnings) process.stderr.write(`ser: warning: ${warning}\n`);
   const samples = durationS === undefined ? audio.samples : fixLength(audio.samples, samplesFor(durationS, config));
   const melDb = frontEnd.logMel(samples);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `ser`: the command line. Parsing only: each command lives in its own file under src/cli/, exports
- * `register(program)`, and calls the public API. A SerError prints as one clear line and exit code 1;
+ * `register(program)`, and calls the public API. A SerError prints as one clear line with its code
+ * (`ser: decode: x.wav: ... [EDECODE]`; with --json also {"error", "code"} on stdout) and exit code 1;
  * anything else is a bug and prints its stack.
  */
 import { Command } from 'commander';
@@ -23,7 +24,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof SerError) {
-    process.stderr.write(`ser: ${error.message}\n`);
+    // With --json the error is one JSON object on stdout too, where the results would have been.
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: error.message, code: error.code })}\n`);
+    process.stderr.write(`ser: ${error.message} [${error.code}]\n`);
     process.exit(1);
   }
   throw error;

@@ -1,14 +1,15 @@
 /**
  * `ser predict`: the emotion of each audio file, with class probabilities, from a run's model.onnx (default: the
  * model shipped in the package); with --segments, of each window of the run's clip length along the file (long
- * recordings). Files that cannot be used get an error line (or a JSON object with `error` and `code`) and the
- * others go on; the exit code is 1 only when no file could be used (or any could not, with --strict).
+ * recordings). Files that cannot be used get an error line (or a JSON object with `error` and `code`), files with
+ * no speech or too short a line flagged no_speech / too_short (or a JSON object with `flag` and `reason`), never an
+ * emotion; the others go on. The exit code is 1 only when no file could be used (or any could not, with --strict).
  */
 import type { Command } from 'commander';
 import { SerError } from '../errors.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import type { LabelledPrediction } from '../infer/model-use.js';
-import { type FailedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
+import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
 import { parseNumber } from './options.js';
 
 interface PredictFlags {
@@ -25,8 +26,8 @@ export function register(program: Command): void {
     .command('predict')
     .description("classify audio files with a trained run's model.onnx, or the model shipped with speech-emotion")
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
-    .argument('<files...>', 'audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus)')
-    .option('--json', 'print one JSON object per file: {"file", "label", "probabilities": {label: p}} or {"file", "error", "code"}')
+    .argument('<files...>', 'audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus, AAC/M4A, WebM, CAF)')
+    .option('--json', 'print one JSON object per file: {"file", "label", "probabilities": {label: p}}, {"file", "flag", "reason"} or {"file", "error", "code"}')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .option('--segments', "classify the whole file in windows of the run's clip length")
     .option('--hop <seconds>', 'with --segments: seconds between window starts (default: the clip length, no overlap)')
@@ -45,25 +46,46 @@ export function register(program: Command): void {
         if (flags.json) process.stdout.write(JSON.stringify(f) + '\n');
         else process.stderr.write(`ser: ${f.error} [${f.code}]\n`);
       };
+      // Warnings (a truncated file decoded as far as it goes) go to stderr; with --json they are also in the object.
+      const warn = (p: { warnings?: string[] }) => {
+        for (const w of p.warnings ?? []) process.stderr.write(`ser: warning: ${w}\n`);
+      };
+      let flagged = 0;
+      const reportFlag = (f: FlaggedPrediction) => {
+        flagged++;
+        if (flags.json) process.stdout.write(JSON.stringify(f) + '\n');
+        else process.stdout.write(`${f.file}: ${f.flag}  (${f.reason})\n`);
+      };
       if (flags.segments) {
         const hopS = flags.hop === undefined ? undefined : parseNumber('--hop', flags.hop, { min: 0.01 });
         for (const p of await predictSegments(flags.model, files, { hopS, threads })) {
+          if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
+          else if ('flag' in p) reportFlag(p);
           else if (flags.json) process.stdout.write(JSON.stringify(p) + '\n');
           else {
-            process.stdout.write(`${p.file}: ${p.label} over ${p.segments.length} window(s)  (mean: ${ranked(p)})\n`);
-            for (const s of p.segments) process.stdout.write(`  ${s.startS.toFixed(2)}-${s.endS.toFixed(2)} s: ${s.label}  (${ranked(s)})\n`);
+            const left = p.flaggedSegments.length > 0 ? `, ${p.flaggedSegments.length} without speech left out` : '';
+            process.stdout.write(`${p.file}: ${p.label} over ${p.segments.length} window(s)${left}  (mean: ${ranked(p)})\n`);
+            const lines = [
+              ...p.segments.map((s) => ({ startS: s.startS, text: `${s.label}  (${ranked(s)})`, endS: s.endS })),
+              ...p.flaggedSegments.map((s) => ({ startS: s.startS, text: `${s.flag}  (${s.speechS.toFixed(2)} s of speech)`, endS: s.endS })),
+            ].sort((a, b) => a.startS - b.startS);
+            for (const s of lines) process.stdout.write(`  ${s.startS.toFixed(2)}-${s.endS.toFixed(2)} s: ${s.text}\n`);
           }
         }
       } else {
         for (const p of await predictFiles(flags.model, files, { threads })) {
+          if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
+          else if ('flag' in p) reportFlag(p);
           else if (flags.json) process.stdout.write(JSON.stringify(p) + '\n');
           else process.stdout.write(`${p.file}: ${p.label}  (${ranked(p)})\n`);
         }
       }
-      if (failures.length > 0) {
-        process.stderr.write(`ser: ${files.length - failures.length} of ${files.length} file(s) classified, ${failures.length} could not be used\n`);
+      if (failures.length > 0 || flagged > 0) {
+        const noEmotion = flagged > 0 ? `, ${flagged} flagged without an emotion (no speech or too short)` : '';
+        const failed = failures.length > 0 ? `, ${failures.length} could not be used` : '';
+        process.stderr.write(`ser: ${files.length - failures.length - flagged} of ${files.length} file(s) classified${noEmotion}${failed}\n`);
         if (failures.length === files.length || flags.strict) process.exitCode = 1;
       }
     });

@@ -7,7 +7,7 @@
  * name where it holds them (RAVDESS, EMOVO, URDU), else from the corpus's speaker table (CREMA-D
  * VideoDemographics.csv, nEMO data.tsv) found in the corpus folder or its parent.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SerError } from '../errors.js';
 import { parseCsvRecords } from './csv.js';
@@ -67,7 +67,7 @@ export interface Utterance {
 }
 
 /** Audio file extensions a corpus folder is searched for (others, e.g. CSV or PDF, are passed over silently). */
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.aiff', '.aif', '.m4a'];
+export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.aiff', '.aif', '.aifc', '.m4a', '.mp4', '.aac', '.webm', '.mka', '.caf'];
 
 /** Options of {@link loadCorpus}. */
 export interface LoadCorpusOptions {
@@ -188,10 +188,24 @@ function toId(root: string, path: string): string {
   return relative(root, path).split(sep).join('/');
 }
 
-/** Every audio file below `dir`, sorted, following the nesting; unreadable folders are an EIO error. */
-export function listAudioFiles(dir: string): string[] {
+/**
+ * Every audio file below `dir`, sorted, following the nesting and symbolic links (to folders and to files; paths
+ * keep the link's name, so ids do not depend on where links point). A folder reached twice (a link loop, or two
+ * links to one folder) is listed once; the second visit and broken links to audio names go to `onSkip` with the
+ * reason. Unreadable folders are an EIO error.
+ */
+export function listAudioFiles(dir: string, onSkip?: (path: string, reason: string) => void): string[] {
   const out: string[] = [];
+  const listed = new Map<string, string>();
+  const isAudio = (name: string) => AUDIO_EXTENSIONS.includes(extname(name).toLowerCase()) && !name.startsWith('._');
   const walk = (folder: string): void => {
+    const real = realpathSync(folder);
+    const first = listed.get(real);
+    if (first !== undefined) {
+      onSkip?.(folder, `folder already listed as ${first} (a symbolic link loop or a second link to it); read once`);
+      return;
+    }
+    listed.set(real, folder);
     let entries: import('node:fs').Dirent[];
     try {
       entries = readdirSync(folder, { withFileTypes: true });
@@ -200,8 +214,17 @@ export function listAudioFiles(dir: string): string[] {
     }
     for (const entry of entries) {
       const full = join(folder, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (AUDIO_EXTENSIONS.includes(extname(entry.name).toLowerCase()) && !entry.name.startsWith('._')) out.push(full);
+      let directory = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        try {
+          directory = statSync(full).isDirectory();
+        } catch (error) {
+          if (isAudio(entry.name)) onSkip?.(full, `broken symbolic link (${(error as NodeJS.ErrnoException).code ?? 'unreadable target'})`);
+          continue;
+        }
+      }
+      if (directory) walk(full);
+      else if (isAudio(entry.name)) out.push(full);
     }
   };
   walk(dir);
@@ -245,7 +268,7 @@ function readFolder(
   const speakers = options.speakerTable ? readSpeakerTable(dir, options.speakerTable) : new Map<string, SpeakerDetails>();
   const items: Utterance[] = [];
   const ignored: Array<{ path: string; reason: string }> = [];
-  for (const path of listAudioFiles(dir)) {
+  for (const path of listAudioFiles(dir, (path, reason) => ignored.push({ path, reason }))) {
     const id = toId(dir, path);
     const parsed = options.parse(id);
     if (!parsed.ok) {

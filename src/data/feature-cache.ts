@@ -11,18 +11,21 @@
  * Cache layout: one file per (corpus, kind and its parameters, front-end key) in `cacheDir`, e.g.
  *   ~/.cache/speech-emotion/ravdess-3f2a9c01d4e5.safetensors
  * a safetensors file with one flat F32 tensor `features` (the rows one after another, each [nMels, frames]
- * row-major) and in `__metadata__` the key and an index (JSON) of [path, sizeBytes, mtimeMs, offset, length] per
- * row (offset and length in values). A row is reused when the path, size and mtime of the audio file still match;
+ * row-major) and in `__metadata__` the key and an index (JSON) of [path, sizeBytes, sha256, offset, length] per
+ * row (offset and length in values; sha256 of the file's bytes, hex). A row is reused when the path, size and content
+ * hash of the audio file still match (a touched but unchanged file is a hit; a rewritten one with its old size and
+ * mtime is not);
  * other parameters are another file, so changing any of them recomputes everything. Rows are read from and
  * written to disk one by one, so memory holds only the requested features. Decode failures are not cached: they
  * are retried on the next run.
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadAudio } from '../audio/index.js';
+import { assessAudio, loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
+import { writeError } from '../io/atomic.js';
 import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
 import { utteranceLogMel } from '../features/utterance.js';
@@ -40,6 +43,11 @@ export interface ExtractOptions {
   cacheDir?: string | null;
   /** Called after each clip: done of total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Leave out recordings src/audio/vad.ts assessAudio flags (no speech, too short), as failures with the reason
+   * (evaluation: such clips get no emotion). Default false (training takes every decodable clip). Part of the cache key.
+   */
+  screen?: boolean;
 }
 
 /** The result of {@link extractFeatures}. */
@@ -55,6 +63,8 @@ export interface ExtractedFeatures {
   /** Rows read from the cache and rows computed. */
   cacheHits: number;
   computed: number;
+  /** What decoding worked around in the files decoded by this call (a truncated file decoded as far as it goes). */
+  warnings: string[];
 }
 
 /** One-line summary of the failures, e.g. "2 of 1080 files skipped: a.wav (decode: ...); b.wav (...)". */
@@ -82,15 +92,16 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
   const nMels = config.nMels;
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
+  const warnings: string[] = [];
   const rows = await cachedRows(utterances, {
-    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}`,
+    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => clipLogMel(frontEnd, (await loadAudio(u.path, { sampleRateHz: config.sampleRateHz })).samples, durationS, offsetS),
+    compute: async (u) => clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), durationS, offsetS),
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
-  return { features, nMels, frames, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+  return { features, nMels, frames, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
 }
 
 /** Options of {@link extractUtteranceLogMels}. */
@@ -102,6 +113,8 @@ export interface ExtractUtteranceOptions {
   /** Cache folder; default `defaultCacheDir()`; null: no cache. */
   cacheDir?: string | null;
   onProgress?: (done: number, total: number) => void;
+  /** As ExtractOptions.screen. */
+  screen?: boolean;
 }
 
 /** The result of {@link extractUtteranceLogMels}: `logMels[i]` ([nMels, T_i] dB, no top_db clamp) belongs to kept[i]. */
@@ -111,6 +124,8 @@ export interface ExtractedUtterances {
   failed: Array<{ path: string; error: string }>;
   cacheHits: number;
   computed: number;
+  /** What decoding worked around in the files decoded by this call (a truncated file decoded as far as it goes). */
+  warnings: string[];
 }
 
 /** Whole-utterance log-mels (see the module comment); failures and errors as extractFeatures. */
@@ -119,26 +134,55 @@ export async function extractUtteranceLogMels(utterances: readonly Utterance[], 
   const config = unclamped.config;
   if (!(options.maxS > 0 && Number.isFinite(options.maxS)))
     throw new SerError('EARG', 'features', `maxS must be a positive number of seconds (${options.maxS} given)`);
+  const warnings: string[] = [];
   const rows = await cachedRows(utterances, {
-    key: `${frontEndKey(config)}|utterance|max=${options.maxS}`,
+    key: `${frontEndKey(config)}|utterance|max=${options.maxS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
     compute: async (u) =>
-      utteranceLogMel(unclamped, (await loadAudio(u.path, { sampleRateHz: config.sampleRateHz })).samples, options.maxS).data,
+      utteranceLogMel(unclamped, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), options.maxS).data,
   });
   const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
-  return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed };
+  return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
+}
+
+/** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
+const SCREEN_KEY = '|screen=vad1';
+
+/** The samples of `path` at `sampleRateHz`; with `screen`, an EAUDIO error when assessAudio flags them. */
+async function usableSamples(path: string, sampleRateHz: number, screen: boolean | undefined, warnings: string[]): Promise<Float32Array> {
+  const { samples, warnings: found } = await loadAudio(path, { sampleRateHz });
+  warnings.push(...found);
+  if (!screen) return samples;
+  const verdict = assessAudio(samples, sampleRateHz, path);
+  if (verdict.kind === 'error') throw verdict.error;
+  if (verdict.kind === 'flagged') throw new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`);
+  return samples;
+}
+
+/** sha256 (hex) of a file's bytes, read 1 MB at a time (memory does not grow with the file). */
+function contentHash(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = new Uint8Array(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 interface CacheEntry {
   path: string;
   size: number;
-  mtimeMs: number;
+  /** sha256 of the file's bytes, hex. */
+  hash: string;
 }
 
 interface PackRow {
   size: number;
-  mtimeMs: number;
+  hash: string;
   offset: number;
   length: number;
 }
@@ -151,11 +195,11 @@ interface PackIndex {
   valid: boolean;
 }
 
-const FORMAT = 'ser-feature-cache/2';
+const FORMAT = 'ser-feature-cache/3';
 
 /**
- * The rows `compute` gives for each utterance, through the cache: stat every file (unreadable ones fail), read
- * the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
+ * The rows `compute` gives for each utterance, through the cache: hash every file (unreadable ones fail; not
+ * without a cache), read the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
  * input order with their rows.
  */
 /** The feature cache folder when none is given: $XDG_CACHE_HOME/speech-emotion, else ~/.cache/speech-emotion. */
@@ -177,8 +221,8 @@ async function cachedRows(
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {
     try {
-      const s = statSync(u.path);
-      stats.set(u, { path: u.path, size: s.size, mtimeMs: s.mtimeMs });
+      const size = statSync(u.path).size;
+      stats.set(u, { path: u.path, size, hash: cacheDir === null ? '' : contentHash(u.path) });
     } catch (error) {
       failed.push({ path: u.path, error: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
     }
@@ -197,7 +241,7 @@ async function cachedRows(
   };
   const hitOf = (u: Utterance, stat: CacheEntry): PackRow | undefined => {
     const hit = packFor(u)?.rows.get(u.path);
-    return hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs ? hit : undefined;
+    return hit && hit.size === stat.size && hit.hash === stat.hash ? hit : undefined;
   };
   const hits = new Map<Utterance, PackRow>();
   for (const [u, stat] of stats) {
@@ -267,13 +311,13 @@ function readPackIndex(file: string, key: string): PackIndex {
     const tensor = header.features;
     if (meta?.format !== FORMAT || meta.key !== key || !tensor || tensor.dtype !== 'F32' || tensor.shape.length !== 1) return empty;
     const values = tensor.shape[0] ?? 0;
-    const index = JSON.parse(meta.index ?? '[]') as Array<[string, number, number, number, number]>;
+    const index = JSON.parse(meta.index ?? '[]') as Array<[string, number, string, number, number]>;
     const dataStart = 8 + headerLength + tensor.data_offsets[0];
     if (dataStart + values * 4 > fileSize) return empty;
     const map = new Map<string, PackRow>();
-    for (const [path, size, mtimeMs, offset, length] of index) {
+    for (const [path, size, hash, offset, length] of index) {
       if (!(offset >= 0 && length >= 0 && offset + length <= values)) return empty;
-      map.set(path, { size, mtimeMs, offset, length });
+      map.set(path, { size, hash, offset, length });
     }
     return { file, rows: map, dataStart, valid: true };
   } catch {
@@ -296,16 +340,16 @@ function writePack(
 ): void {
   const freshPaths = new Set(fresh.map((u) => u.path));
   const carried = pack.valid ? [...pack.rows].filter(([path]) => !freshPaths.has(path)) : [];
-  const index: Array<[string, number, number, number, number]> = [];
+  const index: Array<[string, number, string, number, number]> = [];
   let offset = 0;
   for (const [path, row] of carried) {
-    index.push([path, row.size, row.mtimeMs, offset, row.length]);
+    index.push([path, row.size, row.hash, offset, row.length]);
     offset += row.length;
   }
   for (const u of fresh) {
     const s = statOf(u);
     const length = rowData(u).length;
-    index.push([s.path, s.size, s.mtimeMs, offset, length]);
+    index.push([s.path, s.size, s.hash, offset, length]);
     offset += length;
   }
   let json = JSON.stringify({
@@ -324,33 +368,38 @@ function writePack(
     throw new SerError(
       'EIO',
       'features',
-      `${dir}: cannot create the feature cache folder (${(error as NodeJS.ErrnoException).code}); pass another cacheDir`,
+      `${dir}: cannot create the feature cache folder (${(error as NodeJS.ErrnoException).code}); choose another one (ser: --cache DIR, or --no-cache; library: the cacheDir option)`,
     );
   }
   const tmp = `${pack.file}.tmp-${process.pid}`;
-  const out = openSync(tmp, 'w');
   try {
-    writeSync(out, lengthBytes);
-    writeSync(out, headerBytes);
-    if (carried.length > 0) {
-      const input = openSync(pack.file, 'r');
-      try {
-        for (const [, row] of carried) {
-          const buffer = new Uint8Array(row.length * 4);
-          readSync(input, buffer, 0, buffer.length, pack.dataStart + row.offset * 4);
-          writeSync(out, buffer);
+    const out = openSync(tmp, 'w');
+    try {
+      writeSync(out, lengthBytes);
+      writeSync(out, headerBytes);
+      if (carried.length > 0) {
+        const input = openSync(pack.file, 'r');
+        try {
+          for (const [, row] of carried) {
+            const buffer = new Uint8Array(row.length * 4);
+            readSync(input, buffer, 0, buffer.length, pack.dataStart + row.offset * 4);
+            writeSync(out, buffer);
+          }
+        } finally {
+          closeSync(input);
         }
-      } finally {
-        closeSync(input);
       }
+      for (const u of fresh) {
+        const data = rowData(u);
+        writeSync(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      }
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
     }
-    for (const u of fresh) {
-      const data = rowData(u);
-      writeSync(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    }
-    fsyncSync(out);
-  } finally {
-    closeSync(out);
+    renameSync(tmp, pack.file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw writeError(pack.file, error);
   }
-  renameSync(tmp, pack.file);
 }

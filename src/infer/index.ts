@@ -9,6 +9,7 @@ export {
   type EvaluateRunOptions,
   type EvaluateRunResult,
   type FailedPrediction,
+  type FlaggedPrediction,
   type Prediction,
   type SegmentedFilePrediction,
   RunModel,
@@ -18,4 +19,4 @@ export {
   predictFiles,
   predictSegments,
 } from './inference.js';
-export { type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, RecordingInputs, segmentStarts } from './model-use.js';
+export { type FlaggedSegment, type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, RecordingInputs, segmentStarts } from './model-use.js';

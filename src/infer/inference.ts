@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadAudio } from '../audio/index.js';
+import { type AudioFlag, type LoadedAudio, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
+import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
 import { mappingOnto } from '../data/labels.js';
@@ -123,8 +124,10 @@ export interface EvaluateRunResult {
   mapping: Record<string, string>;
   /** Corpus labels with no class in the model, and how many recordings of each were left out. */
   unmapped: Record<string, number>;
-  /** Files skipped because they could not be decoded or used. */
+  /** Files skipped: unreadable, undecodable or unusable samples, or flagged no_speech / too_short (src/audio/vad.ts). */
   failed: Array<{ path: string; error: string }>;
+  /** What decoding worked around (a truncated file decoded as far as it goes), for files not read from the cache. */
+  warnings: string[];
   config: RunConfig;
 }
 
@@ -177,7 +180,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
     const y = Int32Array.from(scored.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
     const report = evaluate(y, null, config.labels, { probabilities: scored.probabilities });
     const used = Object.fromEntries([...new Set(scored.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
-    return { report, part, mapping: used, unmapped, failed: scored.failed, config };
+    return { report, part, mapping: used, unmapped, failed: scored.failed, warnings: scored.warnings, config };
   } finally {
     await model.release();
   }
@@ -202,14 +205,15 @@ async function scoreUtterances(
   model: RunModel,
   utterances: readonly Utterance[],
   cacheDir: string | null | undefined,
-): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }> }> {
+): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
   const { config } = model;
   if (!config.recipe) {
-    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir });
-    return { kept: extracted.kept, probabilities: await model.probabilities(extracted.features, extracted.kept.length), failed: extracted.failed };
+    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir, screen: true });
+    const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
+    return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
   }
   const recipe = config.recipe;
-  const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir });
+  const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir, screen: true });
   const classes = config.labels.length;
   const probabilities = new Float32Array(extracted.kept.length * classes);
   for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {
@@ -218,7 +222,7 @@ async function scoreUtterances(
       .map((logMel) => utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb));
     probabilities.set(await model.recordingProbabilities(joinWindows(chunk), chunk.map((c) => c.count)), first * classes);
   }
-  return { kept: extracted.kept, probabilities, failed: extracted.failed };
+  return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
 }
 
 function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Array {
@@ -234,6 +238,19 @@ function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Ar
 /** A file's LabelledPrediction (label: the most probable class; probabilities in the model's class order). */
 export interface Prediction extends LabelledPrediction {
   file: string;
+  /** What decoding worked around (a truncated file decoded as far as it goes); absent when nothing. */
+  warnings?: string[];
+}
+
+/**
+ * A file given no emotion because it holds no speech or is too short to judge (src/audio/vad.ts assessAudio):
+ * `reason` says what was measured.
+ */
+export interface FlaggedPrediction {
+  file: string;
+  flag: AudioFlag;
+  reason: string;
+  warnings?: string[];
 }
 
 /** A file that could not be classified: the error's message and code (SerError codes: EIO, EDECODE, ...). */
@@ -245,27 +262,26 @@ export interface FailedPrediction {
 
 /**
  * Classifies audio files with a run's model (default: the shipped model), in the order given. A file that
- * cannot be read or decoded gets a FailedPrediction and the others go on; an EARG error only without files.
+ * cannot be read or decoded gets a FailedPrediction, one without speech or too short a FlaggedPrediction (the
+ * model is not run on it), and the others go on; an EARG error only without files.
  */
 export async function predictFiles(
   runDir: string | undefined,
   files: readonly string[],
   options: { threads?: number } = {},
-): Promise<Array<Prediction | FailedPrediction>> {
+): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
     const rate = config.frontEnd.sampleRateHz;
-    const results: Array<Prediction | FailedPrediction> = [];
+    const results: Array<Prediction | FlaggedPrediction | FailedPrediction> = [];
     for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
-      const chunk: Array<{ file: string; windows: Float32Array; count: number } | FailedPrediction> = [];
+      const chunk: Array<{ file: string; windows: Float32Array; count: number; warnings?: string[] } | FlaggedPrediction | FailedPrediction> = [];
       for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
-        try {
-          chunk.push({ file, ...model.inputs.of((await loadAudio(file, { sampleRateHz: rate })).samples) });
-        } catch (error) {
-          chunk.push(failure(file, error));
-        }
+        // Only the seconds the model reads: a long WAV/AIFF is not read whole.
+        const usable = await usableAudio(file, rate, model.inputs.secondsRead);
+        chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples), warnings: usable.warnings } : usable);
       }
       const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
       const probabilities = await model.recordingProbabilities(
@@ -279,7 +295,8 @@ export async function predictFiles(
           results.push(c);
           continue;
         }
-        results.push({ file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), config.labels) });
+        const warnings = c.warnings ? { warnings: c.warnings } : {};
+        results.push({ file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), config.labels), ...warnings });
         k++;
       }
     }
@@ -289,39 +306,65 @@ export async function predictFiles(
   }
 }
 
+/**
+ * The samples of `file` at `sampleRateHz` with their voice activity when it can be classified, else the
+ * FailedPrediction (unreadable, undecodable, unusable samples) or FlaggedPrediction (no speech, too short).
+ */
+async function usableAudio(
+  file: string,
+  sampleRateHz: number,
+  maxS?: number,
+): Promise<{ samples: Float32Array; activity: VoiceActivity; warnings?: string[] } | FlaggedPrediction | FailedPrediction> {
+  let audio: LoadedAudio;
+  try {
+    audio = await loadAudio(file, maxS === undefined ? { sampleRateHz } : { sampleRateHz, maxS });
+  } catch (error) {
+    return failure(file, error);
+  }
+  const warnings = audio.warnings.length > 0 ? { warnings: audio.warnings } : {};
+  const verdict = assessAudio(audio.samples, sampleRateHz, file);
+  if (verdict.kind === 'error') return failure(file, verdict.error);
+  if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...warnings };
+  return { samples: audio.samples, activity: verdict.activity, ...warnings };
+}
+
 /** A file's SegmentedPrediction: its windows' predictions and the label of their mean probabilities. */
 export interface SegmentedFilePrediction extends SegmentedPrediction {
   file: string;
+  warnings?: string[];
 }
 
 /**
  * Classifies long recordings window by window (model-use.ts classifySegments: windows of the run's clip length
  * every `hopS` seconds, default the clip length), for speech longer than the clips the model was trained on.
- * Unusable files get a FailedPrediction, as in predictFiles.
+ * Windows without speech are listed in `flaggedSegments` and not classified; a file without speech in any window,
+ * or too short, gets a FlaggedPrediction; unusable files a FailedPrediction, as in predictFiles.
  */
 export async function predictSegments(
   runDir: string | undefined,
   files: readonly string[],
   options: { hopS?: number; threads?: number } = {},
-): Promise<Array<SegmentedFilePrediction | FailedPrediction>> {
+): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
-    const results: Array<SegmentedFilePrediction | FailedPrediction> = [];
+    const results: Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction> = [];
     for (const file of files) {
-      let samples: Float32Array;
-      try {
-        samples = (await loadAudio(file, { sampleRateHz: config.frontEnd.sampleRateHz })).samples;
-      } catch (error) {
-        results.push(failure(file, error));
+      const usable = await usableAudio(file, config.frontEnd.sampleRateHz);
+      if (!('samples' in usable)) {
+        results.push(usable);
         continue;
       }
-      const prediction = await classifySegments(samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
+      const prediction = await classifySegments(usable.samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
         hopS: options.hopS,
         batch: model.batch,
+        gate: true,
       });
-      results.push({ file, ...prediction });
+      if (prediction.segments.length === 0) {
+        const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;
+        results.push({ file, flag: 'no_speech', reason });
+      } else results.push({ file, ...prediction, ...(usable.warnings ? { warnings: usable.warnings } : {}) });
     }
     return results;
   } finally {
@@ -335,11 +378,12 @@ function failure(file: string, error: unknown): FailedPrediction {
   return { file, error: message.includes(file) ? message : `${file}: ${message}`, code: error instanceof SerError ? error.code : 'EIO' };
 }
 
-/** The predictions of `results` when every file could be used, else one EDECODE error listing each failure. */
-export function allPredicted<T extends { file: string }>(results: ReadonlyArray<T | FailedPrediction>): T[] {
-  const failed = results.filter((r): r is FailedPrediction => 'error' in r);
+/** The predictions of `results` when every file could be classified, else one EDECODE error listing each failure and flag. */
+export function allPredicted<T extends { file: string }>(results: ReadonlyArray<T | FlaggedPrediction | FailedPrediction>): T[] {
+  const failed = results.filter((r): r is FailedPrediction | FlaggedPrediction => 'error' in r || 'flag' in r);
   if (failed.length > 0) {
-    throw new SerError('EDECODE', 'predict', `${failed.length} of ${results.length} file(s) could not be used:\n  ${failed.map((f) => `${f.file}: ${f.error}`).join('\n  ')}`);
+    const why = (f: FailedPrediction | FlaggedPrediction) => ('error' in f ? f.error : `${f.flag}: ${f.reason}`);
+    throw new SerError('EDECODE', 'predict', `${failed.length} of ${results.length} file(s) could not be classified:\n  ${failed.map((f) => `${f.file}: ${why(f)}`).join('\n  ')}`);
   }
   return results as T[];
 }

@@ -3,6 +3,7 @@
  * a parsed config.json (run-config.ts), turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
+import { assessAudio } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { argmax, averageWindowProbabilities } from '../eval/probabilities.js';
 import { samplesFor } from '../features/config.js';
@@ -31,9 +32,23 @@ export interface SegmentPrediction extends LabelledPrediction {
   endS: number;
 }
 
-/** A whole recording: the label of its mean probabilities over the windows, and each window's prediction. */
+/** A window left unclassified: it holds less than the speech needed (src/audio/vad.ts); no emotion is given for it. */
+export interface FlaggedSegment {
+  startS: number;
+  endS: number;
+  flag: 'no_speech';
+  /** Voice-active seconds in the window. */
+  speechS: number;
+}
+
+/**
+ * A whole recording: the label of its mean probabilities over the classified windows, each classified window's
+ * prediction, and the windows left out for holding no speech (only when classifySegments is given the recording's
+ * voice activity). When every window is flagged, `label` is '' and `probabilities` is empty.
+ */
 export interface SegmentedPrediction extends LabelledPrediction {
   segments: SegmentPrediction[];
+  flaggedSegments: FlaggedSegment[];
 }
 
 /**
@@ -70,6 +85,11 @@ export class RecordingInputs {
     this.unclamped = new LogMelFrontEnd({ ...config.frontEnd, topDb: null });
   }
 
+  /** Seconds of a recording `of` reads from its start: the recipe's maxS, or the clip length of runs before recipes. */
+  get secondsRead(): number {
+    return this.config.recipe ? this.config.recipe.input.maxS : this.config.durationS;
+  }
+
   /** Windows [count, nMels, frames] of mono `samples` at the front end's rate. */
   of(samples: Float32Array): { windows: Float32Array; count: number } {
     const { recipe, durationS, model } = this.config;
@@ -102,20 +122,31 @@ export async function recordingProbabilities(
 /**
  * Classifies mono `samples` (at the front end's rate) window by window: windows of the run's clip length
  * (config.durationS) every `hopS` seconds (default: the clip length, no overlap), each classified as a recording
- * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call.
+ * of its own (RecordingInputs) through `probabilities`, up to `batch` model inputs per call. With `gate`, each
+ * window is judged alone by src/audio/vad.ts assessAudio (no too-short verdict: the window length is the run's):
+ * a window without speech (less than 0.25 s voice-active) is not classified but listed in `flaggedSegments`, and
+ * left out of the mean. The streaming recognizer's default gate (src/stream speechInWindow) is the same rule.
  */
 export async function classifySegments(
   samples: Float32Array,
   inputs: RecordingInputs,
   config: Pick<RunConfig, 'durationS' | 'labels'>,
   probabilities: ClipProbabilities,
-  options: { hopS?: number; batch?: number } = {},
+  options: { hopS?: number; batch?: number; gate?: boolean } = {},
 ): Promise<SegmentedPrediction> {
   const hopS = options.hopS ?? config.durationS;
   if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
   const rate = inputs.frontEnd.config.sampleRateHz;
   const window = samplesFor(config.durationS, inputs.frontEnd.config);
-  const starts = segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)));
+  const span = (start: number) => ({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate });
+  const flaggedSegments: FlaggedSegment[] = [];
+  const starts: number[] = [];
+  for (const start of segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)))) {
+    const verdict = options.gate ? assessAudio(samples.subarray(start, start + window), rate, 'window', { minDurationS: 0 }) : null;
+    if (verdict && verdict.kind !== 'ok') {
+      flaggedSegments.push({ ...span(start), flag: 'no_speech', speechS: verdict.kind === 'flagged' ? verdict.activity.speechS : 0 });
+    } else starts.push(start);
+  }
   const batch = Math.max(1, options.batch ?? 1);
   const classes = config.labels.length;
   const segments: SegmentPrediction[] = [];
@@ -136,11 +167,11 @@ export async function classifySegments(
       batch,
     );
     chunk.forEach((_, i) => {
-      const start = starts[first + i] as number;
       const row = rows.subarray(i * classes, (i + 1) * classes);
       for (let c = 0; c < classes; c++) mean[c]! += row[c] as number;
-      segments.push({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate, ...labelPrediction(row, config.labels) });
+      segments.push({ ...span(starts[first + i] as number), ...labelPrediction(row, config.labels) });
     });
   }
-  return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments };
+  if (segments.length === 0) return { label: '', probabilities: {}, segments, flaggedSegments };
+  return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments, flaggedSegments };
 }

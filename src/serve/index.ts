@@ -1,3 +1,3 @@
 /** The HTTP service: `startServer(options)` -> {url, app, close()} (server.ts), its metrics (metrics.ts). */
-export { SILENCE_PEAK, type ServeOptions, type ServiceHandle, startServer } from './server.js';
+export { type ServeOptions, type ServiceHandle, startServer } from './server.js';
 export { ServiceMetrics } from './metrics.js';

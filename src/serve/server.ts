@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { loadAudioBytes } from '../audio/index.js';
+import { assessAudio, loadAudioBytes } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { BatchedClassifier, type BatchingOptions } from '../infer/batched-classifier.js';
 import { RunModel } from '../infer/inference.js';
@@ -43,9 +43,6 @@ export interface ServiceHandle {
   /** Stops accepting connections, answers the requests in flight, then releases the model. */
   close(): Promise<void>;
 }
-
-/** A recording whose every sample is below this peak (-80 dBFS) is silent: there is nothing to classify. */
-export const SILENCE_PEAK = 1e-4;
 
 /** An error answered with an HTTP status; `code` is a SerError code or ELIMIT. */
 class HttpError extends Error {
@@ -145,11 +142,10 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
         `serve: the recording lasts ${audio.durationS.toFixed(1)} s, over the limit of ${maxDurationS} s (--max-duration-s); split it`,
       );
     }
-    const peak = audio.samples.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-    if (peak < SILENCE_PEAK) {
-      const dbfs = peak > 0 ? `${(20 * Math.log10(peak)).toFixed(1)} dBFS` : 'digital silence';
-      throw new HttpError(422, 'EAUDIO', `serve: the recording is silent (peak ${dbfs}, below -80 dBFS): there is no speech to classify`);
-    }
+    // The project's one rule for unusable audio (src/audio/vad.ts), as ser predict applies it.
+    const assessment = assessAudio(audio.samples, audio.sampleRateHz, 'request body');
+    if (assessment.kind === 'error') throw assessment.error;
+    if (assessment.kind === 'flagged') throw new HttpError(422, 'EAUDIO', `serve: request body: ${assessment.flag}: ${assessment.reason}`);
     const durationS = audio.durationS;
     if (segments) return { ...(await classifier.classifySegments(audio.samples, hopS)), durationS };
     return { ...(await classifier.classify(audio.samples)), durationS };

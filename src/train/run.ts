@@ -5,7 +5,7 @@
  * report.html with its figures, and model.onnx (the deployable model).
  * With `resume`, every setting comes from the run directory's config.json and split.json instead.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Utterance } from '../data/corpus.js';
 import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
@@ -15,7 +15,8 @@ import { SerError } from '../errors.js';
 import { averageWindowProbabilities, softmaxRows } from '../eval/probabilities.js';
 import { type EvaluationReport, type SpectrogramAxes, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeError, writeFileAtomic } from '../io/atomic.js';
+import { acquireRunLock } from '../io/run-lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
 import { type EvaluationFeatures, type Hyperparameters, type TrainResult, type TrainingSource, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
@@ -154,9 +155,41 @@ interface PreparedRun {
   sources: string[];
 }
 
-/** Trains (or resumes) a run; see the file comment. */
+/**
+ * Trains (or resumes) a run; see the file comment. The run folder is locked for the whole run (src/io/run-lock.ts):
+ * a second `ser train` on it, with or without --resume, fails with EBUSY; a lock left by a killed process is taken over.
+ */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const log = options.log ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const runDir = resolve(options.out);
+  const created = !options.resume && !existsSync(runDir);
+  if (created) {
+    try {
+      mkdirSync(runDir, { recursive: true });
+    } catch (error) {
+      throw writeError(runDir, error);
+    }
+  }
+  // Resuming a folder that does not exist: prepareRun says so.
+  const lock = existsSync(runDir) ? acquireRunLock(runDir, 'train') : null;
+  if (lock?.tookOver) log(`${lock.path}: took over the lock of process ${lock.tookOver.pid} (since ${lock.tookOver.since}), which is gone`);
+  try {
+    return await trainLocked(options, log);
+  } finally {
+    lock?.release();
+    if (created) removeIfEmpty(runDir);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty: the run's files stay.
+  }
+}
+
+async function trainLocked(options: TrainRunOptions, log: (line: string) => void): Promise<TrainRunResult> {
   const prepared = await prepareRun(options, log);
   const { runDir, config, split, parts } = prepared;
   const { model, recipe } = config;
@@ -267,6 +300,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
       `${extracted.computed} computed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   if (extracted.failed.length > 0) log(summarizeFailures(extracted, 10));
+  for (const warning of extracted.warnings) log(`warning: ${warning}`);
 
   let split: Split;
   const splitPath = join(runDir, SPLIT_FILE);

@@ -163,7 +163,8 @@ export class EmotionRecognizer {
 
   /**
    * The whole of a long recording, window by window: windows of the run's clip length every `hopS` seconds
-   * (default: the clip length), each window's prediction and the label of their mean probabilities.
+   * (default: the clip length), each window's prediction and the label of their mean probabilities. Windows with
+   * less than 0.25 s of speech (src/audio/vad.ts) are listed in `flaggedSegments` instead, as `ser predict --segments` does.
    */
   async classifySegments(
     audio: PcmAudio | AudioBufferLike,
@@ -171,7 +172,7 @@ export class EmotionRecognizer {
   ): Promise<SegmentedPrediction> {
     const samples = this.monoSamples(audio, options.source ?? 'audio');
     // One window per model run: a model.onnx from before the symbolic batch axis takes exactly one clip.
-    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS });
+    return classifySegments(samples, this.inputs, this.config, (mel) => this.probabilities(mel), { hopS: options.hopS, gate: true });
   }
 
   async release(): Promise<void> {

@@ -3,7 +3,8 @@
  * what is wrong (with the values found) and, where there is one, what to do. Corrupt files are made
  * here from bytes (or by cutting the committed fixtures), so the suite needs no tools.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -21,6 +22,7 @@ import {
   riffWave,
   simpleWav,
 } from './audio-helpers.js';
+import { hasShared, sharedDir } from '../helpers.js';
 
 const decode =
   (bytes: Uint8Array, name = 'bad.wav') =>
@@ -30,14 +32,22 @@ const decode =
 describe('corrupt WAV', () => {
   it('empty file', () => assertSerError(decode(new Uint8Array(0)), 'EDECODE', ['bad.wav', 'empty (0 bytes)']));
 
-  it('a 2 GB data chunk size in a 1 KB file is a truncated file', async () => {
+  it('a 2 GB data chunk size in a 1 KB file: the 490 samples there, with a warning naming both sizes', async () => {
     const wav = riffWave([chunk('fmt ', fmtPayload({})), chunk('data', new Uint8Array(980), { declaredSize: 2 ** 31 })]);
-    await assertSerError(decode(wav), 'EDECODE', ['bad.wav', 'data chunk claims 2.0 GB but the file has 1.0 KB', 'truncated']);
+    const decoded = await decodeAudio(wav, 'bad.wav');
+    assert.equal(decoded.channels[0]?.length, 490);
+    assert.deepEqual(decoded.warnings, [
+      'decode: bad.wav: data chunk claims 2.0 GB but the file has 1.0 KB (only 980 B after the data header; truncated or not a WAV file: re-download or re-export it); decoded the 0.031 s that are there',
+    ]);
   });
 
-  it('the reference cut in half is truncated, with both sizes', async () => {
+  it('the reference cut in half decodes to the first half exactly; cut inside the first frame it is an error', async () => {
     const whole = fixtureBytes('speech-16k-pcm16.wav');
-    await assertSerError(decode(whole.subarray(0, 8000)), 'EDECODE', ['data chunk claims 16 KB but the file has 7.8 KB', 're-download']);
+    const reference = (await decodeAudio(whole, 'ref.wav')).channels[0] as Float32Array;
+    const half = await decodeAudio(whole.subarray(0, 8001), 'half.wav');
+    assert.deepEqual(half.channels[0], reference.subarray(0, (8000 - 44) / 2));
+    assert.match(half.warnings?.[0] ?? '', /half\.wav: data chunk claims 16 KB but the file has 7\.8 KB .*; decoded the 0\.249 s that are there/);
+    await assertSerError(decode(whole.subarray(0, 45)), 'EDECODE', ['data chunk claims 16 KB but the file has 45 B', 're-download']);
   });
 
   it('only the RIFF header / no fmt chunk / no data chunk', async () => {
@@ -76,12 +86,22 @@ describe('corrupt WAV', () => {
 
 describe('corrupt AIFF', () => {
   const rateBytes = extended80(16000);
-  it('SSND shorter than COMM promises', async () => {
+  it('SSND shorter than COMM promises: the frames there, with a warning; no whole frame is an error', async () => {
     const file = aiffFile({ channels: 1, frames: 1000, bits: 16, rateBytes }, int16Bytes([1, 2, 3], true));
-    await assertSerError(decode(file, 'bad.aiff'), 'EDECODE', ['bad.aiff', 'COMM chunk promises 1000 frames (2.0 KB)', 'truncated']);
+    const decoded = await decodeAudio(file, 'bad.aiff');
+    assert.deepEqual(Array.from(decoded.channels[0] ?? []), [1 / 32768, 2 / 32768, 3 / 32768]);
+    assert.match(decoded.warnings?.[0] ?? '', /^decode: bad\.aiff: COMM chunk promises 1000 frames \(2\.0 KB\) but the SSND chunk holds 6 B .*truncated/);
+    const empty = aiffFile({ channels: 1, frames: 1000, bits: 16, rateBytes }, new Uint8Array(0));
+    await assertSerError(decode(empty, 'bad.aiff'), 'EDECODE', ['bad.aiff', 'COMM chunk promises 1000 frames (2.0 KB)', 'truncated']);
   });
-  it('the fixture cut in half', async () => {
-    await assertSerError(decode(fixtureBytes('speech-16k-pcm16.aiff').subarray(0, 8000)), 'EDECODE', ['COMM chunk promises 8000 frames']);
+  it('the fixture cut in half decodes to its first half exactly', async () => {
+    const whole = fixtureBytes('speech-16k-pcm16.aiff');
+    const reference = (await decodeAudio(whole, 'ref.aiff')).channels[0] as Float32Array;
+    const half = await decodeAudio(whole.subarray(0, 8000), 'half.aiff');
+    const frames = half.channels[0]?.length ?? 0;
+    assert.ok(frames > 3900 && frames < 4000, `${frames} frames`);
+    assert.deepEqual(half.channels[0], reference.subarray(0, frames));
+    assert.match(half.warnings?.[0] ?? '', /COMM chunk promises 8000 frames/);
   });
   it('0 Hz and 0 channels in COMM; no COMM', async () => {
     const zeroRate = aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: extended80(0) }, int16Bytes([1], true));
@@ -97,10 +117,16 @@ describe('corrupt AIFF', () => {
 describe('corrupt compressed files', () => {
   const cut = (file: string, bytes: number) => fixtureBytes(file).subarray(0, bytes);
 
-  it('FLAC cut in half: fewer samples than STREAMINFO promises (the decoder alone returns nothing)', async () => {
+  it('FLAC cut in half: the whole frames there (a prefix of the intact decode), with a warning', async () => {
     // ffmpeg leaves an 8 KB PADDING block: metadata ends at byte 8288, the audio frames follow
-    const half = cut('speech-16k.flac', 12000);
-    await assertSerError(decode(half, 'bad.flac'), 'EDECODE', ['bad.flac', /FLAC (header promises 8000 samples|decoder found no audio)/]);
+    const reference = (await decodeAudio(fixtureBytes('speech-16k.flac'), 'ref.flac')).channels[0] as Float32Array;
+    const half = await decodeAudio(cut('speech-16k.flac', 12000), 'bad.flac');
+    const samples = half.channels[0]?.length ?? 0;
+    assert.equal(samples, 3456, 'the three whole 1152-sample frames before byte 12000 (frames start at 8288, 9042, 10287, 11848)');
+    assert.deepEqual(half.channels[0], reference.subarray(0, samples));
+    assert.deepEqual(half.warnings, ['decode: bad.flac: FLAC header promises 8000 samples per channel but only 3456 decode (truncated or corrupt stream); decoded the 0.216 s that are there']);
+    // Cut inside the first audio frame: nothing to decode.
+    await assertSerError(decode(cut('speech-16k.flac', 8400), 'bad.flac'), 'EDECODE', ['bad.flac', 'FLAC decoder found no audio']);
   });
   it('FLAC with only its metadata / cut inside the metadata', async () => {
     const flac = fixtureBytes('speech-16k.flac');
@@ -119,11 +145,63 @@ describe('corrupt compressed files', () => {
     for (let i = 0; i + 4 <= opus.length; i++) if (opus[i] === 0x4f && String.fromCharCode(...opus.subarray(i, i + 4)) === 'OggS') last = i;
     await assertSerError(decode(opus.subarray(0, last), 'bad.opus'), 'EDECODE', ['no end-of-stream page']);
   });
-  it('MP3 cut mid-frame, and cut at a frame boundary (fewer frames than its Info header)', async () => {
+  it('a multi-page Ogg Opus clip cut at 75%: the complete pages decode, with a warning', { skip: !hasShared && 'needs ../shared/data' }, async () => {
+    const bytes = new Uint8Array(readFileSync(join(sharedDir, 'data', 'emovo', 'f1', 'dis-f1-b1.opus')));
+    const whole = await decodeAudio(bytes, 'whole.opus');
+    const cutShort = await decodeAudio(bytes.subarray(0, Math.floor(bytes.length * 0.75)), 'cut.opus');
+    const [n, total] = [cutShort.channels[0]?.length ?? 0, whole.channels[0]?.length ?? 0];
+    assert.ok(n > 0 && n < total, `${n} of ${total} samples`);
+    assert.deepEqual(whole.warnings, []);
+    assert.match(cutShort.warnings?.[0] ?? '', /^decode: cut\.opus: Ogg page 4 at byte 10690 runs past the end .*; decoded the \d\.\d+ s that are there$/);
+  });
+  it('an MP3 whose first frame sync is damaged decodes from the next frames, with a warning (it was "unknown audio format")', async () => {
+    const mp3 = fixtureBytes('speech-16k.mp3').slice();
+    mp3[46] = 0; // the second byte of the first frame header, after the 45-byte ID3 tag
+    const decoded = await decodeAudio(mp3, 'damaged.mp3');
+    assert.equal(decoded.format, 'mp3');
+    assert.ok((decoded.channels[0]?.length ?? 0) >= 7 * 1152, `${decoded.channels[0]?.length} samples`);
+    assert.match(decoded.warnings?.[0] ?? '', /^decode: damaged\.mp3: the first 288 bytes of MPEG data are damaged \(no frame sync before byte 333\); skipped/);
+  });
+  it('MP3 cut mid-frame, and cut at a frame boundary (fewer frames than its Info header): what is there, with a warning', async () => {
     const mp3 = fixtureBytes('speech-16k.mp3');
-    await assertSerError(decode(mp3.subarray(0, 3001), 'bad.mp3'), 'EDECODE', ['bad.mp3', /MP3 frame \d+ at byte \d+ needs \d+ bytes/]);
+    const midFrame = await decodeAudio(mp3.subarray(0, 3001), 'bad.mp3');
+    assert.ok((midFrame.channels[0]?.length ?? 0) > 0);
+    assert.match(midFrame.warnings?.[0] ?? '', /^decode: bad\.mp3: MP3 frame \d+ at byte \d+ needs \d+ bytes .*; decoded the 0\.\d+ s that are there$/);
     // 64 kbit/s MPEG-2 layer III at 16 kHz: 72 * 64000 / 16000 = 288-byte frames after the 45-byte ID3 tag
-    await assertSerError(decode(mp3.subarray(0, 45 + 288 * 8)), 'EDECODE', ['Info header promises 16 frames but the file holds 7']);
+    const boundary = await decodeAudio(mp3.subarray(0, 45 + 288 * 8), 'bad.mp3');
+    assert.match(boundary.warnings?.[0] ?? '', /Info header promises 16 frames but the file holds 7/);
+    await assertSerError(decode(mp3.subarray(0, 45 + 100), 'bad.mp3'), 'EDECODE', ['bad.mp3', /MP3 frame 0 at byte 45 needs 288 bytes/]);
+  });
+});
+
+describe('messages that used to confuse (issue 12)', () => {
+  it('a WAV cut inside its fmt chunk says so (it said "fmt chunk is 16 bytes, expected at least 16")', async () => {
+    const wav = simpleWav({}, int16Bytes([1, 2]));
+    await assertSerError(decode(wav.subarray(0, 28)), 'EDECODE', ['the file ends 8 bytes into the 16-byte WAV fmt chunk (truncated file)']);
+  });
+  it('Opus headers with 0, 3 or 255 channels under mapping family 0 are refused by name (they were a TypeError)', async () => {
+    const opus = fixtureBytes('speech-16k.opus');
+    const head = 27 + (opus[26] as number);
+    for (const channels of [0, 3, 255]) {
+      const bad = opus.slice();
+      bad[head + 9] = channels;
+      await assertSerError(decode(bad, 'bad.opus'), 'EDECODE', [
+        'bad.opus',
+        channels === 0 ? 'says 0 channels; channel mapping family 0 allows 1 to 2' : `says ${channels} channels; channel mapping family 0 allows 1 to 2`,
+      ]);
+    }
+    const family = opus.slice();
+    family[head + 18] = 1;
+    await assertSerError(decode(family, 'bad.opus'), 'EDECODE', ['is 19 bytes; with mapping family 1 and 1 channels it needs 22']);
+  });
+  it('an AIFF with an infinite rate and one with 65535 channels name the values (they said "NaN Hz", "-1 channels")', async () => {
+    const infinite = Uint8Array.of(0x7f, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0);
+    await assertSerError(decode(aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: infinite }, int16Bytes([1], true)), 'inf.aiff'), 'EDECODE', [
+      'inf.aiff',
+      'AIFF COMM chunk says the sample rate is infinite or not a number',
+    ]);
+    const many = aiffFile({ channels: 65535, frames: 1, bits: 16, rateBytes: extended80(16000) }, int16Bytes([1], true));
+    await assertSerError(decode(many, 'many.aiff'), 'EDECODE', ['says 65535 channels; expected 1 to 256']);
   });
 });
 
@@ -133,7 +211,7 @@ describe('unknown formats say what the bytes look like', () => {
     ['an HTML page', asciiBytes('<!DOCTYPE html><html><body>404</body></html>'), ['HTML', 'failed download']],
     ['a Git LFS pointer', asciiBytes('version https://git-lfs.github.com/spec/v1\noid sha256:abc\n'), ['git lfs pull']],
     ['zeros', new Uint8Array(4096), ['all zero bytes']],
-    ['an MP4 container', concat(Uint8Array.of(0, 0, 0, 0x20), asciiBytes('ftypM4A isom')), ['MP4/M4A', 'ffmpeg -i in.m4a out.wav']],
+    ['ADIF AAC', asciiBytes('ADIF and then some bytes'), ['ADIF AAC audio, not supported (ADTS and M4A are)', 'ffmpeg -i in.aac out.wav']],
     ['a RIFF AVI', concat(asciiBytes('RIFF'), new Uint8Array(4), asciiBytes('AVI LIST')), ["RIFF 'AVI ' file"]],
     [
       'Ogg Speex',

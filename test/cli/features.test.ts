@@ -151,6 +151,16 @@ describe('ser features', () => {
       assert.ok(run.stderr.includes(part), run.stderr);
   });
 
+  it('a truncated WAV: features of what is there, and the warning on stderr', () => {
+    const bytes = wavBytes([speech], rate);
+    const cut = join(dir, 'cut.wav');
+    writeFileSync(cut, bytes.subarray(0, 44 + rate)); // 0.5 s of the 16-bit samples
+    const run = ser('features', cut, '--out', join(dir, 'cut.safetensors'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^ser: warning: decode: .*cut\.wav: data chunk claims .* decoded the 0\.500 s that are there$/m);
+    assert.match(run.stdout, /cut\.wav: wav\/pcm16, 0\.500 s/);
+  });
+
   it('a missing input file is one clear line naming it', () => {
     const missing = join(dir, 'missing.wav');
     const run = ser('features', missing, '--out', join(dir, 'y.safetensors'));

@@ -1,5 +1,7 @@
 /** Runs the `ser` CLI in a child process: the compiled build/src/cli/main.js (beside the compiled tests), or src/cli/main.ts through tsx when tests run from source. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -49,4 +51,15 @@ export function runCli(
       child.stdin.end();
     }
   });
+}
+
+/** A run's history.jsonl records without their wall times (`seconds`), to compare two runs of the same settings. */
+export function historyWithoutSeconds(runDir: string): Array<Record<string, unknown>> {
+  return readFileSync(join(runDir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const { seconds: _, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return rest;
+    });
 }

@@ -13,7 +13,7 @@ import { assetPath } from '../../src/io/paths.js';
 import type { CnnTmConfig } from '../../src/model/config.js';
 import { CnnTmTrainer } from '../../src/model/trainer.js';
 import { createSession } from '../../src/runtime/index.js';
-import { runCli } from './run-cli.js';
+import { historyWithoutSeconds, runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -241,7 +241,7 @@ test('ser predict --segments: a prediction per window along the file, and the me
   assert.match(overlapping.stdout, /\n {2}1\.50-2\.\d\d s: (angry|happy|neutral|sad) {2}\(/);
   const noSegments = await runCli(['predict', '--model', run, file, '--hop', '1']);
   assert.equal(noSegments.code, 1);
-  assert.match(noSegments.stderr, /^ser: predict: --hop needs --segments$/m);
+  assert.match(noSegments.stderr, /^ser: predict: --hop needs --segments \[EARG\]$/m);
 });
 
 test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an uninterrupted run', async () => {
@@ -271,15 +271,7 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
   const whole = join(scratch, 'whole');
   const uninterrupted = await runCli([...args, '--out', whole]);
   assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
-  const strip = (dir: string) =>
-    readFileSync(join(dir, 'history.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const { seconds: _, ...rest } = JSON.parse(line);
-        return rest;
-      });
-  assert.deepEqual(strip(interrupted), strip(whole));
+  assert.deepEqual(historyWithoutSeconds(interrupted), historyWithoutSeconds(whole));
   assert.deepEqual(
     JSON.parse(readFileSync(join(interrupted, 'metrics.json'), 'utf8')).confusion,
     JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8')).confusion,
@@ -290,7 +282,8 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
 test('ser: clear errors for a missing run, missing files, no data, an occupied run directory', async () => {
   const noRun = await runCli(['eval', '--model', join(scratch, 'nope'), '--data', manifest, '--json']);
   assert.equal(noRun.code, 1);
-  assert.match(noRun.stderr, /^ser: run: .*nope: no such run directory \(train one with: ser train --out .*nope\)$/m);
+  assert.deepEqual(JSON.parse(noRun.stdout), { error: `run: ${join(scratch, 'nope')}: no such run directory (train one with: ser train --out ${join(scratch, 'nope')})`, code: 'EIO' });
+  assert.match(noRun.stderr, /^ser: run: .*nope: no such run directory \(train one with: ser train --out .*nope\) \[EIO\]$/m);
 
   const noFile = await runCli(['predict', '--model', run, join(scratch, 'missing.wav')]);
   assert.equal(noFile.code, 1);
@@ -310,7 +303,7 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
 
   const badNumber = await runCli(['train', '--epochs', 'many', '--out', join(scratch, 'y')]);
   assert.equal(badNumber.code, 1);
-  assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\)$/m);
+  assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\) \[EARG\]$/m);
 });
 
 test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
@@ -324,4 +324,31 @@ test('errors: missing path, empty corpus, manifest without label column, unknown
     code: 'EDATA',
     message: /unknown label fearful; valid names: angry, disgust, fear, happy, neutral, sad/,
   });
+});
+
+test('RAVDESS with Actor folders as symbolic links: followed, ids by the link name; loops and second links read once', () => {
+  const root = join(scratch, 'linked-ravdess');
+  const elsewhere = join(scratch, 'elsewhere');
+  mkdirSync(root, { recursive: true });
+  mkdirSync(elsewhere, { recursive: true });
+  const direct = loadCorpus({ dataset: 'ravdess', path: join(corpusDir, 'ravdess') });
+  for (const actor of ['Actor_01', 'Actor_02']) symlinkSync(join(corpusDir, 'ravdess', actor), join(root, actor));
+  // Actor_03 through a link to a folder that links on to the real one.
+  symlinkSync(join(corpusDir, 'ravdess', 'Actor_03'), join(elsewhere, 'Actor_03'));
+  symlinkSync(elsewhere, join(root, 'more'));
+  symlinkSync(root, join(root, 'loop'));
+  symlinkSync(join(corpusDir, 'ravdess', 'Actor_01'), join(root, 'Actor_01-again'));
+  symlinkSync(join(scratch, 'no-such-file.wav'), join(root, '03-01-05-01-01-01-04.wav'));
+  const linked = loadCorpus({ dataset: 'ravdess', path: root });
+  const expected = direct.utterances.filter((u) => /^Actor_0[123]\//.test(u.id));
+  assert.equal(linked.utterances.length, expected.length);
+  assert.ok(expected.length > 100, `${expected.length} clips of actors 01-03`);
+  assert.deepEqual(
+    linked.utterances.map((u) => u.id.replace(/^more\//, '')),
+    expected.map((u) => u.id),
+  );
+  const reasons = linked.ignored.map((entry) => `${relative(root, entry.path)}: ${entry.reason}`);
+  assert.ok(reasons.some((r) => /^loop: folder already listed as .*linked-ravdess \(a symbolic link loop/.test(r)), reasons.join('\n'));
+  assert.ok(reasons.some((r) => /^Actor_01(-again)?: folder already listed as .*Actor_01(-again)?/.test(r)), reasons.join('\n'));
+  assert.ok(reasons.some((r) => /^03-01-05-01-01-01-04\.wav: broken symbolic link \(ENOENT\)/.test(r)), reasons.join('\n'));
 });

@@ -77,19 +77,27 @@ test('cache: miss, then hit with identical features; front-end, duration and off
   assert.equal((await extractFeatures(utterances, { cacheDir })).cacheHits, 6);
 });
 
-test('cache: a touched or rewritten file is recomputed, the others reused', async () => {
+test('cache keyed by content: a touched file is reused; a rewritten one is recomputed even with its old size and mtime', async () => {
   const { dir, utterances } = scratchCorpus('touch');
   const cacheDir = join(scratch, 'cache-touch');
   const before = await extractFeatures(utterances, { cacheDir });
   const touched = utterances[2] as Utterance;
-  const later = new Date(statSync(touched.path).mtimeMs + 5000);
+  const original = statSync(touched.path);
+  const later = new Date(original.mtimeMs + 5000);
   utimesSync(touched.path, later, later);
   const after1 = await extractFeatures(utterances, { cacheDir });
-  assert.deepEqual([after1.computed, after1.cacheHits], [1, 5]);
+  assert.deepEqual([after1.computed, after1.cacheHits], [0, 6], 'same bytes, newer mtime: still a hit');
   assert.deepEqual(after1.features, before.features);
-  // Replace the file's content with another clip: recomputed, and the new features differ.
+  // One byte changed in place, then the old mtime put back: size and mtime match, the content does not.
+  const bytes = readFileSync(touched.path);
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
+  writeFileSync(touched.path, bytes);
+  utimesSync(touched.path, original.atimeMs / 1000, original.mtimeMs / 1000);
+  assert.ok(Math.abs(statSync(touched.path).mtimeMs - original.mtimeMs) < 0.01, 'the old mtime, to the microsecond');
+  const changed = await extractFeatures(utterances, { cacheDir });
+  assert.deepEqual([changed.computed, changed.cacheHits], [1, 5]);
+  // Replace the file's content with another clip: recomputed, and the new features are that clip's.
   copyFileSync(join(dir, (utterances[0] as Utterance).id), touched.path);
-  utimesSync(touched.path, new Date(later.getTime() + 5000), new Date(later.getTime() + 5000));
   const after2 = await extractFeatures(utterances, { cacheDir });
   assert.deepEqual([after2.computed, after2.cacheHits], [1, 5]);
   const row = 128 * 188;
@@ -113,9 +121,10 @@ test('a corrupt cache file is ignored and rewritten', async () => {
 test('decode failures and missing files are listed and skipped; the rest keep their rows', async () => {
   const { utterances } = scratchCorpus('broken');
   const good = await extractFeatures(utterances, { cacheDir: null });
-  // A real clip cut to its first 100 bytes (a truncated download), and a file deleted after listing.
+  // A real clip cut inside its headers (a truncated download: 30 bytes, no sample to decode), and a file deleted
+  // after listing. (Cut after its headers, a WAV decodes what is there, with a warning: test/audio/corrupt.test.ts.)
   const truncated = utterances[1] as Utterance;
-  writeFileSync(truncated.path, readFileSync(truncated.path).subarray(0, 100));
+  writeFileSync(truncated.path, readFileSync(truncated.path).subarray(0, 30));
   const deleted = utterances[3] as Utterance;
   rmSync(deleted.path);
   const cacheDir = join(scratch, 'cache-broken');
@@ -158,4 +167,28 @@ test('without cacheDir the cache is $XDG_CACHE_HOME/speech-emotion (the CLI defa
     if (saved === undefined) delete process.env.XDG_CACHE_HOME;
     else process.env.XDG_CACHE_HOME = saved;
   }
+});
+
+test('a cache folder that cannot be created is EIO naming both the CLI flags and the library option', async () => {
+  const { utterances } = scratchCorpus('blocked');
+  const file = join(scratch, 'a-file');
+  writeFileSync(file, 'not a folder');
+  await assert.rejects(
+    extractFeatures(utterances.slice(0, 1), { cacheDir: join(file, 'cache') }),
+    (error: Error & { code?: string }) =>
+      error.code === 'EIO' && /cannot create the feature cache folder \(ENOTDIR\); choose another one \(ser: --cache DIR, or --no-cache; library: the cacheDir option\)/.test(error.message),
+  );
+});
+
+test('a truncated but readable file is kept, and its warning is returned (once: cached rows are not decoded again)', async () => {
+  const { utterances } = scratchCorpus('cut-short');
+  const cut = utterances[0] as Utterance;
+  const bytes = readFileSync(cut.path);
+  writeFileSync(cut.path, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  const cacheDir = join(scratch, 'cache-cut-short');
+  const result = await extractFeatures(utterances, { cacheDir });
+  assert.equal(result.kept.length, 6);
+  assert.equal(result.warnings.length, 1);
+  assert.match(result.warnings[0] ?? '', new RegExp(`^decode: .*${cut.id.replace('.', '\\.')}: .*truncated.*decoded the \\d+\\.\\d+ s that are there$`));
+  assert.deepEqual((await extractFeatures(utterances, { cacheDir })).warnings, []);
 });

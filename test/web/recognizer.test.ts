@@ -113,6 +113,9 @@ test('classifySegments: each window is classified as that clip alone; the whole 
       web.segments.map((s) => [s.startS, s.endS, s.label]),
       node.segments.map((s) => [s.startS, s.endS, s.label]),
     );
+    // The trailing silence of the RAVDESS clip: the same windows flagged no_speech on both paths.
+    assert.ok(node.flaggedSegments.length >= 1, JSON.stringify(node.flaggedSegments));
+    assert.deepEqual(web.flaggedSegments, node.flaggedSegments);
     for (const [i, s] of web.segments.entries()) {
       for (const l of labels) assert.ok(Math.abs((s.probabilities[l] as number) - (node.segments[i]?.probabilities[l] as number)) < 1e-5);
     }
