@@ -48,7 +48,19 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, rounds: 3, steps: 6, warmup: 2, batch: 32, threads: 2, profile: false, torch: true, torchSpin: false, spin: false, randomInput: false };
+  const args: Args = {
+    json: false,
+    rounds: 3,
+    steps: 6,
+    warmup: 2,
+    batch: 32,
+    threads: 2,
+    profile: false,
+    torch: true,
+    torchSpin: false,
+    spin: false,
+    randomInput: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = (): number => {
@@ -133,7 +145,8 @@ function runTorchPeer(args: Args, onnxPath: string, inputPath: string): TorchPee
   // 3.9-4.4 samples/s spinning, 10.9-15.5 passive, CPU per step 3.5-4.2 s vs 1.4 s).
   const env = args.torchSpin ? process.env : { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
   const result = spawnSync(python, peerArgs, { encoding: 'utf8', maxBuffer: 1 << 20, env });
-  if (result.status !== 0) throw new Error(`${python} ${script} failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (result.status !== 0)
+    throw new Error(`${python} ${script} failed (${result.status}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as TorchPeer;
 }
 
@@ -205,7 +218,9 @@ async function main(): Promise<void> {
       log(`round ${round_}: inference, ours and PyTorch's export ...`);
       record.infer = (batch * 1000) / (await timeIt(args.warmup, args.steps, () => ourSession.run(melFeed))).wallMs;
       const peerSession = torchSession;
-      record.torch_onnx_infer = peerSession ? (batch * 1000) / (await timeIt(args.warmup, args.steps, () => peerSession.run(melFeed))).wallMs : null;
+      record.torch_onnx_infer = peerSession
+        ? (batch * 1000) / (await timeIt(args.warmup, args.steps, () => peerSession.run(melFeed))).wallMs
+        : null;
       rounds.push(record);
     }
     let profile: [string, number][] | null = null;
@@ -216,7 +231,10 @@ async function main(): Promise<void> {
       return values.length > 0 ? Math.max(...values) : null;
     };
     const median = (key: string): number | null => {
-      const values = rounds.map((r) => r[key]).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+      const values = rounds
+        .map((r) => r[key])
+        .filter((v): v is number => typeof v === 'number')
+        .sort((a, b) => a - b);
       if (values.length === 0) return null;
       const mid = Math.floor(values.length / 2);
       return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;

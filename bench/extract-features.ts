@@ -12,7 +12,11 @@ const dataset = (process.argv[3] ?? 'ravdess') as CorpusName;
 const corpus = loadCorpus({ dataset, path: dir });
 const cacheDir = mkdtempSync(join(tmpdir(), 'ser-bench-cache-'));
 try {
-  console.log(`${corpus.utterances.length} ${dataset} clips from ${dir}; ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `${corpus.utterances.length} ${dataset} clips from ${dir}; ${cpus().length} CPUs, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   for (const run of ['cold cache', 'warm cache']) {
     const start = performance.now();
     const result = await extractFeatures(corpus.utterances, { cacheDir });

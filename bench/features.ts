@@ -138,12 +138,20 @@ function torchaudio(mode: string, seconds: number, options: { threads?: number; 
 }
 
 /** Each row compares ours with torchaudio on the same cores; every cell is measured once per round. */
-const ROWS: { what: string; cores: number; ours: Record<string, (s: number) => Promise<Rate>>; torch: Record<string, (s: number) => Rate> }[] = [
+const ROWS: {
+  what: string;
+  cores: number;
+  ours: Record<string, (s: number) => Promise<Rate>>;
+  torch: Record<string, (s: number) => Rate>;
+}[] = [
   {
     what: 'log-mel, 1 core',
     cores: 1,
     ours: { 'TS, 1 clip per call': (s) => oursTs('logmel', s), [`ORT batched ${BATCH}, 1 thread`]: (s) => oursOrt(1, s) },
-    torch: { '1 clip per call, 1 thread': (s) => torchaudio('logmel', s), [`batched ${BATCH}, 1 thread`]: (s) => torchaudio('logmel batched', s) },
+    torch: {
+      '1 clip per call, 1 thread': (s) => torchaudio('logmel', s),
+      [`batched ${BATCH}, 1 thread`]: (s) => torchaudio('logmel batched', s),
+    },
   },
   {
     what: 'log-mel, 2 cores',
@@ -184,7 +192,9 @@ async function main(): Promise<void> {
     const ours = Object.entries(row.ours).map(([name, run]) => ({ r, key: `ours: ${name}`, run }));
     const torch = Object.entries(row.torch).map(([name, run]) => ({ r, key: `torchaudio: ${name}`, run: async (s: number) => run(s) }));
     // ours, torch, ours, torch, ...
-    return Array.from({ length: Math.max(ours.length, torch.length) }, (_, i) => [ours[i], torch[i]]).flat().filter((t) => t !== undefined);
+    return Array.from({ length: Math.max(ours.length, torch.length) }, (_, i) => [ours[i], torch[i]])
+      .flat()
+      .filter((t) => t !== undefined);
   });
   for (let round = 0; round < rounds; round++) {
     const shift = (round * 3) % tasks.length; // rotate the order so no measurement always follows the same one
@@ -225,7 +235,9 @@ async function main(): Promise<void> {
       Math.min(...[...cells[r]!].filter(([key]) => key.startsWith(side)).map(([, rates]) => median(rates.map((x) => ms(x.clipsPerS)))));
     const ours = best('ours');
     const torch = best('torchaudio');
-    summary.push(`${row.what}: ours best ${ours.toFixed(2)} ms/clip, torchaudio best ${torch.toFixed(2)} ms/clip: torchaudio / ours = ${(torch / ours).toFixed(2)}x`);
+    summary.push(
+      `${row.what}: ours best ${ours.toFixed(2)} ms/clip, torchaudio best ${torch.toFixed(2)} ms/clip: torchaudio / ours = ${(torch / ours).toFixed(2)}x`,
+    );
   });
   console.log([...lines, '', ...summary].join('\n'));
 }

@@ -39,11 +39,16 @@ for (let index = 0; index < cases; index++) {
       await loadAudio(path);
       result = await runCase(c.bytes, path, frontEnd);
     } catch (error) {
-      result = { outcome: error instanceof SerError ? 'error' : 'crash', detail: error instanceof SerError ? error.code : String(error), ms: performance.now() - t };
+      result = {
+        outcome: error instanceof SerError ? 'error' : 'crash',
+        detail: error instanceof SerError ? error.code : String(error),
+        ms: performance.now() - t,
+      };
     }
     rmSync(path);
   } else result = await runCase(c.bytes, `case-${index}`, frontEnd);
-  const key = result.outcome === 'error' ? `error ${result.detail}` : result.outcome === 'flagged' ? `flagged ${result.detail}` : result.outcome;
+  const key =
+    result.outcome === 'error' ? `error ${result.detail}` : result.outcome === 'flagged' ? `flagged ${result.detail}` : result.outcome;
   counts.set(key, (counts.get(key) ?? 0) + 1);
   if (['crash', 'nan', 'unbounded'].includes(result.outcome)) bad.push(`${what}: ${result.outcome} ${result.detail}`);
   if (result.ms > worst.ms) worst = { ms: result.ms, what };
@@ -55,7 +60,9 @@ rmSync(scratch, { recursive: true, force: true });
 const seconds = (performance.now() - started) / 1000;
 console.log(`fuzz: ${cases} cases (seed ${seed}, ${seeds.size} seed files) in ${seconds.toFixed(1)} s`);
 for (const [key, n] of [...counts].sort()) console.log(`  ${key.padEnd(18)} ${n}`);
-console.log(`  crashes ${bad.filter((b) => b.includes(': crash')).length}, NaN outputs ${bad.filter((b) => b.includes(': nan')).length}, unbounded ${bad.filter((b) => b.includes(': unbounded')).length}`);
+console.log(
+  `  crashes ${bad.filter((b) => b.includes(': crash')).length}, NaN outputs ${bad.filter((b) => b.includes(': nan')).length}, unbounded ${bad.filter((b) => b.includes(': unbounded')).length}`,
+);
 console.log(`  worst time ${worst.ms.toFixed(0)} ms (${worst.what}); peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB`);
 for (const line of bad.slice(0, 20)) console.log(`  ${line}`);
 if (bad.length > 0) process.exitCode = 1;

@@ -90,7 +90,9 @@ for (let i = 0; i < runs + 1; i++) {
 }
 if (timeOnly) {
   const timed = wall.slice(1).sort((a, b) => a - b);
-  console.log(`wall ms per run over ${runs} runs after a warm-up: best ${timed[0]?.toFixed(0)}, median ${timed[Math.floor(timed.length / 2)]?.toFixed(0)}`);
+  console.log(
+    `wall ms per run over ${runs} runs after a warm-up: best ${timed[0]?.toFixed(0)}, median ${timed[Math.floor(timed.length / 2)]?.toFixed(0)}`,
+  );
   await session.release();
   process.exit(0);
 }

@@ -37,7 +37,10 @@ const runDir = resolve(args.run);
 const threads = Number(args.threads);
 const repeats = Number(args.repeats);
 
-const manifest = readFileSync(join(packageRoot(), 'assets', 'corpus', 'manifest.csv'), 'utf8').trim().split('\n').slice(1);
+const manifest = readFileSync(join(packageRoot(), 'assets', 'corpus', 'manifest.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1);
 const clips = manifest
   .map((row) => row.split(',')[0] as string)
   .filter((path) => path.startsWith('ravdess/'))
@@ -46,12 +49,25 @@ const clips = manifest
 
 const work = mkdtempSync(join(tmpdir(), 'bench-web-'));
 const bundleStart = performance.now();
-await build({ entryPoints: [join(packageRoot(), 'bench', 'web', 'page.ts')], bundle: true, platform: 'browser', format: 'esm', outfile: join(work, 'page.js'), logLevel: 'error' });
+await build({
+  entryPoints: [join(packageRoot(), 'bench', 'web', 'page.ts')],
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  outfile: join(work, 'page.js'),
+  logLevel: 'error',
+});
 const bundleMs = performance.now() - bundleStart;
 const bundleBytes = readFileSync(join(work, 'page.js')).length;
 
 const ortDist = join(packageRoot(), 'node_modules', 'onnxruntime-web', 'dist');
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+const types: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 let report: (value: string) => void = () => {};
 const reported = new Promise<string>((resolve_) => {
   report = resolve_;
@@ -59,7 +75,11 @@ const reported = new Promise<string>((resolve_) => {
 const server = createServer((request, response) => {
   const url = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
   const send = (body: string | Buffer, type: string) => {
-    response.writeHead(200, { 'Content-Type': type, 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
+    response.writeHead(200, {
+      'Content-Type': type,
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
     response.end(body);
   };
   try {
@@ -90,10 +110,14 @@ const server = createServer((request, response) => {
 await new Promise<void>((resolve_) => server.listen(0, '127.0.0.1', resolve_));
 const port = (server.address() as { port: number }).port;
 const profile = join(work, 'chromium-profile');
-const browser = spawn(args.chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], {
-  stdio: 'ignore',
-  detached: true, // its own process group: Chromium's helper processes are stopped with it
-});
+const browser = spawn(
+  args.chromium,
+  ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`],
+  {
+    stdio: 'ignore',
+    detached: true, // its own process group: Chromium's helper processes are stopped with it
+  },
+);
 const timeout = setTimeout(() => report(JSON.stringify({ error: 'no result from the page within 180 s' })), 180_000);
 const page = JSON.parse(await reported) as {
   error?: string;
@@ -133,7 +157,8 @@ let sameLabel = 0;
 for (const [i, result] of page.results.entries()) {
   const node = expected[i]!;
   if (node.label === result.label) sameLabel++;
-  for (const label of Object.keys(node.probabilities)) worst = Math.max(worst, Math.abs((node.probabilities[label] as number) - (result.probabilities[label] as number)));
+  for (const label of Object.keys(node.probabilities))
+    worst = Math.max(worst, Math.abs((node.probabilities[label] as number) - (result.probabilities[label] as number)));
 }
 const summary = {
   date: new Date().toISOString(),
@@ -153,7 +178,9 @@ const summary = {
 if (args.json) console.log(JSON.stringify(summary));
 else {
   for (const [i, result] of page.results.entries()) {
-    console.log(`${result.clip.padEnd(28)} browser ${result.label.padEnd(10)} node ${expected[i]!.label.padEnd(10)} ${result.msPerClip.toFixed(1)} ms (decoded at ${result.decodedRateHz} Hz)`);
+    console.log(
+      `${result.clip.padEnd(28)} browser ${result.label.padEnd(10)} node ${expected[i]!.label.padEnd(10)} ${result.msPerClip.toFixed(1)} ms (decoded at ${result.decodedRateHz} Hz)`,
+    );
   }
   console.log(summary);
 }

@@ -10,7 +10,9 @@ declare const OfflineAudioContext: new (
   channels: number,
   length: number,
   sampleRate: number,
-) => { decodeAudioData(bytes: ArrayBuffer): Promise<{ numberOfChannels: number; sampleRate: number; getChannelData(c: number): Float32Array }> };
+) => {
+  decodeAudioData(bytes: ArrayBuffer): Promise<{ numberOfChannels: number; sampleRate: number; getChannelData(c: number): Float32Array }>;
+};
 declare const navigator: { userAgent: string };
 declare const crossOriginIsolated: boolean;
 
@@ -39,10 +41,18 @@ async function main(): Promise<void> {
       await recognizer.classify(audio, clip);
       times.push(performance.now() - t0);
     }
-    results.push({ clip, decodedRateHz: audio.sampleRate, ...prediction, msPerClip: times.sort((a, b) => a - b)[Math.floor(times.length / 2)] });
+    results.push({
+      clip,
+      decodedRateHz: audio.sampleRate,
+      ...prediction,
+      msPerClip: times.sort((a, b) => a - b)[Math.floor(times.length / 2)],
+    });
   }
   await recognizer.release();
-  await fetch('/result', { method: 'POST', body: JSON.stringify({ userAgent: navigator.userAgent, crossOriginIsolated, createMs, results }) });
+  await fetch('/result', {
+    method: 'POST',
+    body: JSON.stringify({ userAgent: navigator.userAgent, crossOriginIsolated, createMs, results }),
+  });
 }
 
 main().catch(async (error: unknown) => {

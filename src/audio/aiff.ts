@@ -33,7 +33,8 @@ export function aiffLayout(bytes: Uint8Array, source: string, fileLength = bytes
   const sampleBits = view.getInt16(comm.start + 6, false);
   // Rates are stored as floats; rounded to whole Hz as torchaudio reports them (and resample needs).
   const rate = readExtended80(view, comm.start + 8);
-  if (!Number.isFinite(rate)) throw decodeError(source, `${kind} COMM chunk says the sample rate is infinite or not a number (corrupt header)`);
+  if (!Number.isFinite(rate))
+    throw decodeError(source, `${kind} COMM chunk says the sample rate is infinite or not a number (corrupt header)`);
   const sampleRateHz = Math.round(rate);
   checkStreamHeader(source, `${kind} COMM chunk`, channels, sampleRateHz);
 

@@ -75,7 +75,8 @@ export function checkStreamHeader(source: string, where: string, channels: numbe
   if (!Number.isInteger(channels) || channels < 1 || channels > 256) {
     throw decodeError(source, `${where} says ${channels} channels; expected 1 to 256 (corrupt header)`);
   }
-  if (!Number.isFinite(sampleRateHz)) throw decodeError(source, `${where} says the sample rate is ${sampleRateHz}; expected 1000 to 1000000 Hz (corrupt header)`);
+  if (!Number.isFinite(sampleRateHz))
+    throw decodeError(source, `${where} says the sample rate is ${sampleRateHz}; expected 1000 to 1000000 Hz (corrupt header)`);
   if (sampleRateHz < 1000 || sampleRateHz > 1_000_000) {
     throw decodeError(source, `${where} says sample rate ${sampleRateHz} Hz; expected 1000 to 1000000 Hz (corrupt header)`);
   }

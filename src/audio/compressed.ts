@@ -61,7 +61,10 @@ export async function decodeCompressed(bytes: Uint8Array, format: CompressedForm
   parts = parts.filter((p) => p.channelData.length > 0 && (p.channelData[0]?.length ?? 0) > 0);
   const first = parts[0];
   if (!first) {
-    throw decodeError(source, truncation ?? `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`);
+    throw decodeError(
+      source,
+      truncation ?? `the ${name} decoder found no audio in this ${formatBytes(bytes.length)} file (corrupt or truncated stream)`,
+    );
   }
   // CAF stores the rate as a float64 (a damaged one can be 16000.0000001): whole Hz, as for AIFF.
   const sampleRateHz = Math.round(first.sampleRate);
@@ -165,7 +168,8 @@ function checkOgg(bytes: Uint8Array): string | null {
     let body = 0;
     for (let i = 0; i < segments; i++) body += bytes[at + 27 + i] ?? 0;
     const end = at + 27 + segments + body;
-    if (end > bytes.length) return `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`;
+    if (end > bytes.length)
+      return `Ogg page ${pages} at byte ${at} runs past the end of the ${formatBytes(bytes.length)} file (truncated file)`;
     if ((bytes[at + 5] as number) & 0x04) sawEnd = true;
     pages++;
     at = end;
@@ -185,7 +189,10 @@ function checkOgg(bytes: Uint8Array): string | null {
  */
 function checkOpusHead(bytes: Uint8Array, source: string): void {
   const head = 27 + (bytes[26] ?? 0);
-  const size = Math.min(bytes.length - head, Array.from(bytes.subarray(27, head)).reduce((a, b) => a + b, 0));
+  const size = Math.min(
+    bytes.length - head,
+    Array.from(bytes.subarray(27, head)).reduce((a, b) => a + b, 0),
+  );
   const channels = bytes[head + 9] ?? 0;
   const family = bytes[head + 18] ?? 0;
   const needed = family === 0 ? 19 : 21 + channels;
@@ -313,7 +320,8 @@ function checkMpeg(bytes: Uint8Array, source: string): string | null {
   const first = at === null ? null : parseMpegHeader(bytes, at);
   if (at === null || !first) throw decodeError(source, `no MPEG audio frame at byte ${nominal} (corrupt MP3)`);
   // mpg123 resynchronises past damaged bytes itself; say what was skipped.
-  const skipped = at > nominal ? `the first ${at - nominal} bytes of MPEG data are damaged (no frame sync before byte ${at}); skipped` : null;
+  const skipped =
+    at > nominal ? `the first ${at - nominal} bytes of MPEG data are damaged (no frame sync before byte ${at}); skipped` : null;
   checkStreamHeader(source, 'MP3 frame header', first.channels, first.sampleRateHz);
   if (first.length === 0) return skipped; // free-format bitrate: frame lengths unknown, leave it to the decoder
 

@@ -84,7 +84,8 @@ export function describeUnknown(bytes: Uint8Array): string {
     guess = `an Ogg ${oggCodec(bytes)} stream; only Vorbis and Opus are supported: convert it, e.g. \`ffmpeg -i in.ogg out.wav\``;
   else if (magic === 'RIFF') guess = `a RIFF '${ascii(bytes, 8, 4)}' file, not 'WAVE' audio`;
   else if (magic === 'FORM') guess = `an IFF '${ascii(bytes, 8, 4)}' file, not AIFF audio`;
-  else if (magic.startsWith('ADIF')) guess = 'ADIF AAC audio, not supported (ADTS and M4A are): convert it, e.g. `ffmpeg -i in.aac out.wav`';
+  else if (magic.startsWith('ADIF'))
+    guess = 'ADIF AAC audio, not supported (ADTS and M4A are): convert it, e.g. `ffmpeg -i in.aac out.wav`';
   else if (start.startsWith('version https://git-lfs')) guess = 'a Git LFS pointer, not the audio: run `git lfs pull`';
   else if (start.startsWith('<!doctype') || start.startsWith('<html') || start.startsWith('<?xml')) {
     guess = 'an HTML/XML page (a failed download?)';

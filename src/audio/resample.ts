@@ -137,7 +137,14 @@ export function inputSpan(kernel: PolyphaseKernel, o: number): { first: number; 
  * The one definition of the sum, shared by resample() and the streaming resampler (src/stream), which therefore
  * give the same float32 samples.
  */
-export function resampleRange(kernel: PolyphaseKernel, x: Float64Array, xOrigin: number, length: number, fromOut: number, out: Float32Array): void {
+export function resampleRange(
+  kernel: PolyphaseKernel,
+  x: Float64Array,
+  xOrigin: number,
+  length: number,
+  fromOut: number,
+  out: Float32Array,
+): void {
   const { orig, new: newRate, width, weights, offset, first, count } = kernel;
   // Output o = block * new + j (phase j) reads from input block * orig - width + first[j] on.
   let j = fromOut % newRate;

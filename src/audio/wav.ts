@@ -150,7 +150,10 @@ export function parseFmt(view: DataView, chunk: Chunk, bigEndian: boolean, sourc
   if (tag === WAVE_FORMAT_EXTENSIBLE) {
     if (chunk.size < 40) throw decodeError(source, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${chunk.size} bytes, expected 40 (corrupt header)`);
     if (chunk.start + 40 > view.byteLength) {
-      throw decodeError(source, `the file ends ${view.byteLength - chunk.start} bytes into the 40-byte WAVE_FORMAT_EXTENSIBLE fmt chunk (truncated file)`);
+      throw decodeError(
+        source,
+        `the file ends ${view.byteLength - chunk.start} bytes into the 40-byte WAVE_FORMAT_EXTENSIBLE fmt chunk (truncated file)`,
+      );
     }
     const guid = new Uint8Array(view.buffer, view.byteOffset + chunk.start + 24, 16);
     const subtype = view.getUint16(chunk.start + 24, true);

@@ -22,9 +22,14 @@ interface EvalFlags {
 export function register(program: Command): void {
   program
     .command('eval')
-    .description("evaluate a trained run's model.onnx (default: the shipped model) on a corpus; its classes are matched to the model's by name or alias")
+    .description(
+      "evaluate a trained run's model.onnx (default: the shipped model) on a corpus; its classes are matched to the model's by name or alias",
+    )
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
-    .option('--data <dir|manifest.csv>', "corpus folder, or manifest CSV for --dataset csv (default: the run's own corpora, from its config.json)")
+    .option(
+      '--data <dir|manifest.csv>',
+      "corpus folder, or manifest CSV for --dataset csv (default: the run's own corpora, from its config.json)",
+    )
     .addOption(
       new Option('--dataset <name>', 'corpus format (folders: one folder per class; default csv for a .csv path)').choices(CORPUS_NAMES),
     )
@@ -42,7 +47,8 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .action(async (flags: EvalFlags) => {
-      const data = flags.data === undefined ? undefined : { dataset: datasetOf(flags.data, flags.dataset), path: flags.data, labels: flags.labels };
+      const data =
+        flags.data === undefined ? undefined : { dataset: datasetOf(flags.data, flags.dataset), path: flags.data, labels: flags.labels };
       if (data === undefined && flags.model === undefined) {
         throw new SerError('EARG', 'eval', 'say what to score: --data CORPUS, or --model RUN_DIR (which scores its own test part)');
       }
@@ -77,7 +83,9 @@ export function register(program: Command): void {
         return;
       }
       const what =
-        result.part === 'test' ? `the run's test part (${result.config.split.protocol} split)` : `all clips of ${flags.data ?? "the run's corpora"}`;
+        result.part === 'test'
+          ? `the run's test part (${result.config.split.protocol} split)`
+          : `all clips of ${flags.data ?? "the run's corpora"}`;
       process.stdout.write(
         formatReport(result.report, {
           color: process.stdout.isTTY === true,
@@ -91,6 +99,7 @@ export function register(program: Command): void {
 /** The corpus kind of `--data path`: --dataset, or csv for a .csv path. */
 function datasetOf(path: string, dataset: CorpusName | undefined): CorpusName {
   if (dataset !== undefined) return dataset;
-  if (!/\.csv$/i.test(path)) throw new SerError('EARG', 'eval', `--data ${path}: say which corpus it is with --dataset ${CORPUS_NAMES.join('|')}`);
+  if (!/\.csv$/i.test(path))
+    throw new SerError('EARG', 'eval', `--data ${path}: say which corpus it is with --dataset ${CORPUS_NAMES.join('|')}`);
   return 'csv';
 }

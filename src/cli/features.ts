@@ -7,7 +7,15 @@ import type { Command } from 'commander';
 import { loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { spectrogramPng } from '../eval/index.js';
-import { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, describeFrontEnd, fixLength, resolveFrontEnd, samplesFor } from '../features/index.js';
+import {
+  DEFAULT_FRONT_END,
+  type FrontEndConfig,
+  LogMelFrontEnd,
+  describeFrontEnd,
+  fixLength,
+  resolveFrontEnd,
+  samplesFor,
+} from '../features/index.js';
 import { writeSafetensors } from '../io/safetensors.js';
 
 interface FeaturesFlags {
@@ -65,7 +73,8 @@ export function register(program: Command): void {
 
 async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
   const { out, png } = flags;
-  if (out === undefined && png === undefined) throw new SerError('EARG', 'features', 'nothing to write: give --out FILE.safetensors, --png FILE.png or both');
+  if (out === undefined && png === undefined)
+    throw new SerError('EARG', 'features', 'nothing to write: give --out FILE.safetensors, --png FILE.png or both');
   const { config, durationS } = parseFlags(flags);
   const frontEnd = new LogMelFrontEnd(config);
   const audio = await loadAudio(file, { sampleRateHz: config.sampleRateHz });
@@ -156,7 +165,8 @@ function parseFlags(flags: FeaturesFlags): { config: FrontEndConfig; durationS: 
     else problems.push(`--norm '${flags.norm}' must be slaney or none`);
   }
   // With --n-fft alone, keep torchaudio's rule win_length <= n_fft by shrinking the default window.
-  if (overrides.nFft !== undefined && overrides.winLength === undefined && overrides.nFft < DEFAULT_FRONT_END.winLength) overrides.winLength = overrides.nFft;
+  if (overrides.nFft !== undefined && overrides.winLength === undefined && overrides.nFft < DEFAULT_FRONT_END.winLength)
+    overrides.winLength = overrides.nFft;
   const durationS = number('--duration', flags.duration);
   if (durationS !== undefined && !(durationS > 0)) problems.push(`--duration ${durationS} must be > 0 seconds`);
   let config: FrontEndConfig | undefined;

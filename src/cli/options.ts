@@ -6,7 +6,6 @@ import { SerError } from '../errors.js';
 import type { InputNorm } from '../model/config.js';
 import { type Balance, PAPER_RECIPE, RECIPES, type Recipe, checkRecipe } from '../train/recipe.js';
 
-
 /** Parses a numeric flag; EARG quoting the flag and the value when it is not a (bounded, integer) number. */
 export function parseNumber(flag: string, text: string, options: { integer?: boolean; min?: number } = {}): number {
   const value = Number(text);
@@ -47,12 +46,14 @@ export function corpusSources(
   if (data.length === 1 && !named[0]) {
     const path = data[0] as string;
     if (dataset === undefined) {
-      if (!/\.csv$/i.test(path)) throw new SerError('EARG', command, `--data ${path}: say which corpus it is with --dataset ${CORPUS_LIST}`);
+      if (!/\.csv$/i.test(path))
+        throw new SerError('EARG', command, `--data ${path}: say which corpus it is with --dataset ${CORPUS_LIST}`);
       return { sources: [{ dataset: 'csv', path }] };
     }
     return { sources: [{ dataset, path }] };
   }
-  if (dataset !== undefined) throw new SerError('EARG', command, '--dataset goes with a single --data PATH; several corpora are written --data NAME=PATH');
+  if (dataset !== undefined)
+    throw new SerError('EARG', command, '--dataset goes with a single --data PATH; several corpora are written --data NAME=PATH');
   const bad = data.filter((_, i) => !named[i] || !(CORPUS_NAMES as readonly string[]).includes(named[i]?.[1] ?? ''));
   if (bad.length > 0) {
     throw new SerError('EARG', command, `--data ${bad.join(', ')}: several corpora are written NAME=PATH with NAME one of ${CORPUS_LIST}`);

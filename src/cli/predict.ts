@@ -27,7 +27,10 @@ export function register(program: Command): void {
     .description("classify audio files with a trained run's model.onnx, or the model shipped with speech-emotion")
     .option('--model <run_dir>', 'run directory made by ser train (default: the shipped model, see assets/models/default/MODEL_CARD.md)')
     .argument('<files...>', 'audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus, AAC/M4A, WebM, CAF)')
-    .option('--json', 'print one JSON object per file: {"file", "label", "probabilities": {label: p}}, {"file", "flag", "reason"} or {"file", "error", "code"}')
+    .option(
+      '--json',
+      'print one JSON object per file: {"file", "label", "probabilities": {label: p}}, {"file", "flag", "reason"} or {"file", "error", "code"}',
+    )
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .option('--segments', "classify the whole file in windows of the run's clip length")
     .option('--hop <seconds>', 'with --segments: seconds between window starts (default: the clip length, no overlap)')
@@ -68,7 +71,11 @@ export function register(program: Command): void {
             process.stdout.write(`${p.file}: ${p.label} over ${p.segments.length} window(s)${left}  (mean: ${ranked(p)})\n`);
             const lines = [
               ...p.segments.map((s) => ({ startS: s.startS, text: `${s.label}  (${ranked(s)})`, endS: s.endS })),
-              ...p.flaggedSegments.map((s) => ({ startS: s.startS, text: `${s.flag}  (${s.speechS.toFixed(2)} s of speech)`, endS: s.endS })),
+              ...p.flaggedSegments.map((s) => ({
+                startS: s.startS,
+                text: `${s.flag}  (${s.speechS.toFixed(2)} s of speech)`,
+                endS: s.endS,
+              })),
             ].sort((a, b) => a.startS - b.startS);
             for (const s of lines) process.stdout.write(`  ${s.startS.toFixed(2)}-${s.endS.toFixed(2)} s: ${s.text}\n`);
           }
@@ -85,7 +92,9 @@ export function register(program: Command): void {
       if (failures.length > 0 || flagged > 0) {
         const noEmotion = flagged > 0 ? `, ${flagged} flagged without an emotion (no speech or too short)` : '';
         const failed = failures.length > 0 ? `, ${failures.length} could not be used` : '';
-        process.stderr.write(`ser: ${files.length - failures.length - flagged} of ${files.length} file(s) classified${noEmotion}${failed}\n`);
+        process.stderr.write(
+          `ser: ${files.length - failures.length - flagged} of ${files.length} file(s) classified${noEmotion}${failed}\n`,
+        );
         if (failures.length === files.length || flags.strict) process.exitCode = 1;
       }
     });

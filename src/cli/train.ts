@@ -83,17 +83,27 @@ export function register(program: Command): void {
       collect,
       [],
     )
-    .addOption(new Option('--dataset <name>', 'corpus format of a single --data PATH (folders: one folder per class)').choices(CORPUS_NAMES))
+    .addOption(
+      new Option('--dataset <name>', 'corpus format of a single --data PATH (folders: one folder per class)').choices(CORPUS_NAMES),
+    )
     .option('--mixture <file.json>', 'several corpora and their label mappings from a JSON file (see src/data/mixture.ts)')
     .addOption(
-      new Option('--split <protocol>', 'random (stratified), speaker (speaker-disjoint) or corpus (leave-one-corpus-out, with --test-corpus)')
+      new Option(
+        '--split <protocol>',
+        'random (stratified), speaker (speaker-disjoint) or corpus (leave-one-corpus-out, with --test-corpus)',
+      )
         .choices(['random', 'speaker', 'corpus'])
         .default('random'),
     )
     .option('--test-corpus <name>', 'with --split corpus: the corpus held out as the test part (e.g. emovo)')
-    .option('--test-speakers <ids>', 'with --split speaker: the speakers held out as the test part, comma-separated (e.g. ravdess/13,ravdess/14)')
+    .option(
+      '--test-speakers <ids>',
+      'with --split speaker: the speakers held out as the test part, comma-separated (e.g. ravdess/13,ravdess/14)',
+    )
     .option('--recipe <name|file.json>', 'inputs, augmentation and balancing: paper (default), generalize, or a JSON file of overrides')
-    .addOption(new Option('--input-norm <norm>', 'normalise each input in the model: none, clip or band (per mel band)').choices([...INPUT_NORMS]))
+    .addOption(
+      new Option('--input-norm <norm>', 'normalise each input in the model: none, clip or band (per mel band)').choices([...INPUT_NORMS]),
+    )
     .option('--crops <n>', 'test-time crops averaged per recording (evaluation and prediction)')
     .addOption(new Option('--balance <groups>', 'give equal weight to classes, corpora or both').choices([...BALANCES]))
     .addOption(new Option('--balance-by <how>', 'balance by sampling or by loss weights').choices(['sampling', 'loss']))
@@ -102,10 +112,19 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
     .option('--epochs <n>', `epoch budget (default ${DEFAULT_HYPERPARAMETERS.epochs}; embedded corpus: ${EMBEDDED_DEFAULTS.epochs})`)
-    .option('--patience <n>', `early-stopping patience in epochs (default ${DEFAULT_HYPERPARAMETERS.patience}; embedded corpus: ${EMBEDDED_DEFAULTS.patience})`)
-    .option('--batch-size <n>', `minibatch size (default ${DEFAULT_HYPERPARAMETERS.batchSize}; embedded corpus: ${EMBEDDED_DEFAULTS.batchSize})`)
+    .option(
+      '--patience <n>',
+      `early-stopping patience in epochs (default ${DEFAULT_HYPERPARAMETERS.patience}; embedded corpus: ${EMBEDDED_DEFAULTS.patience})`,
+    )
+    .option(
+      '--batch-size <n>',
+      `minibatch size (default ${DEFAULT_HYPERPARAMETERS.batchSize}; embedded corpus: ${EMBEDDED_DEFAULTS.batchSize})`,
+    )
     .option('--lr <rate>', `AdamW learning rate (default ${DEFAULT_HYPERPARAMETERS.lr}; embedded corpus: ${EMBEDDED_DEFAULTS.lr})`)
-    .option('--labels <spec>', 'classes to use, e.g. "angry,happy,sad", "six" (the six classes of the paper), "calm=neutral"; several corpora: "six" (default) or a list of class names')
+    .option(
+      '--labels <spec>',
+      'classes to use, e.g. "angry,happy,sad", "six" (the six classes of the paper), "calm=neutral"; several corpora: "six" (default) or a list of class names',
+    )
     .option('--duration <seconds>', 'clip length: longer clips are cropped, shorter zero-padded', '3')
     .addOption(
       new Option(
@@ -151,7 +170,9 @@ function checkFlags(flags: TrainFlags, command: Command): void {
     if (!flags.out) throw new SerError('EARG', 'train', '--resume needs --out RUN_DIR (the run to continue)');
     const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
     if (given.length > 0) {
-      const flagNames = given.map((name) => (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+      const flagNames = given.map(
+        (name) => (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()),
+      );
       throw new SerError('EARG', 'train', `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`);
     }
   }
@@ -159,7 +180,8 @@ function checkFlags(flags: TrainFlags, command: Command): void {
   if (flags.split === 'corpus' && flags.testCorpus === undefined && !flags.resume) {
     throw new SerError('EARG', 'train', '--split corpus needs --test-corpus NAME (the corpus to hold out)');
   }
-  if (flags.testSpeakers !== undefined && flags.split !== 'speaker') throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
+  if (flags.testSpeakers !== undefined && flags.split !== 'speaker')
+    throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
 }
 
 /** The flags as trainRun's options (numbers parsed and bounded; EARG naming the flag otherwise). */
@@ -178,14 +200,22 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
   });
   return {
     out,
-    data: sources?.sources.length === 1 ? { ...(sources.sources[0] as (typeof sources.sources)[number]), ...(flags.labels ? { labels: flags.labels } : {}) } : sources?.sources,
+    data:
+      sources?.sources.length === 1
+        ? { ...(sources.sources[0] as (typeof sources.sources)[number]), ...(flags.labels ? { labels: flags.labels } : {}) }
+        : sources?.sources,
     labels: sources && sources.sources.length > 1 ? (flags.labels ?? sources.labels) : undefined,
     split: flags.split,
     heldOut:
       flags.testCorpus !== undefined
         ? { corpus: flags.testCorpus }
         : flags.testSpeakers !== undefined
-          ? { speakers: flags.testSpeakers.split(',').map((id) => id.trim()).filter((id) => id !== '') }
+          ? {
+              speakers: flags.testSpeakers
+                .split(',')
+                .map((id) => id.trim())
+                .filter((id) => id !== ''),
+            }
           : undefined,
     recipe,
     seed: parseNumber('--seed', flags.seed, { integer: true }),

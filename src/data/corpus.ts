@@ -67,7 +67,22 @@ export interface Utterance {
 }
 
 /** Audio file extensions a corpus folder is searched for (others, e.g. CSV or PDF, are passed over silently). */
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.opus', '.aiff', '.aif', '.aifc', '.m4a', '.mp4', '.aac', '.webm', '.mka', '.caf'];
+export const AUDIO_EXTENSIONS = [
+  '.wav',
+  '.flac',
+  '.mp3',
+  '.ogg',
+  '.opus',
+  '.aiff',
+  '.aif',
+  '.aifc',
+  '.m4a',
+  '.mp4',
+  '.aac',
+  '.webm',
+  '.mka',
+  '.caf',
+];
 
 /** Options of {@link loadCorpus}. */
 export interface LoadCorpusOptions {

@@ -97,7 +97,8 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
     key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), durationS, offsetS),
+    compute: async (u) =>
+      clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), durationS, offsetS),
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
@@ -129,7 +130,10 @@ export interface ExtractedUtterances {
 }
 
 /** Whole-utterance log-mels (see the module comment); failures and errors as extractFeatures. */
-export async function extractUtteranceLogMels(utterances: readonly Utterance[], options: ExtractUtteranceOptions): Promise<ExtractedUtterances> {
+export async function extractUtteranceLogMels(
+  utterances: readonly Utterance[],
+  options: ExtractUtteranceOptions,
+): Promise<ExtractedUtterances> {
   const unclamped = new LogMelFrontEnd({ ...options.frontEnd, topDb: null });
   const config = unclamped.config;
   if (!(options.maxS > 0 && Number.isFinite(options.maxS)))
@@ -215,7 +219,13 @@ async function cachedRows(
     onProgress: ((done: number, total: number) => void) | undefined;
     compute: (u: Utterance) => Promise<Float32Array>;
   },
-): Promise<{ values: Float32Array[]; kept: Utterance[]; failed: Array<{ path: string; error: string }>; cacheHits: number; computed: number }> {
+): Promise<{
+  values: Float32Array[];
+  kept: Utterance[];
+  failed: Array<{ path: string; error: string }>;
+  cacheHits: number;
+  computed: number;
+}> {
   const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? defaultCacheDir());
   const failed: Array<{ path: string; error: string }> = [];
   const stats = new Map<Utterance, CacheEntry>();
@@ -282,7 +292,14 @@ async function cachedRows(
   if (cacheDir !== null && fresh.length > 0) {
     for (const [corpusName, pack] of packs) {
       const mine = fresh.filter((u) => u.corpus === corpusName);
-      if (mine.length > 0) writePack(pack, options.key, mine, (u) => stats.get(u) as CacheEntry, (u) => values.get(u) as Float32Array);
+      if (mine.length > 0)
+        writePack(
+          pack,
+          options.key,
+          mine,
+          (u) => stats.get(u) as CacheEntry,
+          (u) => values.get(u) as Float32Array,
+        );
     }
   }
   const kept = [...stats.keys()].filter((u) => values.has(u));

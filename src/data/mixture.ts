@@ -94,7 +94,11 @@ export function loadCorpora(sources: readonly CorpusSource[], options: { labels?
   const present = new Set(utterances.map((u) => u.label));
   const labels = space.filter((label) => present.has(label));
   if (labels.length < 2) {
-    throw new SerError('EDATA', 'data', `the corpora share fewer than 2 of the classes ${space.join(', ')} (found: ${labels.join(', ') || 'none'})`);
+    throw new SerError(
+      'EDATA',
+      'data',
+      `the corpora share fewer than 2 of the classes ${space.join(', ')} (found: ${labels.join(', ') || 'none'})`,
+    );
   }
   utterances.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { utterances, labels, ignored, root: '', sources: tags };
@@ -132,7 +136,8 @@ export function readMixtureFile(path: string): { sources: CorpusSource[]; labels
   if (file === null || typeof file !== 'object' || !Array.isArray(file.corpora) || file.corpora.length === 0) {
     throw new SerError('EFORMAT', 'data', `${path}: expected {"corpora": [{"dataset": ..., "path": ...}, ...], "labels": ...}`);
   }
-  if (file.labels !== undefined && typeof file.labels !== 'string') problems.push('"labels" must be a string such as "six" or "angry,happy,sad"');
+  if (file.labels !== undefined && typeof file.labels !== 'string')
+    problems.push('"labels" must be a string such as "six" or "angry,happy,sad"');
   const sources: CorpusSource[] = [];
   (file.corpora as unknown[]).forEach((entry, i) => {
     const item = entry as Partial<CorpusSource> | null;

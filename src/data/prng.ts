@@ -45,7 +45,10 @@ export function mixSeed(seed: number, index: number): number {
 
 /** A permutation of 0..n-1: `shuffleInPlace` of 0, 1, ..., n-1. */
 export function permutation(n: number, random: Random): Int32Array {
-  return shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), random);
+  return shuffleInPlace(
+    Int32Array.from({ length: n }, (_, i) => i),
+    random,
+  );
 }
 
 /** murmur3 fmix32: a bijective avalanche of a 32-bit integer. */

@@ -233,11 +233,13 @@ export function speakerDisjointSplit(utterances: readonly Utterance[], options: 
 
   const parts: SplitParts = { train: [], validation: [], test: [] };
   PART_NAMES.forEach((part, p) => {
-    for (const s of [...placement.members[p]!].sort((a, b) => a - b)) parts[part].push(...(groups.get(speakers[s] as string) as Utterance[]));
+    for (const s of [...placement.members[p]!].sort((a, b) => a - b))
+      parts[part].push(...(groups.get(speakers[s] as string) as Utterance[]));
   });
   const protocol: SplitProtocol = options.heldOut?.corpus !== undefined ? 'leave-one-corpus-out' : 'speaker-disjoint';
   const split = record(protocol, options, base, parts, true);
-  if (options.heldOut) split.heldOut = { ...options.heldOut, ...(options.heldOut.speakers ? { speakers: [...options.heldOut.speakers] } : {}) };
+  if (options.heldOut)
+    split.heldOut = { ...options.heldOut, ...(options.heldOut.speakers ? { speakers: [...options.heldOut.speakers] } : {}) };
   return split;
 }
 
@@ -418,7 +420,11 @@ function lockedTestSpeakers(groups: ReadonlyMap<string, Utterance[]>, heldOut: H
     const held = items.filter(inTest).length;
     if (held === items.length) locked.add(speaker);
     else if (held > 0) {
-      throw new SerError('EDATA', 'split', `speaker ${speaker} has ${held} of ${items.length} utterances in the held-out corpus: a speaker must be on one side`);
+      throw new SerError(
+        'EDATA',
+        'split',
+        `speaker ${speaker} has ${held} of ${items.length} utterances in the held-out corpus: a speaker must be on one side`,
+      );
     }
   }
   if (heldOut.speakers) {
@@ -449,11 +455,13 @@ export function makeSplit(protocol: string, utterances: readonly Utterance[], op
     return randomStratifiedSplit(utterances, options);
   }
   if (protocol === 'speaker' || protocol === 'speaker-disjoint') {
-    if (options.heldOut?.corpus !== undefined) throw new SerError('EARG', 'split', 'a held-out corpus is the leave-one-corpus-out protocol (corpus)');
+    if (options.heldOut?.corpus !== undefined)
+      throw new SerError('EARG', 'split', 'a held-out corpus is the leave-one-corpus-out protocol (corpus)');
     return speakerDisjointSplit(utterances, options);
   }
   if (protocol === 'corpus' || protocol === 'leave-one-corpus-out') {
-    if (options.heldOut?.corpus === undefined) throw new SerError('EARG', 'split', 'leave-one-corpus-out needs the corpus to hold out (--test-corpus NAME)');
+    if (options.heldOut?.corpus === undefined)
+      throw new SerError('EARG', 'split', 'leave-one-corpus-out needs the corpus to hold out (--test-corpus NAME)');
     return speakerDisjointSplit(utterances, options);
   }
   throw new SerError('EARG', 'split', `unknown split protocol '${protocol}' (expected random, speaker or corpus)`);

@@ -107,7 +107,9 @@ async function renderParts(input: HtmlReportInput): Promise<RenderedParts> {
     confusionSvg: await confusionFigureSvg(input.report),
     misclassificationSvg: await misclassificationFigureSvg(input.report),
     spectrogramPngs: (input.spectrograms ?? []).map((s) => spectrogramPng(s.spectrogram)),
-    spectrogramSvgs: (input.spectrograms ?? []).map((s, i) => (s.axes ? spectrogramFigureSvg(s.spectrogram, s.axes, { id: `colour-bar-${i}` }) : null)),
+    spectrogramSvgs: (input.spectrograms ?? []).map((s, i) =>
+      s.axes ? spectrogramFigureSvg(s.spectrogram, s.axes, { id: `colour-bar-${i}` }) : null,
+    ),
   };
 }
 
@@ -135,7 +137,7 @@ const PROTOCOL_TEXT: Record<SplitProtocol, { name: string; cls: string; text: st
     cls: 'note',
     text:
       'These numbers come from a corpus the model never saw in training or model selection: other speakers, ' +
-      'language, recording conditions and actors\' directions. They estimate what a user with their own recordings gets.',
+      "language, recording conditions and actors' directions. They estimate what a user with their own recordings gets.",
   },
 };
 
@@ -148,7 +150,8 @@ function spectrogramSection(input: HtmlReportInput, parts: RenderedParts): strin
   (input.spectrograms ?? []).forEach((s, i) => {
     const png = parts.spectrogramPngs[i]!;
     const caption = s.caption ?? `${s.spectrogram.nMels} mel bins (low at the bottom) × ${s.spectrogram.frames} frames; 80 dB range`;
-    const image = parts.spectrogramSvgs[i] ?? `<img alt="${esc(s.title)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`;
+    const image =
+      parts.spectrogramSvgs[i] ?? `<img alt="${esc(s.title)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`;
     section.push(
       `<figure><figcaption><strong>${esc(s.title)}</strong></figcaption>${image}<figcaption class="small">${esc(caption)}</figcaption></figure>`,
     );

@@ -14,4 +14,11 @@ export { spectrogramFigureSvg, spectrogramPng, viridis } from './spectrogram-ima
 export type { SpectrogramAxes, SpectrogramLike, SpectrogramPngOptions } from './spectrogram-image.js';
 export { formatDuration, renderHtmlReport, writeHtmlReport } from './html-report.js';
 export type { HtmlReportInput, RunInfo, SpectrogramExample, WrittenReport } from './html-report.js';
-export { argmax, averageWindowProbabilities, logitCrossEntropy, probabilityCrossEntropy, softmaxInto, softmaxRows } from './probabilities.js';
+export {
+  argmax,
+  averageWindowProbabilities,
+  logitCrossEntropy,
+  probabilityCrossEntropy,
+  softmaxInto,
+  softmaxRows,
+} from './probabilities.js';

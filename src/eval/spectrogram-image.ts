@@ -120,7 +120,9 @@ export function spectrogramFigureSvg(
     parts.push(`<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="#333"/>`);
 
   const base64 = Buffer.from(png).toString('base64');
-  parts.push(`<image x="${x0}" y="${y0}" width="${width}" height="${height}" style="image-rendering:pixelated" href="data:image/png;base64,${base64}"/>`);
+  parts.push(
+    `<image x="${x0}" y="${y0}" width="${width}" height="${height}" style="image-rendering:pixelated" href="data:image/png;base64,${base64}"/>`,
+  );
   parts.push(`<rect x="${x0}" y="${y0}" width="${width}" height="${height}" fill="none" stroke="#333"/>`);
 
   const secondsPerFrame = axes.hopLength / axes.sampleRateHz;

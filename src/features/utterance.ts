@@ -111,7 +111,8 @@ export function windowLogMel(
 ): Float32Array {
   const { data, nMels, frames: total } = logMel;
   const out = options.out ?? new Float32Array(nMels * frames);
-  if (out.length !== nMels * frames) throw new SerError('ESHAPE', 'features', `window buffer holds ${out.length} values, ${nMels} x ${frames} needed`);
+  if (out.length !== nMels * frames)
+    throw new SerError('ESHAPE', 'features', `window buffer holds ${out.length} values, ${nMels} x ${frames} needed`);
   const length = span.end - span.start;
   if (!(span.start >= 0 && span.end <= total && length >= 0)) {
     throw new SerError('EARG', 'features', `span [${span.start}, ${span.end}) is outside the ${total} frames`);

@@ -187,7 +187,12 @@ function lowerBatchMoments(
  * For ToOnnxOptions.dynamicBatch: per Reshape node holding the batch size in its (constant) target, the name of a
  * new initializer with -1 there; throws where the batch size sits in any other int64 constant.
  */
-function symbolicBatchTargets(graph: Graph, nodes: readonly Node[], batch: number, add: (t: onnxProto.onnx.ITensorProto) => void): Map<string, string> {
+function symbolicBatchTargets(
+  graph: Graph,
+  nodes: readonly Node[],
+  batch: number,
+  add: (t: onnxProto.onnx.ITensorProto) => void,
+): Map<string, string> {
   const targets = new Map<string, string>();
   const reshapeTargets = new Set<string>();
   for (const node of nodes) {
@@ -198,12 +203,21 @@ function symbolicBatchTargets(graph: Graph, nodes: readonly Node[], batch: numbe
     const values = Array.from(data as BigInt64Array, Number);
     const hits = values.filter((v) => v === batch).length;
     if (hits > 1 || values.some((v) => v !== batch && v !== 0 && v % batch === 0)) {
-      throw new Error(`dynamicBatch: Reshape '${node.name}' target [${values}] holds the batch size ${batch} twice or merged with another axis`);
+      throw new Error(
+        `dynamicBatch: Reshape '${node.name}' target [${values}] holds the batch size ${batch} twice or merged with another axis`,
+      );
     }
     reshapeTargets.add(target.name);
     if (hits === 0) continue;
     const name = `${node.name}/batch_shape`;
-    add(tensorProto(name, 'int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v === batch ? -1 : v))));
+    add(
+      tensorProto(
+        name,
+        'int64',
+        [values.length],
+        BigInt64Array.from(values, (v) => BigInt(v === batch ? -1 : v)),
+      ),
+    );
     targets.set(node.name, name);
   }
   const used = new Set(nodes.flatMap((node) => node.inputs.map((t) => t?.name)));
@@ -246,7 +260,8 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
 
   const extraInitializers: onnxProto.onnx.ITensorProto[] = [];
   const batch = options.dynamicBatch;
-  const batchTargets = batch === undefined ? new Map<string, string>() : symbolicBatchTargets(graph, nodes, batch, (t) => extraInitializers.push(t));
+  const batchTargets =
+    batch === undefined ? new Map<string, string>() : symbolicBatchTargets(graph, nodes, batch, (t) => extraInitializers.push(t));
   const block = options.nchwcBlock ?? 0;
   let usesNchwc = false;
   const nodeProtos: onnxProto.onnx.INodeProto[] = nodes.flatMap((node) => {
@@ -299,4 +314,3 @@ export function toOnnx(graph: Graph, options: ToOnnxOptions = {}): Uint8Array {
   };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
-

@@ -366,7 +366,10 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   requireFloat('LayerNormalization', x, gamma, beta);
   const d = x.shape[x.shape.length - 1];
   if (d === undefined || gamma.shape.length !== 1 || gamma.shape[0] !== d || beta.shape.length !== 1 || beta.shape[0] !== d) {
-    shapeError('LayerNormalization', `gamma ${shapeString(gamma.shape)} and beta ${shapeString(beta.shape)} must be [${d}] for x ${shapeString(x.shape)}`);
+    shapeError(
+      'LayerNormalization',
+      `gamma ${shapeString(gamma.shape)} and beta ${shapeString(beta.shape)} must be [${d}] for x ${shapeString(x.shape)}`,
+    );
   }
   sameDtype('LayerNormalization', x, gamma);
   sameDtype('LayerNormalization', x, beta);

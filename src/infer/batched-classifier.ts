@@ -8,12 +8,7 @@
 import { SerError } from '../errors.js';
 import { averageWindowProbabilities } from '../eval/probabilities.js';
 import type { RunModel } from './inference.js';
-import {
-  type LabelledPrediction,
-  type SegmentedPrediction,
-  classifySegments,
-  labelPrediction,
-} from './model-use.js';
+import { type LabelledPrediction, type SegmentedPrediction, classifySegments, labelPrediction } from './model-use.js';
 
 export interface BatchingOptions {
   /** Most model inputs (windows) per ORT call (default: the model's batch, 32 for a symbolic batch axis). */

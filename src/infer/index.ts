@@ -19,4 +19,11 @@ export {
   predictFiles,
   predictSegments,
 } from './inference.js';
-export { type FlaggedSegment, type LabelledPrediction, type SegmentPrediction, type SegmentedPrediction, RecordingInputs, segmentStarts } from './model-use.js';
+export {
+  type FlaggedSegment,
+  type LabelledPrediction,
+  type SegmentPrediction,
+  type SegmentedPrediction,
+  RecordingInputs,
+  segmentStarts,
+} from './model-use.js';

@@ -81,12 +81,17 @@ export class RunModel {
     const { nMels, frames, nClasses } = this.config.model;
     const clipSize = nMels * frames;
     if (x.length !== count * clipSize) {
-      throw new SerError('ESHAPE', 'run', `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`);
+      throw new SerError(
+        'ESHAPE',
+        'run',
+        `features hold ${x.length} values; ${count} clips of ${nMels} x ${frames} need ${count * clipSize}`,
+      );
     }
     const out = new Float32Array(count * nClasses);
     for (let start = 0; start < count; start += this.batch) {
       const clips = Math.min(this.batch, count - start);
-      if (clips < this.batch && this.batch !== BULK_BATCH) throw new SerError('ESHAPE', 'run', `model.onnx takes exactly ${this.batch} clips per run`);
+      if (clips < this.batch && this.batch !== BULK_BATCH)
+        throw new SerError('ESHAPE', 'run', `model.onnx takes exactly ${this.batch} clips per run`);
       const mel = { data: x.subarray(start * clipSize, (start + clips) * clipSize), shape: [clips, 1, nMels, frames] };
       const result = await this.session.run({ mel }, ['probabilities']);
       out.set(result.probabilities!.data as Float32Array, start * nClasses);
@@ -170,12 +175,20 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
     if (part === 'test') {
       // The test ids of split.json (files that failed to decode in training are in no part: left out here too).
       const prefix = trainingTag ? `${trainingTag}/` : '';
-      const testIds = new Set(loadSplit(join(model.runDir, SPLIT_FILE)).parts.test.filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length)));
+      const testIds = new Set(
+        loadSplit(join(model.runDir, SPLIT_FILE))
+          .parts.test.filter((id) => id.startsWith(prefix))
+          .map((id) => id.slice(prefix.length)),
+      );
       utterances = utterances.filter((u) => testIds.has(u.id));
     }
     const scored = await scoreUtterances(model, utterances, options.cacheDir);
     if (scored.kept.length === 0) {
-      throw new SerError('EDATA', 'eval', `${dataName}: none of the ${utterances.length} files could be used (first: ${scored.failed[0]?.error ?? '?'})`);
+      throw new SerError(
+        'EDATA',
+        'eval',
+        `${dataName}: none of the ${utterances.length} files could be used (first: ${scored.failed[0]?.error ?? '?'})`,
+      );
     }
     const y = Int32Array.from(scored.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
     const report = evaluate(y, null, config.labels, { probabilities: scored.probabilities });
@@ -213,14 +226,25 @@ async function scoreUtterances(
     return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
   }
   const recipe = config.recipe;
-  const extracted = await extractUtteranceLogMels(utterances, { frontEnd: config.frontEnd, maxS: recipe.input.maxS, cacheDir, screen: true });
+  const extracted = await extractUtteranceLogMels(utterances, {
+    frontEnd: config.frontEnd,
+    maxS: recipe.input.maxS,
+    cacheDir,
+    screen: true,
+  });
   const classes = config.labels.length;
   const probabilities = new Float32Array(extracted.kept.length * classes);
   for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {
     const chunk = extracted.logMels
       .slice(first, first + FILES_PER_CHUNK)
       .map((logMel) => utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb));
-    probabilities.set(await model.recordingProbabilities(joinWindows(chunk), chunk.map((c) => c.count)), first * classes);
+    probabilities.set(
+      await model.recordingProbabilities(
+        joinWindows(chunk),
+        chunk.map((c) => c.count),
+      ),
+      first * classes,
+    );
   }
   return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
 }
@@ -277,7 +301,9 @@ export async function predictFiles(
     const rate = config.frontEnd.sampleRateHz;
     const results: Array<Prediction | FlaggedPrediction | FailedPrediction> = [];
     for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
-      const chunk: Array<{ file: string; windows: Float32Array; count: number; warnings?: string[] } | FlaggedPrediction | FailedPrediction> = [];
+      const chunk: Array<
+        { file: string; windows: Float32Array; count: number; warnings?: string[] } | FlaggedPrediction | FailedPrediction
+      > = [];
       for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
         // Only the seconds the model reads: a long WAV/AIFF is not read whole.
         const usable = await usableAudio(file, rate, model.inputs.secondsRead);
@@ -345,7 +371,8 @@ export async function predictSegments(
   files: readonly string[],
   options: { hopS?: number; threads?: number } = {},
 ): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
-  if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
+  if (files.length === 0)
+    throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
   const model = await RunModel.load(runDir, { threads: options.threads });
   try {
     const { config } = model;
@@ -383,7 +410,11 @@ export function allPredicted<T extends { file: string }>(results: ReadonlyArray<
   const failed = results.filter((r): r is FailedPrediction | FlaggedPrediction => 'error' in r || 'flag' in r);
   if (failed.length > 0) {
     const why = (f: FailedPrediction | FlaggedPrediction) => ('error' in f ? f.error : `${f.flag}: ${f.reason}`);
-    throw new SerError('EDECODE', 'predict', `${failed.length} of ${results.length} file(s) could not be classified:\n  ${failed.map((f) => `${f.file}: ${why(f)}`).join('\n  ')}`);
+    throw new SerError(
+      'EDECODE',
+      'predict',
+      `${failed.length} of ${results.length} file(s) could not be classified:\n  ${failed.map((f) => `${f.file}: ${why(f)}`).join('\n  ')}`,
+    );
   }
   return results as T[];
 }

@@ -22,7 +22,10 @@ export interface LabelledPrediction {
 
 /** `row` [labels.length] probabilities (the model's output for one clip) as a LabelledPrediction. */
 export function labelPrediction(row: ArrayLike<number>, labels: readonly string[]): LabelledPrediction {
-  return { label: labels[argmax(Array.from(labels, (_, c) => row[c] as number))] as string, probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])) };
+  return {
+    label: labels[argmax(Array.from(labels, (_, c) => row[c] as number))] as string,
+    probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])),
+  };
 }
 
 /** One window of a recording and its prediction. */
@@ -135,7 +138,8 @@ export async function classifySegments(
   options: { hopS?: number; batch?: number; gate?: boolean } = {},
 ): Promise<SegmentedPrediction> {
   const hopS = options.hopS ?? config.durationS;
-  if (!(hopS > 0 && Number.isFinite(hopS))) throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
+  if (!(hopS > 0 && Number.isFinite(hopS)))
+    throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
   const rate = inputs.frontEnd.config.sampleRateHz;
   const window = samplesFor(config.durationS, inputs.frontEnd.config);
   const span = (start: number) => ({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate });
@@ -173,5 +177,12 @@ export async function classifySegments(
     });
   }
   if (segments.length === 0) return { label: '', probabilities: {}, segments, flaggedSegments };
-  return { ...labelPrediction(Array.from(mean, (v) => v / segments.length), config.labels), segments, flaggedSegments };
+  return {
+    ...labelPrediction(
+      Array.from(mean, (v) => v / segments.length),
+      config.labels,
+    ),
+    segments,
+    flaggedSegments,
+  };
 }

@@ -82,7 +82,12 @@ function readLock(path: string): LockInfo | null {
  */
 export function acquireRunLock(dir: string, purpose: string): RunLock {
   const path = join(dir, LOCK_FILE);
-  const mine: LockInfo = { pid: process.pid, host: hostname(), startTicks: startTicks(process.pid) ?? null, since: new Date().toISOString() };
+  const mine: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    startTicks: startTicks(process.pid) ?? null,
+    since: new Date().toISOString(),
+  };
   const text = JSON.stringify(mine);
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);

@@ -45,7 +45,8 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): Safeten
   if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes is too short for a safetensors file (needs an 8-byte header length)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.byteLength - 8) fail(`header claims ${headerLength} bytes but the file has ${bytes.byteLength} (truncated or not safetensors)`);
+  if (headerLength > bytes.byteLength - 8)
+    fail(`header claims ${headerLength} bytes but the file has ${bytes.byteLength} (truncated or not safetensors)`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
@@ -87,14 +88,21 @@ export function readSafetensors(path: string): SafetensorsFile {
   return parseSafetensors(bytes, path);
 }
 
-export function serializeSafetensors(tensors: Map<string, NamedTensor> | Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function serializeSafetensors(
+  tensors: Map<string, NamedTensor> | Record<string, NamedTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, { data, shape }] of entries) {
     const count = sizeOf(shape);
     if (count !== data.length) {
-      throw new SerError('ESHAPE', 'safetensors', `tensor '${name}': shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`);
+      throw new SerError(
+        'ESHAPE',
+        'safetensors',
+        `tensor '${name}': shape [${shape.join(', ')}] holds ${count} values but data has ${data.length}`,
+      );
     }
     header[name] = { dtype: dtypeOf(data), shape, data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;
@@ -115,6 +123,10 @@ export function serializeSafetensors(tensors: Map<string, NamedTensor> | Record<
 }
 
 /** Writes atomically (temp file + rename), so an interrupted save never leaves a corrupt file. */
-export function writeSafetensors(path: string, tensors: Map<string, NamedTensor> | Record<string, NamedTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Map<string, NamedTensor> | Record<string, NamedTensor>,
+  metadata: Record<string, string> = {},
+): void {
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

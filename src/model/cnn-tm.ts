@@ -8,7 +8,22 @@
  * forward (running statistics, no dropout); parameters are whatever tensors the caller passes (graph inputs
  * for training, initializers for the exported model).
  */
-import { Graph, type Tensor, add, concat, div, maxPool2d, mul, reduceMean, relu, reshape, softmax, sqrt, sub, transpose } from '../graph/index.js';
+import {
+  Graph,
+  type Tensor,
+  add,
+  concat,
+  div,
+  maxPool2d,
+  mul,
+  reduceMean,
+  relu,
+  reshape,
+  softmax,
+  sqrt,
+  sub,
+  transpose,
+} from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { SerError } from '../errors.js';
 import { type EncoderLayerParams, transformerEncoderLayer } from '../nn/attention.js';
@@ -55,7 +70,12 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
         const conv = `${branch}.${CONV_INDEX[i]}`;
         const bn = `${branch}.${BN_INDEX[i]}`;
         const convParams = { weight: get(`${conv}.weight`), bias: get(`${conv}.bias`) };
-        const bnParams = { weight: get(`${bn}.weight`), bias: get(`${bn}.bias`), runningMean: get(`${bn}.running_mean`), runningVar: get(`${bn}.running_var`) };
+        const bnParams = {
+          weight: get(`${bn}.weight`),
+          bias: get(`${bn}.bias`),
+          runningMean: get(`${bn}.running_mean`),
+          runningVar: get(`${bn}.running_var`),
+        };
         const pool = CNN_POOLS[i];
         // Training with a pool: conv, BN and pool as one (convBatchNorm2dMaxPool: pooled BN output, same values).
         const pooledInTraining = mode === 'train' && pool !== undefined;

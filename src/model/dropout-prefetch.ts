@@ -137,7 +137,9 @@ export class DropoutMaskPrefetcher {
         this.workerFailed = true;
         this.worker = null;
         this.pending = null;
-        process.emitWarning(new SerError('ERUNTIME', 'trainer', `dropout mask worker failed, masks made on the main thread: ${error.message}`));
+        process.emitWarning(
+          new SerError('ERUNTIME', 'trainer', `dropout mask worker failed, masks made on the main thread: ${error.message}`),
+        );
       });
     }
     return this.worker;

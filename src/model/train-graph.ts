@@ -49,7 +49,13 @@ export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions)
   g.output('loss', loss);
   g.output('logits', logits);
 
-  const grads = g.scope('backward', () => gradients(loss, params.map((p) => state.get(p.name) as Tensor), { rules: NN_GRADIENTS }));
+  const grads = g.scope('backward', () =>
+    gradients(
+      loss,
+      params.map((p) => state.get(p.name) as Tensor),
+      { rules: NN_GRADIENTS },
+    ),
+  );
   g.scope('adamw', () => {
     const scalars = adamwStepScalars(step, lr, adamw);
     params.forEach((p, i) => {

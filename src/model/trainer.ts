@@ -57,7 +57,6 @@ export interface TrainerOptions {
 export const OPTIMIZER_PREFIX = 'optimizer/';
 const STEP_KEY = `${OPTIMIZER_PREFIX}step`;
 
-
 export class CnnTmTrainer {
   readonly config: CnnTmConfig;
   readonly options: TrainerOptions;
@@ -91,7 +90,8 @@ export class CnnTmTrainer {
   /** Builds the graphs and a freshly initialised model (PyTorch's init distributions, seeded). */
   static async create(config: CnnTmConfig, options: TrainerOptions): Promise<CnnTmTrainer> {
     const problems: string[] = [];
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) problems.push(`batchSize must be a positive integer (${options.batchSize} given)`);
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
+      problems.push(`batchSize must be a positive integer (${options.batchSize} given)`);
     if (!(options.lr > 0)) problems.push(`lr must be > 0 (${options.lr} given)`);
     if (!Number.isInteger(options.seed)) problems.push(`seed must be an integer (${options.seed} given)`);
     if (problems.length > 0) throw new SerError('EARG', 'trainer', problems.join('; '));
@@ -148,7 +148,11 @@ export class CnnTmTrainer {
     const out = await session.run(feeds);
     const loss = ((out.loss as HostTensor).data as Float32Array)[0] as number;
     if (!Number.isFinite(loss)) {
-      throw new SerError('ERUNTIME', 'trainer', `step ${this.step + 1}: loss is ${loss}; weights were not updated (lower the learning rate?)`);
+      throw new SerError(
+        'ERUNTIME',
+        'trainer',
+        `step ${this.step + 1}: loss is ${loss}; weights were not updated (lower the learning rate?)`,
+      );
     }
     for (const entry of this.layout) {
       const value = out[NEW + entry.name] as HostTensor;
@@ -208,11 +212,16 @@ export class CnnTmTrainer {
     const batch = this.options.batchSize;
     const clipSize = this.config.nMels * this.config.frames;
     if (!Number.isInteger(count) || count < 1 || x.length !== count * clipSize) {
-      throw new SerError('ESHAPE', 'trainer', `recalibrateBatchNorm: input holds ${x.length} values; ${count} clips of ${this.config.nMels} mels x ${this.config.frames} frames need ${count * clipSize}`);
+      throw new SerError(
+        'ESHAPE',
+        'trainer',
+        `recalibrateBatchNorm: input holds ${x.length} values; ${count} clips of ${this.config.nMels} mels x ${this.config.frames} frames need ${count * clipSize}`,
+      );
     }
     const clips = order ?? Array.from({ length: count }, (_, i) => i);
     const batches = Math.floor(clips.length / batch);
-    if (batches === 0) throw new SerError('EDATA', 'trainer', `recalibrateBatchNorm: ${clips.length} clips are fewer than one batch of ${batch}`);
+    if (batches === 0)
+      throw new SerError('EDATA', 'trainer', `recalibrateBatchNorm: ${clips.length} clips are fewer than one batch of ${batch}`);
     if (!this.batchStatsSession) {
       // As the training session: convs lowered to NCHWc, ORT's own layout pass off (weights are fed inputs).
       const bytes = toOnnx(buildBatchStatsGraph(this.config, batch), { nchwcBlock: await nchwcBlockSize() });
@@ -227,7 +236,8 @@ export class CnnTmTrainer {
     for (let b = 0; b < batches; b++) {
       for (let i = 0; i < batch; i++) {
         const clip = clips[b * batch + i] as number;
-        if (!(Number.isInteger(clip) && clip >= 0 && clip < count)) throw new SerError('EARG', 'trainer', `recalibrateBatchNorm: clip index ${clip} is outside 0..${count - 1}`);
+        if (!(Number.isInteger(clip) && clip >= 0 && clip < count))
+          throw new SerError('EARG', 'trainer', `recalibrateBatchNorm: clip index ${clip} is outside 0..${count - 1}`);
         mel.set(x.subarray(clip * clipSize, (clip + 1) * clipSize), i * clipSize);
       }
       const out = await session.run(feeds);
@@ -335,7 +345,8 @@ export class CnnTmTrainer {
     this.weightsVersion++;
     this.moments = new Map();
     for (const entry of this.layout) {
-      if (entry.role === 'parameter') this.moments.set(entry.name, { m: new Float32Array(sizeOf(entry.shape)), v: new Float32Array(sizeOf(entry.shape)) });
+      if (entry.role === 'parameter')
+        this.moments.set(entry.name, { m: new Float32Array(sizeOf(entry.shape)), v: new Float32Array(sizeOf(entry.shape)) });
     }
     this.step = 0;
   }
@@ -361,10 +372,15 @@ export class CnnTmTrainer {
     const classes = this.config.nClasses;
     if (y instanceof Float32Array) {
       if (y.length !== batch * classes) {
-        throw new SerError('ESHAPE', 'trainer', `targets hold ${y.length} values; ${batch} clips x ${classes} classes need ${batch * classes}`);
+        throw new SerError(
+          'ESHAPE',
+          'trainer',
+          `targets hold ${y.length} values; ${batch} clips x ${classes} classes need ${batch * classes}`,
+        );
       }
       const bad = y.findIndex((v) => !(v >= 0 && Number.isFinite(v)));
-      if (bad >= 0) throw new SerError('EDATA', 'trainer', `target ${y[bad]} of clip ${Math.floor(bad / classes)} is not a finite value >= 0`);
+      if (bad >= 0)
+        throw new SerError('EDATA', 'trainer', `target ${y[bad]} of clip ${Math.floor(bad / classes)} is not a finite value >= 0`);
       return y;
     }
     if (y.length !== batch) throw new SerError('ESHAPE', 'trainer', `labels hold ${y.length} values; the batch size is ${batch}`);

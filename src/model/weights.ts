@@ -89,7 +89,12 @@ export function loadStateDict(path: string, config: CnnTmConfig, options: Omit<I
  * Writes `state` as safetensors with PyTorch's keys, in state_dict order, the config in the metadata
  * (`cnn_tm_config`, JSON). Loads in PyTorch with `model.load_state_dict(safetensors.torch.load_file(path))`.
  */
-export function saveStateDict(path: string, state: ReadonlyMap<string, NamedTensor>, config: CnnTmConfig, metadata: Record<string, string> = {}): void {
+export function saveStateDict(
+  path: string,
+  state: ReadonlyMap<string, NamedTensor>,
+  config: CnnTmConfig,
+  metadata: Record<string, string> = {},
+): void {
   const checked = importStateDict(state, config, { source: 'state to save' });
   writeSafetensors(path, checked, { ...metadata, cnn_tm_config: JSON.stringify(config) });
 }

@@ -21,7 +21,11 @@ export interface AttentionParams {
  * q, k, v = x W_in^T + b_in split in three; per head softmax(q k^T / sqrt(hd)) (dropout p on these weights in
  * train mode) times v; heads concatenated and projected by out_proj. No mask. -> [B, T, d]
  */
-export function multiHeadSelfAttention(x: Tensor, params: AttentionParams, options: { heads: number; dropout: number; mode: Mode }): Tensor {
+export function multiHeadSelfAttention(
+  x: Tensor,
+  params: AttentionParams,
+  options: { heads: number; dropout: number; mode: Mode },
+): Tensor {
   const [batch, time, d] = x.shape as [number, number, number];
   const { heads } = options;
   const headDim = d / heads;
@@ -58,7 +62,11 @@ export interface EncoderLayerParams {
  * Dropout sits where torch 1.13 puts it: on the attention weights (inside self_attn), after attention,
  * after the FF activation and after the FF output. PyTorch's eval "fast path" computes the same formula.
  */
-export function transformerEncoderLayer(x: Tensor, params: EncoderLayerParams, options: { heads: number; dropout: number; mode: Mode }): Tensor {
+export function transformerEncoderLayer(
+  x: Tensor,
+  params: EncoderLayerParams,
+  options: { heads: number; dropout: number; mode: Mode },
+): Tensor {
   const p = options.dropout;
   const attended = multiHeadSelfAttention(x, params.selfAttn, options);
   const h = layerNorm(add(x, dropout(attended, p, options.mode)), params.norm1Weight, params.norm1Bias);

@@ -5,7 +5,17 @@
 import type { GradientRule } from '../graph/index.js';
 import { BATCH_NORM_OP, batchNormGradient } from './batch-norm.js';
 
-export { type Mode, type BatchNormParams, type BatchNormResult, batchNorm2d, conv2dSame, convBatchNorm2dMaxPool, dropout, layerNorm, linear } from './layers.js';
+export {
+  type Mode,
+  type BatchNormParams,
+  type BatchNormResult,
+  batchNorm2d,
+  conv2dSame,
+  convBatchNorm2dMaxPool,
+  dropout,
+  layerNorm,
+  linear,
+} from './layers.js';
 export { type AttentionParams, type EncoderLayerParams, multiHeadSelfAttention, transformerEncoderLayer } from './attention.js';
 export { crossEntropy, softCrossEntropy } from './loss.js';
 export { batchNormTraining, batchNormInference } from './batch-norm.js';

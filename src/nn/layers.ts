@@ -3,7 +3,31 @@
  * parameters, which are graph inputs) and returns symbolic tensors. Numerics follow torch 1.13; parity with
  * ../shared/golden is tested in test/model/cnn-tm-eval.test.ts and cnn-tm-train.test.ts (logits 1e-4 relative, gradients 1e-3 relative).
  */
-import { type Tensor, add, batchMoments, cast, conv2d, detach, div, im2col, less, matmul, maxPool2dWithIndices, mul, neg, pad as padTensor, reduceMax, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where } from '../graph/index.js';
+import {
+  type Tensor,
+  add,
+  batchMoments,
+  cast,
+  conv2d,
+  detach,
+  div,
+  im2col,
+  less,
+  matmul,
+  maxPool2dWithIndices,
+  mul,
+  neg,
+  pad as padTensor,
+  reduceMax,
+  reduceMean,
+  reduceSum,
+  reshape,
+  slice,
+  sqrt,
+  sub,
+  transpose,
+  where,
+} from '../graph/index.js';
 import { batchNormInference, batchNormTraining } from './batch-norm.js';
 import { fedDropout } from './dropout.js';
 
@@ -64,7 +88,12 @@ export interface BatchNormResult {
  * y = (x - mean) / sqrt(var + eps) * weight + bias. Both modes are one ONNX BatchNormalization node
  * (batch-norm.ts; the training node has a fused gradient rule).
  */
-export function batchNorm2d(x: Tensor, params: BatchNormParams, mode: Mode, options: { momentum?: number; eps?: number } = {}): BatchNormResult {
+export function batchNorm2d(
+  x: Tensor,
+  params: BatchNormParams,
+  mode: Mode,
+  options: { momentum?: number; eps?: number } = {},
+): BatchNormResult {
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
   if (mode === 'eval') {
@@ -189,7 +218,13 @@ function patchStatistics(cols: Tensor): { mean: Tensor; covariance: Tensor } {
 }
 
 /** torch's running-statistics update from a batch mean and BIASED variance of n values per channel. */
-function runningStatistics(params: BatchNormParams, mean: Tensor, variance: Tensor, n: number, momentum: number): Required<Omit<BatchNormResult, 'output'>> {
+function runningStatistics(
+  params: BatchNormParams,
+  mean: Tensor,
+  variance: Tensor,
+  n: number,
+  momentum: number,
+): Required<Omit<BatchNormResult, 'output'>> {
   const runningMean = add(mul(params.runningMean, 1 - momentum), mul(mean, momentum));
   const runningVar = add(mul(params.runningVar, 1 - momentum), mul(variance, (momentum * n) / Math.max(n - 1, 1)));
   return { runningMean, runningVar, batchMean: mean, batchVariance: variance, count: n };
@@ -244,7 +279,8 @@ export function convBatchNorm2dMaxPool(
     const inputMean = reshape(reduceMean(detach(x), [0, 2, 3]), [x.shape[1] as number, 1]); // [Cin, 1]
     centre = reshape(matmul(reduceSum(detach(weight), [2, 3]), inputMean), [channels]); // c, constant for autodiff
     const shifted = conv2d(x, weight, neg(centre), { pads: pad }); // z - c
-    [centredMean, variance] = patch <= channels ? patchMoments(x, weight, neg(centre), kernel, pad) : rowsOf(batchMoments(shifted), channels);
+    [centredMean, variance] =
+      patch <= channels ? patchMoments(x, weight, neg(centre), kernel, pad) : rowsOf(batchMoments(shifted), channels);
     values = maxPool2dWithIndices(shifted, { kernel: [pool, pool] }).values;
   }
   const scale = div(mul(params.weight, sign), sqrt(add(variance, eps))); // |k|

@@ -11,8 +11,14 @@ import type { HostTensor, Session } from './types.js';
 export interface OrtInferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly ({ readonly name: string; readonly isTensor: false } | { readonly name: string; readonly isTensor: true; readonly shape: readonly (number | string)[] })[];
-  run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, { readonly data: unknown; readonly dims: readonly number[]; readonly type: string }>>;
+  readonly inputMetadata: readonly (
+    | { readonly name: string; readonly isTensor: false }
+    | { readonly name: string; readonly isTensor: true; readonly shape: readonly (number | string)[] }
+  )[];
+  run(
+    feeds: Record<string, unknown>,
+    fetches?: readonly string[],
+  ): Promise<Record<string, { readonly data: unknown; readonly dims: readonly number[]; readonly type: string }>>;
   release(): Promise<void>;
 }
 
@@ -60,7 +66,8 @@ export class OrtSession implements Session {
       return ortFailure('run failed', error);
     }
     const out: Record<string, HostTensor> = {};
-    for (const [name, tensor] of Object.entries(results)) out[name] = { data: tensor.data as HostArray, shape: tensor.dims, dtype: tensor.type as DType };
+    for (const [name, tensor] of Object.entries(results))
+      out[name] = { data: tensor.data as HostArray, shape: tensor.dims, dtype: tensor.type as DType };
     return out;
   }
 

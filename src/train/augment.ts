@@ -72,7 +72,8 @@ export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
   }
   if (config.noise) {
     probability('noise', config.noise.probability);
-    if (!(config.noise.snrDbMin <= config.noise.snrDbMax)) problems.push(`noise SNR range [${config.noise.snrDbMin}, ${config.noise.snrDbMax}] is empty`);
+    if (!(config.noise.snrDbMin <= config.noise.snrDbMax))
+      problems.push(`noise SNR range [${config.noise.snrDbMin}, ${config.noise.snrDbMax}] is empty`);
     const unknown = config.noise.kinds.filter((kind) => !NOISE_KINDS.includes(kind));
     if (config.noise.kinds.length === 0 || unknown.length > 0) problems.push(`noise kinds must be some of ${NOISE_KINDS.join(', ')}`);
   }
@@ -86,7 +87,8 @@ export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
     probability('mixup', config.mixup.probability);
     if (!(config.mixup.alpha > 0)) problems.push(`mixup alpha must be > 0 (${config.mixup.alpha} given)`);
   }
-  if (!(config.labelSmoothing >= 0 && config.labelSmoothing < 1)) problems.push(`label smoothing must be in [0, 1) (${config.labelSmoothing} given)`);
+  if (!(config.labelSmoothing >= 0 && config.labelSmoothing < 1))
+    problems.push(`label smoothing must be in [0, 1) (${config.labelSmoothing} given)`);
   if (problems.length > 0) throw new SerError('EARG', 'augment', `invalid augmentation: ${problems.join('; ')}`);
   return config;
 }
@@ -126,7 +128,11 @@ export class BatchMaker {
   constructor(data: TrainingUtterances, options: BatchMakerOptions) {
     const n = data.logMels.length;
     if (data.spans.length !== n || data.labels.length !== n || (data.weights && data.weights.length !== n)) {
-      throw new SerError('EARG', 'augment', `training utterances: ${n} log-mels but ${data.spans.length} spans, ${data.labels.length} labels`);
+      throw new SerError(
+        'EARG',
+        'augment',
+        `training utterances: ${n} log-mels but ${data.spans.length} spans, ${data.labels.length} labels`,
+      );
     }
     checkAugmentConfig(options.augment);
     this.data = data;
@@ -152,7 +158,11 @@ export class BatchMaker {
     const batch = indices.length;
     const size = this.nMels * frames;
     if (x.length !== batch * size || targets.length !== batch * nClasses) {
-      throw new SerError('ESHAPE', 'augment', `batch buffers hold ${x.length} and ${targets.length} values; ${batch} clips need ${batch * size} and ${batch * nClasses}`);
+      throw new SerError(
+        'ESHAPE',
+        'augment',
+        `batch buffers hold ${x.length} and ${targets.length} values; ${batch} clips need ${batch * size} and ${batch * nClasses}`,
+      );
     }
     const random = mulberry32(mixSeed(mixSeed(this.options.seed ^ 0x41554721, epoch), batchIndex));
     targets.fill(0);
@@ -251,7 +261,8 @@ const DB_TO_NEPER = Math.LN10 / 10;
 
 /** `window` (dB) plus `noise` (dB) scaled to `snrDb` below the window's mean power, in the power domain, in place. */
 export function addNoise(window: Float32Array, noise: Float32Array, snrDb: number): void {
-  if (noise.length !== window.length) throw new SerError('ESHAPE', 'augment', `noise holds ${noise.length} values, the window ${window.length}`);
+  if (noise.length !== window.length)
+    throw new SerError('ESHAPE', 'augment', `noise holds ${noise.length} values, the window ${window.length}`);
   const speech = new Float32Array(window.length);
   const added = new Float32Array(window.length);
   let signal = 0;
@@ -268,7 +279,13 @@ export function addNoise(window: Float32Array, noise: Float32Array, snrDb: numbe
 }
 
 /** SpecAugment's frequency and time masks on `window` [nMels, frames] (dB), set to its mean, in place. */
-export function specAugment(window: Float32Array, nMels: number, frames: number, config: NonNullable<AugmentConfig['specAugment']>, random: Random): void {
+export function specAugment(
+  window: Float32Array,
+  nMels: number,
+  frames: number,
+  config: NonNullable<AugmentConfig['specAugment']>,
+  random: Random,
+): void {
   let mean = 0;
   for (let i = 0; i < window.length; i++) mean += window[i] as number;
   mean /= window.length;
@@ -299,7 +316,8 @@ function mixup(x: Float32Array, targets: Float32Array, batch: number, alpha: num
     const draw = betaSample(alpha, random);
     const l = Math.max(draw, 1 - draw);
     const p = partner[i] as number;
-    for (let k = 0; k < size; k++) x[i * size + k] = l * (originalX[i * size + k] as number) + (1 - l) * (originalX[p * size + k] as number);
+    for (let k = 0; k < size; k++)
+      x[i * size + k] = l * (originalX[i * size + k] as number) + (1 - l) * (originalX[p * size + k] as number);
     for (let c = 0; c < classes; c++) {
       targets[i * classes + c] = l * (originalT[i * classes + c] as number) + (1 - l) * (originalT[p * classes + c] as number);
     }

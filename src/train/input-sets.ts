@@ -54,7 +54,10 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
 }
 
 /** Every utterance's inference windows, grouped (EvaluationFeatures.windows). */
-export function evaluationSet(part: Pick<PartUtterances, 'logMels' | 'labels'>, options: Omit<InputOptions, 'nClasses' | 'seed'>): EvaluationFeatures {
+export function evaluationSet(
+  part: Pick<PartUtterances, 'logMels' | 'labels'>,
+  options: Omit<InputOptions, 'nClasses' | 'seed'>,
+): EvaluationFeatures {
   const perUtterance = part.logMels.map((logMel) => utteranceWindows(logMel, options.frames, options.recipe.input, options.frontEnd.topDb));
   const size = options.frontEnd.nMels * options.frames;
   const total = perUtterance.reduce((sum, w) => sum + w.count, 0);

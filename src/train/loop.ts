@@ -120,7 +120,12 @@ export interface Hyperparameters {
  * The learning rate of 1-based step `step` of `totalSteps`: lr times the warm-up ramp min(1, step / warmupSteps)
  * times the decay (cosine: (1 + cos(pi (step - 1) / totalSteps)) / 2).
  */
-export function learningRateAt(hyper: Pick<Hyperparameters, 'lr' | 'warmupEpochs' | 'lrDecay'>, step: number, stepsPerEpoch: number, totalSteps: number): number {
+export function learningRateAt(
+  hyper: Pick<Hyperparameters, 'lr' | 'warmupEpochs' | 'lrDecay'>,
+  step: number,
+  stepsPerEpoch: number,
+  totalSteps: number,
+): number {
   const warmupSteps = (hyper.warmupEpochs ?? 0) * stepsPerEpoch;
   const ramp = warmupSteps > 0 ? Math.min(1, step / warmupSteps) : 1;
   const decay = hyper.lrDecay === 'cosine' ? (1 + Math.cos((Math.PI * (step - 1)) / totalSteps)) / 2 : 1;
@@ -187,7 +192,11 @@ export function lossAndAccuracy(logits: Float32Array, y: Int32Array, nClasses: n
  * Mean cross-entropy (nats), accuracy and unweighted average recall (over the classes present) of an evaluation
  * set from its clips' logits: each utterance's probability is the mean of its windows' softmax (float64).
  */
-export function evaluationMetrics(logits: Float32Array, set: EvaluationFeatures, nClasses: number): { loss: number; accuracy: number; uar: number } {
+export function evaluationMetrics(
+  logits: Float32Array,
+  set: EvaluationFeatures,
+  nClasses: number,
+): { loss: number; accuracy: number; uar: number } {
   const count = set.y.length;
   const hits = new Float64Array(nClasses);
   const support = new Float64Array(nClasses);
@@ -285,7 +294,8 @@ function checkHyper(hyper: Hyperparameters): void {
   if (!Number.isInteger(hyper.batchSize) || hyper.batchSize < 2)
     problems.push(`batch size must be an integer >= 2 (${hyper.batchSize} given)`);
   if (!(hyper.lr > 0)) problems.push(`learning rate must be > 0 (${hyper.lr} given)`);
-  if (hyper.warmupEpochs !== undefined && !(hyper.warmupEpochs >= 0)) problems.push(`warm-up epochs must be >= 0 (${hyper.warmupEpochs} given)`);
+  if (hyper.warmupEpochs !== undefined && !(hyper.warmupEpochs >= 0))
+    problems.push(`warm-up epochs must be >= 0 (${hyper.warmupEpochs} given)`);
   if (hyper.lrDecay !== undefined && hyper.lrDecay !== 'none' && hyper.lrDecay !== 'cosine') {
     problems.push(`learning-rate decay must be 'none' or 'cosine' ('${hyper.lrDecay}' given)`);
   }
@@ -401,7 +411,8 @@ function checkTrainInputs(options: TrainOptions, hyper: Hyperparameters, source:
       `${source.count} training clips are fewer than one batch of ${hyper.batchSize}; lower --batch-size or add data`,
     );
   }
-  if (options.resume && !options.runDir) throw new SerError('EARG', 'train', 'resume needs the run directory (runDir) holding the checkpoint');
+  if (options.resume && !options.runDir)
+    throw new SerError('EARG', 'train', 'resume needs the run directory (runDir) holding the checkpoint');
 }
 
 /**
@@ -412,7 +423,13 @@ function resumeFrom(
   options: TrainOptions,
   hyper: Hyperparameters,
   stopper: EarlyStopping,
-): { history: EpochRecord[]; startEpoch: number; best: TrainerState | null; finished: LoopState['finished']; checkpoint: TrainerState | null } {
+): {
+  history: EpochRecord[];
+  startEpoch: number;
+  best: TrainerState | null;
+  finished: LoopState['finished'];
+  checkpoint: TrainerState | null;
+} {
   const { runDir } = options;
   if (options.resume && runDir) {
     const checkpoint = loadCheckpoint(runDir);
@@ -525,7 +542,9 @@ const TRAIN_METRICS_CLIPS = 2048;
 function trainingMetricsSet(clean: LabeledFeatures, clipSize: number, seed: number): LabeledFeatures {
   const count = clean.y.length;
   if (count <= TRAIN_METRICS_CLIPS) return clean;
-  const chosen = permutation(count, mulberry32(seed ^ 0x7a11)).subarray(0, TRAIN_METRICS_CLIPS).sort();
+  const chosen = permutation(count, mulberry32(seed ^ 0x7a11))
+    .subarray(0, TRAIN_METRICS_CLIPS)
+    .sort();
   const x = new Float32Array(chosen.length * clipSize);
   const y = new Int32Array(chosen.length);
   chosen.forEach((clip, i) => {

@@ -58,9 +58,11 @@ export function checkRecipe(recipe: Recipe): Recipe {
   checkInputPolicy(recipe.input);
   checkAugmentConfig(recipe.augment);
   const problems: string[] = [];
-  if (!INPUT_NORMS.includes(recipe.inputNorm)) problems.push(`inputNorm must be one of ${INPUT_NORMS.join(', ')} ('${recipe.inputNorm}' given)`);
+  if (!INPUT_NORMS.includes(recipe.inputNorm))
+    problems.push(`inputNorm must be one of ${INPUT_NORMS.join(', ')} ('${recipe.inputNorm}' given)`);
   if (!BALANCES.includes(recipe.balance)) problems.push(`balance must be one of ${BALANCES.join(', ')} ('${recipe.balance}' given)`);
-  if (recipe.balanceBy !== 'sampling' && recipe.balanceBy !== 'loss') problems.push(`balanceBy must be sampling or loss ('${recipe.balanceBy}' given)`);
+  if (recipe.balanceBy !== 'sampling' && recipe.balanceBy !== 'loss')
+    problems.push(`balanceBy must be sampling or loss ('${recipe.balanceBy}' given)`);
   if (problems.length > 0) throw new SerError('EARG', 'recipe', `invalid recipe: ${problems.join('; ')}`);
   return recipe;
 }

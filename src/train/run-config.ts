@@ -70,13 +70,18 @@ export function checkRunConfig(config: unknown, source: string): RunConfig {
     throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config (a JSON object expected)`);
   }
   const run = config as Partial<RunConfig>;
-  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter((key) => run[key] === undefined);
+  const missing = (['model', 'frontEnd', 'durationS', 'labels', 'hyper', 'seed', 'data', 'split'] as const).filter(
+    (key) => run[key] === undefined,
+  );
   if (run.format !== 'speech-emotion run' || missing.length > 0) {
-    throw new SerError('EFORMAT', 'run', `${source}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''));
+    throw new SerError(
+      'EFORMAT',
+      'run',
+      `${source}: not a speech-emotion run config` + (missing.length ? ` (missing ${missing.join(', ')})` : ''),
+    );
   }
   return run as RunConfig;
 }
-
 
 /** The corpora of a run's config.json, as loadCorpora takes them. */
 export function configSources(config: RunConfig): CorpusSource[] {
@@ -84,7 +89,9 @@ export function configSources(config: RunConfig): CorpusSource[] {
     return config.data.corpora.map((c) => ({ dataset: c.dataset, path: c.path, ...(c.labels !== null ? { labels: c.labels } : {}) }));
   }
   if (config.data.dataset === 'mixture') throw new SerError('EFORMAT', 'run', 'config.json: a mixture without its corpora');
-  return [{ dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) }];
+  return [
+    { dataset: config.data.dataset, path: config.data.path, ...(config.data.labelSpec !== null ? { labels: config.data.labelSpec } : {}) },
+  ];
 }
 
 /** The label space to read configSources with (loadCorpora's `labels`): a mixture's, else the corpus's own spec. */

@@ -10,28 +10,46 @@ import { join, resolve } from 'node:path';
 import type { Utterance } from '../data/corpus.js';
 import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
 import { type CorpusSource, loadCorpora, sourceTags } from '../data/mixture.js';
-import { type HeldOut, type PartName, type Split, type SplitParts, PART_NAMES, applySplit, loadSplit, makeSplit, saveSplit } from '../data/splits.js';
+import {
+  type HeldOut,
+  type PartName,
+  type Split,
+  type SplitParts,
+  PART_NAMES,
+  applySplit,
+  loadSplit,
+  makeSplit,
+  saveSplit,
+} from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { averageWindowProbabilities, softmaxRows } from '../eval/probabilities.js';
-import { type EvaluationReport, type SpectrogramAxes, type SpectrogramExample, evaluate, formatReport, toJson, writeHtmlReport } from '../eval/index.js';
+import {
+  type EvaluationReport,
+  type SpectrogramAxes,
+  type SpectrogramExample,
+  evaluate,
+  formatReport,
+  toJson,
+  writeHtmlReport,
+} from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
 import { writeError, writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
-import { type EvaluationFeatures, type Hyperparameters, type TrainResult, type TrainingSource, DEFAULT_HYPERPARAMETERS, predictLogits, train } from './loop.js';
+import {
+  type EvaluationFeatures,
+  type Hyperparameters,
+  type TrainResult,
+  type TrainingSource,
+  DEFAULT_HYPERPARAMETERS,
+  predictLogits,
+  train,
+} from './loop.js';
 import { EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, type ModelSize, modelFor } from './presets.js';
 import type { ProgressMode } from './progress.js';
 import { PAPER_RECIPE, type Recipe, checkRecipe } from './recipe.js';
-import {
-  CONFIG_FILE,
-  METRICS_FILE,
-  MODEL_FILE,
-  type RunConfig,
-  SPLIT_FILE,
-  configLabelSpace,
-  configSources,
-} from './run-config.js';
+import { CONFIG_FILE, METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
 import { readRunConfig, writeRunConfig } from './run-dir.js';
 
 export interface TrainRunOptions {
@@ -128,7 +146,14 @@ function newRunConfig(
       labelSpec: (mixture ? options.labels : (only.labels ?? options.labels)) ?? null,
       embedded,
       ...(mixture
-        ? { corpora: sources.map((s, i) => ({ tag: tags[i] as string, dataset: s.dataset, path: resolve(s.path), labels: s.labels ?? null })) }
+        ? {
+            corpora: sources.map((s, i) => ({
+              tag: tags[i] as string,
+              dataset: s.dataset,
+              path: resolve(s.path),
+              labels: s.labels ?? null,
+            })),
+          }
         : {}),
     },
     split: {
@@ -284,17 +309,27 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   const corpus = loadCorpora(sources, { labels });
   log(
     `corpus: ${corpus.utterances.length} utterances, ${corpus.labels.length} classes (${corpus.labels.join(', ')})` +
-      (corpus.sources.length > 1 ? ` from ${corpus.sources.map((tag) => `${tag} ${corpus.utterances.filter((u) => u.source === tag).length}`).join(', ')}` : '') +
+      (corpus.sources.length > 1
+        ? ` from ${corpus.sources.map((tag) => `${tag} ${corpus.utterances.filter((u) => u.source === tag).length}`).join(', ')}`
+        : '') +
       (corpus.ignored.length ? `; ${corpus.ignored.length} files ignored` : ''),
   );
   if (config && config.labels.join(',') !== corpus.labels.join(',')) {
-    throw new SerError('EDATA', 'train', `the classes are now ${corpus.labels.join(', ')} but the run was trained on ${config.labels.join(', ')}`);
+    throw new SerError(
+      'EDATA',
+      'train',
+      `the classes are now ${corpus.labels.join(', ')} but the run was trained on ${config.labels.join(', ')}`,
+    );
   }
 
   const recipe = checkRecipe(config?.recipe ?? options.recipe ?? PAPER_RECIPE);
   const setup = config ?? newSetup(options, corpus.labels.length, recipe);
   const started = performance.now();
-  const extracted = await extractUtteranceLogMels(corpus.utterances, { frontEnd: setup.frontEnd, maxS: recipe.input.maxS, cacheDir: options.cacheDir });
+  const extracted = await extractUtteranceLogMels(corpus.utterances, {
+    frontEnd: setup.frontEnd,
+    maxS: recipe.input.maxS,
+    cacheDir: options.cacheDir,
+  });
   log(
     `features: ${setup.frontEnd.nMels} mels, up to ${recipe.input.maxS} s per utterance; ${extracted.cacheHits} from the cache, ` +
       `${extracted.computed} computed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -349,7 +384,10 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
 }
 
 /** Evaluates the trained (best) model on the test part; writes metrics.json, model.onnx and the report. */
-async function finishRun(prepared: PreparedRun, result: TrainResult): Promise<{ report: EvaluationReport; perCorpus: Record<string, EvaluationReport> }> {
+async function finishRun(
+  prepared: PreparedRun,
+  result: TrainResult,
+): Promise<{ report: EvaluationReport; perCorpus: Record<string, EvaluationReport> }> {
   const { runDir, config, split, parts, test } = prepared;
   const { model, labels, hyper } = config;
   const clips = test.x.length / (model.nMels * model.frames);
@@ -479,7 +517,9 @@ export function formatRunSummary(result: TrainRunResult, color = false): string 
   const title = `Test set (${result.config.split.protocol} split, ${result.report.samples} recordings), best epoch ${result.bestEpoch}`;
   const lines = [formatReport(result.report, { color, title })];
   for (const [tag, report] of Object.entries(result.perCorpus)) {
-    lines.push(`${tag}: ${report.samples} recordings, accuracy ${(100 * report.accuracy).toFixed(1)}%, UAR ${(100 * report.uar).toFixed(1)}%`);
+    lines.push(
+      `${tag}: ${report.samples} recordings, accuracy ${(100 * report.accuracy).toFixed(1)}%, UAR ${(100 * report.uar).toFixed(1)}%`,
+    );
   }
   return lines.join('\n');
 }

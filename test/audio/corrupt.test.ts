@@ -46,7 +46,10 @@ describe('corrupt WAV', () => {
     const reference = (await decodeAudio(whole, 'ref.wav')).channels[0] as Float32Array;
     const half = await decodeAudio(whole.subarray(0, 8001), 'half.wav');
     assert.deepEqual(half.channels[0], reference.subarray(0, (8000 - 44) / 2));
-    assert.match(half.warnings?.[0] ?? '', /half\.wav: data chunk claims 16 KB but the file has 7\.8 KB .*; decoded the 0\.249 s that are there/);
+    assert.match(
+      half.warnings?.[0] ?? '',
+      /half\.wav: data chunk claims 16 KB but the file has 7\.8 KB .*; decoded the 0\.249 s that are there/,
+    );
     await assertSerError(decode(whole.subarray(0, 45)), 'EDECODE', ['data chunk claims 16 KB but the file has 45 B', 're-download']);
   });
 
@@ -90,7 +93,10 @@ describe('corrupt AIFF', () => {
     const file = aiffFile({ channels: 1, frames: 1000, bits: 16, rateBytes }, int16Bytes([1, 2, 3], true));
     const decoded = await decodeAudio(file, 'bad.aiff');
     assert.deepEqual(Array.from(decoded.channels[0] ?? []), [1 / 32768, 2 / 32768, 3 / 32768]);
-    assert.match(decoded.warnings?.[0] ?? '', /^decode: bad\.aiff: COMM chunk promises 1000 frames \(2\.0 KB\) but the SSND chunk holds 6 B .*truncated/);
+    assert.match(
+      decoded.warnings?.[0] ?? '',
+      /^decode: bad\.aiff: COMM chunk promises 1000 frames \(2\.0 KB\) but the SSND chunk holds 6 B .*truncated/,
+    );
     const empty = aiffFile({ channels: 1, frames: 1000, bits: 16, rateBytes }, new Uint8Array(0));
     await assertSerError(decode(empty, 'bad.aiff'), 'EDECODE', ['bad.aiff', 'COMM chunk promises 1000 frames (2.0 KB)', 'truncated']);
   });
@@ -124,7 +130,9 @@ describe('corrupt compressed files', () => {
     const samples = half.channels[0]?.length ?? 0;
     assert.equal(samples, 3456, 'the three whole 1152-sample frames before byte 12000 (frames start at 8288, 9042, 10287, 11848)');
     assert.deepEqual(half.channels[0], reference.subarray(0, samples));
-    assert.deepEqual(half.warnings, ['decode: bad.flac: FLAC header promises 8000 samples per channel but only 3456 decode (truncated or corrupt stream); decoded the 0.216 s that are there']);
+    assert.deepEqual(half.warnings, [
+      'decode: bad.flac: FLAC header promises 8000 samples per channel but only 3456 decode (truncated or corrupt stream); decoded the 0.216 s that are there',
+    ]);
     // Cut inside the first audio frame: nothing to decode.
     await assertSerError(decode(cut('speech-16k.flac', 8400), 'bad.flac'), 'EDECODE', ['bad.flac', 'FLAC decoder found no audio']);
   });
@@ -145,14 +153,19 @@ describe('corrupt compressed files', () => {
     for (let i = 0; i + 4 <= opus.length; i++) if (opus[i] === 0x4f && String.fromCharCode(...opus.subarray(i, i + 4)) === 'OggS') last = i;
     await assertSerError(decode(opus.subarray(0, last), 'bad.opus'), 'EDECODE', ['no end-of-stream page']);
   });
-  it('a multi-page Ogg Opus clip cut at 75%: the complete pages decode, with a warning', { skip: !hasShared && 'needs ../shared/data' }, async () => {
+  it('a multi-page Ogg Opus clip cut at 75%: the complete pages decode, with a warning', {
+    skip: !hasShared && 'needs ../shared/data',
+  }, async () => {
     const bytes = new Uint8Array(readFileSync(join(sharedDir, 'data', 'emovo', 'f1', 'dis-f1-b1.opus')));
     const whole = await decodeAudio(bytes, 'whole.opus');
     const cutShort = await decodeAudio(bytes.subarray(0, Math.floor(bytes.length * 0.75)), 'cut.opus');
     const [n, total] = [cutShort.channels[0]?.length ?? 0, whole.channels[0]?.length ?? 0];
     assert.ok(n > 0 && n < total, `${n} of ${total} samples`);
     assert.deepEqual(whole.warnings, []);
-    assert.match(cutShort.warnings?.[0] ?? '', /^decode: cut\.opus: Ogg page 4 at byte 10690 runs past the end .*; decoded the \d\.\d+ s that are there$/);
+    assert.match(
+      cutShort.warnings?.[0] ?? '',
+      /^decode: cut\.opus: Ogg page 4 at byte 10690 runs past the end .*; decoded the \d\.\d+ s that are there$/,
+    );
   });
   it('an MP3 whose first frame sync is damaged decodes from the next frames, with a warning (it was "unknown audio format")', async () => {
     const mp3 = fixtureBytes('speech-16k.mp3').slice();
@@ -160,13 +173,19 @@ describe('corrupt compressed files', () => {
     const decoded = await decodeAudio(mp3, 'damaged.mp3');
     assert.equal(decoded.format, 'mp3');
     assert.ok((decoded.channels[0]?.length ?? 0) >= 7 * 1152, `${decoded.channels[0]?.length} samples`);
-    assert.match(decoded.warnings?.[0] ?? '', /^decode: damaged\.mp3: the first 288 bytes of MPEG data are damaged \(no frame sync before byte 333\); skipped/);
+    assert.match(
+      decoded.warnings?.[0] ?? '',
+      /^decode: damaged\.mp3: the first 288 bytes of MPEG data are damaged \(no frame sync before byte 333\); skipped/,
+    );
   });
   it('MP3 cut mid-frame, and cut at a frame boundary (fewer frames than its Info header): what is there, with a warning', async () => {
     const mp3 = fixtureBytes('speech-16k.mp3');
     const midFrame = await decodeAudio(mp3.subarray(0, 3001), 'bad.mp3');
     assert.ok((midFrame.channels[0]?.length ?? 0) > 0);
-    assert.match(midFrame.warnings?.[0] ?? '', /^decode: bad\.mp3: MP3 frame \d+ at byte \d+ needs \d+ bytes .*; decoded the 0\.\d+ s that are there$/);
+    assert.match(
+      midFrame.warnings?.[0] ?? '',
+      /^decode: bad\.mp3: MP3 frame \d+ at byte \d+ needs \d+ bytes .*; decoded the 0\.\d+ s that are there$/,
+    );
     // 64 kbit/s MPEG-2 layer III at 16 kHz: 72 * 64000 / 16000 = 288-byte frames after the 45-byte ID3 tag
     const boundary = await decodeAudio(mp3.subarray(0, 45 + 288 * 8), 'bad.mp3');
     assert.match(boundary.warnings?.[0] ?? '', /Info header promises 16 frames but the file holds 7/);
@@ -187,7 +206,9 @@ describe('messages that used to confuse (issue 12)', () => {
       bad[head + 9] = channels;
       await assertSerError(decode(bad, 'bad.opus'), 'EDECODE', [
         'bad.opus',
-        channels === 0 ? 'says 0 channels; channel mapping family 0 allows 1 to 2' : `says ${channels} channels; channel mapping family 0 allows 1 to 2`,
+        channels === 0
+          ? 'says 0 channels; channel mapping family 0 allows 1 to 2'
+          : `says ${channels} channels; channel mapping family 0 allows 1 to 2`,
       ]);
     }
     const family = opus.slice();
@@ -196,10 +217,11 @@ describe('messages that used to confuse (issue 12)', () => {
   });
   it('an AIFF with an infinite rate and one with 65535 channels name the values (they said "NaN Hz", "-1 channels")', async () => {
     const infinite = Uint8Array.of(0x7f, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0);
-    await assertSerError(decode(aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: infinite }, int16Bytes([1], true)), 'inf.aiff'), 'EDECODE', [
-      'inf.aiff',
-      'AIFF COMM chunk says the sample rate is infinite or not a number',
-    ]);
+    await assertSerError(
+      decode(aiffFile({ channels: 1, frames: 1, bits: 16, rateBytes: infinite }, int16Bytes([1], true)), 'inf.aiff'),
+      'EDECODE',
+      ['inf.aiff', 'AIFF COMM chunk says the sample rate is infinite or not a number'],
+    );
     const many = aiffFile({ channels: 65535, frames: 1, bits: 16, rateBytes: extended80(16000) }, int16Bytes([1], true));
     await assertSerError(decode(many, 'many.aiff'), 'EDECODE', ['says 65535 channels; expected 1 to 256']);
   });
@@ -257,7 +279,11 @@ describe('loadAudio: unusable audio and unreadable paths', () => {
     const data = new Float32Array(16000);
     data[4000] = 1e20;
     const path = write('huge.wav', simpleWav({ tag: 3, bits: 32 }, new Uint8Array(data.buffer)));
-    await assertSerError(() => loadAudio(path), 'EAUDIO', [path, 'sample 4000 (at 0.250 s) is 1.00e+20', '1 of 16000 samples are beyond ±65536']);
+    await assertSerError(() => loadAudio(path), 'EAUDIO', [
+      path,
+      'sample 4000 (at 0.250 s) is 1.00e+20',
+      '1 of 16000 samples are beyond ±65536',
+    ]);
   });
   it('an empty file on disk is EDECODE naming the path', async () => {
     const path = write('zero-bytes.wav', new Uint8Array(0));

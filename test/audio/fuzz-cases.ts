@@ -84,7 +84,8 @@ export function structures(bytes: Uint8Array): Array<[number, number]> {
     for (const c of listChunks(bytes, 12, magic !== 'RIFF')) ranges.push([c.start - 8, Math.min(bytes.length, c.start + c.size)]);
   } else if (magic === 'OggS') {
     const starts: number[] = [];
-    for (let i = 0; i + 4 <= bytes.length; i++) if (bytes[i] === 0x4f && bytes[i + 1] === 0x67 && bytes[i + 2] === 0x67 && bytes[i + 3] === 0x53) starts.push(i);
+    for (let i = 0; i + 4 <= bytes.length; i++)
+      if (bytes[i] === 0x4f && bytes[i + 1] === 0x67 && bytes[i + 2] === 0x67 && bytes[i + 3] === 0x53) starts.push(i);
     for (const [k, s] of starts.entries()) ranges.push([s, starts[k + 1] ?? bytes.length]);
   } else {
     // MPEG frames (chained from the first header), FLAC frame syncs, or any 0xff sync-like byte pair.

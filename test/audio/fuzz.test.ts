@@ -28,14 +28,16 @@ describe('audio fuzzer, a fixed sample', () => {
       const result: CaseResult = await runCase(c.bytes, `case-${index}`, frontEnd);
       outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
       worst = Math.max(worst, result.ms);
-      if (!['audio', 'flagged', 'error'].includes(result.outcome)) bad.push(`case ${index} (${c.mutation} of ${c.seedFile}): ${result.outcome} ${result.detail}`);
+      if (!['audio', 'flagged', 'error'].includes(result.outcome))
+        bad.push(`case ${index} (${c.mutation} of ${c.seedFile}): ${result.outcome} ${result.detail}`);
       if (result.outcome === 'error') assert.ok(['EDECODE', 'EAUDIO'].includes(result.detail), `case ${index}: code ${result.detail}`);
     }
     assert.deepEqual(bad, []);
     // The sample exercises every mutation and seed file, and each kind of ending.
     assert.deepEqual([...mutations].sort(), [...MUTATIONS].sort());
     assert.equal(files.size, SEED_FILES.length);
-    for (const outcome of ['audio', 'flagged', 'error']) assert.ok((outcomes.get(outcome) ?? 0) > 10, `${outcome}: ${outcomes.get(outcome)}`);
+    for (const outcome of ['audio', 'flagged', 'error'])
+      assert.ok((outcomes.get(outcome) ?? 0) > 10, `${outcome}: ${outcomes.get(outcome)}`);
     assert.ok(worst < 5000, `worst case ${worst.toFixed(0)} ms`);
   });
 

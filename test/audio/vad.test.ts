@@ -69,7 +69,10 @@ describe('voiceActivity', () => {
   });
 
   it('rejects a sample rate or frame that cannot be used', () => {
-    assert.throws(() => voiceActivity(new Float32Array(10), 0), (e: unknown) => e instanceof SerError && e.code === 'EARG');
+    assert.throws(
+      () => voiceActivity(new Float32Array(10), 0),
+      (e: unknown) => e instanceof SerError && e.code === 'EARG',
+    );
     assert.throws(() => voiceActivity(new Float32Array(10), RATE, { frameS: 1e-6 }), /shorter than one sample/);
   });
 });
@@ -129,7 +132,10 @@ describe('assessAudio', () => {
     assert.equal(error?.code, 'EAUDIO');
     assert.match(error?.message ?? '', /huge\.wav: sample 8000 \(at 0\.500 s\) is 1\.00e\+20; 1 of 16000 samples are beyond ±65536/);
     samples[8000] = Number.NaN;
-    assert.match(checkSampleValues(samples, RATE, 'nan.wav')?.message ?? '', /nan\.wav: sample 8000 .* is NaN; 1 of 16000 samples are NaN or infinite/);
+    assert.match(
+      checkSampleValues(samples, RATE, 'nan.wav')?.message ?? '',
+      /nan\.wav: sample 8000 .* is NaN; 1 of 16000 samples are NaN or infinite/,
+    );
     samples[8000] = -MAX_ABS_SAMPLE;
     assert.equal(checkSampleValues(samples, RATE, 'edge.wav'), null);
     assert.match(checkSampleValues(new Float32Array(0), RATE, 'empty.wav')?.message ?? '', /empty\.wav: the file holds 0 samples/);

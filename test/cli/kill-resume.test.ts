@@ -22,15 +22,35 @@ const scratch = mkdtempSync(join(tmpdir(), 'ser-kill-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const manifest = join(scratch, 'manifest.csv');
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const SETTINGS = ['--data', manifest, '--dataset', 'csv', '--seed', '4', '--epochs', '2', '--size', 'small', '--duration', '1', '--batch-size', '4'];
+const SETTINGS = [
+  '--data',
+  manifest,
+  '--dataset',
+  'csv',
+  '--seed',
+  '4',
+  '--epochs',
+  '2',
+  '--size',
+  'small',
+  '--duration',
+  '1',
+  '--batch-size',
+  '4',
+];
 const RUNTIME = ['--cache', join(scratch, 'cache'), '--threads', '1', '--progress', 'lines'];
 
 before(() => {
   const rows = readFileSync(assetPath('corpus', 'manifest.csv'), 'utf8').trim().split('\n');
   const picked = ['neutral', 'happy', 'sad', 'angry'].flatMap((emotion) =>
-    ['01', '02', '03', '04', '05', '06'].map((actor) => rows.find((row) => row.split(',')[1] === emotion && row.split(',')[2] === actor) as string),
+    ['01', '02', '03', '04', '05', '06'].map(
+      (actor) => rows.find((row) => row.split(',')[1] === emotion && row.split(',')[2] === actor) as string,
+    ),
   );
-  writeFileSync(manifest, [rows[0], ...picked.map((row) => assetPath('corpus', row.split(',')[0] as string) + row.slice(row.indexOf(',')))].join('\n') + '\n');
+  writeFileSync(
+    manifest,
+    [rows[0], ...picked.map((row) => assetPath('corpus', row.split(',')[0] as string) + row.slice(row.indexOf(',')))].join('\n') + '\n',
+  );
 });
 
 /** When to SIGKILL: `delayMs` after stderr first matches `after`. */
@@ -40,7 +60,10 @@ interface KillPoint {
 }
 
 /** Starts `ser train`; resolves when it exits, with its stderr and the times (ms from start) of its epoch lines. */
-function train(args: string[], kill?: KillPoint): Promise<{ code: number | null; signal: string | null; stderr: string; epochMs: number[] }> {
+function train(
+  args: string[],
+  kill?: KillPoint,
+): Promise<{ code: number | null; signal: string | null; stderr: string; epochMs: number[] }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child: ChildProcess = spawn(process.execPath, [main, 'train', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -226,14 +226,21 @@ test('ser predict --segments: a prediction per window along the file, and the me
   const file = assetPath('corpus', 'crema-d', '1001_DFA_ANG_XX.opus');
   const result = await runCli(['predict', '--model', run, file, '--segments', '--json', '--threads', '1']);
   assert.equal(result.code, 0, result.stderr);
-  const p = JSON.parse(result.stdout.trim()) as { file: string; label: string; probabilities: Record<string, number>; segments: Array<{ startS: number; endS: number; label: string }> };
+  const p = JSON.parse(result.stdout.trim()) as {
+    file: string;
+    label: string;
+    probabilities: Record<string, number>;
+    segments: Array<{ startS: number; endS: number; label: string }>;
+  };
   assert.equal(p.file, file);
   assert.deepEqual(
     p.segments.map((s) => s.startS),
     [0, 1],
   );
   assert.equal(p.segments[0]?.endS, 1);
-  const plain = JSON.parse((await runCli(['predict', '--model', run, file, '--json', '--threads', '1'])).stdout.trim()) as { label: string };
+  const plain = JSON.parse((await runCli(['predict', '--model', run, file, '--json', '--threads', '1'])).stdout.trim()) as {
+    label: string;
+  };
   assert.equal(p.segments[0]?.label, plain.label, 'the first window is the clip plain predict classifies');
   const overlapping = await runCli(['predict', '--model', run, file, '--segments', '--hop', '0.5']);
   assert.equal(overlapping.code, 0, overlapping.stderr);
@@ -282,7 +289,10 @@ test('ser train: Ctrl-C saves and says how to resume; --resume then ends as an u
 test('ser: clear errors for a missing run, missing files, no data, an occupied run directory', async () => {
   const noRun = await runCli(['eval', '--model', join(scratch, 'nope'), '--data', manifest, '--json']);
   assert.equal(noRun.code, 1);
-  assert.deepEqual(JSON.parse(noRun.stdout), { error: `run: ${join(scratch, 'nope')}: no such run directory (train one with: ser train --out ${join(scratch, 'nope')})`, code: 'EIO' });
+  assert.deepEqual(JSON.parse(noRun.stdout), {
+    error: `run: ${join(scratch, 'nope')}: no such run directory (train one with: ser train --out ${join(scratch, 'nope')})`,
+    code: 'EIO',
+  });
   assert.match(noRun.stderr, /^ser: run: .*nope: no such run directory \(train one with: ser train --out .*nope\) \[EIO\]$/m);
 
   const noFile = await runCli(['predict', '--model', run, join(scratch, 'missing.wav')]);
@@ -311,7 +321,10 @@ test('ser predict without --model uses the shipped model; an unusable file gets 
   const missing = join(scratch, 'not-there.wav');
   const result = await runCli(['predict', good, missing, '--json', '--threads', '1']);
   assert.equal(result.code, 0, result.stderr);
-  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; label?: string; code?: string; probabilities?: Record<string, number> });
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string; label?: string; code?: string; probabilities?: Record<string, number> });
   assert.equal(lines.length, 2);
   assert.deepEqual(Object.keys(lines[0]?.probabilities ?? {}), ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad']);
   assert.ok(Math.abs(Object.values(lines[0]?.probabilities ?? {}).reduce((a, b) => a + b, 0) - 1) < 1e-5);

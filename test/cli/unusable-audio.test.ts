@@ -81,13 +81,22 @@ test('ser predict: flagged files print their flag (text and --json), the error n
   const files = [paths.silence, paths.short, paths.huge, speech];
   const json = await runCli(['predict', ...files, '--json', '--threads', '1']);
   assert.equal(json.code, 0, json.stderr);
-  const lines = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = json.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.deepEqual(
     lines.map((l) => l.flag ?? l.code ?? 'label'),
     ['no_speech', 'too_short', 'EAUDIO', 'label'],
   );
-  assert.ok(lines.every((l) => !JSON.stringify(l).includes('null')), json.stdout);
-  assert.match(json.stderr, /^ser: 1 of 4 file\(s\) classified, 2 flagged without an emotion \(no speech or too short\), 1 could not be used$/m);
+  assert.ok(
+    lines.every((l) => !JSON.stringify(l).includes('null')),
+    json.stdout,
+  );
+  assert.match(
+    json.stderr,
+    /^ser: 1 of 4 file\(s\) classified, 2 flagged without an emotion \(no speech or too short\), 1 could not be used$/m,
+  );
 
   const text = await runCli(['predict', ...files, '--threads', '1']);
   assert.equal(text.code, 0, text.stderr);

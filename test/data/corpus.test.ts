@@ -348,7 +348,16 @@ test('RAVDESS with Actor folders as symbolic links: followed, ids by the link na
     expected.map((u) => u.id),
   );
   const reasons = linked.ignored.map((entry) => `${relative(root, entry.path)}: ${entry.reason}`);
-  assert.ok(reasons.some((r) => /^loop: folder already listed as .*linked-ravdess \(a symbolic link loop/.test(r)), reasons.join('\n'));
-  assert.ok(reasons.some((r) => /^Actor_01(-again)?: folder already listed as .*Actor_01(-again)?/.test(r)), reasons.join('\n'));
-  assert.ok(reasons.some((r) => /^03-01-05-01-01-01-04\.wav: broken symbolic link \(ENOENT\)/.test(r)), reasons.join('\n'));
+  assert.ok(
+    reasons.some((r) => /^loop: folder already listed as .*linked-ravdess \(a symbolic link loop/.test(r)),
+    reasons.join('\n'),
+  );
+  assert.ok(
+    reasons.some((r) => /^Actor_01(-again)?: folder already listed as .*Actor_01(-again)?/.test(r)),
+    reasons.join('\n'),
+  );
+  assert.ok(
+    reasons.some((r) => /^03-01-05-01-01-01-04\.wav: broken symbolic link \(ENOENT\)/.test(r)),
+    reasons.join('\n'),
+  );
 });

@@ -176,7 +176,10 @@ test('a cache folder that cannot be created is EIO naming both the CLI flags and
   await assert.rejects(
     extractFeatures(utterances.slice(0, 1), { cacheDir: join(file, 'cache') }),
     (error: Error & { code?: string }) =>
-      error.code === 'EIO' && /cannot create the feature cache folder \(ENOTDIR\); choose another one \(ser: --cache DIR, or --no-cache; library: the cacheDir option\)/.test(error.message),
+      error.code === 'EIO' &&
+      /cannot create the feature cache folder \(ENOTDIR\); choose another one \(ser: --cache DIR, or --no-cache; library: the cacheDir option\)/.test(
+        error.message,
+      ),
   );
 });
 
@@ -189,6 +192,9 @@ test('a truncated but readable file is kept, and its warning is returned (once: 
   const result = await extractFeatures(utterances, { cacheDir });
   assert.equal(result.kept.length, 6);
   assert.equal(result.warnings.length, 1);
-  assert.match(result.warnings[0] ?? '', new RegExp(`^decode: .*${cut.id.replace('.', '\\.')}: .*truncated.*decoded the \\d+\\.\\d+ s that are there$`));
+  assert.match(
+    result.warnings[0] ?? '',
+    new RegExp(`^decode: .*${cut.id.replace('.', '\\.')}: .*truncated.*decoded the \\d+\\.\\d+ s that are there$`),
+  );
   assert.deepEqual((await extractFeatures(utterances, { cacheDir })).warnings, []);
 });

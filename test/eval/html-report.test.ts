@@ -157,7 +157,7 @@ describe('writeHtmlReport', () => {
 describe('spectrogramFigureSvg', () => {
   // 3 s at the paper's front end: 128 HTK mels over 0-8000 Hz, 188 frames of hop 256 at 16 kHz (16 ms), 2 px each;
   // the image's top-left corner is at (58, 8), so it spans x 58..434 and y 8..264.
-  const clip = { data: Float32Array.from({ length: 128 * 188 }, (_, i) => (i % 188) / 187 * -80 + 5), nMels: 128, frames: 188 };
+  const clip = { data: Float32Array.from({ length: 128 * 188 }, (_, i) => ((i % 188) / 187) * -80 + 5), nMels: 128, frames: 188 };
   const svg = spectrogramFigureSvg(clip, DEFAULT_FRONT_END, { id: 'cb' });
 
   it('draws time in seconds: frame i centred at i x 16 ms, ticks every 0.5 s over 2.99 s', () => {

@@ -12,7 +12,10 @@ import {
 } from '../../src/eval/probabilities.js';
 
 test('softmax of [0, ln 3] is [1/4, 3/4]; shifting the logits changes nothing; float32 rows round the float64 ones', () => {
-  assert.deepEqual([...softmaxInto([0, Math.log(3)], new Float64Array(2))].map((p) => Number(p.toFixed(15))), [0.25, 0.75]);
+  assert.deepEqual(
+    [...softmaxInto([0, Math.log(3)], new Float64Array(2))].map((p) => Number(p.toFixed(15))),
+    [0.25, 0.75],
+  );
   const shifted = softmaxInto([1000, 1000 + Math.log(3)], new Float64Array(2));
   // 1000 + ln 3 carries ln 3 to within an ulp of 1000 (1.1e-13): 1e-12 tolerance.
   assert.ok(Math.abs(shifted[0]! - 0.25) < 1e-12 && Math.abs(shifted[1]! - 0.75) < 1e-12, 'no overflow at 1000');

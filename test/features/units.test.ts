@@ -240,7 +240,10 @@ describe('fixed length and frames', () => {
     // an offset past the end leaves only padding: the log-mel of silence
     assert.deepEqual([...clipLogMel(frontEnd, tone, 0.5, 2)], [...frontEnd.logMel(new Float32Array(8000)).data]);
     // shorter than the duration: zeros appended
-    assert.deepEqual([...clipLogMel(frontEnd, tone.subarray(0, 100), 0.5)], [...frontEnd.logMel(fixLength(tone.subarray(0, 100), 8000)).data]);
+    assert.deepEqual(
+      [...clipLogMel(frontEnd, tone.subarray(0, 100), 0.5)],
+      [...frontEnd.logMel(fixLength(tone.subarray(0, 100), 8000)).data],
+    );
   });
 });
 

@@ -234,15 +234,21 @@ test('im2col: the kH*kW zero-padded shifted copies, one per row, shared per inpu
   const cols = im2col(x, [3, 3], [1, 1, 1, 1]); // [1, 9, 6]
   assert.deepEqual(cols.shape, [1, 9, 6]);
   assert.equal(im2col(x, [3, 3], [1, 1, 1, 1]), cols, 'built once per (x, kernel, pads)');
-  throwsShape(() => im2col(new Graph('bad').input('v', [2, 3]), [3, 3], [1, 1, 1, 1]), /^graph: im2col: x is \[2,3\], expected \[N, C, H, W\]/);
+  throwsShape(
+    () => im2col(new Graph('bad').input('v', [2, 3]), [3, 3], [1, 1, 1, 1]),
+    /^graph: im2col: x is \[2,3\], expected \[N, C, H, W\]/,
+  );
   g.output('cols', cols);
   const session = await createSession(toOnnx(g));
   try {
-    const out = Array.from((await session.run({ x: { data: Float32Array.of(1, 2, 3, 4, 5, 6), shape: [1, 1, 2, 3] } })).cols?.data as Float32Array);
+    const out = Array.from(
+      (await session.run({ x: { data: Float32Array.of(1, 2, 3, 4, 5, 6), shape: [1, 1, 2, 3] } })).cols?.data as Float32Array,
+    );
     // row k = (ky, kx): Xpad[y + ky, x + kx] for the 2 x 3 output positions; X = [[1, 2, 3], [4, 5, 6]]
     const xpad = (r: number, c: number) => (r >= 0 && r < 2 && c >= 0 && c < 3 ? r * 3 + c + 1 : 0);
     const expected: number[] = [];
-    for (let k = 0; k < 9; k++) for (let y = 0; y < 2; y++) for (let c = 0; c < 3; c++) expected.push(xpad(y + Math.floor(k / 3) - 1, c + (k % 3) - 1));
+    for (let k = 0; k < 9; k++)
+      for (let y = 0; y < 2; y++) for (let c = 0; c < 3; c++) expected.push(xpad(y + Math.floor(k / 3) - 1, c + (k % 3) - 1));
     assert.deepEqual(out, expected);
   } finally {
     await session.release();

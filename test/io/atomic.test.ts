@@ -45,12 +45,17 @@ function assertWriteError(error: unknown, path: string, code: RegExp): boolean {
   return true;
 }
 
-test('a full disk: EIO with ENOSPC and advice, the old file intact, no temp file left', { skip: !canMount && 'needs root to mount a small tmpfs' }, () => {
+test('a full disk: EIO with ENOSPC and advice, the old file intact, no temp file left', {
+  skip: !canMount && 'needs root to mount a small tmpfs',
+}, () => {
   const dir = tmpfs('full', 'size=64k') as string;
   const path = join(dir, 'checkpoint.safetensors');
   writeFileAtomic(path, 'the last good checkpoint');
   for (let attempt = 0; attempt < 3; attempt++) {
-    assert.throws(() => writeFileAtomic(path, new Uint8Array(256 * 1024)), (e) => assertWriteError(e, path, /\(ENOSPC: the disk is full: free some space/));
+    assert.throws(
+      () => writeFileAtomic(path, new Uint8Array(256 * 1024)),
+      (e) => assertWriteError(e, path, /\(ENOSPC: the disk is full: free some space/),
+    );
   }
   assert.equal(readFileSync(path, 'utf8'), 'the last good checkpoint');
   assert.deepEqual(readdirSync(dir), ['checkpoint.safetensors']);

@@ -37,12 +37,18 @@ test('a live holder refuses others with EBUSY naming its pid; after SIGKILL its 
   try {
     assert.throws(
       () => acquireRunLock(dir, 'train'),
-      (e: unknown) => e instanceof SerError && e.code === 'EBUSY' && e.message.includes(`${dir} is in use: process ${child.pid} has been training it since`),
+      (e: unknown) =>
+        e instanceof SerError &&
+        e.code === 'EBUSY' &&
+        e.message.includes(`${dir} is in use: process ${child.pid} has been training it since`),
     );
     // The CLI: resuming a folder that is being trained is refused before anything else is read.
     const resumed = await runCli(['train', '--out', dir, '--resume']);
     assert.equal(resumed.code, 1);
-    assert.match(resumed.stderr, new RegExp(`^ser: train: .*run is in use: process ${child.pid} has been training it since .* \\[EBUSY\\]$`, 'm'));
+    assert.match(
+      resumed.stderr,
+      new RegExp(`^ser: train: .*run is in use: process ${child.pid} has been training it since .* \\[EBUSY\\]$`, 'm'),
+    );
   } finally {
     child.kill('SIGKILL');
     await killed(child);
@@ -61,6 +67,9 @@ test('one process cannot take its own lock twice; a lock from another host is no
   const lock = acquireRunLock(dir, 'train');
   assert.throws(() => acquireRunLock(dir, 'train'), /is in use: process \d+ has been training it/);
   lock.release();
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere.example', startTicks: null, since: '2026-01-01T00:00:00Z' }));
+  writeFileSync(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid: 1, host: 'elsewhere.example', startTicks: null, since: '2026-01-01T00:00:00Z' }),
+  );
   assert.throws(() => acquireRunLock(dir, 'train'), /process 1 on host elsewhere\.example .* \(if it is gone, remove .*train\.lock\)/);
 });

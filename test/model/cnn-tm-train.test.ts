@@ -106,7 +106,10 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
       const tolerance = 1e-5 + (keptGrad ? (1e-3 * 1e-8 * 1e-6 * gradientScale) / (g + 1e-8) ** 2 : 0);
       const error = Math.abs((ours[i] as number) - (theirs[i] as number));
       stepError = Math.max(stepError, error);
-      if (error > tolerance) failures.push(`${entry.name}[${i}] after step: abs error ${error.toExponential(2)} > ${tolerance.toExponential(2)} (gradient ${keptGrad?.[i]})`);
+      if (error > tolerance)
+        failures.push(
+          `${entry.name}[${i}] after step: abs error ${error.toExponential(2)} > ${tolerance.toExponential(2)} (gradient ${keptGrad?.[i]})`,
+        );
     }
     if (stepError > worstStep) [worstStep, worstStepName] = [stepError, entry.name];
     if (!torchGrad) continue;
@@ -135,7 +138,9 @@ test('one training step matches torch: logits, loss, every gradient, AdamW step,
   const torchState = importStateDict(golden, SMALL, { prefix: 'after_step/' });
   const patched = new Map<string, NamedTensor>();
   for (const [name, value] of ourState) {
-    const data = (value.data as Float32Array).map((x, i) => (zeroGradient(name, i) ? ((torchState.get(name)!.data as Float32Array)[i] as number) : x));
+    const data = (value.data as Float32Array).map((x, i) =>
+      zeroGradient(name, i) ? ((torchState.get(name)!.data as Float32Array)[i] as number) : x,
+    );
     patched.set(name, { data, shape: value.shape });
   }
   const expected = tensor('eval_logits').data as Float32Array;

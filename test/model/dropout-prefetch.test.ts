@@ -31,7 +31,11 @@ test('prefetched masks are the generator sequence, step after step, and restart 
     // A reseed while the next set is being filled: that set is thrown away.
     prefetcher.reseed(12);
     const second = expected(12, 2);
-    for (let step = 0; step < 2; step++) assert.deepEqual((await prefetcher.next()).map(({ data }) => Float32Array.from(data)), second[step]);
+    for (let step = 0; step < 2; step++)
+      assert.deepEqual(
+        (await prefetcher.next()).map(({ data }) => Float32Array.from(data)),
+        second[step],
+      );
   } finally {
     await prefetcher.release();
   }
@@ -43,7 +47,12 @@ test('masks made on the main thread when the worker is late are the same sequenc
   const prefetcher = new DropoutMaskPrefetcher(INPUTS, 21, { graceMs: 0 });
   try {
     const want = expected(21, 6);
-    for (let step = 0; step < 6; step++) assert.deepEqual((await prefetcher.next()).map(({ data }) => Float32Array.from(data)), want[step], `step ${step}`);
+    for (let step = 0; step < 6; step++)
+      assert.deepEqual(
+        (await prefetcher.next()).map(({ data }) => Float32Array.from(data)),
+        want[step],
+        `step ${step}`,
+      );
   } finally {
     await prefetcher.release();
   }
@@ -57,7 +66,11 @@ test('the worker thread loads its module and makes the masks (no fallback warnin
   try {
     const want = expected(31, 3);
     for (let step = 0; step < 3; step++) {
-      assert.deepEqual((await prefetcher.next()).map(({ data }) => Float32Array.from(data)), want[step], `step ${step}`);
+      assert.deepEqual(
+        (await prefetcher.next()).map(({ data }) => Float32Array.from(data)),
+        want[step],
+        `step ${step}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 50)); // the worker fills the next set meanwhile
     }
   } finally {

@@ -22,7 +22,9 @@ function batchOf(config: CnnTmConfig, batch: number, seed: number): { x: Float32
   return { x, y };
 }
 
-test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, parameters)', { skip: hasShared ? false : 'needs ../shared/golden' }, async () => {
+test('trainStep reproduces the torch step of cnn_tm_small (loss, BN statistics, parameters)', {
+  skip: hasShared ? false : 'needs ../shared/golden',
+}, async () => {
   const golden = readSafetensors(join(sharedDir, 'golden', 'cnn_tm_small.safetensors')).tensors;
   const state = importStateDict(golden, SMALL, { prefix: 'param/' });
   for (const entry of stateLayout(SMALL)) {
@@ -67,7 +69,9 @@ function bnStats(state: ReadonlyMap<string, NamedTensor>, config: CnnTmConfig): 
   return out;
 }
 
-test('recalibrateBatchNorm on the golden batch: running stats = its batch mean and unbiased variance (torch)', { skip: hasShared ? false : 'needs ../shared/golden' }, async () => {
+test('recalibrateBatchNorm on the golden batch: running stats = its batch mean and unbiased variance (torch)', {
+  skip: hasShared ? false : 'needs ../shared/golden',
+}, async () => {
   const golden = readSafetensors(join(sharedDir, 'golden', 'cnn_tm_small.safetensors')).tensors;
   const trainer = await CnnTmTrainer.create(SMALL, { batchSize: 4, lr: 1e-3, seed: 0 });
   try {
@@ -154,8 +158,13 @@ test('training lowers the loss on a fixed batch; predict equals the exported ONN
         [2, 1],
         [3, 3],
       ] as const) {
-        const out = await dynamic.run({ mel: { data: x.subarray(start * clip, (start + count) * clip), shape: [count, 1, TINY.nMels, TINY.frames] } });
-        assert.ok(maxAbsDiff(out.logits?.data as Float32Array, logits.subarray(start * 3, (start + count) * 3)) < 1e-5, `${count} clips from ${start}`);
+        const out = await dynamic.run({
+          mel: { data: x.subarray(start * clip, (start + count) * clip), shape: [count, 1, TINY.nMels, TINY.frames] },
+        });
+        assert.ok(
+          maxAbsDiff(out.logits?.data as Float32Array, logits.subarray(start * 3, (start + count) * 3)) < 1e-5,
+          `${count} clips from ${start}`,
+        );
       }
     } finally {
       await dynamic.release();
@@ -167,7 +176,9 @@ test('training lowers the loss on a fixed batch; predict equals the exported ONN
 
 test('state()/loadState resume: same seed, epoch and state give bit-identical steps (dropout on)', async () => {
   const { x, y } = batchOf(TINY, 4, 3);
-  const run = async (resumeFrom?: Map<string, NamedTensor>): Promise<{ snapshot: Map<string, NamedTensor>; final: Map<string, NamedTensor> }> => {
+  const run = async (
+    resumeFrom?: Map<string, NamedTensor>,
+  ): Promise<{ snapshot: Map<string, NamedTensor>; final: Map<string, NamedTensor> }> => {
     const trainer = await CnnTmTrainer.create(TINY, { batchSize: 4, lr: 1e-3, seed: 5 });
     try {
       let snapshot = new Map<string, NamedTensor>();
@@ -203,10 +214,16 @@ test('state()/loadState resume: same seed, epoch and state give bit-identical st
 });
 
 test('bad inputs are rejected with the numbers', async () => {
-  await assert.rejects(CnnTmTrainer.create(TINY, { batchSize: 0, lr: -1, seed: 0 }), /batchSize must be a positive integer \(0 given\); lr must be > 0 \(-1 given\)/);
+  await assert.rejects(
+    CnnTmTrainer.create(TINY, { batchSize: 0, lr: -1, seed: 0 }),
+    /batchSize must be a positive integer \(0 given\); lr must be > 0 \(-1 given\)/,
+  );
   const trainer = await CnnTmTrainer.create(TINY, { batchSize: 2, lr: 1e-3, seed: 0 });
   try {
-    await assert.rejects(trainer.trainStep(new Float32Array(10), Int32Array.of(0, 1)), /input holds 10 values; a batch of 2 clips of 16 mels x 24 frames needs 768/);
+    await assert.rejects(
+      trainer.trainStep(new Float32Array(10), Int32Array.of(0, 1)),
+      /input holds 10 values; a batch of 2 clips of 16 mels x 24 frames needs 768/,
+    );
     await assert.rejects(trainer.trainStep(new Float32Array(768), Int32Array.of(0, 3)), /label 3 of clip 1 is outside 0..2/);
     assert.throws(() => trainer.loadState(new Map([['fc.bias', { data: new Float32Array(3), shape: [3] }]])), /missing 'a\.0\.weight'/);
   } finally {

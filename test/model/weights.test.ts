@@ -33,7 +33,10 @@ test('kernel per branch changes only that branch', () => {
 });
 
 test('invalid config names every problem', () => {
-  assert.throws(() => stateLayout({ ...PAPER_CNN_TM, heads: 3, kernelA: 4 }), /heads \(3\) must divide dModel \(128\).*kernelA must be odd/);
+  assert.throws(
+    () => stateLayout({ ...PAPER_CNN_TM, heads: 3, kernelA: 4 }),
+    /heads \(3\) must divide dModel \(128\).*kernelA must be odd/,
+  );
 });
 
 test('golden state dicts import with the golden prefix', { skip: skipShared }, () => {

@@ -74,10 +74,15 @@ test('two steps on hand-computed values (torch.optim.AdamW formula, float64 refe
 });
 
 test('bad options are all named', () => {
-  assert.throws(() => resolveAdamW({ betas: [1, -0.1], eps: -1 }), /beta1 must be in \[0, 1\) \(1 given\); beta2 .*\(-0.1 given\); eps must be >= 0/);
+  assert.throws(
+    () => resolveAdamW({ betas: [1, -0.1], eps: -1 }),
+    /beta1 must be in \[0, 1\) \(1 given\); beta2 .*\(-0.1 given\); eps must be >= 0/,
+  );
 });
 
-test("torch's gradients -> every parameter after one step (cnn_tm_small after_step, 1e-5 abs)", { skip: hasShared ? false : 'needs ../shared/golden' }, async () => {
+test("torch's gradients -> every parameter after one step (cnn_tm_small after_step, 1e-5 abs)", {
+  skip: hasShared ? false : 'needs ../shared/golden',
+}, async () => {
   const golden = readSafetensors(join(sharedDir, 'golden', 'cnn_tm_small.safetensors')).tensors;
   const small = { ...PAPER_CNN_TM, nMels: 64, dModel: 64, layers: 2, heads: 4, ffDim: 128, dropout: 0, frames: 64 };
   const params = stateLayout(small).filter((e) => e.role === 'parameter');

@@ -12,11 +12,15 @@ test('self-attention on a hand-computed case: 1 head, identity projections', asy
   const eye3 = g.constant(Float32Array.of(1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1), [6, 2]);
   const eye = g.constant(Float32Array.of(1, 0, 0, 1), [2, 2]);
   const zeros = (n: number) => g.constant(new Float32Array(n), [n]);
-  const y = multiHeadSelfAttention(input, { inProjWeight: eye3, inProjBias: zeros(6), outProjWeight: eye, outProjBias: zeros(2) }, {
-    heads: 1,
-    dropout: 0.5,
-    mode: 'eval',
-  });
+  const y = multiHeadSelfAttention(
+    input,
+    { inProjWeight: eye3, inProjBias: zeros(6), outProjWeight: eye, outProjBias: zeros(2) },
+    {
+      heads: 1,
+      dropout: 0.5,
+      mode: 'eval',
+    },
+  );
   g.output('y', y);
   const session = await createSession(toOnnx(g));
   try {

@@ -95,18 +95,35 @@ before(() => {
   }
   delete (packages[`node_modules/${pkg.name}`] as { devDependencies?: unknown }).devDependencies;
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module', dependencies: packages['']!.dependencies }));
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module', dependencies: packages['']!.dependencies }),
+  );
+  writeFileSync(
+    join(app, 'package-lock.json'),
+    JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages }),
+  );
   // As a user installs it: install scripts on (onnxruntime-node's would fetch CUDA binaries without the variable).
   run('npm', ['ci', '--offline', '--ignore-scripts=false', '--no-audit', '--no-fund'], app, { ONNXRUNTIME_NODE_INSTALL: 'skip' });
 });
 
 test('the tarball holds dist (no src/ level, no source maps), declarations, the licences and the model, and no RAVDESS clip', () => {
-  for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/web/index.js']) {
+  for (const file of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/cli/main.js',
+    'dist/web/index.js',
+  ]) {
     assert.ok(listing.includes(file), `${file} is missing from the tarball`);
   }
-  for (const file of ['LICENSE', 'MODEL_CARD.md', 'model.onnx', 'config.json']) assert.ok(listing.includes(`assets/models/default/${file}`), file);
-  const unwanted = listing.filter((f) => /^(src|test|bench|build|results|runs)\/|^dist\/src\/|\.map$|^assets\/corpus\/(ravdess|manifest)|^tsconfig/.test(f));
+  for (const file of ['LICENSE', 'MODEL_CARD.md', 'model.onnx', 'config.json'])
+    assert.ok(listing.includes(`assets/models/default/${file}`), file);
+  const unwanted = listing.filter((f) =>
+    /^(src|test|bench|build|results|runs)\/|^dist\/src\/|\.map$|^assets\/corpus\/(ravdess|manifest)|^tsconfig/.test(f),
+  );
   assert.deepEqual(unwanted, []);
 });
 
@@ -129,10 +146,20 @@ test('the library API and speech-emotion/web load from the installed package; it
       'const [prediction] = await predictFiles(undefined, [file]);',
       'const audio = await loadAudio(file);',
       'const mel = new LogMelFrontEnd().logMel(audio.samples);',
-      "console.log(JSON.stringify({ prediction, nMels: mel.nMels, frames: mel.frames, web: typeof EmotionRecognizer.create }));",
+      'console.log(JSON.stringify({ prediction, nMels: mel.nMels, frames: mel.frames, web: typeof EmotionRecognizer.create }));',
     ].join('\n'),
   );
-  const tsconfig = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, types: [], outDir: '.' } };
+  const tsconfig = {
+    compilerOptions: {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      strict: true,
+      skipLibCheck: true,
+      types: [],
+      outDir: '.',
+    },
+  };
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['main.ts'] }));
   run(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
   const result = JSON.parse(run(process.execPath, ['main.js'], app)) as {
@@ -142,14 +169,18 @@ test('the library API and speech-emotion/web load from the installed package; it
     web: string;
   };
   assert.equal(result.prediction.label, expected!.label);
-  for (const [label, p] of Object.entries(expected!.probabilities)) assert.ok(Math.abs((result.prediction.probabilities[label] as number) - p) < 1e-6, label);
+  for (const [label, p] of Object.entries(expected!.probabilities))
+    assert.ok(Math.abs((result.prediction.probabilities[label] as number) - p) < 1e-6, label);
   assert.equal(result.nMels, 128);
   assert.ok(result.frames > 0);
   assert.equal(result.web, 'function');
 });
 
 test('ser train without --data in the installed package says the demo corpus comes with a clone', () => {
-  const result = spawnSync(join(app, 'node_modules', '.bin', 'ser'), ['train', '--out', join(scratch, 'run')], { cwd: app, encoding: 'utf8' });
+  const result = spawnSync(join(app, 'node_modules', '.bin', 'ser'), ['train', '--out', join(scratch, 'run')], {
+    cwd: app,
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 1, result.stderr);
   assert.match(result.stderr, /embedded demo corpus .* comes with a clone of the repository, not with the npm package/);
 });

@@ -59,10 +59,17 @@ test('a mixture of two real corpora: tags, namespaced ids, six classes; a held-o
   assert.ok(corpus.ignored.some((i) => /class 'calm' has no counterpart/.test(i.reason)));
 
   // A mixture file may name any kind: an unknown one is a clear error, not a crash.
-  assert.throws(() => loadCorpora([{ dataset: 'tess' as 'csv', path: assetPath('corpus') }, { dataset: 'csv', path: assetPath('corpus', 'manifest.csv') }]), {
-    code: 'EARG',
-    message: /unknown corpus kind 'tess' \(expected one of crema-d, ravdess/,
-  });
+  assert.throws(
+    () =>
+      loadCorpora([
+        { dataset: 'tess' as 'csv', path: assetPath('corpus') },
+        { dataset: 'csv', path: assetPath('corpus', 'manifest.csv') },
+      ]),
+    {
+      code: 'EARG',
+      message: /unknown corpus kind 'tess' \(expected one of crema-d, ravdess/,
+    },
+  );
 
   const split = makeSplit('corpus', corpus.utterances, { seed: 0, labels: corpus.labels, heldOut: { corpus: 'crema-d' } });
   assert.equal(split.protocol, 'leave-one-corpus-out');

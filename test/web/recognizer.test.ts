@@ -27,25 +27,43 @@ let files: string[] = [];
 before(async () => {
   const rows = readFileSync(assetPath('corpus', 'manifest.csv'), 'utf8').trim().split('\n');
   const picked = ['neutral', 'happy', 'sad', 'angry'].flatMap((emotion) =>
-    ['01', '02', '03', '04', '05', '06'].map((actor) => rows.find((row) => row.split(',')[1] === emotion && row.split(',')[2] === actor) as string),
+    ['01', '02', '03', '04', '05', '06'].map(
+      (actor) => rows.find((row) => row.split(',')[1] === emotion && row.split(',')[2] === actor) as string,
+    ),
   );
   const absolute = picked.map((row) => assetPath('corpus', row.split(',')[0] as string) + row.slice(row.indexOf(',')));
   const manifest = join(scratch, 'manifest.csv');
   writeFileSync(manifest, [rows[0], ...absolute].join('\n') + '\n');
   files = absolute.filter((_, i) => i % 8 === 0).map((row) => row.split(',')[0] as string);
   const args = ['train', '--data', manifest, '--dataset', 'csv', '--seed', '3', '--epochs', '1', '--out', run];
-  const result = await runCli([...args, '--size', 'small', '--duration', '1', '--batch-size', '4', '--no-cache', '--threads', '1', '--progress', 'lines']);
+  const result = await runCli([
+    ...args,
+    '--size',
+    'small',
+    '--duration',
+    '1',
+    '--batch-size',
+    '4',
+    '--no-cache',
+    '--threads',
+    '1',
+    '--progress',
+    'lines',
+  ]);
   assert.equal(result.code, 0, result.stderr);
 });
 
-const runFiles = () => ({ model: readFileSync(join(run, 'model.onnx')), config: JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as unknown });
+const runFiles = () => ({
+  model: readFileSync(join(run, 'model.onnx')),
+  config: JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as unknown,
+});
 
 async function decoded(file: string): Promise<PcmAudio> {
   const audio = await decodeAudio(new Uint8Array(readFileSync(file)), file);
   return { channels: audio.channels, sampleRateHz: audio.sampleRateHz };
 }
 
-test('EmotionRecognizer (onnxruntime-web) gives ser predict\'s probabilities for the same recordings', async () => {
+test("EmotionRecognizer (onnxruntime-web) gives ser predict's probabilities for the same recordings", async () => {
   const expected = allPredicted(await predictFiles(run, files, { threads: 1 }));
   const recognizer = await EmotionRecognizer.create(runFiles(), { threads: 1 });
   let worst = 0;
@@ -55,7 +73,11 @@ test('EmotionRecognizer (onnxruntime-web) gives ser predict\'s probabilities for
       const audio = await decoded(file);
       const web = await recognizer.classify(audio, file);
       // The same samples as a WebAudio AudioBuffer would hand them over.
-      const buffer = { numberOfChannels: audio.channels.length, sampleRate: audio.sampleRateHz, getChannelData: (c: number) => audio.channels[c] as Float32Array };
+      const buffer = {
+        numberOfChannels: audio.channels.length,
+        sampleRate: audio.sampleRateHz,
+        getChannelData: (c: number) => audio.channels[c] as Float32Array,
+      };
       const fromBuffer = await recognizer.classify(buffer, file);
       const node = expected[i]!;
       assert.equal(web.label, node.label, file);
@@ -82,7 +104,10 @@ test('classifySegments: each window is classified as that clip alone; the whole 
     const clips = await Promise.all(
       files.slice(0, 2).map(async (file) => {
         const audio = await decoded(file);
-        return fromDecoded({ channels: [...audio.channels], sampleRateHz: audio.sampleRateHz, format: 'pcm' }, file).samples.slice(0, 16000);
+        return fromDecoded({ channels: [...audio.channels], sampleRateHz: audio.sampleRateHz, format: 'pcm' }, file).samples.slice(
+          0,
+          16000,
+        );
       }),
     );
     const joined = new Float32Array(32000);
@@ -132,7 +157,9 @@ test('src/web imports no Node API and not onnxruntime-node (it must bundle for b
   const walk = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const match of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+    for (const match of readFileSync(file, 'utf8').matchAll(
+      /^\s*(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    )) {
       const specifier = (match[1] ?? match[2]) as string;
       if (specifier.startsWith('.')) walk(resolve(dirname(file), specifier));
       else external.add(specifier);
@@ -145,23 +172,33 @@ test('src/web imports no Node API and not onnxruntime-node (it must bundle for b
   assert.ok(external.has('onnxruntime-web'));
 });
 
-test('EmotionRecognizer refuses a config that is not a run config, or not this model\'s, and bad audio, saying what is wrong', async () => {
+test("EmotionRecognizer refuses a config that is not a run config, or not this model's, and bad audio, saying what is wrong", async () => {
   const { model, config } = runFiles();
   const code = (error: unknown) => (error instanceof SerError ? `${error.code}: ${error.message}` : String(error));
-  await assert.rejects(EmotionRecognizer.create({ model, config: { format: 'speech-emotion run' } }), (e) => /EFORMAT.*missing model, frontEnd/.test(code(e)));
+  await assert.rejects(EmotionRecognizer.create({ model, config: { format: 'speech-emotion run' } }), (e) =>
+    /EFORMAT.*missing model, frontEnd/.test(code(e)),
+  );
   await assert.rejects(EmotionRecognizer.create({ model, config: [] }), (e) => /EFORMAT.*JSON object expected/.test(code(e)));
   const wrongMels = { ...(config as object), frontEnd: { ...(config as { frontEnd: object }).frontEnd, nMels: 128 } };
   await assert.rejects(EmotionRecognizer.create({ model, config: wrongMels }), (e) => /EFORMAT.*128 mels.*64 mels.*same run/.test(code(e)));
-  await assert.rejects(EmotionRecognizer.create({ model: new Uint8Array(100), config }), (e) => /ERUNTIME.*cannot load the model \(100 bytes\)/.test(code(e)));
+  await assert.rejects(EmotionRecognizer.create({ model: new Uint8Array(100), config }), (e) =>
+    /ERUNTIME.*cannot load the model \(100 bytes\)/.test(code(e)),
+  );
 
   const recognizer = await EmotionRecognizer.create({ model, config });
   try {
     const audio = await decoded(files[0] as string);
     const broken = Float32Array.from(audio.channels[0] as Float32Array);
     broken[100] = Number.NaN;
-    await assert.rejects(recognizer.classify({ channels: [broken], sampleRateHz: audio.sampleRateHz }, 'mic'), (e) => /EAUDIO.*mic: sample 100/.test(code(e)));
-    await assert.rejects(recognizer.classify({ channels: [new Float32Array(10), new Float32Array(9)], sampleRateHz: 16000 }, 'mic'), (e) => /EARG.*mic: the channels differ in length \(10, 9/.test(code(e)));
-    await assert.rejects(recognizer.classify({ channels: [new Float32Array(10)], sampleRateHz: 0 }), (e) => /EARG.*audio: the sample rate must be a positive integer/.test(code(e)));
+    await assert.rejects(recognizer.classify({ channels: [broken], sampleRateHz: audio.sampleRateHz }, 'mic'), (e) =>
+      /EAUDIO.*mic: sample 100/.test(code(e)),
+    );
+    await assert.rejects(recognizer.classify({ channels: [new Float32Array(10), new Float32Array(9)], sampleRateHz: 16000 }, 'mic'), (e) =>
+      /EARG.*mic: the channels differ in length \(10, 9/.test(code(e)),
+    );
+    await assert.rejects(recognizer.classify({ channels: [new Float32Array(10)], sampleRateHz: 0 }), (e) =>
+      /EARG.*audio: the sample rate must be a positive integer/.test(code(e)),
+    );
   } finally {
     await recognizer.release();
   }
