@@ -369,7 +369,7 @@ export interface SegmentedFilePrediction extends SegmentedPrediction {
 export async function predictSegments(
   runDir: string | undefined,
   files: readonly string[],
-  options: { hopS?: number; threads?: number } = {},
+  options: { hopS?: number; threads?: number; gate?: boolean } = {},
 ): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0)
     throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
@@ -386,7 +386,7 @@ export async function predictSegments(
       const prediction = await classifySegments(usable.samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
         hopS: options.hopS,
         batch: model.batch,
-        gate: true,
+        gate: options.gate ?? true,
       });
       if (prediction.segments.length === 0) {
         const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;

@@ -101,7 +101,7 @@ describe('ser features', () => {
     assert.ok(readFileSync(alone).equals(readFileSync(join(dir, 'speech.png'))));
     const neither = ser('features', wav);
     assert.equal(neither.code, 1);
-    assert.match(neither.stderr, /^ser: features: nothing to write: give --out FILE\.safetensors, --png FILE\.png or both$/m);
+    assert.match(neither.stderr, /^ser: features: nothing to write: give --out FILE\.safetensors, --png FILE\.png or both \[EARG\]$/m);
   });
 
   it('--duration 3 with front-end flags gives [64, 188] and records the flags in the metadata', () => {

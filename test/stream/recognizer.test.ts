@@ -18,7 +18,7 @@ import { PcmStreamDecoder, rawFormat } from '../../src/stream/pcm-input.js';
 import { SILENCE_LABEL, StreamResampler, StreamingRecognizer, type StreamWindow, windowModel } from '../../src/stream/index.js';
 import { RunModel, allPredicted, predictSegments } from '../../src/infer/inference.js';
 import { runCli } from '../cli/run-cli.js';
-import { assertSameWindows, wav } from './windows.js';
+import { assertSameWindows, timelineOf, wav } from './windows.js';
 
 const TOLERANCE = 1e-5;
 const scratch = mkdtempSync(join(tmpdir(), 'ser-stream-'));
@@ -132,8 +132,8 @@ describe('StreamingRecognizer', () => {
       [file16, speech, 16000, 1.5, 160],
       [file44, at44k, 44100, undefined, 20000],
     ] as const) {
-      const [expected] = allPredicted(await predictSegments(undefined, [file], { hopS, threads: 1 }));
-      // No voice-activity gate: every window classified, as predict --segments does (the gate has its own test).
+      const [expected] = allPredicted(await predictSegments(undefined, [file], { hopS, threads: 1, gate: false }));
+      // No voice-activity gate on either side: every window classified (the gate has its own test).
       const recognizer = new StreamingRecognizer(windowModel(model), { inputRateHz: rate, hopS, speechGate: null });
       const windows = await streamAll(recognizer, samples, maxChunk);
       assert.ok(windows.length >= 5, `${windows.length} windows`);
@@ -177,6 +177,7 @@ describe('StreamingRecognizer', () => {
     const file = join(scratch, 'gaps.wav');
     writeFileSync(file, wav(recording, 16000));
     const [expected] = allPredicted(await predictSegments(undefined, [file], { threads: 1 }));
+    const [ungatedExpected] = allPredicted(await predictSegments(undefined, [file], { threads: 1, gate: false }));
     const windows = await streamAll(new StreamingRecognizer(windowModel(model), { inputRateHz: 16000 }), recording, 8000);
     assert.deepEqual(
       windows.map((w) => [w.label === SILENCE_LABEL, w.speech]),
@@ -187,9 +188,9 @@ describe('StreamingRecognizer', () => {
         [false, true],
       ],
     );
-    assertSameWindows([windows[0]!, windows[3]!], [expected!.segments[0]!, expected!.segments[3]!], 'speech windows', TOLERANCE);
+    assertSameWindows(windows, timelineOf(expected!), 'gated: speech windows and silence as ser predict --segments', TOLERANCE);
     const ungated = await streamAll(new StreamingRecognizer(windowModel(model), { inputRateHz: 16000, speechGate: null }), recording, 8000);
-    assertSameWindows(ungated, expected!.segments, 'speechGate null: every window classified', TOLERANCE);
+    assertSameWindows(ungated, ungatedExpected!.segments, 'speechGate null: every window classified', TOLERANCE);
   });
 });
 
@@ -210,9 +211,10 @@ describe('ser stream', () => {
     const file = join(scratch, 'cli.wav');
     writeFileSync(file, wav(speech, 16000));
     const [expected] = allPredicted(await predictSegments(undefined, [file], { threads: 1 }));
+    const [ungatedExpected] = allPredicted(await predictSegments(undefined, [file], { threads: 1, gate: false }));
     const fromWav = await run(['--no-vad'], readFileSync(file));
     assert.equal(fromWav.code, 0, fromWav.stderr);
-    assertSameWindows(fromWav.lines, expected!.segments, 'ser stream --no-vad < wav', TOLERANCE);
+    assertSameWindows(fromWav.lines, ungatedExpected!.segments, 'ser stream --no-vad < wav', TOLERANCE);
     // With the voice-activity gate (default) the last window, the fourth clip's quiet end (< 0.25 s voice-active), is silence.
     const gated = await run(['--raw', '--rate', '16000', '--encoding', 'f32le'], new Uint8Array(speech.buffer));
     assert.equal(gated.code, 0, gated.stderr);
@@ -220,10 +222,10 @@ describe('ser stream', () => {
       gated.lines.map((w) => w.speech),
       [true, true, true, true, false],
     );
-    assertSameWindows(gated.lines.slice(0, 4), expected!.segments.slice(0, 4), 'ser stream --raw, speech windows', TOLERANCE);
+    assertSameWindows(gated.lines, timelineOf(expected!), 'ser stream --raw, gated like ser predict --segments', TOLERANCE);
     const fromRaw = await run(['--raw', '--rate', '16000', '--encoding', 'f32le', '--no-vad'], new Uint8Array(speech.buffer));
     assert.equal(fromRaw.code, 0, fromRaw.stderr);
-    assertSameWindows(fromRaw.lines, expected!.segments, 'ser stream --raw', TOLERANCE);
+    assertSameWindows(fromRaw.lines, ungatedExpected!.segments, 'ser stream --raw --no-vad', TOLERANCE);
     const noRate = await run(['--raw'], new Uint8Array(10));
     assert.equal(noRate.code, 1);
     assert.match(noRate.stderr, /--raw needs --rate/);

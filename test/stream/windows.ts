@@ -1,6 +1,7 @@
 /** Shared by the streaming and browser tests: float32 WAV bytes, and comparing two window timelines. */
 import assert from 'node:assert/strict';
-import type { SegmentPrediction } from '../../src/infer/model-use.js';
+import type { FlaggedSegment, SegmentPrediction } from '../../src/infer/model-use.js';
+import { SILENCE_LABEL } from '../../src/stream/index.js';
 import { simpleWav } from '../audio/audio-helpers.js';
 
 /** A float32 WAV of mono `samples`. */
@@ -30,4 +31,16 @@ export function assertSameWindows(
   }
   assert.ok(worst < tolerance, `${what}: largest probability difference ${worst} (tolerance ${tolerance})`);
   return worst;
+}
+
+/**
+ * predictSegments' windows in time order, each flagged window (no speech) as a `silence` window without
+ * probabilities: the timeline the streaming recognizer gives with its default voice-activity gate.
+ */
+export function timelineOf(prediction: {
+  segments: readonly SegmentPrediction[];
+  flaggedSegments: readonly FlaggedSegment[];
+}): SegmentPrediction[] {
+  const silent = prediction.flaggedSegments.map((f) => ({ startS: f.startS, endS: f.endS, label: SILENCE_LABEL, probabilities: {} }));
+  return [...prediction.segments, ...silent].sort((a, b) => a.startS - b.startS);
 }

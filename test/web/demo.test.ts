@@ -23,7 +23,7 @@ import { loadAudio } from '../../src/audio/index.js';
 import { assetPath, packageRoot } from '../../src/io/paths.js';
 import { StreamingRecognizer, type StreamWindow, windowModel } from '../../src/stream/index.js';
 import { RunModel, allPredicted, defaultModelDir, predictSegments } from '../../src/infer/inference.js';
-import { assertSameWindows, wav } from '../stream/windows.js';
+import { assertSameWindows, timelineOf, wav } from '../stream/windows.js';
 import { type DemoServer, startDemoServer } from '../../src/web/demo/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -162,7 +162,7 @@ describe('demo page in Chromium (playwright-core)', { skip }, () => {
       const speechOnly = live.filter((w) => w.speech);
       const worstPredict = assertSameWindows(
         speechOnly,
-        predicted!.segments.filter((_, i) => live[i]!.speech),
+        timelineOf(predicted!).filter((_, i) => live[i]!.speech),
         'page vs ser predict --segments (speech windows)',
         TOLERANCE,
       );
@@ -188,7 +188,7 @@ describe('demo page in Chromium (playwright-core)', { skip }, () => {
       );
       const [predicted] = allPredicted(await predictSegments(undefined, [dropFile], { threads: 1 }));
       const windows = file.windows;
-      assert.equal(windows.length, predicted!.segments.length);
+      assert.equal(windows.length, timelineOf(predicted!).length);
       assert.ok(
         windows.some((w) => !w.speech),
         `the pause is reported as silence: ${JSON.stringify(windows.map((w) => w.label))}`,
@@ -196,7 +196,7 @@ describe('demo page in Chromium (playwright-core)', { skip }, () => {
       const speechWindows = windows.filter((w) => w.speech);
       assertSameWindows(
         speechWindows,
-        predicted!.segments.filter((_, i) => windows[i]!.speech),
+        timelineOf(predicted!).filter((_, i) => windows[i]!.speech),
         'file drop vs ser predict --segments',
         TOLERANCE,
       );
