@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { loadAudioBytes } from '../audio/index.js';
+import { assessAudio, loadAudioBytes } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { BatchedClassifier } from '../infer/batched-classifier.js';
 import { RunModel } from '../infer/inference.js';
@@ -78,6 +78,11 @@ export async function startWorkers(url: string, options: WorkOptions = {}): Prom
       if (error instanceof SerError) throw new UnrecoverableError(`${error.message} [${error.code}]`);
       throw error;
     }
+    // The project's one rule for unusable audio (src/audio/vad.ts), as ser predict and ser serve apply it: no
+    // emotion for silence or a too-short clip; the file goes to the failed list with the reason.
+    const assessment = assessAudio(samples, rate, path);
+    if (assessment.kind === 'error') throw new UnrecoverableError(`${assessment.error.message} [${assessment.error.code}]`);
+    if (assessment.kind === 'flagged') throw new UnrecoverableError(`batch: ${path}: ${assessment.flag}: ${assessment.reason} [EAUDIO]`);
     return { path, sha256, ...(await classifier.classify(samples)) };
   };
 
