@@ -16,6 +16,7 @@ import {
   div,
   maxPool2d,
   mul,
+  reduceMax,
   reduceMean,
   relu,
   reshape,
@@ -139,12 +140,17 @@ const INPUT_NORM_EPS = 1e-5;
 /**
  * x [B, 1, nMels, frames] normalised per clip ('clip': over mels and frames) or per mel band ('band': over
  * frames): (x - mean) / sqrt(biased variance + INPUT_NORM_EPS). Input data, so no gradient flows through it.
+ * The mean is taken of x - max(x) (the same value in exact arithmetic): a constant band (the floor top_db clamps
+ * silence and empty bands to) is then exactly 0, where float32 rounding of a mean of values near -80 dB left
+ * ~1e-5 dB, which the small variance floor magnified to ~1e-2 and which differed between ONNX Runtime builds
+ * (onnxruntime-web vs -node probabilities 1.5e-3 apart on such a window, 1e-6 otherwise).
  */
-function normalizeInput(x: Tensor, norm: InputNorm): Tensor {
+export function normalizeInput(x: Tensor, norm: InputNorm): Tensor {
   if (norm === 'none') return x;
   const axes = norm === 'clip' ? [2, 3] : [3];
   return x.graph.scope('input_norm', () => {
-    const centred = sub(x, reduceMean(x, axes, true));
+    const shifted = sub(x, reduceMax(x, axes, true));
+    const centred = sub(shifted, reduceMean(shifted, axes, true));
     const variance = reduceMean(mul(centred, centred), axes, true);
     return div(centred, sqrt(add(variance, INPUT_NORM_EPS)));
   });

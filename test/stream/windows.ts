@@ -25,11 +25,14 @@ export function assertSameWindows(
     what,
   );
   let worst = 0;
+  let where = '';
   for (const [i, w] of actual.entries()) {
-    for (const [label, p] of Object.entries(expected[i]!.probabilities))
-      worst = Math.max(worst, Math.abs((w.probabilities[label] as number) - p));
+    for (const [label, p] of Object.entries(expected[i]!.probabilities)) {
+      const difference = Math.abs((w.probabilities[label] as number) - p);
+      if (difference > worst) [worst, where] = [difference, `window ${i} (${w.startS}-${w.endS} s) ${label}`];
+    }
   }
-  assert.ok(worst < tolerance, `${what}: largest probability difference ${worst} (tolerance ${tolerance})`);
+  assert.ok(worst < tolerance, `${what}: largest probability difference ${worst} at ${where} (tolerance ${tolerance})`);
   return worst;
 }
 
