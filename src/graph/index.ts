@@ -89,7 +89,8 @@ export type { GradientRule } from './gradients.js';
 /**
  * toOnnx(graph, {producer?, nchwcBlock?, dynamicBatch?}) -> ONNX model bytes (opset 17, only nodes the outputs
  * need; nchwcBlock from src/runtime's nchwcBlockSize() lowers fed-weight Convs to ORT's NCHWc kernels;
- * dynamicBatch writes a symbolic batch axis; a session's inputShapes reads it back).
+ * dynamicBatch writes a symbolic batch axis; a session's inputShapes reads it back); floatInitializers(bytes) reads
+ * the float32 initializers of a model back by name.
  */
-export { toOnnx, OPSET } from './onnx.js';
+export { toOnnx, OPSET, floatInitializers } from './onnx.js';
 export type { ToOnnxOptions } from './onnx.js';

@@ -46,6 +46,22 @@ function tensorProto(name: string, dtype: DType, shape: readonly number[], data:
   return { name, dataType: DTYPE_CODE[dtype], dims: [...shape], rawData: rawBytes(data) };
 }
 
+/**
+ * The float32 initializers of ONNX model bytes, by name, with their shapes: what toOnnx wrote for float32
+ * constants read back (little-endian raw_data, copied). Initializers of other types, or without raw_data, are
+ * left out.
+ */
+export function floatInitializers(bytes: Uint8Array): Map<string, { data: Float32Array; shape: number[] }> {
+  const out = new Map<string, { data: Float32Array; shape: number[] }>();
+  for (const init of onnx.ModelProto.decode(bytes).graph?.initializer ?? []) {
+    const raw = init.rawData;
+    if (init.dataType !== DTYPE_CODE.float32 || !raw || raw.byteLength === 0) continue;
+    const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    out.set(init.name ?? '', { data, shape: (init.dims ?? []).map(Number) });
+  }
+  return out;
+}
+
 function valueInfo(name: string, dtype: DType, shape: readonly number[], dynamicBatch?: number): onnxProto.onnx.IValueInfoProto {
   const dim = shape.map((d, i) => (i === 0 && d === dynamicBatch ? { dimParam: 'batch' } : { dimValue: d }));
   return { name, type: { tensorType: { elemType: DTYPE_CODE[dtype], shape: { dim } } } };

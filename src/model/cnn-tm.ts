@@ -14,6 +14,7 @@ import {
   add,
   concat,
   div,
+  floatInitializers,
   maxPool2d,
   mul,
   reduceMax,
@@ -23,6 +24,7 @@ import {
   softmax,
   sqrt,
   sub,
+  toOnnx,
   transpose,
 } from '../graph/index.js';
 import type { NamedTensor } from '../io/safetensors.js';
@@ -182,4 +184,45 @@ export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, N
   g.output('logits', logits);
   g.output('probabilities', softmax(logits, -1));
   return g;
+}
+
+/** Producer name of the model.onnx files evalOnnx writes. */
+const EVAL_PRODUCER = 'speech-emotion CNN-TM';
+
+/**
+ * The deployable eval model (buildEvalGraph) as ONNX bytes. `batch` 'dynamic' (default): a symbolic batch axis
+ * (toOnnx's dynamicBatch), what `ser train` writes as a run's model.onnx; a number: that fixed batch.
+ */
+export function evalOnnx(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>, batch: number | 'dynamic' = 'dynamic'): Uint8Array {
+  if (batch !== 'dynamic') return toOnnx(buildEvalGraph(config, state, batch), { producer: EVAL_PRODUCER });
+  return toOnnx(buildEvalGraph(config, state, SYMBOLIC_BATCH), { producer: EVAL_PRODUCER, dynamicBatch: SYMBOLIC_BATCH });
+}
+
+/**
+ * The weights a model.onnx written by evalOnnx holds, by state_dict name (toOnnx names the constant of state
+ * 'a.0.weight' 'a.0.weight_<n>'), for rebuilding the model with the current graph builder (evalOnnx again,
+ * scripts/rebuild-model-onnx.ts). num_batches_tracked is not stored and not returned. Throws EFORMAT naming
+ * every state entry that is missing or has another shape.
+ */
+export function evalOnnxState(modelBytes: Uint8Array, config: CnnTmConfig): Map<string, NamedTensor> {
+  const byState = new Map<string, { data: Float32Array; shape: number[] }>();
+  for (const [name, tensor] of floatInitializers(modelBytes)) byState.set(name.replace(/_\d+$/, ''), tensor);
+  const state = new Map<string, NamedTensor>();
+  const problems: string[] = [];
+  for (const entry of stateLayout(config)) {
+    if (entry.role === 'num_batches_tracked') continue;
+    const tensor = byState.get(entry.name);
+    if (!tensor) problems.push(`'${entry.name}' missing`);
+    else if (tensor.shape.join() !== entry.shape.join()) {
+      problems.push(`'${entry.name}' is [${tensor.shape.join(', ')}], expected [${entry.shape.join(', ')}]`);
+    } else state.set(entry.name, tensor);
+  }
+  if (problems.length > 0) {
+    throw new SerError(
+      'EFORMAT',
+      'cnn-tm',
+      `model.onnx does not hold this config's weights (${problems.join('; ')}): is it a model written by ser train for this config.json?`,
+    );
+  }
+  return state;
 }

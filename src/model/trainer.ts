@@ -19,7 +19,7 @@ import type { HostTensor, Session } from '../runtime/index.js';
 import { createSession, nchwcBlockSize } from '../runtime/index.js';
 import type { AdamWOptions } from '../nn/adamw.js';
 import { resolveAdamW } from '../nn/adamw.js';
-import { SYMBOLIC_BATCH, buildEvalGraph } from './cnn-tm.js';
+import { evalOnnx } from './cnn-tm.js';
 import { DropoutMaskPrefetcher } from './dropout-prefetch.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
 import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
@@ -317,9 +317,7 @@ export class CnnTmTrainer {
    * `ser train` writes as model.onnx).
    */
   exportOnnx(batch: number | 'dynamic' = this.options.batchSize): Uint8Array {
-    const producer = 'speech-emotion CNN-TM';
-    if (batch !== 'dynamic') return toOnnx(buildEvalGraph(this.config, this.weights, batch), { producer });
-    return toOnnx(buildEvalGraph(this.config, this.weights, SYMBOLIC_BATCH), { producer, dynamicBatch: SYMBOLIC_BATCH });
+    return evalOnnx(this.config, this.weights, batch);
   }
 
   /** Path of the ORT profile of the training session ('' unless options.profilePrefix). */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
-import { Graph, OPSET, add, batchMoments, matmul, reduceSum, relu, reshape, toOnnx } from '../../src/graph/index.js';
+import { Graph, OPSET, add, batchMoments, floatInitializers, matmul, reduceSum, relu, reshape, toOnnx } from '../../src/graph/index.js';
 import { createSession } from '../../src/runtime/index.js';
 
 function buildGraph(): Graph {
@@ -39,6 +39,15 @@ test('toOnnx writes opset, readable names, raw float32 initializers and live nod
   assert.deepEqual(Array.from(new Float32Array(Uint8Array.from(weight.rawData).buffer)), [1, -1, 2, 0.5, -3, 1]);
   // ReduceSum (opset 13+) takes axes as an int64 input
   assert.equal(graph.node[3]?.input?.length, 2);
+});
+
+test('floatInitializers reads the float32 constants back by name and shape (int64 ones left out)', () => {
+  const initializers = floatInitializers(toOnnx(buildGraph()));
+  const names = [...initializers.keys()];
+  assert.equal(names.length, 2, names.join()); // the weight and the scalar 1; ReduceSum's int64 axes are left out
+  const weight = initializers.get(names.find((n) => n.startsWith('weight_')) as string);
+  assert.deepEqual(weight?.shape, [3, 2]);
+  assert.deepEqual(Array.from(weight?.data ?? []), [1, -1, 2, 0.5, -3, 1]);
 });
 
 test('the serialised model runs in ORT with optimisation off and all, with equal results', async () => {

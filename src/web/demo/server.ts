@@ -6,7 +6,9 @@
  *   npm run demo:web [-- --port 8080] [-- --run RUN_DIR]
  *
  * Repository only (it bundles the TypeScript sources with esbuild, a dev dependency). The page is served
- * cross-origin isolated (COOP/COEP), so onnxruntime-web may use WebAssembly threads.
+ * cross-origin isolated (COOP/COEP), so onnxruntime-web may use WebAssembly threads. serveStatic and
+ * bundleForBrowser are shared with the browser tests and benches (test/export/end-to-end-browser.test.ts,
+ * bench/web-stream.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
@@ -57,26 +59,15 @@ const TYPES: Record<string, string> = {
 };
 
 export interface DemoServer {
+  /** http://127.0.0.1:PORT/ */
   url: string;
   close(): Promise<void>;
 }
 
 /** Bundles the page and serves it with `runDir`'s model (default: the shipped model) on 127.0.0.1:`port` (0: any free port). */
 export async function startDemoServer(options: { port?: number; runDir?: string } = {}): Promise<DemoServer> {
-  const { build } = await import('esbuild');
-  const root = packageRoot();
-  const sources = join(root, 'src', 'web', 'demo');
-  const bundle = async (entry: string) => {
-    const result = await build({
-      entryPoints: [join(sources, entry)],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      logLevel: 'error',
-    });
-    return result.outputFiles[0]?.contents as Uint8Array;
-  };
+  const sources = join(packageRoot(), 'src', 'web', 'demo');
+  const bundle = (entry: string) => bundleForBrowser(join(sources, entry));
   // With no run the page loads EmotionRecognizer's DEFAULT_MODEL_URL, which resolves to /assets/models/default/ from
   // the bundle at /page.js: served below, as a package's assets folder would be.
   const files = new Map<string, Uint8Array | string>([
@@ -84,11 +75,46 @@ export async function startDemoServer(options: { port?: number; runDir?: string 
     ['/page.js', await bundle('page.ts')],
     ['/worklet.js', await bundle('worklet.ts')],
   ]);
-  const folders: Array<[string, string]> = [
-    ['/ort/', join(root, 'node_modules', 'onnxruntime-web', 'dist')],
-    ['/assets/models/default/', defaultModelDir()],
-    ...(options.runDir ? ([['/model/', resolve(options.runDir)]] as Array<[string, string]>) : []),
-  ];
+  return serveStatic({
+    files,
+    folders: [
+      ['/ort/', ortWasmDir()],
+      ['/assets/models/default/', defaultModelDir()],
+      ...(options.runDir ? ([['/model/', resolve(options.runDir)]] as Array<[string, string]>) : []),
+    ],
+    port: options.port,
+  });
+}
+
+/** onnxruntime-web's dist folder (its .mjs and .wasm files) in the repository's node_modules. */
+export function ortWasmDir(): string {
+  return join(packageRoot(), 'node_modules', 'onnxruntime-web', 'dist');
+}
+
+/** Bundles a browser entry point (TypeScript; what it imports, src/web and onnxruntime-web included) into one ES module with esbuild. */
+export async function bundleForBrowser(entry: string): Promise<Uint8Array> {
+  const { build } = await import('esbuild');
+  const result = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'error' });
+  return result.outputFiles[0]?.contents as Uint8Array;
+}
+
+/** What serveStatic serves: exact paths to bodies, and URL prefixes to folders (no listing, nothing outside them). */
+export interface StaticSite {
+  /** URL path -> body; its Content-Type from the path's extension (text/html without one). */
+  files?: ReadonlyMap<string, Uint8Array | string>;
+  /** [URL prefix ending in '/', folder]: the prefix's files from the folder. */
+  folders?: ReadonlyArray<readonly [string, string]>;
+  /** Port on 127.0.0.1; 0 or absent: any free port. */
+  port?: number;
+}
+
+/**
+ * A loopback static server for the demo and the browser tests and benches: GET only, cross-origin isolated
+ * (COOP/COEP, so onnxruntime-web may use WebAssembly threads), never cached. The URL ends in '/'.
+ */
+export async function serveStatic(site: StaticSite): Promise<DemoServer> {
+  const files = site.files ?? new Map<string, Uint8Array | string>();
+  const folders = (site.folders ?? []).map(([prefix, dir]) => [prefix, resolve(dir)] as const);
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
     const headers = {
@@ -113,10 +139,10 @@ export async function startDemoServer(options: { port?: number; runDir?: string 
   });
   await new Promise<void>((resolve_, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve_);
+    server.listen(site.port ?? 0, '127.0.0.1', resolve_);
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const port = typeof address === 'object' && address ? address.port : site.port;
   return { url: `http://127.0.0.1:${port}/`, close: () => closeServer(server) };
 }
 
