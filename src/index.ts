@@ -52,7 +52,9 @@ export type {
   EvaluateRunOptions,
   EvaluateRunResult,
   FailedPrediction,
+  FlaggedPrediction,
   Prediction,
   SegmentedFilePrediction,
 } from './infer/inference.js';
+export type { FlaggedRecording, FlaggedSegment, LabelledPrediction, SegmentPrediction, SegmentedPrediction } from './infer/model-use.js';
 export type { NamedTensor, SafetensorsFile, TensorData } from './io/safetensors.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AudioFlag, type LoadedAudio, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
+import { type LoadedAudio, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
 import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
@@ -20,6 +20,7 @@ import { assetPath } from '../io/paths.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import {
+  type FlaggedRecording,
   type LabelledPrediction,
   RecordingInputs,
   type SegmentedPrediction,
@@ -270,10 +271,8 @@ export interface Prediction extends LabelledPrediction {
  * A file given no emotion because it holds no speech or is too short to judge (src/audio/vad.ts assessAudio):
  * `reason` says what was measured.
  */
-export interface FlaggedPrediction {
+export interface FlaggedPrediction extends FlaggedRecording {
   file: string;
-  flag: AudioFlag;
-  reason: string;
   warnings?: string[];
 }
 

@@ -3,7 +3,7 @@
  * a parsed config.json (run-config.ts), turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
-import { assessAudio } from '../audio/vad.js';
+import { type AudioFlag, assessAudio } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { argmax, averageWindowProbabilities } from '../eval/probabilities.js';
 import { samplesFor } from '../features/config.js';
@@ -26,6 +26,15 @@ export function labelPrediction(row: ArrayLike<number>, labels: readonly string[
     label: labels[argmax(Array.from(labels, (_, c) => row[c] as number))] as string,
     probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])),
   };
+}
+
+/**
+ * A recording given no emotion because it is too short to judge or holds no speech (src/audio/vad.ts
+ * assessAudio): `reason` says what was measured. `ser predict`'s FlaggedPrediction is this with the file.
+ */
+export interface FlaggedRecording {
+  flag: AudioFlag;
+  reason: string;
 }
 
 /** One window of a recording and its prediction. */
