@@ -26,7 +26,7 @@ export type { LoadOptions } from './audio/signal.js';
 export type { MelScale } from './features/config.js';
 export type { MelFilterBank } from './features/mel.js';
 export type { Corpus, LoadCorpusOptions } from './data/corpus.js';
-export type { ExtractOptions, ExtractedFeatures } from './data/feature-cache.js';
+export type { ExtractOptions, ExtractedFeatures, SkippedFile } from './data/feature-cache.js';
 export { PART_NAMES } from './data/splits.js';
 export type { HeldOut, PartName, Split, SplitOptions, SplitProtocol } from './data/splits.js';
 export type { CorpusSource } from './data/mixture.js';

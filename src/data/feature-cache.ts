@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assessAudio, loadAudio } from '../audio/index.js';
+import { type AudioFlag, assessAudio, loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { writeError } from '../io/atomic.js';
 import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
@@ -44,10 +44,19 @@ export interface ExtractOptions {
   /** Called after each clip: done of total. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Leave out recordings src/audio/vad.ts assessAudio flags (no speech, too short), as failures with the reason
-   * (evaluation: such clips get no emotion). Default false (training takes every decodable clip). Part of the cache key.
+   * Leave out recordings src/audio/vad.ts assessAudio flags (no speech, too short), as failures with their `flag`
+   * and the reason (`ser eval` and `ser train` screen: such clips get no emotion, and teach none). Default false
+   * (every decodable clip). Part of the cache key.
    */
   screen?: boolean;
+}
+
+/** A file left out: why (the error's message), and with `screen` the flag of a file judged unusable (vad.ts). */
+export interface SkippedFile {
+  path: string;
+  error: string;
+  /** Set when the file decoded but holds no speech or is too short (screened out); absent for read/decode errors. */
+  flag?: AudioFlag;
 }
 
 /** The result of {@link extractFeatures}. */
@@ -58,8 +67,8 @@ export interface ExtractedFeatures {
   frames: number;
   /** Utterances with features, in input order; row i of `features` belongs to kept[i]. */
   kept: Utterance[];
-  /** Utterances skipped, with the reason (decode error, unreadable file). */
-  failed: Array<{ path: string; error: string }>;
+  /** Utterances skipped, with the reason (decode error, unreadable file, and with `screen` unusable audio). */
+  failed: SkippedFile[];
   /** Rows read from the cache and rows computed. */
   cacheHits: number;
   computed: number;
@@ -97,8 +106,10 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
     key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) =>
-      clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), durationS, offsetS),
+    compute: async (u) => {
+      const samples = await usableSamples(u.path, config.sampleRateHz, options.screen, warnings);
+      return samples instanceof Float32Array ? clipLogMel(frontEnd, samples, durationS, offsetS) : samples;
+    },
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
@@ -122,7 +133,7 @@ export interface ExtractUtteranceOptions {
 export interface ExtractedUtterances {
   logMels: Spectrogram[];
   kept: Utterance[];
-  failed: Array<{ path: string; error: string }>;
+  failed: SkippedFile[];
   cacheHits: number;
   computed: number;
   /** What decoding worked around in the files decoded by this call (a truncated file decoded as far as it goes). */
@@ -143,8 +154,10 @@ export async function extractUtteranceLogMels(
     key: `${frontEndKey(config)}|utterance|max=${options.maxS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) =>
-      utteranceLogMel(unclamped, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), options.maxS).data,
+    compute: async (u) => {
+      const samples = await usableSamples(u.path, config.sampleRateHz, options.screen, warnings);
+      return samples instanceof Float32Array ? utteranceLogMel(unclamped, samples, options.maxS).data : samples;
+    },
   });
   const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
   return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
@@ -153,14 +166,22 @@ export async function extractUtteranceLogMels(
 /** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
 const SCREEN_KEY = '|screen=vad1';
 
-/** The samples of `path` at `sampleRateHz`; with `screen`, an EAUDIO error when assessAudio flags them. */
-async function usableSamples(path: string, sampleRateHz: number, screen: boolean | undefined, warnings: string[]): Promise<Float32Array> {
+/** The samples of `path` at `sampleRateHz`; with `screen`, the skipped file when assessAudio flags them. */
+async function usableSamples(
+  path: string,
+  sampleRateHz: number,
+  screen: boolean | undefined,
+  warnings: string[],
+): Promise<Float32Array | SkippedFile> {
   const { samples, warnings: found } = await loadAudio(path, { sampleRateHz });
   warnings.push(...found);
   if (!screen) return samples;
   const verdict = assessAudio(samples, sampleRateHz, path);
   if (verdict.kind === 'error') throw verdict.error;
-  if (verdict.kind === 'flagged') throw new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`);
+  if (verdict.kind === 'flagged') {
+    const error = new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`).message;
+    return { path, error, flag: verdict.flag };
+  }
   return samples;
 }
 
@@ -217,17 +238,18 @@ async function cachedRows(
     key: string;
     cacheDir: string | null | undefined;
     onProgress: ((done: number, total: number) => void) | undefined;
-    compute: (u: Utterance) => Promise<Float32Array>;
+    /** The row of `u`, or why it is left out (screened). */
+    compute: (u: Utterance) => Promise<Float32Array | SkippedFile>;
   },
 ): Promise<{
   values: Float32Array[];
   kept: Utterance[];
-  failed: Array<{ path: string; error: string }>;
+  failed: SkippedFile[];
   cacheHits: number;
   computed: number;
 }> {
   const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? defaultCacheDir());
-  const failed: Array<{ path: string; error: string }> = [];
+  const failed: SkippedFile[] = [];
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {
     try {
@@ -282,8 +304,11 @@ async function cachedRows(
   for (const u of stats.keys()) {
     if (values.has(u)) continue;
     try {
-      values.set(u, await options.compute(u));
-      fresh.push(u);
+      const row = await options.compute(u);
+      if (row instanceof Float32Array) {
+        values.set(u, row);
+        fresh.push(u);
+      } else failed.push(row);
     } catch (error) {
       failed.push({ path: u.path, error: error instanceof Error ? error.message : String(error) });
     }
