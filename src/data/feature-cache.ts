@@ -17,7 +17,8 @@
  * mtime is not);
  * other parameters are another file, so changing any of them recomputes everything. Rows are read from and
  * written to disk one by one, so memory holds only the requested features. Decode failures are not cached: they
- * are retried on the next run.
+ * are retried on the next run. A pack is written to `<pack>.tmp-<pid>` and renamed; temp files whose process is gone
+ * (a crash mid-write) are removed when the folder is next used (src/io/atomic.ts sweepStaleTempFiles).
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
@@ -25,7 +26,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rename
 import { join, resolve } from 'node:path';
 import { type AudioFlag, assessAudio, loadAudio } from '../audio/index.js';
 import { SerError } from '../errors.js';
-import { writeError } from '../io/atomic.js';
+import { sweepStaleTempFiles, writeError } from '../io/atomic.js';
 import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
 import { utteranceLogMel } from '../features/utterance.js';
@@ -249,6 +250,8 @@ async function cachedRows(
   computed: number;
 }> {
   const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? defaultCacheDir());
+  // Packs a crashed run was writing (*.tmp-PID of processes that are gone) would stay forever: remove them.
+  if (cacheDir !== null) sweepStaleTempFiles(cacheDir);
   const failed: SkippedFile[] = [];
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {

@@ -34,7 +34,7 @@ import {
   writeHtmlReport,
 } from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
-import { writeError, writeFileAtomic } from '../io/atomic.js';
+import { sweepStaleTempFiles, writeError, writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
@@ -201,6 +201,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // Resuming a folder that does not exist: prepareRun says so.
   const lock = existsSync(runDir) ? acquireRunLock(runDir, 'train') : null;
   if (lock?.tookOver) log(`${lock.path}: took over the lock of process ${lock.tookOver.pid} (since ${lock.tookOver.since}), which is gone`);
+  // Temp files of writes a crash cut short (writeFileAtomic's *.tmp-PID of processes that are gone).
+  const swept = lock ? sweepStaleTempFiles(runDir) : [];
+  if (swept.length > 0) log(`removed ${swept.length} temp file(s) left by processes that are gone: ${swept.join(', ')}`);
   try {
     return await trainLocked(options, log);
   } finally {

@@ -2,10 +2,12 @@
  * trainRun (src/train/run.ts) end to end on a corpus folder with two unusable files among real speech (issue 12):
  * digital silence and a 0.2 s cut are left out of the split and of training by the rule ser predict applies
  * (src/audio/vad.ts), the log says how many and which, metrics.json counts them. 16 RAVDESS clips from ../shared
- * (4 emotions x actors 01-04, 16 kHz WAV) in class folders; the small model on 1-second clips, one epoch.
+ * (4 emotions x actors 01-04, 16 kHz WAV) in class folders; the small model on 1-second clips, one epoch. The temp
+ * file a crashed process left in the run folder is removed, a live process's is not.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -19,7 +21,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const floatWav = (samples: Float32Array) => simpleWav({ tag: 3, bits: 32, sampleRateHz: 16000 }, new Uint8Array(samples.buffer));
 
-test('ser train leaves out silent and too-short files: counted and named in the log, in metrics.json, in no part of the split', {
+test('ser train leaves out silent and too-short files (counted and named in the log, in metrics.json, in no part of the split) and sweeps stale temp files', {
   skip: !hasShared && 'needs ../shared (RAVDESS)',
 }, async () => {
   const corpus = join(scratch, 'corpus');
@@ -38,8 +40,17 @@ test('ser train leaves out silent and too-short files: counted and named in the 
   writeFileSync(silent, floatWav(new Float32Array(2 * 16000)));
   writeFileSync(short, floatWav(speech.slice(1.5 * 16000, 1.7 * 16000)));
 
-  const lines: string[] = [];
+  // The run folder holds the temp files of a crashed process (gone) and of a live one: the first is swept.
   const out = join(scratch, 'run');
+  mkdirSync(out);
+  const dead = spawnSync('true').pid as number;
+  const live = spawn('sleep', ['60']);
+  const stale = join(out, `checkpoint.safetensors.tmp-${dead}`);
+  const busy = join(out, `notes.json.tmp-${live.pid}`);
+  writeFileSync(stale, 'half a checkpoint');
+  writeFileSync(busy, 'being written');
+
+  const lines: string[] = [];
   const result = await trainRun({
     out,
     data: { dataset: 'folders', path: corpus },
@@ -50,7 +61,9 @@ test('ser train leaves out silent and too-short files: counted and named in the 
     threads: 1,
     progress: 'none',
     log: (line) => lines.push(line),
-  });
+  }).finally(() => live.kill());
+  assert.ok(lines.includes(`removed 1 temp file(s) left by processes that are gone: ${stale}`), lines.join('\n'));
+  assert.ok(!existsSync(stale) && existsSync(busy));
   assert.ok(result.report, 'the run finished');
   const line = lines.find((l) => l.startsWith('excluded '));
   assert.ok(line, lines.join('\n'));
