@@ -24,10 +24,10 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AudioFlag, assessAudio, loadAudio } from '../audio/index.js';
+import { type AudioAssessment, type AudioFlag, AudioAssessor, assessAudio, loadAudio, openAudioChunks } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { sweepStaleTempFiles, writeError } from '../io/atomic.js';
-import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
+import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey, samplesFor } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
 import { utteranceLogMel } from '../features/utterance.js';
 import type { Utterance } from './corpus.js';
@@ -108,7 +108,8 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
     compute: async (u) => {
-      const samples = await usableSamples(u.path, config.sampleRateHz, options.screen, warnings);
+      const keep = samplesFor(offsetS, config) + samplesFor(durationS, config);
+      const samples = await usableSamples(u.path, config.sampleRateHz, { screen: options.screen, keep }, warnings);
       return samples instanceof Float32Array ? clipLogMel(frontEnd, samples, durationS, offsetS) : samples;
     },
   });
@@ -156,7 +157,8 @@ export async function extractUtteranceLogMels(
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
     compute: async (u) => {
-      const samples = await usableSamples(u.path, config.sampleRateHz, options.screen, warnings);
+      const keep = samplesFor(options.maxS, config);
+      const samples = await usableSamples(u.path, config.sampleRateHz, { screen: options.screen, keep }, warnings);
       return samples instanceof Float32Array ? utteranceLogMel(unclamped, samples, options.maxS).data : samples;
     },
   });
@@ -167,23 +169,60 @@ export async function extractUtteranceLogMels(
 /** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
 const SCREEN_KEY = '|screen=vad1';
 
-/** The samples of `path` at `sampleRateHz`; with `screen`, the skipped file when assessAudio flags them. */
+/**
+ * The first `keep` samples of `path` at `sampleRateHz` (all the features read); with `screen`, the skipped file when
+ * assessAudio flags the whole recording. WAV and AIFF files are read a chunk at a time (src/audio openAudioChunks:
+ * the same samples, checks and verdict as loading them whole), so a long recording does not fill memory; other
+ * formats are decoded whole.
+ */
 async function usableSamples(
   path: string,
   sampleRateHz: number,
-  screen: boolean | undefined,
+  options: { screen: boolean | undefined; keep: number },
   warnings: string[],
 ): Promise<Float32Array | SkippedFile> {
-  const { samples, warnings: found } = await loadAudio(path, { sampleRateHz });
-  warnings.push(...found);
-  if (!screen) return samples;
-  const verdict = assessAudio(samples, sampleRateHz, path);
+  const chunks = await openAudioChunks(path, { sampleRateHz });
+  let samples: Float32Array;
+  let verdict: AudioAssessment | null = null;
+  if (chunks) {
+    warnings.push(...chunks.warnings);
+    const assessor = options.screen ? new AudioAssessor(sampleRateHz, path) : null;
+    const kept: Float32Array[] = [];
+    let held = 0;
+    // To the end even when the samples kept are in: every sample is checked, as loading the file whole does.
+    for await (const chunk of chunks.chunks()) {
+      assessor?.push(chunk);
+      if (held < options.keep) {
+        kept.push(chunk.slice(0, options.keep - held));
+        held += (kept[kept.length - 1] as Float32Array).length;
+      }
+    }
+    samples = joinChunks(kept, held);
+    verdict = assessor?.finish() ?? null;
+  } else {
+    const loaded = await loadAudio(path, { sampleRateHz });
+    warnings.push(...loaded.warnings);
+    samples = loaded.samples;
+    if (options.screen) verdict = assessAudio(samples, sampleRateHz, path);
+  }
+  if (!verdict) return samples;
   if (verdict.kind === 'error') throw verdict.error;
   if (verdict.kind === 'flagged') {
     const error = new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`).message;
     return { path, error, flag: verdict.flag };
   }
   return samples;
+}
+
+function joinChunks(chunks: readonly Float32Array[], length: number): Float32Array {
+  if (chunks.length === 1) return chunks[0] as Float32Array;
+  const joined = new Float32Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, at);
+    at += chunk.length;
+  }
+  return joined;
 }
 
 /** sha256 (hex) of a file's bytes, read 1 MB at a time (memory does not grow with the file). */
