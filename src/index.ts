@@ -26,7 +26,7 @@ export type { LoadOptions } from './audio/signal.js';
 export type { MelScale } from './features/config.js';
 export type { MelFilterBank } from './features/mel.js';
 export type { Corpus, LoadCorpusOptions } from './data/corpus.js';
-export type { ExtractOptions, ExtractedFeatures } from './data/feature-cache.js';
+export type { ExtractOptions, ExtractedFeatures, SkippedFile } from './data/feature-cache.js';
 export { PART_NAMES } from './data/splits.js';
 export type { HeldOut, PartName, Split, SplitOptions, SplitProtocol } from './data/splits.js';
 export type { CorpusSource } from './data/mixture.js';
@@ -52,7 +52,9 @@ export type {
   EvaluateRunOptions,
   EvaluateRunResult,
   FailedPrediction,
+  FlaggedPrediction,
   Prediction,
   SegmentedFilePrediction,
 } from './infer/inference.js';
+export type { FlaggedRecording, FlaggedSegment, LabelledPrediction, SegmentPrediction, SegmentedPrediction } from './infer/model-use.js';
 export type { NamedTensor, SafetensorsFile, TensorData } from './io/safetensors.js';

@@ -7,8 +7,11 @@ import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { SerError } from '../errors.js';
 import { aiffLayout } from './aiff.js';
 import { type DecodedAudio, decodeAudio, sniffFormat } from './decode.js';
+import { deinterleave } from './pcm.js';
 import { type PcmLayout, decodeLayout, wavLayout } from './wav.js';
-import { DEFAULT_SAMPLE_RATE_HZ, type LoadOptions, type LoadedAudio, fromDecoded } from './signal.js';
+import { DEFAULT_SAMPLE_RATE_HZ, type LoadOptions, type LoadedAudio, fromDecoded, toMono } from './signal.js';
+import { StreamResampler } from './stream-resampler.js';
+import { SampleValueCheck } from './vad.js';
 
 /** Reads, decodes, mixes down, validates and resamples one file. Throws SerError (EARG, EIO, EDECODE, EAUDIO). */
 export async function loadAudio(path: string, options: LoadOptions = {}): Promise<LoadedAudio> {
@@ -64,20 +67,9 @@ async function readPcmPrefix(path: string, seconds: number): Promise<DecodedAudi
     return null; // readAudioFile reports why
   }
   try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size === 0) return null;
-    const size = info.size;
-    const head = new Uint8Array(Math.min(size, HEAD_BYTES));
-    await handle.read(head, 0, head.length, 0);
-    const container = sniffFormat(head);
-    if (container !== 'wav' && container !== 'aiff') return null;
-    let layout: PcmLayout;
-    try {
-      layout = container === 'wav' ? wavLayout(head, path, size) : aiffLayout(head, path, size);
-    } catch (error) {
-      if (head.length < size) return null; // perhaps headers past the first MB: decode the whole file
-      throw error;
-    }
+    const found = await readPcmLayout(handle, path);
+    if (!found) return null;
+    const { layout, head } = found;
     const frames = Math.min(layout.frames, Math.ceil(seconds * layout.sampleRateHz));
     const needed = layout.dataStart + frames * layout.channels * layout.encoding.bytes;
     let bytes = head;
@@ -87,6 +79,113 @@ async function readPcmPrefix(path: string, seconds: number): Promise<DecodedAudi
       await handle.read(bytes, head.length, needed - head.length, head.length);
     }
     return decodeLayout(bytes, layout, frames);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The sample layout of an open WAV or AIFF file from its first MB (and that MB); null for other formats, an empty
+ * file, or when the headers do not fit in the first MB (the caller then decodes the whole file).
+ */
+async function readPcmLayout(handle: FileHandle, path: string): Promise<{ layout: PcmLayout; head: Uint8Array } | null> {
+  const info = await handle.stat();
+  if (!info.isFile() || info.size === 0) return null;
+  const size = info.size;
+  const head = new Uint8Array(Math.min(size, HEAD_BYTES));
+  await handle.read(head, 0, head.length, 0);
+  const container = sniffFormat(head);
+  if (container !== 'wav' && container !== 'aiff') return null;
+  try {
+    return { layout: container === 'wav' ? wavLayout(head, path, size) : aiffLayout(head, path, size), head };
+  } catch (error) {
+    if (head.length < size) return null; // perhaps headers past the first MB: decode the whole file
+    throw error;
+  }
+}
+
+/** A WAV or AIFF file opened for reading in chunks (openAudioChunks). */
+export interface AudioChunks {
+  /** Sample rate and channel count stored in the file; DecodedAudio.format, e.g. 'wav/pcm16'. */
+  sourceSampleRateHz: number;
+  sourceChannels: number;
+  format: string;
+  /** What decoding works around (a truncated file read as far as it goes); empty when nothing. */
+  warnings: string[];
+  /** Samples after the data's start at `sampleRateHz` that one chunk yields (at most), before resampling. */
+  chunkFrames: number;
+  /**
+   * The mono samples at `sampleRateHz`, chunk by chunk: together exactly loadAudio(path).samples. Throws loadAudio's
+   * EAUDIO error (the same message) when a sample is unusable, after reading the file to its end to count them.
+   */
+  chunks(): AsyncGenerator<Float32Array>;
+}
+
+/**
+ * loadAudio in bounded memory, for long WAV and AIFF files: the samples are read, mixed down, checked and resampled
+ * `chunkS` seconds at a time (default 10), with StreamResampler (the same samples as resample() on the whole file),
+ * so memory does not grow with the recording. null for other formats (compressed files are decoded whole: use
+ * loadAudio) and files that cannot be opened (loadAudio says why). Throws EDECODE for a broken WAV/AIFF header.
+ */
+export async function openAudioChunks(path: string, options: { sampleRateHz?: number; chunkS?: number } = {}): Promise<AudioChunks | null> {
+  const sampleRateHz = options.sampleRateHz ?? DEFAULT_SAMPLE_RATE_HZ;
+  const chunkS = options.chunkS ?? 10;
+  if (!Number.isInteger(sampleRateHz) || sampleRateHz <= 0) {
+    throw new SerError('EARG', 'load', `sampleRateHz must be a positive integer (${sampleRateHz} given)`);
+  }
+  if (!(chunkS > 0 && Number.isFinite(chunkS)))
+    throw new SerError('EARG', 'load', `chunkS must be a positive number of seconds (${chunkS} given)`);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  let found: { layout: PcmLayout } | null;
+  try {
+    found = await unexpectedFailuresNamed(path, () => readPcmLayout(handle, path));
+  } finally {
+    await handle.close();
+  }
+  if (!found) return null;
+  const { layout } = found;
+  const chunkFrames = Math.max(1, Math.round(chunkS * layout.sampleRateHz));
+  return {
+    sourceSampleRateHz: layout.sampleRateHz,
+    sourceChannels: layout.channels,
+    format: layout.format,
+    warnings: layout.warnings,
+    chunkFrames,
+    chunks: () => pcmChunks(path, layout, chunkFrames, sampleRateHz),
+  };
+}
+
+async function* pcmChunks(path: string, layout: PcmLayout, chunkFrames: number, sampleRateHz: number): AsyncGenerator<Float32Array> {
+  const frameBytes = layout.channels * layout.encoding.bytes;
+  const buffer = new Uint8Array(chunkFrames * frameBytes);
+  // The checks of fromDecoded (at the file's rate, before resampling), so errors name the same sample.
+  const check = new SampleValueCheck(layout.sampleRateHz, path);
+  const resampler = new StreamResampler(layout.sampleRateHz, sampleRateHz);
+  const handle = await open(path, 'r');
+  try {
+    for (let frame = 0; frame < layout.frames; frame += chunkFrames) {
+      const frames = Math.min(chunkFrames, layout.frames - frame);
+      const bytes = buffer.subarray(0, frames * frameBytes);
+      for (let at = 0; at < bytes.length; ) {
+        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, layout.dataStart + frame * frameBytes + at);
+        if (bytesRead === 0) throw new SerError('EIO', 'load', `${path}: the file shrank while it was read (changed by another program?)`);
+        at += bytesRead;
+      }
+      const mono = toMono(deinterleave(bytes, 0, frames, layout.channels, layout.encoding));
+      check.push(mono);
+      if (check.failed) continue; // the error is certain: only count the rest for its message
+      const out = resampler.push(mono);
+      if (out.length > 0) yield out;
+    }
+    const error = check.result();
+    if (error) throw error;
+    const tail = resampler.end();
+    if (tail.length > 0) yield tail;
   } finally {
     await handle.close();
   }

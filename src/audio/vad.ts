@@ -71,13 +71,30 @@ const SILENCE_DBFS = -200;
 
 /** Frame levels and the voice-activity mask of mono `samples` at `sampleRateHz` (rule in the module comment). */
 export function voiceActivity(samples: Float32Array, sampleRateHz: number, options: VoiceActivityOptions = {}): VoiceActivity {
-  const { frameS, floorDbfs, relativeDb, minContrastDb } = { ...VAD_DEFAULTS, ...options };
+  const frameLength = vadFrameLength(sampleRateHz, options);
+  return activityOfLevels(frameLevelsDbfs(samples, frameLength), frameLength, samples.length, sampleRateHz, options);
+}
+
+/** Samples per VAD frame at `sampleRateHz` (EARG for a rate or frame length that cannot be used). */
+function vadFrameLength(sampleRateHz: number, options: VoiceActivityOptions): number {
+  const { frameS } = { ...VAD_DEFAULTS, ...options };
   if (!(sampleRateHz > 0 && Number.isFinite(sampleRateHz))) {
     throw new SerError('EARG', 'vad', `sampleRateHz must be a positive number (${sampleRateHz} given)`);
   }
   const frameLength = Math.round(frameS * sampleRateHz);
   if (!(frameLength >= 1)) throw new SerError('EARG', 'vad', `frameS ${frameS} s is shorter than one sample at ${sampleRateHz} Hz`);
-  const levelsDbfs = frameLevelsDbfs(samples, frameLength);
+  return frameLength;
+}
+
+/** The VoiceActivity of a recording of `length` samples from its frame levels (the rule in the module comment). */
+function activityOfLevels(
+  levelsDbfs: Float32Array,
+  frameLength: number,
+  length: number,
+  sampleRateHz: number,
+  options: VoiceActivityOptions,
+): VoiceActivity {
+  const { floorDbfs, relativeDb, minContrastDb } = { ...VAD_DEFAULTS, ...options };
   const frames = levelsDbfs.length;
   let peakDbfs = SILENCE_DBFS;
   for (const level of levelsDbfs) if (level > peakDbfs) peakDbfs = level;
@@ -100,7 +117,7 @@ export function voiceActivity(samples: Float32Array, sampleRateHz: number, optio
     peakDbfs,
     contrastDb,
     speechS: (count * frameLength) / sampleRateHz,
-    durationS: samples.length / sampleRateHz,
+    durationS: length / sampleRateHz,
   };
 }
 
@@ -109,17 +126,59 @@ export function voiceActivity(samples: Float32Array, sampleRateHz: number, optio
  * least half full (its mean is over the samples it has). Sums in float64.
  */
 export function frameLevelsDbfs(samples: Float32Array, frameLength: number): Float32Array {
-  const whole = Math.floor(samples.length / frameLength);
-  const frames = whole + (samples.length - whole * frameLength >= frameLength / 2 ? 1 : 0);
-  const levels = new Float32Array(frames);
-  for (let f = 0; f < frames; f++) {
-    const start = f * frameLength;
-    const end = Math.min(start + frameLength, samples.length);
-    let sum = 0;
-    for (let i = start; i < end; i++) sum += (samples[i] as number) ** 2;
-    levels[f] = 10 * Math.log10(sum / (end - start) + 1e-20);
+  const meter = new FrameLevelMeter(frameLength);
+  meter.push(samples);
+  return meter.finish();
+}
+
+/**
+ * frameLevelsDbfs of a signal that arrives in chunks of any size: the same levels, float for float (each frame's
+ * sum of squares runs over its samples in order, in float64, across chunk boundaries). Memory: 4 bytes per frame.
+ */
+export class FrameLevelMeter {
+  private readonly frameLength: number;
+  private levels = new Float32Array(1024);
+  private count = 0;
+  /** Sum of squares and sample count of the frame being filled. */
+  private sum = 0;
+  private filled = 0;
+
+  constructor(frameLength: number) {
+    this.frameLength = frameLength;
   }
-  return levels;
+
+  push(samples: Float32Array): void {
+    const frameLength = this.frameLength;
+    let sum = this.sum;
+    let filled = this.filled;
+    for (let i = 0; i < samples.length; i++) {
+      sum += (samples[i] as number) ** 2;
+      if (++filled === frameLength) {
+        this.append(sum, filled);
+        sum = 0;
+        filled = 0;
+      }
+    }
+    this.sum = sum;
+    this.filled = filled;
+  }
+
+  /** The levels of all frames, a trailing partial frame included when at least half full. */
+  finish(): Float32Array {
+    if (this.filled > 0 && this.filled >= this.frameLength / 2) this.append(this.sum, this.filled);
+    this.sum = 0;
+    this.filled = 0;
+    return this.levels.slice(0, this.count);
+  }
+
+  private append(sum: number, samples: number): void {
+    if (this.count === this.levels.length) {
+      const grown = new Float32Array(this.levels.length * 2);
+      grown.set(this.levels);
+      this.levels = grown;
+    }
+    this.levels[this.count++] = 10 * Math.log10(sum / samples + 1e-20);
+  }
 }
 
 /** The q-quantile (0..1) of `values`, nearest rank. */
@@ -150,10 +209,48 @@ export type AudioAssessment =
  * Never throws for bad samples: an EAUDIO SerError is returned in `error` (throw it, or report it per file).
  */
 export function assessAudio(samples: Float32Array, sampleRateHz: number, source: string, options: AssessOptions = {}): AudioAssessment {
-  const sampleError = checkSampleValues(samples, sampleRateHz, source);
-  if (sampleError) return { kind: 'error', error: sampleError };
+  const assessor = new AudioAssessor(sampleRateHz, source, options);
+  assessor.push(samples);
+  return assessor.finish();
+}
+
+/**
+ * assessAudio of a recording that arrives in chunks of any size (a long file read window by window): the same
+ * verdict and reason as on the whole recording, holding only the frame levels (4 bytes per 20 ms).
+ */
+export class AudioAssessor {
+  private readonly sampleRateHz: number;
+  private readonly options: AssessOptions;
+  private readonly frameLength: number;
+  private readonly check: SampleValueCheck;
+  private readonly meter: FrameLevelMeter;
+  private length = 0;
+
+  constructor(sampleRateHz: number, source: string, options: AssessOptions = {}) {
+    this.sampleRateHz = sampleRateHz;
+    this.options = options;
+    this.frameLength = vadFrameLength(sampleRateHz, options);
+    this.check = new SampleValueCheck(sampleRateHz, source);
+    this.meter = new FrameLevelMeter(this.frameLength);
+  }
+
+  push(samples: Float32Array): void {
+    this.check.push(samples);
+    this.meter.push(samples);
+    this.length += samples.length;
+  }
+
+  /** The verdict on everything pushed. */
+  finish(): AudioAssessment {
+    const sampleError = this.check.result();
+    if (sampleError) return { kind: 'error', error: sampleError };
+    const { sampleRateHz, options } = this;
+    return verdictOf(activityOfLevels(this.meter.finish(), this.frameLength, this.length, sampleRateHz, options), options);
+  }
+}
+
+function verdictOf(activity: VoiceActivity, options: AssessOptions): AudioAssessment {
   const { minDurationS, minSpeechS } = { ...ASSESS_DEFAULTS, ...options };
-  const activity = voiceActivity(samples, sampleRateHz, options);
   const { floorDbfs, minContrastDb } = { ...VAD_DEFAULTS, ...options };
   if (activity.durationS < minDurationS) {
     return {
@@ -184,24 +281,59 @@ function formatDb(db: number): string {
  * when every sample is usable. The message names `source`, the first bad sample and its time.
  */
 export function checkSampleValues(samples: Float32Array, sampleRateHz: number, source: string): SerError | null {
-  if (samples.length === 0) {
-    return new SerError('EAUDIO', 'load', `${source}: the file holds 0 samples (an empty recording); remove it or re-export it`);
+  const check = new SampleValueCheck(sampleRateHz, source);
+  check.push(samples);
+  return check.result();
+}
+
+/** checkSampleValues of a recording that arrives in chunks of any size: the same error, message included. */
+export class SampleValueCheck {
+  private readonly sampleRateHz: number;
+  private readonly source: string;
+  private length = 0;
+  /** Index and value of the first unusable sample (-1: none yet), and the counts of each kind. */
+  private firstBad = -1;
+  private firstValue = 0;
+  private nonFinite = 0;
+  private huge = 0;
+
+  constructor(sampleRateHz: number, source: string) {
+    this.sampleRateHz = sampleRateHz;
+    this.source = source;
   }
-  for (let i = 0; i < samples.length; i++) {
-    const x = samples[i] as number;
-    if (Number.isFinite(x) && Math.abs(x) <= MAX_ABS_SAMPLE) continue;
-    let nonFinite = 0;
-    let huge = 0;
-    for (let j = i; j < samples.length; j++) {
-      const y = samples[j] as number;
-      if (!Number.isFinite(y)) nonFinite++;
-      else if (Math.abs(y) > MAX_ABS_SAMPLE) huge++;
+
+  push(samples: Float32Array): void {
+    for (let i = 0; i < samples.length; i++) {
+      const x = samples[i] as number;
+      if (Number.isFinite(x) && Math.abs(x) <= MAX_ABS_SAMPLE) continue;
+      if (this.firstBad < 0) {
+        this.firstBad = this.length + i;
+        this.firstValue = x;
+      }
+      if (!Number.isFinite(x)) this.nonFinite++;
+      else this.huge++;
     }
+    this.length += samples.length;
+  }
+
+  /** Whether an unusable sample has been seen (the error is certain; its counts grow until the end). */
+  get failed(): boolean {
+    return this.firstBad >= 0;
+  }
+
+  /** The error for everything pushed, or null when every sample is usable. */
+  result(): SerError | null {
+    const { source, length } = this;
+    if (length === 0) {
+      return new SerError('EAUDIO', 'load', `${source}: the file holds 0 samples (an empty recording); remove it or re-export it`);
+    }
+    if (this.firstBad < 0) return null;
+    const x = this.firstValue;
     const shown = Number.isFinite(x) ? x.toExponential(2) : String(x);
-    const at = `sample ${i} (at ${(i / sampleRateHz).toFixed(3)} s) is ${shown}`;
+    const at = `sample ${this.firstBad} (at ${(this.firstBad / this.sampleRateHz).toFixed(3)} s) is ${shown}`;
     const counts = [
-      nonFinite > 0 ? `${nonFinite} of ${samples.length} samples are NaN or infinite` : '',
-      huge > 0 ? `${huge} of ${samples.length} samples are beyond ±${MAX_ABS_SAMPLE} (+96 dBFS)` : '',
+      this.nonFinite > 0 ? `${this.nonFinite} of ${length} samples are NaN or infinite` : '',
+      this.huge > 0 ? `${this.huge} of ${length} samples are beyond ±${MAX_ABS_SAMPLE} (+96 dBFS)` : '',
     ].filter((s) => s !== '');
     return new SerError(
       'EAUDIO',
@@ -209,5 +341,4 @@ export function checkSampleValues(samples: Float32Array, sampleRateHz: number, s
       `${source}: ${at}; ${counts.join(', ')}: not audio (corrupt float data; full scale is ±1); fix or remove the file`,
     );
   }
-  return null;
 }

@@ -17,16 +17,17 @@
  * mtime is not);
  * other parameters are another file, so changing any of them recomputes everything. Rows are read from and
  * written to disk one by one, so memory holds only the requested features. Decode failures are not cached: they
- * are retried on the next run.
+ * are retried on the next run. A pack is written to `<pack>.tmp-<pid>` and renamed; temp files whose process is gone
+ * (a crash mid-write) are removed when the folder is next used (src/io/atomic.ts sweepStaleTempFiles).
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assessAudio, loadAudio } from '../audio/index.js';
+import { type AudioAssessment, type AudioFlag, AudioAssessor, assessAudio, loadAudio, openAudioChunks } from '../audio/index.js';
 import { SerError } from '../errors.js';
-import { writeError } from '../io/atomic.js';
-import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey } from '../features/index.js';
+import { sweepStaleTempFiles, writeError } from '../io/atomic.js';
+import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey, samplesFor } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
 import { utteranceLogMel } from '../features/utterance.js';
 import type { Utterance } from './corpus.js';
@@ -44,10 +45,19 @@ export interface ExtractOptions {
   /** Called after each clip: done of total. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Leave out recordings src/audio/vad.ts assessAudio flags (no speech, too short), as failures with the reason
-   * (evaluation: such clips get no emotion). Default false (training takes every decodable clip). Part of the cache key.
+   * Leave out recordings src/audio/vad.ts assessAudio flags (no speech, too short), as failures with their `flag`
+   * and the reason (`ser eval` and `ser train` screen: such clips get no emotion, and teach none). Default false
+   * (every decodable clip). Part of the cache key.
    */
   screen?: boolean;
+}
+
+/** A file left out: why (the error's message), and with `screen` the flag of a file judged unusable (vad.ts). */
+export interface SkippedFile {
+  path: string;
+  error: string;
+  /** Set when the file decoded but holds no speech or is too short (screened out); absent for read/decode errors. */
+  flag?: AudioFlag;
 }
 
 /** The result of {@link extractFeatures}. */
@@ -58,8 +68,8 @@ export interface ExtractedFeatures {
   frames: number;
   /** Utterances with features, in input order; row i of `features` belongs to kept[i]. */
   kept: Utterance[];
-  /** Utterances skipped, with the reason (decode error, unreadable file). */
-  failed: Array<{ path: string; error: string }>;
+  /** Utterances skipped, with the reason (decode error, unreadable file, and with `screen` unusable audio). */
+  failed: SkippedFile[];
   /** Rows read from the cache and rows computed. */
   cacheHits: number;
   computed: number;
@@ -97,8 +107,11 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
     key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) =>
-      clipLogMel(frontEnd, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), durationS, offsetS),
+    compute: async (u) => {
+      const keep = samplesFor(offsetS, config) + samplesFor(durationS, config);
+      const samples = await usableSamples(u.path, config.sampleRateHz, { screen: options.screen, keep }, warnings);
+      return samples instanceof Float32Array ? clipLogMel(frontEnd, samples, durationS, offsetS) : samples;
+    },
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
@@ -122,7 +135,7 @@ export interface ExtractUtteranceOptions {
 export interface ExtractedUtterances {
   logMels: Spectrogram[];
   kept: Utterance[];
-  failed: Array<{ path: string; error: string }>;
+  failed: SkippedFile[];
   cacheHits: number;
   computed: number;
   /** What decoding worked around in the files decoded by this call (a truncated file decoded as far as it goes). */
@@ -143,8 +156,11 @@ export async function extractUtteranceLogMels(
     key: `${frontEndKey(config)}|utterance|max=${options.maxS}${options.screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) =>
-      utteranceLogMel(unclamped, await usableSamples(u.path, config.sampleRateHz, options.screen, warnings), options.maxS).data,
+    compute: async (u) => {
+      const keep = samplesFor(options.maxS, config);
+      const samples = await usableSamples(u.path, config.sampleRateHz, { screen: options.screen, keep }, warnings);
+      return samples instanceof Float32Array ? utteranceLogMel(unclamped, samples, options.maxS).data : samples;
+    },
   });
   const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
   return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
@@ -153,15 +169,60 @@ export async function extractUtteranceLogMels(
 /** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
 const SCREEN_KEY = '|screen=vad1';
 
-/** The samples of `path` at `sampleRateHz`; with `screen`, an EAUDIO error when assessAudio flags them. */
-async function usableSamples(path: string, sampleRateHz: number, screen: boolean | undefined, warnings: string[]): Promise<Float32Array> {
-  const { samples, warnings: found } = await loadAudio(path, { sampleRateHz });
-  warnings.push(...found);
-  if (!screen) return samples;
-  const verdict = assessAudio(samples, sampleRateHz, path);
+/**
+ * The first `keep` samples of `path` at `sampleRateHz` (all the features read); with `screen`, the skipped file when
+ * assessAudio flags the whole recording. WAV and AIFF files are read a chunk at a time (src/audio openAudioChunks:
+ * the same samples, checks and verdict as loading them whole), so a long recording does not fill memory; other
+ * formats are decoded whole.
+ */
+async function usableSamples(
+  path: string,
+  sampleRateHz: number,
+  options: { screen: boolean | undefined; keep: number },
+  warnings: string[],
+): Promise<Float32Array | SkippedFile> {
+  const chunks = await openAudioChunks(path, { sampleRateHz });
+  let samples: Float32Array;
+  let verdict: AudioAssessment | null = null;
+  if (chunks) {
+    warnings.push(...chunks.warnings);
+    const assessor = options.screen ? new AudioAssessor(sampleRateHz, path) : null;
+    const kept: Float32Array[] = [];
+    let held = 0;
+    // To the end even when the samples kept are in: every sample is checked, as loading the file whole does.
+    for await (const chunk of chunks.chunks()) {
+      assessor?.push(chunk);
+      if (held < options.keep) {
+        kept.push(chunk.slice(0, options.keep - held));
+        held += (kept[kept.length - 1] as Float32Array).length;
+      }
+    }
+    samples = joinChunks(kept, held);
+    verdict = assessor?.finish() ?? null;
+  } else {
+    const loaded = await loadAudio(path, { sampleRateHz });
+    warnings.push(...loaded.warnings);
+    samples = loaded.samples;
+    if (options.screen) verdict = assessAudio(samples, sampleRateHz, path);
+  }
+  if (!verdict) return samples;
   if (verdict.kind === 'error') throw verdict.error;
-  if (verdict.kind === 'flagged') throw new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`);
+  if (verdict.kind === 'flagged') {
+    const error = new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`).message;
+    return { path, error, flag: verdict.flag };
+  }
   return samples;
+}
+
+function joinChunks(chunks: readonly Float32Array[], length: number): Float32Array {
+  if (chunks.length === 1) return chunks[0] as Float32Array;
+  const joined = new Float32Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, at);
+    at += chunk.length;
+  }
+  return joined;
 }
 
 /** sha256 (hex) of a file's bytes, read 1 MB at a time (memory does not grow with the file). */
@@ -217,17 +278,20 @@ async function cachedRows(
     key: string;
     cacheDir: string | null | undefined;
     onProgress: ((done: number, total: number) => void) | undefined;
-    compute: (u: Utterance) => Promise<Float32Array>;
+    /** The row of `u`, or why it is left out (screened). */
+    compute: (u: Utterance) => Promise<Float32Array | SkippedFile>;
   },
 ): Promise<{
   values: Float32Array[];
   kept: Utterance[];
-  failed: Array<{ path: string; error: string }>;
+  failed: SkippedFile[];
   cacheHits: number;
   computed: number;
 }> {
   const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? defaultCacheDir());
-  const failed: Array<{ path: string; error: string }> = [];
+  // Packs a crashed run was writing (*.tmp-PID of processes that are gone) would stay forever: remove them.
+  if (cacheDir !== null) sweepStaleTempFiles(cacheDir);
+  const failed: SkippedFile[] = [];
   const stats = new Map<Utterance, CacheEntry>();
   for (const u of utterances) {
     try {
@@ -282,8 +346,11 @@ async function cachedRows(
   for (const u of stats.keys()) {
     if (values.has(u)) continue;
     try {
-      values.set(u, await options.compute(u));
-      fresh.push(u);
+      const row = await options.compute(u);
+      if (row instanceof Float32Array) {
+        values.set(u, row);
+        fresh.push(u);
+      } else failed.push(row);
     } catch (error) {
       failed.push({ path: u.path, error: error instanceof Error ? error.message : String(error) });
     }

@@ -66,6 +66,7 @@ export {
   type ExtractedFeatures,
   type ExtractUtteranceOptions,
   type ExtractedUtterances,
+  type SkippedFile,
   defaultCacheDir,
   extractFeatures,
   extractUtteranceLogMels,

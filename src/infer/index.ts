@@ -20,6 +20,7 @@ export {
   predictSegments,
 } from './inference.js';
 export {
+  type FlaggedRecording,
   type FlaggedSegment,
   type LabelledPrediction,
   type SegmentPrediction,

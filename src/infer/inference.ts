@@ -6,7 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AudioFlag, type LoadedAudio, type VoiceActivity, assessAudio, loadAudio } from '../audio/index.js';
+import {
+  type AudioChunks,
+  AudioAssessor,
+  type LoadedAudio,
+  type VoiceActivity,
+  assessAudio,
+  loadAudio,
+  openAudioChunks,
+} from '../audio/index.js';
 import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
@@ -20,10 +28,11 @@ import { assetPath } from '../io/paths.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import {
+  type FlaggedRecording,
   type LabelledPrediction,
   RecordingInputs,
+  SegmentClassifier,
   type SegmentedPrediction,
-  classifySegments,
   labelPrediction,
   recordingProbabilities,
 } from './model-use.js';
@@ -270,10 +279,8 @@ export interface Prediction extends LabelledPrediction {
  * A file given no emotion because it holds no speech or is too short to judge (src/audio/vad.ts assessAudio):
  * `reason` says what was measured.
  */
-export interface FlaggedPrediction {
+export interface FlaggedPrediction extends FlaggedRecording {
   file: string;
-  flag: AudioFlag;
-  reason: string;
   warnings?: string[];
 }
 
@@ -364,12 +371,20 @@ export interface SegmentedFilePrediction extends SegmentedPrediction {
  * Classifies long recordings window by window (model-use.ts classifySegments: windows of the run's clip length
  * every `hopS` seconds, default the clip length), for speech longer than the clips the model was trained on.
  * Windows without speech are listed in `flaggedSegments` and not classified; a file without speech in any window,
- * or too short, gets a FlaggedPrediction; unusable files a FailedPrediction, as in predictFiles.
+ * or too short, gets a FlaggedPrediction; unusable files a FailedPrediction, as in predictFiles. WAV and AIFF files
+ * are read a chunk at a time (src/audio openAudioChunks, SegmentClassifier), so memory does not grow with the
+ * recording; other formats are decoded whole. Both give the same results.
  */
 export async function predictSegments(
   runDir: string | undefined,
   files: readonly string[],
-  options: { hopS?: number; threads?: number; gate?: boolean } = {},
+  options: {
+    hopS?: number;
+    threads?: number;
+    gate?: boolean;
+    /** Decode WAV and AIFF files whole too, as other formats (default false; for tests of the bounded path). */
+    wholeFile?: boolean;
+  } = {},
 ): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0)
     throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
@@ -377,26 +392,82 @@ export async function predictSegments(
   try {
     const { config } = model;
     const results: Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction> = [];
+    const segmentOptions = { hopS: options.hopS, batch: model.batch, gate: options.gate ?? true };
+    const probabilities = (mels: Float32Array, count: number) => model.probabilities(mels, count);
     for (const file of files) {
+      const segmenter = new SegmentClassifier(model.inputs, config, probabilities, segmentOptions);
+      const bounded = options.wholeFile ? null : await segmentsInChunks(file, config, segmenter);
+      if (bounded) {
+        results.push(bounded);
+        continue;
+      }
       const usable = await usableAudio(file, config.frontEnd.sampleRateHz);
       if (!('samples' in usable)) {
         results.push(usable);
         continue;
       }
-      const prediction = await classifySegments(usable.samples, model.inputs, config, (mels, count) => model.probabilities(mels, count), {
-        hopS: options.hopS,
-        batch: model.batch,
-        gate: options.gate ?? true,
-      });
-      if (prediction.segments.length === 0) {
-        const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;
-        results.push({ file, flag: 'no_speech', reason });
-      } else results.push({ file, ...prediction, ...(usable.warnings ? { warnings: usable.warnings } : {}) });
+      await segmenter.push(usable.samples);
+      results.push(segmentedResult(file, await segmenter.finish(), config, usable.warnings));
     }
     return results;
   } finally {
     await model.release();
   }
+}
+
+/**
+ * A WAV/AIFF `file` through `segmenter` chunk by chunk (src/audio openAudioChunks), judged whole by the
+ * unusable-audio rule as it streams (AudioAssessor: usableAudio's verdict); null for other formats.
+ */
+async function segmentsInChunks(
+  file: string,
+  config: Pick<RunConfig, 'durationS' | 'frontEnd'>,
+  segmenter: SegmentClassifier,
+): Promise<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction | null> {
+  const sampleRateHz = config.frontEnd.sampleRateHz;
+  let audio: AudioChunks | null;
+  try {
+    audio = await openAudioChunks(file, { sampleRateHz });
+  } catch (error) {
+    return failure(file, error);
+  }
+  if (!audio) return null;
+  const assessor = new AudioAssessor(sampleRateHz, file);
+  const chunks = audio.chunks();
+  try {
+    for (;;) {
+      let next: IteratorResult<Float32Array>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        return failure(file, error); // reading or decoding (a model error below is not the file's)
+      }
+      if (next.done) break;
+      assessor.push(next.value);
+      await segmenter.push(next.value);
+    }
+  } finally {
+    await chunks.return(undefined);
+  }
+  const warnings = audio.warnings.length > 0 ? audio.warnings : undefined;
+  const verdict = assessor.finish();
+  if (verdict.kind === 'error') return failure(file, verdict.error);
+  if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...(warnings ? { warnings } : {}) };
+  return segmentedResult(file, await segmenter.finish(), config, warnings);
+}
+
+/** A file's segments as its result: a FlaggedPrediction when no window holds speech. */
+function segmentedResult(
+  file: string,
+  prediction: SegmentedPrediction,
+  config: Pick<RunConfig, 'durationS'>,
+  warnings: string[] | undefined,
+): SegmentedFilePrediction | FlaggedPrediction {
+  if (prediction.segments.length === 0) {
+    const reason = `no speech found: no ${config.durationS} s window holds ${ASSESS_DEFAULTS.minSpeechS} s of speech`;
+    return { file, flag: 'no_speech', reason };
+  }
+  return { file, ...prediction, ...(warnings ? { warnings } : {}) };
 }
 
 /** A FailedPrediction from what loading `file` threw; its message names the file. */

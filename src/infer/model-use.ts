@@ -3,7 +3,7 @@
  * a parsed config.json (run-config.ts), turning one row of model.onnx's 'probabilities' into a labelled prediction, and
  * classifying a long recording window by window.
  */
-import { assessAudio } from '../audio/vad.js';
+import { type AudioFlag, assessAudio } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { argmax, averageWindowProbabilities } from '../eval/probabilities.js';
 import { samplesFor } from '../features/config.js';
@@ -26,6 +26,15 @@ export function labelPrediction(row: ArrayLike<number>, labels: readonly string[
     label: labels[argmax(Array.from(labels, (_, c) => row[c] as number))] as string,
     probabilities: Object.fromEntries(labels.map((label, c) => [label, row[c] as number])),
   };
+}
+
+/**
+ * A recording given no emotion because it is too short to judge or holds no speech (src/audio/vad.ts
+ * assessAudio): `reason` says what was measured. `ser predict`'s FlaggedPrediction is this with the file.
+ */
+export interface FlaggedRecording {
+  flag: AudioFlag;
+  reason: string;
 }
 
 /** One window of a recording and its prediction. */
@@ -129,34 +138,137 @@ export async function recordingProbabilities(
  * window is judged alone by src/audio/vad.ts assessAudio (no too-short verdict: the window length is the run's):
  * a window without speech (less than 0.25 s voice-active) is not classified but listed in `flaggedSegments`, and
  * left out of the mean. The streaming recognizer's default gate (src/stream speechInWindow) is the same rule.
+ * SegmentClassifier does the same for a recording that arrives in chunks.
  */
 export async function classifySegments(
   samples: Float32Array,
   inputs: RecordingInputs,
   config: Pick<RunConfig, 'durationS' | 'labels'>,
   probabilities: ClipProbabilities,
-  options: { hopS?: number; batch?: number; gate?: boolean } = {},
+  options: SegmentOptions = {},
 ): Promise<SegmentedPrediction> {
-  const hopS = options.hopS ?? config.durationS;
-  if (!(hopS > 0 && Number.isFinite(hopS)))
-    throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
-  const rate = inputs.frontEnd.config.sampleRateHz;
-  const window = samplesFor(config.durationS, inputs.frontEnd.config);
-  const span = (start: number) => ({ startS: start / rate, endS: Math.min(start + window, samples.length) / rate });
-  const flaggedSegments: FlaggedSegment[] = [];
-  const starts: number[] = [];
-  for (const start of segmentStarts(samples.length, window, Math.max(1, samplesFor(hopS, inputs.frontEnd.config)))) {
-    const verdict = options.gate ? assessAudio(samples.subarray(start, start + window), rate, 'window', { minDurationS: 0 }) : null;
-    if (verdict && verdict.kind !== 'ok') {
-      flaggedSegments.push({ ...span(start), flag: 'no_speech', speechS: verdict.kind === 'flagged' ? verdict.activity.speechS : 0 });
-    } else starts.push(start);
+  const classifier = new SegmentClassifier(inputs, config, probabilities, options);
+  await classifier.push(samples);
+  return classifier.finish();
+}
+
+/** Options of classifySegments and SegmentClassifier. */
+export interface SegmentOptions {
+  /** Seconds between window starts (default: the clip length). */
+  hopS?: number;
+  /** Model inputs per call (default 1). */
+  batch?: number;
+  /** Leave windows without speech unclassified (default false). */
+  gate?: boolean;
+}
+
+/**
+ * classifySegments on a recording that arrives in chunks of any size (a long file read window by window): `push`
+ * the samples in order, then `finish`; the same windows, batches and numbers as classifySegments on the whole
+ * recording. It holds the samples from the next window's start on and the windows of one model batch, so memory does
+ * not grow with the recording (only the list of results does).
+ */
+export class SegmentClassifier {
+  private readonly inputs: RecordingInputs;
+  private readonly config: Pick<RunConfig, 'durationS' | 'labels'>;
+  private readonly probabilities: ClipProbabilities;
+  private readonly gate: boolean;
+  private readonly batch: number;
+  private readonly rate: number;
+  /** Window length and hop in samples. */
+  private readonly window: number;
+  private readonly hop: number;
+  /** Samples from absolute index `origin` on; `received` in all so far. */
+  private buffer: Float32Array = new Float32Array(0);
+  private origin = 0;
+  private received = 0;
+  /** The next window's start (absolute samples). */
+  private nextStart = 0;
+  /** Windows kept for the next model batch: start, end (samples) and their model inputs. */
+  private pending: Array<{ start: number; end: number; windows: Float32Array; count: number }> = [];
+  private readonly segments: SegmentPrediction[] = [];
+  private readonly flaggedSegments: FlaggedSegment[] = [];
+  private readonly sum: Float64Array;
+
+  constructor(
+    inputs: RecordingInputs,
+    config: Pick<RunConfig, 'durationS' | 'labels'>,
+    probabilities: ClipProbabilities,
+    options: SegmentOptions = {},
+  ) {
+    const hopS = options.hopS ?? config.durationS;
+    if (!(hopS > 0 && Number.isFinite(hopS)))
+      throw new SerError('EARG', 'predict', `the hop must be a positive number of seconds (${hopS} given)`);
+    this.inputs = inputs;
+    this.config = config;
+    this.probabilities = probabilities;
+    this.gate = options.gate ?? false;
+    this.batch = Math.max(1, options.batch ?? 1);
+    this.rate = inputs.frontEnd.config.sampleRateHz;
+    this.window = samplesFor(config.durationS, inputs.frontEnd.config);
+    this.hop = Math.max(1, samplesFor(hopS, inputs.frontEnd.config));
+    segmentStarts(0, this.window, this.hop); // checks window and hop
+    this.sum = new Float64Array(config.labels.length);
   }
-  const batch = Math.max(1, options.batch ?? 1);
-  const classes = config.labels.length;
-  const segments: SegmentPrediction[] = [];
-  const mean = new Float64Array(classes);
-  for (let first = 0; first < starts.length; first += batch) {
-    const chunk = starts.slice(first, first + batch).map((start) => inputs.of(samples.subarray(start, start + window)));
+
+  /** The next samples of the recording; classifies every window they complete. */
+  async push(samples: Float32Array): Promise<void> {
+    if (this.buffer.length === 0) {
+      this.buffer = samples; // no copy: a whole recording pushed at once is only read
+    } else {
+      const joined = new Float32Array(this.buffer.length + samples.length);
+      joined.set(this.buffer);
+      joined.set(samples, this.buffer.length);
+      this.buffer = joined;
+    }
+    this.received += samples.length;
+    while (this.nextStart + this.window <= this.received) await this.take(this.nextStart + this.window);
+    // Samples before the next window's start are never read again.
+    const keepFrom = Math.min(this.nextStart, this.received);
+    if (keepFrom > this.origin) {
+      this.buffer = this.buffer.subarray(keepFrom - this.origin);
+      this.origin = keepFrom;
+    }
+  }
+
+  /** The windows the end of the recording leaves (kept while at least half is audio; the first always), and the result. */
+  async finish(): Promise<SegmentedPrediction> {
+    const starts = segmentStarts(this.received, this.window, this.hop);
+    while (this.nextStart <= (starts[starts.length - 1] as number)) await this.take(Math.min(this.nextStart + this.window, this.received));
+    await this.flush();
+    const { segments, flaggedSegments, config } = this;
+    if (segments.length === 0) return { label: '', probabilities: {}, segments, flaggedSegments };
+    return {
+      ...labelPrediction(
+        Array.from(this.sum, (v) => v / segments.length),
+        config.labels,
+      ),
+      segments,
+      flaggedSegments,
+    };
+  }
+
+  /** Judges the window at nextStart (its samples up to `end`), queues it for the model, and moves to the next start. */
+  private async take(end: number): Promise<void> {
+    const start = this.nextStart;
+    this.nextStart += this.hop;
+    const samples = this.buffer.subarray(start - this.origin, end - this.origin);
+    const verdict = this.gate ? assessAudio(samples, this.rate, 'window', { minDurationS: 0 }) : null;
+    if (verdict && verdict.kind !== 'ok') {
+      const speechS = verdict.kind === 'flagged' ? verdict.activity.speechS : 0;
+      this.flaggedSegments.push({ startS: start / this.rate, endS: end / this.rate, flag: 'no_speech', speechS });
+      return;
+    }
+    this.pending.push({ start, end, ...this.inputs.of(samples) });
+    if (this.pending.length === this.batch) await this.flush();
+  }
+
+  /** Runs the model on the pending windows (one batch, as classifySegments groups them). */
+  private async flush(): Promise<void> {
+    const chunk = this.pending;
+    if (chunk.length === 0) return;
+    this.pending = [];
+    const classes = this.config.labels.length;
     const joined = new Float32Array(chunk.reduce((sum, c) => sum + c.windows.length, 0));
     let at = 0;
     for (const c of chunk) {
@@ -167,22 +279,13 @@ export async function classifySegments(
       joined,
       chunk.map((c) => c.count),
       classes,
-      probabilities,
-      batch,
+      this.probabilities,
+      this.batch,
     );
-    chunk.forEach((_, i) => {
+    chunk.forEach((c, i) => {
       const row = rows.subarray(i * classes, (i + 1) * classes);
-      for (let c = 0; c < classes; c++) mean[c]! += row[c] as number;
-      segments.push({ ...span(starts[first + i] as number), ...labelPrediction(row, config.labels) });
+      for (let k = 0; k < classes; k++) this.sum[k]! += row[k] as number;
+      this.segments.push({ startS: c.start / this.rate, endS: c.end / this.rate, ...labelPrediction(row, this.config.labels) });
     });
   }
-  if (segments.length === 0) return { label: '', probabilities: {}, segments, flaggedSegments };
-  return {
-    ...labelPrediction(
-      Array.from(mean, (v) => v / segments.length),
-      config.labels,
-    ),
-    segments,
-    flaggedSegments,
-  };
 }

@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SerError } from '../errors.js';
 
 /**
@@ -27,6 +27,50 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
       // The folder may not even be listable; the write error below is what matters.
     }
     throw writeError(path, error);
+  }
+}
+
+/** The name of a temp file writeFileAtomic (and the feature cache, the run lock) writes: `<name>.tmp-<pid>`. */
+const TEMP_FILE = /\.tmp-(\d+)$/;
+
+/**
+ * Removes the temp files `<name>.tmp-<pid>` directly in `dir` whose process is gone (kill(pid, 0) fails with ESRCH):
+ * what a crash or SIGKILL between write and rename leaves behind, and would otherwise pile up. Those of live
+ * processes (another ser writing there now, this one included) stay, as do those whose process cannot be probed
+ * (EPERM: another user's). The pid is this host's: a folder shared with another machine (NFS) is not swept of that
+ * machine's live writes by a check here, so keep run and cache folders per machine. Returns the paths removed; a
+ * folder that is missing or cannot be listed removes nothing (the writes that follow report the problem).
+ */
+export function sweepStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(TEMP_FILE.exec(name)?.[1] ?? Number.NaN);
+    if (!(Number.isSafeInteger(pid) && pid > 0) || processRuns(pid)) continue;
+    try {
+      rmSync(join(dir, name));
+      removed.push(join(dir, name));
+    } catch {
+      // Gone already (another sweep), or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
+/** Whether process `pid` runs on this host (or cannot be probed: then it is taken to run). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

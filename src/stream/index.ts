@@ -8,5 +8,5 @@ export {
   type WindowModel,
   speechInWindow,
 } from './recognizer.js';
-export { StreamResampler } from './resampler.js';
+export { StreamResampler } from '../audio/stream-resampler.js';
 export { openStream, windowModel } from './node.js';

@@ -26,7 +26,7 @@ import {
   labelPrediction,
   recordingProbabilities,
 } from '../infer/model-use.js';
-import { StreamResampler } from './resampler.js';
+import { StreamResampler } from '../audio/stream-resampler.js';
 
 /** The label of a window without speech. */
 export const SILENCE_LABEL = 'silence';

@@ -6,6 +6,7 @@
  * With `resume`, every setting comes from the run directory's config.json and split.json instead.
  */
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { join, resolve } from 'node:path';
 import type { Utterance } from '../data/corpus.js';
 import { extractUtteranceLogMels, summarizeFailures } from '../data/index.js';
@@ -33,7 +34,7 @@ import {
   writeHtmlReport,
 } from '../eval/index.js';
 import type { Spectrogram } from '../features/index.js';
-import { writeError, writeFileAtomic } from '../io/atomic.js';
+import { sweepStaleTempFiles, writeError, writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
@@ -178,6 +179,8 @@ interface PreparedRun {
   test: EvaluationFeatures;
   /** The tags of the corpora, in the order of the config. */
   sources: string[];
+  /** Files left out as unusable (no speech, too short). */
+  unusable: number;
 }
 
 /**
@@ -198,6 +201,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // Resuming a folder that does not exist: prepareRun says so.
   const lock = existsSync(runDir) ? acquireRunLock(runDir, 'train') : null;
   if (lock?.tookOver) log(`${lock.path}: took over the lock of process ${lock.tookOver.pid} (since ${lock.tookOver.since}), which is gone`);
+  // Temp files of writes a crash cut short (writeFileAtomic's *.tmp-PID of processes that are gone).
+  const swept = lock ? sweepStaleTempFiles(runDir) : [];
+  if (swept.length > 0) log(`removed ${swept.length} temp file(s) left by processes that are gone: ${swept.join(', ')}`);
   try {
     return await trainLocked(options, log);
   } finally {
@@ -325,16 +331,22 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   const recipe = checkRecipe(config?.recipe ?? options.recipe ?? PAPER_RECIPE);
   const setup = config ?? newSetup(options, corpus.labels.length, recipe);
   const started = performance.now();
+  // Screened: silent or too-short files (src/audio/vad.ts, the rule ser predict applies) would teach their label to
+  // audio that holds no emotion; they are left out of the split, counted and named.
   const extracted = await extractUtteranceLogMels(corpus.utterances, {
     frontEnd: setup.frontEnd,
     maxS: recipe.input.maxS,
     cacheDir: options.cacheDir,
+    screen: true,
   });
   log(
     `features: ${setup.frontEnd.nMels} mels, up to ${recipe.input.maxS} s per utterance; ${extracted.cacheHits} from the cache, ` +
       `${extracted.computed} computed in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
-  if (extracted.failed.length > 0) log(summarizeFailures(extracted, 10));
+  const unusable = extracted.failed.filter((f) => f.flag !== undefined);
+  const unreadable = extracted.failed.filter((f) => f.flag === undefined);
+  if (unusable.length > 0) log(describeUnusable(unusable, corpus.utterances.length));
+  if (unreadable.length > 0) log(summarizeFailures({ failed: unreadable, kept: extracted.kept }, 10));
   for (const warning of extracted.warnings) log(`warning: ${warning}`);
 
   let split: Split;
@@ -380,7 +392,21 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     validation: evaluationSet(partUtterances('validation'), inputs),
     test: evaluationSet(partUtterances('test'), inputs),
     sources: corpus.sources,
+    unusable: unusable.length,
   };
+}
+
+/**
+ * The training log's line on screened files: how many, why, the first `shown` with their flags, e.g.
+ * "excluded 2 of 26 files as unusable (no speech, or under 0.5 s; src/audio/vad.ts): a.wav (no_speech), b.wav (too_short)".
+ */
+export function describeUnusable(unusable: ReadonlyArray<{ path: string; flag?: string }>, total: number, shown = 5): string {
+  const list = unusable.slice(0, shown).map((f) => `${f.path} (${f.flag})`);
+  const more = unusable.length > shown ? `, and ${unusable.length - shown} more` : '';
+  return (
+    `excluded ${unusable.length} of ${total} files as unusable (no speech, or under ${ASSESS_DEFAULTS.minDurationS} s: ` +
+    `the rule of ser predict, src/audio/vad.ts): ${list.join(', ')}${more}`
+  );
 }
 
 /** Evaluates the trained (best) model on the test part; writes metrics.json, model.onnx and the report. */
@@ -405,6 +431,8 @@ async function finishRun(
     data_path: config.data.path,
     ...(config.data.corpora ? { corpora: config.data.corpora.map((c) => c.tag) } : {}),
     seed: config.seed,
+    // Files left out of the split and training as unusable (no speech, too short: src/audio/vad.ts).
+    unusable_excluded: prepared.unusable,
     best_epoch: result.bestEpoch,
     // BN statistics re-estimated with dropout off after each epoch (loop.ts); false: the training steps' own.
     recalibrate_bn: hyper.recalibrateBn,

@@ -13,14 +13,18 @@
  *     config: await (await fetch('run/config.json')).json(),
  *   });
  *   const audio = await new AudioContext().decodeAudioData(await file.arrayBuffer());
- *   const { label, probabilities } = await recognizer.classify(audio);
+ *   const result = await recognizer.classify(audio);
+ *   if ('flag' in result) show(result.flag, result.reason); // too_short or no_speech: no emotion for it
+ *   else show(result.label, result.probabilities);
  */
 import { fromDecoded } from '../audio/signal.js';
+import { assessAudio } from '../audio/vad.js';
 import { SerError } from '../errors.js';
 import { framesFor } from '../features/config.js';
 import { type WebSessionOptions, createWebSession } from '../runtime/ort-web.js';
 import type { Session } from '../runtime/types.js';
 import {
+  type FlaggedRecording,
   type LabelledPrediction,
   MODEL_BATCH,
   type RunConfig,
@@ -33,7 +37,14 @@ import {
 } from '../infer/model-use.js';
 import { type StreamOptions, StreamingRecognizer } from '../stream/recognizer.js';
 
-export type { LabelledPrediction, SegmentPrediction, SegmentedPrediction } from '../infer/model-use.js';
+export type {
+  FlaggedRecording,
+  FlaggedSegment,
+  LabelledPrediction,
+  SegmentPrediction,
+  SegmentedPrediction,
+} from '../infer/model-use.js';
+export type { AudioFlag } from '../audio/vad.js';
 export type { WebSessionOptions } from '../runtime/ort-web.js';
 export {
   SILENCE_LABEL,
@@ -154,9 +165,17 @@ export class EmotionRecognizer {
     return this.inputs.of(this.monoSamples(audio, source));
   }
 
-  /** The most probable emotion of `audio` (the mean over its windows) and every class's probability. */
-  async classify(audio: PcmAudio | AudioBufferLike, source = 'audio'): Promise<LabelledPrediction> {
-    const { windows, count } = this.features(audio, source);
+  /**
+   * The most probable emotion of `audio` (the mean over its windows) and every class's probability; or, for audio
+   * shorter than 0.5 s or without speech, a `too_short` / `no_speech` flag with the reason and no emotion (the rule of
+   * `ser predict`, src/audio/vad.ts assessAudio, on the same samples).
+   */
+  async classify(audio: PcmAudio | AudioBufferLike, source = 'audio'): Promise<LabelledPrediction | FlaggedRecording> {
+    const samples = this.monoSamples(audio, source);
+    const verdict = assessAudio(samples, this.inputs.frontEnd.config.sampleRateHz, source);
+    if (verdict.kind === 'error') throw verdict.error;
+    if (verdict.kind === 'flagged') return { flag: verdict.flag, reason: verdict.reason };
+    const { windows, count } = this.inputs.of(samples);
     const row = await recordingProbabilities(windows, [count], this.labels.length, (mel) => this.probabilities(mel), MODEL_BATCH);
     return labelPrediction(row, this.labels);
   }

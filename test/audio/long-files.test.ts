@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadAudio } from '../../src/audio/index.js';
+import { loadAudio, openAudioChunks } from '../../src/audio/index.js';
 import { aiffFile, chunk, concat, decodeFixture, extended80, fmtPayload, asciiBytes } from './audio-helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-long-'));
@@ -73,6 +73,28 @@ describe('loadAudio with maxS reads only the start', () => {
     assert.ok(aiffStart.durationS < 3.01);
     assert.deepEqual(aiffStart.samples.subarray(0, 2 * 16000), aiffWhole.samples.subarray(0, 2 * 16000));
     assert.deepEqual(aiffWhole.samples.subarray(0, 16000), whole.samples.subarray(0, 16000));
+  });
+});
+
+describe('openAudioChunks reads a WAV/AIFF a chunk at a time', () => {
+  it("the chunks of a 20 s 48 kHz stereo WAV and AIFF join to loadAudio's samples exactly (0.37 s chunks); other formats: null", async () => {
+    const wav = join(scratch, 'twenty.wav');
+    writeLongWav(wav, 20);
+    const whole = await loadAudio(wav);
+    const opened = await openAudioChunks(wav, { chunkS: 0.37 });
+    assert.ok(opened);
+    assert.deepEqual([opened.sourceSampleRateHz, opened.sourceChannels, opened.format], [48000, 2, 'wav/pcm24']);
+    const parts: Float32Array[] = [];
+    for await (const part of opened.chunks()) parts.push(part);
+    assert.ok(parts.length > 50 && parts.every((p) => p.length <= 0.37 * 16000 + 16), `${parts.length} chunks`);
+    const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      joined.set(p, at);
+      at += p.length;
+    }
+    assert.deepEqual(joined, whole.samples);
+    assert.equal(await openAudioChunks(fileURLToPath(new URL('../fixtures/audio/speech-16k.flac', import.meta.url))), null);
   });
 });
 

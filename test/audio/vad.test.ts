@@ -8,7 +8,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
-import { MAX_ABS_SAMPLE, VAD_DEFAULTS, assessAudio, checkSampleValues, frameLevelsDbfs, voiceActivity } from '../../src/audio/vad.js';
+import {
+  AudioAssessor,
+  MAX_ABS_SAMPLE,
+  VAD_DEFAULTS,
+  assessAudio,
+  checkSampleValues,
+  frameLevelsDbfs,
+  voiceActivity,
+} from '../../src/audio/vad.js';
 import { mulberry32 } from '../../src/data/prng.js';
 import { SerError } from '../../src/errors.js';
 import { hasShared, sharedDir } from '../helpers.js';
@@ -139,5 +147,23 @@ describe('assessAudio', () => {
     samples[8000] = -MAX_ABS_SAMPLE;
     assert.equal(checkSampleValues(samples, RATE, 'edge.wav'), null);
     assert.match(checkSampleValues(new Float32Array(0), RATE, 'empty.wav')?.message ?? '', /empty\.wav: the file holds 0 samples/);
+  });
+});
+
+describe('AudioAssessor (the rule on a recording in chunks)', () => {
+  it("gives assessAudio's verdict, levels and messages for chunks of any size", { skip }, async () => {
+    const clip = await speech(join(ravdess, 'Actor_09', readdirSync(join(ravdess, 'Actor_09')).sort()[0] as string));
+    const withBad = clip.slice();
+    withBad[5000] = Number.POSITIVE_INFINITY;
+    withBad[7000] = 1e9;
+    const cases = [clip, new Float32Array(RATE), hiss(2, -30, 3), clip.slice(0, 0.3 * RATE), withBad, new Float32Array(0)];
+    for (const samples of cases) {
+      const whole = assessAudio(samples, RATE, 'x.wav');
+      for (const size of [1, 319, 320, 4801]) {
+        const assessor = new AudioAssessor(RATE, 'x.wav');
+        for (let at = 0; at < samples.length; at += size) assessor.push(samples.subarray(at, at + size));
+        assert.deepEqual(assessor.finish(), whole, `chunks of ${size}`);
+      }
+    }
   });
 });

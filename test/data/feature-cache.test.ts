@@ -3,9 +3,18 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadAudio } from '../../src/audio/index.js';
-import { type Utterance, defaultCacheDir, extractFeatures, loadCorpus, summarizeFailures } from '../../src/data/index.js';
-import { LogMelFrontEnd, fixLength } from '../../src/features/index.js';
+import { loadAudio, resample } from '../../src/audio/index.js';
+import {
+  type Utterance,
+  defaultCacheDir,
+  extractFeatures,
+  extractUtteranceLogMels,
+  loadCorpus,
+  summarizeFailures,
+} from '../../src/data/index.js';
+import { LogMelFrontEnd, clipLogMel, fixLength } from '../../src/features/index.js';
+import { utteranceLogMel } from '../../src/features/utterance.js';
+import { simpleWav } from '../audio/audio-helpers.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { assetPath } from '../../src/io/paths.js';
 import { hasShared, sharedDir } from '../helpers.js';
@@ -197,4 +206,52 @@ test('a truncated but readable file is kept, and its warning is returned (once: 
     new RegExp(`^decode: .*${cut.id.replace('.', '\\.')}: .*truncated.*decoded the \\d+\\.\\d+ s that are there$`),
   );
   assert.deepEqual((await extractFeatures(utterances, { cacheDir })).warnings, []);
+});
+
+test('a long WAV is read a chunk at a time with the same features and verdict as loading it whole (screened; an offset clip)', {
+  skip: !hasShared && 'needs ../shared (RAVDESS)',
+}, async () => {
+  const dir = join(scratch, 'long');
+  mkdirSync(join(dir, 'neutral'), { recursive: true });
+  const actor = join(sharedDir, 'data', 'ravdess', 'Actor_02');
+  const clips = await Promise.all(
+    readdirSync(actor)
+      .sort()
+      .slice(0, 10)
+      .map(async (name) => (await loadAudio(join(actor, name))).samples),
+  );
+  const joined = new Float32Array(clips.reduce((n, c) => n + c.length + 16000, 0));
+  let at = 0;
+  for (const clip of clips) {
+    joined.set(clip, at);
+    at += clip.length + 16000; // a second of silence after each
+  }
+  // Stereo 16-bit at 22.05 kHz: the chunked path mixes down and resamples as it goes.
+  const stereo = resample(joined, 16000, 22050);
+  const data = new Int16Array(stereo.length * 2);
+  stereo.forEach((x, i) => {
+    data[2 * i] = Math.round(Math.max(-1, Math.min(1, x)) * 32767);
+    data[2 * i + 1] = Math.round(Math.max(-1, Math.min(1, 0.7 * x)) * 32767);
+  });
+  const long = join(dir, 'neutral', 'long.wav');
+  const silent = join(dir, 'neutral', 'silent.wav');
+  writeFileSync(long, simpleWav({ channels: 2, bits: 16, sampleRateHz: 22050 }, new Uint8Array(data.buffer)));
+  writeFileSync(silent, simpleWav({ bits: 16, sampleRateHz: 16000 }, new Uint8Array(3 * 16000 * 2)));
+  const utterances = loadCorpus({ dataset: 'folders', path: dir }).utterances;
+
+  const whole = (await loadAudio(long)).samples;
+  assert.ok(whole.length > 40 * 16000, `${whole.length / 16000} s`);
+  const front = new LogMelFrontEnd({ topDb: null });
+  const screened = await extractUtteranceLogMels(utterances, { maxS: 12, cacheDir: null, screen: true });
+  assert.deepEqual(
+    screened.kept.map((u) => u.path),
+    [long],
+  );
+  assert.deepEqual(
+    screened.failed.map((f) => [f.path, f.flag]),
+    [[silent, 'no_speech']],
+  );
+  assert.deepEqual(screened.logMels[0]?.data, utteranceLogMel(front, whole, 12).data);
+  const offset = await extractFeatures(utterances.slice(0, 1), { durationS: 3, offsetS: 30, cacheDir: null });
+  assert.deepEqual(offset.features, clipLogMel(new LogMelFrontEnd(), whole, 3, 30));
 });

@@ -2,15 +2,20 @@
  * writeFileAtomic on real faults: a full disk (a 64 KB tmpfs) and an unwritable folder (a read-only tmpfs as root,
  * chmod 555 otherwise). The error is EIO naming the path and the system's code with advice, the previous content
  * survives, and no temp file is left behind. Mounting needs root; without it the full-disk case is skipped.
+ * sweepStaleTempFiles removes the temp files of processes that are gone (a crash mid-write), in a folder and in the
+ * feature cache when it is used, and never those of live processes.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SerError } from '../../src/errors.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { loadCorpus } from '../../src/data/corpus.js';
+import { extractFeatures } from '../../src/data/index.js';
+import { sweepStaleTempFiles, writeFileAtomic } from '../../src/io/atomic.js';
+import { assetPath } from '../../src/io/paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-atomic-'));
 const mounted: string[] = [];
@@ -81,4 +86,59 @@ test('an unwritable folder: EIO with EROFS / EACCES and advice, no temp file lef
   assert.equal(readFileSync(path, 'utf8'), '{}');
   assert.deepEqual(readdirSync(dir), ['config.json']);
   if (!canMount) chmodSync(dir, 0o755);
+});
+
+/** The pid of a process that has exited (a child that ran `true`); pids are not reused within a test's lifetime in practice. */
+function deadPid(): number {
+  const child = spawnSync('true');
+  assert.ok(child.pid && child.status === 0);
+  return child.pid;
+}
+
+test('sweepStaleTempFiles removes *.tmp-PID of processes that are gone, never those of live ones or other names', async () => {
+  const dir = join(scratch, 'sweep');
+  mkdirSync(dir);
+  const live = spawn('sleep', ['60']);
+  try {
+    const dead = deadPid();
+    const names = {
+      stale: `config.json.tmp-${dead}`,
+      stalePack: `ravdess-3f2a9c01d4e5.safetensors.tmp-${dead}`,
+      mine: `metrics.json.tmp-${process.pid}`,
+      liveChild: `checkpoint.safetensors.tmp-${live.pid}`,
+      notPid: 'notes.tmp-abc',
+      suffix: `x.tmp-${dead}.bak`,
+      plain: 'config.json',
+    };
+    for (const name of Object.values(names)) writeFileSync(join(dir, name), 'x');
+    mkdirSync(join(dir, `folder.tmp-${dead}`));
+    const removed = sweepStaleTempFiles(dir);
+    assert.deepEqual(removed.sort(), [join(dir, names.stale), join(dir, names.stalePack)].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [names.mine, names.liveChild, names.notPid, names.suffix, names.plain, `folder.tmp-${dead}`].sort(),
+    );
+    assert.deepEqual(sweepStaleTempFiles(join(dir, 'missing')), []);
+  } finally {
+    live.kill();
+  }
+});
+
+test("the feature cache folder is swept when used: a dead process's pack temp goes, a live one's stays", async () => {
+  const cacheDir = join(scratch, 'cache');
+  mkdirSync(cacheDir);
+  const live = spawn('sleep', ['60']);
+  try {
+    const stale = join(cacheDir, `crema-d-000000000000.safetensors.tmp-${deadPid()}`);
+    const busy = join(cacheDir, `crema-d-000000000000.safetensors.tmp-${live.pid}`);
+    writeFileSync(stale, 'half a pack');
+    writeFileSync(busy, 'a pack being written');
+    const corpus = loadCorpus({ dataset: 'crema-d', path: assetPath('corpus', 'crema-d') });
+    const extracted = await extractFeatures(corpus.utterances.slice(0, 1), { durationS: 1, cacheDir });
+    assert.equal(extracted.kept.length, 1);
+    assert.ok(!existsSync(stale), "the dead process's temp file is removed");
+    assert.ok(existsSync(busy), "the live process's temp file stays");
+  } finally {
+    live.kill();
+  }
 });

@@ -1,7 +1,8 @@
 /**
  * src/web: a run's model.onnx and config.json in onnxruntime-web (its WebAssembly CPU backend, here under Node)
  * give the same probabilities as `ser predict` (onnxruntime-node, files read from disk) for the same recordings;
- * the module's import graph holds no Node API; bad inputs are refused with errors that say what is wrong.
+ * the module's import graph holds no Node API; bad inputs are refused with errors that say what is wrong; silence
+ * and too-short audio are flagged, not classified, as by ser predict.
  * The run: `ser train` for one epoch on 24 embedded RAVDESS clips (4 emotions x actors 01-06, 1-second clips,
  * the small model).
  */
@@ -12,11 +13,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeAudio, fromDecoded } from '../../src/audio/index.js';
+import { decodeAudio, fromDecoded, voiceActivity } from '../../src/audio/index.js';
 import { SerError } from '../../src/errors.js';
 import { assetPath } from '../../src/io/paths.js';
-import { allPredicted, predictFiles, predictSegments } from '../../src/infer/inference.js';
-import { EmotionRecognizer, type PcmAudio } from '../../src/web/index.js';
+import { type FlaggedPrediction, allPredicted, predictFiles, predictSegments } from '../../src/infer/inference.js';
+import { EmotionRecognizer, type FlaggedRecording, type PcmAudio } from '../../src/web/index.js';
+import { simpleWav } from '../audio/audio-helpers.js';
 import { runCli } from '../cli/run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-web-'));
@@ -72,6 +74,7 @@ test("EmotionRecognizer (onnxruntime-web) gives ser predict's probabilities for 
     for (const [i, file] of files.entries()) {
       const audio = await decoded(file);
       const web = await recognizer.classify(audio, file);
+      assert.ok('label' in web, JSON.stringify(web));
       // The same samples as a WebAudio AudioBuffer would hand them over.
       const buffer = {
         numberOfChannels: audio.channels.length,
@@ -123,6 +126,7 @@ test('classifySegments: each window is classified as that clip alone; the whole 
     );
     for (const [i, clip] of clips.entries()) {
       const alone = await recognizer.classify({ channels: [clip], sampleRateHz: 16000 });
+      assert.ok('label' in alone, JSON.stringify(alone));
       assert.deepEqual({ label: whole.segments[i]?.label, probabilities: whole.segments[i]?.probabilities }, alone);
     }
     const labels = recognizer.labels;
@@ -199,6 +203,47 @@ test("EmotionRecognizer refuses a config that is not a run config, or not this m
     await assert.rejects(recognizer.classify({ channels: [new Float32Array(10)], sampleRateHz: 0 }), (e) =>
       /EARG.*audio: the sample rate must be a positive integer/.test(code(e)),
     );
+  } finally {
+    await recognizer.release();
+  }
+});
+
+test('classify flags silence and a 0.2 s clip as ser predict does (too_short / no_speech, the reason, no emotion)', async () => {
+  const recognizer = await EmotionRecognizer.create(runFiles(), { threads: 1 });
+  try {
+    // Cut at 16 kHz from a real clip: its first 0.5 s (RAVDESS clips open with room silence before the actor speaks),
+    // 0.2 s of its speech, and the whole clip for contrast; each also written as a float WAV for ser predict.
+    const file = files[0] as string;
+    const audio = await decoded(file);
+    const clip = fromDecoded({ channels: [...audio.channels], sampleRateHz: audio.sampleRateHz, format: 'pcm' }, file).samples;
+    const active = voiceActivity(clip, 16000).active;
+    const firstActive = active.indexOf(1) * 320;
+    assert.ok(firstActive >= 0.5 * 16000, `speech starts at ${firstActive / 16000} s`);
+    const cuts = {
+      silence: clip.slice(0, 0.5 * 16000),
+      short: clip.slice(firstActive, firstActive + 0.2 * 16000),
+      speech: clip,
+    };
+    const paths = Object.entries(cuts).map(([name, samples]) => {
+      const path = join(scratch, `${name}.wav`);
+      writeFileSync(path, simpleWav({ tag: 3, bits: 32, sampleRateHz: 16000 }, new Uint8Array(samples.buffer)));
+      return path;
+    });
+    const node = await predictFiles(run, paths, { threads: 1 });
+    const web = await Promise.all(
+      Object.values(cuts).map((samples) => recognizer.classify({ channels: [samples], sampleRateHz: 16000 }, 'mic')),
+    );
+    assert.deepEqual(
+      web.map((r) => ('flag' in r ? r.flag : r.label)),
+      ['no_speech', 'too_short', (node[2] as { label: string }).label],
+    );
+    assert.deepEqual(Object.keys(web[0] as object).sort(), ['flag', 'reason']);
+    // The same verdict and reason as predictFiles for the same samples; only `file` differs.
+    for (const i of [0, 1]) {
+      const { file: _, ...rest } = node[i] as FlaggedPrediction;
+      assert.deepEqual(web[i], rest);
+    }
+    assert.match((web[1] as FlaggedRecording).reason, /0\.200 s of audio; at least 0\.5 s is needed/);
   } finally {
     await recognizer.release();
   }

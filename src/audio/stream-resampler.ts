@@ -4,7 +4,7 @@
  * resampleRange sum once every input sample it reads has arrived (at end(), the rest with zeros past the end).
  * Latency: the kernel's half width, ~6 / (0.99 min(rates)) s of input (0.4 ms for 44.1 -> 16 kHz).
  */
-import { type PolyphaseKernel, inputSpan, resampleKernel, resampleRange } from '../audio/resample.js';
+import { type PolyphaseKernel, inputSpan, resampleKernel, resampleRange } from './resample.js';
 
 export class StreamResampler {
   private readonly kernel: PolyphaseKernel | null;

@@ -1,0 +1,80 @@
+/**
+ * trainRun (src/train/run.ts) end to end on a corpus folder with two unusable files among real speech (issue 12):
+ * digital silence and a 0.2 s cut are left out of the split and of training by the rule ser predict applies
+ * (src/audio/vad.ts), the log says how many and which, metrics.json counts them. 16 RAVDESS clips from ../shared
+ * (4 emotions x actors 01-04, 16 kHz WAV) in class folders; the small model on 1-second clips, one epoch. The temp
+ * file a crashed process left in the run folder is removed, a live process's is not.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadAudio } from '../../src/audio/index.js';
+import { trainRun } from '../../src/train/run.js';
+import { simpleWav } from '../audio/audio-helpers.js';
+import { hasShared, sharedDir } from '../helpers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'ser-train-run-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const floatWav = (samples: Float32Array) => simpleWav({ tag: 3, bits: 32, sampleRateHz: 16000 }, new Uint8Array(samples.buffer));
+
+test('ser train leaves out silent and too-short files (counted and named in the log, in metrics.json, in no part of the split) and sweeps stale temp files', {
+  skip: !hasShared && 'needs ../shared (RAVDESS)',
+}, async () => {
+  const corpus = join(scratch, 'corpus');
+  // RAVDESS names: modality-channel-emotion-intensity-statement-repetition-actor; emotions 01 neutral, 03 happy, 04 sad, 05 angry.
+  const classes = { neutral: '01', happy: '03', sad: '04', angry: '05' };
+  for (const [label, code] of Object.entries(classes)) {
+    mkdirSync(join(corpus, label), { recursive: true });
+    for (const actor of ['01', '02', '03', '04']) {
+      const name = `03-01-${code}-01-01-01-${actor}.wav`;
+      copyFileSync(join(sharedDir, 'data', 'ravdess', `Actor_${actor}`, name), join(corpus, label, name));
+    }
+  }
+  const speech = (await loadAudio(join(corpus, 'happy', '03-01-03-01-01-01-01.wav'))).samples;
+  const silent = join(corpus, 'neutral', 'silent.wav');
+  const short = join(corpus, 'happy', 'short.wav');
+  writeFileSync(silent, floatWav(new Float32Array(2 * 16000)));
+  writeFileSync(short, floatWav(speech.slice(1.5 * 16000, 1.7 * 16000)));
+
+  // The run folder holds the temp files of a crashed process (gone) and of a live one: the first is swept.
+  const out = join(scratch, 'run');
+  mkdirSync(out);
+  const dead = spawnSync('true').pid as number;
+  const live = spawn('sleep', ['60']);
+  const stale = join(out, `checkpoint.safetensors.tmp-${dead}`);
+  const busy = join(out, `notes.json.tmp-${live.pid}`);
+  writeFileSync(stale, 'half a checkpoint');
+  writeFileSync(busy, 'being written');
+
+  const lines: string[] = [];
+  const result = await trainRun({
+    out,
+    data: { dataset: 'folders', path: corpus },
+    size: 'small',
+    durationS: 1,
+    hyper: { epochs: 1, batchSize: 4 },
+    cacheDir: null,
+    threads: 1,
+    progress: 'none',
+    log: (line) => lines.push(line),
+  }).finally(() => live.kill());
+  assert.ok(lines.includes(`removed 1 temp file(s) left by processes that are gone: ${stale}`), lines.join('\n'));
+  assert.ok(!existsSync(stale) && existsSync(busy));
+  assert.ok(result.report, 'the run finished');
+  const line = lines.find((l) => l.startsWith('excluded '));
+  assert.ok(line, lines.join('\n'));
+  assert.match(line, /^excluded 2 of 18 files as unusable \(no speech, or under 0\.5 s/);
+  assert.ok(line.includes(`${silent} (no_speech)`) && line.includes(`${short} (too_short)`), line);
+  assert.ok(!lines.some((l) => / files skipped: /.test(l)), 'no decode failures reported');
+
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { unusable_excluded: number };
+  assert.equal(metrics.unusable_excluded, 2);
+  const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8')) as { parts: Record<string, string[]> };
+  const ids = Object.values(split.parts).flat();
+  assert.equal(ids.length, 16);
+  assert.ok(!ids.some((id) => /silent|short/.test(id)), ids.join(', '));
+});
