@@ -77,9 +77,15 @@ export interface ExtractedFeatures {
   warnings: string[];
 }
 
-/** One-line summary of the failures, e.g. "2 of 1080 files skipped: a.wav (decode: ...); b.wav (...)". */
-export function summarizeFailures(result: Pick<ExtractedFeatures, 'failed' | 'kept'>, shown = 5): string {
-  const total = result.failed.length + result.kept.length;
+/**
+ * One-line summary of the failures, e.g. "2 of 1080 files skipped: a.wav (decode: ...); b.wav (...)"; `total`
+ * (default: failed + kept) when `failed` is a subset of the failures (the screened files reported apart).
+ */
+export function summarizeFailures(
+  result: Pick<ExtractedFeatures, 'failed' | 'kept'>,
+  shown = 5,
+  total = result.failed.length + result.kept.length,
+): string {
   if (result.failed.length === 0) return `all ${total} files decoded`;
   const list = result.failed.slice(0, shown).map((f) => `${f.path}: ${f.error}`);
   const more = result.failed.length > shown ? `; and ${result.failed.length - shown} more` : '';

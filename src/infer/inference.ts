@@ -313,7 +313,7 @@ export async function predictFiles(
       > = [];
       for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
         // Only the seconds the model reads: a long WAV/AIFF is not read whole.
-        const usable = await usableAudio(file, rate, model.inputs.secondsRead);
+        const usable = await usableAudio(file, rate, model.inputs);
         chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples), warnings: usable.warnings } : usable);
       }
       const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
@@ -346,16 +346,16 @@ export async function predictFiles(
 async function usableAudio(
   file: string,
   sampleRateHz: number,
-  maxS?: number,
+  inputs?: RecordingInputs,
 ): Promise<{ samples: Float32Array; activity: VoiceActivity; warnings?: string[] } | FlaggedPrediction | FailedPrediction> {
   let audio: LoadedAudio;
   try {
-    audio = await loadAudio(file, maxS === undefined ? { sampleRateHz } : { sampleRateHz, maxS });
+    audio = await loadAudio(file, inputs === undefined ? { sampleRateHz } : { sampleRateHz, maxS: inputs.secondsRead });
   } catch (error) {
     return failure(file, error);
   }
   const warnings = audio.warnings.length > 0 ? { warnings: audio.warnings } : {};
-  const verdict = assessAudio(audio.samples, sampleRateHz, file);
+  const verdict = assessAudio(inputs ? inputs.readPart(audio.samples) : audio.samples, sampleRateHz, file);
   if (verdict.kind === 'error') return failure(file, verdict.error);
   if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...warnings };
   return { samples: audio.samples, activity: verdict.activity, ...warnings };

@@ -102,6 +102,15 @@ export class RecordingInputs {
     return this.config.recipe ? this.config.recipe.input.maxS : this.config.durationS;
   }
 
+  /**
+   * The part of mono `samples` (at the front end's rate) the model reads: the first `secondsRead` seconds. The
+   * unusable-audio rule judges this part for a whole-recording prediction (ser predict, the web's classify), so
+   * the answer does not depend on the file format or on what follows past the part the model hears.
+   */
+  readPart(samples: Float32Array): Float32Array {
+    return samples.subarray(0, samplesFor(this.secondsRead, this.frontEnd.config));
+  }
+
   /** Windows [count, nMels, frames] of mono `samples` at the front end's rate. */
   of(samples: Float32Array): { windows: Float32Array; count: number } {
     const { recipe, durationS, model } = this.config;

@@ -346,7 +346,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
   const unusable = extracted.failed.filter((f) => f.flag !== undefined);
   const unreadable = extracted.failed.filter((f) => f.flag === undefined);
   if (unusable.length > 0) log(describeUnusable(unusable, corpus.utterances.length));
-  if (unreadable.length > 0) log(summarizeFailures({ failed: unreadable, kept: extracted.kept }, 10));
+  if (unreadable.length > 0) log(summarizeFailures({ failed: unreadable, kept: extracted.kept }, 10, corpus.utterances.length));
   for (const warning of extracted.warnings) log(`warning: ${warning}`);
 
   let split: Split;

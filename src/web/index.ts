@@ -168,11 +168,11 @@ export class EmotionRecognizer {
   /**
    * The most probable emotion of `audio` (the mean over its windows) and every class's probability; or, for audio
    * shorter than 0.5 s or without speech, a `too_short` / `no_speech` flag with the reason and no emotion (the rule of
-   * `ser predict`, src/audio/vad.ts assessAudio, on the same samples).
+   * `ser predict`, src/audio/vad.ts assessAudio, on the same samples: the part the model reads).
    */
   async classify(audio: PcmAudio | AudioBufferLike, source = 'audio'): Promise<LabelledPrediction | FlaggedRecording> {
     const samples = this.monoSamples(audio, source);
-    const verdict = assessAudio(samples, this.inputs.frontEnd.config.sampleRateHz, source);
+    const verdict = assessAudio(this.inputs.readPart(samples), this.inputs.frontEnd.config.sampleRateHz, source);
     if (verdict.kind === 'error') throw verdict.error;
     if (verdict.kind === 'flagged') return { flag: verdict.flag, reason: verdict.reason };
     const { windows, count } = this.inputs.of(samples);

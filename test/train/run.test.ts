@@ -39,6 +39,8 @@ test('ser train leaves out silent and too-short files (counted and named in the 
   const short = join(corpus, 'happy', 'short.wav');
   writeFileSync(silent, floatWav(new Float32Array(2 * 16000)));
   writeFileSync(short, floatWav(speech.slice(1.5 * 16000, 1.7 * 16000)));
+  const broken = join(corpus, 'sad', 'broken.wav'); // not audio: a decode failure, reported apart
+  writeFileSync(broken, 'RIFF but not a WAV file');
 
   // The run folder holds the temp files of a crashed process (gone) and of a live one: the first is swept.
   const out = join(scratch, 'run');
@@ -67,14 +69,17 @@ test('ser train leaves out silent and too-short files (counted and named in the 
   assert.ok(result.report, 'the run finished');
   const line = lines.find((l) => l.startsWith('excluded '));
   assert.ok(line, lines.join('\n'));
-  assert.match(line, /^excluded 2 of 18 files as unusable \(no speech, or under 0\.5 s/);
+  assert.match(line, /^excluded 2 of 19 files as unusable \(no speech, or under 0\.5 s/);
   assert.ok(line.includes(`${silent} (no_speech)`) && line.includes(`${short} (too_short)`), line);
-  assert.ok(!lines.some((l) => / files skipped: /.test(l)), 'no decode failures reported');
+  const skipped = lines.filter((l) => / files skipped: /.test(l));
+  assert.equal(skipped.length, 1, lines.join('\n'));
+  assert.match(skipped[0] as string, /^1 of 19 files skipped: /, 'the count of all files, screened ones included');
+  assert.ok(skipped[0]?.includes(broken), skipped[0]);
 
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { unusable_excluded: number };
   assert.equal(metrics.unusable_excluded, 2);
   const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8')) as { parts: Record<string, string[]> };
   const ids = Object.values(split.parts).flat();
   assert.equal(ids.length, 16);
-  assert.ok(!ids.some((id) => /silent|short/.test(id)), ids.join(', '));
+  assert.ok(!ids.some((id) => /silent|short|broken/.test(id)), ids.join(', '));
 });

@@ -212,7 +212,8 @@ test('classify flags silence and a 0.2 s clip as ser predict does (too_short / n
   const recognizer = await EmotionRecognizer.create(runFiles(), { threads: 1 });
   try {
     // Cut at 16 kHz from a real clip: its first 0.5 s (RAVDESS clips open with room silence before the actor speaks),
-    // 0.2 s of its speech, and the whole clip for contrast; each also written as a float WAV for ser predict.
+    // 0.2 s of its speech, the whole clip for contrast, and the clip after 13 s of silence; each also written as a
+    // float WAV for ser predict.
     const file = files[0] as string;
     const audio = await decoded(file);
     const clip = fromDecoded({ channels: [...audio.channels], sampleRateHz: audio.sampleRateHz, format: 'pcm' }, file).samples;
@@ -223,6 +224,8 @@ test('classify flags silence and a 0.2 s clip as ser predict does (too_short / n
       silence: clip.slice(0, 0.5 * 16000),
       short: clip.slice(firstActive, firstActive + 0.2 * 16000),
       speech: clip,
+      // Speech only after 13 s: past the 12 s the model reads, so both paths judge what the model hears (no speech).
+      late: Float32Array.from([...new Float32Array(13 * 16000), ...clip]),
     };
     const paths = Object.entries(cuts).map(([name, samples]) => {
       const path = join(scratch, `${name}.wav`);
@@ -235,11 +238,11 @@ test('classify flags silence and a 0.2 s clip as ser predict does (too_short / n
     );
     assert.deepEqual(
       web.map((r) => ('flag' in r ? r.flag : r.label)),
-      ['no_speech', 'too_short', (node[2] as { label: string }).label],
+      ['no_speech', 'too_short', (node[2] as { label: string }).label, 'no_speech'],
     );
     assert.deepEqual(Object.keys(web[0] as object).sort(), ['flag', 'reason']);
     // The same verdict and reason as predictFiles for the same samples; only `file` differs.
-    for (const i of [0, 1]) {
+    for (const i of [0, 1, 3]) {
       const { file: _, ...rest } = node[i] as FlaggedPrediction;
       assert.deepEqual(web[i], rest);
     }
