@@ -418,7 +418,7 @@ export class RealFft {
 
   /**
    * Power spectra of `batch` real frames stored interleaved (sample n of frame b at n * batch + b, length
-   * size * batch) into `power` [batch, bins] (bin k of frame b at b * bins + k).
+   * size * batch) into `power` [bins, batch], interleaved the same way (bin k of frame b at k * batch + b).
    */
   powerSpectra(frames: Float64Array, batch: number, power: Float64Array): void {
     const { re, im, packed } = this.inputBuffers(batch);
@@ -445,17 +445,17 @@ export class RealFft {
     return { re: this.zRe, im: this.zIm, packed: this.size % 2 === 0 };
   }
 
-  /** Power spectra [batch, bins] (bin k of frame b at b * bins + k) of the frames written into inputBuffers(batch). */
+  /**
+   * Power spectra [bins, batch] (bin k of frame b at k * batch + b) of the frames written into inputBuffers(batch):
+   * the FFT's own interleaved layout, so every loop below reads and writes consecutive elements.
+   */
   powerSpectraInPlace(batch: number, power: Float64Array): void {
     const input = this.inputBuffers(batch);
     const [zRe, zIm] = this.inner.transformBatch(input.re, input.im, batch);
     const bins = this.bins;
     if (this.size % 2 !== 0) {
       for (let k = 0; k < bins; k++) {
-        for (let b = 0; b < batch; b++) {
-          const at = k * batch + b;
-          power[b * bins + k] = zRe[at]! * zRe[at]! + zIm[at]! * zIm[at]!;
-        }
+        for (let at = k * batch, end = at + batch; at < end; at++) power[at] = zRe[at]! * zRe[at]! + zIm[at]! * zIm[at]!;
       }
       return;
     }
@@ -464,8 +464,8 @@ export class RealFft {
     for (let b = 0; b < batch; b++) {
       const r0 = zRe[b]!;
       const i0 = zIm[b]!;
-      power[b * bins] = (r0 + i0) * (r0 + i0);
-      power[b * bins + half] = (r0 - i0) * (r0 - i0);
+      power[b] = (r0 + i0) * (r0 + i0);
+      power[half * batch + b] = (r0 - i0) * (r0 - i0);
     }
     // Bins k and N/2 - k come from the same pair Z[k], Z[N/2-k]: with e = (Z[k] + conj Z[N/2-k]) / 2,
     // o = (Z[k] - conj Z[N/2-k]) / 2 and t = w^k o:  X[k] = e - i t,  X[N/2-k] = conj(e) - i conj(t).
@@ -485,9 +485,8 @@ export class RealFft {
         const oi = 0.5 * (ai - bi);
         const tr = or * wr - oi * wi;
         const ti = or * wi + oi * wr;
-        const row = b * bins;
-        power[row + k] = (er + ti) * (er + ti) + (ei - tr) * (ei - tr);
-        power[row + half - k] = (er - ti) * (er - ti) + (ei + tr) * (ei + tr);
+        power[at + b] = (er + ti) * (er + ti) + (ei - tr) * (ei - tr);
+        power[mirror + b] = (er - ti) * (er - ti) + (ei + tr) * (ei + tr);
       }
     }
   }

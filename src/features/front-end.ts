@@ -53,7 +53,8 @@ export class LogMelFrontEnd {
   private readonly fft: RealFft;
   private readonly windowStart: number;
   private readonly windowEnd: number;
-  private readonly power: Float64Array; // [BLOCK, nFreqs]
+  private readonly power: Float64Array; // [nFreqs, BLOCK]
+  private readonly melBlock = new Float64Array(BLOCK); // one band's mel power for the block's frames
 
   /** `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem. */
   constructor(config: Partial<FrontEndConfig> = {}) {
@@ -84,8 +85,7 @@ export class LogMelFrontEnd {
     if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
     const frames = this.framesFor(length);
     const pad = Math.floor(nFft / 2);
-    const { power, window, windowStart, windowEnd, fft } = this;
-    const nFreqs = fft.bins;
+    const { power, melBlock, window, windowStart, windowEnd, fft } = this;
     const { firstBin, endBin, weights, weightOffset } = this.filterBank;
     const out = new Float32Array(nMels * frames);
     // Frames go through the FFT in blocks of BLOCK, interleaved (sample n of frame b at n * BLOCK + b).
@@ -101,39 +101,58 @@ export class LogMelFrontEnd {
         buffer.fill(0, zeroFrom, rows * BLOCK);
       }
       if (!packed) im.fill(0, 0, rows * BLOCK);
-      for (let b = 0; b < BLOCK; b++) {
-        // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; frames past the end stay zero.
-        const origin = (t0 + b) * hopLength - pad;
-        const inside = b < count && origin + windowStart >= 0 && origin + windowEnd <= length;
-        if (inside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
-          // The common case, unrolled: samples n, n + 1 go to row n / 2 of re and im.
-          for (let n = windowStart, at = (windowStart >> 1) * BLOCK + b; n < windowEnd; n += 2, at += BLOCK) {
-            re[at] = samples[origin + n]! * window[n]!;
-            im[at] = samples[origin + n + 1]! * window[n + 1]!;
+      // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; frames past the end stay zero.
+      const origin = t0 * hopLength - pad;
+      const allInside = count === BLOCK && origin + windowStart >= 0 && origin + (BLOCK - 1) * hopLength + windowEnd <= length;
+      if (allInside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
+        // The common case: a block of frames wholly inside the clip. Samples n, n + 1 of every frame go to row
+        // n / 2 of re and im, written row by row so that the stores are consecutive and the window read once.
+        for (let n = windowStart; n < windowEnd; n += 2) {
+          const w0 = window[n]!;
+          const w1 = window[n + 1]!;
+          const row = (n >> 1) * BLOCK;
+          for (let b = 0, at = origin + n; b < BLOCK; b++, at += hopLength) {
+            re[row + b] = samples[at]! * w0;
+            im[row + b] = samples[at + 1]! * w1;
           }
-          continue;
         }
-        for (let n = windowStart; n < windowEnd; n++) {
-          const x = b >= count ? 0 : inside ? samples[origin + n]! : samples[reflectIndex(origin + n, length)]!;
-          const value = x * window[n]!;
-          if (!packed) re[n * BLOCK + b] = value;
-          else if ((n & 1) === 0) re[(n >> 1) * BLOCK + b] = value;
-          else im[(n >> 1) * BLOCK + b] = value;
-        }
+      } else {
+        for (let b = 0; b < BLOCK; b++) this.writeFrame(samples, origin + b * hopLength, b < count, b);
       }
       fft.powerSpectraInPlace(BLOCK, power);
-      for (let b = 0; b < count; b++) {
-        const row = b * nFreqs;
-        for (let m = 0; m < nMels; m++) {
-          const first = firstBin[m]!;
-          const offset = weightOffset[m]! - first;
-          let sum = 0;
-          for (let f = first, end = endBin[m]!; f < end; f++) sum += weights[offset + f]! * power[row + f]!;
-          out[m * frames + t0 + b] = sum;
+      // mel[m, t] = sum_f weight[m, f] power[f, t] over band m's nonzero bins, for the block's frames at once.
+      for (let m = 0; m < nMels; m++) {
+        const first = firstBin[m]!;
+        const offset = weightOffset[m]! - first;
+        melBlock.fill(0);
+        for (let f = first, end = endBin[m]!; f < end; f++) {
+          const weight = weights[offset + f]!;
+          const row = f * BLOCK;
+          for (let b = 0; b < BLOCK; b++) melBlock[b] = melBlock[b]! + weight * power[row + b]!;
         }
+        const at = m * frames + t0;
+        for (let b = 0; b < count; b++) out[at + b] = melBlock[b]!;
       }
     }
     return { data: out, nMels, frames };
+  }
+
+  /**
+   * Writes frame `b` of the block into the FFT's input: the windowed samples from `origin` (reflected at the clip's
+   * ends), or zeros for a frame past the clip's last (`live` false).
+   */
+  private writeFrame(samples: Float32Array, origin: number, live: boolean, b: number): void {
+    const { window, windowStart, windowEnd, fft } = this;
+    const { re, im, packed } = fft.inputBuffers(BLOCK);
+    const length = samples.length;
+    const inside = origin + windowStart >= 0 && origin + windowEnd <= length;
+    for (let n = windowStart; n < windowEnd; n++) {
+      const x = !live ? 0 : inside ? samples[origin + n]! : samples[reflectIndex(origin + n, length)]!;
+      const value = x * window[n]!;
+      if (!packed) re[n * BLOCK + b] = value;
+      else if ((n & 1) === 0) re[(n >> 1) * BLOCK + b] = value;
+      else im[(n >> 1) * BLOCK + b] = value;
+    }
   }
 
   /** Log-mel spectrogram [nMels, frames] in dB (AmplitudeToDB 'power', amin 1e-10, optional per-clip top_db). */
