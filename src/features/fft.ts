@@ -45,7 +45,8 @@ function factorize(n: number): number[] {
   return factors;
 }
 
-interface Stage {
+/** One Stockham stage and its twiddles (public so the WebAssembly kernel, stft-kernel.ts, runs these very tables). */
+export interface Stage {
   readonly radix: number;
   readonly m: number; // sub-length after this stage (n / radix)
   readonly stride: number; // s
@@ -56,7 +57,8 @@ interface Stage {
 /** Forward complex FFT of a fixed size `n`, on split real/imaginary Float64Arrays. */
 export class ComplexFft {
   readonly size: number;
-  private readonly stages: Stage[];
+  /** The stages in order (radices from factorize). */
+  readonly stages: readonly Stage[];
   private bufRe: Float64Array;
   private bufIm: Float64Array;
   // Scratch for the generic radix butterfly.
@@ -66,10 +68,10 @@ export class ComplexFft {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`fft: size must be a positive integer (${size} given)`);
     this.size = size;
-    this.stages = [];
     let n = size;
     let stride = 1;
     let maxRadix = 1;
+    const stages: Stage[] = [];
     for (const radix of factorize(size)) {
       const m = n / radix;
       const twRe = new Float64Array(m * radix);
@@ -81,11 +83,12 @@ export class ComplexFft {
           twIm[p * radix + k] = Math.sin(angle);
         }
       }
-      this.stages.push({ radix, m, stride, twRe, twIm });
+      stages.push({ radix, m, stride, twRe, twIm });
       maxRadix = Math.max(maxRadix, radix);
       n = m;
       stride *= radix;
     }
+    this.stages = stages;
     this.bufRe = new Float64Array(size);
     this.bufIm = new Float64Array(size);
     this.genRe = new Float64Array(maxRadix);
@@ -389,11 +392,13 @@ function radixGeneric(
 export class RealFft {
   readonly size: number;
   readonly bins: number;
-  private readonly inner: ComplexFft;
+  /** The complex FFT of size / 2 points (even sizes) or size points (odd). */
+  readonly inner: ComplexFft;
+  /** The split step's twiddles e^{-2 pi i k / N}, k < N/2 (empty for odd sizes). */
+  readonly splitTwRe: Float64Array;
+  readonly splitTwIm: Float64Array;
   private zRe: Float64Array;
   private zIm: Float64Array;
-  private readonly twRe: Float64Array; // e^{-2 pi i k / N}, k < N/2
-  private readonly twIm: Float64Array;
 
   constructor(size: number) {
     this.size = size;
@@ -403,11 +408,11 @@ export class RealFft {
     this.inner = new ComplexFft(inner);
     this.zRe = new Float64Array(inner);
     this.zIm = new Float64Array(inner);
-    this.twRe = new Float64Array(even ? inner : 0);
-    this.twIm = new Float64Array(even ? inner : 0);
-    for (let k = 0; k < this.twRe.length; k++) {
-      this.twRe[k] = Math.cos((-2 * Math.PI * k) / size);
-      this.twIm[k] = Math.sin((-2 * Math.PI * k) / size);
+    this.splitTwRe = new Float64Array(even ? inner : 0);
+    this.splitTwIm = new Float64Array(even ? inner : 0);
+    for (let k = 0; k < this.splitTwRe.length; k++) {
+      this.splitTwRe[k] = Math.cos((-2 * Math.PI * k) / size);
+      this.splitTwIm[k] = Math.sin((-2 * Math.PI * k) / size);
     }
   }
 
@@ -470,8 +475,8 @@ export class RealFft {
     // Bins k and N/2 - k come from the same pair Z[k], Z[N/2-k]: with e = (Z[k] + conj Z[N/2-k]) / 2,
     // o = (Z[k] - conj Z[N/2-k]) / 2 and t = w^k o:  X[k] = e - i t,  X[N/2-k] = conj(e) - i conj(t).
     for (let k = 1; k <= half >> 1; k++) {
-      const wr = this.twRe[k]!;
-      const wi = this.twIm[k]!;
+      const wr = this.splitTwRe[k]!;
+      const wi = this.splitTwIm[k]!;
       const at = k * batch;
       const mirror = (half - k) * batch;
       for (let b = 0; b < batch; b++) {

@@ -19,6 +19,7 @@ import { type FrontEndConfig, framesForSamples, resolveFrontEnd } from './config
 import { powerToDb } from './db.js';
 import { RealFft } from './fft.js';
 import { type MelFilterBank, melFilterBank } from './mel.js';
+import { BLOCK, type StftBlock, stftBlock } from './stft-kernel.js';
 import { hannWindow, padWindowCentered } from './window.js';
 
 /** A (log-)mel spectrogram: `data` is [nMels, frames] row-major (band m, frame t at m * frames + t). */
@@ -41,9 +42,6 @@ export function reflectIndex(i: number, length: number): number {
   return j < length ? j : period - j;
 }
 
-/** Frames per FFT batch: long enough for the butterfly loops, small enough for the L2 cache (1024 x 16 x 8 B). */
-const BLOCK = 16;
-
 /** One configured front end; it keeps scratch buffers, so use one instance per thread (calls are synchronous). */
 export class LogMelFrontEnd {
   readonly config: FrontEndConfig;
@@ -53,11 +51,13 @@ export class LogMelFrontEnd {
   private readonly fft: RealFft;
   private readonly windowStart: number;
   private readonly windowEnd: number;
-  private readonly power: Float64Array; // [nFreqs, BLOCK]
-  private readonly melBlock = new Float64Array(BLOCK); // one band's mel power for the block's frames
+  private readonly block: StftBlock;
 
-  /** `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem. */
-  constructor(config: Partial<FrontEndConfig> = {}) {
+  /**
+   * `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem.
+   * `options.engine: 'typescript'` skips the WebAssembly kernel (the results are the same bit for bit; for tests).
+   */
+  constructor(config: Partial<FrontEndConfig> = {}, options: { engine?: 'typescript' } = {}) {
     this.config = resolveFrontEnd(config);
     const { nFft, winLength, sampleRateHz, nMels, fMinHz, fMaxHz, melScale, norm } = this.config;
     this.window = padWindowCentered(hannWindow(winLength), nFft);
@@ -65,7 +65,12 @@ export class LogMelFrontEnd {
     this.windowEnd = this.windowStart + winLength;
     this.fft = new RealFft(nFft);
     this.filterBank = melFilterBank({ nFreqs: this.fft.bins, nMels, sampleRateHz, fMinHz, fMaxHz, melScale, norm });
-    this.power = new Float64Array(this.fft.bins * BLOCK);
+    this.block = stftBlock(this.fft, this.filterBank, options.engine);
+  }
+
+  /** Which implementation runs the STFT blocks: 'wasm-simd' or 'typescript' (stft-kernel.ts). */
+  get engine(): StftBlock['engine'] {
+    return this.block.engine;
   }
 
   /** Number of one-sided frequency bins, nFft / 2 + 1. */
@@ -85,14 +90,14 @@ export class LogMelFrontEnd {
     if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
     const frames = this.framesFor(length);
     const pad = Math.floor(nFft / 2);
-    const { power, melBlock, window, windowStart, windowEnd, fft } = this;
-    const { firstBin, endBin, weights, weightOffset } = this.filterBank;
+    const { block, window, windowStart, windowEnd } = this;
+    const { re, im } = block;
+    const packed = nFft % 2 === 0;
     const out = new Float32Array(nMels * frames);
     // Frames go through the FFT in blocks of BLOCK, interleaved (sample n of frame b at n * BLOCK + b).
     for (let t0 = 0; t0 < frames; t0 += BLOCK) {
       const count = Math.min(BLOCK, frames - t0);
       // Zero every input row holding a sample outside the window's support, then write the windowed samples.
-      const { re, im, packed } = fft.inputBuffers(BLOCK);
       const rows = packed ? nFft / 2 : nFft;
       const zeroBelow = (packed ? (windowStart + 1) >> 1 : windowStart) * BLOCK;
       const zeroFrom = (packed ? windowEnd >> 1 : windowEnd) * BLOCK;
@@ -119,19 +124,10 @@ export class LogMelFrontEnd {
       } else {
         for (let b = 0; b < BLOCK; b++) this.writeFrame(samples, origin + b * hopLength, b < count, b);
       }
-      fft.powerSpectraInPlace(BLOCK, power);
-      // mel[m, t] = sum_f weight[m, f] power[f, t] over band m's nonzero bins, for the block's frames at once.
+      block.run();
+      const mel = block.mel;
       for (let m = 0; m < nMels; m++) {
-        const first = firstBin[m]!;
-        const offset = weightOffset[m]! - first;
-        melBlock.fill(0);
-        for (let f = first, end = endBin[m]!; f < end; f++) {
-          const weight = weights[offset + f]!;
-          const row = f * BLOCK;
-          for (let b = 0; b < BLOCK; b++) melBlock[b] = melBlock[b]! + weight * power[row + b]!;
-        }
-        const at = m * frames + t0;
-        for (let b = 0; b < count; b++) out[at + b] = melBlock[b]!;
+        for (let b = 0, from = m * BLOCK, to = m * frames + t0; b < count; b++) out[to + b] = mel[from + b]!;
       }
     }
     return { data: out, nMels, frames };
@@ -142,8 +138,9 @@ export class LogMelFrontEnd {
    * ends), or zeros for a frame past the clip's last (`live` false).
    */
   private writeFrame(samples: Float32Array, origin: number, live: boolean, b: number): void {
-    const { window, windowStart, windowEnd, fft } = this;
-    const { re, im, packed } = fft.inputBuffers(BLOCK);
+    const { window, windowStart, windowEnd } = this;
+    const { re, im } = this.block;
+    const packed = this.config.nFft % 2 === 0;
     const length = samples.length;
     const inside = origin + windowStart >= 0 && origin + windowEnd <= length;
     for (let n = windowStart; n < windowEnd; n++) {

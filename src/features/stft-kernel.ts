@@ -1,0 +1,190 @@
+/**
+ * One block of the front end's STFT: `BLOCK` windowed frames in, their mel power out. Two implementations of the
+ * same loops on the same numbers:
+ * - `WasmBlock`: the WebAssembly SIMD kernel (wasm/stft-kernel.ts, embedded in stft-kernel-wasm.ts), two frames per
+ *   f64x2 vector. It runs the TypeScript loops' float64 operations in the same order (WebAssembly neither fuses nor
+ *   reassociates), so its output is bit-identical to `TsBlock`'s (test/features/stft-kernel.test.ts). Used where
+ *   nFft is a power of two (FFT radices 4 and 2) and the engine validates SIMD (Node 16.4+, current browsers).
+ * - `TsBlock`: RealFft and the sparse mel loop in TypeScript; the reference, and the fallback for any other nFft
+ *   (e.g. torchaudio's default 400) or an engine without WebAssembly SIMD.
+ * Both read the twiddles, window-free packed frames and mel bank from the TypeScript definitions (fft.ts, mel.ts):
+ * the kernel holds no constant of its own.
+ */
+import { RealFft } from './fft.js';
+import type { MelFilterBank } from './mel.js';
+import { STFT_KERNEL_WASM_BASE64 } from './stft-kernel-wasm.js';
+
+/** Frames per block: long enough for the butterfly loops, small enough for the L2 cache (2 x 512 x 16 x 8 B x 2). */
+export const BLOCK = 16;
+
+/** The block interface LogMelFrontEnd.melPower drives. */
+export interface StftBlock {
+  /** Packed input [nFft / 2, BLOCK]: sample n of frame b at (n even ? re : im)[(n >> 1) * BLOCK + b]. */
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  /** Output of run(): mel power [nMels, BLOCK] (band m, frame b at m * BLOCK + b). */
+  readonly mel: Float64Array;
+  /** 'wasm-simd' or 'typescript', for benchmarks and tests. */
+  readonly engine: 'wasm-simd' | 'typescript';
+  /** Transforms the frames written into re, im (and overwrites them): power spectra, then the mel bank. */
+  run(): void;
+}
+
+/** The kernel's mel bank for the frames of a block: mel[m, b] = sum_f weight[m, f] power[f, b] over band m's bins. */
+function melBankTs(bank: MelFilterBank, power: Float64Array, mel: Float64Array): void {
+  const { nMels, firstBin, endBin, weights, weightOffset } = bank;
+  for (let m = 0; m < nMels; m++) {
+    const first = firstBin[m]!;
+    const offset = weightOffset[m]! - first;
+    const row = m * BLOCK;
+    mel.fill(0, row, row + BLOCK);
+    for (let f = first, end = endBin[m]!; f < end; f++) {
+      const weight = weights[offset + f]!;
+      const at = f * BLOCK;
+      for (let b = 0; b < BLOCK; b++) mel[row + b] = mel[row + b]! + weight * power[at + b]!;
+    }
+  }
+}
+
+/** The TypeScript block: RealFft.powerSpectraInPlace, then melBankTs. */
+export class TsBlock implements StftBlock {
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  readonly mel: Float64Array;
+  readonly engine = 'typescript';
+  private readonly power: Float64Array;
+
+  constructor(
+    private readonly fft: RealFft,
+    private readonly bank: MelFilterBank,
+  ) {
+    ({ re: this.re, im: this.im } = fft.inputBuffers(BLOCK));
+    this.power = new Float64Array(fft.bins * BLOCK);
+    this.mel = new Float64Array(bank.nMels * BLOCK);
+  }
+
+  run(): void {
+    this.fft.powerSpectraInPlace(BLOCK, this.power);
+    melBankTs(this.bank, this.power, this.mel);
+  }
+}
+
+/** The kernel's exports (wasm/stft-kernel.ts); every pointer is a byte offset into `memory`. */
+interface KernelExports {
+  readonly memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  radix4(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
+  radix4Last(xr: number, xi: number, yr: number, yi: number, s: number): void;
+  radix2(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
+  splitPower(zr: number, zi: number, twr: number, twi: number, power: number, half: number, batch: number): void;
+  melBank(power: number, first: number, end: number, offset: number, weights: number, mel: number, nMels: number, batch: number): void;
+}
+
+// The few WebAssembly JS API members used here (the project's type libraries, ES2023 and node, do not declare them).
+declare const WebAssembly:
+  | undefined
+  | {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: object) => { exports: unknown };
+    };
+
+let compiled: object | null | undefined;
+
+/** The kernel's module, compiled once (synchronously: 2 KB, under browsers' main-thread limit), or null if unsupported. */
+function kernelModule(): object | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  if (typeof WebAssembly === 'undefined' || typeof atob !== 'function') return compiled;
+  try {
+    compiled = new WebAssembly.Module(Uint8Array.from(atob(STFT_KERNEL_WASM_BASE64), (c) => c.charCodeAt(0)));
+  } catch {
+    // No SIMD (or no WebAssembly compilation allowed here): the TypeScript block does the work.
+  }
+  return compiled;
+}
+
+const PAGE = 65536;
+
+/** The WebAssembly block: the same buffers as TsBlock, laid out in one instance's memory. */
+export class WasmBlock implements StftBlock {
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  readonly mel: Float64Array;
+  readonly engine = 'wasm-simd';
+  private readonly kernel: KernelExports;
+  private readonly calls: Array<() => void> = [];
+
+  /** The WebAssembly block for this FFT and bank, or null where the kernel cannot run them (see the file comment). */
+  static create(fft: RealFft, bank: MelFilterBank): WasmBlock | null {
+    const stages = fft.inner.stages;
+    if (fft.size % 2 !== 0 || stages.some((stage) => stage.radix !== 2 && stage.radix !== 4)) return null;
+    const module = kernelModule();
+    return module === null ? null : new WasmBlock(module, fft, bank);
+  }
+
+  private constructor(module: object, fft: RealFft, bank: MelFilterBank) {
+    this.kernel = new WebAssembly!.Instance(module, {}).exports as KernelExports;
+    const half = fft.size / 2;
+    const { nMels } = bank;
+    // Memory layout: everything 16-byte aligned (v128 loads); the kernel's own static data is empty.
+    let top = this.kernel.memory.buffer.byteLength;
+    const reserve = (bytes: number) => {
+      const at = top;
+      top += Math.ceil(bytes / 16) * 16;
+      return at;
+    };
+    const data = half * BLOCK * 8;
+    const [inRe, inIm, bufRe, bufIm] = [reserve(data), reserve(data), reserve(data), reserve(data)];
+    const twiddles = fft.inner.stages.map((stage) => [reserve(stage.twRe.length * 8), reserve(stage.twIm.length * 8)] as const);
+    const splitRe = reserve(fft.splitTwRe.length * 8);
+    const splitIm = reserve(fft.splitTwIm.length * 8);
+    const power = reserve(fft.bins * BLOCK * 8);
+    const first = reserve(nMels * 4);
+    const end = reserve(nMels * 4);
+    const offset = reserve(nMels * 4);
+    const weights = reserve(bank.weights.length * 4);
+    const mel = reserve(nMels * BLOCK * 8);
+    this.kernel.memory.grow(Math.ceil((top - this.kernel.memory.buffer.byteLength) / PAGE));
+    const buffer = this.kernel.memory.buffer;
+    const f64 = (at: number, length: number) => new Float64Array(buffer, at, length);
+    this.re = f64(inRe, half * BLOCK);
+    this.im = f64(inIm, half * BLOCK);
+    this.mel = f64(mel, nMels * BLOCK);
+    fft.inner.stages.forEach((stage, i) => {
+      f64(twiddles[i]![0], stage.twRe.length).set(stage.twRe);
+      f64(twiddles[i]![1], stage.twIm.length).set(stage.twIm);
+    });
+    f64(splitRe, fft.splitTwRe.length).set(fft.splitTwRe);
+    f64(splitIm, fft.splitTwIm.length).set(fft.splitTwIm);
+    new Int32Array(buffer, first, nMels).set(bank.firstBin);
+    new Int32Array(buffer, end, nMels).set(bank.endBin);
+    new Int32Array(buffer, offset, nMels).set(bank.weightOffset);
+    new Float32Array(buffer, weights, bank.weights.length).set(bank.weights);
+
+    // The calls of one run, as ComplexFft.transformBatch orders them: Stockham stages ping-ponging between the
+    // input and the scratch buffers, then the split into power spectra, then the mel bank.
+    const k = this.kernel;
+    let [xr, xi, yr, yi] = [inRe, inIm, bufRe, bufIm];
+    fft.inner.stages.forEach((stage, i) => {
+      const [twr, twi] = twiddles[i]!;
+      const [a, b, c, d] = [xr, xi, yr, yi];
+      const s = stage.stride * BLOCK;
+      if (stage.radix === 4 && stage.m === 1) this.calls.push(() => k.radix4Last(a, b, c, d, s));
+      else if (stage.radix === 4) this.calls.push(() => k.radix4(a, b, c, d, twr, twi, stage.m, s));
+      else this.calls.push(() => k.radix2(a, b, c, d, twr, twi, stage.m, s));
+      [xr, yr] = [yr, xr];
+      [xi, yi] = [yi, xi];
+    });
+    const [zr, zi] = [xr, xi];
+    this.calls.push(() => k.splitPower(zr, zi, splitRe, splitIm, power, half, BLOCK));
+    this.calls.push(() => k.melBank(power, first, end, offset, weights, mel, nMels, BLOCK));
+  }
+
+  run(): void {
+    for (const call of this.calls) call();
+  }
+}
+
+/** The fastest block this engine runs for `fft` and `bank`; `engine: 'typescript'` forces the reference. */
+export function stftBlock(fft: RealFft, bank: MelFilterBank, engine?: 'typescript'): StftBlock {
+  return (engine === undefined ? WasmBlock.create(fft, bank) : null) ?? new TsBlock(fft, bank);
+}
