@@ -180,3 +180,24 @@ export function melBank(power: usize, first: usize, end: usize, offset: usize, w
     }
   }
 }
+
+/**
+ * Windowed frames of a block wholly inside the clip (front-end.ts melPower, the common case), packed for the real
+ * FFT: samples n, n + 1 of frame b go to row n / 2 of re and im. samples: f32, frame b starts at samples + b hop;
+ * window: f64 [nFft], nonzero on [start, end) (both even).
+ */
+export function frameBlock(samples: usize, window: usize, re: usize, im: usize, start: i32, end: i32, hop: i32, batch: i32): void {
+  const hopBytes = (<usize>hop) << 2;
+  for (let n = start; n < end; n += 2) {
+    const w0 = load<f64>(window + ((<usize>n) << 3));
+    const w1 = load<f64>(window + ((<usize>n) << 3), 8);
+    const row = (<usize>((n >> 1) * batch)) << 3;
+    let at = samples + ((<usize>n) << 2);
+    for (let b = 0; b < batch; b++) {
+      const o = row + ((<usize>b) << 3);
+      store<f64>(re + o, <f64>load<f32>(at) * w0);
+      store<f64>(im + o, <f64>load<f32>(at, 4) * w1);
+      at += hopBytes;
+    }
+  }
+}

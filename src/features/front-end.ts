@@ -65,7 +65,8 @@ export class LogMelFrontEnd {
     this.windowEnd = this.windowStart + winLength;
     this.fft = new RealFft(nFft);
     this.filterBank = melFilterBank({ nFreqs: this.fft.bins, nMels, sampleRateHz, fMinHz, fMaxHz, melScale, norm });
-    this.block = stftBlock(this.fft, this.filterBank, options.engine);
+    const framing = { window: this.window, windowStart: this.windowStart, windowEnd: this.windowEnd, hopLength: this.config.hopLength };
+    this.block = stftBlock(this.fft, this.filterBank, framing, options.engine);
   }
 
   /** Which implementation runs the STFT blocks: 'wasm-simd' or 'typescript' (stft-kernel.ts). */
@@ -90,7 +91,7 @@ export class LogMelFrontEnd {
     if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
     const frames = this.framesFor(length);
     const pad = Math.floor(nFft / 2);
-    const { block, window, windowStart, windowEnd } = this;
+    const { block, windowStart, windowEnd } = this;
     const { re, im } = block;
     const packed = nFft % 2 === 0;
     const out = new Float32Array(nMels * frames);
@@ -110,17 +111,7 @@ export class LogMelFrontEnd {
       const origin = t0 * hopLength - pad;
       const allInside = count === BLOCK && origin + windowStart >= 0 && origin + (BLOCK - 1) * hopLength + windowEnd <= length;
       if (allInside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
-        // The common case: a block of frames wholly inside the clip. Samples n, n + 1 of every frame go to row
-        // n / 2 of re and im, written row by row so that the stores are consecutive and the window read once.
-        for (let n = windowStart; n < windowEnd; n += 2) {
-          const w0 = window[n]!;
-          const w1 = window[n + 1]!;
-          const row = (n >> 1) * BLOCK;
-          for (let b = 0, at = origin + n; b < BLOCK; b++, at += hopLength) {
-            re[row + b] = samples[at]! * w0;
-            im[row + b] = samples[at + 1]! * w1;
-          }
-        }
+        block.frameInside(samples, origin);
       } else {
         for (let b = 0; b < BLOCK; b++) this.writeFrame(samples, origin + b * hopLength, b < count, b);
       }

@@ -7,8 +7,8 @@
  *   nFft is a power of two (FFT radices 4 and 2) and the engine validates SIMD (Node 16.4+, current browsers).
  * - `TsBlock`: RealFft and the sparse mel loop in TypeScript; the reference, and the fallback for any other nFft
  *   (e.g. torchaudio's default 400) or an engine without WebAssembly SIMD.
- * Both read the twiddles, window-free packed frames and mel bank from the TypeScript definitions (fft.ts, mel.ts):
- * the kernel holds no constant of its own.
+ * Both read the window, twiddles and mel bank from the TypeScript definitions (window.ts, fft.ts, mel.ts): the
+ * kernel holds no constant of its own.
  */
 import { RealFft } from './fft.js';
 import type { MelFilterBank } from './mel.js';
@@ -26,8 +26,22 @@ export interface StftBlock {
   readonly mel: Float64Array;
   /** 'wasm-simd' or 'typescript', for benchmarks and tests. */
   readonly engine: 'wasm-simd' | 'typescript';
+  /**
+   * Writes the block's BLOCK frames, frame b = samples[origin + b hop ..] times the window, into re and im: the
+   * common case of LogMelFrontEnd.melPower, every frame wholly inside the clip and the window's support
+   * [windowStart, windowEnd) even-aligned (rows outside it are the caller's to zero).
+   */
+  frameInside(samples: Float32Array, origin: number): void;
   /** Transforms the frames written into re, im (and overwrites them): power spectra, then the mel bank. */
   run(): void;
+}
+
+/** How frames are cut: the window [nFft] (zero outside [windowStart, windowEnd)) and the hop, in samples. */
+export interface Framing {
+  readonly window: Float64Array;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly hopLength: number;
 }
 
 /** The kernel's mel bank for the frames of a block: mel[m, b] = sum_f weight[m, f] power[f, b] over band m's bins. */
@@ -57,10 +71,26 @@ export class TsBlock implements StftBlock {
   constructor(
     private readonly fft: RealFft,
     private readonly bank: MelFilterBank,
+    private readonly framing: Framing,
   ) {
     ({ re: this.re, im: this.im } = fft.inputBuffers(BLOCK));
     this.power = new Float64Array(fft.bins * BLOCK);
     this.mel = new Float64Array(bank.nMels * BLOCK);
+  }
+
+  frameInside(samples: Float32Array, origin: number): void {
+    const { re, im } = this;
+    const { window, windowStart, windowEnd, hopLength } = this.framing;
+    // Row by row, so that the stores are consecutive and the window read once.
+    for (let n = windowStart; n < windowEnd; n += 2) {
+      const w0 = window[n]!;
+      const w1 = window[n + 1]!;
+      const row = (n >> 1) * BLOCK;
+      for (let b = 0, at = origin + n; b < BLOCK; b++, at += hopLength) {
+        re[row + b] = samples[at]! * w0;
+        im[row + b] = samples[at + 1]! * w1;
+      }
+    }
   }
 
   run(): void {
@@ -77,6 +107,7 @@ interface KernelExports {
   radix2(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
   splitPower(zr: number, zi: number, twr: number, twi: number, power: number, half: number, batch: number): void;
   melBank(power: number, first: number, end: number, offset: number, weights: number, mel: number, nMels: number, batch: number): void;
+  frameBlock(samples: number, window: number, re: number, im: number, start: number, end: number, hop: number, batch: number): void;
 }
 
 // The few WebAssembly JS API members used here (the project's type libraries, ES2023 and node, do not declare them).
@@ -112,16 +143,18 @@ export class WasmBlock implements StftBlock {
   readonly engine = 'wasm-simd';
   private readonly kernel: KernelExports;
   private readonly calls: Array<() => void> = [];
+  private readonly samples: Float32Array; // the block's span of the clip, for frameBlock
+  private readonly frameCall: () => void;
 
   /** The WebAssembly block for this FFT and bank, or null where the kernel cannot run them (see the file comment). */
-  static create(fft: RealFft, bank: MelFilterBank): WasmBlock | null {
+  static create(fft: RealFft, bank: MelFilterBank, framing: Framing): WasmBlock | null {
     const stages = fft.inner.stages;
     if (fft.size % 2 !== 0 || stages.some((stage) => stage.radix !== 2 && stage.radix !== 4)) return null;
     const module = kernelModule();
-    return module === null ? null : new WasmBlock(module, fft, bank);
+    return module === null ? null : new WasmBlock(module, fft, bank, framing);
   }
 
-  private constructor(module: object, fft: RealFft, bank: MelFilterBank) {
+  private constructor(module: object, fft: RealFft, bank: MelFilterBank, framing: Framing) {
     this.kernel = new WebAssembly!.Instance(module, {}).exports as KernelExports;
     const half = fft.size / 2;
     const { nMels } = bank;
@@ -143,12 +176,18 @@ export class WasmBlock implements StftBlock {
     const offset = reserve(nMels * 4);
     const weights = reserve(bank.weights.length * 4);
     const mel = reserve(nMels * BLOCK * 8);
+    const { window, windowStart, windowEnd, hopLength } = framing;
+    const windowAt = reserve(window.length * 8);
+    const span = (BLOCK - 1) * hopLength + window.length;
+    const samplesAt = reserve(span * 4);
     this.kernel.memory.grow(Math.ceil((top - this.kernel.memory.buffer.byteLength) / PAGE));
     const buffer = this.kernel.memory.buffer;
     const f64 = (at: number, length: number) => new Float64Array(buffer, at, length);
     this.re = f64(inRe, half * BLOCK);
     this.im = f64(inIm, half * BLOCK);
     this.mel = f64(mel, nMels * BLOCK);
+    this.samples = new Float32Array(buffer, samplesAt, span);
+    f64(windowAt, window.length).set(window);
     fft.inner.stages.forEach((stage, i) => {
       f64(twiddles[i]![0], stage.twRe.length).set(stage.twRe);
       f64(twiddles[i]![1], stage.twIm.length).set(stage.twIm);
@@ -163,6 +202,7 @@ export class WasmBlock implements StftBlock {
     // The calls of one run, as ComplexFft.transformBatch orders them: Stockham stages ping-ponging between the
     // input and the scratch buffers, then the split into power spectra, then the mel bank.
     const k = this.kernel;
+    this.frameCall = () => k.frameBlock(samplesAt, windowAt, inRe, inIm, windowStart, windowEnd, hopLength, BLOCK);
     let [xr, xi, yr, yi] = [inRe, inIm, bufRe, bufIm];
     fft.inner.stages.forEach((stage, i) => {
       const [twr, twi] = twiddles[i]!;
@@ -179,12 +219,17 @@ export class WasmBlock implements StftBlock {
     this.calls.push(() => k.melBank(power, first, end, offset, weights, mel, nMels, BLOCK));
   }
 
+  frameInside(samples: Float32Array, origin: number): void {
+    this.samples.set(samples.subarray(origin, origin + this.samples.length));
+    this.frameCall();
+  }
+
   run(): void {
     for (const call of this.calls) call();
   }
 }
 
 /** The fastest block this engine runs for `fft` and `bank`; `engine: 'typescript'` forces the reference. */
-export function stftBlock(fft: RealFft, bank: MelFilterBank, engine?: 'typescript'): StftBlock {
-  return (engine === undefined ? WasmBlock.create(fft, bank) : null) ?? new TsBlock(fft, bank);
+export function stftBlock(fft: RealFft, bank: MelFilterBank, framing: Framing, engine?: 'typescript'): StftBlock {
+  return (engine === undefined ? WasmBlock.create(fft, bank, framing) : null) ?? new TsBlock(fft, bank, framing);
 }
