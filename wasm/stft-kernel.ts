@@ -184,9 +184,18 @@ export function melBank(power: usize, first: usize, end: usize, offset: usize, w
 /**
  * Windowed frames of a block wholly inside the clip (front-end.ts melPower, the common case), packed for the real
  * FFT: samples n, n + 1 of frame b go to row n / 2 of re and im. samples: f32, frame b starts at samples + b hop;
- * window: f64 [nFft], nonzero on [start, end) (both even).
+ * window: f64 [nFft], nonzero on [start, end) (both even); rows outside [start / 2, end / 2) of the half rows are
+ * zeroed.
  */
-export function frameBlock(samples: usize, window: usize, re: usize, im: usize, start: i32, end: i32, hop: i32, batch: i32): void {
+export function frameBlock(samples: usize, window: usize, re: usize, im: usize, start: i32, end: i32, half: i32, hop: i32, batch: i32): void {
+  const rowBytes = (<usize>batch) << 3;
+  const below = (<usize>(start >> 1)) * rowBytes;
+  const from = (<usize>(end >> 1)) * rowBytes;
+  const to = (<usize>half) * rowBytes;
+  memory.fill(re, 0, below);
+  memory.fill(im, 0, below);
+  memory.fill(re + from, 0, to - from);
+  memory.fill(im + from, 0, to - from);
   const hopBytes = (<usize>hop) << 2;
   for (let n = start; n < end; n += 2) {
     const w0 = load<f64>(window + ((<usize>n) << 3));

@@ -98,21 +98,21 @@ export class LogMelFrontEnd {
     // Frames go through the FFT in blocks of BLOCK, interleaved (sample n of frame b at n * BLOCK + b).
     for (let t0 = 0; t0 < frames; t0 += BLOCK) {
       const count = Math.min(BLOCK, frames - t0);
-      // Zero every input row holding a sample outside the window's support, then write the windowed samples.
-      const rows = packed ? nFft / 2 : nFft;
-      const zeroBelow = (packed ? (windowStart + 1) >> 1 : windowStart) * BLOCK;
-      const zeroFrom = (packed ? windowEnd >> 1 : windowEnd) * BLOCK;
-      for (const buffer of [re, im]) {
-        buffer.fill(0, 0, zeroBelow);
-        buffer.fill(0, zeroFrom, rows * BLOCK);
-      }
-      if (!packed) im.fill(0, 0, rows * BLOCK);
       // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; frames past the end stay zero.
       const origin = t0 * hopLength - pad;
       const allInside = count === BLOCK && origin + windowStart >= 0 && origin + (BLOCK - 1) * hopLength + windowEnd <= length;
       if (allInside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
         block.frameInside(samples, origin);
       } else {
+        // Zero every input row holding a sample outside the window's support, then write the windowed samples.
+        const rows = packed ? nFft / 2 : nFft;
+        const zeroBelow = (packed ? (windowStart + 1) >> 1 : windowStart) * BLOCK;
+        const zeroFrom = (packed ? windowEnd >> 1 : windowEnd) * BLOCK;
+        for (const buffer of [re, im]) {
+          buffer.fill(0, 0, zeroBelow);
+          buffer.fill(0, zeroFrom, rows * BLOCK);
+        }
+        if (!packed) im.fill(0, 0, rows * BLOCK);
         for (let b = 0; b < BLOCK; b++) this.writeFrame(samples, origin + b * hopLength, b < count, b);
       }
       block.run();

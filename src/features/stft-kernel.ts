@@ -29,7 +29,7 @@ export interface StftBlock {
   /**
    * Writes the block's BLOCK frames, frame b = samples[origin + b hop ..] times the window, into re and im: the
    * common case of LogMelFrontEnd.melPower, every frame wholly inside the clip and the window's support
-   * [windowStart, windowEnd) even-aligned (rows outside it are the caller's to zero).
+   * [windowStart, windowEnd) even-aligned; the rows outside it are zeroed.
    */
   frameInside(samples: Float32Array, origin: number): void;
   /** Transforms the frames written into re, im (and overwrites them): power spectra, then the mel bank. */
@@ -81,6 +81,11 @@ export class TsBlock implements StftBlock {
   frameInside(samples: Float32Array, origin: number): void {
     const { re, im } = this;
     const { window, windowStart, windowEnd, hopLength } = this.framing;
+    const half = window.length / 2;
+    re.fill(0, 0, (windowStart >> 1) * BLOCK);
+    im.fill(0, 0, (windowStart >> 1) * BLOCK);
+    re.fill(0, (windowEnd >> 1) * BLOCK, half * BLOCK);
+    im.fill(0, (windowEnd >> 1) * BLOCK, half * BLOCK);
     // Row by row, so that the stores are consecutive and the window read once.
     for (let n = windowStart; n < windowEnd; n += 2) {
       const w0 = window[n]!;
@@ -107,7 +112,7 @@ interface KernelExports {
   radix2(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
   splitPower(zr: number, zi: number, twr: number, twi: number, power: number, half: number, batch: number): void;
   melBank(power: number, first: number, end: number, offset: number, weights: number, mel: number, nMels: number, batch: number): void;
-  frameBlock(samples: number, window: number, re: number, im: number, start: number, end: number, hop: number, batch: number): void;
+  frameBlock(samples: number, window: number, re: number, im: number, start: number, end: number, half: number, hop: number, batch: number): void;
 }
 
 // The few WebAssembly JS API members used here (the project's type libraries, ES2023 and node, do not declare them).
@@ -202,7 +207,7 @@ export class WasmBlock implements StftBlock {
     // The calls of one run, as ComplexFft.transformBatch orders them: Stockham stages ping-ponging between the
     // input and the scratch buffers, then the split into power spectra, then the mel bank.
     const k = this.kernel;
-    this.frameCall = () => k.frameBlock(samplesAt, windowAt, inRe, inIm, windowStart, windowEnd, hopLength, BLOCK);
+    this.frameCall = () => k.frameBlock(samplesAt, windowAt, inRe, inIm, windowStart, windowEnd, half, hopLength, BLOCK);
     let [xr, xi, yr, yi] = [inRe, inIm, bufRe, bufIm];
     fft.inner.stages.forEach((stage, i) => {
       const [twr, twi] = twiddles[i]!;
