@@ -134,6 +134,14 @@ export class LogMelFrontEnd {
     const packed = this.config.nFft % 2 === 0;
     const length = samples.length;
     const inside = origin + windowStart >= 0 && origin + windowEnd <= length;
+    if (live && inside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
+      // Unrolled: samples n, n + 1 go to row n / 2 of re and im.
+      for (let n = windowStart, at = (windowStart >> 1) * BLOCK + b; n < windowEnd; n += 2, at += BLOCK) {
+        re[at] = samples[origin + n]! * window[n]!;
+        im[at] = samples[origin + n + 1]! * window[n + 1]!;
+      }
+      return;
+    }
     for (let n = windowStart; n < windowEnd; n++) {
       const x = !live ? 0 : inside ? samples[origin + n]! : samples[reflectIndex(origin + n, length)]!;
       const value = x * window[n]!;
