@@ -10,9 +10,9 @@
  * Both read the window, twiddles and mel bank from the TypeScript definitions (window.ts, fft.ts, mel.ts): the
  * kernel holds no constant of its own.
  */
-import { RealFft } from './fft.js';
+import type { RealFft } from './fft.js';
 import type { MelFilterBank } from './mel.js';
-import { STFT_KERNEL_WASM_BASE64 } from './stft-kernel-wasm.js';
+import { PAGE, type KernelExports, instantiateKernel } from './wasm-kernel.js';
 
 /** Frames per block: long enough for the butterfly loops, small enough for the L2 cache (2 x 512 x 16 x 8 B x 2). */
 export const BLOCK = 16;
@@ -104,42 +104,6 @@ export class TsBlock implements StftBlock {
   }
 }
 
-/** The kernel's exports (wasm/stft-kernel.ts); every pointer is a byte offset into `memory`. */
-interface KernelExports {
-  readonly memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  radix4(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
-  radix4Last(xr: number, xi: number, yr: number, yi: number, s: number): void;
-  radix2(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
-  splitPower(zr: number, zi: number, twr: number, twi: number, power: number, half: number, batch: number): void;
-  melBank(power: number, first: number, end: number, offset: number, weights: number, mel: number, nMels: number, batch: number): void;
-  frameBlock(samples: number, window: number, re: number, im: number, start: number, end: number, half: number, hop: number, batch: number): void;
-}
-
-// The few WebAssembly JS API members used here (the project's type libraries, ES2023 and node, do not declare them).
-declare const WebAssembly:
-  | undefined
-  | {
-      Module: new (bytes: Uint8Array) => object;
-      Instance: new (module: object, imports: object) => { exports: unknown };
-    };
-
-let compiled: object | null | undefined;
-
-/** The kernel's module, compiled once (synchronously: 2 KB, under browsers' main-thread limit), or null if unsupported. */
-function kernelModule(): object | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (typeof WebAssembly === 'undefined' || typeof atob !== 'function') return compiled;
-  try {
-    compiled = new WebAssembly.Module(Uint8Array.from(atob(STFT_KERNEL_WASM_BASE64), (c) => c.charCodeAt(0)));
-  } catch {
-    // No SIMD (or no WebAssembly compilation allowed here): the TypeScript block does the work.
-  }
-  return compiled;
-}
-
-const PAGE = 65536;
-
 /** The WebAssembly block: the same buffers as TsBlock, laid out in one instance's memory. */
 export class WasmBlock implements StftBlock {
   readonly re: Float64Array;
@@ -155,12 +119,12 @@ export class WasmBlock implements StftBlock {
   static create(fft: RealFft, bank: MelFilterBank, framing: Framing): WasmBlock | null {
     const stages = fft.inner.stages;
     if (fft.size % 2 !== 0 || stages.some((stage) => stage.radix !== 2 && stage.radix !== 4)) return null;
-    const module = kernelModule();
-    return module === null ? null : new WasmBlock(module, fft, bank, framing);
+    const kernel = instantiateKernel();
+    return kernel === null ? null : new WasmBlock(kernel, fft, bank, framing);
   }
 
-  private constructor(module: object, fft: RealFft, bank: MelFilterBank, framing: Framing) {
-    this.kernel = new WebAssembly!.Instance(module, {}).exports as KernelExports;
+  private constructor(kernel: KernelExports, fft: RealFft, bank: MelFilterBank, framing: Framing) {
+    this.kernel = kernel;
     const half = fft.size / 2;
     const { nMels } = bank;
     // Memory layout: everything 16-byte aligned (v128 loads); the kernel's own static data is empty.

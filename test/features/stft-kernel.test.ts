@@ -27,7 +27,10 @@ function clip(length: number, seed = 7): Float32Array {
 describe('stft kernel: WebAssembly SIMD == TypeScript, bit for bit', () => {
   const configs: Array<[string, Partial<FrontEndConfig>]> = [
     ['default (n_fft 1024, win 512, hop 256)', {}],
-    ['n_fft 512, win 400, hop 160, Slaney bank', { nFft: 512, winLength: 400, hopLength: 160, melScale: 'slaney', norm: 'slaney', nMels: 64 }],
+    [
+      'n_fft 512, win 400, hop 160, Slaney bank',
+      { nFft: 512, winLength: 400, hopLength: 160, melScale: 'slaney', norm: 'slaney', nMels: 64 },
+    ],
     ['n_fft 2048, win 2048, hop 512', { nFft: 2048, winLength: 2048, hopLength: 512, nMels: 80 }],
     ['n_fft 256, win 255 (odd window start), hop 100', { nFft: 256, winLength: 255, hopLength: 100, nMels: 40 }],
   ];
@@ -60,7 +63,9 @@ describe('stft kernel: embedded module', () => {
     assert.ok(bytes.length < 4096, `${bytes.length} bytes`);
   });
   const hasAsc = existsSync(join(repoRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js'));
-  it('is what npm run build:wasm compiles from wasm/stft-kernel.ts', { skip: hasAsc ? false : 'needs the assemblyscript dev dependency' }, () => {
+  it('is what npm run build:wasm compiles from wasm/stft-kernel.ts', {
+    skip: hasAsc ? false : 'needs the assemblyscript dev dependency',
+  }, () => {
     assert.equal(kernelModuleText(compileKernel()), kernelModuleText(STFT_KERNEL_WASM_BASE64));
   });
 });
