@@ -10,6 +10,8 @@
  *     3. power[t, f] = |rfft(frame t)[f]|^2                                      [T, F]
  *     4. mel[m, t] = sum_f power[t, f] * filterBank.matrix[f, m]                [M, T]
  *     5. dB = 10 log10(max(mel, 1e-10)), optional per-clip top_db clamp       [M, T]
+ * Steps 2-4 run 16 frames at a time (BLOCK, stft-kernel.ts): in the WebAssembly SIMD kernel where nFft is a power
+ * of two, else in TypeScript, with the same float64 operations and so the same bits.
  * Parity with torchaudio 0.13 (float32) on ../shared/golden/melspec.safetensors is stated in
  * test/features/golden.test.ts. The precomputed pieces (window, filter bank, windowed DFT basis) are public so
  * the ONNX graph emitter uses these same numbers: one definition of the front end.

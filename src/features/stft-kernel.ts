@@ -119,8 +119,13 @@ export class WasmBlock implements StftBlock {
   static create(fft: RealFft, bank: MelFilterBank, framing: Framing): WasmBlock | null {
     const stages = fft.inner.stages;
     if (fft.size % 2 !== 0 || stages.some((stage) => stage.radix !== 2 && stage.radix !== 4)) return null;
-    const kernel = instantiateKernel();
-    return kernel === null ? null : new WasmBlock(kernel, fft, bank, framing);
+    try {
+      const kernel = instantiateKernel();
+      return kernel === null ? null : new WasmBlock(kernel, fft, bank, framing);
+    } catch {
+      // The engine refused a new memory (each instance reserves address space): the TypeScript block runs.
+      return null;
+    }
   }
 
   private constructor(kernel: KernelExports, fft: RealFft, bank: MelFilterBank, framing: Framing) {
