@@ -72,7 +72,7 @@ export class LogMelFrontEnd {
   }
 
   /** Which implementation runs the STFT blocks: 'wasm-simd' or 'typescript' (stft-kernel.ts). */
-  get engine(): StftBlock['engine'] {
+  get engine(): 'wasm-simd' | 'typescript' {
     return this.block.engine;
   }
 
