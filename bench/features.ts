@@ -5,7 +5,8 @@
  * Each round runs every measurement once, ours and torchaudio's alternating, in an order rotated from round to
  * round, so both sides see the same mix of machine load; the table gives the median over the rounds and the
  * spread (min-max). Measurements (each warms up first, then runs for --seconds):
- *   ours TS           LogMelFrontEnd.logMel, one clip per call, on the main thread / on 2 worker_threads
+ *   ours TS           LogMelFrontEnd.logMel (its STFT blocks in the WebAssembly SIMD kernel where the engine has
+ *                     it, src/features/stft-kernel.ts), one clip per call, on the main thread / on 2 worker_threads
  *   ours ORT batched  the front end's ONNX nodes (logMelNodes, src/features/graph.ts) on [32, 48000], run by
  *                     onnxruntime-node with 1 or 2 intra-op threads
  *   torchaudio        bench/peers/features_torchaudio.py (TORCH_PYTHON, default /usr/bin/python3): per clip with

@@ -45,7 +45,8 @@ function factorize(n: number): number[] {
   return factors;
 }
 
-interface Stage {
+/** One Stockham stage and its twiddles (public so the WebAssembly kernel, stft-kernel.ts, runs these very tables). */
+export interface Stage {
   readonly radix: number;
   readonly m: number; // sub-length after this stage (n / radix)
   readonly stride: number; // s
@@ -56,7 +57,8 @@ interface Stage {
 /** Forward complex FFT of a fixed size `n`, on split real/imaginary Float64Arrays. */
 export class ComplexFft {
   readonly size: number;
-  private readonly stages: Stage[];
+  /** The stages in order (radices from factorize). */
+  readonly stages: readonly Stage[];
   private bufRe: Float64Array;
   private bufIm: Float64Array;
   // Scratch for the generic radix butterfly.
@@ -66,10 +68,10 @@ export class ComplexFft {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`fft: size must be a positive integer (${size} given)`);
     this.size = size;
-    this.stages = [];
     let n = size;
     let stride = 1;
     let maxRadix = 1;
+    const stages: Stage[] = [];
     for (const radix of factorize(size)) {
       const m = n / radix;
       const twRe = new Float64Array(m * radix);
@@ -81,11 +83,12 @@ export class ComplexFft {
           twIm[p * radix + k] = Math.sin(angle);
         }
       }
-      this.stages.push({ radix, m, stride, twRe, twIm });
+      stages.push({ radix, m, stride, twRe, twIm });
       maxRadix = Math.max(maxRadix, radix);
       n = m;
       stride *= radix;
     }
+    this.stages = stages;
     this.bufRe = new Float64Array(size);
     this.bufIm = new Float64Array(size);
     this.genRe = new Float64Array(maxRadix);
@@ -389,11 +392,13 @@ function radixGeneric(
 export class RealFft {
   readonly size: number;
   readonly bins: number;
-  private readonly inner: ComplexFft;
+  /** The complex FFT of size / 2 points (even sizes) or size points (odd). */
+  readonly inner: ComplexFft;
+  /** The split step's twiddles e^{-2 pi i k / N}, k < N/2 (empty for odd sizes). */
+  readonly splitTwRe: Float64Array;
+  readonly splitTwIm: Float64Array;
   private zRe: Float64Array;
   private zIm: Float64Array;
-  private readonly twRe: Float64Array; // e^{-2 pi i k / N}, k < N/2
-  private readonly twIm: Float64Array;
 
   constructor(size: number) {
     this.size = size;
@@ -403,11 +408,11 @@ export class RealFft {
     this.inner = new ComplexFft(inner);
     this.zRe = new Float64Array(inner);
     this.zIm = new Float64Array(inner);
-    this.twRe = new Float64Array(even ? inner : 0);
-    this.twIm = new Float64Array(even ? inner : 0);
-    for (let k = 0; k < this.twRe.length; k++) {
-      this.twRe[k] = Math.cos((-2 * Math.PI * k) / size);
-      this.twIm[k] = Math.sin((-2 * Math.PI * k) / size);
+    this.splitTwRe = new Float64Array(even ? inner : 0);
+    this.splitTwIm = new Float64Array(even ? inner : 0);
+    for (let k = 0; k < this.splitTwRe.length; k++) {
+      this.splitTwRe[k] = Math.cos((-2 * Math.PI * k) / size);
+      this.splitTwIm[k] = Math.sin((-2 * Math.PI * k) / size);
     }
   }
 
@@ -418,7 +423,7 @@ export class RealFft {
 
   /**
    * Power spectra of `batch` real frames stored interleaved (sample n of frame b at n * batch + b, length
-   * size * batch) into `power` [batch, bins] (bin k of frame b at b * bins + k).
+   * size * batch) into `power` [bins, batch], interleaved the same way (bin k of frame b at k * batch + b).
    */
   powerSpectra(frames: Float64Array, batch: number, power: Float64Array): void {
     const { re, im, packed } = this.inputBuffers(batch);
@@ -445,17 +450,17 @@ export class RealFft {
     return { re: this.zRe, im: this.zIm, packed: this.size % 2 === 0 };
   }
 
-  /** Power spectra [batch, bins] (bin k of frame b at b * bins + k) of the frames written into inputBuffers(batch). */
+  /**
+   * Power spectra [bins, batch] (bin k of frame b at k * batch + b) of the frames written into inputBuffers(batch):
+   * the FFT's own interleaved layout, so every loop below reads and writes consecutive elements.
+   */
   powerSpectraInPlace(batch: number, power: Float64Array): void {
     const input = this.inputBuffers(batch);
     const [zRe, zIm] = this.inner.transformBatch(input.re, input.im, batch);
     const bins = this.bins;
     if (this.size % 2 !== 0) {
       for (let k = 0; k < bins; k++) {
-        for (let b = 0; b < batch; b++) {
-          const at = k * batch + b;
-          power[b * bins + k] = zRe[at]! * zRe[at]! + zIm[at]! * zIm[at]!;
-        }
+        for (let at = k * batch, end = at + batch; at < end; at++) power[at] = zRe[at]! * zRe[at]! + zIm[at]! * zIm[at]!;
       }
       return;
     }
@@ -464,14 +469,14 @@ export class RealFft {
     for (let b = 0; b < batch; b++) {
       const r0 = zRe[b]!;
       const i0 = zIm[b]!;
-      power[b * bins] = (r0 + i0) * (r0 + i0);
-      power[b * bins + half] = (r0 - i0) * (r0 - i0);
+      power[b] = (r0 + i0) * (r0 + i0);
+      power[half * batch + b] = (r0 - i0) * (r0 - i0);
     }
     // Bins k and N/2 - k come from the same pair Z[k], Z[N/2-k]: with e = (Z[k] + conj Z[N/2-k]) / 2,
     // o = (Z[k] - conj Z[N/2-k]) / 2 and t = w^k o:  X[k] = e - i t,  X[N/2-k] = conj(e) - i conj(t).
     for (let k = 1; k <= half >> 1; k++) {
-      const wr = this.twRe[k]!;
-      const wi = this.twIm[k]!;
+      const wr = this.splitTwRe[k]!;
+      const wi = this.splitTwIm[k]!;
       const at = k * batch;
       const mirror = (half - k) * batch;
       for (let b = 0; b < batch; b++) {
@@ -485,9 +490,8 @@ export class RealFft {
         const oi = 0.5 * (ai - bi);
         const tr = or * wr - oi * wi;
         const ti = or * wi + oi * wr;
-        const row = b * bins;
-        power[row + k] = (er + ti) * (er + ti) + (ei - tr) * (ei - tr);
-        power[row + half - k] = (er - ti) * (er - ti) + (ei + tr) * (ei + tr);
+        power[at + b] = (er + ti) * (er + ti) + (ei - tr) * (ei - tr);
+        power[mirror + b] = (er - ti) * (er - ti) + (ei + tr) * (ei + tr);
       }
     }
   }

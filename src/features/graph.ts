@@ -13,7 +13,7 @@
  *
  * The convolution is a dense DFT (2F x nFft multiply-adds per frame), slower than the FFT of the CPU path but one
  * standard op every ONNX runtime has: batched 32 on one ORT thread it measured 3.3 CPU ms per 3 s clip against
- * the CPU path's 2.9 (BENCHMARKS.md, feature extraction, run C), so feature extraction (the feature cache,
+ * the CPU path's 1.3 (docs/benchmark-log.md, feature extraction, run D), so feature extraction (the feature cache,
  * ser predict) runs LogMelFrontEnd and these nodes serve the end-to-end export and browsers. Float32 accumulation over nFft terms: parity with the CPU path is stated in
  * test/features/graph.test.ts.
  */
