@@ -12,10 +12,20 @@ import { MODEL_FILE } from '../src/train/run-config.js';
 import { readRunConfig } from '../src/train/run-dir.js';
 
 const runDir = process.argv[2];
-if (!runDir) throw new Error('usage: tsx scripts/rebuild-model-onnx.ts RUN_DIR');
-const file = join(runDir, MODEL_FILE);
-const config = readRunConfig(runDir).model;
-const state = evalOnnxState(new Uint8Array(readFileSync(file)), config);
-const bytes = evalOnnx(config, state);
-writeFileAtomic(file, bytes);
-console.log(`${file}: rebuilt from ${state.size} weight tensors (${bytes.byteLength} bytes)`);
+if (!runDir) {
+  console.error('usage: npx tsx scripts/rebuild-model-onnx.ts RUN_DIR (e.g. assets/models/default)');
+  process.exit(2);
+}
+try {
+  const file = join(runDir, MODEL_FILE);
+  const config = readRunConfig(runDir).model;
+  const state = evalOnnxState(new Uint8Array(readFileSync(file)), config);
+  const bytes = evalOnnx(config, state);
+  writeFileAtomic(file, bytes);
+  console.log(`${file}: rebuilt from ${state.size} weight tensors (${bytes.byteLength} bytes)`);
+} catch (error) {
+  // SerErrors (and fs errors) say which file and what is wrong: their message, not a stack trace.
+  const code = (error as { code?: string }).code;
+  console.error(`rebuild-model-onnx: ${error instanceof Error ? error.message : String(error)}${code ? ` [${code}]` : ''}`);
+  process.exit(1);
+}

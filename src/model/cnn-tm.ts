@@ -143,9 +143,8 @@ const INPUT_NORM_EPS = 1e-5;
  * x [B, 1, nMels, frames] normalised per clip ('clip': over mels and frames) or per mel band ('band': over
  * frames): (x - mean) / sqrt(biased variance + INPUT_NORM_EPS). Input data, so no gradient flows through it.
  * The mean is taken of x - max(x) (the same value in exact arithmetic): a constant band (the floor top_db clamps
- * silence and empty bands to) is then exactly 0, where float32 rounding of a mean of values near -80 dB left
- * ~1e-5 dB, which the small variance floor magnified to ~1e-2 and which differed between ONNX Runtime builds
- * (onnxruntime-web vs -node probabilities 1.5e-3 apart on such a window, 1e-6 otherwise).
+ * silence and empty bands to) is then exactly 0. Averaging the raw dB values left a float32 rounding residue that
+ * the small variance floor magnified, and that each ONNX Runtime build (web, node) rounds its own way.
  */
 export function normalizeInput(x: Tensor, norm: InputNorm): Tensor {
   if (norm === 'none') return x;
