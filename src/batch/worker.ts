@@ -79,8 +79,9 @@ export async function startWorkers(url: string, options: WorkOptions = {}): Prom
       throw error;
     }
     // The project's one rule for unusable audio (src/audio/vad.ts), as ser predict and ser serve apply it: no
-    // emotion for silence or a too-short clip; the file goes to the failed list with the reason.
-    const assessment = assessAudio(samples, rate, path);
+    // emotion for silence or a too-short clip (judged on the part the model reads); the file goes to the failed list
+    // with the reason.
+    const assessment = assessAudio(model.inputs.readPart(samples), rate, path);
     if (assessment.kind === 'error') throw new UnrecoverableError(`${assessment.error.message} [${assessment.error.code}]`);
     if (assessment.kind === 'flagged') throw new UnrecoverableError(`batch: ${path}: ${assessment.flag}: ${assessment.reason} [EAUDIO]`);
     return { path, sha256, ...(await classifier.classify(samples)) };

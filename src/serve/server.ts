@@ -142,8 +142,10 @@ export async function startServer(options: ServeOptions = {}): Promise<ServiceHa
         `serve: the recording lasts ${audio.durationS.toFixed(1)} s, over the limit of ${maxDurationS} s (--max-duration-s); split it`,
       );
     }
-    // The project's one rule for unusable audio (src/audio/vad.ts), as ser predict applies it.
-    const assessment = assessAudio(audio.samples, audio.sampleRateHz, 'request body');
+    // The project's one rule for unusable audio (src/audio/vad.ts), as ser predict applies it: on the part the model
+    // reads for one label, on the whole recording for a timeline.
+    const judged = segments ? audio.samples : model.inputs.readPart(audio.samples);
+    const assessment = assessAudio(judged, audio.sampleRateHz, 'request body');
     if (assessment.kind === 'error') throw assessment.error;
     if (assessment.kind === 'flagged') throw new HttpError(422, 'EAUDIO', `serve: request body: ${assessment.flag}: ${assessment.reason}`);
     const durationS = audio.durationS;

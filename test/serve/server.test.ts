@@ -10,6 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadAudio } from '../../src/audio/index.js';
 import { assetPath } from '../../src/io/paths.js';
 import { type ServiceHandle, startServer } from '../../src/serve/index.js';
 import {
@@ -164,6 +165,28 @@ test('bad bodies get their documented JSON errors and the server keeps answering
   assert.match(metrics, /ser_errors_total\{code="EAUDIO"\} [2-9]/);
   assert.match(metrics, /ser_http_requests_total\{route="\/v1\/classify",status="413"\} 2/);
   assert.match(metrics, /ser_http_request_duration_seconds_bucket/);
+});
+
+test('speech only after the 12 s the model reads: no_speech for one label (as ser predict), a timeline with ?segments=1', async () => {
+  const speech = (await loadAudio(clips[0] as string)).samples;
+  const late = Float32Array.from([...new Float32Array(13 * 16000), ...speech]);
+  const body = simpleWav({ tag: 3, bits: 32 }, new Uint8Array(late.buffer));
+  const roomy = await startServer({ port: 0, threads: 1 });
+  try {
+    const post = async (query: string) => {
+      const response = await fetch(`${roomy.url}/v1/classify${query}`, { method: 'POST', body });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    const one = await post('');
+    assert.equal(one.status, 422, JSON.stringify(one.json));
+    assert.equal(one.json.code, 'EAUDIO');
+    assert.match(one.json.error as string, /request body: no_speech/);
+    const timeline = await post('?segments=1');
+    assert.equal(timeline.status, 200, JSON.stringify(timeline.json));
+    assert.ok((timeline.json.segments as unknown[]).length >= 1, JSON.stringify(timeline.json));
+  } finally {
+    await roomy.close();
+  }
 });
 
 test('GET /v1/model, /healthz and an unknown route', async () => {
