@@ -8,6 +8,15 @@ import * as ort from 'onnxruntime-node';
 import { type OrtInferenceSession, OrtSession, ortFailure } from './ort-session.js';
 import type { Session, SessionOptions } from './types.js';
 
+/**
+ * ONNX Runtime's Linux builds (1.30) start a telemetry client with the first session unless ORT_DISABLE_TELEMETRY
+ * is set: it writes an empty /tmp/mat-debug-<pid>.log for every process, and it parses /proc/self/cmdline with a
+ * recursion whose depth grows with the command line, so a process started with more than ~29 KB of arguments
+ * (`ser predict` over ~600 files) dies of a stack overflow (SIGSEGV) when the model loads. Off unless the
+ * user set the variable; ORT reads it when its environment is created, at the first session.
+ */
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 /** The newest `<prefix>_<date>_<time>.json` ORT wrote (onnxruntime-node does not return the profile's path). */
 function newestProfile(prefix: string): string {
   const dir = dirname(resolve(prefix));
