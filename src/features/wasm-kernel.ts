@@ -17,6 +17,7 @@ export interface KernelExports {
   radix2(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
   splitPower(zr: number, zi: number, twr: number, twi: number, power: number, half: number, batch: number): void;
   melBank(power: number, first: number, end: number, offset: number, weights: number, mel: number, nMels: number, batch: number): void;
+  decibels(values: number, count: number): number;
   frameBlock(
     samples: number,
     window: number,
@@ -26,6 +27,7 @@ export interface KernelExports {
     end: number,
     half: number,
     hop: number,
+    count: number,
     batch: number,
   ): void;
 }
@@ -40,7 +42,7 @@ declare const WebAssembly:
 
 let compiled: object | null | undefined;
 
-/** The kernel's module, compiled once (synchronously: ~2 KB, under browsers' 4 KB main-thread limit), or null if unsupported. */
+/** The kernel's module, compiled once (synchronously: ~3 KB, under browsers' 4 KB main-thread limit), or null if unsupported. */
 function kernelModule(): object | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
