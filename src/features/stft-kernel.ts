@@ -13,7 +13,8 @@
 import { decibelsInPlace } from './db.js';
 import type { RealFft } from './fft.js';
 import type { MelFilterBank } from './mel.js';
-import { PAGE, type KernelExports, instantiateKernel } from './wasm-kernel.js';
+import { WASM_PAGE } from '../io/wasm.js';
+import { type KernelExports, instantiateKernel } from './wasm-kernel.js';
 
 /** Frames per block: long enough for the butterfly loops, small enough for the L2 cache (2 x 512 x 16 x 8 B x 2 in float64). */
 export const BLOCK = 16;
@@ -210,7 +211,7 @@ export class WasmBlock implements StftBlock {
     const windowAt = reserve(window.length * 4);
     const span = (BLOCK - 1) * hopLength + window.length;
     const samplesAt = reserve(span * 4);
-    this.kernel.memory.grow(Math.ceil((top - this.kernel.memory.buffer.byteLength) / PAGE));
+    this.kernel.memory.grow(Math.ceil((top - this.kernel.memory.buffer.byteLength) / WASM_PAGE));
     const buffer = this.kernel.memory.buffer;
     const f32 = (at: number, length: number) => new Float32Array(buffer, at, length);
     this.mel = f32(mel, nMels * BLOCK);
