@@ -161,16 +161,17 @@ export function splitPower(zr: usize, zi: usize, twr: usize, twi: usize, power: 
 /**
  * Sparse mel filter bank (stft-kernel.ts melBankTs): for band m, mel[m, b] = sum over f in [first[m], end[m]) of
  * weights[offset[m] + f - first[m]] * power[f, b], summed in increasing f from 0. first, end, offset: i32 [nMels];
- * weights: f32; power: [bins, batch]; mel: [nMels, batch].
+ * weights: f32; power: [bins, batch]; mel: the block's first column of [nMels, stride].
  */
-export function melBank(power: usize, first: usize, end: usize, offset: usize, weights: usize, mel: usize, nMels: i32, batch: i32): void {
+export function melBank(power: usize, first: usize, end: usize, offset: usize, weights: usize, mel: usize, nMels: i32, batch: i32, stride: i32): void {
   const bb = (<usize>batch) << 2;
+  const rowBytes = (<usize>stride) << 2;
   for (let m = 0; m < nMels; m++) {
     const at = (<usize>m) << 2;
     const f0 = load<i32>(first + at);
     const f1 = load<i32>(end + at);
     const w0 = weights + ((<usize>(load<i32>(offset + at) - f0)) << 2);
-    const row = mel + (<usize>m) * bb;
+    const row = mel + (<usize>m) * rowBytes;
     for (let b: usize = 0; b < bb; b += 16) {
       let sum = f32x4.splat(0);
       for (let f = f0; f < f1; f++) {

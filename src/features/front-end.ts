@@ -22,7 +22,7 @@ import { type FrontEndConfig, framesForSamples, resolveFrontEnd } from './config
 import { clampTopDb } from './db.js';
 import { RealFft } from './fft.js';
 import { type MelFilterBank, melFilterBank } from './mel.js';
-import { BLOCK, type StftBlock, stftBlock } from './stft-kernel.js';
+import { BLOCK, CHUNK, type StftBlock, stftBlock } from './stft-kernel.js';
 import { hannWindow, padWindowCentered } from './window.js';
 
 /** A (log-)mel spectrogram: `data` is [nMels, frames] row-major (band m, frame t at m * frames + t). */
@@ -91,18 +91,20 @@ export class LogMelFrontEnd {
     const pad = Math.floor(nFft / 2);
     const { block } = this;
     const out = new Float32Array(nMels * frames);
-    // Frames past the clip's end (the last block's tail) come out as silence, -100 dB: no dB is lower, so they
-    // never raise the maximum.
     let maxDb = Number.NEGATIVE_INFINITY;
-    // Frames go through the FFT in blocks of BLOCK; frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..].
-    for (let t0 = 0; t0 < frames; t0 += BLOCK) {
-      const count = Math.min(BLOCK, frames - t0);
-      block.frame(samples, t0 * hopLength - pad, count);
-      maxDb = Math.max(maxDb, block.run(decibels));
-      const mel = block.mel;
-      for (let m = 0; m < nMels; m++) {
-        for (let b = 0, from = m * BLOCK, to = m * frames + t0; b < count; b++) out[to + b] = mel[from + b]!;
+    // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]. Chunks of up to CHUNK frames, each in
+    // blocks of BLOCK; the last block's frames past the clip's end are zero (silence, -100 dB: no dB is lower, so
+    // they never raise the maximum) and not copied out.
+    for (let c0 = 0; c0 < frames; c0 += CHUNK) {
+      const n = Math.min(CHUNK, frames - c0);
+      const width = Math.ceil(n / BLOCK) * BLOCK;
+      for (let t0 = c0; t0 < c0 + n; t0 += BLOCK) {
+        block.frame(samples, t0 * hopLength - pad, Math.min(BLOCK, frames - t0));
+        block.run(t0 - c0, width);
       }
+      if (decibels) maxDb = Math.max(maxDb, block.decibels(width));
+      const output = block.output;
+      for (let m = 0; m < nMels; m++) out.set(output.subarray(m * width, m * width + n), m * frames + c0);
     }
     return { spectrogram: { data: out, nMels, frames }, maxDb };
   }

@@ -18,11 +18,13 @@ import { type KernelExports, instantiateKernel } from './wasm-kernel.js';
 
 /** Frames per block: long enough for the butterfly loops, small enough for the L2 cache (2 x 512 x 16 x 8 B x 2 in float64). */
 export const BLOCK = 16;
+/** Frames per chunk of output (a multiple of BLOCK): the blocks' mel goes to a [nMels, CHUNK] buffer, copied out by rows. */
+export const CHUNK = 512;
 
 /** The block interface LogMelFrontEnd drives. */
 export interface StftBlock {
-  /** Output of run(): mel power or dB [nMels, BLOCK] (band m, frame b at m * BLOCK + b). */
-  readonly mel: Float32Array | Float64Array;
+  /** Output of run() for a chunk of `width` frames: [nMels, width] (band m, frame c at m * width + c); capacity CHUNK. */
+  readonly output: Float32Array | Float64Array;
   /** 'wasm-simd' or 'typescript', for benchmarks and tests. */
   readonly engine: 'wasm-simd' | 'typescript';
   /**
@@ -30,11 +32,10 @@ export interface StftBlock {
    * reflected at the clip's ends (reflectIndex), times the window; frames b >= count (past the clip's end) are zero.
    */
   frame(samples: Float32Array, origin: number, count: number): void;
-  /**
-   * Transforms the framed block: power spectra, then the mel bank into mel; with `decibels`, mel then holds dB
-   * (db.ts, before the top_db clamp) and the block's largest dB is returned (-Infinity otherwise).
-   */
-  run(decibels: boolean): number;
+  /** Transforms the framed block: power spectra, then its mel power into columns column .. column + BLOCK - 1 of output. */
+  run(column: number, width: number): void;
+  /** The chunk's mel power -> dB in place (db.ts, before the top_db clamp), output's first nMels x width values; returns the largest. */
+  decibels(width: number): number;
 }
 
 /** How frames are cut: the window [nFft] (zero outside [windowStart, windowEnd)) and the hop, in samples. */
@@ -58,13 +59,16 @@ export function reflectIndex(i: number, length: number): number {
   return j < length ? j : period - j;
 }
 
-/** The kernel's mel bank for the frames of a block: mel[m, b] = sum_f weight[m, f] power[f, b] over band m's bins. */
-function melBankTs(bank: MelFilterBank, power: Float64Array, mel: Float64Array): void {
+/**
+ * The kernel's mel bank for the frames of a block: mel[m, column + b] = sum_f weight[m, f] power[f, b] over band m's
+ * bins, mel [nMels, width].
+ */
+function melBankTs(bank: MelFilterBank, power: Float64Array, mel: Float64Array, column: number, width: number): void {
   const { nMels, firstBin, endBin, weights, weightOffset } = bank;
   for (let m = 0; m < nMels; m++) {
     const first = firstBin[m]!;
     const offset = weightOffset[m]! - first;
-    const row = m * BLOCK;
+    const row = m * width + column;
     mel.fill(0, row, row + BLOCK);
     for (let f = first, end = endBin[m]!; f < end; f++) {
       const weight = weights[offset + f]!;
@@ -79,7 +83,7 @@ export class TsBlock implements StftBlock {
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private readonly packed: boolean;
-  readonly mel: Float64Array;
+  readonly output: Float64Array;
   readonly engine = 'typescript';
   private readonly power: Float64Array;
 
@@ -90,7 +94,7 @@ export class TsBlock implements StftBlock {
   ) {
     ({ re: this.re, im: this.im, packed: this.packed } = fft.inputBuffers(BLOCK));
     this.power = new Float64Array(fft.bins * BLOCK);
-    this.mel = new Float64Array(bank.nMels * BLOCK);
+    this.output = new Float64Array(bank.nMels * CHUNK);
   }
 
   frame(samples: Float32Array, origin: number, count: number): void {
@@ -155,22 +159,26 @@ export class TsBlock implements StftBlock {
     }
   }
 
-  run(decibels: boolean): number {
+  run(column: number, width: number): void {
     this.fft.powerSpectraInPlace(BLOCK, this.power);
-    melBankTs(this.bank, this.power, this.mel);
-    return decibels ? decibelsInPlace(this.mel) : Number.NEGATIVE_INFINITY;
+    melBankTs(this.bank, this.power, this.output, column, width);
+  }
+
+  decibels(width: number): number {
+    return decibelsInPlace(this.output.subarray(0, this.bank.nMels * width));
   }
 }
 
 /** The WebAssembly block: the same buffers as TsBlock, in float32, laid out in one instance's memory, plus the block's span of the clip. */
 export class WasmBlock implements StftBlock {
-  readonly mel: Float32Array;
+  readonly output: Float32Array;
   readonly engine = 'wasm-simd';
   private readonly kernel: KernelExports;
   private readonly calls: Array<() => void> = [];
   private readonly samples: Float32Array; // the block's span of the clip, for frameBlock
   private readonly frameCall: (count: number) => void;
-  private readonly decibelsCall: () => number;
+  private readonly melCall: (column: number, width: number) => void;
+  private readonly decibelsCall: (width: number) => number;
 
   /** The WebAssembly block for this FFT and bank, or null where the kernel cannot run them (see the file comment). */
   static create(fft: RealFft, bank: MelFilterBank, framing: Framing): WasmBlock | null {
@@ -206,7 +214,7 @@ export class WasmBlock implements StftBlock {
     const end = reserve(nMels * 4);
     const offset = reserve(nMels * 4);
     const weights = reserve(bank.weights.length * 4);
-    const mel = reserve(nMels * BLOCK * 4);
+    const output = reserve(nMels * CHUNK * 4);
     const { window, windowStart, windowEnd, hopLength } = framing;
     const windowAt = reserve(window.length * 4);
     const span = (BLOCK - 1) * hopLength + window.length;
@@ -214,7 +222,7 @@ export class WasmBlock implements StftBlock {
     this.kernel.memory.grow(Math.ceil((top - this.kernel.memory.buffer.byteLength) / WASM_PAGE));
     const buffer = this.kernel.memory.buffer;
     const f32 = (at: number, length: number) => new Float32Array(buffer, at, length);
-    this.mel = f32(mel, nMels * BLOCK);
+    this.output = f32(output, nMels * CHUNK);
     this.samples = new Float32Array(buffer, samplesAt, span);
     f32(windowAt, window.length).set(window);
     fft.inner.stages.forEach((stage, i) => {
@@ -229,7 +237,7 @@ export class WasmBlock implements StftBlock {
     new Float32Array(buffer, weights, bank.weights.length).set(bank.weights);
 
     // The calls of one run, as ComplexFft.transformBatch orders them: Stockham stages ping-ponging between the
-    // input and the scratch buffers, then the split into power spectra, then the mel bank.
+    // input and the scratch buffers, then the split into power spectra; then the mel bank (melCall).
     const k = this.kernel;
     // The window is zero outside [windowStart, windowEnd): its even-aligned cover frames the same products.
     const [start, stop] = [windowStart & ~1, (windowEnd + 1) & ~1];
@@ -247,8 +255,8 @@ export class WasmBlock implements StftBlock {
     });
     const [zr, zi] = [xr, xi];
     this.calls.push(() => k.splitPower(zr, zi, splitRe, splitIm, power, half, BLOCK));
-    this.calls.push(() => k.melBank(power, first, end, offset, weights, mel, nMels, BLOCK));
-    this.decibelsCall = () => k.decibels(mel, nMels * BLOCK);
+    this.melCall = (column, width) => k.melBank(power, first, end, offset, weights, output + column * 4, nMels, BLOCK, width);
+    this.decibelsCall = (width) => k.decibels(output, nMels * width);
   }
 
   frame(samples: Float32Array, origin: number, count: number): void {
@@ -263,9 +271,13 @@ export class WasmBlock implements StftBlock {
     this.frameCall(count);
   }
 
-  run(decibels: boolean): number {
+  run(column: number, width: number): void {
     for (const call of this.calls) call();
-    return decibels ? this.decibelsCall() : Number.NEGATIVE_INFINITY;
+    this.melCall(column, width);
+  }
+
+  decibels(width: number): number {
+    return this.decibelsCall(width);
   }
 }
 

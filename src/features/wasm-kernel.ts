@@ -12,7 +12,17 @@ export interface KernelExports extends EmbeddedExports {
   radix4Last(xr: number, xi: number, yr: number, yi: number, s: number): void;
   radix2(xr: number, xi: number, yr: number, yi: number, twr: number, twi: number, m: number, s: number): void;
   splitPower(zr: number, zi: number, twr: number, twi: number, power: number, half: number, batch: number): void;
-  melBank(power: number, first: number, end: number, offset: number, weights: number, mel: number, nMels: number, batch: number): void;
+  melBank(
+    power: number,
+    first: number,
+    end: number,
+    offset: number,
+    weights: number,
+    mel: number,
+    nMels: number,
+    batch: number,
+    stride: number,
+  ): void;
   decibels(values: number, count: number): number;
   frameBlock(
     samples: number,

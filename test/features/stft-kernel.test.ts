@@ -1,8 +1,8 @@
 /**
  * The WebAssembly SIMD kernel (src/features/stft-kernel.ts), float32, against the TypeScript loops it mirrors, the
  * float64 reference: for every configuration the kernel takes (nFft a power of two) and for the clip edges
- * (reflected frames, frames past the end, clips shorter than a frame). Tolerances (measured 2026-12-04 in
- * brackets):
+ * (reflected frames, frames past the end, clips shorter than a frame) and clips over several output chunks
+ * (CHUNK frames). Tolerances (measured 2026-12-04 in brackets):
  * - mel power: |wasm - ts| <= 1e-6 x the clip's peak power, every bin (<= 3.3e-7);
  * - dB (logMel, top_db 80): |wasm - ts| <= 1e-3 dB wherever the power is within 80 dB of the clip's peak (<= 7.2e-4,
  *   at a one-sample clip's faintest bins; <= 1.7e-4 on longer clips); silence exactly -100 dB in both.
@@ -48,7 +48,7 @@ describe('stft kernel: WebAssembly SIMD (float32) vs TypeScript (float64)', () =
       const ts = new LogMelFrontEnd(config, { engine: 'typescript' });
       assert.equal(wasm.engine, 'wasm-simd', 'Node 20 validates WebAssembly SIMD');
       assert.equal(ts.engine, 'typescript');
-      for (const length of [48000, 16000 * 5 + 77, 3000, 300, 1]) {
+      for (const length of [48000, 16000 * 5 + 77, 16000 * 11 + 5, 3000, 300, 1]) {
         const samples = clip(length);
         const a = wasm.melPower(samples);
         const b = ts.melPower(samples);
