@@ -15,9 +15,12 @@
  * pads `width` zeros on the left and `width + orig` on the right and runs conv1d with stride `orig`), cropped to
  * `ceil(new * length / orig)` samples. torchaudio computes the kernel in the waveform's dtype (float32); we compute
  * it and accumulate in float64, then round the output to float32: parity with the torch golden files is
- * <= 1e-4 max abs error (test/audio/resample.test.ts states the measured errors).
+ * <= 1e-4 max abs error (test/audio/resample.test.ts states the measured errors). resample() runs the sum in a
+ * WebAssembly SIMD kernel (wasm/resample-kernel.ts) where the engine has it, bit-identical to resampleRange.
  */
 import { SerError } from '../errors.js';
+import { type EmbeddedExports, WASM_PAGE, ensureMemory, instantiateEmbedded } from '../io/wasm.js';
+import { RESAMPLE_KERNEL_WASM_BASE64 } from './resample-kernel-wasm.js';
 
 const LOWPASS_FILTER_WIDTH = 6;
 const ROLLOFF = 0.99;
@@ -113,8 +116,13 @@ export function resample(samples: Float32Array, fromHz: number, toHz: number): F
   const length = samples.length;
   // ceil(new * length / orig) in integer arithmetic (exact for any realistic length).
   const out = new Float32Array(Math.floor((kernel.new * length + kernel.orig - 1) / kernel.orig));
-  resampleRange(kernel, Float64Array.from(samples), 0, length, 0, out);
+  if (!wasmResampler()?.run(kernel, samples, out)) resampleRange(kernel, Float64Array.from(samples), 0, length, 0, out);
   return out;
+}
+
+/** Which implementation resample() runs: the WebAssembly SIMD kernel where the engine has it, else TypeScript. */
+export function resampleEngine(): 'wasm-simd' | 'typescript' {
+  return wasmResampler() === null ? 'typescript' : 'wasm-simd';
 }
 
 /** The kernel of `fromHz -> toHz` (positive integers; EARG otherwise), for resampleRange. */
@@ -174,4 +182,92 @@ export function resampleRange(
     for (; n < to; n++) a0 += weights[w0 + n]! * x[n - xOrigin]!;
     out[i] = a0 + a1 + (a2 + a3);
   }
+}
+
+/** The kernel's exports (wasm/resample-kernel.ts); every array is a byte offset into `memory`. */
+interface ResampleExports extends EmbeddedExports {
+  resampleRange(
+    weights: number,
+    offset: number,
+    first: number,
+    count: number,
+    orig: number,
+    newRate: number,
+    width: number,
+    x: number,
+    xOrigin: number,
+    length: number,
+    fromOut: number,
+    out: number,
+    outLength: number,
+  ): void;
+}
+
+/** Output samples per kernel call: bounds the instance's memory (a chunk's input span) whatever the signal's length. */
+const CHUNK = 16384;
+
+/**
+ * resampleRange in the WebAssembly kernel. Memory: the polyphase kernel last used (weights, offset, first, count),
+ * then one chunk's input span (float64) and output (float32); the span is copied in chunk by chunk.
+ */
+class WasmResampler {
+  private loaded: PolyphaseKernel | null = null;
+  private tables = { weights: 0, offset: 0, first: 0, count: 0, end: 0 };
+
+  constructor(private readonly wasm: ResampleExports) {}
+
+  /** Resamples `samples` into `out` (its whole length); false where the engine refuses the memory it needs. */
+  run(kernel: PolyphaseKernel, samples: Float32Array, out: Float32Array): boolean {
+    if (kernel !== this.loaded && !this.load(kernel)) return false;
+    const { orig, new: newRate, width } = kernel;
+    const taps = 2 * width + orig;
+    const { weights, offset, first, count, end } = this.tables;
+    for (let o = 0; o < out.length; o += CHUNK) {
+      const n = Math.min(CHUNK, out.length - o);
+      // Outputs of blocks b0 .. b1 read input b * orig - width + k, k < taps (resampleRange); beyond the signal is zero.
+      const b0 = Math.floor(o / newRate);
+      const b1 = Math.floor((o + n - 1) / newRate);
+      const from = Math.max(0, b0 * orig - width);
+      const to = Math.min(samples.length, b1 * orig - width + taps);
+      const span = Math.max(0, to - from);
+      const outAt = end + span * 8;
+      if (!ensureMemory(this.wasm, outAt + n * 4)) return false;
+      const buffer = this.wasm.memory.buffer;
+      new Float64Array(buffer, end, span).set(samples.subarray(from, from + span));
+      this.wasm.resampleRange(weights, offset, first, count, orig, newRate, width, end, from, samples.length, o, outAt, n);
+      out.set(new Float32Array(buffer, outAt, n), o);
+    }
+    return true;
+  }
+
+  /** Copies `kernel`'s tables into memory (from the first page on: the module has no data of its own). */
+  private load(kernel: PolyphaseKernel): boolean {
+    this.loaded = null;
+    const base = WASM_PAGE; // the module's first page (its static data, empty) is left alone
+    const weights = base;
+    const offset = weights + kernel.weights.length * 8;
+    const first = offset + kernel.new * 4;
+    const count = first + kernel.new * 4;
+    const end = Math.ceil((count + kernel.new * 4) / 16) * 16;
+    if (!ensureMemory(this.wasm, end)) return false;
+    const buffer = this.wasm.memory.buffer;
+    new Float64Array(buffer, weights, kernel.weights.length).set(kernel.weights);
+    new Int32Array(buffer, offset, kernel.new).set(kernel.offset);
+    new Int32Array(buffer, first, kernel.new).set(kernel.first);
+    new Int32Array(buffer, count, kernel.new).set(kernel.count);
+    this.tables = { weights, offset, first, count, end };
+    this.loaded = kernel;
+    return true;
+  }
+}
+
+let resampler: WasmResampler | null | undefined;
+
+/** This realm's kernel instance (created on first use), or null where WebAssembly SIMD is missing. */
+function wasmResampler(): WasmResampler | null {
+  if (resampler === undefined) {
+    const wasm = instantiateEmbedded<ResampleExports>(RESAMPLE_KERNEL_WASM_BASE64);
+    resampler = wasm === null ? null : new WasmResampler(wasm);
+  }
+  return resampler;
 }

@@ -122,7 +122,7 @@ function frontEndNodes(n: OnnxNodes, config: Pick<RunConfig, 'frontEnd' | 'durat
     x = n.op('Pad', [x, n.op('Concat', [n.int64([0, 0, 0]), short], { axis: 0 })]);
   }
 
-  // 2. Reflect padding (features/front-end.ts reflectIndex, for any length): j in [-pad, L + pad), period 2 (L - 1).
+  // 2. Reflect padding (features/stft-kernel.ts reflectIndex, for any length): j in [-pad, L + pad), period 2 (L - 1).
   const length = n.op('Gather', [n.op('Shape', [x]), scalar(1)], { axis: 0 });
   const pad = Math.floor(nFft / 2);
   const j = n.op('Range', [scalar(-pad), n.op('Add', [length, scalar(pad)]), scalar(1)]);

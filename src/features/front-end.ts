@@ -10,18 +10,19 @@
  *     3. power[t, f] = |rfft(frame t)[f]|^2                                      [T, F]
  *     4. mel[m, t] = sum_f power[t, f] * filterBank.matrix[f, m]                [M, T]
  *     5. dB = 10 log10(max(mel, 1e-10)), optional per-clip top_db clamp       [M, T]
- * Steps 2-4 run 16 frames at a time (BLOCK, stft-kernel.ts): in the WebAssembly SIMD kernel where nFft is a power
- * of two, else in TypeScript, with the same float64 operations and so the same bits.
+ * Steps 1-5 (but the clamp) run 16 frames at a time (BLOCK, stft-kernel.ts): in the WebAssembly SIMD kernel, in
+ * float32, where nFft is a power of two; else in TypeScript, in float64 (the reference). The two agree within the
+ * tolerances stated in test/features/stft-kernel.test.ts.
  * Parity with torchaudio 0.13 (float32) on ../shared/golden/melspec.safetensors is stated in
  * test/features/golden.test.ts. The precomputed pieces (window, filter bank, windowed DFT basis) are public so
  * the ONNX graph emitter uses these same numbers: one definition of the front end.
  */
 import { SerError } from '../errors.js';
 import { type FrontEndConfig, framesForSamples, resolveFrontEnd } from './config.js';
-import { powerToDb } from './db.js';
+import { clampTopDb } from './db.js';
 import { RealFft } from './fft.js';
 import { type MelFilterBank, melFilterBank } from './mel.js';
-import { BLOCK, type StftBlock, stftBlock } from './stft-kernel.js';
+import { BLOCK, CHUNK, type StftBlock, stftBlock } from './stft-kernel.js';
 import { hannWindow, padWindowCentered } from './window.js';
 
 /** A (log-)mel spectrogram: `data` is [nMels, frames] row-major (band m, frame t at m * frames + t). */
@@ -31,19 +32,6 @@ export interface Spectrogram {
   readonly frames: number;
 }
 
-/**
- * Index into a signal of `length` samples for position `i` (may be outside), mirroring at the ends without
- * repeating the edge sample (torch 'reflect': x[-1] = x[1]). torch refuses pads longer than the signal; we keep
- * reflecting back and forth (numpy's np.pad 'reflect'), so clips shorter than nFft / 2 still give a spectrogram.
- */
-export function reflectIndex(i: number, length: number): number {
-  if (length === 1) return 0;
-  const period = 2 * (length - 1);
-  let j = i % period;
-  if (j < 0) j += period;
-  return j < length ? j : period - j;
-}
-
 /** One configured front end; it keeps scratch buffers, so use one instance per thread (calls are synchronous). */
 export class LogMelFrontEnd {
   readonly config: FrontEndConfig;
@@ -51,23 +39,20 @@ export class LogMelFrontEnd {
   readonly window: Float64Array;
   readonly filterBank: MelFilterBank;
   private readonly fft: RealFft;
-  private readonly windowStart: number;
-  private readonly windowEnd: number;
   private readonly block: StftBlock;
 
   /**
    * `config` overrides DEFAULT_FRONT_END field by field; invalid values throw SerError EARG listing every problem.
-   * `options.engine: 'typescript'` skips the WebAssembly kernel (the results are the same bit for bit; for tests).
+   * `options.engine: 'typescript'` skips the WebAssembly kernel (float64, the reference; for tests).
    */
   constructor(config: Partial<FrontEndConfig> = {}, options: { engine?: 'typescript' } = {}) {
     this.config = resolveFrontEnd(config);
     const { nFft, winLength, sampleRateHz, nMels, fMinHz, fMaxHz, melScale, norm } = this.config;
     this.window = padWindowCentered(hannWindow(winLength), nFft);
-    this.windowStart = Math.floor((nFft - winLength) / 2);
-    this.windowEnd = this.windowStart + winLength;
+    const windowStart = Math.floor((nFft - winLength) / 2);
     this.fft = new RealFft(nFft);
     this.filterBank = melFilterBank({ nFreqs: this.fft.bins, nMels, sampleRateHz, fMinHz, fMaxHz, melScale, norm });
-    const framing = { window: this.window, windowStart: this.windowStart, windowEnd: this.windowEnd, hopLength: this.config.hopLength };
+    const framing = { window: this.window, windowStart, windowEnd: windowStart + winLength, hopLength: this.config.hopLength };
     this.block = stftBlock(this.fft, this.filterBank, framing, options.engine);
   }
 
@@ -88,75 +73,40 @@ export class LogMelFrontEnd {
 
   /** Mel power spectrogram [nMels, frames] (MelSpectrogram, power 2). */
   melPower(samples: Float32Array): Spectrogram {
-    const { nFft, hopLength, nMels } = this.config;
-    const length = samples.length;
-    if (length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
-    const frames = this.framesFor(length);
-    const pad = Math.floor(nFft / 2);
-    const { block, windowStart, windowEnd } = this;
-    const { re, im } = block;
-    const packed = nFft % 2 === 0;
-    const out = new Float32Array(nMels * frames);
-    // Frames go through the FFT in blocks of BLOCK, interleaved (sample n of frame b at n * BLOCK + b).
-    for (let t0 = 0; t0 < frames; t0 += BLOCK) {
-      const count = Math.min(BLOCK, frames - t0);
-      // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]; frames past the end stay zero.
-      const origin = t0 * hopLength - pad;
-      const allInside = count === BLOCK && origin + windowStart >= 0 && origin + (BLOCK - 1) * hopLength + windowEnd <= length;
-      if (allInside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
-        block.frameInside(samples, origin);
-      } else {
-        // Zero every input row holding a sample outside the window's support, then write the windowed samples.
-        const rows = packed ? nFft / 2 : nFft;
-        const zeroBelow = (packed ? (windowStart + 1) >> 1 : windowStart) * BLOCK;
-        const zeroFrom = (packed ? windowEnd >> 1 : windowEnd) * BLOCK;
-        for (const buffer of [re, im]) {
-          buffer.fill(0, 0, zeroBelow);
-          buffer.fill(0, zeroFrom, rows * BLOCK);
-        }
-        if (!packed) im.fill(0, 0, rows * BLOCK);
-        for (let b = 0; b < BLOCK; b++) this.writeFrame(samples, origin + b * hopLength, b < count, b);
-      }
-      block.run();
-      const mel = block.mel;
-      for (let m = 0; m < nMels; m++) {
-        for (let b = 0, from = m * BLOCK, to = m * frames + t0; b < count; b++) out[to + b] = mel[from + b]!;
-      }
-    }
-    return { data: out, nMels, frames };
-  }
-
-  /**
-   * Writes frame `b` of the block into the FFT's input: the windowed samples from `origin` (reflected at the clip's
-   * ends), or zeros for a frame past the clip's last (`live` false).
-   */
-  private writeFrame(samples: Float32Array, origin: number, live: boolean, b: number): void {
-    const { window, windowStart, windowEnd } = this;
-    const { re, im } = this.block;
-    const packed = this.config.nFft % 2 === 0;
-    const length = samples.length;
-    const inside = origin + windowStart >= 0 && origin + windowEnd <= length;
-    if (live && inside && packed && windowStart % 2 === 0 && windowEnd % 2 === 0) {
-      // Unrolled: samples n, n + 1 go to row n / 2 of re and im.
-      for (let n = windowStart, at = (windowStart >> 1) * BLOCK + b; n < windowEnd; n += 2, at += BLOCK) {
-        re[at] = samples[origin + n]! * window[n]!;
-        im[at] = samples[origin + n + 1]! * window[n + 1]!;
-      }
-      return;
-    }
-    for (let n = windowStart; n < windowEnd; n++) {
-      const x = !live ? 0 : inside ? samples[origin + n]! : samples[reflectIndex(origin + n, length)]!;
-      const value = x * window[n]!;
-      if (!packed) re[n * BLOCK + b] = value;
-      else if ((n & 1) === 0) re[(n >> 1) * BLOCK + b] = value;
-      else im[(n >> 1) * BLOCK + b] = value;
-    }
+    return this.spectrogram(samples, false).spectrogram;
   }
 
   /** Log-mel spectrogram [nMels, frames] in dB (AmplitudeToDB 'power', amin 1e-10, optional per-clip top_db). */
   logMel(samples: Float32Array): Spectrogram {
-    const mel = this.melPower(samples);
-    return { data: powerToDb(mel.data, this.config.topDb), nMels: mel.nMels, frames: mel.frames };
+    const { spectrogram, maxDb } = this.spectrogram(samples, true);
+    if (this.config.topDb !== null) clampTopDb(spectrogram.data, this.config.topDb, maxDb);
+    return spectrogram;
+  }
+
+  /** Mel power, or with `decibels` dB before the top_db clamp and the largest dB (db.ts). */
+  private spectrogram(samples: Float32Array, decibels: boolean): { spectrogram: Spectrogram; maxDb: number } {
+    const { nFft, hopLength, nMels } = this.config;
+    if (samples.length === 0) throw new SerError('EAUDIO', 'features', 'cannot compute a spectrogram of 0 samples');
+    const frames = this.framesFor(samples.length);
+    const pad = Math.floor(nFft / 2);
+    const { block } = this;
+    const out = new Float32Array(nMels * frames);
+    let maxDb = Number.NEGATIVE_INFINITY;
+    // Frame t covers padded[t hop .. t hop + nFft) = samples[t hop - pad ..]. Chunks of up to CHUNK frames, each in
+    // blocks of BLOCK; the last block's frames past the clip's end are zero (silence, -100 dB: no dB is lower, so
+    // they never raise the maximum) and not copied out.
+    for (let c0 = 0; c0 < frames; c0 += CHUNK) {
+      const n = Math.min(CHUNK, frames - c0);
+      const width = Math.ceil(n / BLOCK) * BLOCK;
+      for (let t0 = c0; t0 < c0 + n; t0 += BLOCK) {
+        block.frame(samples, t0 * hopLength - pad, Math.min(BLOCK, frames - t0));
+        block.run(t0 - c0, width);
+      }
+      if (decibels) maxDb = Math.max(maxDb, block.decibels(width));
+      const output = block.output;
+      for (let m = 0; m < nMels; m++) out.set(output.subarray(m * width, m * width + n), m * frames + c0);
+    }
+    return { spectrogram: { data: out, nMels, frames }, maxDb };
   }
 
   /**

@@ -20,7 +20,7 @@
 import { type Tensor, add, conv2d, gather, less, log, matmul, mul, reduceMax, reshape, slice, sub, where } from '../graph/index.js';
 import { AMIN } from './db.js';
 import type { LogMelFrontEnd } from './front-end.js';
-import { reflectIndex } from './front-end.js';
+import { reflectIndex } from './stft-kernel.js';
 
 /**
  * Appends the log-mel of `waveform` [B, L] (float32, 16 kHz or the front end's rate) to its graph.

@@ -3,7 +3,7 @@ export type { FrontEndConfig, MelScale, ResolveOptions } from './config.js';
 export { LogMelFrontEnd } from './front-end.js';
 export type { Spectrogram } from './front-end.js';
 export { clipLogMel, fixLength } from './fixed-length.js';
-export { powerToDb, AMIN } from './db.js';
+export { powerToDb, clampTopDb, AMIN } from './db.js';
 export { HERTZ_TO_MEL, melFilterBank } from './mel.js';
 export type { MelFilterBank, MelFilterBankOptions } from './mel.js';
 export { hannWindow, padWindowCentered } from './window.js';
@@ -14,7 +14,6 @@ export {
   type InputPolicy,
   SILENCE_DB,
   checkInputPolicy,
-  clampTopDb,
   cropOffsets,
   inferenceWindows,
   maxOffset,

@@ -20,7 +20,7 @@
  * is that exact clip).
  */
 import { SerError } from '../errors.js';
-import { AMIN } from './db.js';
+import { AMIN, clampTopDb } from './db.js';
 import { samplesFor } from './config.js';
 import type { LogMelFrontEnd, Spectrogram } from './front-end.js';
 
@@ -132,18 +132,6 @@ export function windowLogMel(
   }
   if (options.topDb !== null) clampTopDb(out, options.topDb, max);
   return out;
-}
-
-/**
- * AmplitudeToDB's top_db clamp in place: values below (max - topDb) are raised to it; `max` is the window's
- * largest value (computed when not given).
- */
-export function clampTopDb(window: Float32Array, topDb: number, max?: number): Float32Array {
-  let peak = max ?? Number.NEGATIVE_INFINITY;
-  if (max === undefined) for (let i = 0; i < window.length; i++) if (window[i]! > peak) peak = window[i]!;
-  const floor = Math.fround(peak - topDb);
-  for (let i = 0; i < window.length; i++) if (window[i]! < floor) window[i] = floor;
-  return window;
 }
 
 /**

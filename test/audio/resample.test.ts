@@ -2,14 +2,18 @@
  * resample == torchaudio.functional.resample (defaults) on the golden speech at 8, 22.05, 44.1 and 48 kHz,
  * plus hand-derived properties: output length, a pure tone keeps its frequency, DC gain, bad rates.
  * Measured max abs errors vs torchaudio 0.13 (float32): 8k 1.2e-7, 22.05k 8.3e-6, 44.1k 2.8e-6, 48k 3.0e-7.
+ * And the WebAssembly SIMD kernel resample() runs equals the TypeScript resampleRange bit for bit.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { resample } from '../../src/audio/resample.js';
+import { existsSync } from 'node:fs';
+import { KERNELS, compileKernel, kernelModuleText } from '../../scripts/build-wasm.js';
+import { RESAMPLE_KERNEL_WASM_BASE64 } from '../../src/audio/resample-kernel-wasm.js';
+import { resample, resampleEngine, resampleKernel, resampleRange } from '../../src/audio/resample.js';
 import { SerError } from '../../src/errors.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { hasShared, maxAbsDiff, sharedDir } from '../helpers.js';
+import { hasShared, maxAbsDiff, repoRoot, sharedDir } from '../helpers.js';
 
 const TOLERANCE = 1e-4;
 
@@ -122,5 +126,48 @@ describe('resample: properties', () => {
         (error: unknown) => error instanceof SerError && error.code === 'EARG' && /positive integer .* given/.test(error.message),
       );
     }
+  });
+});
+
+describe('resample: WebAssembly SIMD kernel == TypeScript resampleRange, bit for bit', () => {
+  /** A deterministic test signal: two tones and noise. */
+  function signal(length: number): Float32Array {
+    let state = 11;
+    return Float32Array.from({ length }, (_, i) => {
+      state = (state * 1103515245 + 12345) >>> 0;
+      return 0.5 * Math.sin(0.031 * i) + 0.3 * Math.sin(1.3 * i) + 0.1 * (state / 2 ** 32 - 0.5);
+    });
+  }
+
+  it('runs the kernel (Node 20 validates WebAssembly SIMD)', () => {
+    assert.equal(resampleEngine(), 'wasm-simd');
+  });
+
+  // Rate pairs down, up and coprime; lengths shorter than the kernel, odd, and over several 16384-output chunks.
+  for (const [from, to] of [
+    [44100, 16000],
+    [48000, 16000],
+    [8000, 16000],
+    [22051, 16000],
+    [16000, 44100],
+  ] as const) {
+    it(`${from} -> ${to} Hz`, () => {
+      for (const length of [1, 5, 333, 48_000, 150_001]) {
+        const x = signal(length);
+        const actual = resample(x, from, to);
+        const expected = new Float32Array(actual.length);
+        resampleRange(resampleKernel(from, to), Float64Array.from(x), 0, length, 0, expected);
+        const at = actual.findIndex((v, i) => !Object.is(v, expected[i]));
+        assert.equal(at, -1, `${length} samples: first difference at ${at}: ${actual[at]} vs ${expected[at]}`);
+      }
+    });
+  }
+
+  const hasAsc = existsSync(join(repoRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js'));
+  it('the embedded module is what npm run build:wasm compiles from wasm/resample-kernel.ts', {
+    skip: hasAsc ? false : 'needs the assemblyscript dev dependency',
+  }, () => {
+    const kernel = KERNELS.resample;
+    assert.equal(kernelModuleText(kernel, compileKernel(kernel)), kernelModuleText(kernel, RESAMPLE_KERNEL_WASM_BASE64));
   });
 });
