@@ -11,7 +11,7 @@
  * deletes the file. Needs `npm run build` first, and disk space for the file (3 h: 346 MB; 10 h: 1.15 GB). --cli runs
  * another build's CLI on the same files (e.g. an earlier commit's, to compare).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { loadAudio } from '../src/audio/index.js';
 import { mulberry32 } from '../src/data/prng.js';
 import { packageRoot } from '../src/io/paths.js';
+import { timeCli } from './time-cli.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,26 +101,6 @@ interface Run {
   loadAfter: number;
 }
 
-/** Runs the CLI on `file` under /usr/bin/time -v; wall time, peak RSS and the prediction. */
-function measure(file: string, threads: string): Promise<{ wallS: number; peakRssMb: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-v', process.execPath, cli, 'predict', '--segments', file, '--json', '--threads', threads]);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallS = (performance.now() - started) / 1000;
-      const stderr = Buffer.concat(err).toString();
-      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      if (code !== 0 || !rss) return reject(new Error(`ser predict exited ${code}: ${stderr.slice(-2000)}`));
-      resolve({ wallS, peakRssMb: Number(rss[1]) / 1024, stdout: Buffer.concat(out).toString() });
-    });
-  });
-}
-
 const clips = await speechClips();
 const runs: Run[] = [];
 for (const hours of args.hours.split(',').map(Number)) {
@@ -129,7 +110,7 @@ for (const hours of args.hours.split(',').map(Number)) {
     writeLongWav(file, hours * 3600, clips);
     const fileMb = statSync(file).size / 2 ** 20;
     const loadBefore = loadavg()[0] as number;
-    const { wallS, peakRssMb, stdout } = await measure(file, args.threads);
+    const { wallS, peakRssMb, stdout } = await timeCli(cli, ['predict', '--segments', file, '--json', '--threads', args.threads]);
     const result = JSON.parse(stdout.trim().split('\n')[0] as string) as {
       label?: string;
       segments?: unknown[];

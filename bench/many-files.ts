@@ -8,16 +8,16 @@
  * --limit. predict gets every file on one command line (as a shell glob gives them); eval gets a manifest
  * (path,label,speaker; the corpus's classes mapped to the default model's six, others left out) written to a temp
  * folder; eval runs with --no-cache (a first use). Each runs as a child under /usr/bin/time -v: wall time, files per second, peak RSS. The default model
- * was trained on part of these corpora, so the accuracy printed is a check that the answers are sane, not a
+ * was trained on part of these corpora, so the accuracies in the --json output are a check that the answers are sane, not a
  * measure of generalization (RESULTS.md has those).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPUS_NAMES, type CorpusName, loadCorpus } from '../src/data/corpus.js';
 import { packageRoot } from '../src/io/paths.js';
+import { timeCli } from './time-cli.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,33 +36,6 @@ if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build firs
 if (!(CORPUS_NAMES as readonly string[]).includes(corpusName)) throw new Error(`--corpus: one of ${CORPUS_NAMES.join(', ')}`);
 if (!existsSync(folder)) throw new Error(`${folder} is missing: the benchmark reads the corpora of ../shared`);
 
-interface Measured {
-  wallS: number;
-  peakRssMb: number;
-  stdout: string;
-}
-
-/** Runs `node CLI ...cliArgs` under /usr/bin/time -v. */
-function measure(cliArgs: string[]): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-v', process.execPath, cli, ...cliArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallS = (performance.now() - started) / 1000;
-      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      if (code !== 0 || !rss) return reject(new Error(`ser ${cliArgs[0]} exited ${code}: ${stderr.slice(-2000)}`));
-      resolve({ wallS, peakRssMb: Number(rss[1]) / 1024, stdout: Buffer.concat(out).toString() });
-    });
-  });
-}
-
 const corpus = loadCorpus({ dataset: corpusName, path: folder, labels: 'six' });
 const utterances = corpus.utterances.slice(0, Number(args.limit));
 const files = utterances.map((u) => u.path);
@@ -71,14 +44,24 @@ try {
   const manifest = join(scratch, 'manifest.csv');
   writeFileSync(manifest, ['path,label,speaker', ...utterances.map((u) => `${u.path},${u.label},${u.speaker}`)].join('\n'));
   const loadBefore = loadavg()[0] as number;
-  const predict = await measure(['predict', '--json', '--threads', args.threads, ...files]);
+  const predict = await timeCli(cli, ['predict', '--json', '--threads', args.threads, ...files]);
   const lines = predict.stdout
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { file: string; label?: string; error?: string; flag?: string });
   const labelled = lines.filter((line) => line.label !== undefined).length;
   const correct = lines.filter((line, i) => line.label === utterances[i]?.label).length;
-  const evaluation = await measure(['eval', '--data', manifest, '--dataset', 'csv', '--json', '--no-cache', '--threads', args.threads]);
+  const evaluation = await timeCli(cli, [
+    'eval',
+    '--data',
+    manifest,
+    '--dataset',
+    'csv',
+    '--json',
+    '--no-cache',
+    '--threads',
+    args.threads,
+  ]);
   const metrics = JSON.parse(evaluation.stdout) as { samples: number; accuracy: number; uar: number };
   const loadAfter = loadavg()[0] as number;
   const result = {
