@@ -6,15 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  type AudioChunks,
-  AudioAssessor,
-  type LoadedAudio,
-  type VoiceActivity,
-  assessAudio,
-  loadAudio,
-  openAudioChunks,
-} from '../audio/index.js';
+import { type AudioChunks, AudioAssessor, openAudioChunks } from '../audio/index.js';
 import { ASSESS_DEFAULTS } from '../audio/vad.js';
 import { type CorpusName, type Utterance, loadCorpus } from '../data/corpus.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
@@ -28,7 +20,6 @@ import { assetPath } from '../io/paths.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import {
-  type FlaggedRecording,
   type LabelledPrediction,
   RecordingInputs,
   SegmentClassifier,
@@ -36,6 +27,15 @@ import {
   labelPrediction,
   recordingProbabilities,
 } from './model-use.js';
+import {
+  type FailedPrediction,
+  type FlaggedPrediction,
+  type RecordingWindows,
+  failure,
+  recordingWindows,
+  usableAudio,
+} from './recording-windows.js';
+import { RecordingWindowPool, defaultJobs } from './window-pool.js';
 import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
 import { readRunConfig } from '../train/run-dir.js';
 
@@ -268,6 +268,8 @@ function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Ar
   return joined;
 }
 
+export type { FailedPrediction, FlaggedPrediction } from './recording-windows.js';
+
 /** A file's LabelledPrediction (label: the most probable class; probabilities in the model's class order). */
 export interface Prediction extends LabelledPrediction {
   file: string;
@@ -276,89 +278,79 @@ export interface Prediction extends LabelledPrediction {
 }
 
 /**
- * A file given no emotion because it holds no speech or is too short to judge (src/audio/vad.ts assessAudio):
- * `reason` says what was measured.
- */
-export interface FlaggedPrediction extends FlaggedRecording {
-  file: string;
-  warnings?: string[];
-}
-
-/** A file that could not be classified: the error's message and code (SerError codes: EIO, EDECODE, ...). */
-export interface FailedPrediction {
-  file: string;
-  error: string;
-  code: string;
-}
-
-/**
  * Classifies audio files with a run's model (default: the shipped model), in the order given. A file that
  * cannot be read or decoded gets a FailedPrediction, one without speech or too short a FlaggedPrediction (the
  * model is not run on it), and the others go on; an EARG error only without files.
+ *
+ * Files are decoded and made into windows (recording-windows.ts) on `jobs` worker threads (window-pool.ts), the
+ * next FILES_PER_CHUNK files while the model runs on the current ones, so at most two chunks of windows are held.
+ * With `jobs` 0, or a single file, it is all done on the calling thread, one file after another. Both give the
+ * same results to the bit: the same code on the same samples, the model on the same chunks.
  */
 export async function predictFiles(
   runDir: string | undefined,
   files: readonly string[],
-  options: { threads?: number } = {},
+  options: {
+    threads?: number;
+    /** Decoding worker threads (default: window-pool.ts defaultJobs(), one per core up to 4; never more than files); 0: none. */
+    jobs?: number;
+  } = {},
 ): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
+  const jobs = options.jobs ?? defaultJobs();
+  if (!(Number.isInteger(jobs) && jobs >= 0)) {
+    throw new SerError('EARG', 'predict', `jobs must be a whole number of decoding threads >= 0 (${jobs} given)`);
+  }
   const model = await RunModel.load(runDir, { threads: options.threads });
+  let pool: RecordingWindowPool | null = null;
+  let next: Promise<PreparedChunk> | null = null;
   try {
-    const { config } = model;
-    const rate = config.frontEnd.sampleRateHz;
+    // One file has nothing to overlap: a worker would only add its start (~0.1 s).
+    pool = jobs > 0 && files.length > 1 ? new RecordingWindowPool(model.config, Math.min(jobs, files.length)) : null;
+    const prepare = (first: number): Promise<PreparedChunk> => {
+      const chunk = files.slice(first, first + FILES_PER_CHUNK);
+      if (pool) return Promise.all(chunk.map((file) => (pool as RecordingWindowPool).windowsOf(file)));
+      return (async () => {
+        const prepared: PreparedChunk = [];
+        for (const file of chunk) prepared.push(await recordingWindows(file, model.inputs));
+        return prepared;
+      })();
+    };
     const results: Array<Prediction | FlaggedPrediction | FailedPrediction> = [];
     for (let first = 0; first < files.length; first += FILES_PER_CHUNK) {
-      const chunk: Array<
-        { file: string; windows: Float32Array; count: number; warnings?: string[] } | FlaggedPrediction | FailedPrediction
-      > = [];
-      for (const file of files.slice(first, first + FILES_PER_CHUNK)) {
-        // Only the seconds the model reads: a long WAV/AIFF is not read whole.
-        const usable = await usableAudio(file, rate, model.inputs);
-        chunk.push('samples' in usable ? { file, ...model.inputs.of(usable.samples), warnings: usable.warnings } : usable);
-      }
-      const usable = chunk.filter((c): c is { file: string; windows: Float32Array; count: number } => 'windows' in c);
-      const probabilities = await model.recordingProbabilities(
-        joinWindows(usable),
-        usable.map((c) => c.count),
-      );
-      const n = config.labels.length;
-      let k = 0;
-      for (const c of chunk) {
-        if (!('windows' in c)) {
-          results.push(c);
-          continue;
-        }
-        const warnings = c.warnings ? { warnings: c.warnings } : {};
-        results.push({ file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), config.labels), ...warnings });
-        k++;
-      }
+      const chunk = await (next ?? prepare(first));
+      // With workers the next chunk is decoded while the model runs on this one.
+      next = pool && first + FILES_PER_CHUNK < files.length ? prepare(first + FILES_PER_CHUNK) : null;
+      results.push(...(await predictChunk(model, chunk)));
     }
     return results;
   } finally {
+    // A chunk still being made when the model failed: its rejection (the pool closing) is not this call's error.
+    next?.catch(() => {});
+    await pool?.close();
     await model.release();
   }
 }
 
-/**
- * The samples of `file` at `sampleRateHz` with their voice activity when it can be classified, else the
- * FailedPrediction (unreadable, undecodable, unusable samples) or FlaggedPrediction (no speech, too short).
- */
-async function usableAudio(
-  file: string,
-  sampleRateHz: number,
-  inputs?: RecordingInputs,
-): Promise<{ samples: Float32Array; activity: VoiceActivity; warnings?: string[] } | FlaggedPrediction | FailedPrediction> {
-  let audio: LoadedAudio;
-  try {
-    audio = await loadAudio(file, inputs === undefined ? { sampleRateHz } : { sampleRateHz, maxS: inputs.secondsRead });
-  } catch (error) {
-    return failure(file, error);
-  }
-  const warnings = audio.warnings.length > 0 ? { warnings: audio.warnings } : {};
-  const verdict = assessAudio(inputs ? inputs.readPart(audio.samples) : audio.samples, sampleRateHz, file);
-  if (verdict.kind === 'error') return failure(file, verdict.error);
-  if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...warnings };
-  return { samples: audio.samples, activity: verdict.activity, ...warnings };
+type PreparedChunk = Array<RecordingWindows | FlaggedPrediction | FailedPrediction>;
+
+/** The model on the windows of a chunk's usable files; each file's result in the chunk's order. */
+async function predictChunk(model: RunModel, chunk: PreparedChunk): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
+  const usable = chunk.filter((c): c is RecordingWindows => 'windows' in c);
+  const probabilities = await model.recordingProbabilities(
+    joinWindows(usable),
+    usable.map((c) => c.count),
+  );
+  const { labels } = model.config;
+  const n = labels.length;
+  let k = 0;
+  return chunk.map((c) => {
+    if (!('windows' in c)) return c;
+    const warnings = c.warnings ? { warnings: c.warnings } : {};
+    const prediction = { file: c.file, ...labelPrediction(probabilities.subarray(k * n, (k + 1) * n), labels), ...warnings };
+    k++;
+    return prediction;
+  });
 }
 
 /** A file's SegmentedPrediction: its windows' predictions and the label of their mean probabilities. */
@@ -468,12 +460,6 @@ function segmentedResult(
     return { file, flag: 'no_speech', reason };
   }
   return { file, ...prediction, ...(warnings ? { warnings } : {}) };
-}
-
-/** A FailedPrediction from what loading `file` threw; its message names the file. */
-function failure(file: string, error: unknown): FailedPrediction {
-  const message = error instanceof Error ? error.message : String(error);
-  return { file, error: message.includes(file) ? message : `${file}: ${message}`, code: error instanceof SerError ? error.code : 'EIO' };
 }
 
 /** The predictions of `results` when every file could be classified, else one EDECODE error listing each failure and flag. */

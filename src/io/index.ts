@@ -2,3 +2,4 @@ export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetenso
 export type { NamedTensor, SafetensorsFile, TensorData } from './safetensors.js';
 export { sweepStaleTempFiles, writeFileAtomic } from './atomic.js';
 export { packageRoot, assetPath } from './paths.js';
+export { startModuleWorker } from './worker.js';

@@ -11,24 +11,11 @@
  * copied. On a busy machine a nice-19 thread gets almost no CPU, so next() waits at most `graceMs` for the worker
  * and otherwise makes the masks itself from the same state (same masks).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SerError } from '../errors.js';
+import { startModuleWorker } from '../io/worker.js';
 import { type DropoutMaskInput, DropoutMaskGenerator, fillDropoutMask } from '../nn/index.js';
 import { sizeOf } from '../shape.js';
-
-/** The worker's module beside this one: dropout-worker.ts under tsx, the compiled dropout-worker.js otherwise. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './dropout-worker.ts' : './dropout-worker.js', import.meta.url);
-
-/**
- * A worker running WORKER_URL. From source (tsx: benches, development) the worker thread does not inherit tsx's
- * module hooks, so a two-line entry registers them first; the compiled package starts the .js module directly.
- */
-function startWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL);
-  const entry = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(entry, { eval: true });
-}
 
 interface Reply {
   state: Int32Array;
@@ -141,7 +128,7 @@ export class DropoutMaskPrefetcher {
 
   private ensureWorker(): Worker {
     if (!this.worker) {
-      this.worker = startWorker();
+      this.worker = startModuleWorker('dropout-worker', import.meta.url);
       this.worker.unref(); // never keeps the process alive
       this.worker.on('error', (error) => {
         // From now on the masks are made on the main thread.

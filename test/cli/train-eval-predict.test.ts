@@ -316,7 +316,7 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\) \[EARG\]$/m);
 });
 
-test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on', async () => {
+test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on; --jobs', async () => {
   const good = assetPath('corpus', 'crema-d', '1001_DFA_ANG_XX.opus');
   const missing = join(scratch, 'not-there.wav');
   const result = await runCli(['predict', good, missing, '--json', '--threads', '1']);
@@ -332,4 +332,11 @@ test('ser predict without --model uses the shipped model; an unusable file gets 
   assert.match(result.stderr, /1 of 2 file\(s\) classified, 1 could not be used/);
   const strict = await runCli(['predict', good, missing, '--strict', '--threads', '1']);
   assert.equal(strict.code, 1);
+  // Decoding workers (two files: the default) or none: the same output, byte for byte.
+  const sequential = await runCli(['predict', good, missing, '--json', '--threads', '1', '--jobs', '0']);
+  assert.equal(sequential.stdout, result.stdout);
+  const negative = await runCli(['predict', good, '--jobs', '-1']);
+  assert.match(negative.stderr, /^ser: cli: --jobs must be an integer >= 0 \('-1' given\) \[EARG\]$/m);
+  const withSegments = await runCli(['predict', good, '--segments', '--jobs', '2']);
+  assert.match(withSegments.stderr, /^ser: predict: --jobs is not used with --segments .* \[EARG\]$/m);
 });

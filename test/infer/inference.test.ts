@@ -2,15 +2,17 @@
  * predictSegments reads WAV and AIFF files a chunk at a time (bounded memory): on a real multi-clip recording (eight
  * RAVDESS clips with pauses, ../shared) the timeline equals the whole-file path's, number for number, with overlapping
  * windows, at the model's rate and resampled from a stereo 22.05 kHz file; unusable files get the same flag or error.
- * The shipped model.
+ * predictFiles with decoding workers gives what it gives without them, to the bit, in order, over more than one
+ * chunk of files, unusable files keeping their place, error and warnings. The shipped model.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadAudio, resample } from '../../src/audio/index.js';
-import { predictSegments } from '../../src/infer/inference.js';
+import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSegments } from '../../src/infer/inference.js';
+import { assetPath } from '../../src/io/paths.js';
 import { simpleWav } from '../audio/audio-helpers.js';
 import { hasShared, sharedDir } from '../helpers.js';
 
@@ -78,4 +80,56 @@ test('predictSegments: the bounded (chunked) path gives the whole-file timeline 
   }
   assert.deepEqual(silence && 'flag' in silence ? silence.flag : silence, 'no_speech');
   assert.match(nan && 'error' in nan ? nan.error : '', /nan\.wav: sample 400000 \(at 25\.000 s\) is NaN; 1 of \d+ samples are NaN/);
+});
+
+test('predictFiles: decoding workers give the results of the calling thread to the bit, in order, bad files in place', async () => {
+  const crema = assetPath('corpus', 'crema-d');
+  const ravdess = assetPath('corpus', 'ravdess', 'Actor_01');
+  const good = [
+    ...readdirSync(crema)
+      .filter((name) => name.endsWith('.opus'))
+      .map((name) => join(crema, name)),
+    ...readdirSync(ravdess)
+      .sort()
+      .slice(0, 6)
+      .map((name) => join(ravdess, name)),
+  ];
+  assert.equal(good.length, 18);
+  const truncatedBytes = readFileSync(good[0] as string);
+  const bad = {
+    garbage: join(scratch, 'garbage.wav'),
+    missing: join(scratch, 'missing.opus'),
+    silence: join(scratch, 'silence-3s.wav'),
+    truncated: join(scratch, 'truncated.opus'),
+  };
+  writeFileSync(bad.garbage, 'not audio at all, just text in a .wav file');
+  writeFileSync(bad.silence, floatWav(new Float32Array(3 * RATE)));
+  writeFileSync(bad.truncated, truncatedBytes.subarray(0, Math.floor(truncatedBytes.length * 0.7)));
+  // More than one chunk of 64 files, the unusable ones in both chunks (the second is decoded while the model runs).
+  const files = [...good, ...good, ...good, ...good].slice(0, 70);
+  files.splice(3, 0, bad.garbage);
+  files.splice(10, 0, bad.truncated);
+  files.splice(40, 0, bad.silence);
+  files.splice(66, 0, bad.missing);
+  files.push(bad.garbage);
+
+  const sequential = await predictFiles(undefined, files, { threads: 1, jobs: 0 });
+  const pooled = await predictFiles(undefined, files, { threads: 1, jobs: 3 });
+  // deepEqual (strict): every probability the same number (Object.is), every key and order the same.
+  assert.deepEqual(pooled, sequential);
+  assert.deepEqual(
+    pooled.map((r) => r.file),
+    files,
+  );
+  const at = (i: number) => pooled[i] as FailedPrediction & FlaggedPrediction & { warnings?: string[]; label?: string };
+  for (const i of [3, files.length - 1]) {
+    assert.equal(at(i).code, 'EDECODE', JSON.stringify(at(i)));
+    assert.match(at(i).error, /garbage\.wav: unknown audio format/);
+  }
+  assert.equal(at(66).code, 'EIO', JSON.stringify(at(66)));
+  assert.match(at(66).error, /missing\.opus/);
+  assert.equal(at(40).flag, 'no_speech', JSON.stringify(at(40)));
+  assert.ok(at(10).label && at(10).warnings?.[0]?.includes('truncated.opus'), JSON.stringify(at(10)));
+  const labelled = pooled.filter((r) => 'label' in r).length;
+  assert.equal(labelled, files.length - 4);
 });

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { allPredicted, predictFiles } from '../../src/infer/inference.js';
 import { repoRoot } from '../helpers.js';
@@ -42,6 +42,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'ser-pack-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const app = join(scratch, 'app');
 const clip = 'assets/corpus/crema-d/1001_DFA_ANG_XX.opus';
+const secondClip = 'assets/corpus/crema-d/1001_DFA_SAD_XX.opus';
 let listing: string[] = [];
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
@@ -127,12 +128,23 @@ test('the tarball holds dist (no src/ level, no source maps), declarations, the 
   assert.deepEqual(unwanted, []);
 });
 
-test('ser predict from the installed package classifies a shipped clip as this checkout does', async () => {
-  const [expected] = allPredicted(await predictFiles(undefined, [join(repoRoot, clip)]));
-  const out = run(join(app, 'node_modules', '.bin', 'ser'), ['predict', join('node_modules', 'speech-emotion', clip)], app);
-  assert.match(out, new RegExp(`1001_DFA_ANG_XX\\.opus: ${expected!.label} `));
-  const percent = `${expected!.label} ${((expected!.probabilities[expected!.label] as number) * 100).toFixed(1)}%`;
-  assert.ok(out.includes(percent), `${out} should include ${percent}`);
+test('ser predict from the installed package classifies shipped clips as this checkout does (decoding workers from dist/)', async () => {
+  const clips = [clip, secondClip];
+  const expected = allPredicted(
+    await predictFiles(
+      undefined,
+      clips.map((c) => join(repoRoot, c)),
+    ),
+  );
+  // Two files and --jobs 2: the decoding workers start from the installed dist/infer/window-worker.js.
+  const args = ['predict', '--jobs', '2', ...clips.map((c) => join('node_modules', 'speech-emotion', c))];
+  const out = run(join(app, 'node_modules', '.bin', 'ser'), args, app);
+  for (const [i, p] of expected.entries()) {
+    const name = basename(clips[i] as string).replace('.', '\\.');
+    assert.match(out, new RegExp(`${name}: ${p.label} `));
+    const percent = `${p.label} ${((p.probabilities[p.label] as number) * 100).toFixed(1)}%`;
+    assert.ok(out.includes(percent), `${out} should include ${percent}`);
+  }
 });
 
 test('the library API and speech-emotion/web load from the installed package; its types check an application', async () => {
