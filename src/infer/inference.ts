@@ -17,6 +17,7 @@ import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
 import { utteranceWindows } from '../features/utterance.js';
 import { assetPath } from '../io/paths.js';
+import { checkJobs, defaultJobs } from '../io/worker-pool.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import {
@@ -35,7 +36,7 @@ import {
   recordingWindows,
   usableAudio,
 } from './recording-windows.js';
-import { RecordingWindowPool, defaultJobs } from './window-pool.js';
+import { RecordingWindowPool } from './window-pool.js';
 import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
 import { readRunConfig } from '../train/run-dir.js';
 
@@ -292,15 +293,12 @@ export async function predictFiles(
   files: readonly string[],
   options: {
     threads?: number;
-    /** Decoding worker threads (default: window-pool.ts defaultJobs(), one per core up to 4; never more than files); 0: none. */
+    /** Decoding worker threads (default: src/io/worker-pool.ts defaultJobs(), one per core up to 4; never more than files); 0: none. */
     jobs?: number;
   } = {},
 ): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
-  const jobs = options.jobs ?? defaultJobs();
-  if (!(Number.isInteger(jobs) && jobs >= 0)) {
-    throw new SerError('EARG', 'predict', `jobs must be a whole number of decoding threads >= 0 (${jobs} given)`);
-  }
+  const jobs = checkJobs(options.jobs ?? defaultJobs(), 'predict');
   const model = await RunModel.load(runDir, { threads: options.threads });
   let pool: RecordingWindowPool | null = null;
   let next: Promise<PreparedChunk> | null = null;
