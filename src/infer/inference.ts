@@ -130,6 +130,8 @@ export interface EvaluateRunOptions {
   /** Feature cache folder; null: none (default: src/data's default). */
   cacheDir?: string | null;
   threads?: number;
+  /** Feature worker threads for the files not in the cache (default: src/io/worker-pool.ts defaultJobs()); 0: none. */
+  jobs?: number;
 }
 
 export interface EvaluateRunResult {
@@ -192,7 +194,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       );
       utterances = utterances.filter((u) => testIds.has(u.id));
     }
-    const scored = await scoreUtterances(model, utterances, options.cacheDir);
+    const scored = await scoreUtterances(model, utterances, { cacheDir: options.cacheDir, jobs: options.jobs });
     if (scored.kept.length === 0) {
       throw new SerError(
         'EDATA',
@@ -227,11 +229,18 @@ function trainingCorpora(config: RunConfig): string {
 async function scoreUtterances(
   model: RunModel,
   utterances: readonly Utterance[],
-  cacheDir: string | null | undefined,
+  options: { cacheDir: string | null | undefined; jobs: number | undefined },
 ): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
   const { config } = model;
+  const { cacheDir, jobs } = options;
   if (!config.recipe) {
-    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir, screen: true });
+    const extracted = await extractFeatures(utterances, {
+      frontEnd: config.frontEnd,
+      durationS: config.durationS,
+      cacheDir,
+      jobs,
+      screen: true,
+    });
     const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
     return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
   }
@@ -240,6 +249,7 @@ async function scoreUtterances(
     frontEnd: config.frontEnd,
     maxS: recipe.input.maxS,
     cacheDir,
+    jobs,
     screen: true,
   });
   const classes = config.labels.length;
