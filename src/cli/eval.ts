@@ -6,7 +6,7 @@ import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import { evaluateRun } from '../infer/inference.js';
-import { parseNumber } from './options.js';
+import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 interface EvalFlags {
   model?: string;
@@ -17,6 +17,7 @@ interface EvalFlags {
   json?: boolean;
   cache?: string | false;
   threads?: string;
+  jobs?: string;
 }
 
 export function register(program: Command): void {
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
+    .addOption(jobsOption('computing the features not in the cache'))
     .action(async (flags: EvalFlags) => {
       const data =
         flags.data === undefined ? undefined : { dataset: datasetOf(flags.data, flags.dataset), path: flags.data, labels: flags.labels };
@@ -57,6 +59,7 @@ export function register(program: Command): void {
         part: flags.part,
         cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
+        jobs: parseJobs(flags.jobs),
       });
       for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);
       for (const warning of result.warnings) process.stderr.write(`ser: warning: ${warning}\n`);

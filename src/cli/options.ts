@@ -1,8 +1,10 @@
 /** Flag parsing shared by the `ser` commands: numbers with their bounds, corpora, recipes. */
 import { existsSync, readFileSync } from 'node:fs';
+import { Option } from 'commander';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { type CorpusSource, readMixtureFile } from '../data/mixture.js';
 import { SerError } from '../errors.js';
+import { MAX_DEFAULT_JOBS, defaultJobs } from '../io/worker-pool.js';
 import type { InputNorm } from '../model/config.js';
 import { type Balance, PAPER_RECIPE, RECIPES, type Recipe, checkRecipe } from '../train/recipe.js';
 
@@ -20,6 +22,19 @@ export function parseNumber(flag: string, text: string, options: { integer?: boo
     throw new SerError('EARG', 'cli', `${flag} must be ${kind}${bound} ('${text}' given)`);
   }
   return value;
+}
+
+/**
+ * `--jobs <n>`, worker threads doing `work` (e.g. 'decoding files while the model runs'), the same flag in every
+ * command that has it; read it with parseJobs.
+ */
+export function jobsOption(work: string): Option {
+  return new Option('--jobs <n>', `threads ${work} (default ${defaultJobs()}: one per core, at most ${MAX_DEFAULT_JOBS}; 0: none)`);
+}
+
+/** The value of `--jobs` (an integer >= 0), or undefined when not given (the library's default). */
+export function parseJobs(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseNumber('--jobs', text, { integer: true, min: 0 });
 }
 
 /** Commander collector for a repeatable flag. */

@@ -10,8 +10,7 @@ import { SerError } from '../errors.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import type { LabelledPrediction } from '../infer/model-use.js';
 import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
-import { defaultJobs } from '../infer/window-pool.js';
-import { parseNumber } from './options.js';
+import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 interface PredictFlags {
   model?: string;
@@ -34,13 +33,13 @@ export function register(program: Command): void {
       'print one JSON object per file: {"file", "label", "probabilities": {label: p}}, {"file", "flag", "reason"} or {"file", "error", "code"}',
     )
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
-    .option('--jobs <n>', `threads decoding files while the model runs (default ${defaultJobs()}: one per core, at most 4; 0: none)`)
+    .addOption(jobsOption('decoding files while the model runs'))
     .option('--segments', "classify the whole file in windows of the run's clip length")
     .option('--hop <seconds>', 'with --segments: seconds between window starts (default: the clip length, no overlap)')
     .option('--strict', 'exit with code 1 when any file cannot be used (default: only when none can)')
     .action(async (files: string[], flags: PredictFlags) => {
       const threads = flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 });
-      const jobs = flags.jobs === undefined ? undefined : parseNumber('--jobs', flags.jobs, { integer: true, min: 0 });
+      const jobs = parseJobs(flags.jobs);
       if (flags.hop !== undefined && !flags.segments) throw new SerError('EARG', 'predict', '--hop needs --segments');
       if (jobs !== undefined && flags.segments)
         throw new SerError('EARG', 'predict', '--jobs is not used with --segments (files are read a chunk at a time)');

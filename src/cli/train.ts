@@ -9,7 +9,7 @@ import { defaultCacheDir } from '../data/feature-cache.js';
 import { INPUT_NORMS, type InputNorm, PAPER_CNN_TM } from '../model/config.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import { DEFAULT_HYPERPARAMETERS } from '../train/loop.js';
-import { collect, corpusSources, parseNumber, resolveRecipe } from './options.js';
+import { collect, corpusSources, jobsOption, parseJobs, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
   data: string[];
@@ -38,6 +38,7 @@ interface TrainFlags {
   /** A folder, or false for --no-cache. */
   cache?: string | false;
   threads?: string;
+  jobs?: string;
   resume?: boolean;
   /** false for --no-recalibrate-bn. */
   recalibrateBn: boolean;
@@ -143,6 +144,7 @@ export function register(program: Command): void {
       'keep the BatchNorm statistics of the training steps (collected with dropout on) instead of re-estimating them with dropout off after each epoch',
     )
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
+    .addOption(jobsOption('computing the features not in the cache'))
     .option('--resume', 'continue the interrupted run in --out with its saved settings (--epochs may raise the budget)')
     .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .action(async (flags: TrainFlags, command: Command) => {
@@ -233,6 +235,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
     durationS: parseNumber('--duration', flags.duration, { min: 0.1 }),
     cacheDir: flags.cache === false ? null : flags.cache,
     threads: number('--threads', flags.threads, { integer: true, min: 1 }),
+    jobs: parseJobs(flags.jobs),
     resume: flags.resume,
     signal,
     progress: flags.progress,

@@ -19,18 +19,25 @@
  * written to disk one by one, so memory holds only the requested features. Decode failures are not cached: they
  * are retried on the next run. A pack is written to `<pack>.tmp-<pid>` and renamed; temp files whose process is gone
  * (a crash mid-write) are removed when the folder is next used (src/io/atomic.ts sweepStaleTempFiles).
+ *
+ * Rows not in the cache are computed by feature-rows.ts on `jobs` worker threads (feature-worker.ts, a
+ * src/io/worker-pool.ts WorkerPool), at most two files per worker ahead of the one taken next, and taken in input
+ * order: the rows, the cache files, the failures, warnings and progress calls are those of the calling thread alone
+ * (`jobs` 0) to the bit.
  */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AudioAssessment, type AudioFlag, AudioAssessor, assessAudio, loadAudio, openAudioChunks } from '../audio/index.js';
 import { SerError } from '../errors.js';
 import { sweepStaleTempFiles, writeError } from '../io/atomic.js';
-import { type FrontEndConfig, LogMelFrontEnd, clipLogMel, framesFor, frontEndKey, samplesFor } from '../features/index.js';
+import { WorkerPool, checkJobs, defaultJobs } from '../io/worker-pool.js';
+import { type FrontEndConfig, LogMelFrontEnd, framesFor, frontEndKey } from '../features/index.js';
 import type { Spectrogram } from '../features/front-end.js';
-import { utteranceLogMel } from '../features/utterance.js';
 import type { Utterance } from './corpus.js';
+import { FeatureRowMaker, type RowOutcome, type RowRecipe, type SkippedFile } from './feature-rows.js';
+
+export type { SkippedFile } from './feature-rows.js';
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
@@ -50,14 +57,11 @@ export interface ExtractOptions {
    * (every decodable clip). Part of the cache key.
    */
   screen?: boolean;
-}
-
-/** A file left out: why (the error's message), and with `screen` the flag of a file judged unusable (vad.ts). */
-export interface SkippedFile {
-  path: string;
-  error: string;
-  /** Set when the file decoded but holds no speech or is too short (screened out); absent for read/decode errors. */
-  flag?: AudioFlag;
+  /**
+   * Worker threads computing the rows not in the cache (default: src/io/worker-pool.ts defaultJobs(), one per core
+   * up to 4; never more than files); 0: all on the calling thread. The same results either way.
+   */
+  jobs?: number;
 }
 
 /** The result of {@link extractFeatures}. */
@@ -105,23 +109,23 @@ export async function extractFeatures(utterances: readonly Utterance[], options:
     throw new SerError('EARG', 'features', `durationS must be a positive number of seconds (${durationS} given)`);
   if (!(offsetS >= 0 && Number.isFinite(offsetS)))
     throw new SerError('EARG', 'features', `offsetS must be >= 0 seconds (${offsetS} given)`);
+  const jobs = checkJobs(options.jobs ?? defaultJobs(), 'features');
   const nMels = config.nMels;
   const frames = framesFor(durationS, config);
   const rowLength = nMels * frames;
-  const warnings: string[] = [];
+  const screen = options.screen ?? false;
+  const engine = frontEnd.engine === 'typescript' ? { engine: 'typescript' as const } : {};
   const rows = await cachedRows(utterances, {
-    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${options.screen ? SCREEN_KEY : ''}`,
+    key: `${frontEndKey(config)}|duration=${durationS}|offset=${offsetS}${screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => {
-      const keep = samplesFor(offsetS, config) + samplesFor(durationS, config);
-      const samples = await usableSamples(u.path, config.sampleRateHz, { screen: options.screen, keep }, warnings);
-      return samples instanceof Float32Array ? clipLogMel(frontEnd, samples, durationS, offsetS) : samples;
-    },
+    maker: new FeatureRowMaker({ kind: 'clip', frontEnd: config, ...engine, durationS, offsetS, screen }, frontEnd),
+    jobs,
   });
   const features = new Float32Array(rows.kept.length * rowLength);
   for (const [i, row] of rows.values.entries()) features.set(row, i * rowLength);
-  return { features, nMels, frames, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
+  const { kept, failed, cacheHits, computed, warnings } = rows;
+  return { features, nMels, frames, kept, failed, cacheHits, computed, warnings };
 }
 
 /** Options of {@link extractUtteranceLogMels}. */
@@ -135,6 +139,8 @@ export interface ExtractUtteranceOptions {
   onProgress?: (done: number, total: number) => void;
   /** As ExtractOptions.screen. */
   screen?: boolean;
+  /** As ExtractOptions.jobs. */
+  jobs?: number;
 }
 
 /** The result of {@link extractUtteranceLogMels}: `logMels[i]` ([nMels, T_i] dB, no top_db clamp) belongs to kept[i]. */
@@ -157,79 +163,22 @@ export async function extractUtteranceLogMels(
   const config = unclamped.config;
   if (!(options.maxS > 0 && Number.isFinite(options.maxS)))
     throw new SerError('EARG', 'features', `maxS must be a positive number of seconds (${options.maxS} given)`);
-  const warnings: string[] = [];
+  const jobs = checkJobs(options.jobs ?? defaultJobs(), 'features');
+  const screen = options.screen ?? false;
   const rows = await cachedRows(utterances, {
-    key: `${frontEndKey(config)}|utterance|max=${options.maxS}${options.screen ? SCREEN_KEY : ''}`,
+    key: `${frontEndKey(config)}|utterance|max=${options.maxS}${screen ? SCREEN_KEY : ''}`,
     cacheDir: options.cacheDir,
     onProgress: options.onProgress,
-    compute: async (u) => {
-      const keep = samplesFor(options.maxS, config);
-      const samples = await usableSamples(u.path, config.sampleRateHz, { screen: options.screen, keep }, warnings);
-      return samples instanceof Float32Array ? utteranceLogMel(unclamped, samples, options.maxS).data : samples;
-    },
+    maker: new FeatureRowMaker({ kind: 'utterance', frontEnd: config, maxS: options.maxS, screen }, unclamped),
+    jobs,
   });
   const logMels = rows.values.map((data) => ({ data, nMels: config.nMels, frames: data.length / config.nMels }));
-  return { logMels, kept: rows.kept, failed: rows.failed, cacheHits: rows.cacheHits, computed: rows.computed, warnings };
+  const { kept, failed, cacheHits, computed, warnings } = rows;
+  return { logMels, kept, failed, cacheHits, computed, warnings };
 }
 
 /** Cache key part of screened features (rows of flagged files are never written, so a screened pack holds none). */
 const SCREEN_KEY = '|screen=vad1';
-
-/**
- * The first `keep` samples of `path` at `sampleRateHz` (all the features read); with `screen`, the skipped file when
- * assessAudio flags the whole recording. WAV and AIFF files are read a chunk at a time (src/audio openAudioChunks:
- * the same samples, checks and verdict as loading them whole), so a long recording does not fill memory; other
- * formats are decoded whole.
- */
-async function usableSamples(
-  path: string,
-  sampleRateHz: number,
-  options: { screen: boolean | undefined; keep: number },
-  warnings: string[],
-): Promise<Float32Array | SkippedFile> {
-  const chunks = await openAudioChunks(path, { sampleRateHz });
-  let samples: Float32Array;
-  let verdict: AudioAssessment | null = null;
-  if (chunks) {
-    warnings.push(...chunks.warnings);
-    const assessor = options.screen ? new AudioAssessor(sampleRateHz, path) : null;
-    const kept: Float32Array[] = [];
-    let held = 0;
-    // To the end even when the samples kept are in: every sample is checked, as loading the file whole does.
-    for await (const chunk of chunks.chunks()) {
-      assessor?.push(chunk);
-      if (held < options.keep) {
-        kept.push(chunk.slice(0, options.keep - held));
-        held += (kept[kept.length - 1] as Float32Array).length;
-      }
-    }
-    samples = joinChunks(kept, held);
-    verdict = assessor?.finish() ?? null;
-  } else {
-    const loaded = await loadAudio(path, { sampleRateHz });
-    warnings.push(...loaded.warnings);
-    samples = loaded.samples;
-    if (options.screen) verdict = assessAudio(samples, sampleRateHz, path);
-  }
-  if (!verdict) return samples;
-  if (verdict.kind === 'error') throw verdict.error;
-  if (verdict.kind === 'flagged') {
-    const error = new SerError('EAUDIO', 'load', `${path}: ${verdict.flag}: ${verdict.reason}`).message;
-    return { path, error, flag: verdict.flag };
-  }
-  return samples;
-}
-
-function joinChunks(chunks: readonly Float32Array[], length: number): Float32Array {
-  if (chunks.length === 1) return chunks[0] as Float32Array;
-  const joined = new Float32Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, at);
-    at += chunk.length;
-  }
-  return joined;
-}
 
 /** sha256 (hex) of a file's bytes, read 1 MB at a time (memory does not grow with the file). */
 function contentHash(path: string): string {
@@ -268,24 +217,26 @@ interface PackIndex {
 
 const FORMAT = 'ser-feature-cache/3';
 
-/**
- * The rows `compute` gives for each utterance, through the cache: hash every file (unreadable ones fail; not
- * without a cache), read the rows whose file is unchanged, compute the others, write new rows back, and return the kept utterances in
- * input order with their rows.
- */
 /** The feature cache folder when none is given: $XDG_CACHE_HOME/speech-emotion, else ~/.cache/speech-emotion. */
 export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'speech-emotion');
 }
 
+/**
+ * The rows of each utterance, through the cache: hash every file (unreadable ones fail; not without a cache), read
+ * the rows whose file is unchanged, compute the others (`maker`, on `jobs` workers), write new rows back, and return
+ * the kept utterances in input order with their rows.
+ */
 async function cachedRows(
   utterances: readonly Utterance[],
   options: {
     key: string;
     cacheDir: string | null | undefined;
     onProgress: ((done: number, total: number) => void) | undefined;
-    /** The row of `u`, or why it is left out (screened). */
-    compute: (u: Utterance) => Promise<Float32Array | SkippedFile>;
+    /** Makes the rows not in the cache (on the calling thread; the workers make their own from its recipe). */
+    maker: FeatureRowMaker;
+    /** Worker threads; 0: none. */
+    jobs: number;
   },
 ): Promise<{
   values: Float32Array[];
@@ -293,6 +244,7 @@ async function cachedRows(
   failed: SkippedFile[];
   cacheHits: number;
   computed: number;
+  warnings: string[];
 }> {
   const cacheDir = options.cacheDir === null ? null : resolve(options.cacheDir ?? defaultCacheDir());
   // Packs a crashed run was writing (*.tmp-PID of processes that are gone) would stay forever: remove them.
@@ -349,18 +301,25 @@ async function cachedRows(
     }
   }
   const fresh: Utterance[] = [];
-  for (const u of stats.keys()) {
-    if (values.has(u)) continue;
-    try {
-      const row = await options.compute(u);
-      if (row instanceof Float32Array) {
-        values.set(u, row);
+  const warnings: string[] = [];
+  const missing = [...stats.keys()].filter((u) => !values.has(u));
+  // One file has nothing to overlap: a worker would only add its start (~0.1 s).
+  const pool = options.jobs > 0 && missing.length > 1 ? rowPool(options.maker.recipe, Math.min(options.jobs, missing.length)) : null;
+  try {
+    const paths = missing.map((u) => u.path);
+    const outcomes = pool ? pool.runInOrder(paths) : rowsInOrder(options.maker, paths);
+    let i = 0;
+    for await (const outcome of outcomes) {
+      const u = missing[i++] as Utterance;
+      warnings.push(...outcome.warnings);
+      if ('row' in outcome) {
+        values.set(u, outcome.row);
         fresh.push(u);
-      } else failed.push(row);
-    } catch (error) {
-      failed.push({ path: u.path, error: error instanceof Error ? error.message : String(error) });
+      } else failed.push(outcome.skipped);
+      options.onProgress?.(++done, total);
     }
-    options.onProgress?.(++done, total);
+  } finally {
+    await pool?.close();
   }
   if (cacheDir !== null && fresh.length > 0) {
     for (const [corpusName, pack] of packs) {
@@ -376,7 +335,24 @@ async function cachedRows(
     }
   }
   const kept = [...stats.keys()].filter((u) => values.has(u));
-  return { values: kept.map((u) => values.get(u) as Float32Array), kept, failed, cacheHits, computed: fresh.length };
+  return { values: kept.map((u) => values.get(u) as Float32Array), kept, failed, cacheHits, computed: fresh.length, warnings };
+}
+
+/** `size` workers making the rows of `recipe` (feature-worker.ts). */
+function rowPool(recipe: RowRecipe, size: number): WorkerPool<string, RowOutcome> {
+  return new WorkerPool({
+    module: 'feature-worker',
+    callerUrl: import.meta.url,
+    size,
+    workerData: { recipe },
+    errorModule: 'features',
+    role: 'feature',
+  });
+}
+
+/** The rows of `paths` made one after another on the calling thread. */
+async function* rowsInOrder(maker: FeatureRowMaker, paths: readonly string[]): AsyncGenerator<RowOutcome> {
+  for (const path of paths) yield await maker.rowOf(path);
 }
 
 /** Reads a pack's header (not its data); a missing, foreign or corrupt file gives an empty, invalid index. */

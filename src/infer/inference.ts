@@ -17,6 +17,7 @@ import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
 import { utteranceWindows } from '../features/utterance.js';
 import { assetPath } from '../io/paths.js';
+import { checkJobs, defaultJobs } from '../io/worker-pool.js';
 import { createSession } from '../runtime/index.js';
 import type { Session } from '../runtime/index.js';
 import {
@@ -35,7 +36,7 @@ import {
   recordingWindows,
   usableAudio,
 } from './recording-windows.js';
-import { RecordingWindowPool, defaultJobs } from './window-pool.js';
+import { RecordingWindowPool } from './window-pool.js';
 import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
 import { readRunConfig } from '../train/run-dir.js';
 
@@ -129,6 +130,8 @@ export interface EvaluateRunOptions {
   /** Feature cache folder; null: none (default: src/data's default). */
   cacheDir?: string | null;
   threads?: number;
+  /** Feature worker threads for the files not in the cache (default: src/io/worker-pool.ts defaultJobs()); 0: none. */
+  jobs?: number;
 }
 
 export interface EvaluateRunResult {
@@ -191,7 +194,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       );
       utterances = utterances.filter((u) => testIds.has(u.id));
     }
-    const scored = await scoreUtterances(model, utterances, options.cacheDir);
+    const scored = await scoreUtterances(model, utterances, { cacheDir: options.cacheDir, jobs: options.jobs });
     if (scored.kept.length === 0) {
       throw new SerError(
         'EDATA',
@@ -226,11 +229,18 @@ function trainingCorpora(config: RunConfig): string {
 async function scoreUtterances(
   model: RunModel,
   utterances: readonly Utterance[],
-  cacheDir: string | null | undefined,
+  options: { cacheDir: string | null | undefined; jobs: number | undefined },
 ): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
   const { config } = model;
+  const { cacheDir, jobs } = options;
   if (!config.recipe) {
-    const extracted = await extractFeatures(utterances, { frontEnd: config.frontEnd, durationS: config.durationS, cacheDir, screen: true });
+    const extracted = await extractFeatures(utterances, {
+      frontEnd: config.frontEnd,
+      durationS: config.durationS,
+      cacheDir,
+      jobs,
+      screen: true,
+    });
     const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
     return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
   }
@@ -239,6 +249,7 @@ async function scoreUtterances(
     frontEnd: config.frontEnd,
     maxS: recipe.input.maxS,
     cacheDir,
+    jobs,
     screen: true,
   });
   const classes = config.labels.length;
@@ -292,15 +303,12 @@ export async function predictFiles(
   files: readonly string[],
   options: {
     threads?: number;
-    /** Decoding worker threads (default: window-pool.ts defaultJobs(), one per core up to 4; never more than files); 0: none. */
+    /** Decoding worker threads (default: src/io/worker-pool.ts defaultJobs(), one per core up to 4; never more than files); 0: none. */
     jobs?: number;
   } = {},
 ): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
-  const jobs = options.jobs ?? defaultJobs();
-  if (!(Number.isInteger(jobs) && jobs >= 0)) {
-    throw new SerError('EARG', 'predict', `jobs must be a whole number of decoding threads >= 0 (${jobs} given)`);
-  }
+  const jobs = checkJobs(options.jobs ?? defaultJobs(), 'predict');
   const model = await RunModel.load(runDir, { threads: options.threads });
   let pool: RecordingWindowPool | null = null;
   let next: Promise<PreparedChunk> | null = null;

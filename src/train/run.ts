@@ -78,6 +78,8 @@ export interface TrainRunOptions {
   /** Feature cache folder; null: features are computed in memory only (default: src/data's default). */
   cacheDir?: string | null;
   threads?: number;
+  /** Feature worker threads for the files not in the cache (default: src/io/worker-pool.ts defaultJobs()); 0: none. */
+  jobs?: number;
   /** Continue the run in `out`; settings come from its config.json (only `hyper.epochs` may change). */
   resume?: boolean;
   signal?: AbortSignal;
@@ -337,6 +339,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     frontEnd: setup.frontEnd,
     maxS: recipe.input.maxS,
     cacheDir: options.cacheDir,
+    jobs: options.jobs,
     screen: true,
   });
   log(

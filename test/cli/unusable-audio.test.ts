@@ -106,7 +106,7 @@ test('ser predict: flagged files print their flag (text and --json), the error n
   assert.doesNotMatch(text.stdout, /huge\.wav/);
 });
 
-test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming the file; a cut clip is scored with a warning', async () => {
+test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming the file; a cut clip is scored with a warning; --jobs', async () => {
   // A `folders` corpus: the 12 embedded CREMA-D clips in class folders, plus the silent file and the huge one.
   const root = join(scratch, 'corpus');
   const folder: Record<string, string> = { ANG: 'angry', DIS: 'disgust', FEA: 'fear', HAP: 'happy', NEU: 'neutral', SAD: 'sad' };
@@ -127,6 +127,25 @@ test('ser eval: a silent clip and a 1e20 sample are skipped, each line naming th
   assert.match(result.stderr, /^skipped .*neutral\/silence\.wav: load: .*silence\.wav: no_speech: no speech found/m);
   assert.match(result.stderr, /^skipped .*angry\/huge\.wav: load: .*huge\.wav: sample 1000 .* is 1\.00e\+20/m);
   assert.match(result.stderr, /^ser: warning: decode: .*sad\/cut\.wav: data chunk claims .* decoded the \d+\.\d+ s that are there$/m);
+  // Features on worker threads (the default above) or none: the same report, skipped lines and warning, byte for byte.
+  const sequential = await runCli([
+    'eval',
+    '--data',
+    root,
+    '--dataset',
+    'folders',
+    '--json',
+    '--no-cache',
+    '--threads',
+    '1',
+    '--jobs',
+    '0',
+  ]);
+  assert.deepEqual([sequential.code, sequential.stdout, sequential.stderr], [0, result.stdout, result.stderr]);
+  for (const command of [['eval'], ['train', '--out', join(scratch, 'no-run')]]) {
+    const negative = await runCli([...command, '--data', root, '--dataset', 'folders', '--jobs', '-1']);
+    assert.match(negative.stderr, /^ser: cli: --jobs must be an integer >= 0 \('-1' given\) \[EARG\]$/m, command[0]);
+  }
 });
 
 test('ser predict on a truncated WAV: classified from what is there, the warning on stderr and in the JSON', async () => {

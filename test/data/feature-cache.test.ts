@@ -255,3 +255,85 @@ test('a long WAV is read a chunk at a time with the same features and verdict as
   const offset = await extractFeatures(utterances.slice(0, 1), { durationS: 3, offsetS: 30, cacheDir: null });
   assert.deepEqual(offset.features, clipLogMel(new LogMelFrontEnd(), whole, 3, 30));
 });
+
+test('worker threads give what the calling thread alone gives, to the bit: rows, cache files, skipped files, warnings, progress', {
+  skip: !hasShared && 'needs ../shared (RAVDESS, nEMO)',
+}, async () => {
+  // Real clips of two corpora (two cache packs): RAVDESS WAVs (48 kHz, resampled), one cut short (kept, with a
+  // warning), nEMO Opus; and files each path must skip with its own message: garbage bytes, a missing file, 2 s of
+  // digital silence (screened out: no_speech). 10 files on 2 workers: more than the 4 in flight at once.
+  const dir = join(scratch, 'jobs');
+  mkdirSync(dir, { recursive: true });
+  const ravdess = join(sharedDir, 'data', 'ravdess', 'Actor_01');
+  const nemo = join(sharedDir, 'data', 'nemo', 'samples');
+  const copy = (from: string, name: string) => {
+    copyFileSync(join(from, name), join(dir, name));
+    return join(dir, name);
+  };
+  const wavs = readdirSync(ravdess)
+    .slice(0, 4)
+    .map((name) => copy(ravdess, name));
+  const opus = readdirSync(nemo)
+    .slice(0, 2)
+    .map((name) => copy(nemo, name));
+  const cut = wavs[1] as string;
+  writeFileSync(cut, readFileSync(cut).subarray(0, Math.floor(statSync(cut).size * 0.6)));
+  const garbage = join(dir, 'garbage.wav');
+  writeFileSync(garbage, 'RIFF, but not really a WAVE file at all');
+  const silence = join(dir, 'silence.wav');
+  writeFileSync(silence, simpleWav({ tag: 1, bits: 16, sampleRateHz: 16000 }, new Uint8Array(2 * 16000 * 2)));
+  const missing = join(dir, 'missing.wav');
+  const utterance = (path: string, corpus: 'ravdess' | 'nemo'): Utterance => ({ path, id: path, label: 'neutral', speaker: '', corpus });
+  const utterances = [
+    ...wavs.slice(0, 2).map((p) => utterance(p, 'ravdess')),
+    utterance(garbage, 'ravdess'),
+    ...opus.map((p) => utterance(p, 'nemo')),
+    utterance(missing, 'ravdess'),
+    utterance(silence, 'ravdess'),
+    ...wavs.slice(2).map((p) => utterance(p, 'ravdess')),
+    utterance(wavs[0] as string, 'nemo'),
+  ];
+  const kinds = {
+    clips: (o: { cacheDir: string; jobs: number; onProgress: (done: number, total: number) => void }) =>
+      extractFeatures(utterances, { ...o, screen: true, offsetS: 0.5 }),
+    utterances: (o: { cacheDir: string; jobs: number; onProgress: (done: number, total: number) => void }) =>
+      extractUtteranceLogMels(utterances, { ...o, screen: true, maxS: 4 }),
+  };
+  for (const [kind, extract] of Object.entries(kinds)) {
+    const runs = [];
+    for (const jobs of [0, 2]) {
+      const cacheDir = join(scratch, `jobs-${kind}-${jobs}`);
+      const progress: number[][] = [];
+      const result = await extract({ cacheDir, jobs, onProgress: (done, total) => progress.push([done, total]) });
+      const packs = readdirSync(cacheDir).map((name) => [name, readFileSync(join(cacheDir, name))]);
+      runs.push({ result, progress, packs });
+    }
+    assert.deepEqual(runs[1], runs[0], kind);
+    // What the runs hold is what the files are.
+    const { result, packs } = runs[0] as (typeof runs)[number];
+    assert.equal(packs.length, 2, kind);
+    assert.deepEqual([result.computed, result.kept.length], [7, 7], kind);
+    assert.deepEqual(
+      result.failed.map((f) => [f.path, f.flag]),
+      // Unreadable files first (found before any is decoded), as ever; then in input order.
+      [
+        [missing, undefined],
+        [garbage, undefined],
+        [silence, 'no_speech'],
+      ],
+      kind,
+    );
+    assert.match(result.failed[0]?.error ?? '', /cannot read \(ENOENT\)/);
+    assert.match(result.failed[1]?.error ?? '', /garbage\.wav/);
+    assert.equal(result.warnings.length, 1, kind);
+    assert.match(result.warnings[0] ?? '', /truncated.*decoded the \d+\.\d+ s that are there$/);
+  }
+});
+
+test('a jobs option other than a whole number >= 0 is an EARG naming it', async () => {
+  await assert.rejects(extractFeatures([], { jobs: -1 }), {
+    code: 'EARG',
+    message: /jobs must be a whole number of worker threads >= 0 \(-1 given\)/,
+  });
+  await assert.rejects(extractUtteranceLogMels([], { maxS: 4, jobs: 1.5 }), { code: 'EARG', message: /\(1\.5 given\)/ });
+});
