@@ -1,7 +1,7 @@
 /**
  * Worker threads making recordings' input windows (window-worker.ts: read, decode, resample, judge, front end)
  * while the main thread runs the model: decoding, not the model, is most of `ser predict`'s time on many files
- * (an nEMO Opus clip: ~11 ms to decode, ~2.5 ms of front end, ~5 ms of model). A WorkerPool (src/io/worker-pool.ts):
+ * (docs/benchmark-log.md, "Many files: `ser predict` decodes on worker threads"). A WorkerPool (src/io/worker-pool.ts):
  * each worker takes one file at a time; the files wait in the pool's queue in the order given. The windows are those
  * of the main thread to the bit: the same code on the same samples.
  */
