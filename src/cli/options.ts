@@ -80,13 +80,15 @@ const CORPUS_LIST = CORPUS_NAMES.join('|');
 
 /**
  * The recipe of `--recipe` (a name, or a JSON file of overrides whose optional "base" names the recipe they
- * change, default 'generalize'), with the single-field flags applied on top. Default: the paper's recipe.
+ * change, default 'generalize'), with the single-field flags applied on top. Without --recipe: `base` (default the
+ * paper's recipe; a fine-tuning run passes its initial model's).
  */
 export function resolveRecipe(
   nameOrFile: string | undefined,
   overrides: { inputNorm?: InputNorm; crops?: number; balance?: Balance; balanceBy?: 'sampling' | 'loss' },
+  base: Recipe = PAPER_RECIPE,
 ): Recipe {
-  let recipe: Recipe = PAPER_RECIPE;
+  let recipe: Recipe = base;
   if (nameOrFile !== undefined) {
     const named = RECIPES[nameOrFile];
     if (named) recipe = named;

@@ -4,7 +4,9 @@ import { SerError } from '../errors.js';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { type TrainRunOptions, type TrainRunResult, formatRunSummary, trainRun } from '../train/run.js';
-import { BALANCES, type Balance } from '../train/recipe.js';
+import { BALANCES, type Balance, PAPER_RECIPE, type Recipe } from '../train/recipe.js';
+import { readRunConfig } from '../train/run-dir.js';
+import { defaultModelDir } from '../infer/inference.js';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { INPUT_NORMS, type InputNorm, PAPER_CNN_TM } from '../model/config.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
@@ -40,6 +42,7 @@ interface TrainFlags {
   threads?: string;
   jobs?: string;
   resume?: boolean;
+  init?: string;
   /** false for --no-recalibrate-bn. */
   recalibrateBn: boolean;
   progress: 'auto' | 'bar' | 'lines' | 'none';
@@ -69,7 +72,11 @@ const FIXED_ON_RESUME = [
   'size',
   'dropout',
   'recalibrateBn',
+  'init',
 ] as const;
+
+/** Flags that shape the model: with --init the initial model's settings are used, so they may not be given. */
+const FIXED_BY_INIT = ['size', 'duration'] as const;
 
 export function register(program: Command): void {
   program
@@ -145,6 +152,11 @@ export function register(program: Command): void {
     )
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .addOption(jobsOption('computing the features not in the cache'))
+    .option(
+      '--init <run_dir>',
+      'fine-tune: start from the weights of a trained run ("default": the shipped model) instead of random ones; ' +
+        'its model size, clip length and (without --recipe) recipe are used, classes it knows keep their output weights',
+    )
     .option('--resume', 'continue the interrupted run in --out with its saved settings (--epochs may raise the budget)')
     .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .action(async (flags: TrainFlags, command: Command) => {
@@ -178,6 +190,16 @@ function checkFlags(flags: TrainFlags, command: Command): void {
       throw new SerError('EARG', 'train', `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`);
     }
   }
+  if (flags.init !== undefined) {
+    const given = FIXED_BY_INIT.filter((name) => command.getOptionValueSource(name) === 'cli');
+    if (given.length > 0) {
+      throw new SerError(
+        'EARG',
+        'train',
+        `--init ${flags.init} takes the model size and clip length from that model; drop ${given.map((name) => `--${name}`).join(', ')}`,
+      );
+    }
+  }
   if (flags.testCorpus !== undefined && flags.split !== 'corpus') throw new SerError('EARG', 'train', '--test-corpus needs --split corpus');
   if (flags.split === 'corpus' && flags.testCorpus === undefined && !flags.resume) {
     throw new SerError('EARG', 'train', '--split corpus needs --test-corpus NAME (the corpus to hold out)');
@@ -194,12 +216,17 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
   }
   const number = (flag: string, text: string | undefined, bounds: { integer?: boolean; min?: number }) =>
     text === undefined ? undefined : parseNumber(flag, text, bounds);
-  const recipe = resolveRecipe(flags.recipe, {
-    inputNorm: flags.inputNorm,
-    crops: number('--crops', flags.crops, { integer: true, min: 1 }),
-    balance: flags.balance,
-    balanceBy: flags.balanceBy,
-  });
+  const init = flags.init === 'default' ? defaultModelDir() : flags.init;
+  const recipe = resolveRecipe(
+    flags.recipe,
+    {
+      inputNorm: flags.inputNorm,
+      crops: number('--crops', flags.crops, { integer: true, min: 1 }),
+      balance: flags.balance,
+      balanceBy: flags.balanceBy,
+    },
+    init !== undefined ? readInitialRecipe(init) : undefined,
+  );
   return {
     out,
     data:
@@ -237,9 +264,15 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
     threads: number('--threads', flags.threads, { integer: true, min: 1 }),
     jobs: parseJobs(flags.jobs),
     resume: flags.resume,
+    ...(init !== undefined ? { init } : {}),
     signal,
     progress: flags.progress,
   };
+}
+
+/** The recipe a fine-tuning run starts from: its initial model's (the paper's for runs made before recipes). */
+function readInitialRecipe(runDir: string): Recipe {
+  return readRunConfig(runDir).recipe ?? PAPER_RECIPE;
 }
 
 /** The test table and what to do next; on Ctrl-C, where the run stands and how to resume it (exit code 130). */

@@ -28,6 +28,7 @@ import { SerError } from '../errors.js';
 import { argmax, logitCrossEntropy, probabilityCrossEntropy, softmaxInto } from '../eval/probabilities.js';
 import type { CnnTmConfig } from '../model/config.js';
 import { CnnTmTrainer } from '../model/trainer.js';
+import type { NamedTensor } from '../io/safetensors.js';
 import {
   BEST_FILE,
   type EpochRecord,
@@ -156,6 +157,11 @@ export interface TrainOptions {
   runDir?: string;
   /** Continue from `runDir`'s checkpoint (error if there is none). */
   resume?: boolean;
+  /**
+   * Weights to start from instead of the seeded initialisation (a state_dict, e.g. fine-tune.ts fineTuneWeights);
+   * AdamW's moments start at zero. Ignored when resuming: the checkpoint holds the weights.
+   */
+  initialWeights?: ReadonlyMap<string, NamedTensor>;
   /** Abort between steps: the unfinished epoch is discarded, the last end-of-epoch checkpoint stays. */
   signal?: AbortSignal;
   /** Progress display on stderr (default 'auto': a bar on a TTY, else one line per epoch). */
@@ -346,6 +352,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   });
   try {
     if (resumed.checkpoint) trainer.loadState(resumed.checkpoint);
+    else if (options.initialWeights) trainer.loadState(options.initialWeights);
     const epochs = new EpochRunner(options, hyper, source, trainer);
     epochs.progress.start(hyper.epochs * epochs.batchesPerEpoch, (startEpoch - 1) * epochs.batchesPerEpoch);
     let interrupted = false;

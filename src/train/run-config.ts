@@ -55,6 +55,8 @@ export interface RunConfig {
    * those train and predict on the first `durationS` seconds of each file (clipLogMel).
    */
   recipe?: Recipe;
+  /** A fine-tuning run (fine-tune.ts): the run directory whose model it started from, and that model's classes. */
+  init?: { model: string; labels: string[] };
 }
 
 export const CONFIG_FILE = 'config.json';

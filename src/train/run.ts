@@ -37,6 +37,7 @@ import type { Spectrogram } from '../features/index.js';
 import { sweepStaleTempFiles, writeError, writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
+import { type FineTuneStart, type InitialModel, fineTuneSetup, fineTuneWeights, readInitialModel } from './fine-tune.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
 import {
   type EvaluationFeatures,
@@ -82,6 +83,11 @@ export interface TrainRunOptions {
   jobs?: number;
   /** Continue the run in `out`; settings come from its config.json (only `hyper.epochs` may change). */
   resume?: boolean;
+  /**
+   * Fine-tune: start from the weights of this trained run directory (fine-tune.ts); its architecture, front end,
+   * clip length and (without `recipe`) recipe are used. `size` and `durationS` are then ignored.
+   */
+  init?: string;
   signal?: AbortSignal;
   progress?: ProgressMode;
   /** Status lines (default: stderr). */
@@ -117,6 +123,7 @@ function newRunConfig(
   labels: string[],
   split: Split,
   recipe: Recipe,
+  initial: InitialModel | null,
 ): RunConfig {
   const embedded = options.data === undefined;
   const base = embedded ? { ...DEFAULT_HYPERPARAMETERS, ...EMBEDDED_DEFAULTS } : DEFAULT_HYPERPARAMETERS;
@@ -167,6 +174,7 @@ function newRunConfig(
       ...(split.heldOut ? { heldOut: split.heldOut } : {}),
     },
     recipe,
+    ...(initial ? { init: { model: initial.dir, labels: initial.config.labels } } : {}),
   };
 }
 
@@ -183,6 +191,8 @@ interface PreparedRun {
   sources: string[];
   /** Files left out as unusable (no speech, too short). */
   unusable: number;
+  /** A new fine-tuning run's starting weights (none when resuming: the checkpoint has them). */
+  fineTune: FineTuneStart | null;
 }
 
 /**
@@ -235,6 +245,16 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
   log(`recipe: ${describeRecipe(recipe)}`);
+  if (config.init) {
+    const start = prepared.fineTune;
+    log(
+      `fine-tuning from ${config.init.model} (classes ${config.init.labels.join(', ')})` +
+        (start
+          ? `: output rows carried over for ${start.carried.join(', ') || 'no class'}` +
+            (start.fresh.length > 0 ? `; new, freshly initialised: ${start.fresh.join(', ')}` : '')
+          : ''),
+    );
+  }
   const result = await train({
     model,
     train: prepared.train,
@@ -245,6 +265,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
     runDir,
     // Interrupted before the first epoch ended: no checkpoint yet, so start from the saved settings.
     resume: options.resume === true && existsSync(join(runDir, CHECKPOINT_FILE)),
+    ...(prepared.fineTune ? { initialWeights: prepared.fineTune.weights } : {}),
     signal: options.signal,
     progress: options.progress,
   });
@@ -330,8 +351,14 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     );
   }
 
-  const recipe = checkRecipe(config?.recipe ?? options.recipe ?? PAPER_RECIPE);
-  const setup = config ?? newSetup(options, corpus.labels.length, recipe);
+  // Fine-tuning: the initial model is read before any features are computed (its errors come first). A resumed
+  // run needs it only when it was interrupted before its first checkpoint.
+  const initDir = config ? (existsSync(join(runDir, CHECKPOINT_FILE)) ? undefined : config.init?.model) : options.init;
+  const initial = initDir !== undefined ? readInitialModel(initDir) : null;
+  const recipe = checkRecipe(config?.recipe ?? options.recipe ?? initial?.config.recipe ?? PAPER_RECIPE);
+  const setup =
+    config ??
+    (initial ? fineTuneSetup(initial, corpus.labels.length, recipe, options.dropout) : newSetup(options, corpus.labels.length, recipe));
   const started = performance.now();
   // Screened: silent or too-short files (src/audio/vad.ts, the rule ser predict applies) would teach their label to
   // audio that holds no emotion; they are left out of the split, counted and named.
@@ -369,7 +396,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     });
     mkdirSync(runDir, { recursive: true });
     saveSplit(splitPath, split);
-    config = newRunConfig(options, setup, sources, corpus.labels, split, recipe);
+    config = newRunConfig(options, setup, sources, corpus.labels, split, recipe, initial);
     writeRunConfig(runDir, config);
   }
   // On resume, a file that failed to decode when the split was made is in no part: leave it out again.
@@ -396,6 +423,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     test: evaluationSet(partUtterances('test'), inputs),
     sources: corpus.sources,
     unusable: unusable.length,
+    fineTune: initial ? fineTuneWeights(initial, setup.model, corpus.labels, withRecipe.seed) : null,
   };
 }
 

@@ -1,0 +1,133 @@
+/**
+ * Fine-tuning (src/train/fine-tune.ts, `ser train --init`): the starting weights are the shipped default model's,
+ * output rows follow the new run's classes by name, settings that would not fit the weights are refused, and a
+ * real run (16 RAVDESS clips from ../shared, one epoch at a tiny learning rate) ends with weights next to the
+ * initial model's rather than random ones.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { SerError } from '../../src/errors.js';
+import { defaultModelDir } from '../../src/infer/inference.js';
+import { evalOnnxState } from '../../src/model/cnn-tm.js';
+import { initialState } from '../../src/model/weights.js';
+import { fineTuneSetup, fineTuneWeights, readInitialModel } from '../../src/train/fine-tune.js';
+import { GENERALIZE_RECIPE, PAPER_RECIPE } from '../../src/train/recipe.js';
+import type { RunConfig } from '../../src/train/run-config.js';
+import { trainRun } from '../../src/train/run.js';
+import { hasShared, sharedDir } from '../helpers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'ser-fine-tune-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const shipped = readInitialModel(defaultModelDir());
+const D = shipped.config.model.dModel;
+const row = (data: Float32Array, index: number) => Array.from(data.subarray(index * D, (index + 1) * D));
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((max, value, i) => Math.max(max, Math.abs(value - (b[i] as number))), 0);
+
+test("fineTuneWeights: every weight is the initial model's; output rows follow the new classes by name, new classes start from the seeded initialisation", () => {
+  const labels = ['sad', 'calm', 'angry'];
+  const setup = fineTuneSetup(shipped, labels.length, GENERALIZE_RECIPE);
+  const start = fineTuneWeights(shipped, setup.model, labels, 7);
+  assert.deepEqual(start.carried, ['sad', 'angry']);
+  assert.deepEqual(start.fresh, ['calm']);
+  for (const [name, tensor] of shipped.weights) {
+    if (name.startsWith('fc.')) continue;
+    assert.equal(start.weights.get(name)?.data, tensor.data, name);
+  }
+  const known = shipped.config.labels;
+  const weight = start.weights.get('fc.weight')?.data as Float32Array;
+  const bias = start.weights.get('fc.bias')?.data as Float32Array;
+  const initialWeight = shipped.weights.get('fc.weight')?.data as Float32Array;
+  const initialBias = shipped.weights.get('fc.bias')?.data as Float32Array;
+  assert.deepEqual(start.weights.get('fc.weight')?.shape, [3, D]);
+  assert.deepEqual(row(weight, 0), row(initialWeight, known.indexOf('sad')));
+  assert.deepEqual(row(weight, 2), row(initialWeight, known.indexOf('angry')));
+  assert.equal(bias[0], initialBias[known.indexOf('sad')]);
+  assert.equal(bias[2], initialBias[known.indexOf('angry')]);
+  const fresh = initialState(setup.model, 7);
+  assert.deepEqual(row(weight, 1), row(fresh.get('fc.weight')?.data as Float32Array, 1));
+  const freshBias = fresh.get('fc.bias')?.data as Float32Array;
+  assert.equal(bias[1], freshBias[1]);
+});
+
+test("fineTuneSetup keeps the initial model's architecture, front end and clip length, and refuses another input normalisation", () => {
+  const setup = fineTuneSetup(shipped, 4, GENERALIZE_RECIPE, 0.3);
+  assert.deepEqual(setup.model, { ...shipped.config.model, nClasses: 4, dropout: 0.3 });
+  assert.deepEqual(setup.frontEnd, shipped.config.frontEnd);
+  assert.equal(setup.durationS, shipped.config.durationS);
+  assert.equal(fineTuneSetup(shipped, 4, GENERALIZE_RECIPE).model.dropout, shipped.config.model.dropout);
+  assert.throws(
+    () => fineTuneSetup(shipped, 4, PAPER_RECIPE),
+    (error: unknown) => error instanceof SerError && error.code === 'EARG' && /per 'band'.*'none'.*--input-norm band/.test(error.message),
+  );
+});
+
+test('readInitialModel names a run directory without model.onnx, and one that does not exist', () => {
+  const unfinished = join(scratch, 'unfinished');
+  mkdirSync(unfinished);
+  copyFileSync(join(defaultModelDir(), 'config.json'), join(unfinished, 'config.json'));
+  assert.throws(
+    () => readInitialModel(unfinished),
+    (error: unknown) => error instanceof SerError && error.code === 'EIO' && error.message.includes(`${unfinished}: no model.onnx`),
+  );
+  assert.throws(
+    () => readInitialModel(join(scratch, 'nowhere')),
+    (error: unknown) => error instanceof SerError && error.code === 'EIO' && error.message.includes('no such run directory'),
+  );
+});
+
+test('a fine-tuning run starts from the shipped model: config.json records it, the log names carried and new classes, the weights stay next to it', {
+  skip: !hasShared && 'needs ../shared (RAVDESS)',
+}, async () => {
+  const corpus = join(scratch, 'corpus');
+  // RAVDESS emotions: 02 calm (unknown to the shipped model), 03 happy, 04 sad, 05 angry.
+  const classes = { calm: '02', happy: '03', sad: '04', angry: '05' };
+  for (const [label, code] of Object.entries(classes)) {
+    mkdirSync(join(corpus, label), { recursive: true });
+    for (const actor of ['01', '02', '03', '04']) {
+      const name = `03-01-${code}-01-01-01-${actor}.wav`;
+      copyFileSync(join(sharedDir, 'data', 'ravdess', `Actor_${actor}`, name), join(corpus, label, name));
+    }
+  }
+  const out = join(scratch, 'run');
+  const lines: string[] = [];
+  const result = await trainRun({
+    out,
+    data: { dataset: 'folders', path: corpus },
+    init: defaultModelDir(),
+    hyper: { epochs: 1, batchSize: 4, lr: 1e-7 },
+    cacheDir: null,
+    threads: 1,
+    progress: 'none',
+    log: (line) => lines.push(line),
+  });
+  assert.ok(result.report, 'the run finished');
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as RunConfig;
+  assert.deepEqual(config.init, { model: defaultModelDir(), labels: shipped.config.labels });
+  assert.deepEqual(config.labels, ['angry', 'calm', 'happy', 'sad']);
+  assert.deepEqual(config.model, { ...shipped.config.model, nClasses: 4 });
+  assert.deepEqual(config.recipe, shipped.config.recipe, "without --recipe, the initial model's recipe");
+  assert.ok(
+    lines.includes(
+      `fine-tuning from ${defaultModelDir()} (classes ${shipped.config.labels.join(', ')}): output rows carried over for angry, happy, sad; ` +
+        'new, freshly initialised: calm',
+    ),
+    lines.join('\n'),
+  );
+  // A few AdamW steps of 1e-7 move each weight by about 1e-7 a step: the result is the shipped model's weights, not
+  // a random start (those differ from the shipped ones by ~0.1).
+  const trained = evalOnnxState(readFileSync(join(out, 'model.onnx')), config.model);
+  for (const name of ['a.0.weight', 'b.5.weight', 'proj.weight', 'enc.layers.5.linear2.weight']) {
+    const diff = maxAbsDiff(trained.get(name)?.data as Float32Array, shipped.weights.get(name)?.data as Float32Array);
+    assert.ok(diff < 1e-5, `${name} moved by ${diff}`);
+  }
+  const fc = trained.get('fc.weight')?.data as Float32Array;
+  const shippedFc = shipped.weights.get('fc.weight')?.data as Float32Array;
+  const sadRow = Float32Array.from(row(shippedFc, shipped.config.labels.indexOf('sad')));
+  assert.ok(maxAbsDiff(Float32Array.from(row(fc, 3)), sadRow) < 1e-5, 'the sad row is carried over');
+  const freshFc = initialState(config.model, 0).get('fc.weight')?.data as Float32Array;
+  assert.ok(maxAbsDiff(Float32Array.from(row(fc, 1)), Float32Array.from(row(freshFc, 1))) < 1e-5, 'the calm row is the seeded one');
+});
