@@ -10,8 +10,11 @@
  *   (initialState: PyTorch's nn.Linear default).
  * - AdamW's moments and step start at zero, as for a new model; the learning-rate schedule is the run's own.
  * A resumed fine-tuning run takes everything from its checkpoint; config.json's `init` records where it started.
+ * Weights derived from a model carry its terms: the initial model's LICENSE is written into the new run (the shipped
+ * model's corpora allow non-commercial research use only).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { join, resolve } from 'node:path';
 import { SerError } from '../errors.js';
 import type { FrontEndConfig } from '../features/config.js';
@@ -118,4 +121,21 @@ export function fineTuneWeights(initial: InitialModel, model: CnnTmConfig, label
   weights.set('fc.weight', { data: weight, shape: [model.nClasses, rowSize] });
   weights.set('fc.bias', { data: bias, shape: [model.nClasses] });
   return { weights, carried, fresh: labels.filter((label) => !carried.includes(label)) };
+}
+
+/** The licence file of a model folder (the shipped model's, and every run fine-tuned from it). */
+export const LICENSE_FILE = 'LICENSE';
+
+/**
+ * Writes the initial model's LICENSE into `runDir`, headed by where the weights came from; returns whether there
+ * was one (a run trained here from scratch has none: its terms are those of the data it was given).
+ */
+export function carryLicense(initial: InitialModel, runDir: string): boolean {
+  const source = join(initial.dir, LICENSE_FILE);
+  if (!existsSync(source)) return false;
+  const header =
+    `The weights of this run were fine-tuned from ${initial.dir} (ser train --init) and carry its terms, below, ` +
+    'besides those of the data this run was trained on.\n\n';
+  writeFileAtomic(join(runDir, LICENSE_FILE), header + readFileSync(source, 'utf8'));
+  return true;
 }

@@ -37,7 +37,15 @@ import type { Spectrogram } from '../features/index.js';
 import { sweepStaleTempFiles, writeError, writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { CHECKPOINT_FILE } from './checkpoint.js';
-import { type FineTuneStart, type InitialModel, fineTuneSetup, fineTuneWeights, readInitialModel } from './fine-tune.js';
+import {
+  type FineTuneStart,
+  type InitialModel,
+  LICENSE_FILE,
+  carryLicense,
+  fineTuneSetup,
+  fineTuneWeights,
+  readInitialModel,
+} from './fine-tune.js';
 import { type PartUtterances, evaluationSet, trainingSource } from './input-sets.js';
 import {
   type EvaluationFeatures,
@@ -398,6 +406,8 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     saveSplit(splitPath, split);
     config = newRunConfig(options, setup, sources, corpus.labels, split, recipe, initial);
     writeRunConfig(runDir, config);
+    if (initial && carryLicense(initial, runDir))
+      log(`${join(runDir, LICENSE_FILE)}: the terms of ${initial.dir}'s weights, which this run starts from`);
   }
   // On resume, a file that failed to decode when the split was made is in no part: leave it out again.
   const inSplit = new Set(PART_NAMES.flatMap((part) => split.parts[part]));

@@ -2,7 +2,7 @@
  * Fine-tuning (src/train/fine-tune.ts, `ser train --init`): the starting weights are the shipped default model's,
  * output rows follow the new run's classes by name, settings that would not fit the weights are refused, and a
  * real run (16 RAVDESS clips from ../shared, one epoch at a tiny learning rate) ends with weights next to the
- * initial model's rather than random ones.
+ * initial model's rather than random ones, with the initial model's LICENSE beside them.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -110,6 +110,9 @@ test('a fine-tuning run starts from the shipped model: config.json records it, t
   assert.deepEqual(config.labels, ['angry', 'calm', 'happy', 'sad']);
   assert.deepEqual(config.model, { ...shipped.config.model, nClasses: 4 });
   assert.deepEqual(config.recipe, shipped.config.recipe, "without --recipe, the initial model's recipe");
+  const license = readFileSync(join(out, 'LICENSE'), 'utf8');
+  assert.ok(license.startsWith(`The weights of this run were fine-tuned from ${defaultModelDir()}`), license);
+  assert.ok(license.endsWith(readFileSync(join(defaultModelDir(), 'LICENSE'), 'utf8')), "the shipped model's terms follow");
   assert.ok(
     lines.includes(
       `fine-tuning from ${defaultModelDir()} (classes ${shipped.config.labels.join(', ')}): output rows carried over for angry, happy, sad; ` +
