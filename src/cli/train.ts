@@ -128,7 +128,10 @@ export function register(program: Command): void {
       '--batch-size <n>',
       `minibatch size (default ${DEFAULT_HYPERPARAMETERS.batchSize}; embedded corpus: ${EMBEDDED_DEFAULTS.batchSize})`,
     )
-    .option('--lr <rate>', `AdamW learning rate (default ${DEFAULT_HYPERPARAMETERS.lr}; embedded corpus: ${EMBEDDED_DEFAULTS.lr})`)
+    .option(
+      '--lr <rate>',
+      `AdamW learning rate (default ${DEFAULT_HYPERPARAMETERS.lr}; embedded corpus: ${EMBEDDED_DEFAULTS.lr}, except with --init)`,
+    )
     .option(
       '--labels <spec>',
       'classes to use, e.g. "angry,happy,sad", "six" (the six classes of the paper), "calm=neutral"; several corpora: "six" (default) or a list of class names',

@@ -6,8 +6,9 @@
  *   only dropout (not a weight) may differ. A run that asks for another one is refused before any data is read.
  * - Every weight and BatchNorm running statistic is the initial model's (read from its model.onnx), except the
  *   output layer `fc`, whose rows follow the new run's classes: a class the initial model knows keeps its row
- *   (matched by name, in any order), a class it does not know starts from the run's seeded initialisation
- *   (initialState: PyTorch's nn.Linear default).
+ *   (matched by name, in any order, or by emotion synonym as src/data/labels.ts mappingOnto matches them: fearful
+ *   takes fear's row), a class it does not know starts from the run's seeded initialisation (initialState:
+ *   PyTorch's nn.Linear default).
  * - AdamW's moments and step start at zero, as for a new model; the learning-rate schedule is the run's own.
  * A resumed fine-tuning run takes everything from its checkpoint; config.json's `init` records where it started.
  * Weights derived from a model carry its terms: the initial model's LICENSE is written into the new run (the shipped
@@ -16,6 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
 import { join, resolve } from 'node:path';
+import { mappingOnto } from '../data/labels.js';
 import { SerError } from '../errors.js';
 import type { FrontEndConfig } from '../features/config.js';
 import type { NamedTensor } from '../io/safetensors.js';
@@ -84,7 +86,7 @@ export function fineTuneSetup(
 /** The starting weights of a fine-tuning run, and which of its classes kept the initial model's output row. */
 export interface FineTuneStart {
   weights: Map<string, NamedTensor>;
-  /** Classes whose output row comes from the initial model. */
+  /** Classes whose output row comes from the initial model, e.g. 'sad', or 'fearful (fear)' for a synonym. */
   carried: string[];
   /** Classes the initial model does not know: their output row is freshly initialised. */
   fresh: string[];
@@ -98,29 +100,35 @@ export function fineTuneWeights(initial: InitialModel, model: CnnTmConfig, label
   if (labels.length !== model.nClasses) {
     throw new SerError('EARG', 'train', `${labels.length} class names for a model of ${model.nClasses} classes`);
   }
-  const fresh = initialState(model, seed);
+  const seeded = initialState(model, seed);
   const weights = new Map<string, NamedTensor>();
-  for (const [name, tensor] of fresh) {
+  for (const [name, tensor] of seeded) {
     if (name === 'fc.weight' || name === 'fc.bias') continue;
     weights.set(name, initial.weights.get(name) ?? tensor);
   }
   const known = initial.config.labels;
   const rowSize = model.dModel;
-  const weight = Float32Array.from(fresh.get('fc.weight')?.data as Float32Array);
-  const bias = Float32Array.from(fresh.get('fc.bias')?.data as Float32Array);
+  const weight = Float32Array.from(seeded.get('fc.weight')?.data as Float32Array);
+  const bias = Float32Array.from(seeded.get('fc.bias')?.data as Float32Array);
   const initialWeight = initial.weights.get('fc.weight')?.data as Float32Array;
   const initialBias = initial.weights.get('fc.bias')?.data as Float32Array;
+  const counterpart = new Map(mappingOnto(labels, known).pairs);
   const carried: string[] = [];
+  const fresh: string[] = [];
   labels.forEach((label, row) => {
-    const from = known.indexOf(label);
-    if (from < 0) return;
+    const name = counterpart.get(label);
+    if (name === undefined) {
+      fresh.push(label);
+      return;
+    }
+    const from = known.indexOf(name);
     weight.set(initialWeight.subarray(from * rowSize, (from + 1) * rowSize), row * rowSize);
     bias[row] = initialBias[from] as number;
-    carried.push(label);
+    carried.push(name === label ? label : `${label} (${name})`);
   });
   weights.set('fc.weight', { data: weight, shape: [model.nClasses, rowSize] });
   weights.set('fc.bias', { data: bias, shape: [model.nClasses] });
-  return { weights, carried, fresh: labels.filter((label) => !carried.includes(label)) };
+  return { weights, carried, fresh };
 }
 
 /** The licence file of a model folder (the shipped model's, and every run fine-tuned from it). */

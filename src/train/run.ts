@@ -139,7 +139,8 @@ function newRunConfig(
     epochs: options.hyper?.epochs ?? base.epochs,
     patience: options.hyper?.patience ?? base.patience,
     batchSize: options.hyper?.batchSize ?? base.batchSize,
-    lr: options.hyper?.lr ?? base.lr,
+    // Fine-tuning starts at the paper's rate even on the embedded corpus: the small model's 1e-3 would undo the weights.
+    lr: options.hyper?.lr ?? (initial ? DEFAULT_HYPERPARAMETERS.lr : base.lr),
     betas: options.hyper?.betas ?? base.betas,
     eps: options.hyper?.eps ?? base.eps,
     weightDecay: options.hyper?.weightDecay ?? base.weightDecay,

@@ -28,10 +28,10 @@ const row = (data: Float32Array, index: number) => Array.from(data.subarray(inde
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((max, value, i) => Math.max(max, Math.abs(value - (b[i] as number))), 0);
 
 test("fineTuneWeights: every weight is the initial model's; output rows follow the new classes by name, new classes start from the seeded initialisation", () => {
-  const labels = ['sad', 'calm', 'angry'];
+  const labels = ['sad', 'calm', 'angry', 'fearful'];
   const setup = fineTuneSetup(shipped, labels.length, GENERALIZE_RECIPE);
   const start = fineTuneWeights(shipped, setup.model, labels, 7);
-  assert.deepEqual(start.carried, ['sad', 'angry']);
+  assert.deepEqual(start.carried, ['sad', 'angry', 'fearful (fear)']);
   assert.deepEqual(start.fresh, ['calm']);
   for (const [name, tensor] of shipped.weights) {
     if (name.startsWith('fc.')) continue;
@@ -42,9 +42,11 @@ test("fineTuneWeights: every weight is the initial model's; output rows follow t
   const bias = start.weights.get('fc.bias')?.data as Float32Array;
   const initialWeight = shipped.weights.get('fc.weight')?.data as Float32Array;
   const initialBias = shipped.weights.get('fc.bias')?.data as Float32Array;
-  assert.deepEqual(start.weights.get('fc.weight')?.shape, [3, D]);
+  assert.deepEqual(start.weights.get('fc.weight')?.shape, [4, D]);
   assert.deepEqual(row(weight, 0), row(initialWeight, known.indexOf('sad')));
   assert.deepEqual(row(weight, 2), row(initialWeight, known.indexOf('angry')));
+  assert.deepEqual(row(weight, 3), row(initialWeight, known.indexOf('fear')), "a synonym takes its emotion's row");
+  assert.equal(bias[3], initialBias[known.indexOf('fear')]);
   assert.equal(bias[0], initialBias[known.indexOf('sad')]);
   assert.equal(bias[2], initialBias[known.indexOf('angry')]);
   const fresh = initialState(setup.model, 7);
