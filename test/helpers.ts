@@ -1,5 +1,5 @@
 /** Shared test utilities: where the repository and ../shared are, and numeric comparison. */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/io/paths.js';
 
@@ -22,4 +22,20 @@ export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>)
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i] as number));
   return maxAbsDiff(actual, expected) / (scale || 1);
+}
+
+/**
+ * A corpus of one folder per class (`--dataset folders`) from ../shared's RAVDESS WAVs: for each label and its
+ * RAVDESS emotion code (01 neutral, 02 calm, 03 happy, 04 sad, 05 angry, ...), the first recording
+ * (03-01-CODE-01-01-01-ACTOR.wav) of each actor. Returns `dir`.
+ */
+export function ravdessClassFolders(dir: string, codes: Readonly<Record<string, string>>, actors: readonly string[]): string {
+  for (const [label, code] of Object.entries(codes)) {
+    mkdirSync(join(dir, label), { recursive: true });
+    for (const actor of actors) {
+      const name = `03-01-${code}-01-01-01-${actor}.wav`;
+      copyFileSync(join(sharedDir, 'data', 'ravdess', `Actor_${actor}`, name), join(dir, label, name));
+    }
+  }
+  return dir;
 }

@@ -4,7 +4,6 @@
  * the model's), `predictFiles` and `predictSegments` classify recordings. Without a run directory they use the
  * model shipped in the package (assets/models/default, see its MODEL_CARD.md).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AudioChunks, AudioAssessor, openAudioChunks } from '../audio/index.js';
 import { ASSESS_DEFAULTS } from '../audio/vad.js';
@@ -37,8 +36,8 @@ import {
   usableAudio,
 } from './recording-windows.js';
 import { RecordingWindowPool } from './window-pool.js';
-import { MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
-import { readRunConfig } from '../train/run-dir.js';
+import { type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
+import { readTrainedRun } from '../train/run-dir.js';
 
 /** Clips per run of a model.onnx with a symbolic batch axis (evaluating a corpus, long recordings). */
 const BULK_BATCH = 32;
@@ -71,16 +70,8 @@ export class RunModel {
   /** Loads RUN_DIR/config.json and RUN_DIR/model.onnx (default: the shipped model); errors say what is missing. */
   static async load(runDir: string = defaultModelDir(), options: { threads?: number } = {}): Promise<RunModel> {
     const dir = resolve(runDir);
-    const config = readRunConfig(dir);
-    const modelPath = join(dir, MODEL_FILE);
-    if (!existsSync(modelPath)) {
-      throw new SerError(
-        'EIO',
-        'run',
-        `${runDir}: no ${MODEL_FILE}; the model is exported when training ends (resume an interrupted run with: ser train --out ${runDir} --resume)`,
-      );
-    }
-    const session = await createSession(readFileSync(modelPath), { threads: options.threads });
+    const { config, model } = readTrainedRun(dir);
+    const session = await createSession(model, { threads: options.threads });
     // Runs made before model.onnx had a symbolic batch axis have a batch of 1.
     const batch = session.inputShapes.mel?.[0];
     return new RunModel(dir, config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH);

@@ -25,8 +25,8 @@ import { evalOnnxState } from '../model/cnn-tm.js';
 import type { CnnTmConfig } from '../model/config.js';
 import { initialState } from '../model/weights.js';
 import type { Recipe } from './recipe.js';
-import { MODEL_FILE, type RunConfig } from './run-config.js';
-import { readRunConfig } from './run-dir.js';
+import type { RunConfig } from './run-config.js';
+import { readTrainedRun } from './run-dir.js';
 
 /** A trained model to start from: its run directory, config.json and weights by state_dict name. */
 export interface InitialModel {
@@ -38,18 +38,10 @@ export interface InitialModel {
 /** Reads a run directory's config.json and the weights of its model.onnx (EIO / EFORMAT naming the directory). */
 export function readInitialModel(dir: string): InitialModel {
   const runDir = resolve(dir);
-  const config = readRunConfig(runDir);
-  const modelPath = join(runDir, MODEL_FILE);
-  if (!existsSync(modelPath)) {
-    throw new SerError(
-      'EIO',
-      'train',
-      `--init ${runDir}: no ${MODEL_FILE} (a run writes it when training ends; finish that run first with ser train --out ${runDir} --resume)`,
-    );
-  }
+  const { config, model } = readTrainedRun(runDir);
   let weights: Map<string, NamedTensor>;
   try {
-    weights = evalOnnxState(readFileSync(modelPath), config.model);
+    weights = evalOnnxState(model, config.model);
   } catch (error) {
     throw new SerError('EFORMAT', 'train', `--init ${runDir}: ${(error as Error).message}`);
   }

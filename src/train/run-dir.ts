@@ -1,9 +1,9 @@
-/** A run directory's config.json on disk (run-config.ts: what it holds and how it is checked). */
+/** A run directory's config.json and model.onnx on disk (run-config.ts: what they hold and how config.json is checked). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { CONFIG_FILE, type RunConfig, checkRunConfig } from './run-config.js';
+import { CONFIG_FILE, MODEL_FILE, type RunConfig, checkRunConfig } from './run-config.js';
 
 export function writeRunConfig(runDir: string, config: RunConfig): void {
   writeFileAtomic(join(runDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
@@ -23,4 +23,21 @@ export function readRunConfig(runDir: string): RunConfig {
     throw new SerError('EFORMAT', 'run', `${path}: not valid JSON (${(error as Error).message})`);
   }
   return checkRunConfig(parsed, path);
+}
+
+/**
+ * A finished run's config.json and model.onnx bytes (what inference and fine-tuning load); errors name the folder
+ * and, for a run without its model yet, how to finish it.
+ */
+export function readTrainedRun(runDir: string): { config: RunConfig; model: Uint8Array } {
+  const config = readRunConfig(runDir);
+  const modelPath = join(runDir, MODEL_FILE);
+  if (!existsSync(modelPath)) {
+    throw new SerError(
+      'EIO',
+      'run',
+      `${runDir}: no ${MODEL_FILE}; the model is exported when training ends (resume an interrupted run with: ser train --out ${runDir} --resume)`,
+    );
+  }
+  return { config, model: readFileSync(modelPath) };
 }

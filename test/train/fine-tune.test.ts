@@ -17,7 +17,7 @@ import { fineTuneSetup, fineTuneWeights, readInitialModel } from '../../src/trai
 import { GENERALIZE_RECIPE, PAPER_RECIPE } from '../../src/train/recipe.js';
 import type { RunConfig } from '../../src/train/run-config.js';
 import { trainRun } from '../../src/train/run.js';
-import { hasShared, sharedDir } from '../helpers.js';
+import { hasShared, maxAbsDiff, ravdessClassFolders } from '../helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-fine-tune-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -25,7 +25,6 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const shipped = readInitialModel(defaultModelDir());
 const D = shipped.config.model.dModel;
 const row = (data: Float32Array, index: number) => Array.from(data.subarray(index * D, (index + 1) * D));
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((max, value, i) => Math.max(max, Math.abs(value - (b[i] as number))), 0);
 
 test("fineTuneWeights: every weight is the initial model's; output rows follow the new classes by name, new classes start from the seeded initialisation", () => {
   const labels = ['sad', 'calm', 'angry', 'fearful'];
@@ -84,16 +83,13 @@ test('readInitialModel names a run directory without model.onnx, and one that do
 test('a fine-tuning run starts from the shipped model: config.json records it, the log names carried and new classes, the weights stay next to it', {
   skip: !hasShared && 'needs ../shared (RAVDESS)',
 }, async () => {
-  const corpus = join(scratch, 'corpus');
-  // RAVDESS emotions: 02 calm (unknown to the shipped model), 03 happy, 04 sad, 05 angry.
-  const classes = { calm: '02', happy: '03', sad: '04', angry: '05' };
-  for (const [label, code] of Object.entries(classes)) {
-    mkdirSync(join(corpus, label), { recursive: true });
-    for (const actor of ['01', '02', '03', '04']) {
-      const name = `03-01-${code}-01-01-01-${actor}.wav`;
-      copyFileSync(join(sharedDir, 'data', 'ravdess', `Actor_${actor}`, name), join(corpus, label, name));
-    }
-  }
+  // Calm is unknown to the shipped model.
+  const corpus = ravdessClassFolders(join(scratch, 'corpus'), { calm: '02', happy: '03', sad: '04', angry: '05' }, [
+    '01',
+    '02',
+    '03',
+    '04',
+  ]);
   const out = join(scratch, 'run');
   const lines: string[] = [];
   const result = await trainRun({

@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
 import { trainRun } from '../../src/train/run.js';
 import { simpleWav } from '../audio/audio-helpers.js';
-import { hasShared, sharedDir } from '../helpers.js';
+import { hasShared, ravdessClassFolders } from '../helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-train-run-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -24,16 +24,12 @@ const floatWav = (samples: Float32Array) => simpleWav({ tag: 3, bits: 32, sample
 test('ser train leaves out silent and too-short files (counted and named in the log, in metrics.json, in no part of the split) and sweeps stale temp files', {
   skip: !hasShared && 'needs ../shared (RAVDESS)',
 }, async () => {
-  const corpus = join(scratch, 'corpus');
-  // RAVDESS names: modality-channel-emotion-intensity-statement-repetition-actor; emotions 01 neutral, 03 happy, 04 sad, 05 angry.
-  const classes = { neutral: '01', happy: '03', sad: '04', angry: '05' };
-  for (const [label, code] of Object.entries(classes)) {
-    mkdirSync(join(corpus, label), { recursive: true });
-    for (const actor of ['01', '02', '03', '04']) {
-      const name = `03-01-${code}-01-01-01-${actor}.wav`;
-      copyFileSync(join(sharedDir, 'data', 'ravdess', `Actor_${actor}`, name), join(corpus, label, name));
-    }
-  }
+  const corpus = ravdessClassFolders(join(scratch, 'corpus'), { neutral: '01', happy: '03', sad: '04', angry: '05' }, [
+    '01',
+    '02',
+    '03',
+    '04',
+  ]);
   const speech = (await loadAudio(join(corpus, 'happy', '03-01-03-01-01-01-01.wav'))).samples;
   const silent = join(corpus, 'neutral', 'silent.wav');
   const short = join(corpus, 'happy', 'short.wav');
