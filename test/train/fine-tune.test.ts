@@ -1,11 +1,11 @@
 /**
  * Fine-tuning (src/train/fine-tune.ts, `ser train --init`): the starting weights are the shipped default model's,
  * output rows follow the new run's classes by name, settings that would not fit the weights are refused, and a
- * real run (16 RAVDESS clips from ../shared, one epoch at a tiny learning rate) ends with weights next to the
- * initial model's rather than random ones, with the initial model's LICENSE beside them.
+ * real run (16 RAVDESS clips from ../shared, stopped before its first epoch, resumed, one epoch at a tiny learning
+ * rate) ends with weights next to the initial model's rather than random ones, with its LICENSE beside them.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -92,16 +92,22 @@ test('a fine-tuning run starts from the shipped model: config.json records it, t
   ]);
   const out = join(scratch, 'run');
   const lines: string[] = [];
-  const result = await trainRun({
+  const common = { cacheDir: null, threads: 1, progress: 'none', log: (line: string) => lines.push(line) } as const;
+  // Stopped before its first epoch ended (no checkpoint yet), then resumed: the resumed run must still start from
+  // the initial model, which only config.json names by then.
+  const stop = new AbortController();
+  stop.abort();
+  const stopped = await trainRun({
     out,
     data: { dataset: 'folders', path: corpus },
     init: defaultModelDir(),
     hyper: { epochs: 1, batchSize: 4, lr: 1e-7 },
-    cacheDir: null,
-    threads: 1,
-    progress: 'none',
-    log: (line) => lines.push(line),
+    signal: stop.signal,
+    ...common,
   });
+  assert.equal(stopped.finished, 'interrupted');
+  assert.ok(!existsSync(join(out, 'checkpoint.safetensors')));
+  const result = await trainRun({ out, resume: true, ...common });
   assert.ok(result.report, 'the run finished');
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as RunConfig;
   assert.deepEqual(config.init, { model: defaultModelDir(), labels: shipped.config.labels });
@@ -118,6 +124,7 @@ test('a fine-tuning run starts from the shipped model: config.json records it, t
     ),
     lines.join('\n'),
   );
+  assert.equal(lines.filter((line) => line.startsWith('fine-tuning from')).length, 2, 'the new run and the resumed one');
   // A few AdamW steps of 1e-7 move each weight by about 1e-7 a step: the result is the shipped model's weights, not
   // a random start (those differ from the shipped ones by ~0.1).
   const trained = evalOnnxState(readFileSync(join(out, 'model.onnx')), config.model);
