@@ -9,6 +9,10 @@
  *      reads the input at f_m / s on the mel axis), bilinear interpolation in dB. Speeding audio up by s scales
  *      every frequency by s and every duration by 1 / s; on the mel image this is exact up to interpolation and
  *      the STFT's fixed window.
+ *   1b. vocal tract length perturbation (VTLP; Jaitly and Hinton 2013, "Vocal Tract Length Perturbation (VTLP)
+ *      improves speech recognition"): the frequency part of step 1 alone, band m reading the input at f_m / w on the
+ *      mel axis, time unchanged: a speaker with a vocal tract 1 / w as long, same pitch contour timing. (The paper
+ *      warps piecewise-linearly to keep the band edge; here frequencies above fMax / w read the top band.)
  *   2. the window: a random offset in the speech span (utterance.ts; else offset 0, as at inference).
  *   3. additive noise at a random SNR, in the power domain: P = P_speech + g P_noise with g set so that
  *      mean(P_speech) / mean(g P_noise) = 10^(SNR / 10) over the window. Noise: white, pink or brown noise made
@@ -35,6 +39,8 @@ export interface AugmentConfig {
   randomCrop: boolean;
   /** Speed perturbation with this probability, factor uniform in [min, max]. */
   speed: { probability: number; min: number; max: number } | null;
+  /** Vocal tract length perturbation with this probability, warp factor uniform in [min, max]; absent: none. */
+  vtlp?: { probability: number; min: number; max: number } | null;
   /** Additive noise with this probability, SNR uniform in [snrDbMin, snrDbMax] dB, kinds drawn uniformly. */
   noise: { probability: number; snrDbMin: number; snrDbMax: number; kinds: NoiseKind[] } | null;
   /** SpecAugment: masks per clip and their largest widths (mel bands, frames). */
@@ -64,10 +70,14 @@ export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
   const probability = (name: string, p: number) => {
     if (!(p >= 0 && p <= 1)) problems.push(`${name} probability must be in [0, 1] (${p} given)`);
   };
-  if (config.speed) {
-    probability('speed', config.speed.probability);
-    if (!(config.speed.min > 0 && config.speed.min <= config.speed.max)) {
-      problems.push(`speed factors must satisfy 0 < min <= max (${config.speed.min}, ${config.speed.max} given)`);
+  for (const [name, factors] of [
+    ['speed', config.speed],
+    ['vtlp', config.vtlp],
+  ] as const) {
+    if (!factors) continue;
+    probability(name, factors.probability);
+    if (!(factors.min > 0 && factors.min <= factors.max)) {
+      problems.push(`${name} factors must satisfy 0 < min <= max (${factors.min}, ${factors.max} given)`);
     }
   }
   if (config.noise) {
@@ -138,10 +148,7 @@ export class BatchMaker {
     this.data = data;
     this.options = options;
     this.nMels = options.frontEnd.nMels;
-    const scale = HERTZ_TO_MEL[options.frontEnd.melScale];
-    const first = scale.toMel(options.frontEnd.fMinHz);
-    const step = (scale.toMel(options.frontEnd.fMaxHz) - first) / (this.nMels + 1);
-    this.melAxis = { centres: Float64Array.from({ length: this.nMels }, (_, m) => first + (m + 1) * step), first, step };
+    this.melAxis = melAxisOf(options.frontEnd);
   }
 
   /** Utterances to draw from. */
@@ -191,9 +198,13 @@ export class BatchMaker {
     let span = this.data.spans[u] as { start: number; end: number };
     if (augment.speed && random() < augment.speed.probability) {
       const factor = augment.speed.min + (augment.speed.max - augment.speed.min) * random();
-      logMel = this.speedPerturbed(logMel, factor);
+      logMel = rescaleLogMel(logMel, { frequency: factor, time: factor }, this.melAxis, this.options.frontEnd);
       const start = Math.min(Math.floor(span.start / factor), logMel.frames - 1);
       span = { start, end: Math.min(Math.max(Math.ceil(span.end / factor), start + 1), logMel.frames) };
+    }
+    if (augment.vtlp && random() < augment.vtlp.probability) {
+      const factor = augment.vtlp.min + (augment.vtlp.max - augment.vtlp.min) * random();
+      logMel = rescaleLogMel(logMel, { frequency: factor, time: 1 }, this.melAxis, this.options.frontEnd);
     }
     const offset = augment.randomCrop ? Math.floor(random() * (maxOffset(span.end - span.start, frames, policy.fill) + 1)) : 0;
     windowLogMel(logMel, span, frames, offset, { fill: policy.fill, topDb: null, out });
@@ -222,38 +233,55 @@ export class BatchMaker {
     const offset = Math.floor(random() * noise.frames);
     return windowLogMel(noise, { start: 0, end: noise.frames }, frames, offset, { fill: 'repeat', topDb: null });
   }
+}
 
-  /** The log-mel of the utterance sped up by `factor` (see the module comment, step 1). */
-  private speedPerturbed(logMel: Spectrogram, factor: number): Spectrogram {
-    const { data, nMels, frames } = logMel;
-    const outFrames = Math.max(1, Math.round(frames / factor));
-    const scale = HERTZ_TO_MEL[this.options.frontEnd.melScale];
-    const { centres, first, step } = this.melAxis;
-    // Source band (fractional) of each output band: the mel position of f_m / factor.
-    const source = new Float64Array(nMels);
-    for (let m = 0; m < nMels; m++) {
-      const position = (scale.toMel(scale.toHz(centres[m] as number) / factor) - first) / step - 1;
-      source[m] = Math.min(Math.max(position, 0), nMels - 1);
-    }
-    const out = new Float32Array(nMels * outFrames);
-    for (let m = 0; m < nMels; m++) {
-      const m0 = Math.floor(source[m] as number);
-      const m1 = Math.min(m0 + 1, nMels - 1);
-      const a = (source[m] as number) - m0;
-      const row0 = m0 * frames;
-      const row1 = m1 * frames;
-      for (let j = 0; j < outFrames; j++) {
-        const t = Math.min(j * factor, frames - 1);
-        const t0 = Math.floor(t);
-        const t1 = Math.min(t0 + 1, frames - 1);
-        const b = t - t0;
-        const low = (1 - b) * (data[row0 + t0] as number) + b * (data[row0 + t1] as number);
-        const high = (1 - b) * (data[row1 + t0] as number) + b * (data[row1 + t1] as number);
-        out[m * outFrames + j] = (1 - a) * low + a * high;
-      }
-    }
-    return { data: out, nMels, frames: outFrames };
+/** The mel axis of `frontEnd`: each band's centre, the axis's first edge and the band spacing, in mels. */
+export function melAxisOf(frontEnd: FrontEndConfig): { centres: Float64Array; first: number; step: number } {
+  const scale = HERTZ_TO_MEL[frontEnd.melScale];
+  const first = scale.toMel(frontEnd.fMinHz);
+  const step = (scale.toMel(frontEnd.fMaxHz) - first) / (frontEnd.nMels + 1);
+  return { centres: Float64Array.from({ length: frontEnd.nMels }, (_, m) => first + (m + 1) * step), first, step };
+}
+
+/**
+ * `logMel` with every frequency scaled by `factors.frequency` and every duration by 1 / `factors.time` (see the
+ * module comment, steps 1 and 1b): output band m reads the input at f_m / frequency, output frame j at j time,
+ * bilinear in dB. `melAxis`: melAxisOf(frontEnd).
+ */
+export function rescaleLogMel(
+  logMel: Spectrogram,
+  factors: { frequency: number; time: number },
+  melAxis: { centres: Float64Array; first: number; step: number },
+  frontEnd: FrontEndConfig,
+): Spectrogram {
+  const { data, nMels, frames } = logMel;
+  const outFrames = Math.max(1, Math.round(frames / factors.time));
+  const scale = HERTZ_TO_MEL[frontEnd.melScale];
+  const { centres, first, step } = melAxis;
+  // Source band (fractional) of each output band: the mel position of f_m / frequency.
+  const source = new Float64Array(nMels);
+  for (let m = 0; m < nMels; m++) {
+    const position = (scale.toMel(scale.toHz(centres[m] as number) / factors.frequency) - first) / step - 1;
+    source[m] = Math.min(Math.max(position, 0), nMels - 1);
   }
+  const out = new Float32Array(nMels * outFrames);
+  for (let m = 0; m < nMels; m++) {
+    const m0 = Math.floor(source[m] as number);
+    const m1 = Math.min(m0 + 1, nMels - 1);
+    const a = (source[m] as number) - m0;
+    const row0 = m0 * frames;
+    const row1 = m1 * frames;
+    for (let j = 0; j < outFrames; j++) {
+      const t = Math.min(j * factors.time, frames - 1);
+      const t0 = Math.floor(t);
+      const t1 = Math.min(t0 + 1, frames - 1);
+      const b = t - t0;
+      const low = (1 - b) * (data[row0 + t0] as number) + b * (data[row0 + t1] as number);
+      const high = (1 - b) * (data[row1 + t0] as number) + b * (data[row1 + t1] as number);
+      out[m * outFrames + j] = (1 - a) * low + a * high;
+    }
+  }
+  return { data: out, nMels, frames: outFrames };
 }
 
 /** ln(10) / 10: dB to power is exp(dB * DB_TO_NEPER) (Math.exp is several times faster than 10 ** x). */
