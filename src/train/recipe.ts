@@ -9,6 +9,8 @@
  * - 'generalize': the recipe measured to help on speakers and corpora never seen in training (RESULTS.md, the
  *   speaker-disjoint ablations): silence trimmed, short speech repeated, random crops, speed perturbation,
  *   noise, SpecAugment, mixup, per-band normalisation, corpus-and-class balanced sampling, test-time crops.
+ *   Vocal tract length perturbation (augment.vtlp) is not in it: a recipe file turns it on
+ *   (bench/recipes/add-vtlp.json; RESULTS.md has what it was measured to do).
  */
 import { SerError } from '../errors.js';
 import { FIRST_CLIP_POLICY, type InputPolicy, checkInputPolicy } from '../features/utterance.js';
