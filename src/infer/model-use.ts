@@ -92,6 +92,14 @@ export class RecordingInputs {
   private readonly unclamped: LogMelFrontEnd;
 
   constructor(config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe'>) {
+    if (config.recipe?.speakerNorm) {
+      throw new SerError(
+        'EARG',
+        'model',
+        'this model was trained with speaker-level input normalisation (its recipe has speakerNorm), an experiment that ' +
+          'inference does not support: its windows need statistics over each speaker\'s recordings. Use a model without it.',
+      );
+    }
     this.config = config;
     this.frontEnd = new LogMelFrontEnd(config.frontEnd);
     this.unclamped = new LogMelFrontEnd({ ...config.frontEnd, topDb: null });

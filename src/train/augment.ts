@@ -18,7 +18,8 @@
  *      mean(P_speech) / mean(g P_noise) = 10^(SNR / 10) over the window. Noise: white, pink or brown noise made
  *      by the front end from seeded Gaussian noise, or babble (another training utterance). Adding mel powers is
  *      the expectation of adding waveforms of independent signals (the cross term averages to zero).
- *   4. the top_db clamp (as every model input).
+ *   4. the top_db clamp (as every model input), then the speaker's band normalisation when the recipe has it
+ *      (features/speaker-norm.ts).
  *   5. SpecAugment (Park et al. 2019): frequency and time masks set to the window's mean dB.
  * Per batch:
  *   6. mixup (Zhang et al. 2018): x_i = l x_i + (1 - l) x_p(i) and the same for the targets, l = max(b, 1 - b),
@@ -31,6 +32,7 @@ import { mixSeed, mulberry32, type Random } from '../data/prng.js';
 import { SerError } from '../errors.js';
 import { AMIN, type FrontEndConfig, LogMelFrontEnd, type Spectrogram, clampTopDb, maxOffset, windowLogMel } from '../features/index.js';
 import { HERTZ_TO_MEL } from '../features/mel.js';
+import { type BandNormalizer, normalizeBands } from '../features/speaker-norm.js';
 import type { InputPolicy } from '../features/utterance.js';
 
 /** What augmentation a training run uses; null / 0 / false turns a step off. */
@@ -113,6 +115,8 @@ export interface TrainingUtterances {
   readonly labels: Int32Array;
   /** Loss weight of each (class or corpus balancing); absent: 1. */
   readonly weights?: Float32Array;
+  /** Speaker-level band normalisation of each (features/speaker-norm.ts), after the clamp; absent: none. */
+  readonly normalizers?: readonly BandNormalizer[];
 }
 
 export interface BatchMakerOptions {
@@ -215,6 +219,7 @@ export class BatchMaker {
       addNoise(out, this.noiseWindow(kind, random, u), snrDb);
     }
     if (frontEnd.topDb !== null) clampTopDb(out, frontEnd.topDb);
+    if (this.data.normalizers) normalizeBands(out, this.data.normalizers[u] as BandNormalizer, frames);
     if (augment.specAugment) specAugment(out, this.nMels, frames, augment.specAugment, random);
   }
 

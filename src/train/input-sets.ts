@@ -6,6 +6,7 @@
  */
 import type { Spectrogram } from '../features/index.js';
 import type { FrontEndConfig } from '../features/config.js';
+import { type BandNormalizer, groupNormalizers, normalizeBands } from '../features/speaker-norm.js';
 import { speechSpan, utteranceWindows, windowLogMel } from '../features/utterance.js';
 import { BatchMaker } from './augment.js';
 import type { EvaluationFeatures, TrainingSource } from './loop.js';
@@ -16,6 +17,8 @@ export interface PartUtterances {
   logMels: readonly Spectrogram[];
   labels: Int32Array;
   corpora: Int32Array;
+  /** Speaker of each, unique across corpora ('' or absent: unknown), for the recipe's speaker normalisation. */
+  speakers?: readonly string[];
 }
 
 export interface InputOptions {
@@ -32,8 +35,15 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
   const { recipe, frames, frontEnd } = options;
   const spans = part.logMels.map((logMel) => speechSpan(logMel, recipe.input.trimDb));
   const weights = recipe.balance === 'none' ? undefined : balanceWeights(recipe.balance, part.labels, part.corpora);
+  const normalizers = speakerNormalizers(part, spans, options);
   const maker = new BatchMaker(
-    { logMels: part.logMels, spans, labels: part.labels, ...(weights && recipe.balanceBy === 'loss' ? { weights } : {}) },
+    {
+      logMels: part.logMels,
+      spans,
+      labels: part.labels,
+      ...(weights && recipe.balanceBy === 'loss' ? { weights } : {}),
+      ...(normalizers ? { normalizers } : {}),
+    },
     { frames, nClasses: options.nClasses, frontEnd, policy: recipe.input, augment: recipe.augment, seed: options.seed },
   );
   const size = frontEnd.nMels * frames;
@@ -44,6 +54,7 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
       topDb: frontEnd.topDb,
       out: clean.subarray(i * size, (i + 1) * size),
     });
+    if (normalizers) normalizeBands(clean.subarray(i * size, (i + 1) * size), normalizers[i] as BandNormalizer, frames);
   });
   return {
     count: part.logMels.length,
@@ -55,10 +66,13 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
 
 /** Every utterance's inference windows, grouped (EvaluationFeatures.windows). */
 export function evaluationSet(
-  part: Pick<PartUtterances, 'logMels' | 'labels'>,
+  part: Pick<PartUtterances, 'logMels' | 'labels' | 'speakers'>,
   options: Omit<InputOptions, 'nClasses' | 'seed'>,
 ): EvaluationFeatures {
   const perUtterance = part.logMels.map((logMel) => utteranceWindows(logMel, options.frames, options.recipe.input, options.frontEnd.topDb));
+  const spans = options.recipe.speakerNorm ? part.logMels.map((logMel) => speechSpan(logMel, options.recipe.input.trimDb)) : [];
+  const normalizers = speakerNormalizers(part, spans, options);
+  if (normalizers) perUtterance.forEach((w, i) => normalizeBands(w.windows, normalizers[i] as BandNormalizer, options.frames));
   const size = options.frontEnd.nMels * options.frames;
   const total = perUtterance.reduce((sum, w) => sum + w.count, 0);
   const x = new Float32Array(total * size);
@@ -68,4 +82,18 @@ export function evaluationSet(
     at += w.windows.length;
   }
   return { x, y: part.labels, windows: Int32Array.from(perUtterance, (w) => w.count) };
+}
+
+/**
+ * Each utterance's speaker-level band normalizer when the recipe has speaker normalisation (statistics over the
+ * speaker's utterances in this part: at test time, the unlabelled recordings of a speaker), else undefined.
+ */
+function speakerNormalizers(
+  part: Pick<PartUtterances, 'logMels' | 'speakers'>,
+  spans: ReadonlyArray<{ start: number; end: number }>,
+  options: Pick<InputOptions, 'recipe' | 'frontEnd'>,
+): BandNormalizer[] | undefined {
+  if (!options.recipe.speakerNorm || part.logMels.length === 0) return undefined;
+  const speakers = part.speakers ?? part.logMels.map(() => '');
+  return groupNormalizers(part.logMels, spans, speakers, options.frontEnd.topDb);
 }

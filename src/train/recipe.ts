@@ -24,6 +24,11 @@ export const BALANCES: readonly Balance[] = ['none', 'class', 'corpus', 'corpus-
 export interface Recipe {
   input: InputPolicy;
   inputNorm: InputNorm;
+  /**
+   * Speaker-level input normalisation (features/speaker-norm.ts), applied to the windows before the model's own
+   * `inputNorm`; absent: off. Experimental: training and `ser train`'s evaluation support it, inference refuses it.
+   */
+  speakerNorm?: boolean;
   augment: AugmentConfig;
   balance: Balance;
   /** Balance by drawing utterances in proportion to their weights ('sampling') or by weighting their loss. */
@@ -62,6 +67,8 @@ export function checkRecipe(recipe: Recipe): Recipe {
   const problems: string[] = [];
   if (!INPUT_NORMS.includes(recipe.inputNorm))
     problems.push(`inputNorm must be one of ${INPUT_NORMS.join(', ')} ('${recipe.inputNorm}' given)`);
+  if (recipe.speakerNorm !== undefined && typeof recipe.speakerNorm !== 'boolean')
+    problems.push(`speakerNorm must be true or false ('${recipe.speakerNorm}' given)`);
   if (!BALANCES.includes(recipe.balance)) problems.push(`balance must be one of ${BALANCES.join(', ')} ('${recipe.balance}' given)`);
   if (recipe.balanceBy !== 'sampling' && recipe.balanceBy !== 'loss')
     problems.push(`balanceBy must be sampling or loss ('${recipe.balanceBy}' given)`);

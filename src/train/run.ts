@@ -299,6 +299,7 @@ export function describeRecipe(recipe: Recipe): string {
     input.fill === 'repeat' ? 'short speech repeated' : 'short clips padded with silence',
     `${input.crops} test-time crop${input.crops > 1 ? 's' : ''}`,
     `input norm ${recipe.inputNorm}`,
+    ...(recipe.speakerNorm ? ['speaker-level band normalisation'] : []),
     augment.randomCrop ? 'random crops' : 'fixed crops',
   ];
   if (augment.speed) parts.push(`speed x${augment.speed.min}-${augment.speed.max} (p ${augment.speed.probability})`);
@@ -422,6 +423,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     logMels: parts[part].map((u) => logMelOf.get(u.id) as Spectrogram),
     labels: Int32Array.from(parts[part], (u) => corpus.labels.indexOf(u.label)),
     corpora: Int32Array.from(parts[part], (u) => corpus.sources.indexOf(u.source ?? corpus.sources[0] ?? '')),
+    speakers: parts[part].map((u) => (u.speaker === '' ? '' : `${u.source ?? ''}/${u.speaker}`)),
   });
   const inputs = { frames: setup.model.frames, frontEnd: setup.frontEnd, recipe };
   const withRecipe = { ...config, recipe };
