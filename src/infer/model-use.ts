@@ -97,7 +97,7 @@ export class RecordingInputs {
         'EARG',
         'model',
         'this model was trained with speaker-level input normalisation (its recipe has speakerNorm), an experiment that ' +
-          'inference does not support: its windows need statistics over each speaker\'s recordings. Use a model without it.',
+          "inference does not support: its windows need statistics over each speaker's recordings. Use a model without it.",
       );
     }
     this.config = config;

@@ -68,6 +68,15 @@ export function fineTuneSetup(
         `drop --input-norm or give --input-norm ${inputNorm}`,
     );
   }
+  const speakerNorm = initial.config.recipe?.speakerNorm === true;
+  if ((recipe.speakerNorm === true) !== speakerNorm) {
+    throw new SerError(
+      'EARG',
+      'train',
+      `--init ${initial.dir}: that model was trained ${speakerNorm ? 'with' : 'without'} speaker-level input normalisation, ` +
+        `the recipe asks for it ${recipe.speakerNorm ? 'on' : 'off'}; give a recipe with "speakerNorm": ${speakerNorm}`,
+    );
+  }
   return {
     model: { ...initial.config.model, nClasses, dropout: dropout ?? initial.config.model.dropout, inputNorm },
     frontEnd: initial.config.frontEnd,

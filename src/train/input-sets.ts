@@ -72,7 +72,10 @@ export function evaluationSet(
   const perUtterance = part.logMels.map((logMel) => utteranceWindows(logMel, options.frames, options.recipe.input, options.frontEnd.topDb));
   const spans = options.recipe.speakerNorm ? part.logMels.map((logMel) => speechSpan(logMel, options.recipe.input.trimDb)) : [];
   const normalizers = speakerNormalizers(part, spans, options);
-  if (normalizers) perUtterance.forEach((w, i) => normalizeBands(w.windows, normalizers[i] as BandNormalizer, options.frames));
+  if (normalizers)
+    perUtterance.forEach((w, i) => {
+      normalizeBands(w.windows, normalizers[i] as BandNormalizer, options.frames);
+    });
   const size = options.frontEnd.nMels * options.frames;
   const total = perUtterance.reduce((sum, w) => sum + w.count, 0);
   const x = new Float32Array(total * size);

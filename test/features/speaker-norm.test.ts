@@ -28,7 +28,8 @@ const speakerNormRecipe: Recipe = { ...GENERALIZE_RECIPE, inputNorm: 'none', spe
 function clampedSpeech(logMel: Spectrogram, span: { start: number; end: number }): Float32Array {
   const length = span.end - span.start;
   const out = new Float32Array(logMel.nMels * length);
-  for (let m = 0; m < logMel.nMels; m++) out.set(logMel.data.subarray(m * logMel.frames + span.start, m * logMel.frames + span.end), m * length);
+  for (let m = 0; m < logMel.nMels; m++)
+    out.set(logMel.data.subarray(m * logMel.frames + span.start, m * logMel.frames + span.end), m * length);
   return clampTopDb(out, frontEnd.topDb as number);
 }
 
@@ -38,7 +39,7 @@ test('the real samples hold two speakers of six recordings', () => {
 });
 
 test('bandNormalizer: after it, every band of the speaker`s speech frames has mean 0 and variance 1', () => {
-  const mine = logMels.flatMap((logMel, i) => (speakers[i] === '1001' ? [i] : []));
+  const mine = speakers.flatMap((speaker, i) => (speaker === '1001' ? [i] : []));
   const normalizer = bandNormalizer(
     mine.map((i) => logMels[i] as Spectrogram),
     mine.map((i) => spans[i] as { start: number; end: number }),
@@ -71,17 +72,27 @@ test('groupNormalizers: one normalizer per speaker, shared by its recordings; ea
   const normalizers = groupNormalizers(logMels, spans, speakers, frontEnd.topDb);
   const first = speakers.indexOf('1001');
   const second = speakers.indexOf('1002');
-  speakers.forEach((speaker, i) => assert.equal(normalizers[i], normalizers[speaker === '1001' ? first : second]));
+  speakers.forEach((speaker, i) => {
+    assert.equal(normalizers[i], normalizers[speaker === '1001' ? first : second]);
+  });
   assert.notDeepEqual(normalizers[first]?.mean, normalizers[second]?.mean);
 
   const unknown = speakers.map((speaker, i) => (i === first || i === second ? '' : speaker));
   const alone = groupNormalizers(logMels, spans, unknown, frontEnd.topDb)[first];
-  assert.deepEqual(alone, bandNormalizer([logMels[first] as Spectrogram], [spans[first] as { start: number; end: number }], frontEnd.topDb));
+  assert.deepEqual(
+    alone,
+    bandNormalizer([logMels[first] as Spectrogram], [spans[first] as { start: number; end: number }], frontEnd.topDb),
+  );
   assert.notDeepEqual(alone?.mean, normalizers[first]?.mean);
 });
 
 test('a recipe with speakerNorm: evaluation and clean training windows are the windows without it, normalised by speaker', () => {
-  const part = { logMels, labels: Int32Array.from(extracted.kept, (u) => corpus.labels.indexOf(u.label)), corpora: new Int32Array(12), speakers };
+  const part = {
+    logMels,
+    labels: Int32Array.from(extracted.kept, (u) => corpus.labels.indexOf(u.label)),
+    corpora: new Int32Array(12),
+    speakers,
+  };
   const inputs = { frames: 188, frontEnd, nClasses: 6, seed: 3 };
   const normalizers = groupNormalizers(logMels, spans, speakers, frontEnd.topDb);
   const size = frontEnd.nMels * 188;

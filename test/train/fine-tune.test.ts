@@ -54,7 +54,7 @@ test("fineTuneWeights: every weight is the initial model's; output rows follow t
   assert.equal(bias[1], freshBias[1]);
 });
 
-test("fineTuneSetup keeps the initial model's architecture, front end and clip length, and refuses another input normalisation", () => {
+test("fineTuneSetup keeps the initial model's architecture, front end and clip length, and refuses another input normalisation or speaker normalisation", () => {
   const setup = fineTuneSetup(shipped, 4, GENERALIZE_RECIPE, 0.3);
   assert.deepEqual(setup.model, { ...shipped.config.model, nClasses: 4, dropout: 0.3 });
   assert.deepEqual(setup.frontEnd, shipped.config.frontEnd);
@@ -63,6 +63,11 @@ test("fineTuneSetup keeps the initial model's architecture, front end and clip l
   assert.throws(
     () => fineTuneSetup(shipped, 4, PAPER_RECIPE),
     (error: unknown) => error instanceof SerError && error.code === 'EARG' && /per 'band'.*'none'.*--input-norm band/.test(error.message),
+  );
+  assert.throws(
+    () => fineTuneSetup(shipped, 4, { ...GENERALIZE_RECIPE, speakerNorm: true }),
+    (error: unknown) =>
+      error instanceof SerError && error.code === 'EARG' && /without speaker-level input normalisation/.test(error.message),
   );
 });
 

@@ -1,0 +1,133 @@
+/**
+ * A model trained with speaker-level input normalisation (features/speaker-norm.ts) needs band statistics of the
+ * speaker at test time. Training's evaluation takes them over all of the speaker's test recordings; a user may have
+ * fewer, or one. This scores the trained run on its test speakers with the statistics taken over:
+ *
+ * - all the speaker's recordings (what `ser train` reports);
+ * - k recordings of the speaker drawn at random (seeded; k = 1, 3, 10), every recording then normalised with them;
+ * - only the speaker's neutral recordings (an enrolment with calm speech);
+ * - each recording alone (no speaker known);
+ * - all test speakers pooled (a corpus or channel normalisation, no speaker identity).
+ *
+ *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR [--speakers ravdess/13,...,ravdess/18] [--threads 1]
+ *
+ * Prints accuracy, UAR and recall per class for each (the labels serve only to score and to pick neutral ones).
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CorpusName, loadCorpus } from '../src/data/corpus.js';
+import { extractUtteranceLogMels } from '../src/data/index.js';
+import { mixSeed, mulberry32 } from '../src/data/prng.js';
+import { softmaxInto } from '../src/eval/probabilities.js';
+import type { Spectrogram } from '../src/features/index.js';
+import { type BandNormalizer, bandNormalizer, normalizeBands } from '../src/features/speaker-norm.js';
+import { speechSpan, utteranceWindows } from '../src/features/utterance.js';
+import { packageRoot } from '../src/io/paths.js';
+import { createSession } from '../src/runtime/index.js';
+import { readTrainedRun } from '../src/train/run-dir.js';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    speakers: { type: 'string', default: ['13', '14', '15', '16', '17', '18'].map((a) => `ravdess/${a}`).join(',') },
+    data: { type: 'string', default: `${packageRoot()}/../shared/data` },
+    threads: { type: 'string', default: '1' },
+  },
+});
+if (!args.model) throw new Error('--model RUN_DIR: a run trained with "speakerNorm": true');
+const { config, model } = readTrainedRun(args.model);
+if (!config.recipe?.speakerNorm) throw new Error(`${args.model}: its recipe has no speakerNorm`);
+const recipe = config.recipe;
+const { nMels, frames } = config.model;
+const labels = config.labels;
+const topDb = config.frontEnd.topDb;
+const wanted = new Set(args.speakers.split(','));
+const corpora = [...new Set([...wanted].map((s) => s.split('/')[0] as string))];
+const utterances = corpora
+  .flatMap((name) =>
+    loadCorpus({ dataset: name as CorpusName, path: `${args.data}/${name}`, labels: 'six' }).utterances.map((u) => ({
+      ...u,
+      speaker: `${name}/${u.speaker}`,
+    })),
+  )
+  .filter((u) => wanted.has(u.speaker));
+const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
+const logMels = extracted.logMels;
+const speakers = extracted.kept.map((u) => u.speaker);
+const truth = extracted.kept.map((u) => labels.indexOf(u.label));
+const spans = logMels.map((m) => speechSpan(m, recipe.input.trimDb));
+const plainWindows = logMels.map((m) => utteranceWindows(m, frames, recipe.input, topDb));
+console.log(`${args.model} on ${logMels.length} recordings of ${wanted.size} speakers`);
+
+const session = await createSession(model, { threads: Number(args.threads) });
+
+/** Statistics over the recordings `members`. */
+const statsOf = (members: readonly number[]): BandNormalizer =>
+  bandNormalizer(
+    members.map((i) => logMels[i] as Spectrogram),
+    members.map((i) => spans[i] as { start: number; end: number }),
+    topDb,
+  );
+
+/** Accuracy, UAR and recall per class with each recording normalised by `normalizerOf(i)`. */
+async function score(name: string, normalizerOf: (i: number) => BandNormalizer): Promise<void> {
+  const hits = new Array<number>(labels.length).fill(0);
+  const support = new Array<number>(labels.length).fill(0);
+  for (let i = 0; i < logMels.length; i++) {
+    const w = plainWindows[i] as { windows: Float32Array; count: number };
+    const x = normalizeBands(w.windows.slice(), normalizerOf(i), frames);
+    const result = await session.run({ mel: { data: x, shape: [w.count, 1, nMels, frames] } });
+    const logits = result.logits?.data as Float32Array;
+    const mean = new Float64Array(labels.length);
+    for (let k = 0; k < w.count; k++) {
+      const row = softmaxInto(logits.subarray(k * labels.length, (k + 1) * labels.length), new Float64Array(labels.length));
+      for (let c = 0; c < labels.length; c++) mean[c]! += (row[c] as number) / w.count;
+    }
+    const predicted = mean.indexOf(Math.max(...mean));
+    const y = truth[i] as number;
+    support[y]!++;
+    if (predicted === y) hits[y]!++;
+  }
+  const present = support.filter((n) => n > 0).length;
+  const accuracy = hits.reduce((a, b) => a + b, 0) / truth.length;
+  const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
+  const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
+  console.log(`| ${name} | ${(100 * accuracy).toFixed(2)}% | ${(100 * uar).toFixed(2)}% | ${recalls} |`);
+}
+
+const bySpeaker = new Map<string, number[]>();
+speakers.forEach((s, i) => {
+  bySpeaker.set(s, [...(bySpeaker.get(s) ?? []), i]);
+});
+const speakerStats = new Map([...bySpeaker].map(([s, members]) => [s, statsOf(members)]));
+console.log(`| statistics over | accuracy | UAR | recall ${labels.join(' / ')} |`);
+console.log('| --- | --- | --- | --- |');
+await score("all the speaker's recordings", (i) => speakerStats.get(speakers[i] as string) as BandNormalizer);
+for (const k of [1, 3, 10]) {
+  // Seeded draws of k recordings per speaker; three draws, so one lucky pick does not decide.
+  for (const draw of [0, 1, 2]) {
+    const random = mulberry32(mixSeed(k, draw));
+    const stats = new Map(
+      [...bySpeaker].map(([s, members]) => {
+        const pool = [...members];
+        for (let j = pool.length - 1; j > 0; j--) {
+          const r = Math.floor(random() * (j + 1));
+          [pool[j], pool[r]] = [pool[r] as number, pool[j] as number];
+        }
+        return [s, statsOf(pool.slice(0, k))];
+      }),
+    );
+    await score(
+      `${k} random recording${k > 1 ? 's' : ''} of the speaker (draw ${draw})`,
+      (i) => stats.get(speakers[i] as string) as BandNormalizer,
+    );
+  }
+}
+const neutral = labels.indexOf('neutral');
+const neutralStats = new Map([...bySpeaker].map(([s, members]) => [s, statsOf(members.filter((i) => truth[i] === neutral))]));
+await score("the speaker's neutral recordings only", (i) => neutralStats.get(speakers[i] as string) as BandNormalizer);
+await score('each recording alone', (i) => statsOf([i]));
+const pooled = statsOf(logMels.map((_, i) => i));
+await score('all test speakers pooled', () => pooled);
+await session.release();
+console.log(`(model ${join(args.model, 'model.onnx')})`);
