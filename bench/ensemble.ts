@@ -1,0 +1,102 @@
+/**
+ * An ensemble of trained runs on speakers none of them heard (issue 9): each run's class probabilities of a
+ * recording (its windows averaged, as `ser predict`), then the mean over the runs. Prints accuracy, UAR and recall
+ * per class of each run alone and of the ensemble.
+ *
+ *   npx tsx bench/ensemble.ts --model default --model runs/abl40-full-seed1 [--speakers ravdess/13,...,ravdess/18]
+ *
+ * `default` is the shipped model. The runs must share the class list (in order) and none may have trained on the
+ * speakers given (the script cannot check the latter beyond what their split.json says: it refuses a run whose
+ * training or validation part holds one of the recordings).
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CorpusName, loadCorpus } from '../src/data/corpus.js';
+import { extractUtteranceLogMels } from '../src/data/index.js';
+import { loadSplit } from '../src/data/splits.js';
+import { utteranceWindows } from '../src/features/utterance.js';
+import { RunModel, defaultModelDir } from '../src/infer/inference.js';
+import { packageRoot } from '../src/io/paths.js';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', multiple: true, default: [] },
+    speakers: { type: 'string', default: ['13', '14', '15', '16', '17', '18'].map((a) => `ravdess/${a}`).join(',') },
+    data: { type: 'string', default: `${packageRoot()}/../shared/data` },
+    threads: { type: 'string', default: '1' },
+  },
+});
+const dirs = args.model.map((m) => (m === 'default' ? defaultModelDir() : m));
+if (dirs.length < 1) throw new Error('give --model RUN_DIR at least once');
+const wanted = new Set(args.speakers.split(','));
+const corpora = [...new Set([...wanted].map((s) => s.split('/')[0] as string))];
+const utterances = corpora
+  .flatMap((name) =>
+    loadCorpus({ dataset: name as CorpusName, path: `${args.data}/${name}`, labels: 'six' }).utterances.map((u) => ({
+      ...u,
+      speaker: `${name}/${u.speaker}`,
+      tagged: `${name}/${u.id}`,
+    })),
+  )
+  .filter((u) => wanted.has(u.speaker));
+
+const models = await Promise.all(dirs.map((dir) => RunModel.load(dir, { threads: Number(args.threads) })));
+const labels = models[0]?.config.labels ?? [];
+for (const [i, model] of models.entries()) {
+  if (model.config.labels.join() !== labels.join()) throw new Error(`${dirs[i]}: classes ${model.config.labels} differ from ${labels}`);
+  const { parts } = loadSplit(join(model.runDir, 'split.json'));
+  const training = new Set([...parts.train, ...parts.validation]);
+  const seen = utterances.filter((u) => training.has(u.tagged) || training.has(u.id));
+  if (seen.length > 0) throw new Error(`${dirs[i]} trained on ${seen.length} of these recordings (${seen[0]?.tagged})`);
+}
+
+/** Each recording's class probabilities [recordings, nClasses] under `model`, and the recordings kept. */
+async function probabilitiesOf(model: RunModel): Promise<{ probabilities: Float32Array; kept: typeof utterances }> {
+  const { config } = model;
+  const recipe = config.recipe;
+  if (!recipe) throw new Error(`${model.runDir}: a run without a recipe`);
+  const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
+  const windows = extracted.logMels.map((m) => utteranceWindows(m, config.model.frames, recipe.input, config.frontEnd.topDb));
+  const joined = new Float32Array(windows.reduce((n, w) => n + w.windows.length, 0));
+  let at = 0;
+  for (const w of windows) {
+    joined.set(w.windows, at);
+    at += w.windows.length;
+  }
+  const probabilities = await model.recordingProbabilities(
+    joined,
+    windows.map((w) => w.count),
+  );
+  return { probabilities, kept: extracted.kept as typeof utterances };
+}
+
+/** Accuracy, UAR and recall per class of probabilities [recordings, nClasses] against `truth`. */
+function score(name: string, probabilities: Float32Array | Float64Array, truth: readonly number[]): void {
+  const n = labels.length;
+  const hits = new Array<number>(n).fill(0);
+  const support = new Array<number>(n).fill(0);
+  truth.forEach((y, i) => {
+    const row = Array.from(probabilities.subarray(i * n, (i + 1) * n));
+    support[y]!++;
+    if (row.indexOf(Math.max(...row)) === y) hits[y]!++;
+  });
+  const present = support.filter((s) => s > 0).length;
+  const accuracy = hits.reduce((a, b) => a + b, 0) / truth.length;
+  const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
+  const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
+  console.log(`| ${name} | ${(100 * accuracy).toFixed(2)}% | ${(100 * uar).toFixed(2)}% | ${recalls} |`);
+}
+
+const results = [];
+for (const model of models) results.push(await probabilitiesOf(model));
+const kept = results[0]?.kept ?? [];
+if (results.some((r) => r.kept.length !== kept.length)) throw new Error('the runs kept different recordings (front ends differ)');
+const truth = kept.map((u) => labels.indexOf(u.label));
+console.log(`${kept.length} recordings of ${wanted.size} speakers`);
+console.log(`| model | accuracy | UAR | recall ${labels.join(' / ')} |`);
+console.log('| --- | --- | --- | --- |');
+results.forEach((r, i) => score(args.model[i] as string, r.probabilities, truth));
+const mean = new Float64Array(kept.length * labels.length);
+for (const r of results) for (let i = 0; i < mean.length; i++) mean[i]! += (r.probabilities[i] as number) / results.length;
+score(`mean of the ${results.length}`, mean, truth);
+for (const model of models) await model.release();
