@@ -1,7 +1,8 @@
 /**
  * An ensemble of trained runs on speakers none of them heard (issue 9): each run's class probabilities of a
  * recording (its windows averaged, as `ser predict`), then the mean over the runs. Prints accuracy, UAR and recall
- * per class of each run alone and of the ensemble.
+ * per class of each run alone and of the ensemble, and the ensemble against the first run paired recording by
+ * recording (McNemar's exact test).
  *
  *   npx tsx bench/ensemble.ts --model default --model runs/abl40-full-seed1 [--speakers ravdess/13,...,ravdess/18]
  *
@@ -99,4 +100,33 @@ results.forEach((r, i) => score(args.model[i] as string, r.probabilities, truth)
 const mean = new Float64Array(kept.length * labels.length);
 for (const r of results) for (let i = 0; i < mean.length; i++) mean[i]! += (r.probabilities[i] as number) / results.length;
 score(`mean of the ${results.length}`, mean, truth);
+
+/** Predicted class of each recording. */
+const predicted = (probabilities: Float32Array | Float64Array): number[] =>
+  truth.map((_, i) => {
+    const row = Array.from(probabilities.subarray(i * labels.length, (i + 1) * labels.length));
+    return row.indexOf(Math.max(...row));
+  });
+// Paired comparison with the first run (McNemar's exact test): recordings only one of the two gets right.
+const first = predicted(results[0]?.probabilities as Float32Array);
+const ensemble = predicted(mean);
+const onlyFirst = truth.filter((y, i) => first[i] === y && ensemble[i] !== y).length;
+const onlyEnsemble = truth.filter((y, i) => first[i] !== y && ensemble[i] === y).length;
+console.log(
+  `paired with ${args.model[0]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyFirst} only in ${args.model[0]}; ` +
+    `McNemar exact two-sided p = ${mcNemarExact(onlyFirst, onlyEnsemble).toPrecision(3)}`,
+);
+
+/** Two-sided exact McNemar p-value: P(a result as uneven as b : c) under Binomial(b + c, 1/2). */
+function mcNemarExact(b: number, c: number): number {
+  const n = b + c;
+  const k = Math.min(b, c);
+  let tail = 0;
+  let term = 0.5 ** n; // C(n, 0) / 2^n
+  for (let i = 0; i <= k; i++) {
+    tail += term;
+    term *= (n - i) / (i + 1);
+  }
+  return Math.min(1, 2 * tail);
+}
 for (const model of models) await model.release();
