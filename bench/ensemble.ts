@@ -12,12 +12,12 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CorpusName, loadCorpus } from '../src/data/corpus.js';
 import { extractUtteranceLogMels } from '../src/data/index.js';
 import { loadSplit } from '../src/data/splits.js';
 import { utteranceWindows } from '../src/features/utterance.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { packageRoot } from '../src/io/paths.js';
+import { argmaxRows, heldOutUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,16 +30,7 @@ const { values: args } = parseArgs({
 const dirs = args.model.map((m) => (m === 'default' ? defaultModelDir() : m));
 if (dirs.length < 1) throw new Error('give --model RUN_DIR at least once');
 const wanted = new Set(args.speakers.split(','));
-const corpora = [...new Set([...wanted].map((s) => s.split('/')[0] as string))];
-const utterances = corpora
-  .flatMap((name) =>
-    loadCorpus({ dataset: name as CorpusName, path: `${args.data}/${name}`, labels: 'six' }).utterances.map((u) => ({
-      ...u,
-      speaker: `${name}/${u.speaker}`,
-      tagged: `${name}/${u.id}`,
-    })),
-  )
-  .filter((u) => wanted.has(u.speaker));
+const utterances = heldOutUtterances(args.data, wanted);
 
 const models = await Promise.all(dirs.map((dir) => RunModel.load(dir, { threads: Number(args.threads) })));
 const labels = models[0]?.config.labels ?? [];
@@ -47,8 +38,8 @@ for (const [i, model] of models.entries()) {
   if (model.config.labels.join() !== labels.join()) throw new Error(`${dirs[i]}: classes ${model.config.labels} differ from ${labels}`);
   const { parts } = loadSplit(join(model.runDir, 'split.json'));
   const training = new Set([...parts.train, ...parts.validation]);
-  const seen = utterances.filter((u) => training.has(u.tagged) || training.has(u.id));
-  if (seen.length > 0) throw new Error(`${dirs[i]} trained on ${seen.length} of these recordings (${seen[0]?.tagged})`);
+  const seen = utterances.filter((u) => training.has(u.id));
+  if (seen.length > 0) throw new Error(`${dirs[i]} trained on ${seen.length} of these recordings (${seen[0]?.id})`);
 }
 
 /** Each recording's class probabilities [recordings, nClasses] under `model`, and the recordings kept. */
@@ -71,23 +62,6 @@ async function probabilitiesOf(model: RunModel): Promise<{ probabilities: Float3
   return { probabilities, kept: extracted.kept as typeof utterances };
 }
 
-/** Accuracy, UAR and recall per class of probabilities [recordings, nClasses] against `truth`. */
-function score(name: string, probabilities: Float32Array | Float64Array, truth: readonly number[]): void {
-  const n = labels.length;
-  const hits = new Array<number>(n).fill(0);
-  const support = new Array<number>(n).fill(0);
-  truth.forEach((y, i) => {
-    const row = Array.from(probabilities.subarray(i * n, (i + 1) * n));
-    support[y]!++;
-    if (row.indexOf(Math.max(...row)) === y) hits[y]!++;
-  });
-  const present = support.filter((s) => s > 0).length;
-  const accuracy = hits.reduce((a, b) => a + b, 0) / truth.length;
-  const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
-  const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
-  console.log(`| ${name} | ${(100 * accuracy).toFixed(2)}% | ${(100 * uar).toFixed(2)}% | ${recalls} |`);
-}
-
 const results = [];
 for (const model of models) results.push(await probabilitiesOf(model));
 const kept = results[0]?.kept ?? [];
@@ -96,20 +70,16 @@ const truth = kept.map((u) => labels.indexOf(u.label));
 console.log(`${kept.length} recordings of ${wanted.size} speakers`);
 console.log(`| model | accuracy | UAR | recall ${labels.join(' / ')} |`);
 console.log('| --- | --- | --- | --- |');
-results.forEach((r, i) => score(args.model[i] as string, r.probabilities, truth));
+results.forEach((r, i) => {
+  console.log(scoreRow(args.model[i] as string, labels, truth, argmaxRows(r.probabilities, labels.length)));
+});
 const mean = new Float64Array(kept.length * labels.length);
 for (const r of results) for (let i = 0; i < mean.length; i++) mean[i]! += (r.probabilities[i] as number) / results.length;
-score(`mean of the ${results.length}`, mean, truth);
+console.log(scoreRow(`mean of the ${results.length}`, labels, truth, argmaxRows(mean, labels.length)));
 
-/** Predicted class of each recording. */
-const predicted = (probabilities: Float32Array | Float64Array): number[] =>
-  truth.map((_, i) => {
-    const row = Array.from(probabilities.subarray(i * labels.length, (i + 1) * labels.length));
-    return row.indexOf(Math.max(...row));
-  });
 // Paired comparison with the first run (McNemar's exact test): recordings only one of the two gets right.
-const first = predicted(results[0]?.probabilities as Float32Array);
-const ensemble = predicted(mean);
+const first = argmaxRows(results[0]?.probabilities as Float32Array, labels.length);
+const ensemble = argmaxRows(mean, labels.length);
 const onlyFirst = truth.filter((y, i) => first[i] === y && ensemble[i] !== y).length;
 const onlyEnsemble = truth.filter((y, i) => first[i] !== y && ensemble[i] === y).length;
 console.log(

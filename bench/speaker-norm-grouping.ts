@@ -15,7 +15,6 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CorpusName, loadCorpus } from '../src/data/corpus.js';
 import { extractUtteranceLogMels } from '../src/data/index.js';
 import { mixSeed, mulberry32 } from '../src/data/prng.js';
 import { softmaxInto } from '../src/eval/probabilities.js';
@@ -25,6 +24,7 @@ import { speechSpan, utteranceWindows } from '../src/features/utterance.js';
 import { packageRoot } from '../src/io/paths.js';
 import { createSession } from '../src/runtime/index.js';
 import { readTrainedRun } from '../src/train/run-dir.js';
+import { heldOutUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,15 +42,7 @@ const { nMels, frames } = config.model;
 const labels = config.labels;
 const topDb = config.frontEnd.topDb;
 const wanted = new Set(args.speakers.split(','));
-const corpora = [...new Set([...wanted].map((s) => s.split('/')[0] as string))];
-const utterances = corpora
-  .flatMap((name) =>
-    loadCorpus({ dataset: name as CorpusName, path: `${args.data}/${name}`, labels: 'six' }).utterances.map((u) => ({
-      ...u,
-      speaker: `${name}/${u.speaker}`,
-    })),
-  )
-  .filter((u) => wanted.has(u.speaker));
+const utterances = heldOutUtterances(args.data, wanted);
 const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
 const logMels = extracted.logMels;
 const speakers = extracted.kept.map((u) => u.speaker);
@@ -71,8 +63,7 @@ const statsOf = (members: readonly number[]): BandNormalizer =>
 
 /** Accuracy, UAR and recall per class with each recording normalised by `normalizerOf(i)`. */
 async function score(name: string, normalizerOf: (i: number) => BandNormalizer): Promise<void> {
-  const hits = new Array<number>(labels.length).fill(0);
-  const support = new Array<number>(labels.length).fill(0);
+  const predicted: number[] = [];
   for (let i = 0; i < logMels.length; i++) {
     const w = plainWindows[i] as { windows: Float32Array; count: number };
     const x = normalizeBands(w.windows.slice(), normalizerOf(i), frames);
@@ -83,16 +74,9 @@ async function score(name: string, normalizerOf: (i: number) => BandNormalizer):
       const row = softmaxInto(logits.subarray(k * labels.length, (k + 1) * labels.length), new Float64Array(labels.length));
       for (let c = 0; c < labels.length; c++) mean[c]! += (row[c] as number) / w.count;
     }
-    const predicted = mean.indexOf(Math.max(...mean));
-    const y = truth[i] as number;
-    support[y]!++;
-    if (predicted === y) hits[y]!++;
+    predicted.push(mean.indexOf(Math.max(...mean)));
   }
-  const present = support.filter((n) => n > 0).length;
-  const accuracy = hits.reduce((a, b) => a + b, 0) / truth.length;
-  const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
-  const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
-  console.log(`| ${name} | ${(100 * accuracy).toFixed(2)}% | ${(100 * uar).toFixed(2)}% | ${recalls} |`);
+  console.log(scoreRow(name, labels, truth, predicted));
 }
 
 const bySpeaker = new Map<string, number[]>();

@@ -17,7 +17,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
-import { type CorpusName, loadCorpus } from '../src/data/corpus.js';
 import { softmaxInto } from '../src/eval/probabilities.js';
 import type { Spectrogram } from '../src/features/index.js';
 import { utteranceWindows } from '../src/features/utterance.js';
@@ -27,6 +26,7 @@ import { createSession } from '../src/runtime/index.js';
 import { melAxisOf, rescaleLogMel } from '../src/train/augment.js';
 import { readInitialModel } from '../src/train/fine-tune.js';
 import { PAPER_RECIPE } from '../src/train/recipe.js';
+import { heldOutUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,15 +43,7 @@ const recipe = config.recipe ?? PAPER_RECIPE;
 const { nMels, frames } = config.model;
 const labels = config.labels;
 const wanted = new Set(args.speakers.split(','));
-// Speakers are namespaced by corpus (ravdess/13); each corpus's classes mapped to the six, others left out.
-const corpora = [...new Set([...wanted].map((s) => s.split('/')[0] as string))];
-const all = corpora.flatMap((name) =>
-  loadCorpus({ dataset: name as CorpusName, path: `${args.data}/${name}`, labels: 'six' }).utterances.map((u) => ({
-    ...u,
-    speaker: `${name}/${u.speaker}`,
-  })),
-);
-const utterances = all.filter((u) => wanted.has(u.speaker));
+const utterances = heldOutUtterances(args.data, wanted);
 const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
 const truth = extracted.kept.map((u) => labels.indexOf(u.label));
 console.log(`${args.model} on ${extracted.kept.length} recordings of ${wanted.size} speakers`);
@@ -80,19 +72,11 @@ async function logProbabilities(model: Uint8Array, logMels: readonly Spectrogram
 
 /** Accuracy, UAR and recall per class of the summed log-probabilities of `sets`. */
 function score(name: string, sets: readonly Float64Array[][]): void {
-  const hits = new Array<number>(labels.length).fill(0);
-  const support = new Array<number>(labels.length).fill(0);
-  truth.forEach((y, i) => {
+  const predicted = truth.map((_, i) => {
     const sum = labels.map((_, c) => sets.reduce((s, set) => s + ((set[i] as Float64Array)[c] as number), 0));
-    const predicted = sum.indexOf(Math.max(...sum));
-    support[y]!++;
-    if (predicted === y) hits[y]!++;
+    return sum.indexOf(Math.max(...sum));
   });
-  const present = support.filter((n) => n > 0).length;
-  const accuracy = hits.reduce((a, b) => a + b, 0) / truth.length;
-  const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
-  const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
-  console.log(`${name.padEnd(34)} ${(100 * accuracy).toFixed(2)}%  UAR ${(100 * uar).toFixed(2)}%  recall ${labels.join('/')} ${recalls}`);
+  console.log(scoreRow(name, labels, truth, predicted));
 }
 
 const modelBytes = readFileSync(join(initial.dir, 'model.onnx'));

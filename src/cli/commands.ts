@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerBatch } from './batch.js';
+import { register as registerEnsemble } from './ensemble.js';
 import { register as registerEval } from './eval.js';
 import { register as registerExport } from './export.js';
 import { register as registerFeatures } from './features.js';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerPredict(program);
   registerExport(program);
+  registerEnsemble(program);
   registerStream(program);
   registerServe(program);
   registerBatch(program);

@@ -39,6 +39,13 @@ export interface InitialModel {
 export function readInitialModel(dir: string): InitialModel {
   const runDir = resolve(dir);
   const { config, model } = readTrainedRun(runDir);
+  if (config.ensemble) {
+    throw new SerError(
+      'EARG',
+      'train',
+      `--init ${runDir}: an ensemble of ${config.ensemble.members.length} models cannot be fine-tuned; give one of its members (${config.ensemble.members.join(', ')})`,
+    );
+  }
   let weights: Map<string, NamedTensor>;
   try {
     weights = evalOnnxState(model, config.model);

@@ -57,6 +57,8 @@ export interface RunConfig {
   recipe?: Recipe;
   /** A fine-tuning run (fine-tune.ts): the run directory whose model it started from, and that model's classes. */
   init?: { model: string; labels: string[] };
+  /** An ensemble (ensemble.ts, `ser ensemble`): the run folders whose models its model.onnx averages. */
+  ensemble?: { members: string[] };
 }
 
 export const CONFIG_FILE = 'config.json';

@@ -1,0 +1,44 @@
+/**
+ * What the bench scripts that score models on held-out speakers share: reading the recordings of speakers named
+ * `corpus/speaker` (ravdess/13) from the shared corpora with the six classes, and one table row of accuracy, UAR
+ * and recall per class.
+ */
+import { type CorpusName, type Utterance, loadCorpus } from '../src/data/corpus.js';
+
+/** The recordings of `speakers` (`corpus/speaker`), speakers and ids namespaced by corpus as a mixture does. */
+export function heldOutUtterances(dataDir: string, speakers: ReadonlySet<string>): Utterance[] {
+  const corpora = [...new Set([...speakers].map((s) => s.split('/')[0] as string))];
+  return corpora
+    .flatMap((name) =>
+      loadCorpus({ dataset: name as CorpusName, path: `${dataDir}/${name}`, labels: 'six' }).utterances.map((u) => ({
+        ...u,
+        speaker: `${name}/${u.speaker}`,
+        id: `${name}/${u.id}`,
+      })),
+    )
+    .filter((u) => speakers.has(u.speaker));
+}
+
+/** `| name | accuracy | UAR | recall per class |` of predicted classes against true ones (class indices). */
+export function scoreRow(name: string, labels: readonly string[], truth: readonly number[], predicted: readonly number[]): string {
+  const hits = new Array<number>(labels.length).fill(0);
+  const support = new Array<number>(labels.length).fill(0);
+  truth.forEach((y, i) => {
+    support[y]!++;
+    if (predicted[i] === y) hits[y]!++;
+  });
+  const present = support.filter((n) => n > 0).length;
+  const accuracy = hits.reduce((a, b) => a + b, 0) / truth.length;
+  const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
+  const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
+  return `| ${name} | ${(100 * accuracy).toFixed(2)}% | ${(100 * uar).toFixed(2)}% | ${recalls} |`;
+}
+
+/** The most probable class of each row of `probabilities` [rows, nClasses]. */
+export function argmaxRows(probabilities: ArrayLike<number>, nClasses: number): number[] {
+  return Array.from({ length: probabilities.length / nClasses }, (_, i) => {
+    let best = 0;
+    for (let c = 1; c < nClasses; c++) if (probabilities[i * nClasses + c]! > probabilities[i * nClasses + best]!) best = c;
+    return best;
+  });
+}
