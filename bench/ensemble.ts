@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
 import { loadSplit } from '../src/data/splits.js';
+import type { FrontEndConfig } from '../src/features/config.js';
 import { utteranceWindows } from '../src/features/utterance.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { packageRoot } from '../src/io/paths.js';
@@ -42,12 +43,20 @@ for (const [i, model] of models.entries()) {
   if (seen.length > 0) throw new Error(`${dirs[i]} trained on ${seen.length} of these recordings (${seen[0]?.id})`);
 }
 
+/** The recordings' log-mels, extracted once per front end and length read (members usually share both). */
+const extractions = new Map<string, ReturnType<typeof extractUtteranceLogMels>>();
+function logMelsFor(maxS: number, frontEnd: FrontEndConfig): ReturnType<typeof extractUtteranceLogMels> {
+  const key = JSON.stringify([maxS, frontEnd]);
+  if (!extractions.has(key)) extractions.set(key, extractUtteranceLogMels(utterances, { maxS, frontEnd }));
+  return extractions.get(key) as ReturnType<typeof extractUtteranceLogMels>;
+}
+
 /** Each recording's class probabilities [recordings, nClasses] under `model`, and the recordings kept. */
 async function probabilitiesOf(model: RunModel): Promise<{ probabilities: Float32Array; kept: typeof utterances }> {
   const { config } = model;
   const recipe = config.recipe;
   if (!recipe) throw new Error(`${model.runDir}: a run without a recipe`);
-  const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
+  const extracted = await logMelsFor(recipe.input.maxS, config.frontEnd);
   const windows = extracted.logMels.map((m) => utteranceWindows(m, config.model.frames, recipe.input, config.frontEnd.topDb));
   const joined = new Float32Array(windows.reduce((n, w) => n + w.windows.length, 0));
   let at = 0;

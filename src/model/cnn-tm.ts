@@ -172,6 +172,14 @@ export const SYMBOLIC_BATCH = 1_000_003;
 export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>, batch: number): Graph {
   const g = new Graph('cnn_tm');
   const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
+  const { logits } = buildCnnTm(mel, stateConstants(g, config, state), config, 'eval');
+  g.output('logits', logits);
+  g.output('probabilities', softmax(logits, -1));
+  return g;
+}
+
+/** Every state_dict tensor of an eval model (num_batches_tracked aside) as a constant of `g`, by state name. */
+export function stateConstants(g: Graph, config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>): Map<string, Tensor> {
   const tensors = new Map<string, Tensor>();
   for (const entry of stateLayout(config)) {
     if (entry.role === 'num_batches_tracked') continue;
@@ -179,10 +187,7 @@ export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, N
     if (!value) throw new SerError('EARG', 'cnn-tm', `state has no '${entry.name}'`);
     tensors.set(entry.name, g.constant(value.data as Float32Array, entry.shape, 'float32', entry.name));
   }
-  const { logits } = buildCnnTm(mel, tensors, config, 'eval');
-  g.output('logits', logits);
-  g.output('probabilities', softmax(logits, -1));
-  return g;
+  return tensors;
 }
 
 /** Producer name of the model.onnx files evalOnnx writes. */

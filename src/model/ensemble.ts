@@ -6,11 +6,11 @@
  * class probabilities of independently trained models: Lakshminarayanan, Pritzel and Blundell 2017, "Simple and
  * scalable predictive uncertainty estimation using deep ensembles". Inference costs the sum of the members'.
  */
-import { Graph, type Tensor, add, div, log, softmax, toOnnx } from '../graph/index.js';
+import { Graph, add, div, log, softmax, toOnnx } from '../graph/index.js';
 import { SerError } from '../errors.js';
 import type { NamedTensor } from '../io/safetensors.js';
-import { SYMBOLIC_BATCH, buildCnnTm } from './cnn-tm.js';
-import { type CnnTmConfig, stateLayout } from './config.js';
+import { SYMBOLIC_BATCH, buildCnnTm, stateConstants } from './cnn-tm.js';
+import type { CnnTmConfig } from './config.js';
 
 /** Added to the mean probability before its log: a class no member gives any probability gets a finite logit. */
 const LOG_FLOOR = 1e-30;
@@ -24,21 +24,13 @@ export function buildEnsembleEvalGraph(
   if (members.length < 2) throw new SerError('EARG', 'ensemble', `an ensemble needs at least 2 members (${members.length} given)`);
   const g = new Graph('cnn_tm_ensemble');
   const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
-  let sum: Tensor | null = null;
-  members.forEach((state, k) => {
-    const probabilities = g.scope(`member${k}`, () => {
-      const tensors = new Map<string, Tensor>();
-      for (const entry of stateLayout(config)) {
-        if (entry.role === 'num_batches_tracked') continue;
-        const value = state.get(entry.name);
-        if (!value) throw new SerError('EARG', 'ensemble', `member ${k}: its weights have no '${entry.name}'`);
-        tensors.set(entry.name, g.constant(value.data as Float32Array, entry.shape, 'float32', entry.name));
-      }
-      return softmax(buildCnnTm(mel, tensors, config, 'eval').logits, -1);
-    });
-    sum = sum === null ? probabilities : add(sum, probabilities);
-  });
-  const mean = div(sum as unknown as Tensor, members.length);
+  const perMember = members.map((state, k) =>
+    g.scope(`member${k}`, () => softmax(buildCnnTm(mel, stateConstants(g, config, state), config, 'eval').logits, -1)),
+  );
+  const mean = div(
+    perMember.reduce((sum, p) => add(sum, p)),
+    members.length,
+  );
   g.output('logits', log(add(mean, LOG_FLOOR)));
   g.output('probabilities', mean);
   return g;

@@ -84,8 +84,9 @@ export function ensembleRuns(runDirs: readonly string[], out: string): { config:
     const header = `The weights of this ensemble are those of ${members.map((m) => m.dir).join(', ')} and carry their terms:\n\n`;
     writeFileAtomic(join(outDir, LICENSE_FILE), header + licences.join('\n\n'));
   }
-  writeFileAtomic(join(outDir, MODEL_FILE), model);
   const config: RunConfig = { ...first.config, ensemble: { members: members.map((m) => m.dir) } };
   writeRunConfig(outDir, config);
+  // Last: a folder with model.onnx is a finished ensemble (an interrupted one can be written again).
+  writeFileAtomic(join(outDir, MODEL_FILE), model);
   return { config, modelBytes: model.length };
 }

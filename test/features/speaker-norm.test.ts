@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadCorpus } from '../../src/data/corpus.js';
 import { extractUtteranceLogMels } from '../../src/data/index.js';
 import { DEFAULT_FRONT_END, type Spectrogram, clampTopDb } from '../../src/features/index.js';
-import { bandNormalizer, groupNormalizers, normalizeBands } from '../../src/features/speaker-norm.js';
+import { type BandNormalizer, bandNormalizer, groupNormalizers, normalizeBands } from '../../src/features/speaker-norm.js';
 import { speechSpan } from '../../src/features/utterance.js';
 import { RecordingInputs } from '../../src/infer/model-use.js';
 import { assetPath } from '../../src/io/paths.js';
@@ -102,7 +102,7 @@ test('a recipe with speakerNorm: evaluation and clean training windows are the w
   assert.deepEqual(normalised.windows, plain.windows);
   let at = 0;
   plain.windows?.forEach((count, i) => {
-    const expected = normalizeBands(plain.x.slice(at * size, (at + count) * size), normalizers[i] as never, 188);
+    const expected = normalizeBands(plain.x.slice(at * size, (at + count) * size), normalizers[i] as BandNormalizer, 188);
     assert.deepEqual(normalised.x.subarray(at * size, (at + count) * size), expected, `utterance ${i}`);
     at += count;
   });
@@ -110,7 +110,7 @@ test('a recipe with speakerNorm: evaluation and clean training windows are the w
   const cleanPlain = trainingSource(part, { ...inputs, recipe: { ...speakerNormRecipe, speakerNorm: false } }).clean.x;
   const cleanNormalised = trainingSource(part, { ...inputs, recipe: speakerNormRecipe }).clean.x;
   for (let i = 0; i < 12; i++) {
-    const expected = normalizeBands(cleanPlain.slice(i * size, (i + 1) * size), normalizers[i] as never, 188);
+    const expected = normalizeBands(cleanPlain.slice(i * size, (i + 1) * size), normalizers[i] as BandNormalizer, 188);
     assert.deepEqual(cleanNormalised.subarray(i * size, (i + 1) * size), expected, `utterance ${i}`);
   }
 });
