@@ -1,13 +1,13 @@
 /**
- * Rebuilds a run's model.onnx from the weights it holds with the current eval-graph builder (src/model/cnn-tm.ts
- * evalOnnxState, evalOnnx), for when the graph changes but not the parameters (e.g. the numerically steadier input
- * normalisation): the weights, config and metrics of the run stay as they are. test/model/shipped-model.test.ts
+ * Rebuilds a run's model.onnx (a single model or an ensemble) from the weights it holds with the current graph
+ * builders (src/model/ensemble.ts rebuildModelOnnx), for when the graph changes but not the parameters (e.g. the
+ * numerically steadier input normalisation): the weights, config and metrics of the run stay as they are. test/model/shipped-model.test.ts
  * fails when the shipped default model needs this. Usage: tsx scripts/rebuild-model-onnx.ts RUN_DIR
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/io/index.js';
-import { evalOnnx, evalOnnxState } from '../src/model/cnn-tm.js';
+import { rebuildModelOnnx } from '../src/model/ensemble.js';
 import { MODEL_FILE } from '../src/train/run-config.js';
 import { readRunConfig } from '../src/train/run-dir.js';
 
@@ -18,11 +18,11 @@ if (!runDir) {
 }
 try {
   const file = join(runDir, MODEL_FILE);
-  const config = readRunConfig(runDir).model;
-  const state = evalOnnxState(new Uint8Array(readFileSync(file)), config);
-  const bytes = evalOnnx(config, state);
+  const config = readRunConfig(runDir);
+  const members = config.ensemble?.members.length;
+  const bytes = rebuildModelOnnx(new Uint8Array(readFileSync(file)), config.model, members);
   writeFileAtomic(file, bytes);
-  console.log(`${file}: rebuilt from ${state.size} weight tensors (${bytes.byteLength} bytes)`);
+  console.log(`${file}: rebuilt${members === undefined ? '' : ` (an ensemble of ${members})`} (${bytes.byteLength} bytes)`);
 } catch (error) {
   // SerErrors (and fs errors) say which file and what is wrong: their message, not a stack trace.
   const code = (error as { code?: string }).code;

@@ -205,12 +205,17 @@ export function evalOnnx(config: CnnTmConfig, state: ReadonlyMap<string, NamedTe
 /**
  * The weights a model.onnx written by evalOnnx holds, by state_dict name (toOnnx names the constant of state
  * 'a.0.weight' 'a.0.weight_<n>'), for rebuilding the model with the current graph builder (evalOnnx again,
- * scripts/rebuild-model-onnx.ts). num_batches_tracked is not stored and not returned. Throws EFORMAT naming
- * every state entry that is missing or has another shape.
+ * scripts/rebuild-model-onnx.ts). `scope`: read the weights built under that graph scope (an ensemble's member,
+ * 'member<k>', src/model/ensemble.ts) instead of the top level. num_batches_tracked is not stored and not returned.
+ * Throws EFORMAT naming every state entry that is missing or has another shape.
  */
-export function evalOnnxState(modelBytes: Uint8Array, config: CnnTmConfig): Map<string, NamedTensor> {
+export function evalOnnxState(modelBytes: Uint8Array, config: CnnTmConfig, scope?: string): Map<string, NamedTensor> {
   const byState = new Map<string, { data: Float32Array; shape: number[] }>();
-  for (const [name, tensor] of floatInitializers(modelBytes)) byState.set(name.replace(/_\d+$/, ''), tensor);
+  const prefix = scope === undefined ? '' : `${scope}/`;
+  for (const [name, tensor] of floatInitializers(modelBytes)) {
+    const local = name.slice(prefix.length);
+    if (name.startsWith(prefix) && !local.includes('/')) byState.set(local.replace(/_\d+$/, ''), tensor);
+  }
   const state = new Map<string, NamedTensor>();
   const problems: string[] = [];
   for (const entry of stateLayout(config)) {
@@ -225,7 +230,7 @@ export function evalOnnxState(modelBytes: Uint8Array, config: CnnTmConfig): Map<
     throw new SerError(
       'EFORMAT',
       'cnn-tm',
-      `model.onnx does not hold this config's weights (${problems.join('; ')}): is it a model written by ser train for this config.json?`,
+      `model.onnx does not hold this config's weights${scope === undefined ? '' : ` under '${scope}'`} (${problems.join('; ')}): is it a model written by ser train for this config.json?`,
     );
   }
   return state;

@@ -9,11 +9,16 @@
 import { Graph, add, div, log, softmax, toOnnx } from '../graph/index.js';
 import { SerError } from '../errors.js';
 import type { NamedTensor } from '../io/safetensors.js';
-import { SYMBOLIC_BATCH, buildCnnTm, stateConstants } from './cnn-tm.js';
+import { SYMBOLIC_BATCH, buildCnnTm, evalOnnx, evalOnnxState, stateConstants } from './cnn-tm.js';
 import type { CnnTmConfig } from './config.js';
 
 /** Added to the mean probability before its log: a class no member gives any probability gets a finite logit. */
 const LOG_FLOOR = 1e-30;
+
+/** The graph scope of member k's weights in the ensemble's model.onnx. */
+function memberScope(k: number): string {
+  return `member${k}`;
+}
 
 /** The ensemble's eval graph for `batch` windows (SYMBOLIC_BATCH for a symbolic batch axis). */
 export function buildEnsembleEvalGraph(
@@ -25,7 +30,7 @@ export function buildEnsembleEvalGraph(
   const g = new Graph('cnn_tm_ensemble');
   const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
   const perMember = members.map((state, k) =>
-    g.scope(`member${k}`, () => softmax(buildCnnTm(mel, stateConstants(g, config, state), config, 'eval').logits, -1)),
+    g.scope(memberScope(k), () => softmax(buildCnnTm(mel, stateConstants(g, config, state), config, 'eval').logits, -1)),
   );
   const mean = div(
     perMember.reduce((sum, p) => add(sum, p)),
@@ -42,4 +47,22 @@ export function ensembleOnnx(config: CnnTmConfig, members: ReadonlyArray<Readonl
     producer: 'speech-emotion CNN-TM ensemble',
     dynamicBatch: SYMBOLIC_BATCH,
   });
+}
+
+/**
+ * The members' weights an ensemble's model.onnx holds (evalOnnxState of each member's scope), for rebuilding it with
+ * the current graph builder (scripts/rebuild-model-onnx.ts). Throws EFORMAT naming what a member lacks.
+ */
+export function ensembleOnnxStates(modelBytes: Uint8Array, config: CnnTmConfig, count: number): Array<Map<string, NamedTensor>> {
+  return Array.from({ length: count }, (_, k) => evalOnnxState(modelBytes, config, memberScope(k)));
+}
+
+/**
+ * A run's model.onnx rebuilt from the weights it holds with the current graph builders: a single model (evalOnnx) or,
+ * given `ensembleSize` (config.json's ensemble.members.length), an ensemble (ensembleOnnx). What
+ * scripts/rebuild-model-onnx.ts writes and test/model/shipped-model.test.ts compares with the shipped bytes.
+ */
+export function rebuildModelOnnx(modelBytes: Uint8Array, config: CnnTmConfig, ensembleSize?: number): Uint8Array {
+  if (ensembleSize === undefined) return evalOnnx(config, evalOnnxState(modelBytes, config));
+  return ensembleOnnx(config, ensembleOnnxStates(modelBytes, config, ensembleSize));
 }

@@ -1,7 +1,8 @@
 /**
  * Graph drift of the shipped default model: assets/models/default/model.onnx holds only its weights and the graph
- * the eval builder (src/model/cnn-tm.ts buildEvalGraph) made when it was written. Rebuilt from its own weights with
- * the current builder (evalOnnxState, evalOnnx: what scripts/rebuild-model-onnx.ts does), it must give the same
+ * the eval builder (src/model/cnn-tm.ts buildEvalGraph, or src/model/ensemble.ts for an ensemble) made when it was
+ * written. Rebuilt from its own weights with the current builders (rebuildModelOnnx: what
+ * scripts/rebuild-model-onnx.ts does), it must give the same
  * probabilities on real speech (log-mel windows of RAVDESS and CREMA-D clips of assets/corpus, within 1e-6) and the
  * same bytes (the builder is deterministic: measured identical, 2026-12-04). A builder change that is not followed
  * by a rebuild fails here with the command to run.
@@ -15,7 +16,8 @@ import { SerError } from '../../src/errors.js';
 import { assetPath } from '../../src/io/paths.js';
 import { defaultModelDir } from '../../src/infer/inference.js';
 import { RecordingInputs } from '../../src/infer/model-use.js';
-import { evalOnnx, evalOnnxState } from '../../src/model/cnn-tm.js';
+import { evalOnnxState } from '../../src/model/cnn-tm.js';
+import { rebuildModelOnnx } from '../../src/model/ensemble.js';
 import { createSession } from '../../src/runtime/index.js';
 import type { Session } from '../../src/runtime/types.js';
 import { MODEL_FILE } from '../../src/train/run-config.js';
@@ -37,7 +39,7 @@ async function probabilities(session: Session, windows: Float32Array, count: num
 }
 
 test(`the shipped model rebuilt from its own weights with the current builder: same probabilities (within ${TOLERANCE}) and bytes`, async () => {
-  const rebuilt = evalOnnx(config.model, evalOnnxState(shipped, config.model));
+  const rebuilt = rebuildModelOnnx(shipped, config.model, config.ensemble?.members.length);
   const inputs = new RecordingInputs(config);
   const sessions = [await createSession(shipped, { threads: 1 }), await createSession(rebuilt, { threads: 1 })] as const;
   try {
@@ -63,7 +65,7 @@ test(`the shipped model rebuilt from its own weights with the current builder: s
 test('evalOnnxState names every weight a model.onnx lacks for the config', () => {
   const wider = { ...config.model, nClasses: config.model.nClasses + 1, ffDim: config.model.ffDim * 2 };
   assert.throws(
-    () => evalOnnxState(shipped, wider),
+    () => evalOnnxState(shipped, wider, config.ensemble ? 'member0' : undefined),
     (error: unknown) =>
       error instanceof SerError &&
       error.code === 'EFORMAT' &&

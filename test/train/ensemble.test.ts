@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SerError } from '../../src/errors.js';
 import { type Prediction, predictFiles } from '../../src/infer/inference.js';
+import { evalOnnxState } from '../../src/model/cnn-tm.js';
+import { ensembleOnnxStates, rebuildModelOnnx } from '../../src/model/ensemble.js';
 import { ensembleRuns } from '../../src/train/ensemble.js';
 import { readInitialModel } from '../../src/train/fine-tune.js';
 import { trainRun } from '../../src/train/run.js';
@@ -82,6 +84,20 @@ test('the ensemble of two runs gives the mean of their probabilities on every te
     }
   });
   assert.ok(differ > 0, 'the two members must disagree somewhere, or the test shows nothing');
+});
+
+test('an ensemble model.onnx gives back the weights of each member and rebuilds to the same bytes', { skip }, () => {
+  const out = join(scratch, 'ensemble-rebuild');
+  const { config } = ensembleRuns([runs.a, runs.b], out);
+  const bytes = new Uint8Array(readFileSync(join(out, 'model.onnx')));
+  const states = ensembleOnnxStates(bytes, config.model, 2);
+  [runs.a, runs.b].forEach((dir, k) => {
+    const own = evalOnnxState(new Uint8Array(readFileSync(join(dir, 'model.onnx'))), config.model);
+    assert.equal(states[k]?.size, own.size);
+    for (const [name, tensor] of own) assert.deepEqual(states[k]?.get(name)?.data, tensor.data, `member ${k}, ${name}`);
+  });
+  assert.throws(() => ensembleOnnxStates(bytes, config.model, 3), /under 'member2'.*'fc\.weight' missing/);
+  assert.ok(Buffer.from(rebuildModelOnnx(bytes, config.model, 2)).equals(bytes), 'the rebuilt ensemble differs from the one written');
 });
 
 test('ensembleRuns refuses one run, an existing model, an ensemble as member, other inputs and another test part', { skip }, async () => {
