@@ -10,7 +10,7 @@ import { defaultModelDir } from '../infer/inference.js';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { INPUT_NORMS, type InputNorm, PAPER_CNN_TM } from '../model/config.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import { DEFAULT_HYPERPARAMETERS } from '../train/loop.js';
+import { DEFAULT_HYPERPARAMETERS, MONITORS, type Monitor } from '../train/loop.js';
 import { collect, corpusSources, jobsOption, parseJobs, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
@@ -27,6 +27,7 @@ interface TrainFlags {
   balanceBy?: 'sampling' | 'loss';
   warmup?: string;
   lrDecay?: 'none' | 'cosine';
+  monitor?: Monitor;
   seed: string;
   out?: string;
   epochs?: string;
@@ -63,6 +64,7 @@ const FIXED_ON_RESUME = [
   'balanceBy',
   'warmup',
   'lrDecay',
+  'monitor',
   'seed',
   'patience',
   'batchSize',
@@ -117,6 +119,11 @@ export function register(program: Command): void {
     .addOption(new Option('--balance-by <how>', 'balance by sampling or by loss weights').choices(['sampling', 'loss']))
     .option('--warmup <epochs>', 'epochs of linear learning-rate warm-up (default 0)')
     .addOption(new Option('--lr-decay <kind>', 'learning-rate decay over the epoch budget (default none)').choices(['none', 'cosine']))
+    .addOption(
+      new Option('--monitor <metric>', 'validation metric that picks the best epoch and stops training (default val_loss)').choices([
+        ...MONITORS,
+      ]),
+    )
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
     .option('--epochs <n>', `epoch budget (default ${DEFAULT_HYPERPARAMETERS.epochs}; embedded corpus: ${EMBEDDED_DEFAULTS.epochs})`)
@@ -259,6 +266,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
       recalibrateBn: flags.recalibrateBn,
       warmupEpochs: number('--warmup', flags.warmup, { min: 0 }),
       lrDecay: flags.lrDecay,
+      monitor: flags.monitor,
     },
     size: flags.size,
     dropout: number('--dropout', flags.dropout, { min: 0 }),

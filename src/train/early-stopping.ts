@@ -1,6 +1,7 @@
 /**
- * Early stopping on validation loss (as Keras' EarlyStopping(monitor='val_loss', restore_best_weights=True)):
- * an epoch improves when its validation loss is below the best so far by more than `minDelta`; training stops
+ * Early stopping on a value to minimise, the validation loss or minus the validation UAR (loop.ts
+ * Hyperparameters.monitor; as Keras' EarlyStopping(monitor=..., restore_best_weights=True)): an epoch improves when
+ * its value is below the best so far by more than `minDelta` (`bestLoss` holds the best value); training stops
  * once `patience` epochs in a row have not improved. The caller keeps the weights of the best epoch and
  * restores them at the end. The whole state is three numbers, saved in every checkpoint.
  */

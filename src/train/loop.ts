@@ -115,6 +115,21 @@ export interface Hyperparameters {
   warmupEpochs?: number;
   /** Learning-rate decay over the epoch budget: 'cosine' to 0 at the last step (Loshchilov and Hutter 2017), or 'none' (default). */
   lrDecay?: 'none' | 'cosine';
+  /**
+   * What picks the best epoch (whose weights the run keeps) and stops training after `patience` epochs without a
+   * better one: 'val_loss' (default, lower is better) or 'val_uar' (validation unweighted average recall, higher is
+   * better; steadier than the loss when label smoothing and mixup make the loss a poor proxy for recall).
+   */
+  monitor?: Monitor;
+}
+
+/** The validation metrics early stopping can follow (Hyperparameters.monitor). */
+export const MONITORS = ['val_loss', 'val_uar'] as const;
+export type Monitor = (typeof MONITORS)[number];
+
+/** The value early stopping minimises for `monitor`: the validation loss, or minus the validation UAR. */
+function monitoredValue(record: EpochRecord, monitor: Monitor): number {
+  return monitor === 'val_uar' ? -(record.val_uar as number) : (record.val_loss as number);
 }
 
 /**
@@ -305,6 +320,8 @@ function checkHyper(hyper: Hyperparameters): void {
   if (hyper.lrDecay !== undefined && hyper.lrDecay !== 'none' && hyper.lrDecay !== 'cosine') {
     problems.push(`learning-rate decay must be 'none' or 'cosine' ('${hyper.lrDecay}' given)`);
   }
+  if (hyper.monitor !== undefined && !MONITORS.includes(hyper.monitor))
+    problems.push(`the monitored metric must be ${MONITORS.join(' or ')} ('${hyper.monitor}' given)`);
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
 
@@ -336,6 +353,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const source = 'fill' in options.train ? options.train : fixedClips(options.train, model.nClasses);
   checkTrainInputs(options, hyper, source);
   const stopper = new EarlyStopping(hyper.patience);
+  const monitor = hyper.monitor ?? 'val_loss';
   // Read (or refuse) the checkpoint before building the trainer: errors come before any expensive work.
   const resumed = resumeFrom(options, hyper, stopper);
   let { finished, best } = resumed;
@@ -368,7 +386,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           break;
         }
         history.push(record);
-        const decision = stopper.update(epoch, record.val_loss as number);
+        const decision = stopper.update(epoch, monitoredValue(record, monitor));
         if (decision.improved) {
           best = copyState(trainer.state());
           if (options.runDir) saveBest(options.runDir, best, epoch, record.val_loss as number);
@@ -379,7 +397,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         options.onEpoch?.(record);
         if (decision.stop) {
           epochs.progress.log(
-            `early stopping: no validation-loss improvement for ${hyper.patience} epochs; best epoch ${stopper.state().bestEpoch}`,
+            `early stopping: no validation-${monitor === 'val_uar' ? 'UAR' : 'loss'} improvement for ${hyper.patience} epochs; best epoch ${stopper.state().bestEpoch}`,
           );
         }
         if (options.signal?.aborted) {
@@ -397,7 +415,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       trainer,
       history,
       bestEpoch: state.bestEpoch,
-      bestValLoss: state.bestLoss,
+      bestValLoss: (history.find((record) => record.epoch === state.bestEpoch)?.val_loss as number | undefined) ?? state.bestLoss,
       finished: interrupted ? 'interrupted' : (finished ?? 'max-epochs'),
       hyper,
     };

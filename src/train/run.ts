@@ -36,7 +36,7 @@ import {
 import type { Spectrogram } from '../features/index.js';
 import { sweepStaleTempFiles, writeError, writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
-import { CHECKPOINT_FILE } from './checkpoint.js';
+import { CHECKPOINT_FILE, type EpochRecord } from './checkpoint.js';
 import {
   type FineTuneStart,
   type InitialModel,
@@ -124,6 +124,12 @@ function newSetup(options: TrainRunOptions, nClasses: number, recipe: Recipe): P
   return { model: { ...model, dropout, inputNorm: recipe.inputNorm }, frontEnd, durationS };
 }
 
+/** ', val_uar 0.xxxx' of the restored epoch, when its history has it. */
+function bestUar(result: { history: readonly EpochRecord[]; bestEpoch: number }): string {
+  const uar = result.history.find((record) => record.epoch === result.bestEpoch)?.val_uar;
+  return typeof uar === 'number' ? `, val_uar ${uar.toFixed(4)}` : '';
+}
+
 function newRunConfig(
   options: TrainRunOptions,
   setup: Pick<RunConfig, 'model' | 'frontEnd' | 'durationS'>,
@@ -147,6 +153,7 @@ function newRunConfig(
     recalibrateBn: options.hyper?.recalibrateBn ?? base.recalibrateBn,
     warmupEpochs: options.hyper?.warmupEpochs ?? 0,
     lrDecay: options.hyper?.lrDecay ?? 'none',
+    monitor: options.hyper?.monitor ?? 'val_loss',
   };
   const mixture = sources.length > 1;
   const tags = sourceTags(sources);
@@ -250,7 +257,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
     `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
       `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}, input norm ${model.inputNorm ?? 'none'}; ` +
       `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
-      `up to ${hyper.epochs} epochs, patience ${hyper.patience}` +
+      `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}` +
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
   log(`recipe: ${describeRecipe(recipe)}`);
@@ -283,7 +290,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
     if (result.finished === 'interrupted') return { ...summary, report: null, perCorpus: {} };
     log(
       `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; ` +
-        `best epoch ${result.bestEpoch} (val_loss ${result.bestValLoss.toFixed(4)}) restored`,
+        `best epoch ${result.bestEpoch} by ${config.hyper.monitor ?? 'val_loss'} (val_loss ${result.bestValLoss.toFixed(4)}${bestUar(result)}) restored`,
     );
     return { ...summary, ...(await finishRun(prepared, result)) };
   } finally {

@@ -134,6 +134,43 @@ test('train: a finished run resumed with a larger epoch budget continues from it
   assert.equal(loadCheckpoint(dir).loop.epoch, 4);
 });
 
+test('train: monitor val_uar picks and stops on the validation UAR, val_loss (the default) on the loss', async () => {
+  const hyper = { epochs: 8, patience: 3, batchSize: 4, lr: 3e-3 };
+  const byLoss = await train(await options({ hyper }));
+  const byUar = await train(await options({ hyper: { ...hyper, monitor: 'val_uar' } }));
+  await byLoss.trainer.release();
+  await byUar.trainer.release();
+  const first = (history: readonly EpochRecord[], key: (r: EpochRecord) => number, better: (a: number, b: number) => boolean) =>
+    history.reduce((best, r) => (better(key(r), key(best)) ? r : best)).epoch;
+  const trace = byUar.history.map((r) => `${r.epoch}: ${r.val_loss?.toFixed(3)}/${r.val_uar?.toFixed(3)}`).join(' ');
+  assert.equal(
+    byLoss.bestEpoch,
+    first(
+      byLoss.history,
+      (r) => r.val_loss as number,
+      (a, b) => a < b,
+    ),
+    trace,
+  );
+  assert.equal(
+    byUar.bestEpoch,
+    first(
+      byUar.history,
+      (r) => r.val_uar as number,
+      (a, b) => a > b,
+    ),
+    trace,
+  );
+  // Measured with these settings: the loss and the UAR pick different epochs, so the test tells them apart.
+  assert.notEqual(byUar.bestEpoch, byLoss.bestEpoch, trace);
+  assert.equal(byUar.bestValLoss, byUar.history[byUar.bestEpoch - 1]?.val_loss, 'bestValLoss is the loss of the kept epoch');
+  if (byUar.finished === 'stopped') assert.equal(byUar.history.length, byUar.bestEpoch + hyper.patience, trace);
+  await assert.rejects(
+    train(await options({ hyper: { ...hyper, monitor: 'val_acc' as never } })),
+    /monitored metric must be val_loss or val_uar/,
+  );
+});
+
 test('train: refuses to overwrite a run directory, and resume needs a checkpoint', async () => {
   const dir = join(scratch, 'whole');
   await assert.rejects(train(await options({ runDir: dir })), /already holds a checkpoint/);
