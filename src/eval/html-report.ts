@@ -205,7 +205,7 @@ function metricsSection(report: EvaluationReport, parts: RenderedParts): string[
   if (parts.historySvg !== null) {
     section.push(
       '<h2>Training history</h2>',
-      figure(parts.historySvg, 'Loss and accuracy per epoch; the dashed line marks the best epoch (lowest validation loss).'),
+      figure(parts.historySvg, 'Loss and accuracy per epoch; the dashed line marks the best epoch (the one whose weights are evaluated).'),
     );
   }
   section.push(

@@ -5,7 +5,8 @@
  * - `checkpoint.safetensors`: the trainer's whole state (parameters, BatchNorm running statistics, AdamW first and
  *   second moments, step count) after the last completed epoch; its metadata `loop` holds the loop state
  *   (`LoopState`: epoch, early-stopping best and patience counter, shuffle generator, history).
- * - `best.safetensors`: the trainer state of the epoch with the lowest validation loss (metadata `epoch`, `val_loss`).
+ * - `best.safetensors`: the trainer state of the best epoch (lowest validation loss, or best validation UAR with
+ *   `--monitor val_uar`; metadata `epoch`, `val_loss`).
  * - `history.jsonl`: one JSON object per completed epoch (`EpochRecord`), rewritten with the checkpoint.
  */
 import { existsSync } from 'node:fs';

@@ -118,7 +118,7 @@ export interface Hyperparameters {
   /**
    * What picks the best epoch (whose weights the run keeps) and stops training after `patience` epochs without a
    * better one: 'val_loss' (default, lower is better) or 'val_uar' (validation unweighted average recall, higher is
-   * better; steadier than the loss when label smoothing and mixup make the loss a poor proxy for recall).
+   * better: for runs whose validation loss stops following recall, as with label smoothing and mixup; RESULTS.md).
    */
   monitor?: Monitor;
 }
