@@ -76,7 +76,8 @@ for (const model of models) results.push(await probabilitiesOf(model));
 const kept = results[0]?.kept ?? [];
 if (results.some((r) => r.kept.length !== kept.length)) throw new Error('the runs kept different recordings (front ends differ)');
 const truth = kept.map((u) => labels.indexOf(u.label));
-console.log(`${kept.length} recordings of ${wanted.size} speakers`);
+const skipped = utterances.length - kept.length;
+console.log(`${kept.length} recordings of ${wanted.size} speakers${skipped > 0 ? ` (${skipped} unreadable or too short, skipped)` : ''}`);
 console.log(`| model | accuracy | UAR | recall ${labels.join(' / ')} |`);
 console.log('| --- | --- | --- | --- |');
 results.forEach((r, i) => {

@@ -41,6 +41,9 @@ export function ensembleRuns(runDirs: readonly string[], out: string): { config:
   const outDir = resolve(out);
   if (existsSync(join(outDir, MODEL_FILE)))
     throw new SerError('EARG', 'ensemble', `${outDir} already holds a ${MODEL_FILE}; give another --out`);
+  const twice = runDirs.map((dir) => resolve(dir)).filter((dir, i, all) => all.indexOf(dir) !== i);
+  if (twice.length > 0)
+    throw new SerError('EARG', 'ensemble', `${twice[0]} is given twice: each member counts once (give each run folder once)`);
   const members = runDirs.map((dir) => ({ dir: resolve(dir), ...readTrainedRun(resolve(dir)) }));
   const first = members[0] as (typeof members)[number];
   const reference = inputsAndOutputs(first.config);

@@ -100,13 +100,16 @@ test('an ensemble model.onnx gives back the weights of each member and rebuilds 
   assert.ok(Buffer.from(rebuildModelOnnx(bytes, config.model, 2)).equals(bytes), 'the rebuilt ensemble differs from the one written');
 });
 
-test('ensembleRuns refuses one run, an existing model, an ensemble as member, other inputs and another test part', { skip }, async () => {
+test('ensembleRuns refuses one run, a run given twice, an existing model, an ensemble as member, other inputs and another test part', {
+  skip,
+}, async () => {
   const refuses = (dirs: string[], out: string, pattern: RegExp) =>
     assert.throws(
       () => ensembleRuns(dirs, out),
       (error: unknown) => error instanceof SerError && error.code === 'EARG' && pattern.test(error.message),
     );
   refuses([runs.a], join(scratch, 'one'), /at least 2 run folders \(1 given\)/);
+  refuses([runs.a, runs.b, `${runs.a}/`], join(scratch, 'twice'), /ser-ensemble-.*[/\\]a is given twice/);
   refuses([runs.a, runs.b], runs.a, /already holds a model\.onnx/);
   const first = join(scratch, 'ensemble-of-ensemble-source');
   ensembleRuns([runs.a, runs.b], first);
