@@ -28,6 +28,7 @@ interface TrainFlags {
   warmup?: string;
   lrDecay?: 'none' | 'cosine';
   monitor?: Monitor;
+  emaDecay?: string;
   seed: string;
   out?: string;
   epochs?: string;
@@ -65,6 +66,7 @@ const FIXED_ON_RESUME = [
   'warmup',
   'lrDecay',
   'monitor',
+  'emaDecay',
   'seed',
   'patience',
   'batchSize',
@@ -123,6 +125,10 @@ export function register(program: Command): void {
       new Option('--monitor <metric>', 'validation metric that picks the best epoch and stops training (default val_loss)').choices([
         ...MONITORS,
       ]),
+    )
+    .option(
+      '--ema-decay <d>',
+      'keep a moving average of the weights (decay d per step, e.g. 0.998) and evaluate and keep it instead (default off)',
     )
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
@@ -267,6 +273,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
       warmupEpochs: number('--warmup', flags.warmup, { min: 0 }),
       lrDecay: flags.lrDecay,
       monitor: flags.monitor,
+      emaDecay: emaDecay(flags.emaDecay),
     },
     size: flags.size,
     dropout: number('--dropout', flags.dropout, { min: 0 }),
@@ -301,4 +308,13 @@ function reportRun(result: TrainRunResult, out: string): void {
     `run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n` +
       `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`,
   );
+}
+
+/** --ema-decay: a number in (0, 1). */
+function emaDecay(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !(value > 0 && value < 1))
+    throw new SerError('EARG', 'cli', `--ema-decay must be a number between 0 and 1, e.g. 0.998 ('${text}' given)`);
+  return value;
 }

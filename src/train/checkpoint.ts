@@ -3,9 +3,10 @@
  * interruption at any moment leaves the previous complete version:
  *
  * - `checkpoint.safetensors`: the trainer's whole state (parameters, BatchNorm running statistics, AdamW first and
- *   second moments, step count) after the last completed epoch; its metadata `loop` holds the loop state
+ *   second moments, step count, and with `emaDecay` the weight average under `ema/`) after the last completed
+ *   epoch; its metadata `loop` holds the loop state
  *   (`LoopState`: epoch, early-stopping best and patience counter, shuffle generator, history).
- * - `best.safetensors`: the trainer state of the best epoch (lowest validation loss, or best validation UAR with
+ * - `best.safetensors`: the evaluated state of the best epoch (the weight average with `emaDecay`; lowest validation loss, or best validation UAR with
  *   `--monitor val_uar`; metadata `epoch`, `val_loss`).
  * - `history.jsonl`: one JSON object per completed epoch (`EpochRecord`), rewritten with the checkpoint.
  */

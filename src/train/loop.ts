@@ -24,6 +24,7 @@
  * epoch keep updating those statistics with momentum 0.1 as before; the next recalibration overwrites them
  * again. It is a deterministic function of the weights and (seed, epoch), so resume stays exact.
  */
+import { join } from 'node:path';
 import { SerError } from '../errors.js';
 import { argmax, logitCrossEntropy, probabilityCrossEntropy, softmaxInto } from '../eval/probabilities.js';
 import type { CnnTmConfig } from '../model/config.js';
@@ -31,6 +32,7 @@ import { CnnTmTrainer } from '../model/trainer.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import {
   BEST_FILE,
+  CHECKPOINT_FILE,
   type EpochRecord,
   type LoopState,
   type TrainerState,
@@ -44,6 +46,7 @@ import {
 import { EarlyStopping } from './early-stopping.js';
 import { type ProgressMode, type ProgressReporter, createProgress } from './progress.js';
 import { epochOrder, weightedEpochOrder } from './shuffle.js';
+import { AVERAGE_PREFIX, WeightAverage, withoutAverage } from './weight-average.js';
 import { mulberry32, permutation } from '../data/prng.js';
 
 /** Clips as log-mel images: `x` is [count, nMels, frames] row-major, `y[i]` the class index of clip i. */
@@ -121,6 +124,12 @@ export interface Hyperparameters {
    * better: for runs whose validation loss stops following recall, as with label smoothing and mixup; RESULTS.md).
    */
   monitor?: Monitor;
+  /**
+   * Keep an exponential moving average of the weights with this decay per step (weight-average.ts) and evaluate,
+   * select and keep it instead of the trained weights (which training goes on from, so the trajectory is the same
+   * as without it). Off when absent.
+   */
+  emaDecay?: number;
 }
 
 /** The validation metrics early stopping can follow (Hyperparameters.monitor). */
@@ -322,6 +331,8 @@ function checkHyper(hyper: Hyperparameters): void {
   }
   if (hyper.monitor !== undefined && !MONITORS.includes(hyper.monitor))
     problems.push(`the monitored metric must be ${MONITORS.join(' or ')} ('${hyper.monitor}' given)`);
+  if (hyper.emaDecay !== undefined && !(hyper.emaDecay > 0 && hyper.emaDecay < 1))
+    problems.push(`the weight-average decay must be in (0, 1) (${hyper.emaDecay} given)`);
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
 
@@ -369,9 +380,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     threads: options.threads,
   });
   try {
-    if (resumed.checkpoint) trainer.loadState(resumed.checkpoint);
+    if (resumed.checkpoint) trainer.loadState(withoutAverage(resumed.checkpoint));
     else if (options.initialWeights) trainer.loadState(options.initialWeights);
-    const epochs = new EpochRunner(options, hyper, source, trainer);
+    const average = weightAverageFor(hyper, trainer, resumed.checkpoint, options.runDir);
+    const epochs = new EpochRunner(options, hyper, source, trainer, average);
     epochs.progress.start(hyper.epochs * epochs.batchesPerEpoch, (startEpoch - 1) * epochs.batchesPerEpoch);
     let interrupted = false;
     try {
@@ -380,15 +392,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           interrupted = true;
           break;
         }
-        const record = await epochs.run(epoch);
-        if (record === null) {
+        const outcome = await epochs.run(epoch);
+        if (outcome === null) {
           interrupted = true;
           break;
         }
+        const { record, evaluated } = outcome;
         history.push(record);
         const decision = stopper.update(epoch, monitoredValue(record, monitor));
         if (decision.improved) {
-          best = copyState(trainer.state());
+          best = copyState(evaluated);
           if (options.runDir) saveBest(options.runDir, best, epoch, record.val_loss as number);
         }
         finished = decision.stop ? 'stopped' : epoch === hyper.epochs ? 'max-epochs' : null;
@@ -471,6 +484,24 @@ function resumeFrom(
   return { history: [], startEpoch: 1, best: null, finished: null, checkpoint: null };
 }
 
+/** The weight average of a run with `emaDecay`: restored from the checkpoint when resuming, else started from the trainer's weights. */
+function weightAverageFor(
+  hyper: Hyperparameters,
+  trainer: CnnTmTrainer,
+  checkpoint: TrainerState | null,
+  runDir: string | undefined,
+): WeightAverage | null {
+  const path = join(runDir ?? '', CHECKPOINT_FILE);
+  if (hyper.emaDecay === undefined) {
+    if (checkpoint && [...checkpoint.keys()].some((key) => key.startsWith(AVERAGE_PREFIX))) {
+      throw new SerError('EARG', 'train', `${path} holds a weight average: resume the run with the emaDecay it was started with`);
+    }
+    return null;
+  }
+  if (checkpoint) return WeightAverage.fromCheckpoint(hyper.emaDecay, checkpoint, path);
+  return new WeightAverage(hyper.emaDecay, trainer.state());
+}
+
 /** One epoch at a time: the steps in the epoch's seeded order, BN re-estimation, both evaluations, the checkpoint. */
 class EpochRunner {
   readonly batchesPerEpoch: number;
@@ -486,6 +517,7 @@ class EpochRunner {
     private readonly hyper: Hyperparameters,
     private readonly source: TrainingSource,
     private readonly trainer: CnnTmTrainer,
+    private readonly average: WeightAverage | null,
   ) {
     const { model } = options;
     this.batchesPerEpoch = Math.floor(source.count / hyper.batchSize);
@@ -497,9 +529,12 @@ class EpochRunner {
     this.batchTargets = new Float32Array(hyper.batchSize * model.nClasses);
   }
 
-  /** Trains and evaluates epoch `epoch`; null when aborted during its steps (the epoch is discarded). */
-  async run(epoch: number): Promise<EpochRecord | null> {
-    const { hyper, source, trainer, options } = this;
+  /**
+   * Trains and evaluates epoch `epoch`: its record and the evaluated model state (the trained weights, or their
+   * average with `emaDecay`); null when aborted during its steps (the epoch is discarded).
+   */
+  async run(epoch: number): Promise<{ record: EpochRecord; evaluated: TrainerState } | null> {
+    const { hyper, source, trainer, options, average } = this;
     const started = performance.now();
     trainer.newEpoch(epoch);
     const order = source.samplingWeights
@@ -514,11 +549,20 @@ class EpochRunner {
       // A non-finite loss is an ERUNTIME error from the trainer, raised before the weights are updated.
       const { loss } = await trainer.trainStep(this.batchX, this.batchTargets);
       lossSum += loss;
+      average?.update(trainer.state(), trainer.stepCount);
       this.progress.step(epoch, loss);
       if (options.signal?.aborted) return null;
     }
     if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
-    return this.evaluate(epoch, lossSum, lr, started);
+    if (!average) return { record: await this.evaluate(epoch, lossSum, lr, started), evaluated: trainer.state() };
+    // The average is evaluated (with BN statistics re-estimated for its weights), then the trained weights return.
+    const trained = trainer.state();
+    trainer.loadState(average.applyTo(trained));
+    if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
+    const record = await this.evaluate(epoch, lossSum, lr, started);
+    const evaluated = trainer.state();
+    trainer.loadState(trained);
+    return { record, evaluated };
   }
 
   /** The epoch's record: training loss, eval-mode metrics on the training clips and the validation part. */
@@ -545,7 +589,9 @@ class EpochRunner {
   /** The end-of-epoch checkpoint (trainer state and loop state), when the run has a directory. */
   saveCheckpoint(epoch: number, stopper: EarlyStopping, finished: LoopState['finished'], history: EpochRecord[]): void {
     if (!this.options.runDir) return;
-    saveCheckpoint(this.options.runDir, this.trainer.state(), {
+    const state = this.trainer.state();
+    if (this.average) for (const [key, tensor] of this.average.checkpointEntries(state)) state.set(key, tensor);
+    saveCheckpoint(this.options.runDir, state, {
       epoch,
       earlyStopping: stopper.state(),
       shuffle: {

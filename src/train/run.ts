@@ -154,6 +154,7 @@ function newRunConfig(
     warmupEpochs: options.hyper?.warmupEpochs ?? 0,
     lrDecay: options.hyper?.lrDecay ?? 'none',
     monitor: options.hyper?.monitor ?? 'val_loss',
+    ...(options.hyper?.emaDecay !== undefined ? { emaDecay: options.hyper.emaDecay } : {}),
   };
   const mixture = sources.length > 1;
   const tags = sourceTags(sources);
@@ -258,6 +259,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
       `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}, input norm ${model.inputNorm ?? 'none'}; ` +
       `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
       `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}` +
+      (hyper.emaDecay !== undefined ? `; weight average (decay ${hyper.emaDecay}) evaluated and kept` : '') +
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
   log(`recipe: ${describeRecipe(recipe)}`);

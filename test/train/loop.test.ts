@@ -17,6 +17,7 @@ import {
   loadCheckpoint,
 } from '../../src/train/checkpoint.js';
 import { type TrainOptions, train } from '../../src/train/loop.js';
+import { AVERAGE_PREFIX, withoutAverage } from '../../src/train/weight-average.js';
 import { tinyData } from './tiny-corpus.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-loop-'));
@@ -169,6 +170,64 @@ test('train: monitor val_uar picks and stops on the validation UAR, val_loss (th
     train(await options({ hyper: { ...hyper, monitor: 'val_acc' as never } })),
     /monitored metric must be val_loss or val_uar/,
   );
+});
+
+test('train: emaDecay evaluates and keeps the weight average; training goes on from the trained weights', async () => {
+  const hyper = { epochs: 1, patience: 10, batchSize: 4, lr: 3e-3 };
+  const plainDir = join(scratch, 'ema-plain');
+  const averagedDir = join(scratch, 'ema-averaged');
+  const plain = await train(await options({ runDir: plainDir, hyper }));
+  const averaged = await train(await options({ runDir: averagedDir, hyper: { ...hyper, emaDecay: 0.9 } }));
+  await plain.trainer.release();
+  await averaged.trainer.release();
+  const plainCheckpoint = loadCheckpoint(plainDir).state;
+  const averagedCheckpoint = loadCheckpoint(averagedDir).state;
+  const best = readSafetensors(join(averagedDir, BEST_FILE)).tensors;
+  // The same steps: the same training loss and trained weights (the checkpoint's), besides the average.
+  assert.equal(averaged.history[0]?.train_loss, plain.history[0]?.train_loss);
+  assertSameState(withoutAverage(averagedCheckpoint), plainCheckpoint, 'trained weights');
+  // Kept and evaluated: the average (BN statistics re-estimated for it, so only the other tensors are compared).
+  const parameters = [...best.keys()].filter((key) => !key.startsWith('optimizer/') && !/running_|num_batches/.test(key));
+  assert.ok(parameters.length > 10);
+  for (const key of parameters) {
+    const kept = best.get(key)!.data as Float32Array;
+    assert.deepEqual(kept, averagedCheckpoint.get(`${AVERAGE_PREFIX}${key}`)?.data, key);
+  }
+  assert.notDeepEqual(best.get(parameters[0]!)?.data, plainCheckpoint.get(parameters[0]!)?.data);
+  assert.notEqual(averaged.history[0]?.val_loss, plain.history[0]?.val_loss);
+});
+
+test('train: with emaDecay, interrupted after epoch 1 and resumed = uninterrupted (the average too)', async () => {
+  const hyper = { epochs: 3, patience: 10, batchSize: 4, lr: 1e-3, emaDecay: 0.9 };
+  const whole = join(scratch, 'ema-whole');
+  const broken = join(scratch, 'ema-broken');
+  const reference = await train(await options({ runDir: whole, hyper }));
+  await reference.trainer.release();
+  const abort = new AbortController();
+  const first = await train(
+    await options({
+      runDir: broken,
+      hyper,
+      signal: abort.signal,
+      onEpoch: (record) => {
+        if (record.epoch === 1) abort.abort();
+      },
+    }),
+  );
+  await first.trainer.release();
+  const resumed = await train(await options({ runDir: broken, resume: true, hyper }));
+  await resumed.trainer.release();
+  assert.deepEqual(withoutTimes(resumed.history), withoutTimes(reference.history));
+  for (const file of [CHECKPOINT_FILE, BEST_FILE]) {
+    assertSameState(readSafetensors(join(broken, file)).tensors, readSafetensors(join(whole, file)).tensors, file);
+  }
+  assert.ok([...loadCheckpoint(whole).state.keys()].some((key) => key.startsWith(AVERAGE_PREFIX)));
+  // Resumed without the average it was started with: refused (the CLI takes it from config.json).
+  await assert.rejects(
+    train(await options({ runDir: whole, resume: true, hyper: { ...hyper, epochs: 4, emaDecay: undefined } })),
+    /ema|average/i,
+  );
+  await assert.rejects(train(await options({ hyper: { ...hyper, emaDecay: 1 } })), /weight-average decay must be in \(0, 1\) \(1 given\)/);
 });
 
 test('train: refuses to overwrite a run directory, and resume needs a checkpoint', async () => {
