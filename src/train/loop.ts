@@ -127,7 +127,8 @@ export interface Hyperparameters {
   /**
    * Keep an exponential moving average of the weights with this decay per step (weight-average.ts) and evaluate,
    * select and keep it instead of the trained weights (which training goes on from, so the trajectory is the same
-   * as without it). Off when absent.
+   * as without it). The epoch records' training accuracy and validation metrics are then the average's. Off when
+   * absent.
    */
   emaDecay?: number;
 }

@@ -292,7 +292,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
     if (result.finished === 'interrupted') return { ...summary, report: null, perCorpus: {} };
     log(
       `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; ` +
-        `best epoch ${result.bestEpoch} by ${config.hyper.monitor ?? 'val_loss'} (val_loss ${result.bestValLoss.toFixed(4)}${bestUar(result)}) restored`,
+        `best epoch ${result.bestEpoch} by ${config.hyper.monitor ?? 'val_loss'} (val_loss ${result.bestValLoss.toFixed(4)}${bestUar(result)}) restored${config.hyper.emaDecay !== undefined ? ' (its weight average)' : ''}`,
     );
     return { ...summary, ...(await finishRun(prepared, result)) };
   } finally {
