@@ -6,8 +6,8 @@
  *   second moments, step count, and with `emaDecay` the weight average under `ema/`) after the last completed
  *   epoch; its metadata `loop` holds the loop state
  *   (`LoopState`: epoch, early-stopping best and patience counter, shuffle generator, history).
- * - `best.safetensors`: the evaluated state of the best epoch (the weight average with `emaDecay`; lowest validation loss, or best validation UAR with
- *   `--monitor val_uar`; metadata `epoch`, `val_loss`).
+ * - `best.safetensors`: the evaluated state (the weight average with `emaDecay`) of the best epoch (lowest
+ *   validation loss, or best validation UAR with `--monitor val_uar`; metadata `epoch`, `val_loss`).
  * - `history.jsonl`: one JSON object per completed epoch (`EpochRecord`), rewritten with the checkpoint.
  */
 import { existsSync } from 'node:fs';

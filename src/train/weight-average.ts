@@ -7,7 +7,8 @@
  *
  * the ramp of TensorFlow's `tf.train.ExponentialMovingAverage(decay, num_updates)`, so the first steps do not keep
  * the random initial weights. Integer tensors (BatchNorm's `num_batches_tracked`) are taken from w.
- * The average starts as a copy of the weights it is created from (the initial ones, or those of a resumed run).
+ * The average starts as a copy of the initial weights (seeded, or the model a fine-tuning starts from); a resumed
+ * run restores it from its checkpoint (fromCheckpoint).
  */
 import { SerError } from '../errors.js';
 import type { NamedTensor } from '../io/safetensors.js';

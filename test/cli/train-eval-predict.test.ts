@@ -314,6 +314,14 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   const badNumber = await runCli(['train', '--epochs', 'many', '--out', join(scratch, 'y')]);
   assert.equal(badNumber.code, 1);
   assert.match(badNumber.stderr, /^ser: cli: --epochs must be an integer >= 1 \('many' given\) \[EARG\]$/m);
+
+  const badDecay = await runCli(['train', '--ema-decay', '1', '--out', join(scratch, 'z')]);
+  assert.equal(badDecay.code, 1);
+  assert.match(badDecay.stderr, /^ser: cli: --ema-decay must be a number between 0 and 1, e\.g\. 0\.998 \('1' given\) \[EARG\]$/m);
+  // The average is part of a run's settings: taken from config.json on resume, not given again.
+  const decayOnResume = await runCli(['train', '--out', run, '--resume', '--ema-decay', '0.99']);
+  assert.equal(decayOnResume.code, 1);
+  assert.match(decayOnResume.stderr, /drop --ema-decay/);
 });
 
 test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on; --jobs', async () => {
