@@ -554,9 +554,13 @@ class EpochRunner {
       this.progress.step(epoch, loss);
       if (options.signal?.aborted) return null;
     }
-    if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
-    if (!average) return { record: await this.evaluate(epoch, lossSum, lr, started), evaluated: trainer.state() };
+    if (!average) {
+      if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
+      return { record: await this.evaluate(epoch, lossSum, lr, started), evaluated: trainer.state() };
+    }
     // The average is evaluated (with BN statistics re-estimated for its weights), then the trained weights return.
+    // Their own BN statistics are not re-estimated: only evaluation reads running statistics (training steps
+    // normalise with the batch's), so the steps and the average are the same either way.
     const trained = trainer.state();
     trainer.loadState(average.applyTo(trained));
     if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
