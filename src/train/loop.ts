@@ -22,7 +22,8 @@
  * running_mean / running_var (and num_batches_tracked) with the cumulative average over this epoch's full batches,
  * in the epoch's order, with dropout off (torch.optim.swa_utils.update_bn's formula). The steps of the next
  * epoch keep updating those statistics with momentum 0.1 as before; the next recalibration overwrites them
- * again. It is a deterministic function of the weights and (seed, epoch), so resume stays exact.
+ * again. It is a deterministic function of the weights and (seed, epoch), so resume stays exact. With `emaDecay`
+ * the statistics re-estimated are the weight average's (what is evaluated), not the trained weights'.
  */
 import { join } from 'node:path';
 import { SerError } from '../errors.js';
