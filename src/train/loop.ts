@@ -596,7 +596,7 @@ class EpochRunner {
   saveCheckpoint(epoch: number, stopper: EarlyStopping, finished: LoopState['finished'], history: EpochRecord[]): void {
     if (!this.options.runDir) return;
     const state = this.trainer.state();
-    if (this.average) for (const [key, tensor] of this.average.checkpointEntries(state)) state.set(key, tensor);
+    if (this.average) for (const [key, tensor] of this.average.checkpointEntries()) state.set(key, tensor);
     saveCheckpoint(this.options.runDir, state, {
       epoch,
       earlyStopping: stopper.state(),

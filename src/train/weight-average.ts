@@ -25,6 +25,7 @@ export function averageDecayAt(decay: number, step: number): number {
 
 export class WeightAverage {
   private readonly average = new Map<string, Float32Array>();
+  private readonly shapes = new Map<string, number[]>();
 
   /** Starts from a copy of the model part of `state` (the `optimizer/` keys are ignored). */
   constructor(
@@ -32,8 +33,15 @@ export class WeightAverage {
     state: ReadonlyMap<string, NamedTensor>,
   ) {
     if (!(decay > 0 && decay < 1)) throw new SerError('EARG', 'train', `the weight-average decay must be in (0, 1) (${decay} given)`);
-    for (const [name, tensor] of state)
-      if (!name.startsWith(OPTIMIZER_PREFIX) && tensor.data instanceof Float32Array) this.average.set(name, tensor.data.slice());
+    for (const [name, tensor] of state) {
+      if (name.startsWith(OPTIMIZER_PREFIX) || !(tensor.data instanceof Float32Array)) continue;
+      this.average.set(name, tensor.data.slice());
+      this.shapes.set(name, [...tensor.shape]);
+    }
+  }
+
+  private tensor(name: string, average: Float32Array): NamedTensor {
+    return { data: average.slice(), shape: [...(this.shapes.get(name) ?? [])] };
   }
 
   /** Folds in the weights after 1-based training step `step`. */
@@ -48,15 +56,14 @@ export class WeightAverage {
   /** `state` with every averaged tensor replaced by a copy of its average (optimizer and integer keys kept). */
   applyTo(state: ReadonlyMap<string, NamedTensor>): TrainerState {
     const out: TrainerState = new Map(state);
-    for (const [name, average] of this.average) out.set(name, { data: average.slice(), shape: [...(state.get(name)?.shape ?? [])] });
+    for (const [name, average] of this.average) out.set(name, this.tensor(name, average));
     return out;
   }
 
   /** The average for a checkpoint, under AVERAGE_PREFIX (copies). */
-  checkpointEntries(state: ReadonlyMap<string, NamedTensor>): TrainerState {
+  checkpointEntries(): TrainerState {
     const out: TrainerState = new Map();
-    for (const [name, average] of this.average)
-      out.set(AVERAGE_PREFIX + name, { data: average.slice(), shape: [...(state.get(name)?.shape ?? [])] });
+    for (const [name, average] of this.average) out.set(AVERAGE_PREFIX + name, this.tensor(name, average));
     return out;
   }
 
@@ -65,8 +72,7 @@ export class WeightAverage {
    * none (the run was started without weight averaging) or not every tensor.
    */
   static fromCheckpoint(decay: number, checkpoint: ReadonlyMap<string, NamedTensor>, path: string): WeightAverage {
-    const model = new Map([...checkpoint].filter(([key]) => !key.startsWith(AVERAGE_PREFIX)));
-    const restored = new WeightAverage(decay, model);
+    const restored = new WeightAverage(decay, withoutAverage(checkpoint));
     const missing: string[] = [];
     for (const [name, average] of restored.average) {
       const saved = checkpoint.get(AVERAGE_PREFIX + name);

@@ -46,7 +46,7 @@ test('WeightAverage: checkpoint entries round-trip; a checkpoint without them is
   const average = new WeightAverage(0.9, state([1, 2]));
   average.update(state([4, 8]), 100);
   const trained = state([4, 8]);
-  const checkpoint = new Map([...trained, ...average.checkpointEntries(trained)]);
+  const checkpoint = new Map([...trained, ...average.checkpointEntries()]);
   assert.deepEqual(
     [...checkpoint.keys()].filter((k) => k.startsWith(AVERAGE_PREFIX)),
     [`${AVERAGE_PREFIX}conv.weight`],
