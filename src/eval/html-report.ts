@@ -35,6 +35,8 @@ export interface RunInfo {
   title?: string;
   /** ISO time the report was made (default now). */
   createdAt?: string;
+  /** A sentence added to the training-history caption: what the curves show when it is not obvious (e.g. a weight average). */
+  historyNote?: string;
 }
 
 /** A spectrogram to show as an example input. */
@@ -199,13 +201,17 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
 }
 
 /** The training history figure, confusion matrix, misclassification figure and per-class tables. */
-function metricsSection(report: EvaluationReport, parts: RenderedParts): string[] {
+function metricsSection(report: EvaluationReport, parts: RenderedParts, historyNote: string | undefined): string[] {
   const [perClassHeader, ...perClassRows] = perClassTable(report, percent).map((row) => row.map(esc));
   const section: string[] = [];
   if (parts.historySvg !== null) {
     section.push(
       '<h2>Training history</h2>',
-      figure(parts.historySvg, 'Loss and accuracy per epoch; the dashed line marks the best epoch (the one whose weights are evaluated).'),
+      figure(
+        parts.historySvg,
+        'Loss and accuracy per epoch; the dashed line marks the best epoch (the one whose weights are evaluated).' +
+          (historyNote === undefined ? '' : ` ${historyNote}`),
+      ),
     );
   }
   section.push(
@@ -274,7 +280,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
   const best = input.run.bestEpoch === undefined ? bestEpoch(input.history) : input.run.bestEpoch;
   const body = [
     ...summarySection(input, title, best),
-    ...metricsSection(input.report, parts),
+    ...metricsSection(input.report, parts, input.run.historyNote),
     ...settingsSection(input.run),
     ...spectrogramSection(input, parts),
     ...epochLogSection(input.history, best),

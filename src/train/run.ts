@@ -524,6 +524,13 @@ async function finishRun(
       wallTimeS: result.history.reduce((sum, record) => sum + record.seconds, 0),
       evaluatedOn: `test split (${parts.test.length} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${result.bestEpoch}`,
       title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
+      ...(hyper.emaDecay !== undefined
+        ? {
+            historyNote:
+              `With the weight average (decay ${hyper.emaDecay}), the training loss is the trained weights' (over the steps); ` +
+              "the training accuracy and the validation curves are the average's, the model that is selected and kept.",
+          }
+        : {}),
     },
     history: result.history,
     report,

@@ -94,6 +94,13 @@ describe('renderHtmlReport', async () => {
     assert.match(html, /best epoch \(weights evaluated\)<\/th><td class="text">2</);
   });
 
+  it("adds the run's history note to the training-history caption, and nothing without one", async () => {
+    const note = "Validation curves are the weight average's.";
+    const noted = await renderHtmlReport({ ...input('random-stratified'), run: { ...input('random-stratified').run, historyNote: note } });
+    assert.match(noted, /the one whose weights are evaluated\)\. Validation curves are the weight average&#39;s\.<\/figcaption>/);
+    assert.match(html, /the one whose weights are evaluated\)\.<\/figcaption>/);
+  });
+
   it('is self-contained: no network references, only a JSON data script', () => {
     assert.ok(!/(src|href)="(https?:)?\/\//.test(html), 'no external src/href');
     assert.ok(!/url\(\s*['"]?https?:/.test(html), 'no external CSS url()');
