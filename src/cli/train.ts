@@ -30,6 +30,7 @@ interface TrainFlags {
   monitor?: Monitor;
   emaDecay?: string;
   seed: string;
+  splitSeed?: string;
   out?: string;
   epochs?: string;
   patience?: string;
@@ -68,6 +69,7 @@ const FIXED_ON_RESUME = [
   'monitor',
   'emaDecay',
   'seed',
+  'splitSeed',
   'patience',
   'batchSize',
   'lr',
@@ -131,6 +133,10 @@ export function register(program: Command): void {
       'keep a moving average of the weights (decay d per step, e.g. 0.998) and evaluate and keep it instead (default off)',
     )
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
+    .option(
+      '--split-seed <n>',
+      'seed of the split alone (default: --seed): runs of different --seed with one --split-seed share their test part, e.g. to ensemble them',
+    )
     .option('--out <run_dir>', 'run directory for checkpoints, metrics, report and model (default: runs/<date-time>)')
     .option('--epochs <n>', `epoch budget (default ${DEFAULT_HYPERPARAMETERS.epochs}; embedded corpus: ${EMBEDDED_DEFAULTS.epochs})`)
     .option(
@@ -264,6 +270,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
           : undefined,
     recipe,
     seed: parseNumber('--seed', flags.seed, { integer: true }),
+    splitSeed: number('--split-seed', flags.splitSeed, { integer: true }),
     hyper: {
       epochs: number('--epochs', flags.epochs, { integer: true, min: 1 }),
       patience: number('--patience', flags.patience, { integer: true, min: 1 }),

@@ -49,7 +49,8 @@ export interface RunConfig {
     /** A mixture's corpora: tag (the `source` of its utterances), kind, absolute path, own label spec. */
     corpora?: Array<{ tag: string; dataset: CorpusName; path: string; labels: string | null }>;
   };
-  split: { protocol: SplitProtocol; train: number; val: number; test: number; heldOut?: HeldOut };
+  /** The split's protocol and part sizes; `seed` when it was not the run's `seed` (--split-seed; split.json has it too). */
+  split: { protocol: SplitProtocol; train: number; val: number; test: number; heldOut?: HeldOut; seed?: number };
   /**
    * How utterances become inputs and how training augments them (recipe.ts). Absent in runs made before recipes:
    * those train and predict on the first `durationS` seconds of each file (clipLogMel).

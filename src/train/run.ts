@@ -75,6 +75,11 @@ export interface TrainRunOptions {
   heldOut?: HeldOut;
   /** Seed of the split, the initial weights, the shuffling, augmentation and dropout (default 0). */
   seed?: number;
+  /**
+   * Seed of the split alone (default: `seed`): runs with different `seed` and the same `splitSeed` share their
+   * train, validation and test parts, for seed-to-seed variance or an ensemble (`ser ensemble`) under a random split.
+   */
+  splitSeed?: number;
   hyper?: Partial<Hyperparameters>;
   /** Default 'paper' ('small' for the embedded corpus). */
   size?: ModelSize;
@@ -189,6 +194,7 @@ function newRunConfig(
       val: split.parts.validation.length,
       test: split.parts.test.length,
       ...(split.heldOut ? { heldOut: split.heldOut } : {}),
+      ...(split.seed !== (options.seed ?? 0) ? { seed: split.seed } : {}),
     },
     recipe,
     ...(initial ? { init: { model: initial.dir, labels: initial.config.labels } } : {}),
@@ -255,7 +261,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
   const { model, recipe } = config;
   const hyper = config.hyper;
   log(
-    `split ${split.protocol} (seed ${config.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
+    `split ${split.protocol} (seed ${split.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
       `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}, input norm ${model.inputNorm ?? 'none'}; ` +
       `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
       `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}` +
@@ -410,7 +416,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     }
   } else {
     split = makeSplit(options.split ?? 'random', extracted.kept, {
-      seed: options.seed ?? 0,
+      seed: options.splitSeed ?? options.seed ?? 0,
       labels: corpus.labels,
       ...(options.heldOut ? { heldOut: options.heldOut } : {}),
     });

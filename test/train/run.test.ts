@@ -79,3 +79,52 @@ test('ser train leaves out silent and too-short files (counted and named in the 
   assert.equal(ids.length, 16);
   assert.ok(!ids.some((id) => /silent|short|broken/.test(id)), ids.join(', '));
 });
+
+test('--split-seed: runs of different seeds share the split of their split seed, and train from other initial weights', {
+  skip: !hasShared && 'needs ../shared (RAVDESS)',
+}, async () => {
+  const corpus = ravdessClassFolders(join(scratch, 'corpus-split-seed'), { neutral: '01', happy: '03', sad: '04', angry: '05' }, [
+    '01',
+    '02',
+    '03',
+    '04',
+  ]);
+  const run = async (name: string, seeds: { seed: number; splitSeed?: number }) => {
+    const out = join(scratch, name);
+    const lines: string[] = [];
+    await trainRun({
+      out,
+      data: { dataset: 'folders', path: corpus },
+      ...seeds,
+      size: 'small',
+      durationS: 1,
+      hyper: { epochs: 1, batchSize: 4 },
+      cacheDir: null,
+      threads: 1,
+      progress: 'none',
+      log: (line) => lines.push(line),
+    });
+    const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8'));
+    return {
+      split: read('split.json') as { seed: number; parts: Record<string, string[]> },
+      config: read('config.json') as { seed: number; split: { seed?: number } },
+      trainLoss: (JSON.parse(readFileSync(join(out, 'history.jsonl'), 'utf8').split('\n')[0] as string) as { train_loss: number })
+        .train_loss,
+      lines,
+    };
+  };
+  const seed0 = await run('seed0', { seed: 0 });
+  const seed1 = await run('seed1', { seed: 1 });
+  const seed1split0 = await run('seed1-split0', { seed: 1, splitSeed: 0 });
+
+  assert.notDeepEqual(seed1.split.parts, seed0.split.parts, 'another seed, another split (the check below can fail)');
+  assert.deepEqual(seed1split0.split.parts, seed0.split.parts);
+  assert.equal(seed1split0.split.seed, 0);
+  assert.deepEqual([seed1split0.config.seed, seed1split0.config.split.seed], [1, 0]);
+  assert.equal(seed0.config.split.seed, undefined, 'recorded only when it differs from the seed');
+  assert.ok(
+    seed1split0.lines.some((l) => l.startsWith('split random-stratified (seed 0)')),
+    seed1split0.lines.join('\n'),
+  );
+  assert.notEqual(seed1split0.trainLoss, seed0.trainLoss, 'the seed still sets the initial weights, shuffling and dropout');
+});
