@@ -1,10 +1,14 @@
 /**
  * An ensemble of trained runs on speakers none of them heard (issue 9): each run's class probabilities of a
  * recording (its windows averaged, as `ser predict`), then the mean over the runs. Prints accuracy, UAR and recall
- * per class of each run alone and of the ensemble, and the ensemble against the first run paired recording by
+ * per class of each run alone and of the ensemble, and the ensemble against each run paired recording by
  * recording (McNemar's exact test).
  *
  *   npx tsx bench/ensemble.ts --model default --model runs/abl40-full-seed1 [--speakers ravdess/13,...,ravdess/18]
+ *   npx tsx bench/ensemble.ts --test-part --model runs/seed0 --model runs/seed1
+ *
+ * With --test-part the recordings are the first run's test part (its corpora and classes, from its config.json and
+ * split.json) instead of speakers: for runs that share a split (`ser train --split-seed`), e.g. a random one.
  *
  * `default` is the shipped model. The runs must share the class list (in order) and none may have trained on the
  * speakers given (the script cannot check the latter beyond what their split.json says: it refuses a run whose
@@ -13,11 +17,15 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
+import type { Utterance } from '../src/data/corpus.js';
+import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
 import type { FrontEndConfig } from '../src/features/config.js';
 import { utteranceWindows } from '../src/features/utterance.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { packageRoot } from '../src/io/paths.js';
+import { configLabelSpace, configSources } from '../src/train/run-config.js';
+import { readRunConfig } from '../src/train/run-dir.js';
 import { argmaxRows, heldOutUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
@@ -26,12 +34,21 @@ const { values: args } = parseArgs({
     speakers: { type: 'string', default: ['13', '14', '15', '16', '17', '18'].map((a) => `ravdess/${a}`).join(',') },
     data: { type: 'string', default: `${packageRoot()}/../shared/data` },
     threads: { type: 'string', default: '1' },
+    'test-part': { type: 'boolean', default: false },
   },
 });
 const dirs = args.model.map((m) => (m === 'default' ? defaultModelDir() : m));
 if (dirs.length < 1) throw new Error('give --model RUN_DIR at least once');
 const wanted = new Set(args.speakers.split(','));
-const utterances = heldOutUtterances(args.data, wanted);
+const utterances = args['test-part'] ? testPartOf(dirs[0] as string) : heldOutUtterances(args.data, wanted);
+const source = args['test-part'] ? `the test part of ${args.model[0]}` : `${wanted.size} speakers`;
+
+/** The test part of a run's split, read from its corpora with its class list. */
+function testPartOf(dir: string): Utterance[] {
+  const config = readRunConfig(dir);
+  const test = new Set(loadSplit(join(dir, 'split.json')).parts.test);
+  return loadCorpora(configSources(config), { labels: configLabelSpace(config) }).utterances.filter((u) => test.has(u.id));
+}
 
 const models = await Promise.all(dirs.map((dir) => RunModel.load(dir, { threads: Number(args.threads) })));
 const labels = models[0]?.config.labels ?? [];
@@ -77,7 +94,7 @@ const kept = results[0]?.kept ?? [];
 if (results.some((r) => r.kept.length !== kept.length)) throw new Error('the runs kept different recordings (front ends differ)');
 const truth = kept.map((u) => labels.indexOf(u.label));
 const skipped = utterances.length - kept.length;
-console.log(`${kept.length} recordings of ${wanted.size} speakers${skipped > 0 ? ` (${skipped} unreadable or too short, skipped)` : ''}`);
+console.log(`${kept.length} recordings of ${source}${skipped > 0 ? ` (${skipped} unreadable or too short, skipped)` : ''}`);
 console.log(`| model | accuracy | UAR | recall ${labels.join(' / ')} |`);
 console.log('| --- | --- | --- | --- |');
 results.forEach((r, i) => {
@@ -87,15 +104,17 @@ const mean = new Float64Array(kept.length * labels.length);
 for (const r of results) for (let i = 0; i < mean.length; i++) mean[i]! += (r.probabilities[i] as number) / results.length;
 console.log(scoreRow(`mean of the ${results.length}`, labels, truth, argmaxRows(mean, labels.length)));
 
-// Paired comparison with the first run (McNemar's exact test): recordings only one of the two gets right.
-const first = argmaxRows(results[0]?.probabilities as Float32Array, labels.length);
+// Paired comparison with each run (McNemar's exact test): recordings only one of the two gets right.
 const ensemble = argmaxRows(mean, labels.length);
-const onlyFirst = truth.filter((y, i) => first[i] === y && ensemble[i] !== y).length;
-const onlyEnsemble = truth.filter((y, i) => first[i] !== y && ensemble[i] === y).length;
-console.log(
-  `paired with ${args.model[0]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyFirst} only in ${args.model[0]}; ` +
-    `McNemar exact two-sided p = ${mcNemarExact(onlyFirst, onlyEnsemble).toPrecision(3)}`,
-);
+results.forEach((r, k) => {
+  const member = argmaxRows(r.probabilities, labels.length);
+  const onlyMember = truth.filter((y, i) => member[i] === y && ensemble[i] !== y).length;
+  const onlyEnsemble = truth.filter((y, i) => member[i] !== y && ensemble[i] === y).length;
+  console.log(
+    `paired with ${args.model[k]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyMember} only in ${args.model[k]}; ` +
+      `McNemar exact two-sided p = ${mcNemarExact(onlyMember, onlyEnsemble).toPrecision(3)}`,
+  );
+});
 
 /** Two-sided exact McNemar p-value: P(a result as uneven as b : c) under Binomial(b + c, 1/2). */
 function mcNemarExact(b: number, c: number): number {
