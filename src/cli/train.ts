@@ -29,6 +29,7 @@ interface TrainFlags {
   lrDecay?: 'none' | 'cosine';
   monitor?: Monitor;
   emaDecay?: string;
+  corpusAdversarial?: string;
   seed: string;
   splitSeed?: string;
   out?: string;
@@ -68,6 +69,7 @@ const FIXED_ON_RESUME = [
   'lrDecay',
   'monitor',
   'emaDecay',
+  'corpusAdversarial',
   'seed',
   'splitSeed',
   'patience',
@@ -131,6 +133,11 @@ export function register(program: Command): void {
     .option(
       '--ema-decay <d>',
       'keep a moving average of the weights (decay d per step, e.g. 0.998) and evaluate and keep it instead (default off)',
+    )
+    .option(
+      '--corpus-adversarial <lambda>',
+      'train a corpus classifier behind a gradient-reversal layer (strength ramped up to lambda, e.g. 1) so features ' +
+        'stop telling the corpora apart; several corpora only (default off)',
     )
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option(
@@ -281,6 +288,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
       lrDecay: flags.lrDecay,
       monitor: flags.monitor,
       emaDecay: emaDecay(flags.emaDecay),
+      corpusAdversarial: number('--corpus-adversarial', flags.corpusAdversarial, { min: Number.MIN_VALUE }),
     },
     size: flags.size,
     dropout: number('--dropout', flags.dropout, { min: 0 }),

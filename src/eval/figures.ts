@@ -22,6 +22,11 @@ export interface EpochRecord {
   val_accuracy: number | null;
   /** Unweighted average recall on the validation part (runs made before it was recorded lack it). */
   val_uar?: number;
+  /**
+   * With corpus-adversarial training: the corpus classifier's mean minibatch loss (ln(corpora) = it cannot tell
+   * the corpora apart). `train_loss` is then the emotion term alone.
+   */
+  train_corpus_loss?: number;
   /** AdamW learning rate of the epoch's last step (constant without a schedule). */
   lr: number;
   /** Wall time of the epoch in seconds (training and both evaluation passes). */

@@ -36,6 +36,8 @@ import { BN_INDEX, CNN_POOLS, CONV_INDEX, type CnnTmConfig, type InputNorm, cnnO
 export interface CnnTmForward {
   /** [B, nClasses] */
   readonly logits: Tensor;
+  /** [B, dModel]: the encoder output averaged over time, what the classifier `fc` reads (and model/corpus-head.ts). */
+  readonly pooled: Tensor;
   /** Train mode: new values of every BN running_mean, running_var and num_batches_tracked, by state name. */
   readonly stateUpdates: Map<string, Tensor>;
   /**
@@ -133,7 +135,7 @@ export function buildCnnTm(x: Tensor, state: ReadonlyMap<string, Tensor>, config
     h = g.scope(p, () => transformerEncoderLayer(h, params, { heads: config.heads, dropout: config.dropout, mode }));
   }
   const pooled = reduceMean(h, [1]); // mean over time -> [B, dModel]
-  return { logits: linear(pooled, get('fc.weight'), get('fc.bias')), stateUpdates, batchStatistics };
+  return { logits: linear(pooled, get('fc.weight'), get('fc.bias')), pooled, stateUpdates, batchStatistics };
 }
 
 /** Variance floor of the input normalisation (dB^2): a constant image (digital silence) normalises to 0. */

@@ -10,12 +10,17 @@
  * Outputs: loss [] f32, logits [B, nClasses] (train mode, before the update), `new/<name>` for every input
  *          that is state (parameters, running stats, num_batches_tracked, moments), and with `exposeGradients`
  *          `grad/<param>` (used by the parity tests).
+ * With `corpora` (corpus-adversarial training, corpus-head.ts): targets are [B, nClasses + corpora] (each row's
+ * emotion distribution, then its corpus distribution), an input `reversal` [] f32 is lambda, the head's weights
+ * are state like the others, loss = emotion cross-entropy + corpus cross-entropy, and `corpus_loss` [] f32 is the
+ * second term alone.
  */
-import { Graph, type Tensor, gradients, mul } from '../graph/index.js';
+import { Graph, type Tensor, add, gradients, mul, slice } from '../graph/index.js';
 import { NN_GRADIENTS, softCrossEntropy } from '../nn/index.js';
 import { type AdamWOptions, adamwStepScalars, adamwUpdate, resolveAdamW } from '../nn/adamw.js';
 import { buildCnnTm } from './cnn-tm.js';
-import { type CnnTmConfig, stateLayout } from './config.js';
+import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
+import { corpusHeadLayout, corpusHeadLogits } from './corpus-head.js';
 
 export const EXP_AVG = 'exp_avg/';
 export const EXP_AVG_SQ = 'exp_avg_sq/';
@@ -29,14 +34,22 @@ export interface TrainGraphOptions {
   readonly adamw?: AdamWOptions;
   /** Also output `grad/<param>` for every parameter (default false). */
   readonly exposeGradients?: boolean;
+  /** Corpora of the corpus-adversarial head (see the module comment); absent: no head. */
+  readonly corpora?: number;
+}
+
+/** The training state's layout: the model's state_dict, and the corpus head's weights when it has `corpora`. */
+export function trainingLayout(config: CnnTmConfig, corpora?: number): StateEntry[] {
+  return corpora === undefined ? stateLayout(config) : [...stateLayout(config), ...corpusHeadLayout(config.dModel, corpora)];
 }
 
 export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions): Graph {
-  const layout = stateLayout(config);
+  const { corpora } = options;
+  const layout = trainingLayout(config, corpora);
   const adamw = resolveAdamW(options.adamw);
   const g = new Graph('cnn_tm_train_step');
   const mel = g.input('mel', [options.batch, 1, config.nMels, config.frames]);
-  const targets = g.input('targets', [options.batch, config.nClasses]);
+  const targets = g.input('targets', [options.batch, config.nClasses + (corpora ?? 0)]);
   const step = g.input('step', [], 'float64');
   const lr = g.input('lr', [], 'float64');
   const state = new Map<string, Tensor>();
@@ -44,8 +57,18 @@ export function buildTrainGraph(config: CnnTmConfig, options: TrainGraphOptions)
   const params = layout.filter((entry) => entry.role === 'parameter');
   const moments = new Map(params.map((p) => [p.name, { m: g.input(EXP_AVG + p.name, p.shape), v: g.input(EXP_AVG_SQ + p.name, p.shape) }]));
 
-  const { logits, stateUpdates } = buildCnnTm(mel, state, config, 'train');
-  const loss = softCrossEntropy(logits, targets);
+  const { logits, pooled, stateUpdates } = buildCnnTm(mel, state, config, 'train');
+  let loss: Tensor;
+  if (corpora === undefined) {
+    loss = softCrossEntropy(logits, targets);
+  } else {
+    const reversal = g.input('reversal', []);
+    const corpusLoss = g.scope('corpus_head', () =>
+      softCrossEntropy(corpusHeadLogits(pooled, state, reversal), slice(targets, [config.nClasses], [config.nClasses + corpora], [1])),
+    );
+    loss = add(softCrossEntropy(logits, slice(targets, [0], [config.nClasses], [1])), corpusLoss);
+    g.output('corpus_loss', corpusLoss);
+  }
   g.output('loss', loss);
   g.output('logits', logits);
 

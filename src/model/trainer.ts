@@ -22,7 +22,8 @@ import { resolveAdamW } from '../nn/adamw.js';
 import { evalOnnx } from './cnn-tm.js';
 import { DropoutMaskPrefetcher } from './dropout-prefetch.js';
 import { type CnnTmConfig, type StateEntry, stateLayout } from './config.js';
-import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph } from './train-graph.js';
+import { CORPUS_HEAD_PREFIX, corpusHeadInitialState } from './corpus-head.js';
+import { BATCH_MEAN, BATCH_VAR, EXP_AVG, EXP_AVG_SQ, NEW, buildBatchStatsGraph, buildTrainGraph, trainingLayout } from './train-graph.js';
 import { importStateDict, initialState } from './weights.js';
 import { sizeOf } from '../shape.js';
 
@@ -51,6 +52,11 @@ export interface TrainerOptions {
   readonly spinning?: boolean;
   /** Write an ORT profile of the training session with this file prefix (bench/engine.ts --profile). */
   readonly profilePrefix?: string;
+  /**
+   * Train with the corpus-adversarial head over this many corpora (corpus-head.ts): target rows then hold the
+   * corpus distribution after the classes, and trainStep takes lambda. Absent: no head.
+   */
+  readonly corpora?: number;
 }
 
 /** Keys of the optimizer part of state(): `optimizer/exp_avg/<param>`, `optimizer/exp_avg_sq/<param>`, `optimizer/step`. */
@@ -79,11 +85,15 @@ export class CnnTmTrainer {
   private constructor(config: CnnTmConfig, options: TrainerOptions) {
     this.config = config;
     this.options = options;
-    this.layout = stateLayout(config);
+    this.layout = trainingLayout(config, options.corpora);
     this.lr = options.lr;
     const adamw: AdamWOptions = { betas: options.betas, eps: options.eps, weightDecay: options.weightDecay };
     resolveAdamW(adamw);
-    this.trainGraph = buildTrainGraph(config, { batch: options.batchSize, adamw });
+    this.trainGraph = buildTrainGraph(config, {
+      batch: options.batchSize,
+      adamw,
+      ...(options.corpora !== undefined ? { corpora: options.corpora } : {}),
+    });
     this.masks = new DropoutMaskPrefetcher(dropoutMaskInputs(this.trainGraph), mixSeed(options.seed, 0));
   }
 
@@ -94,9 +104,14 @@ export class CnnTmTrainer {
       problems.push(`batchSize must be a positive integer (${options.batchSize} given)`);
     if (!(options.lr > 0)) problems.push(`lr must be > 0 (${options.lr} given)`);
     if (!Number.isInteger(options.seed)) problems.push(`seed must be an integer (${options.seed} given)`);
+    if (options.corpora !== undefined && !(Number.isInteger(options.corpora) && options.corpora >= 2))
+      problems.push(`the corpus-adversarial head needs at least 2 corpora (${options.corpora} given)`);
     if (problems.length > 0) throw new SerError('EARG', 'trainer', problems.join('; '));
     const trainer = new CnnTmTrainer(config, options);
-    trainer.resetState(initialState(config, options.seed));
+    const state = initialState(config, options.seed);
+    if (options.corpora !== undefined)
+      for (const [name, tensor] of corpusHeadInitialState(config.dModel, options.corpora, options.seed)) state.set(name, tensor);
+    trainer.resetState(state);
     return trainer;
   }
 
@@ -120,13 +135,23 @@ export class CnnTmTrainer {
     this.masks.reseed(mixSeed(this.options.seed, epoch + 1));
   }
 
+  /** Values per target row: the classes, then the corpora with the corpus-adversarial head. */
+  get targetWidth(): number {
+    return this.config.nClasses + (this.options.corpora ?? 0);
+  }
+
   /**
    * One AdamW step on a batch: x [batchSize, 1, nMels, frames] (or [batchSize, nMels, frames]) log-mel dB
-   * row-major; y the class of each clip ([batchSize] integers), or target distributions [batchSize, nClasses]
-   * row-major float32 (label smoothing, mixup, per-clip weights; see softCrossEntropy). Returns the batch's mean
-   * loss before the update.
+   * row-major; y the class of each clip ([batchSize] integers), or target distributions [batchSize, targetWidth]
+   * row-major float32 (label smoothing, mixup, per-clip weights; see softCrossEntropy). With the corpus head,
+   * `reversal` is lambda (default 0) and the rows must be distributions. Returns the batch's mean loss before the
+   * update (and its corpus term with the head).
    */
-  async trainStep(x: Float32Array, y: Int32Array | BigInt64Array | Float32Array): Promise<{ loss: number }> {
+  async trainStep(
+    x: Float32Array,
+    y: Int32Array | BigInt64Array | Float32Array,
+    reversal = 0,
+  ): Promise<{ loss: number; corpusLoss?: number }> {
     this.checkLive();
     const batch = this.options.batchSize;
     this.checkBatch(x, batch);
@@ -134,10 +159,11 @@ export class CnnTmTrainer {
     const session = await this.trainingSession();
     const feeds: Record<string, HostTensor> = {
       mel: { data: x, shape: [batch, 1, this.config.nMels, this.config.frames] },
-      targets: { data: targets, shape: [batch, this.config.nClasses] },
+      targets: { data: targets, shape: [batch, this.targetWidth] },
       step: { data: Float64Array.of(this.step + 1), shape: [] },
       lr: { data: Float64Array.of(this.lr), shape: [] },
     };
+    if (this.options.corpora !== undefined) feeds.reversal = { data: Float32Array.of(reversal), shape: [] };
     for (const [name, tensor] of this.weights) feeds[name] = tensor;
     for (const { input, data } of await this.masks.next()) feeds[input.name] = { data, shape: input.shape };
     for (const [name, { m, v }] of this.moments) {
@@ -166,7 +192,8 @@ export class CnnTmTrainer {
     }
     this.step++;
     this.weightsVersion++;
-    return { loss };
+    if (this.options.corpora === undefined) return { loss };
+    return { loss, corpusLoss: ((out.corpus_loss as HostTensor).data as Float32Array)[0] as number };
   }
 
   /**
@@ -231,7 +258,7 @@ export class CnnTmTrainer {
 
     const mel = new Float32Array(batch * clipSize);
     const feeds: Record<string, HostTensor> = { mel: { data: mel, shape: [batch, 1, this.config.nMels, this.config.frames] } };
-    for (const [name, tensor] of this.weights) feeds[name] = tensor;
+    for (const entry of stateLayout(this.config)) feeds[entry.name] = this.weights.get(entry.name) as NamedTensor;
     const sums = new Map<string, { mean: Float64Array; variance: Float64Array }>();
     for (let b = 0; b < batches; b++) {
       for (let i = 0; i < batch; i++) {
@@ -286,10 +313,19 @@ export class CnnTmTrainer {
    */
   loadState(state: ReadonlyMap<string, NamedTensor>): void {
     this.checkLive();
-    const model = new Map([...state].filter(([key]) => !key.startsWith(OPTIMIZER_PREFIX)));
+    const isHead = (key: string) => this.options.corpora !== undefined && key.startsWith(CORPUS_HEAD_PREFIX);
+    const model = new Map([...state].filter(([key]) => !key.startsWith(OPTIMIZER_PREFIX) && !isHead(key)));
     const weights = importStateDict(model, this.config, { source: 'trainer state' });
     const hasOptimizer = state.has(STEP_KEY);
     const problems: string[] = [];
+    // The corpus head's weights: from `state` when it has them (a checkpoint), else the trainer's own (a model
+    // without the head, e.g. the start of a fine-tuning run), checked against the head's layout.
+    for (const entry of this.layout.filter((e) => isHead(e.name))) {
+      const t = state.get(entry.name) ?? this.weights.get(entry.name);
+      if (!t || !(t.data instanceof Float32Array) || t.data.length !== sizeOf(entry.shape))
+        problems.push(`'${entry.name}' missing or not float32 [${entry.shape.join(', ')}]`);
+      else weights.set(entry.name, { data: t.data, shape: entry.shape });
+    }
     const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
     for (const entry of this.layout.filter((e) => e.role === 'parameter')) {
       const take = (kind: string): Float32Array => {
@@ -368,19 +404,19 @@ export class CnnTmTrainer {
   /** One-hot rows for class indices; target rows as given (each checked finite and >= 0). */
   private targetsOf(y: Int32Array | BigInt64Array | Float32Array, batch: number): Float32Array {
     const classes = this.config.nClasses;
+    const width = this.targetWidth;
     if (y instanceof Float32Array) {
-      if (y.length !== batch * classes) {
-        throw new SerError(
-          'ESHAPE',
-          'trainer',
-          `targets hold ${y.length} values; ${batch} clips x ${classes} classes need ${batch * classes}`,
-        );
+      if (y.length !== batch * width) {
+        const what = width === classes ? `${classes} classes` : `(${classes} classes + ${width - classes} corpora)`;
+        throw new SerError('ESHAPE', 'trainer', `targets hold ${y.length} values; ${batch} clips x ${what} need ${batch * width}`);
       }
       const bad = y.findIndex((v) => !(v >= 0 && Number.isFinite(v)));
       if (bad >= 0)
-        throw new SerError('EDATA', 'trainer', `target ${y[bad]} of clip ${Math.floor(bad / classes)} is not a finite value >= 0`);
+        throw new SerError('EDATA', 'trainer', `target ${y[bad]} of clip ${Math.floor(bad / width)} is not a finite value >= 0`);
       return y;
     }
+    if (width !== classes)
+      throw new SerError('EARG', 'trainer', 'with the corpus head, targets are rows of class and corpus distributions, not class indices');
     if (y.length !== batch) throw new SerError('ESHAPE', 'trainer', `labels hold ${y.length} values; the batch size is ${batch}`);
     const targets = new Float32Array(batch * classes);
     for (let i = 0; i < batch; i++) {

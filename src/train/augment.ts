@@ -26,6 +26,9 @@
  *      b ~ Beta(alpha, alpha), p a random permutation of the batch.
  *   7. label smoothing (Szegedy et al. 2016): t = (1 - e) t + e / C.
  *   8. loss weights: each target row times its utterance's weight (class or corpus balancing by the loss).
+ * With `corpora` (corpus-adversarial training, model/corpus-head.ts) each target row is the class distribution
+ * followed by the corpus one (one-hot of the utterance's corpus); mixup mixes both parts, label smoothing touches
+ * the classes only, loss weights scale both.
  * Randomness: one mulberry32 stream per (seed, epoch, batch index), so a resumed run sees the same batches.
  */
 import { mixSeed, mulberry32, type Random } from '../data/prng.js';
@@ -117,6 +120,8 @@ export interface TrainingUtterances {
   readonly weights?: Float32Array;
   /** Speaker-level band normalisation of each (features/speaker-norm.ts), after the clamp; absent: none. */
   readonly normalizers?: readonly BandNormalizer[];
+  /** Corpus index of each (0 .. BatchMakerOptions.corpora - 1), for corpus targets; absent: none. */
+  readonly corpora?: Int32Array;
 }
 
 export interface BatchMakerOptions {
@@ -128,6 +133,8 @@ export interface BatchMakerOptions {
   policy: InputPolicy;
   augment: AugmentConfig;
   seed: number;
+  /** Append each utterance's corpus (one-hot over this many) to its target row; needs TrainingUtterances.corpora. */
+  corpora?: number;
 }
 
 /** Fills training batches (see the module comment). */
@@ -149,6 +156,15 @@ export class BatchMaker {
       );
     }
     checkAugmentConfig(options.augment);
+    if (options.corpora !== undefined) {
+      const outside = data.corpora ? data.corpora.findIndex((c) => !(c >= 0 && c < (options.corpora as number))) : 0;
+      if (!data.corpora || data.corpora.length !== n || outside >= 0)
+        throw new SerError(
+          'EARG',
+          'augment',
+          `corpus targets need a corpus index in 0..${options.corpora - 1} for each of the ${n} utterances`,
+        );
+    }
     this.data = data;
     this.options = options;
     this.nMels = options.frontEnd.nMels;
@@ -160,19 +176,25 @@ export class BatchMaker {
     return this.data.logMels.length;
   }
 
+  /** Values per target row: the classes, then the corpora when corpus targets are on. */
+  get targetWidth(): number {
+    return this.options.nClasses + (this.options.corpora ?? 0);
+  }
+
   /**
    * Batch `batchIndex` of `epoch`: the clips of utterances `indices` into x [B, nMels, frames] and their targets
-   * [B, nClasses] (see the module comment).
+   * [B, targetWidth] (see the module comment).
    */
   fill(indices: ArrayLike<number>, epoch: number, batchIndex: number, x: Float32Array, targets: Float32Array): void {
     const { frames, nClasses, augment } = this.options;
+    const width = this.targetWidth;
     const batch = indices.length;
     const size = this.nMels * frames;
-    if (x.length !== batch * size || targets.length !== batch * nClasses) {
+    if (x.length !== batch * size || targets.length !== batch * width) {
       throw new SerError(
         'ESHAPE',
         'augment',
-        `batch buffers hold ${x.length} and ${targets.length} values; ${batch} clips need ${batch * size} and ${batch * nClasses}`,
+        `batch buffers hold ${x.length} and ${targets.length} values; ${batch} clips need ${batch * size} and ${batch * width}`,
       );
     }
     const random = mulberry32(mixSeed(mixSeed(this.options.seed ^ 0x41554721, epoch), batchIndex));
@@ -180,17 +202,19 @@ export class BatchMaker {
     for (let i = 0; i < batch; i++) {
       const u = indices[i] as number;
       this.clip(u, random, x.subarray(i * size, (i + 1) * size));
-      targets[i * nClasses + (this.data.labels[u] as number)] = 1;
+      targets[i * width + (this.data.labels[u] as number)] = 1;
+      if (this.data.corpora && width > nClasses) targets[i * width + nClasses + (this.data.corpora[u] as number)] = 1;
     }
     if (augment.mixup && random() < augment.mixup.probability) mixup(x, targets, batch, augment.mixup.alpha, random);
     if (augment.labelSmoothing > 0) {
       const e = augment.labelSmoothing;
-      for (let i = 0; i < targets.length; i++) targets[i] = (1 - e) * (targets[i] as number) + e / nClasses;
+      for (let i = 0; i < batch; i++)
+        for (let c = 0; c < nClasses; c++) targets[i * width + c] = (1 - e) * (targets[i * width + c] as number) + e / nClasses;
     }
     if (this.data.weights) {
       for (let i = 0; i < batch; i++) {
         const w = this.data.weights[indices[i] as number] as number;
-        for (let c = 0; c < nClasses; c++) targets[i * nClasses + c]! *= w;
+        for (let c = 0; c < width; c++) targets[i * width + c]! *= w;
       }
     }
   }

@@ -28,6 +28,8 @@ export interface InputOptions {
   frontEnd: FrontEndConfig;
   recipe: Recipe;
   seed: number;
+  /** Corpus targets over this many corpora in the training rows (corpus-adversarial training); absent: none. */
+  corpora?: number;
 }
 
 /** The training part as a TrainingSource (see the module comment). */
@@ -43,8 +45,17 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
       labels: part.labels,
       ...(weights && recipe.balanceBy === 'loss' ? { weights } : {}),
       ...(normalizers ? { normalizers } : {}),
+      ...(options.corpora !== undefined ? { corpora: part.corpora } : {}),
     },
-    { frames, nClasses: options.nClasses, frontEnd, policy: recipe.input, augment: recipe.augment, seed: options.seed },
+    {
+      frames,
+      nClasses: options.nClasses,
+      frontEnd,
+      policy: recipe.input,
+      augment: recipe.augment,
+      seed: options.seed,
+      ...(options.corpora !== undefined ? { corpora: options.corpora } : {}),
+    },
   );
   const size = frontEnd.nMels * frames;
   const clean = new Float32Array(part.logMels.length * size);
@@ -58,6 +69,7 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
   });
   return {
     count: part.logMels.length,
+    ...(options.corpora !== undefined ? { corpora: options.corpora } : {}),
     fill: (indices, epoch, batchIndex, x, targets) => maker.fill(indices, epoch, batchIndex, x, targets),
     clean: { x: clean, y: part.labels },
     ...(weights && recipe.balanceBy === 'sampling' ? { samplingWeights: weights } : {}),

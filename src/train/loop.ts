@@ -30,6 +30,7 @@ import { SerError } from '../errors.js';
 import { argmax, logitCrossEntropy, probabilityCrossEntropy, softmaxInto } from '../eval/probabilities.js';
 import type { CnnTmConfig } from '../model/config.js';
 import { CnnTmTrainer } from '../model/trainer.js';
+import { reversalStrength } from '../model/corpus-head.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import {
   BEST_FILE,
@@ -73,6 +74,8 @@ export interface EvaluationFeatures extends LabeledFeatures {
  */
 export interface TrainingSource {
   readonly count: number;
+  /** Target rows carry each utterance's corpus, one-hot over this many, after the classes (corpus-adversarial training). */
+  readonly corpora?: number;
   fill(indices: ArrayLike<number>, epoch: number, batchIndex: number, x: Float32Array, targets: Float32Array): void;
   readonly clean: LabeledFeatures;
   readonly samplingWeights?: Float32Array;
@@ -132,6 +135,12 @@ export interface Hyperparameters {
    * absent.
    */
   emaDecay?: number;
+  /**
+   * Corpus-adversarial training (model/corpus-head.ts): the largest gradient-reversal strength lambda, reached by
+   * DANN's ramp over the run's steps (reversalStrength); the training source must carry corpus targets
+   * (TrainingSource.corpora). The epoch records then hold the corpus classifier's loss. Off when absent.
+   */
+  corpusAdversarial?: number;
 }
 
 /** The validation metrics early stopping can follow (Hyperparameters.monitor). */
@@ -335,6 +344,8 @@ function checkHyper(hyper: Hyperparameters): void {
     problems.push(`the monitored metric must be ${MONITORS.join(' or ')} ('${hyper.monitor}' given)`);
   if (hyper.emaDecay !== undefined && !(hyper.emaDecay > 0 && hyper.emaDecay < 1))
     problems.push(`the weight-average decay must be in (0, 1) (${hyper.emaDecay} given)`);
+  if (hyper.corpusAdversarial !== undefined && !(hyper.corpusAdversarial > 0 && Number.isFinite(hyper.corpusAdversarial)))
+    problems.push(`the corpus-adversarial strength must be a number > 0 (${hyper.corpusAdversarial} given)`);
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
 
@@ -380,6 +391,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     weightDecay: hyper.weightDecay,
     seed,
     threads: options.threads,
+    ...(hyper.corpusAdversarial !== undefined ? { corpora: source.corpora } : {}),
   });
   try {
     if (resumed.checkpoint) trainer.loadState(withoutAverage(resumed.checkpoint));
@@ -453,6 +465,12 @@ function checkTrainInputs(options: TrainOptions, hyper: Hyperparameters, source:
   }
   if (options.resume && !options.runDir)
     throw new SerError('EARG', 'train', 'resume needs the run directory (runDir) holding the checkpoint');
+  if (hyper.corpusAdversarial !== undefined && !(source.corpora !== undefined && source.corpora >= 2))
+    throw new SerError(
+      'EARG',
+      'train',
+      'corpus-adversarial training needs training data from at least 2 corpora, with their corpus targets',
+    );
 }
 
 /**
@@ -528,7 +546,7 @@ class EpochRunner {
     this.metricsSet = trainingMetricsSet(source.clean, this.clipSize, options.seed);
     this.progress = createProgress(options.progress ?? 'auto', hyper.epochs);
     this.batchX = new Float32Array(hyper.batchSize * this.clipSize);
-    this.batchTargets = new Float32Array(hyper.batchSize * model.nClasses);
+    this.batchTargets = new Float32Array(hyper.batchSize * trainer.targetWidth);
   }
 
   /**
@@ -543,21 +561,27 @@ class EpochRunner {
       ? weightedEpochOrder(source.samplingWeights, source.count, options.seed, epoch)
       : epochOrder(source.count, options.seed, epoch);
     let lossSum = 0;
+    let corpusLossSum = 0;
     let lr = hyper.lr;
     for (let b = 0; b < this.batchesPerEpoch; b++) {
       source.fill(order.subarray(b * hyper.batchSize, (b + 1) * hyper.batchSize), epoch, b, this.batchX, this.batchTargets);
-      lr = learningRateAt(hyper, (epoch - 1) * this.batchesPerEpoch + b + 1, this.batchesPerEpoch, this.totalSteps);
+      const step = (epoch - 1) * this.batchesPerEpoch + b + 1;
+      lr = learningRateAt(hyper, step, this.batchesPerEpoch, this.totalSteps);
       trainer.setLearningRate(lr);
+      const reversal = hyper.corpusAdversarial === undefined ? 0 : reversalStrength(hyper.corpusAdversarial, (step - 1) / this.totalSteps);
       // A non-finite loss is an ERUNTIME error from the trainer, raised before the weights are updated.
-      const { loss } = await trainer.trainStep(this.batchX, this.batchTargets);
-      lossSum += loss;
+      const { loss, corpusLoss } = await trainer.trainStep(this.batchX, this.batchTargets, reversal);
+      // The record's training loss is the emotion term alone, comparable with runs without the corpus head.
+      const emotionLoss = loss - (corpusLoss ?? 0);
+      lossSum += emotionLoss;
+      corpusLossSum += corpusLoss ?? 0;
       average?.update(trainer.state(), trainer.stepCount);
-      this.progress.step(epoch, loss);
+      this.progress.step(epoch, emotionLoss);
       if (options.signal?.aborted) return null;
     }
     if (!average) {
       if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
-      return { record: await this.evaluate(epoch, lossSum, lr, started), evaluated: trainer.state() };
+      return { record: await this.evaluate(epoch, lossSum, lr, started, corpusLossSum), evaluated: trainer.state() };
     }
     // The average is evaluated (with BN statistics re-estimated for its weights), then the trained weights return.
     // Their own BN statistics are not re-estimated: only evaluation reads running statistics (training steps
@@ -565,14 +589,14 @@ class EpochRunner {
     const trained = trainer.state();
     trainer.loadState(average.applyTo(trained));
     if (hyper.recalibrateBn) await trainer.recalibrateBatchNorm(source.clean.x, source.count, order);
-    const record = await this.evaluate(epoch, lossSum, lr, started);
+    const record = await this.evaluate(epoch, lossSum, lr, started, corpusLossSum);
     const evaluated = trainer.state();
     trainer.loadState(trained);
     return { record, evaluated };
   }
 
   /** The epoch's record: training loss, eval-mode metrics on the training clips and the validation part. */
-  private async evaluate(epoch: number, lossSum: number, lr: number, started: number): Promise<EpochRecord> {
+  private async evaluate(epoch: number, lossSum: number, lr: number, started: number, corpusLossSum: number): Promise<EpochRecord> {
     const { trainer, hyper, options, metricsSet } = this;
     const { nClasses } = options.model;
     const trainLogits = await predictLogits(trainer, metricsSet.x, metricsSet.y.length, hyper.batchSize, nClasses);
@@ -587,6 +611,7 @@ class EpochRunner {
       val_loss: valMetrics.loss,
       val_accuracy: valMetrics.accuracy,
       val_uar: valMetrics.uar,
+      ...(hyper.corpusAdversarial !== undefined ? { train_corpus_loss: corpusLossSum / this.batchesPerEpoch } : {}),
       lr,
       seconds: (performance.now() - started) / 1000,
     };

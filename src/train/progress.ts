@@ -22,6 +22,7 @@ export function formatEpochLine(record: EpochRecord, epochs: number, bestEpoch: 
   const f = (value: number | null) => (value === null ? '-' : value.toFixed(4));
   return (
     `epoch ${record.epoch}/${epochs}  train_loss ${f(record.train_loss)}  train_acc ${f(record.train_accuracy)}  ` +
+    (record.train_corpus_loss === undefined ? '' : `corpus_loss ${f(record.train_corpus_loss)}  `) +
     `val_loss ${f(record.val_loss)}  val_acc ${f(record.val_accuracy)}  ${record.seconds.toFixed(1)} s` +
     (bestEpoch === record.epoch ? '  (best)' : `  (best: epoch ${bestEpoch})`)
   );

@@ -160,6 +160,7 @@ function newRunConfig(
     lrDecay: options.hyper?.lrDecay ?? 'none',
     monitor: options.hyper?.monitor ?? 'val_loss',
     ...(options.hyper?.emaDecay !== undefined ? { emaDecay: options.hyper.emaDecay } : {}),
+    ...(options.hyper?.corpusAdversarial !== undefined ? { corpusAdversarial: options.hyper.corpusAdversarial } : {}),
   };
   const mixture = sources.length > 1;
   const tags = sourceTags(sources);
@@ -266,6 +267,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
       `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
       `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}` +
       (hyper.emaDecay !== undefined ? `; weight average (decay ${hyper.emaDecay}) evaluated and kept` : '') +
+      (hyper.corpusAdversarial !== undefined ? `; corpus-adversarial head (gradient reversal up to ${hyper.corpusAdversarial})` : '') +
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
   log(`recipe: ${describeRecipe(recipe)}`);
@@ -447,7 +449,12 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     config: withRecipe,
     split,
     parts,
-    train: trainingSource(partUtterances('train'), { ...inputs, nClasses: setup.model.nClasses, seed: withRecipe.seed }),
+    train: trainingSource(partUtterances('train'), {
+      ...inputs,
+      nClasses: setup.model.nClasses,
+      seed: withRecipe.seed,
+      ...(config.hyper.corpusAdversarial !== undefined ? { corpora: adversarialCorpora(parts.train, corpus.sources) } : {}),
+    }),
     validation: evaluationSet(partUtterances('validation'), inputs),
     test: evaluationSet(partUtterances('test'), inputs),
     sources: corpus.sources,
@@ -546,6 +553,19 @@ async function finishRun(
       `${config.durationS} s window as the model sees it (dB before input normalisation), with the model's prediction for the recording.`,
   });
   return { report, perCorpus };
+}
+
+/** The corpus head's outputs: every corpus of the run (indices as PartUtterances.corpora); EARG unless training holds 2+. */
+function adversarialCorpora(train: readonly Utterance[], sources: readonly string[]): number {
+  const present = new Set(train.map((u) => u.source ?? sources[0]));
+  if (present.size < 2) {
+    throw new SerError(
+      'EARG',
+      'train',
+      `corpus-adversarial training needs recordings of at least 2 corpora in the training part (it holds ${[...present].join(', ') || 'none'}); give several --data NAME=PATH`,
+    );
+  }
+  return sources.length;
 }
 
 function heldOutText(heldOut: HeldOut): string {

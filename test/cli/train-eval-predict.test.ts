@@ -322,6 +322,13 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   const decayOnResume = await runCli(['train', '--out', run, '--resume', '--ema-decay', '0.99']);
   assert.equal(decayOnResume.code, 1);
   assert.match(decayOnResume.stderr, /drop --ema-decay/);
+
+  const badStrength = await runCli(['train', '--corpus-adversarial', '0', '--out', join(scratch, 'w')]);
+  assert.equal(badStrength.code, 1);
+  assert.match(badStrength.stderr, /^ser: cli: --corpus-adversarial must be a number > 0 \('0' given\) \[EARG\]$/m);
+  const strengthOnResume = await runCli(['train', '--out', run, '--resume', '--corpus-adversarial', '1', '--split-seed', '2']);
+  assert.equal(strengthOnResume.code, 1);
+  assert.match(strengthOnResume.stderr, /drop --corpus-adversarial, --split-seed/);
 });
 
 test('ser predict without --model uses the shipped model; an unusable file gets an error line and the others go on; --jobs', async () => {

@@ -99,4 +99,41 @@ test('a mixture of two real corpora: tags, namespaced ids, six classes; a held-o
   assert.ok(a.x.every(Number.isFinite));
   // Label smoothing and mixup keep each target row a distribution (sampling balances, so no loss weights).
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(a.t.subarray(i * 6, i * 6 + 6).reduce((s, v) => s + v, 0) - 1) < 1e-5);
+
+  // Corpus targets (corpus-adversarial training): the same clips and class part, then the corpus distribution,
+  // mixed by mixup with the same partners, not smoothed.
+  const corpusOf = Int32Array.from(extracted.kept, (_, i) => i % 2);
+  const withCorpora = trainingSource(
+    {
+      logMels: extracted.logMels,
+      labels: Int32Array.from(extracted.kept, (u) => corpus.labels.indexOf(u.label)),
+      corpora: corpusOf,
+    },
+    { frames: 188, nClasses: 6, frontEnd: DEFAULT_FRONT_END, recipe: GENERALIZE_RECIPE, seed: 3, corpora: 2 },
+  );
+  assert.equal(withCorpora.corpora, 2);
+  const wide = { x: new Float32Array(4 * 128 * 188), t: new Float32Array(4 * 8) };
+  let mixed = 0;
+  for (const batchIndex of [1, 2, 3, 4, 5, 6]) {
+    const plain = batch();
+    source.fill([0, 5, 7, 11], 2, batchIndex, plain.x, plain.t);
+    withCorpora.fill([0, 5, 7, 11], 2, batchIndex, wide.x, wide.t);
+    assert.deepEqual(wide.x, plain.x);
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(wide.t.subarray(i * 8, i * 8 + 6), plain.t.subarray(i * 6, i * 6 + 6));
+      const [c0, c1] = [wide.t[i * 8 + 6] as number, wide.t[i * 8 + 7] as number];
+      assert.ok(Math.abs(c0 + c1 - 1) < 1e-6, `corpus part of row ${i} is a distribution (${c0}, ${c1})`);
+      if (c0 !== 0 && c1 !== 0) mixed++;
+      else assert.equal(c1, corpusOf[[0, 5, 7, 11][i] as number], "unmixed: the clip's own corpus, not smoothed");
+    }
+  }
+  assert.ok(mixed > 0, 'mixup mixed some corpus parts in 6 batches');
+  assert.throws(
+    () =>
+      trainingSource(
+        { logMels: extracted.logMels, labels: new Int32Array(12), corpora: new Int32Array(12).fill(2) },
+        { frames: 188, nClasses: 6, frontEnd: DEFAULT_FRONT_END, recipe: GENERALIZE_RECIPE, seed: 3, corpora: 2 },
+      ),
+    /corpus targets need a corpus index in 0\.\.1 for each of the 12 utterances/,
+  );
 });

@@ -14,7 +14,8 @@ import { after, test } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
 import { trainRun } from '../../src/train/run.js';
 import { simpleWav } from '../audio/audio-helpers.js';
-import { hasShared, ravdessClassFolders } from '../helpers.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { hasShared, ravdessClassFolders, repoRoot } from '../helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-train-run-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -127,4 +128,66 @@ test('--split-seed: runs of different seeds share the split of their split seed,
     seed1split0.lines.join('\n'),
   );
   assert.notEqual(seed1split0.trainLoss, seed0.trainLoss, 'the seed still sets the initial weights, shuffling and dropout');
+});
+
+test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the head is training state only, one corpus is refused', async () => {
+  // 36 RAVDESS clips of the embedded manifest (every third of actors 01-03 in the six classes) and the 12 CREMA-D sample clips.
+  const manifest = join(scratch, 'adversarial.csv');
+  const rows = readFileSync(join(repoRoot, 'assets', 'corpus', 'manifest.csv'), 'utf8')
+    .trim()
+    .split('\n');
+  const six = rows.slice(1).filter((row) => /,(neutral|happy|sad|angry|fearful|disgust),/.test(row) && /Actor_0[123]\//.test(row));
+  writeFileSync(
+    manifest,
+    [
+      rows[0],
+      ...six
+        .filter((_, i) => i % 3 === 0)
+        .slice(0, 36)
+        .map((row) => join(repoRoot, 'assets', 'corpus', row)),
+    ].join('\n') + '\n',
+  );
+  const data = [
+    { dataset: 'csv' as const, path: manifest },
+    { dataset: 'crema-d' as const, path: join(repoRoot, 'assets', 'corpus', 'crema-d') },
+  ];
+  const out = join(scratch, 'adversarial');
+  const lines: string[] = [];
+  const common = { size: 'small' as const, durationS: 1, cacheDir: null, threads: 1, progress: 'none' as const };
+  const result = await trainRun({
+    out,
+    data,
+    ...common,
+    hyper: { epochs: 2, batchSize: 4, corpusAdversarial: 1 },
+    log: (line) => lines.push(line),
+  });
+  assert.ok(result.report, 'the run finished');
+  assert.ok(
+    lines.some((l) => l.includes('corpus-adversarial head (gradient reversal up to 1)')),
+    lines.join('\n'),
+  );
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { hyper: { corpusAdversarial?: number } };
+  assert.equal(config.hyper.corpusAdversarial, 1);
+  const history = readFileSync(join(out, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { train_loss: number; train_corpus_loss?: number });
+  assert.equal(history.length, 2);
+  for (const record of history) {
+    // Two corpora: an untrained head is near ln 2; the emotion term alone near ln 6.
+    assert.ok(
+      record.train_corpus_loss !== undefined && record.train_corpus_loss > 0.2 && record.train_corpus_loss < 1.5,
+      JSON.stringify(record),
+    );
+    assert.ok(record.train_loss > 1 && record.train_loss < 3, JSON.stringify(record));
+  }
+  const best = readSafetensors(join(out, 'best.safetensors')).tensors;
+  assert.ok(best.has('corpus_head.2.weight'), 'the head is in the training state');
+  const model = readFileSync(join(out, 'model.onnx'));
+  assert.ok(!model.includes('corpus_head'), 'model.onnx has no corpus head');
+
+  await assert.rejects(
+    trainRun({ out: join(scratch, 'adversarial-one'), data: data[1], ...common, hyper: { epochs: 1, batchSize: 4, corpusAdversarial: 1 } }),
+    /corpus-adversarial training needs recordings of at least 2 corpora in the training part/,
+  );
 });
