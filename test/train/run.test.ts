@@ -20,17 +20,19 @@ import { hasShared, ravdessClassFolders, repoRoot } from '../helpers.js';
 const scratch = mkdtempSync(join(tmpdir(), 'ser-train-run-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** 16 RAVDESS clips (4 emotions x actors 01-04, 16 kHz WAV) in class folders under scratch/`name`. */
+const fourClasses = (name: string) =>
+  ravdessClassFolders(join(scratch, name), { neutral: '01', happy: '03', sad: '04', angry: '05' }, ['01', '02', '03', '04']);
+
+/** The small model on 1-second clips, no feature cache, one thread, quiet. */
+const SMALL_RUN = { size: 'small', durationS: 1, cacheDir: null, threads: 1, progress: 'none' } as const;
+
 const floatWav = (samples: Float32Array) => simpleWav({ tag: 3, bits: 32, sampleRateHz: 16000 }, new Uint8Array(samples.buffer));
 
 test('ser train leaves out silent and too-short files (counted and named in the log, in metrics.json, in no part of the split) and sweeps stale temp files', {
   skip: !hasShared && 'needs ../shared (RAVDESS)',
 }, async () => {
-  const corpus = ravdessClassFolders(join(scratch, 'corpus'), { neutral: '01', happy: '03', sad: '04', angry: '05' }, [
-    '01',
-    '02',
-    '03',
-    '04',
-  ]);
+  const corpus = fourClasses('corpus');
   const speech = (await loadAudio(join(corpus, 'happy', '03-01-03-01-01-01-01.wav'))).samples;
   const silent = join(corpus, 'neutral', 'silent.wav');
   const short = join(corpus, 'happy', 'short.wav');
@@ -53,12 +55,8 @@ test('ser train leaves out silent and too-short files (counted and named in the 
   const result = await trainRun({
     out,
     data: { dataset: 'folders', path: corpus },
-    size: 'small',
-    durationS: 1,
+    ...SMALL_RUN,
     hyper: { epochs: 1, batchSize: 4 },
-    cacheDir: null,
-    threads: 1,
-    progress: 'none',
     log: (line) => lines.push(line),
   }).finally(() => live.kill());
   assert.ok(lines.includes(`removed 1 temp file(s) left by processes that are gone: ${stale}`), lines.join('\n'));
@@ -84,12 +82,7 @@ test('ser train leaves out silent and too-short files (counted and named in the 
 test('--split-seed: runs of different seeds share the split of their split seed, and train from other initial weights', {
   skip: !hasShared && 'needs ../shared (RAVDESS)',
 }, async () => {
-  const corpus = ravdessClassFolders(join(scratch, 'corpus-split-seed'), { neutral: '01', happy: '03', sad: '04', angry: '05' }, [
-    '01',
-    '02',
-    '03',
-    '04',
-  ]);
+  const corpus = fourClasses('corpus-split-seed');
   const run = async (name: string, seeds: { seed: number; splitSeed?: number }) => {
     const out = join(scratch, name);
     const lines: string[] = [];
@@ -97,12 +90,8 @@ test('--split-seed: runs of different seeds share the split of their split seed,
       out,
       data: { dataset: 'folders', path: corpus },
       ...seeds,
-      size: 'small',
-      durationS: 1,
+      ...SMALL_RUN,
       hyper: { epochs: 1, batchSize: 4 },
-      cacheDir: null,
-      threads: 1,
-      progress: 'none',
       log: (line) => lines.push(line),
     });
     const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8'));
@@ -153,11 +142,10 @@ test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the
   ];
   const out = join(scratch, 'adversarial');
   const lines: string[] = [];
-  const common = { size: 'small' as const, durationS: 1, cacheDir: null, threads: 1, progress: 'none' as const };
   const result = await trainRun({
     out,
     data,
-    ...common,
+    ...SMALL_RUN,
     hyper: { epochs: 2, batchSize: 4, corpusAdversarial: 1 },
     log: (line) => lines.push(line),
   });
@@ -187,7 +175,12 @@ test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the
   assert.ok(!model.includes('corpus_head'), 'model.onnx has no corpus head');
 
   await assert.rejects(
-    trainRun({ out: join(scratch, 'adversarial-one'), data: data[1], ...common, hyper: { epochs: 1, batchSize: 4, corpusAdversarial: 1 } }),
+    trainRun({
+      out: join(scratch, 'adversarial-one'),
+      data: data[1],
+      ...SMALL_RUN,
+      hyper: { epochs: 1, batchSize: 4, corpusAdversarial: 1 },
+    }),
     /corpus-adversarial training needs recordings of at least 2 corpora in the training part/,
   );
 });
