@@ -555,7 +555,10 @@ async function finishRun(
   return { report, perCorpus };
 }
 
-/** The corpus head's outputs: every corpus of the run (indices as PartUtterances.corpora); EARG unless training holds 2+. */
+/**
+ * The corpus head's outputs: every corpus of the run (indices as PartUtterances.corpora), so a corpus held out of a
+ * leave-one-corpus-out split keeps an output that is never a target; EARG unless training holds 2+ corpora.
+ */
 function adversarialCorpora(train: readonly Utterance[], sources: readonly string[]): number {
   const present = new Set(train.map((u) => u.source ?? sources[0]));
   if (present.size < 2) {
