@@ -156,14 +156,9 @@ export class BatchMaker {
       );
     }
     checkAugmentConfig(options.augment);
-    if (options.corpora !== undefined) {
-      const outside = data.corpora ? data.corpora.findIndex((c) => !(c >= 0 && c < (options.corpora as number))) : 0;
-      if (!data.corpora || data.corpora.length !== n || outside >= 0)
-        throw new SerError(
-          'EARG',
-          'augment',
-          `corpus targets need a corpus index in 0..${options.corpora - 1} for each of the ${n} utterances`,
-        );
+    const corpora = options.corpora;
+    if (corpora !== undefined && !(data.corpora?.length === n && data.corpora.every((c) => c >= 0 && c < corpora))) {
+      throw new SerError('EARG', 'augment', `corpus targets need a corpus index in 0..${corpora - 1} for each of the ${n} utterances`);
     }
     this.data = data;
     this.options = options;

@@ -537,13 +537,7 @@ async function finishRun(
       wallTimeS: result.history.reduce((sum, record) => sum + record.seconds, 0),
       evaluatedOn: `test split (${parts.test.length} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${result.bestEpoch}`,
       title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
-      ...(hyper.emaDecay !== undefined
-        ? {
-            historyNote:
-              `With the weight average (decay ${hyper.emaDecay}), the training loss is the trained weights' (over the steps); ` +
-              "the training accuracy and the validation curves are the average's, the model that is selected and kept.",
-          }
-        : {}),
+      ...historyNote(hyper),
     },
     history: result.history,
     report,
@@ -569,6 +563,20 @@ function adversarialCorpora(train: readonly Utterance[], sources: readonly strin
     );
   }
   return sources.length;
+}
+
+/** What the report's history figure shows when the settings change its curves' meaning (nothing otherwise). */
+function historyNote(hyper: Hyperparameters): { historyNote?: string } {
+  const notes = [
+    hyper.emaDecay !== undefined
+      ? `With the weight average (decay ${hyper.emaDecay}), the training loss is the trained weights' (over the steps); ` +
+        "the training accuracy and the validation curves are the average's, the model that is selected and kept."
+      : '',
+    hyper.corpusAdversarial !== undefined
+      ? "The training loss is the emotion term alone; the corpus classifier's loss of each epoch is train_corpus_loss in history.jsonl."
+      : '',
+  ].filter((note) => note !== '');
+  return notes.length > 0 ? { historyNote: notes.join(' ') } : {};
 }
 
 function heldOutText(heldOut: HeldOut): string {

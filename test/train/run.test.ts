@@ -173,6 +173,7 @@ test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the
   assert.ok(best.has('corpus_head.2.weight'), 'the head is in the training state');
   const model = readFileSync(join(out, 'model.onnx'));
   assert.ok(!model.includes('corpus_head'), 'model.onnx has no corpus head');
+  assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('the emotion term alone'), 'the report says what its loss curve is');
 
   await assert.rejects(
     trainRun({
