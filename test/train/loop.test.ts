@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import {
@@ -16,7 +16,8 @@ import {
   HISTORY_FILE,
   loadCheckpoint,
 } from '../../src/train/checkpoint.js';
-import { type TrainOptions, train } from '../../src/train/loop.js';
+import { type TrainOptions, type TrainingSource, fixedClips, train } from '../../src/train/loop.js';
+import { CORPUS_HEAD_PREFIX } from '../../src/model/corpus-head.js';
 import { AVERAGE_PREFIX, withoutAverage } from '../../src/train/weight-average.js';
 import { tinyData } from './tiny-corpus.js';
 
@@ -237,6 +238,74 @@ test('train: with emaDecay, interrupted after epoch 1 and resumed = uninterrupte
     /ema-whole\/checkpoint\.safetensors holds a weight average: resume the run with the emaDecay it was started with/,
   );
   await assert.rejects(train(await options({ hyper: { ...hyper, emaDecay: 1 } })), /weight-average decay must be in \(0, 1\) \(1 given\)/);
+});
+
+/**
+ * The tiny clips as a training source with corpus targets for corpus-adversarial training: each clip's actor (the
+ * two CREMA-D actors of the sample set) stands in for its corpus, appended one-hot after the class.
+ */
+async function actorsAsCorpora(): Promise<TrainingSource> {
+  const data = await tinyData();
+  const nClasses = data.model.nClasses;
+  const actors = [...new Set(data.paths.map((path) => basename(path).split('_')[0]!))].sort();
+  assert.equal(actors.length, 2, 'the sample clips are of two actors');
+  const corpusOf = data.paths.map((path) => actors.indexOf(basename(path).split('_')[0]!));
+  const plain = fixedClips(data.all, nClasses);
+  const width = nClasses + actors.length;
+  return {
+    count: plain.count,
+    corpora: actors.length,
+    clean: plain.clean,
+    fill(indices, epoch, batch, x, targets) {
+      const classTargets = new Float32Array(indices.length * nClasses);
+      plain.fill(indices, epoch, batch, x, classTargets);
+      targets.fill(0);
+      for (let i = 0; i < indices.length; i++) {
+        targets.set(classTargets.subarray(i * nClasses, (i + 1) * nClasses), i * width);
+        targets[i * width + nClasses + corpusOf[indices[i] as number]!] = 1;
+      }
+    },
+  };
+}
+
+test('train: corpus-adversarial with a weight average, interrupted after epoch 1 and resumed = uninterrupted (head, moments, average)', async () => {
+  const hyper = { epochs: 3, patience: 10, batchSize: 4, lr: 1e-3, emaDecay: 0.9, corpusAdversarial: 1 };
+  const source = await actorsAsCorpora();
+  const whole = join(scratch, 'dann-whole');
+  const broken = join(scratch, 'dann-broken');
+  const reference = await train(await options({ train: source, runDir: whole, hyper }));
+  await reference.trainer.release();
+  const abort = new AbortController();
+  const first = await train(
+    await options({
+      train: source,
+      runDir: broken,
+      hyper,
+      signal: abort.signal,
+      onEpoch: (record) => {
+        if (record.epoch === 1) abort.abort();
+      },
+    }),
+  );
+  await first.trainer.release();
+  assert.equal(first.finished, 'interrupted');
+  const resumed = await train(await options({ train: source, runDir: broken, resume: true, hyper }));
+  await resumed.trainer.release();
+  assert.equal(resumed.finished, 'max-epochs');
+  assert.deepEqual(withoutTimes(resumed.history), withoutTimes(reference.history));
+  for (const record of reference.history)
+    assert.ok(Number.isFinite(record.train_corpus_loss), `epoch ${record.epoch}: corpus loss recorded`);
+  for (const file of [CHECKPOINT_FILE, BEST_FILE]) {
+    assertSameState(readSafetensors(join(broken, file)).tensors, readSafetensors(join(whole, file)).tensors, file);
+  }
+  // The checkpoint holds the head, its AdamW moments and its average: all of it came back on resume.
+  const keys = [...loadCheckpoint(whole).state.keys()];
+  const head = keys.filter((key) => key.startsWith(CORPUS_HEAD_PREFIX));
+  assert.ok(head.length > 0, 'the corpus head is in the checkpoint');
+  for (const name of head) assert.ok(keys.includes(`${AVERAGE_PREFIX}${name}`), `${name} is averaged`);
+  for (const name of head.filter((key) => key.endsWith('weight'))) {
+    for (const moment of ['exp_avg', 'exp_avg_sq']) assert.ok(keys.includes(`optimizer/${moment}/${name}`), `${moment} of ${name}`);
+  }
 });
 
 test('train: refuses to overwrite a run directory, and resume needs a checkpoint', async () => {
