@@ -5,10 +5,13 @@
  * recording (McNemar's exact test).
  *
  *   npx tsx bench/ensemble.ts --model default --model runs/abl40-full-seed1 [--speakers ravdess/13,...,ravdess/18]
- *   npx tsx bench/ensemble.ts --test-part --model runs/seed0 --model runs/seed1
+ *   npx tsx bench/ensemble.ts --test-part --model runs/seed0 --model runs/seed1 [--reference runs/ens-earlier]
  *
  * With --test-part the recordings are the first run's test part (its corpora and classes, from its config.json and
  * split.json) instead of speakers: for runs that share a split (`ser train --split-seed`), e.g. a random one.
+ *
+ * A `--reference` run (e.g. an earlier ensemble folder of `ser ensemble`) is scored and paired with the ensemble like
+ * a member, but not averaged into it.
  *
  * `default` is the shipped model. The runs must share the class list (in order) and none may have trained on the
  * speakers given (the script cannot check the latter beyond what their split.json says: it refuses a run whose
@@ -31,14 +34,16 @@ import { argmaxRows, heldOutUtterances, scoreRow } from './held-out-speakers.js'
 const { values: args } = parseArgs({
   options: {
     model: { type: 'string', multiple: true, default: [] },
+    reference: { type: 'string', multiple: true, default: [] },
     speakers: { type: 'string', default: ['13', '14', '15', '16', '17', '18'].map((a) => `ravdess/${a}`).join(',') },
     data: { type: 'string', default: `${packageRoot()}/../shared/data` },
     threads: { type: 'string', default: '1' },
     'test-part': { type: 'boolean', default: false },
   },
 });
-const dirs = args.model.map((m) => (m === 'default' ? defaultModelDir() : m));
-if (dirs.length < 1) throw new Error('give --model RUN_DIR at least once');
+const names = [...args.model, ...args.reference];
+const dirs = names.map((m) => (m === 'default' ? defaultModelDir() : m));
+if (args.model.length < 1) throw new Error('give --model RUN_DIR at least once');
 const wanted = new Set(args.speakers.split(','));
 const utterances = args['test-part'] ? testPartOf(dirs[0] as string) : heldOutUtterances(args.data, wanted);
 const source = args['test-part'] ? `the test part of ${args.model[0]}` : `${wanted.size} speakers`;
@@ -98,11 +103,13 @@ console.log(`${kept.length} recordings of ${source}${skipped > 0 ? ` (${skipped}
 console.log(`| model | accuracy | UAR | recall ${labels.join(' / ')} |`);
 console.log('| --- | --- | --- | --- |');
 results.forEach((r, i) => {
-  console.log(scoreRow(args.model[i] as string, labels, truth, argmaxRows(r.probabilities, labels.length)));
+  const role = i < args.model.length ? '' : ' (reference)';
+  console.log(scoreRow(`${names[i]}${role}`, labels, truth, argmaxRows(r.probabilities, labels.length)));
 });
+const members = results.slice(0, args.model.length);
 const mean = new Float64Array(kept.length * labels.length);
-for (const r of results) for (let i = 0; i < mean.length; i++) mean[i]! += (r.probabilities[i] as number) / results.length;
-console.log(scoreRow(`mean of the ${results.length}`, labels, truth, argmaxRows(mean, labels.length)));
+for (const r of members) for (let i = 0; i < mean.length; i++) mean[i]! += (r.probabilities[i] as number) / members.length;
+console.log(scoreRow(`mean of the ${members.length}`, labels, truth, argmaxRows(mean, labels.length)));
 
 // Paired comparison with each run (McNemar's exact test): recordings only one of the two gets right.
 const ensemble = argmaxRows(mean, labels.length);
@@ -111,7 +118,7 @@ results.forEach((r, k) => {
   const onlyMember = truth.filter((y, i) => member[i] === y && ensemble[i] !== y).length;
   const onlyEnsemble = truth.filter((y, i) => member[i] !== y && ensemble[i] === y).length;
   console.log(
-    `paired with ${args.model[k]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyMember} only in ${args.model[k]}; ` +
+    `paired with ${names[k]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyMember} only in ${names[k]}; ` +
       `McNemar exact two-sided p = ${mcNemarExact(onlyMember, onlyEnsemble).toPrecision(3)}`,
   );
 });
