@@ -200,26 +200,30 @@ test('train: emaDecay evaluates and keeps the weight average; training goes on f
   assert.notEqual(averaged.history[0]?.val_loss, plain.history[0]?.val_loss);
 });
 
-test('train: with emaDecay, interrupted after epoch 1 and resumed = uninterrupted (the average too)', async () => {
-  const hyper = { epochs: 3, patience: 10, batchSize: 4, lr: 1e-3, emaDecay: 0.9 };
-  const whole = join(scratch, 'ema-whole');
-  const broken = join(scratch, 'ema-broken');
-  const reference = await train(await options({ runDir: whole, hyper }));
+/**
+ * Runs `overrides` twice in scratch/NAME-whole (uninterrupted) and scratch/NAME-broken (stopped after epoch 1, then
+ * resumed); both trainers released.
+ */
+async function interruptedAndResumed(name: string, overrides: Partial<TrainOptions>) {
+  const whole = join(scratch, `${name}-whole`);
+  const broken = join(scratch, `${name}-broken`);
+  const reference = await train(await options({ ...overrides, runDir: whole }));
   await reference.trainer.release();
   const abort = new AbortController();
-  const first = await train(
-    await options({
-      runDir: broken,
-      hyper,
-      signal: abort.signal,
-      onEpoch: (record) => {
-        if (record.epoch === 1) abort.abort();
-      },
-    }),
-  );
+  const stop = (record: EpochRecord) => {
+    if (record.epoch === 1) abort.abort();
+  };
+  const first = await train(await options({ ...overrides, runDir: broken, signal: abort.signal, onEpoch: stop }));
   await first.trainer.release();
-  const resumed = await train(await options({ runDir: broken, resume: true, hyper }));
+  assert.equal(first.finished, 'interrupted');
+  const resumed = await train(await options({ ...overrides, runDir: broken, resume: true }));
   await resumed.trainer.release();
+  return { whole, broken, reference, resumed };
+}
+
+test('train: with emaDecay, interrupted after epoch 1 and resumed = uninterrupted (the average too)', async () => {
+  const hyper = { epochs: 3, patience: 10, batchSize: 4, lr: 1e-3, emaDecay: 0.9 };
+  const { whole, broken, reference, resumed } = await interruptedAndResumed('ema', { hyper });
   assert.deepEqual(withoutTimes(resumed.history), withoutTimes(reference.history));
   for (const file of [CHECKPOINT_FILE, BEST_FILE]) {
     assertSameState(readSafetensors(join(broken, file)).tensors, readSafetensors(join(whole, file)).tensors, file);
@@ -271,26 +275,7 @@ async function actorsAsCorpora(): Promise<TrainingSource> {
 test('train: corpus-adversarial with a weight average, interrupted after epoch 1 and resumed = uninterrupted (head, moments, average)', async () => {
   const hyper = { epochs: 3, patience: 10, batchSize: 4, lr: 1e-3, emaDecay: 0.9, corpusAdversarial: 1 };
   const source = await actorsAsCorpora();
-  const whole = join(scratch, 'dann-whole');
-  const broken = join(scratch, 'dann-broken');
-  const reference = await train(await options({ train: source, runDir: whole, hyper }));
-  await reference.trainer.release();
-  const abort = new AbortController();
-  const first = await train(
-    await options({
-      train: source,
-      runDir: broken,
-      hyper,
-      signal: abort.signal,
-      onEpoch: (record) => {
-        if (record.epoch === 1) abort.abort();
-      },
-    }),
-  );
-  await first.trainer.release();
-  assert.equal(first.finished, 'interrupted');
-  const resumed = await train(await options({ train: source, runDir: broken, resume: true, hyper }));
-  await resumed.trainer.release();
+  const { whole, broken, reference, resumed } = await interruptedAndResumed('dann', { train: source, hyper });
   assert.equal(resumed.finished, 'max-epochs');
   assert.deepEqual(withoutTimes(resumed.history), withoutTimes(reference.history));
   for (const record of reference.history)
