@@ -6,11 +6,12 @@
  * paper's pipeline: the cost of augmentation against PyTorch's plain step (issue 9 asks for at most 2x).
  *
  *   npx tsx bench/train-epoch.ts [--data ../shared/data/ravdess] [--dataset ravdess] [--split random]
- *                                [--epochs 3] [--threads 2] [--recipe paper|generalize] [--no-peer] [--json]
+ *                                [--epochs 3] [--threads 2] [--recipe paper|generalize] [--ema-decay D] [--no-peer] [--json]
  *
  * Ours: trainRun() with the paper's configuration (BN re-estimation on, as by default) for --epochs epochs;
  * seconds per epoch from its history (training steps + BN re-estimation + train/validation evaluation), peak RSS
  * from process.resourceUsage(). The peer: the same number of epochs (training steps + validation evaluation).
+ * `--ema-decay D` adds the weight average (`ser train --ema-decay`) to ours: its per-step update and evaluation.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     epochs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
     recipe: { type: 'string', default: 'paper' },
+    'ema-decay': { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -45,7 +47,7 @@ const result = await trainRun({
   split: args.split,
   seed: 0,
   recipe,
-  hyper: { epochs, patience: epochs + 1 },
+  hyper: { epochs, patience: epochs + 1, ...(args['ema-decay'] !== undefined ? { emaDecay: Number(args['ema-decay']) } : {}) },
   threads,
   progress: 'none',
   log: () => {},
@@ -76,6 +78,7 @@ const summary = {
   threads,
   epochs,
   recipe: args.recipe,
+  ema_decay: args['ema-decay'] === undefined ? null : Number(args['ema-decay']),
   ours_epoch_seconds: oursEpochS.map((s) => Number(s.toFixed(2))),
   ours_peak_rss_mb: peakRssMb,
   ours_wall_seconds_incl_features_and_test: Number(wallS.toFixed(1)),
