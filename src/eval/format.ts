@@ -43,6 +43,7 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
     [{ text: 'macro F1' }, { text: pct(report.macro.f1), style: 'bold' }],
     [{ text: 'weighted F1' }, { text: pct(report.weighted.f1) }],
   ];
+  if (report.rocAuc !== null) overall.push([{ text: 'ROC AUC (macro, one-vs-rest)' }, { text: report.rocAuc.toFixed(4) }]);
   if (report.crossEntropy !== null) overall.push([{ text: 'mean cross-entropy (nats)' }, { text: report.crossEntropy.toFixed(4) }]);
   lines.push(...renderTable(overall, ['left', 'right'], style));
 

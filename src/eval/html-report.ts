@@ -189,6 +189,7 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
     ['macro F1', percent(report.macro.f1)],
     ['weighted F1', percent(report.weighted.f1)],
   ];
+  if (report.rocAuc !== null) headline.push(['ROC AUC (macro)', report.rocAuc.toFixed(3)]);
   if (report.crossEntropy !== null) headline.push(['cross-entropy', report.crossEntropy.toFixed(4)]);
   return [
     `<h1>${esc(title)}</h1>`,

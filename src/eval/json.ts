@@ -18,6 +18,8 @@ export interface EvaluationReportJson {
   weighted_f1: number;
   uar: number;
   cross_entropy: number | null;
+  /** Macro one-vs-rest ROC AUC (null without probabilities; absent in reports written before it existed). */
+  roc_auc: number | null;
   /** rows = true class, columns = predicted class, in `labels` order. */
   confusion: number[][];
   per_class: Array<{
@@ -28,6 +30,7 @@ export interface EvaluationReportJson {
     support: number;
     predicted: number;
     misclassification_rate: number | null;
+    roc_auc: number | null;
   }>;
   most_confused: Array<{ true_label: string; predicted_label: string; count: number; rate: number }>;
   macro_averaged_over: string[];
@@ -47,6 +50,7 @@ export function toJson(report: EvaluationReport): EvaluationReportJson {
     weighted_f1: report.weighted.f1,
     uar: report.uar,
     cross_entropy: report.crossEntropy,
+    roc_auc: report.rocAuc,
     confusion: report.confusion.map((row) => [...row]),
     per_class: report.perClass.map((c) => ({
       label: c.label,
@@ -56,6 +60,7 @@ export function toJson(report: EvaluationReport): EvaluationReportJson {
       support: c.support,
       predicted: c.predicted,
       misclassification_rate: c.misclassificationRate,
+      roc_auc: c.rocAuc,
     })),
     most_confused: report.mostConfused.map((p) => ({
       true_label: p.trueLabel,
@@ -108,6 +113,7 @@ export function fromJson(json: unknown, source = 'report'): EvaluationReport {
       support: c.support,
       predicted: c.predicted,
       misclassificationRate: c.misclassification_rate,
+      rocAuc: c.roc_auc ?? null,
     })),
     confusion: r.confusion,
     mostConfused: r.most_confused.map((p) => ({
@@ -120,5 +126,6 @@ export function fromJson(json: unknown, source = 'report'): EvaluationReport {
     })),
     macroAveragedOver: r.macro_averaged_over ?? r.labels,
     crossEntropy: r.cross_entropy ?? null,
+    rocAuc: r.roc_auc ?? null,
   };
 }

@@ -22,6 +22,15 @@
  *                 samples predicted as another class (the paper's Table I); null when support_i = 0
  *   cross-entropy = -(1/N) Σ_n ln(max(p_n[y_n], 1e-15))  (natural log; clipping as sklearn log_loss's
  *                 historic eps so a zero probability costs 34.5 nats instead of Infinity)
+ *   ROC AUC_i     = area under the one-vs-rest ROC curve of class i scored by p_n[i] (sklearn roc_auc_score on
+ *                 y == i): the probability that a random sample of class i scores higher than a random sample of
+ *                 another class, ties counting 1/2. Computed as the Mann-Whitney statistic with mid-ranks,
+ *                 (Σ_{n: y_n = i} rank_n - P(P+1)/2) / (P·Q), P = support_i, Q = N - P (Hanley & McNeil 1982),
+ *                 which equals the trapezoidal area sklearn computes; null when P = 0 or Q = 0
+ *   macro ROC AUC = mean of ROC AUC_i over the classes where it is defined (sklearn roc_auc_score with
+ *                 multi_class='ovr', average='macro', when every class occurs in the truth). It does not depend
+ *                 on a decision threshold or on the classes' prior: a model whose scores rank well but whose
+ *                 arg-max is biased toward one class (e.g. on a corpus it never heard) keeps a high AUC
  */
 import { SerError } from '../errors.js';
 import { argmax, probabilityCrossEntropy } from './probabilities.js';
@@ -40,6 +49,8 @@ export interface ClassMetrics extends PrecisionRecallF1 {
   predicted: number;
   /** 1 - recall: share of this class's samples predicted as another class; null when the class is absent from the truth. */
   misclassificationRate: number | null;
+  /** One-vs-rest ROC AUC of the class's probability; null without probabilities or when the class is absent or alone. */
+  rocAuc: number | null;
 }
 
 /** One off-diagonal cell of the confusion matrix: `count` samples of `trueLabel` predicted as `predictedLabel`. */
@@ -72,13 +83,15 @@ export interface EvaluationReport {
   macroAveragedOver: string[];
   /** Mean cross-entropy in nats when probabilities were given, else null. */
   crossEntropy: number | null;
+  /** Macro one-vs-rest ROC AUC over the classes where it is defined; null without probabilities or when none is. */
+  rocAuc: number | null;
 }
 
 /** Options of `evaluate`. */
 export interface EvaluateOptions {
   /**
    * Per-sample class probabilities, [N, nClasses] row-major (a flat array) or one array per sample.
-   * Used for `crossEntropy`, and for the predictions when `predicted` is null (arg-max, lowest index on ties).
+   * Used for `crossEntropy` and `rocAuc`, and for the predictions when `predicted` is null (arg-max, lowest index on ties).
    */
   probabilities?: Float32Array | Float64Array | number[] | number[][];
   /**
@@ -123,7 +136,9 @@ export function evaluate(
   checkIndices('predicted', predictions, nClasses);
 
   const confusion = confusionMatrix(trueLabels, predictions, nClasses);
-  const perClass = labels.map((label, i) => classMetrics(label, i, confusion));
+  const classAuc = probabilities === null ? null : oneVsRestAuc(probabilities, trueLabels, nClasses);
+  const perClass = labels.map((label, i) => classMetrics(label, i, confusion, classAuc?.[i] ?? null));
+  const definedAuc = perClass.flatMap((c) => (c.rocAuc === null ? [] : [c.rocAuc]));
   const present = perClass.filter((c) => c.support > 0 || c.predicted > 0);
   const averaged = options.macroOver === 'all' ? perClass : present;
   let correct = 0;
@@ -150,6 +165,7 @@ export function evaluate(
     mostConfused: mostConfusedPairs(confusion, labels, options.topConfused ?? 5),
     macroAveragedOver: averaged.map((c) => c.label),
     crossEntropy: probabilities === null ? null : meanCrossEntropy(probabilities, trueLabels, nClasses),
+    rocAuc: definedAuc.length === 0 ? null : mean(definedAuc),
   };
 }
 
@@ -168,7 +184,7 @@ export function rowNormalize(confusion: readonly (readonly number[])[]): number[
   });
 }
 
-function classMetrics(label: string, i: number, confusion: number[][]): ClassMetrics {
+function classMetrics(label: string, i: number, confusion: number[][], rocAuc: number | null): ClassMetrics {
   const truePositives = confusion[i]![i]!;
   const support = confusion[i]!.reduce((a, b) => a + b, 0);
   let predicted = 0;
@@ -177,7 +193,36 @@ function classMetrics(label: string, i: number, confusion: number[][]): ClassMet
   const recall = support === 0 ? 0 : truePositives / support;
   const f1 = predicted + support === 0 ? 0 : (2 * truePositives) / (predicted + support);
   const misclassificationRate = support === 0 ? null : (support - truePositives) / support;
-  return { label, precision, recall, f1, support, predicted, misclassificationRate };
+  return { label, precision, recall, f1, support, predicted, misclassificationRate, rocAuc };
+}
+
+/** ROC AUC of each class against the rest by mid-ranks (the formula in the module comment); null where undefined. */
+function oneVsRestAuc(probabilities: Float64Array, trueLabels: ArrayLike<number>, nClasses: number): Array<number | null> {
+  const n = trueLabels.length;
+  const order = new Int32Array(n);
+  const ranks = new Float64Array(n);
+  return Array.from({ length: nClasses }, (_, c) => {
+    const score = (s: number): number => probabilities[s * nClasses + c]!;
+    for (let s = 0; s < n; s++) order[s] = s;
+    order.sort((a, b) => score(a) - score(b));
+    for (let start = 0; start < n; ) {
+      let end = start + 1;
+      while (end < n && score(order[end]!) === score(order[start]!)) end++;
+      const midRank = (start + 1 + end) / 2; // ranks start+1..end share their mean
+      for (let k = start; k < end; k++) ranks[order[k]!] = midRank;
+      start = end;
+    }
+    let positives = 0;
+    let positiveRankSum = 0;
+    for (let s = 0; s < n; s++) {
+      if (trueLabels[s] !== c) continue;
+      positives++;
+      positiveRankSum += ranks[s]!;
+    }
+    const negatives = n - positives;
+    if (positives === 0 || negatives === 0) return null;
+    return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  });
 }
 
 function mostConfusedPairs(confusion: number[][], labels: readonly string[], topK: number): ConfusedPair[] {

@@ -188,6 +188,48 @@ describe('evaluate: probabilities', () => {
     close(r.crossEntropy, (Math.LN2 + 34.538776394910684) / 2, 'CE');
   });
 
+  it('one-vs-rest ROC AUC per class and macro, ties counting 1/2, as sklearn', () => {
+    // Golden values: sklearn 1.2.1, roc_auc_score(y, P, multi_class='ovr', average='macro') = 0.8015873015873017
+    // and roc_auc_score(y == c, P[:, c]) per class = 0.8333333333333334, 0.7380952380952381, 0.8333333333333333.
+    // By hand for class 0: positives score .5 .5 .75 .25, negatives .25 .25 .5 .25 .125 .25: of the 24 pairs the
+    // positive wins 5 + 5 + 6 + 1 and ties 0.5 + 0.5 + 0 + 2 (x 1/2) -> 20 / 24.
+    const y = [0, 0, 1, 2, 1, 0, 2, 2, 1, 0];
+    const p = [
+      [0.5, 0.25, 0.25],
+      [0.5, 0.5, 0],
+      [0.25, 0.5, 0.25],
+      [0.25, 0.25, 0.5],
+      [0.5, 0.25, 0.25],
+      [0.75, 0.125, 0.125],
+      [0.25, 0.5, 0.25],
+      [0.125, 0.125, 0.75],
+      [0.25, 0.5, 0.25],
+      [0.25, 0.25, 0.5],
+    ];
+    const r = evaluate(y, null, ['a', 'b', 'c'], { probabilities: p });
+    close(r.rocAuc, 0.8015873015873017, 'macro AUC');
+    for (const [c, auc] of [0.8333333333333334, 0.7380952380952381, 0.8333333333333333].entries())
+      close(r.perClass[c]!.rocAuc, auc, `AUC ${c}`);
+  });
+
+  it('ROC AUC is null for a class absent from the truth and without probabilities; the macro skips it', () => {
+    const r = evaluate([0, 1, 0], null, ['x', 'y', 'z'], {
+      probabilities: [
+        [0.6, 0.3, 0.1],
+        [0.2, 0.7, 0.1],
+        [0.3, 0.3, 0.4],
+      ],
+    });
+    assert.deepEqual(
+      r.perClass.map((c) => c.rocAuc),
+      [1, 1, null],
+    );
+    assert.equal(r.rocAuc, 1);
+    const withoutProbabilities = evaluate([0, 1], [0, 1], ['x', 'y']);
+    assert.equal(withoutProbabilities.rocAuc, null);
+    assert.equal(withoutProbabilities.perClass[0]!.rocAuc, null);
+  });
+
   it('rejects logits passed as probabilities, naming the rows', () => {
     assert.throws(
       () => evaluate([0, 1], null, ['x', 'y'], { probabilities: [2.5, -1, 0.3, 0.7] }),
@@ -236,6 +278,7 @@ describe('JSON form', () => {
       'per_class',
       'most_confused',
       'cross_entropy',
+      'roc_auc',
     ]) {
       assert.ok(key in json, `missing ${key}`);
     }
