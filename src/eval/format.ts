@@ -37,15 +37,22 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
   const lines: string[] = [];
 
   lines.push(heading(options.title ?? `Evaluation: ${report.samples} samples, ${report.labels.length} classes`));
+  const interval = ([low, high]: readonly [number, number]): Cell => ({
+    text: `95% CI ${(100 * low).toFixed(1)}-${(100 * high).toFixed(1)}%`,
+    style: 'dim',
+  });
   const overall: Cell[][] = [
-    [{ text: 'accuracy' }, { text: pct(report.accuracy), style: 'bold' }],
-    [{ text: 'unweighted average recall (UAR)' }, { text: pct(report.uar) }],
-    [{ text: 'macro F1' }, { text: pct(report.macro.f1), style: 'bold' }],
-    [{ text: 'weighted F1' }, { text: pct(report.weighted.f1) }],
+    [{ text: 'accuracy' }, { text: pct(report.accuracy), style: 'bold' }, interval(report.accuracyInterval)],
+    [{ text: 'unweighted average recall (UAR)' }, { text: pct(report.uar) }, interval(report.uarInterval)],
+    [{ text: 'macro F1' }, { text: pct(report.macro.f1), style: 'bold' }, { text: '' }],
+    [{ text: 'weighted F1' }, { text: pct(report.weighted.f1) }, { text: '' }],
   ];
-  if (report.rocAuc !== null) overall.push([{ text: 'ROC AUC (macro, one-vs-rest)' }, { text: report.rocAuc.toFixed(4) }]);
-  if (report.crossEntropy !== null) overall.push([{ text: 'mean cross-entropy (nats)' }, { text: report.crossEntropy.toFixed(4) }]);
-  lines.push(...renderTable(overall, ['left', 'right'], style));
+  if (report.rocAuc !== null) overall.push([{ text: 'ROC AUC (macro, one-vs-rest)' }, { text: report.rocAuc.toFixed(4) }, { text: '' }]);
+  if (report.crossEntropy !== null) {
+    overall.push([{ text: 'mean cross-entropy (nats)' }, { text: report.crossEntropy.toFixed(4) }, { text: '' }]);
+  }
+  lines.push(...renderTable(overall, ['left', 'right', 'left'], style));
+  lines.push('  (95% CI: the spread from sampling the test recordings only, not the variation between training runs)');
 
   lines.push('', heading('Per class'));
   const [header, ...rows] = perClassTable(report, pct);

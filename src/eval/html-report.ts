@@ -183,9 +183,10 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
     ['wall time', formatDuration(run.wallTimeS)],
     ['report made', run.createdAt ?? new Date().toISOString()],
   ];
-  const headline: Array<[string, string]> = [
-    ['accuracy', percent(report.accuracy)],
-    ['UAR', percent(report.uar)],
+  const interval = ([low, high]: readonly [number, number]): string => `95% CI ${(100 * low).toFixed(1)}-${(100 * high).toFixed(1)}%`;
+  const headline: Array<[string, string, string?]> = [
+    ['accuracy', percent(report.accuracy), interval(report.accuracyInterval)],
+    ['UAR', percent(report.uar), interval(report.uarInterval)],
     ['macro F1', percent(report.macro.f1)],
     ['weighted F1', percent(report.weighted.f1)],
   ];
@@ -194,8 +195,14 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
   return [
     `<h1>${esc(title)}</h1>`,
     `<p class="${protocol.cls}"><strong>Protocol: ${esc(protocol.name)}.</strong> ${esc(protocol.text)}</p>`,
-    `<div class="cards">${headline.map(([k, v]) => `<div class="card"><div class="value">${esc(v)}</div><div class="key">${esc(k)}</div></div>`).join('')}</div>`,
-    `<p class="small">Metrics on ${report.samples} samples (${esc(run.evaluatedOn ?? 'test split')}) of the ${esc(protocol.name)}.</p>`,
+    `<div class="cards">${headline
+      .map(
+        ([k, v, ci]) =>
+          `<div class="card"><div class="value">${esc(v)}</div><div class="key">${esc(k)}</div>${ci === undefined ? '' : `<div class="key">${esc(ci)}</div>`}</div>`,
+      )
+      .join('')}</div>`,
+    `<p class="small">Metrics on ${report.samples} samples (${esc(run.evaluatedOn ?? 'test split')}) of the ${esc(protocol.name)}. ` +
+      'The 95% confidence intervals give the spread from sampling the test recordings only, not the variation between training runs.</p>',
     '<h2>Run</h2>',
     keyValueTable(runRows),
   ];

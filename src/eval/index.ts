@@ -4,6 +4,7 @@
  */
 export { confusionMatrix, evaluate, rowNormalize } from './metrics.js';
 export type { ClassMetrics, ConfusedPair, EvaluateOptions, EvaluationReport, PrecisionRecallF1 } from './metrics.js';
+export type { Interval } from './intervals.js';
 export { fromJson, toJson } from './json.js';
 export type { EvaluationReportJson } from './json.js';
 export { formatReport } from './format.js';

@@ -3,7 +3,7 @@
  * checks read (`accuracy`, `macro_f1`, `uar`, `labels`, `confusion` with rows = true class, ...).
  */
 import { SerError } from '../errors.js';
-import type { EvaluationReport } from './metrics.js';
+import { confusionIntervals, type EvaluationReport } from './metrics.js';
 
 /** `EvaluationReport` as plain JSON data with snake_case keys. */
 export interface EvaluationReportJson {
@@ -17,6 +17,9 @@ export interface EvaluationReportJson {
   weighted_recall: number;
   weighted_f1: number;
   uar: number;
+  /** 95% intervals [low, high] for the sampling of the test recordings (intervals.ts). */
+  accuracy_ci95: [number, number];
+  uar_ci95: [number, number];
   cross_entropy: number | null;
   /** Macro one-vs-rest ROC AUC (null without probabilities; absent in reports written before it existed). */
   roc_auc: number | null;
@@ -49,6 +52,8 @@ export function toJson(report: EvaluationReport): EvaluationReportJson {
     weighted_recall: report.weighted.recall,
     weighted_f1: report.weighted.f1,
     uar: report.uar,
+    accuracy_ci95: [...report.accuracyInterval],
+    uar_ci95: [...report.uarInterval],
     cross_entropy: report.crossEntropy,
     roc_auc: report.rocAuc,
     confusion: report.confusion.map((row) => [...row]),
@@ -96,6 +101,9 @@ export function fromJson(json: unknown, source = 'report'): EvaluationReport {
   for (const key of ['labels', 'confusion', 'per_class', 'most_confused'] as const) {
     if (!Array.isArray(j[key])) problems.push(`${key} is not an array`);
   }
+  if (Array.isArray(j.confusion) && !j.confusion.some((row) => Array.isArray(row) && row.some((count) => count > 0))) {
+    problems.push('confusion has no samples');
+  }
   if (problems.length > 0) throw new SerError('EFORMAT', 'eval', `${source}: not an evaluation report: ${problems.join(', ')}`);
   const r = j as EvaluationReportJson;
   return {
@@ -105,6 +113,8 @@ export function fromJson(json: unknown, source = 'report'): EvaluationReport {
     macro: { precision: r.macro_precision, recall: r.macro_recall, f1: r.macro_f1 },
     weighted: { precision: r.weighted_precision, recall: r.weighted_recall, f1: r.weighted_f1 },
     uar: r.uar,
+    // Recomputed from the confusion matrix, so reports written before the intervals existed get them too.
+    ...confusionIntervals(r.confusion),
     perClass: r.per_class.map((c) => ({
       label: c.label,
       precision: c.precision,

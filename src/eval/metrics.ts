@@ -33,6 +33,7 @@
  *                 arg-max is biased toward one class (e.g. on a corpus it never heard) keeps a high AUC
  */
 import { SerError } from '../errors.js';
+import { type Interval, uarInterval, wilsonInterval } from './intervals.js';
 import { argmax, probabilityCrossEntropy } from './probabilities.js';
 
 /** Precision, recall and F1 of one class, or an average of them. */
@@ -74,6 +75,10 @@ export interface EvaluationReport {
   weighted: PrecisionRecallF1;
   /** Unweighted average recall over the classes present in the truth. */
   uar: number;
+  /** 95% interval of `accuracy` for the sampling of the test recordings (Wilson; intervals.ts). */
+  accuracyInterval: Interval;
+  /** 95% interval of `uar` for the sampling of the test recordings (per-class Agresti-Coull; intervals.ts). */
+  uarInterval: Interval;
   perClass: ClassMetrics[];
   /** [nClasses][nClasses] counts, rows = true class, columns = predicted class, in `labels` order. */
   confusion: number[][];
@@ -160,6 +165,7 @@ export function evaluate(
       f1: weightedMean(perClass, (c) => c.f1, n),
     },
     uar: mean(withSupport.map((c) => c.recall)),
+    ...confusionIntervals(confusion),
     perClass,
     confusion,
     mostConfused: mostConfusedPairs(confusion, labels, options.topConfused ?? 5),
@@ -174,6 +180,20 @@ export function confusionMatrix(trueLabels: ArrayLike<number>, predicted: ArrayL
   const matrix = Array.from({ length: nClasses }, () => new Array<number>(nClasses).fill(0));
   for (let s = 0; s < trueLabels.length; s++) matrix[trueLabels[s]!]![predicted[s]!]! += 1;
   return matrix;
+}
+
+/** The 95% intervals of accuracy and UAR from a confusion matrix (rows = true class; at least one sample). */
+export function confusionIntervals(confusion: readonly (readonly number[])[]): { accuracyInterval: Interval; uarInterval: Interval } {
+  const support = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const correct = confusion.map((row, i) => row[i]!);
+  const total = support.reduce((a, b) => a + b, 0);
+  return {
+    accuracyInterval: wilsonInterval(
+      correct.reduce((a, b) => a + b, 0),
+      total,
+    ),
+    uarInterval: uarInterval(correct, support)!,
+  };
 }
 
 /** Confusion rows divided by their sums (rows of absent classes stay 0). */
