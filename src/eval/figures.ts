@@ -1,12 +1,13 @@
 /**
- * Report figures as SVG strings: training history, confusion-matrix heatmap, per-class misclassification.
+ * Report figures as SVG strings: training history, confusion-matrix heatmap, per-class misclassification,
+ * reliability diagram.
  * Each figure is a Vega-Lite spec compiled to Vega and rendered headless (`View.toSVG()`, renderer 'none':
  * no canvas, no DOM, no native dependency). Text widths are estimated by Vega when no canvas is installed,
  * which only affects automatic label padding.
  */
 import { View, parse } from 'vega';
 import { type TopLevelSpec, compile } from 'vega-lite';
-import type { EvaluationReport } from './metrics.js';
+import type { Calibration, EvaluationReport } from './metrics.js';
 
 /**
  * Metrics of one epoch, one line of a run's history.jsonl (written by src/train). Losses are mean cross-entropy
@@ -213,6 +214,67 @@ export async function misclassificationFigureSvg(report: EvaluationReport, optio
     layer: [
       { mark: { type: 'bar', color: '#d62728' } },
       { mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 11 }, encoding: { text: { field: 'text' } } },
+    ],
+  } as TopLevelSpec);
+}
+
+/**
+ * Reliability diagram (Guo et al. 2017, Fig. 1): accuracy of each non-empty confidence bin as a bar over the bin,
+ * the bin's mean confidence as a tick, and the diagonal where confidence equals accuracy. Bars below the diagonal =
+ * overconfident. Each bar is labelled with its sample count.
+ */
+export async function reliabilityFigureSvg(calibration: Calibration, options: { title?: string } = {}): Promise<string> {
+  const bins = calibration.bins.map((b) => ({ ...b, middle: (b.lower + b.upper) / 2, text: String(b.count) }));
+  const percentAxis = { format: '.0%' };
+  return renderVegaLiteSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    title: options.title ?? `Reliability (ECE ${calibration.ece.toFixed(3)})`,
+    width: 300,
+    height: 260,
+    layer: [
+      {
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
+        mark: { type: 'line', color: '#888', strokeDash: [4, 3] },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+      },
+      {
+        data: { values: bins },
+        layer: [
+          {
+            mark: { type: 'bar', color: '#1f77b4', opacity: 0.8, stroke: 'white', strokeWidth: 1 },
+            encoding: {
+              x: {
+                field: 'lower',
+                type: 'quantitative',
+                title: 'confidence (largest probability)',
+                scale: { domain: [0, 1] },
+                axis: percentAxis,
+              },
+              x2: { field: 'upper' },
+              y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: percentAxis },
+              y2: { datum: 0 },
+            },
+          },
+          {
+            mark: { type: 'tick', orient: 'horizontal', color: '#d62728', thickness: 2, size: 16 },
+            encoding: { x: { field: 'middle', type: 'quantitative' }, y: { field: 'confidence', type: 'quantitative' } },
+          },
+          {
+            mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 10 },
+            encoding: {
+              x: { field: 'middle', type: 'quantitative' },
+              y: { field: 'accuracy', type: 'quantitative' },
+              text: { field: 'text' },
+            },
+          },
+        ],
+      },
     ],
   } as TopLevelSpec);
 }

@@ -48,6 +48,14 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
     [{ text: 'weighted F1' }, { text: pct(report.weighted.f1) }, { text: '' }],
   ];
   if (report.rocAuc !== null) overall.push([{ text: 'ROC AUC (macro, one-vs-rest)' }, { text: report.rocAuc.toFixed(4) }, { text: '' }]);
+  if (report.calibration !== null) {
+    const { ece, meanConfidence } = report.calibration;
+    overall.push([
+      { text: 'expected calibration error (15 bins)' },
+      { text: ece.toFixed(4) },
+      { text: `mean confidence ${pct(meanConfidence)}`, style: 'dim' },
+    ]);
+  }
   if (report.crossEntropy !== null) {
     overall.push([{ text: 'mean cross-entropy (nats)' }, { text: report.crossEntropy.toFixed(4) }, { text: '' }]);
   }

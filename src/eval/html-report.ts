@@ -7,7 +7,14 @@
 import { join } from 'node:path';
 import type { SplitProtocol } from '../data/splits.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { type EpochRecord, bestEpoch, confusionFigureSvg, historyFigureSvg, misclassificationFigureSvg } from './figures.js';
+import {
+  type EpochRecord,
+  bestEpoch,
+  confusionFigureSvg,
+  historyFigureSvg,
+  misclassificationFigureSvg,
+  reliabilityFigureSvg,
+} from './figures.js';
 import { perClassTable } from './format.js';
 import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
@@ -67,8 +74,8 @@ export interface WrittenReport {
 
 /**
  * Writes `<dir>/report.html` (self-contained) and the same figures as separate files in `<dir>/figures/`
- * (history.svg, confusion.svg, misclassification.svg, spectrogram-<i>.png, and spectrogram-<i>.svg with axes), each
- * atomically.
+ * (history.svg, confusion.svg, misclassification.svg, reliability.svg when the report has probabilities,
+ * spectrogram-<i>.png, and spectrogram-<i>.svg with axes), each atomically.
  */
 export async function writeHtmlReport(dir: string, input: HtmlReportInput): Promise<WrittenReport> {
   const parts = await renderParts(input);
@@ -81,6 +88,7 @@ export async function writeHtmlReport(dir: string, input: HtmlReportInput): Prom
   if (parts.historySvg !== null) save('history.svg', parts.historySvg);
   save('confusion.svg', parts.confusionSvg);
   save('misclassification.svg', parts.misclassificationSvg);
+  if (parts.reliabilitySvg !== null) save('reliability.svg', parts.reliabilitySvg);
   for (const [i, png] of parts.spectrogramPngs.entries()) save(`spectrogram-${i}.png`, png);
   for (const [i, svg] of parts.spectrogramSvgs.entries()) if (svg !== null) save(`spectrogram-${i}.svg`, svg);
   const html = join(dir, 'report.html');
@@ -97,6 +105,8 @@ interface RenderedParts {
   historySvg: string | null;
   confusionSvg: string;
   misclassificationSvg: string;
+  /** Null when the report has no probabilities. */
+  reliabilitySvg: string | null;
   spectrogramPngs: Uint8Array[];
   /** The figure with axes of each spectrogram that has them. */
   spectrogramSvgs: Array<string | null>;
@@ -108,6 +118,7 @@ async function renderParts(input: HtmlReportInput): Promise<RenderedParts> {
     historySvg: input.history.length === 0 ? null : await historyFigureSvg(input.history, { bestEpoch: best }),
     confusionSvg: await confusionFigureSvg(input.report),
     misclassificationSvg: await misclassificationFigureSvg(input.report),
+    reliabilitySvg: input.report.calibration === null ? null : await reliabilityFigureSvg(input.report.calibration),
     spectrogramPngs: (input.spectrograms ?? []).map((s) => spectrogramPng(s.spectrogram)),
     spectrogramSvgs: (input.spectrograms ?? []).map((s, i) =>
       s.axes ? spectrogramFigureSvg(s.spectrogram, s.axes, { id: `colour-bar-${i}` }) : null,
@@ -191,6 +202,13 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
     ['weighted F1', percent(report.weighted.f1)],
   ];
   if (report.rocAuc !== null) headline.push(['ROC AUC (macro)', report.rocAuc.toFixed(3)]);
+  if (report.calibration !== null) {
+    headline.push([
+      'calibration error (ECE)',
+      report.calibration.ece.toFixed(3),
+      `mean confidence ${percent(report.calibration.meanConfidence)}`,
+    ]);
+  }
   if (report.crossEntropy !== null) headline.push(['cross-entropy', report.crossEntropy.toFixed(4)]);
   return [
     `<h1>${esc(title)}</h1>`,
@@ -227,6 +245,17 @@ function metricsSection(report: EvaluationReport, parts: RenderedParts, historyN
     figure(parts.confusionSvg, 'Rows = true class, columns = predicted class; each cell: count and % of the true class (row-normalised).'),
     '<h2>Per-class misclassification (Table I)</h2>',
     figure(parts.misclassificationSvg, 'Share of each class’s samples predicted as another class (1 − recall).'),
+    ...(parts.reliabilitySvg === null
+      ? []
+      : [
+          '<h2>Calibration</h2>',
+          figure(
+            parts.reliabilitySvg,
+            'Samples grouped by the model’s confidence (its largest probability, 15 bins): bars = accuracy in the bin, red ticks = ' +
+              'mean confidence, dashed = perfect calibration; bars below the diagonal mean the model is more confident than right. ' +
+              'Numbers on the bars: samples in the bin.',
+          ),
+        ]),
     '<h2>Per-class metrics</h2>',
     table(perClassHeader!, perClassRows, [0]),
     '<h2>Most confused pairs</h2>',

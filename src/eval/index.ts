@@ -3,13 +3,28 @@
  * table (`formatReport`), figures as SVG and a self-contained HTML report (`writeHtmlReport`).
  */
 export { confusionMatrix, evaluate, rowNormalize } from './metrics.js';
-export type { ClassMetrics, ConfusedPair, EvaluateOptions, EvaluationReport, PrecisionRecallF1 } from './metrics.js';
+export type {
+  Calibration,
+  ClassMetrics,
+  ConfidenceBin,
+  ConfusedPair,
+  EvaluateOptions,
+  EvaluationReport,
+  PrecisionRecallF1,
+} from './metrics.js';
 export type { Interval } from './intervals.js';
 export { fromJson, toJson } from './json.js';
 export type { EvaluationReportJson } from './json.js';
 export { formatReport } from './format.js';
 export type { FormatOptions } from './format.js';
-export { bestEpoch, confusionFigureSvg, historyFigureSvg, misclassificationFigureSvg, renderVegaLiteSvg } from './figures.js';
+export {
+  bestEpoch,
+  confusionFigureSvg,
+  historyFigureSvg,
+  misclassificationFigureSvg,
+  reliabilityFigureSvg,
+  renderVegaLiteSvg,
+} from './figures.js';
 export type { EpochRecord } from './figures.js';
 export { spectrogramFigureSvg, spectrogramPng, viridis } from './spectrogram-image.js';
 export type { SpectrogramAxes, SpectrogramLike, SpectrogramPngOptions } from './spectrogram-image.js';

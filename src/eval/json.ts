@@ -23,6 +23,10 @@ export interface EvaluationReportJson {
   cross_entropy: number | null;
   /** Macro one-vs-rest ROC AUC (null without probabilities; absent in reports written before it existed). */
   roc_auc: number | null;
+  /** Expected calibration error over 15 confidence bins, the mean largest probability, and the non-empty bins. */
+  ece: number | null;
+  mean_confidence: number | null;
+  reliability: Array<{ lower: number; upper: number; count: number; confidence: number; accuracy: number }> | null;
   /** rows = true class, columns = predicted class, in `labels` order. */
   confusion: number[][];
   per_class: Array<{
@@ -56,6 +60,9 @@ export function toJson(report: EvaluationReport): EvaluationReportJson {
     uar_ci95: [...report.uarInterval],
     cross_entropy: report.crossEntropy,
     roc_auc: report.rocAuc,
+    ece: report.calibration?.ece ?? null,
+    mean_confidence: report.calibration?.meanConfidence ?? null,
+    reliability: report.calibration?.bins.map((b) => ({ ...b })) ?? null,
     confusion: report.confusion.map((row) => [...row]),
     per_class: report.perClass.map((c) => ({
       label: c.label,
@@ -137,5 +144,9 @@ export function fromJson(json: unknown, source = 'report'): EvaluationReport {
     macroAveragedOver: r.macro_averaged_over ?? r.labels,
     crossEntropy: r.cross_entropy ?? null,
     rocAuc: r.roc_auc ?? null,
+    calibration:
+      typeof r.ece === 'number' && typeof r.mean_confidence === 'number' && Array.isArray(r.reliability)
+        ? { ece: r.ece, meanConfidence: r.mean_confidence, bins: r.reliability.map((b) => ({ ...b })) }
+        : null,
   };
 }

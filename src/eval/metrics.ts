@@ -65,6 +65,24 @@ export interface ConfusedPair {
   rate: number;
 }
 
+/** One confidence bin of the reliability diagram: samples whose largest probability is in (lower, upper]. */
+export interface ConfidenceBin {
+  lower: number;
+  upper: number;
+  count: number;
+  /** Mean largest probability of the bin's samples. */
+  confidence: number;
+  /** Share of the bin's samples predicted right. */
+  accuracy: number;
+}
+
+/** Calibration of the probabilities (module comment): ECE, mean confidence, and the non-empty bins. */
+export interface Calibration {
+  ece: number;
+  meanConfidence: number;
+  bins: ConfidenceBin[];
+}
+
 /** Everything `evaluate` computes. Plain data: `toJson` gives the snake_case JSON form. */
 export interface EvaluationReport {
   labels: string[];
@@ -90,6 +108,8 @@ export interface EvaluationReport {
   crossEntropy: number | null;
   /** Macro one-vs-rest ROC AUC over the classes where it is defined; null without probabilities or when none is. */
   rocAuc: number | null;
+  /** Expected calibration error and reliability bins; null without probabilities. */
+  calibration: Calibration | null;
 }
 
 /** Options of `evaluate`. */
@@ -172,6 +192,7 @@ export function evaluate(
     macroAveragedOver: averaged.map((c) => c.label),
     crossEntropy: probabilities === null ? null : meanCrossEntropy(probabilities, trueLabels, nClasses),
     rocAuc: definedAuc.length === 0 ? null : mean(definedAuc),
+    calibration: probabilities === null ? null : calibrationOf(probabilities, trueLabels, predictions, nClasses),
   };
 }
 
@@ -214,6 +235,40 @@ function classMetrics(label: string, i: number, confusion: number[][], rocAuc: n
   const f1 = predicted + support === 0 ? 0 : (2 * truePositives) / (predicted + support);
   const misclassificationRate = support === 0 ? null : (support - truePositives) / support;
   return { label, precision, recall, f1, support, predicted, misclassificationRate, rocAuc };
+}
+
+/** Number of equal-width confidence bins of the calibration error (Guo et al. 2017). */
+const CALIBRATION_BINS = 15;
+
+/** ECE and reliability bins (the formula in the module comment). Bin edges k·(1/15) as numpy.linspace(0, 1, 16). */
+function calibrationOf(
+  probabilities: Float64Array,
+  trueLabels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  nClasses: number,
+): Calibration {
+  const n = trueLabels.length;
+  const confidence = Float64Array.from({ length: n }, (_, s) => Math.max(...probabilities.subarray(s * nClasses, (s + 1) * nClasses)));
+  const bins: ConfidenceBin[] = [];
+  let ece = 0;
+  for (let k = 0; k < CALIBRATION_BINS; k++) {
+    const lower = k * (1 / CALIBRATION_BINS);
+    const upper = k === CALIBRATION_BINS - 1 ? 1 : (k + 1) * (1 / CALIBRATION_BINS);
+    let count = 0;
+    let confidenceSum = 0;
+    let right = 0;
+    for (let s = 0; s < n; s++) {
+      if (!(confidence[s]! > lower && confidence[s]! <= upper)) continue;
+      count++;
+      confidenceSum += confidence[s]!;
+      if (predictions[s] === trueLabels[s]) right++;
+    }
+    if (count === 0) continue;
+    const bin = { lower, upper, count, confidence: confidenceSum / count, accuracy: right / count };
+    bins.push(bin);
+    ece += (count / n) * Math.abs(bin.accuracy - bin.confidence);
+  }
+  return { ece, meanConfidence: mean(Array.from(confidence)), bins };
 }
 
 /** ROC AUC of each class against the rest by mid-ranks (the formula in the module comment); null where undefined. */

@@ -11,6 +11,7 @@ import {
   evaluate,
   historyFigureSvg,
   misclassificationFigureSvg,
+  reliabilityFigureSvg,
   spectrogramPng,
   viridis,
 } from '../../src/eval/index.js';
@@ -78,6 +79,24 @@ describe('SVG figures', () => {
     const texts = svgTexts(await misclassificationFigureSvg(report));
     // 1 - recall: neutral 1/2, happy 1/3, sad 1/3
     for (const t of [...LABELS, '50.0%', '33.3%']) assert.ok(texts.includes(t), `missing ${t}`);
+  });
+});
+
+describe('reliability diagram', () => {
+  it('one bar per non-empty confidence bin, labelled with its count; the title gives the ECE', async () => {
+    // confidences 0.5 (2 samples, 1 right) and 0.8 (3 samples, 3 right): ECE = |0.5 - 0.5| x 2/5 + |1 - 0.8| x 3/5 = 0.12
+    const probabilities = [
+      [0.5, 0.5],
+      [0.5, 0.5],
+      [0.8, 0.2],
+      [0.2, 0.8],
+      [0.8, 0.2],
+    ];
+    const calibrated = evaluate([0, 1, 0, 1, 0], null, ['x', 'y'], { probabilities });
+    const texts = svgTexts(await reliabilityFigureSvg(calibrated.calibration!));
+    for (const t of ['Reliability (ECE 0.120)', '2', '3', 'accuracy', 'confidence (largest probability)']) {
+      assert.ok(texts.includes(t), `missing ${t}`);
+    }
   });
 });
 

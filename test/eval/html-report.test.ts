@@ -161,6 +161,21 @@ describe('writeHtmlReport', () => {
   });
 });
 
+describe('a report with probabilities', () => {
+  it('adds the calibration section, the ROC AUC and the intervals, and writes reliability.svg', async () => {
+    const probabilities = [0, 0, 1, 2, 1, 1, 0, 2, 2, 1].map((predicted) => [0, 1, 2].map((c) => (c === predicted ? 0.6 : 0.2)));
+    const withProbabilities = evaluate([0, 0, 0, 0, 1, 1, 1, 2, 2, 2], null, LABELS, { probabilities });
+    const dir = tempDir();
+    await writeHtmlReport(dir, { ...input('speaker-disjoint'), report: withProbabilities });
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.equal(XMLValidator.validate(html), true);
+    for (const text of ['<h2>Calibration</h2>', 'Reliability (ECE 0.000)', 'ROC AUC (macro)', 'mean confidence 60.00%', '95% CI']) {
+      assert.ok(html.includes(text), `missing ${text}`);
+    }
+    assert.ok(readdirSync(join(dir, 'figures')).includes('reliability.svg'));
+  });
+});
+
 describe('spectrogramFigureSvg', () => {
   // 3 s at the paper's front end: 128 HTK mels over 0-8000 Hz, 188 frames of hop 256 at 16 kHz (16 ms), 2 px each;
   // the image's top-left corner is at (58, 8), so it spans x 58..434 and y 8..264.

@@ -158,6 +158,20 @@ describe('evaluate: edge cases (sklearn zero_division=0)', () => {
   });
 });
 
+/** Ten rows of probabilities for the ROC AUC and calibration cases (true classes 0 0 1 2 1 0 2 2 1 0). */
+const TEN_ROWS = [
+  [0.5, 0.25, 0.25],
+  [0.5, 0.5, 0],
+  [0.25, 0.5, 0.25],
+  [0.25, 0.25, 0.5],
+  [0.5, 0.25, 0.25],
+  [0.75, 0.125, 0.125],
+  [0.25, 0.5, 0.25],
+  [0.125, 0.125, 0.75],
+  [0.25, 0.5, 0.25],
+  [0.25, 0.25, 0.5],
+];
+
 describe('evaluate: probabilities', () => {
   it('mean cross-entropy and arg-max predictions', () => {
     // true [0, 0]; p = [[0.8, 0.2], [0.4, 0.6]]
@@ -193,23 +207,28 @@ describe('evaluate: probabilities', () => {
     // and roc_auc_score(y == c, P[:, c]) per class = 0.8333333333333334, 0.7380952380952381, 0.8333333333333333.
     // By hand for class 0: positives score .5 .5 .75 .25, negatives .25 .25 .5 .25 .125 .25: of the 24 pairs the
     // positive wins 5 + 5 + 6 + 1 and ties 0.5 + 0.5 + 0 + 2 (x 1/2) -> 20 / 24.
-    const y = [0, 0, 1, 2, 1, 0, 2, 2, 1, 0];
-    const p = [
-      [0.5, 0.25, 0.25],
-      [0.5, 0.5, 0],
-      [0.25, 0.5, 0.25],
-      [0.25, 0.25, 0.5],
-      [0.5, 0.25, 0.25],
-      [0.75, 0.125, 0.125],
-      [0.25, 0.5, 0.25],
-      [0.125, 0.125, 0.75],
-      [0.25, 0.5, 0.25],
-      [0.25, 0.25, 0.5],
-    ];
-    const r = evaluate(y, null, ['a', 'b', 'c'], { probabilities: p });
+    const r = evaluate([0, 0, 1, 2, 1, 0, 2, 2, 1, 0], null, ['a', 'b', 'c'], { probabilities: TEN_ROWS });
     close(r.rocAuc, 0.8015873015873017, 'macro AUC');
     for (const [c, auc] of [0.8333333333333334, 0.7380952380952381, 0.8333333333333333].entries())
       close(r.perClass[c]!.rocAuc, auc, `AUC ${c}`);
+  });
+
+  it('expected calibration error over 15 bins, as Guo et al.’s reference code', () => {
+    // Golden: the reference code of Guo et al. 2017 (gpleiss/temperature_scaling _ECELoss, bins (k/15, (k+1)/15])
+    // in numpy on the ten rows of the ROC AUC case: ECE 0.15. By hand: confidences 0.5 (8 samples, 5 right:
+    // |0.625 - 0.5| x 8/10 = 0.1) and 0.75 (2 samples, both right: |1 - 0.75| x 2/10 = 0.05); mean confidence 0.55.
+    const r = evaluate([0, 0, 1, 2, 1, 0, 2, 2, 1, 0], null, ['a', 'b', 'c'], { probabilities: TEN_ROWS });
+    close(r.calibration?.ece ?? null, 0.15, 'ECE');
+    close(r.calibration?.meanConfidence ?? null, 0.55, 'mean confidence');
+    assert.deepEqual(
+      r.calibration?.bins.map((b) => [b.count, b.confidence, b.accuracy]),
+      [
+        [8, 0.5, 0.625],
+        [2, 0.75, 1],
+      ],
+    );
+    close(r.calibration!.bins[0]!.lower, 7 / 15, 'bin edge');
+    assert.equal(evaluate([0, 1], [0, 1], ['x', 'y']).calibration, null, 'no probabilities, no calibration');
   });
 
   it('ROC AUC is null for a class absent from the truth and without probabilities; the macro skips it', () => {
@@ -279,6 +298,9 @@ describe('JSON form', () => {
       'most_confused',
       'cross_entropy',
       'roc_auc',
+      'ece',
+      'mean_confidence',
+      'reliability',
     ]) {
       assert.ok(key in json, `missing ${key}`);
     }
