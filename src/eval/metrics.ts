@@ -116,7 +116,8 @@ export interface EvaluationReport {
 export interface EvaluateOptions {
   /**
    * Per-sample class probabilities, [N, nClasses] row-major (a flat array) or one array per sample.
-   * Used for `crossEntropy` and `rocAuc`, and for the predictions when `predicted` is null (arg-max, lowest index on ties).
+   * Used for `crossEntropy`, `rocAuc` and `calibration` (whose predictions are always the arg-max), and for the
+   * predictions when `predicted` is null (arg-max, lowest index on ties).
    */
   probabilities?: Float32Array | Float64Array | number[] | number[][];
   /**
@@ -192,7 +193,7 @@ export function evaluate(
     macroAveragedOver: averaged.map((c) => c.label),
     crossEntropy: probabilities === null ? null : meanCrossEntropy(probabilities, trueLabels, nClasses),
     rocAuc: definedAuc.length === 0 ? null : mean(definedAuc),
-    calibration: probabilities === null ? null : calibrationOf(probabilities, trueLabels, predictions, nClasses),
+    calibration: probabilities === null ? null : calibrationOf(probabilities, trueLabels, nClasses),
   };
 }
 
@@ -241,14 +242,10 @@ function classMetrics(label: string, i: number, confusion: number[][], rocAuc: n
 const CALIBRATION_BINS = 15;
 
 /** ECE and reliability bins (the formula in the module comment). Bin edges k·(1/15) as numpy.linspace(0, 1, 16). */
-function calibrationOf(
-  probabilities: Float64Array,
-  trueLabels: ArrayLike<number>,
-  predictions: ArrayLike<number>,
-  nClasses: number,
-): Calibration {
+function calibrationOf(probabilities: Float64Array, trueLabels: ArrayLike<number>, nClasses: number): Calibration {
   const n = trueLabels.length;
-  const confidence = Float64Array.from({ length: n }, (_, s) => Math.max(...probabilities.subarray(s * nClasses, (s + 1) * nClasses)));
+  const predictions = argMaxRows(probabilities, n, nClasses);
+  const confidence = Float64Array.from({ length: n }, (_, s) => probabilities[s * nClasses + predictions[s]!]!);
   const bins: ConfidenceBin[] = [];
   let ece = 0;
   for (let k = 0; k < CALIBRATION_BINS; k++) {

@@ -229,6 +229,15 @@ describe('evaluate: probabilities', () => {
     );
     close(r.calibration!.bins[0]!.lower, 7 / 15, 'bin edge');
     assert.equal(evaluate([0, 1], [0, 1], ['x', 'y']).calibration, null, 'no probabilities, no calibration');
+    // Predictions given apart from the probabilities do not enter it: confidences 0.9 and 0.8, both arg-maxes right
+    // -> ECE = (0.1 + 0.2) / 2, although the given predictions get sample 0 wrong.
+    const given = evaluate([0, 1], [1, 1], ['x', 'y'], {
+      probabilities: [
+        [0.9, 0.1],
+        [0.2, 0.8],
+      ],
+    });
+    close(given.calibration?.ece ?? null, 0.15, 'ECE of the arg-max');
   });
 
   it('ROC AUC is null for a class absent from the truth and without probabilities; the macro skips it', () => {
