@@ -69,7 +69,7 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
     header!.map((text) => ({ text, style: 'bold' as const })),
     ...rows.map((row, i) => row.map((text) => (i >= averages ? { text, style: 'dim' as const } : { text }))),
   ];
-  lines.push(...renderTable(perClass, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], style));
+  lines.push(...renderTable(perClass, ['left', ...header!.slice(1).map((): Align => 'right')], style));
   if (report.macroAveragedOver.length !== report.labels.length) {
     lines.push(`  (macro averages over ${report.macroAveragedOver.join(', ')}: the other classes occur in neither truth nor predictions)`);
   }
@@ -118,7 +118,9 @@ function renderTable(rows: Cell[][], align: Align[], style: (cell: Cell) => stri
  * (precision, recall, F1, support, predicted count, misclassification rate), then the macro and weighted averages.
  */
 export function perClassTable(report: EvaluationReport, pct: (v: number | null) => string): string[][] {
-  const average = (name: string, m: { precision: number; recall: number; f1: number }): string[] => [
+  // The ROC AUC column only when the report has probabilities; its macro row is the macro AUC.
+  const auc = report.rocAuc === null ? null : (v: number | null): string[] => [v === null ? '-' : v.toFixed(3)];
+  const average = (name: string, m: { precision: number; recall: number; f1: number }, macroAuc: number | null): string[] => [
     name,
     pct(m.precision),
     pct(m.recall),
@@ -126,9 +128,10 @@ export function perClassTable(report: EvaluationReport, pct: (v: number | null) 
     String(report.samples),
     '',
     '',
+    ...(auc === null ? [] : macroAuc === null ? [''] : auc(macroAuc)),
   ];
   return [
-    ['class', 'precision', 'recall', 'F1', 'support', 'predicted', 'misclassified'],
+    ['class', 'precision', 'recall', 'F1', 'support', 'predicted', 'misclassified', ...(auc === null ? [] : ['ROC AUC'])],
     ...report.perClass.map((c) => [
       c.label,
       pct(c.precision),
@@ -137,8 +140,9 @@ export function perClassTable(report: EvaluationReport, pct: (v: number | null) 
       String(c.support),
       String(c.predicted),
       pct(c.misclassificationRate),
+      ...(auc === null ? [] : auc(c.rocAuc)),
     ]),
-    average('macro avg', report.macro),
-    average('weighted avg', report.weighted),
+    average('macro avg', report.macro, report.rocAuc),
+    average('weighted avg', report.weighted, null),
   ];
 }

@@ -27,6 +27,23 @@ describe('formatReport', () => {
     assert.equal(new Set(rows.map((l) => l.length)).size, 1, 'per-class rows are aligned to one width');
   });
 
+  it('intervals beside accuracy and UAR; no AUC, calibration or AUC column without probabilities', () => {
+    // Wilson interval of 6 of 10: 31.27%-83.18% (scipy binomtest(6, 10).proportion_ci(method='wilson'))
+    assert.match(text, /accuracy\s+60\.00%\s+95% CI 31\.3-83\.2%/);
+    assert.doesNotMatch(text, /ROC AUC|calibration/);
+  });
+
+  it('with probabilities: ROC AUC, calibration error and a per-class ROC AUC column', () => {
+    // each sample's predicted class at 0.6, the others 0.2: confidence 0.6 = accuracy, ECE 0
+    const predicted = [0, 0, 1, 2, 1, 1, 0, 2, 2, 1];
+    const probabilities = predicted.map((p) => [0, 1, 2].map((c) => (c === p ? 0.6 : 0.2)));
+    const withProbabilities = formatReport(evaluate([0, 0, 0, 0, 1, 1, 1, 2, 2, 2], null, ['neutral', 'happy', 'sad'], { probabilities }));
+    assert.match(withProbabilities, /ROC AUC \(macro, one-vs-rest\)\s+0\.\d{4}/);
+    assert.match(withProbabilities, /expected calibration error \(15 bins\)\s+0\.0000\s+mean confidence 60\.00%/);
+    assert.match(withProbabilities, /misclassified\s+ROC AUC/);
+    assert.match(withProbabilities, /macro avg(\s+\S+){4}\s+0\.\d{3}$/m);
+  });
+
   it('confusion matrix with labels, rows = true class', () => {
     const header = lines.findIndex((l) => l.includes('true \\ predicted'));
     assert.ok(header > 0);
