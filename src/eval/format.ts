@@ -95,7 +95,55 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
     ]);
     lines.push(...renderTable(pairs, ['left', 'right', 'right', 'left'], style));
   }
+
+  if (report.perSpeaker.length > 0) {
+    const accuracies = report.perSpeaker.map((p) => p.accuracy).sort((a, b) => a - b);
+    const median = (accuracies[(accuracies.length - 1) >> 1]! + accuracies[accuracies.length >> 1]!) / 2;
+    lines.push(
+      '',
+      heading(
+        `Per speaker (${report.perSpeaker.length}): accuracy ${pct(accuracies[0]!)} to ${pct(accuracies.at(-1)!)}, median ${pct(median)}`,
+      ),
+    );
+    const [header, ...rows] = perSpeakerTable(report, pct);
+    // Many speakers (a random split of a large corpus): the least accurate ones here, all in --json and report.html.
+    const shown =
+      rows.length <= MAX_SPEAKER_ROWS
+        ? rows
+        : rows
+            .map((row, i) => ({ row, accuracy: report.perSpeaker[i]!.accuracy }))
+            .sort((a, b) => a.accuracy - b.accuracy)
+            .slice(0, MAX_SPEAKER_ROWS)
+            .map((r) => r.row);
+    lines.push(
+      ...renderTable(
+        [header!.map((text) => ({ text, style: 'bold' as const })), ...shown.map((row) => row.map((text) => ({ text })))],
+        ['left', 'right', 'right', 'left', 'right'],
+        style,
+      ),
+    );
+    if (shown.length < rows.length) {
+      lines.push(`  (the ${shown.length} least accurate of ${rows.length} speakers; all of them in --json and report.html)`);
+    }
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** Speakers listed in the terminal before only the least accurate are shown. */
+const MAX_SPEAKER_ROWS = 24;
+
+/** The per-speaker table shared by the terminal and the HTML report: speaker, samples, accuracy, its 95% CI, UAR. */
+export function perSpeakerTable(report: EvaluationReport, pct: (v: number | null) => string): string[][] {
+  return [
+    ['speaker', 'samples', 'accuracy', '95% CI', 'UAR'],
+    ...report.perSpeaker.map((p) => [
+      p.speaker,
+      String(p.samples),
+      pct(p.accuracy),
+      `${(100 * p.accuracyInterval[0]).toFixed(1)}-${(100 * p.accuracyInterval[1]).toFixed(1)}%`,
+      pct(p.uar),
+    ]),
+  ];
 }
 
 /** Rows of cells -> indented lines, each column padded to its widest cell (widths counted before styling). */

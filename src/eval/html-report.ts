@@ -15,7 +15,7 @@ import {
   misclassificationFigureSvg,
   reliabilityFigureSvg,
 } from './figures.js';
-import { perClassTable } from './format.js';
+import { perClassTable, perSpeakerTable } from './format.js';
 import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
 import { type SpectrogramAxes, type SpectrogramLike, spectrogramFigureSvg, spectrogramPng } from './spectrogram-image.js';
@@ -267,6 +267,14 @@ function metricsSection(report: EvaluationReport, parts: RenderedParts, historyN
           [0, 1],
         ),
   );
+  if (report.perSpeaker.length > 0) {
+    const [header, ...rows] = perSpeakerTable(report, percent).map((row) => row.map(esc));
+    section.push(
+      '<h2>Per speaker</h2>',
+      '<p class="small">How far the numbers move from one voice to the next (the 95% interval: the sampling of that speaker’s recordings).</p>',
+      table(header!, rows, [0]),
+    );
+  }
   return section;
 }
 

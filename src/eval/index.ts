@@ -11,6 +11,7 @@ export type {
   EvaluateOptions,
   EvaluationReport,
   PrecisionRecallF1,
+  SpeakerSummary,
 } from './metrics.js';
 export type { Interval } from './intervals.js';
 export { fromJson, toJson } from './json.js';

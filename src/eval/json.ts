@@ -40,6 +40,8 @@ export interface EvaluationReportJson {
     roc_auc: number | null;
   }>;
   most_confused: Array<{ true_label: string; predicted_label: string; count: number; rate: number }>;
+  /** Accuracy and UAR per speaker when the samples' speakers were known (two or more); absent otherwise. */
+  per_speaker?: Array<{ speaker: string; samples: number; accuracy: number; uar: number; accuracy_ci95: [number, number] }>;
   macro_averaged_over: string[];
 }
 
@@ -81,6 +83,17 @@ export function toJson(report: EvaluationReport): EvaluationReportJson {
       rate: p.rate,
     })),
     macro_averaged_over: [...report.macroAveragedOver],
+    ...(report.perSpeaker.length === 0
+      ? {}
+      : {
+          per_speaker: report.perSpeaker.map((p) => ({
+            speaker: p.speaker,
+            samples: p.samples,
+            accuracy: p.accuracy,
+            uar: p.uar,
+            accuracy_ci95: [...p.accuracyInterval] as [number, number],
+          })),
+        }),
   };
 }
 
@@ -148,5 +161,12 @@ export function fromJson(json: unknown, source = 'report'): EvaluationReport {
       typeof r.ece === 'number' && typeof r.mean_confidence === 'number' && Array.isArray(r.reliability)
         ? { ece: r.ece, meanConfidence: r.mean_confidence, bins: r.reliability.map((b) => ({ ...b })) }
         : null,
+    perSpeaker: (r.per_speaker ?? []).map((p) => ({
+      speaker: p.speaker,
+      samples: p.samples,
+      accuracy: p.accuracy,
+      uar: p.uar,
+      accuracyInterval: [...p.accuracy_ci95] as [number, number],
+    })),
   };
 }

@@ -83,6 +83,16 @@ export interface Calibration {
   bins: ConfidenceBin[];
 }
 
+/** Accuracy and UAR over one speaker's samples. */
+export interface SpeakerSummary {
+  speaker: string;
+  samples: number;
+  accuracy: number;
+  /** UAR over the classes this speaker has samples of. */
+  uar: number;
+  accuracyInterval: Interval;
+}
+
 /** Everything `evaluate` computes. Plain data: `toJson` gives the snake_case JSON form. */
 export interface EvaluationReport {
   labels: string[];
@@ -110,6 +120,8 @@ export interface EvaluationReport {
   rocAuc: number | null;
   /** Expected calibration error and reliability bins; null without probabilities. */
   calibration: Calibration | null;
+  /** One entry per speaker in natural order of the ids, when `EvaluateOptions.speakers` names two or more; else empty. */
+  perSpeaker: SpeakerSummary[];
 }
 
 /** Options of `evaluate`. */
@@ -128,6 +140,8 @@ export interface EvaluateOptions {
   macroOver?: 'present' | 'all';
   /** How many most-confused pairs to keep (default 5). */
   topConfused?: number;
+  /** Speaker of each sample ('' = unknown, left out of `perSpeaker`), for the per-speaker breakdown. */
+  speakers?: readonly string[];
 }
 
 const MODULE = 'eval';
@@ -194,7 +208,53 @@ export function evaluate(
     crossEntropy: probabilities === null ? null : meanCrossEntropy(probabilities, trueLabels, nClasses),
     rocAuc: definedAuc.length === 0 ? null : mean(definedAuc),
     calibration: probabilities === null ? null : calibrationOf(probabilities, trueLabels, nClasses),
+    perSpeaker: options.speakers === undefined ? [] : speakerSummaries(options.speakers, trueLabels, predictions, nClasses),
   };
+}
+
+/** Per-speaker accuracy and UAR (module comment); empty unless two or more speakers are known. */
+function speakerSummaries(
+  speakers: readonly string[],
+  trueLabels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  nClasses: number,
+): SpeakerSummary[] {
+  if (speakers.length !== trueLabels.length) {
+    throw new SerError(
+      'EARG',
+      MODULE,
+      `speakers has ${speakers.length} entries but there are ${trueLabels.length} samples: they must match`,
+    );
+  }
+  const samplesOf = new Map<string, number[]>();
+  speakers.forEach((speaker, s) => {
+    if (speaker === '') return;
+    const members = samplesOf.get(speaker);
+    if (members) members.push(s);
+    else samplesOf.set(speaker, [s]);
+  });
+  if (samplesOf.size < 2) return [];
+  const order = [...samplesOf.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return order.map((speaker) => {
+    const members = samplesOf.get(speaker)!;
+    const confusion = confusionMatrix(
+      members.map((s) => trueLabels[s]!),
+      members.map((s) => predictions[s]!),
+      nClasses,
+    );
+    const right = members.filter((s) => trueLabels[s] === predictions[s]).length;
+    const recalls = confusion.flatMap((row, i) => {
+      const support = row.reduce((a, b) => a + b, 0);
+      return support === 0 ? [] : [row[i]! / support];
+    });
+    return {
+      speaker,
+      samples: members.length,
+      accuracy: right / members.length,
+      uar: mean(recalls),
+      accuracyInterval: wilsonInterval(right, members.length),
+    };
+  });
 }
 
 /** [nClasses][nClasses] counts, rows = true class, columns = predicted class. Indices must be valid. */

@@ -194,7 +194,10 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       );
     }
     const y = Int32Array.from(scored.kept, (u) => config.labels.indexOf(mapping.map.get(u.label)!));
-    const report = evaluate(y, null, config.labels, { probabilities: scored.probabilities });
+    const report = evaluate(y, null, config.labels, {
+      probabilities: scored.probabilities,
+      speakers: scored.kept.map((u) => u.speaker),
+    });
     const used = Object.fromEntries([...new Set(scored.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
     return { report, part, mapping: used, unmapped, failed: scored.failed, warnings: scored.warnings, config };
   } finally {

@@ -487,7 +487,7 @@ async function finishRun(
   const logits = await predictLogits(result.trainer, test.x, clips, hyper.batchSize, model.nClasses);
   const windows = test.windows ?? new Int32Array(test.y.length).fill(1);
   const probabilities = averageWindowProbabilities(softmaxRows(logits, model.nClasses), windows, model.nClasses);
-  const report = evaluate(test.y, null, labels, { probabilities });
+  const report = evaluate(test.y, null, labels, { probabilities, speakers: parts.test.map((u) => u.speaker) });
   const perCorpus = perCorpusReports(parts.test, test.y, probabilities, labels, prepared.sources);
   const metrics = {
     ...toJson(report),

@@ -44,6 +44,19 @@ describe('formatReport', () => {
     assert.match(withProbabilities, /macro avg(\s+\S+){4}\s+0\.\d{3}$/m);
   });
 
+  it('per speaker: the range, a row per speaker; beyond 24 speakers the least accurate 24', () => {
+    const two = formatReport(evaluate([0, 1, 0, 1], [0, 1, 1, 1], ['x', 'y'], { speakers: ['s2', 's2', 's1', 's1'] }));
+    assert.match(two, /Per speaker \(2\): accuracy 50\.00% to 100\.00%, median 75\.00%/);
+    assert.match(two, /s1\s+2\s+50\.00%\s+\S+%\s+50\.00%/);
+    // 30 speakers of 2 samples each; speaker k gets both right when k >= 10, else one of two
+    const truth = Array.from({ length: 60 }, (_, i) => i % 2);
+    const predicted = truth.map((y, i) => (Math.floor(i / 2) < 10 && y === 1 ? 0 : y));
+    const speakers = truth.map((_, i) => `s${Math.floor(i / 2)}`);
+    const many = formatReport(evaluate(truth, predicted, ['x', 'y'], { speakers }));
+    assert.match(many, /the 24 least accurate of 30 speakers/);
+    for (let k = 0; k < 10; k++) assert.match(many, new RegExp(`\\bs${k}\\s+2\\s+50\\.00%`));
+  });
+
   it('confusion matrix with labels, rows = true class', () => {
     const header = lines.findIndex((l) => l.includes('true \\ predicted'));
     assert.ok(header > 0);

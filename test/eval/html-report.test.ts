@@ -162,14 +162,24 @@ describe('writeHtmlReport', () => {
 });
 
 describe('a report with probabilities', () => {
-  it('adds the calibration section, the ROC AUC and the intervals, and writes reliability.svg', async () => {
+  it('adds the calibration and per-speaker sections, the ROC AUC and the intervals, and writes reliability.svg', async () => {
     const probabilities = [0, 0, 1, 2, 1, 1, 0, 2, 2, 1].map((predicted) => [0, 1, 2].map((c) => (c === predicted ? 0.6 : 0.2)));
-    const withProbabilities = evaluate([0, 0, 0, 0, 1, 1, 1, 2, 2, 2], null, LABELS, { probabilities });
+    const withProbabilities = evaluate([0, 0, 0, 0, 1, 1, 1, 2, 2, 2], null, LABELS, {
+      probabilities,
+      speakers: ['s1', 's1', 's2', 's2', 's1', 's1', 's2', 's2', 's1', 's2'],
+    });
     const dir = tempDir();
     await writeHtmlReport(dir, { ...input('speaker-disjoint'), report: withProbabilities });
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     assert.equal(XMLValidator.validate(html), true);
-    for (const text of ['<h2>Calibration</h2>', 'Reliability (ECE 0.000)', 'ROC AUC (macro)', 'mean confidence 60.00%', '95% CI']) {
+    for (const text of [
+      '<h2>Calibration</h2>',
+      'Reliability (ECE 0.000)',
+      'ROC AUC (macro)',
+      'mean confidence 60.00%',
+      '95% CI',
+      '<h2>Per speaker</h2>',
+    ]) {
       assert.ok(html.includes(text), `missing ${text}`);
     }
     assert.ok(readdirSync(join(dir, 'figures')).includes('reliability.svg'));

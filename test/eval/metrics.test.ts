@@ -266,6 +266,40 @@ describe('evaluate: probabilities', () => {
   });
 });
 
+describe('evaluate: per speaker', () => {
+  // speaker 'a10': true 0 0 1, predicted 0 1 1 -> accuracy 2/3, UAR (1/2 + 1) / 2 = 3/4
+  // speaker 'a9':  true 1 1,   predicted 1 0   -> accuracy 1/2, UAR 1/2 (class 1 only)
+  // one sample of an unknown speaker ('') is left out of the breakdown, not of the totals
+  const r = evaluate([0, 1, 0, 1, 1, 1], [0, 1, 1, 0, 1, 0], ['x', 'y'], { speakers: ['a10', 'a9', 'a10', 'a9', 'a10', ''] });
+
+  it('accuracy and UAR per speaker, ids in natural order (a9 before a10)', () => {
+    assert.deepEqual(
+      r.perSpeaker.map((p) => [p.speaker, p.samples]),
+      [
+        ['a9', 2],
+        ['a10', 3],
+      ],
+    );
+    close(r.perSpeaker[0]!.accuracy, 1 / 2, 'a9 accuracy');
+    close(r.perSpeaker[0]!.uar, 1 / 2, 'a9 UAR');
+    close(r.perSpeaker[1]!.accuracy, 2 / 3, 'a10 accuracy');
+    close(r.perSpeaker[1]!.uar, 3 / 4, 'a10 UAR');
+    assert.equal(r.samples, 6);
+  });
+
+  it('empty with fewer than two known speakers or without speakers; a length mismatch is an error', () => {
+    assert.deepEqual(evaluate([0, 1], [0, 1], ['x', 'y'], { speakers: ['s', 's'] }).perSpeaker, []);
+    assert.deepEqual(evaluate([0, 1], [0, 1], ['x', 'y']).perSpeaker, []);
+    assert.throws(() => evaluate([0, 1], [0, 1], ['x', 'y'], { speakers: ['s'] }), /speakers has 1 entries but there are 2 samples/);
+  });
+
+  it('round-trips through the JSON form as per_speaker', () => {
+    const json = JSON.parse(JSON.stringify(toJson(r))) as Record<string, unknown>;
+    assert.equal((json.per_speaker as unknown[]).length, 2);
+    assert.deepEqual(fromJson(json), r);
+  });
+});
+
 describe('evaluate: invalid input', () => {
   it('lists every out-of-range index', () => {
     assert.throws(
