@@ -16,9 +16,10 @@
  *   Var(UAR) = (1/K²) Σ_i Var(recall_i). Each recall's variance is taken at the Agresti-Coull adjusted
  *   proportion (Agresti & Coull 1998: add z²/2 successes and z²/2 failures), which keeps a width when a class
  *   is all right or all wrong:
- *     r̃_i    = (c_i + z²/2) / (n_i + z²),   ṽ_i = r̃_i (1 - r̃_i) / (n_i + z²)
- *     centre = (1/K) Σ_i r̃_i,               half = z · sqrt(Σ_i ṽ_i) / K
- *   clipped to [0, 1]. With one class it is the Agresti-Coull interval of that proportion.
+ *     r̃_i = (c_i + z²/2) / (n_i + z²),   ṽ_i = r̃_i (1 - r̃_i) / (n_i + z²)
+ *     UAR ± z · sqrt(Σ_i ṽ_i) / K, clipped to [0, 1]
+ *   centred on the UAR itself, so the interval always holds the number it qualifies (Agresti-Coull's own
+ *   centre, the mean of the r̃_i, can leave it outside when classes are small and all right).
  */
 
 /** z of a two-sided 95% interval: the standard normal's 0.975 quantile (scipy.stats.norm.ppf(0.975)). */
@@ -39,22 +40,22 @@ export function wilsonInterval(successes: number, trials: number): Interval {
 
 /**
  * 95% interval of the unweighted average recall from each class's right count and support (classes with support
- * 0 are skipped, as in the UAR itself); null when no class has support.
+ * 0 are skipped, as in the UAR itself); null when no class has support. It always contains the UAR.
  */
 export function uarInterval(correct: readonly number[], support: readonly number[]): Interval | null {
   const z2 = Z_95 * Z_95;
-  let centre = 0;
+  let recallSum = 0;
   let variance = 0;
   let classes = 0;
   support.forEach((n, i) => {
     if (n <= 0) return;
     const adjusted = (correct[i]! + z2 / 2) / (n + z2);
-    centre += adjusted;
+    recallSum += correct[i]! / n;
     variance += (adjusted * (1 - adjusted)) / (n + z2);
     classes++;
   });
   if (classes === 0) return null;
-  centre /= classes;
+  const uar = recallSum / classes;
   const half = (Z_95 * Math.sqrt(variance)) / classes;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  return [Math.max(0, uar - half), Math.min(1, uar + half)];
 }

@@ -1,7 +1,6 @@
 /**
- * 95% intervals against scipy 1.10.1 (Wilson: `binomtest(c, n).proportion_ci(method='wilson')`) and statsmodels
- * (Agresti-Coull: `proportion_confint(c, n, method='agresti_coull')`); the UAR interval of three classes from
- * the formula in src/eval/intervals.ts evaluated in float64 Python.
+ * 95% intervals: Wilson against scipy 1.10.1 (`binomtest(c, n).proportion_ci(method='wilson')`); the UAR interval
+ * against its formula in src/eval/intervals.ts evaluated in float64 Python.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -25,15 +24,38 @@ describe('wilsonInterval', () => {
 });
 
 describe('uarInterval', () => {
-  it('with one class is the Agresti-Coull interval (statsmodels), clipped to [0, 1]', () => {
-    closeInterval(uarInterval([7], [20]), [0.179926361438228, 0.5684111859776177], '7 of 20');
-    closeInterval(uarInterval([20], [20]), [0.810190439457511, 1], '20 of 20');
+  // Expected values: the formula of src/eval/intervals.ts evaluated in float64 Python (z = 1.959963984540054).
+  it('is centred on the UAR with the per-class Agresti-Coull variance, clipped to [0, 1]', () => {
+    // one class, 7 of 20: r~ = (7 + z²/2) / (20 + z²) = 0.37416..., half = z sqrt(r~(1 - r~) / (20 + z²)) = 0.19424...
+    closeInterval(uarInterval([7], [20]), [0.1557575877303051, 0.5442424122696948], '7 of 20');
+    closeInterval(uarInterval([20], [20]), [0.8907530184839209, 1], '20 of 20');
   });
   it('combines the classes as independent proportions; classes without support are skipped', () => {
-    const expected = [0.2129159524244098, 0.4039623607644703]; // 8, 10 and 2 of 24 each
+    const expected = [0.18225457360774755, 0.37330098194780803]; // 8, 10 and 2 of 24 each: UAR 0.27778
     closeInterval(uarInterval([8, 10, 2], [24, 24, 24]), expected, 'three classes');
     closeInterval(uarInterval([8, 0, 10, 2], [24, 0, 24, 24]), expected, 'with an absent class');
     assert.equal(uarInterval([0, 0], [0, 0]), null);
+  });
+  it('always holds the UAR, also for small classes all right (where the Agresti-Coull centre would leave it out)', () => {
+    closeInterval(uarInterval([2, 2], [2, 2]), [0.7306185772267025, 1], 'two classes, 2 of 2 each');
+    for (const [correct, support] of [
+      [
+        [0, 0, 0],
+        [1, 1, 1],
+      ],
+      [
+        [3, 0],
+        [3, 3],
+      ],
+      [
+        [1, 5, 9],
+        [1, 5, 9],
+      ],
+    ] as const) {
+      const [low, high] = uarInterval(correct, support)!;
+      const uar = correct.reduce((sum: number, c, i) => sum + c / support[i]!, 0) / correct.length;
+      assert.ok(low <= uar && uar <= high, `${correct} of ${support}: [${low}, ${high}] must hold ${uar}`);
+    }
   });
   it('narrows as the test set grows', () => {
     const [smallLow, smallHigh] = uarInterval([5, 5], [10, 10])!;
