@@ -2,6 +2,7 @@
  * A readable terminal rendering of an `EvaluationReport`: overall metrics, a per-class table, the confusion
  * matrix with labels and the most confused pairs. Columns are aligned with spaces; ANSI colour only when asked.
  */
+import { type Interval, intervalText } from './intervals.js';
 import type { EvaluationReport } from './metrics.js';
 
 /** Options of `formatReport`. */
@@ -37,10 +38,7 @@ export function formatReport(report: EvaluationReport, options: FormatOptions = 
   const lines: string[] = [];
 
   lines.push(heading(options.title ?? `Evaluation: ${report.samples} samples, ${report.labels.length} classes`));
-  const interval = ([low, high]: readonly [number, number]): Cell => ({
-    text: `95% CI ${(100 * low).toFixed(1)}-${(100 * high).toFixed(1)}%`,
-    style: 'dim',
-  });
+  const interval = (range: Interval): Cell => ({ text: `95% CI ${intervalText(range)}`, style: 'dim' });
   const overall: Cell[][] = [
     [{ text: 'accuracy' }, { text: pct(report.accuracy), style: 'bold' }, interval(report.accuracyInterval)],
     [{ text: 'unweighted average recall (UAR)' }, { text: pct(report.uar) }, interval(report.uarInterval)],
@@ -136,13 +134,7 @@ const MAX_SPEAKER_ROWS = 24;
 export function perSpeakerTable(report: EvaluationReport, pct: (v: number | null) => string): string[][] {
   return [
     ['speaker', 'samples', 'accuracy', '95% CI', 'UAR'],
-    ...report.perSpeaker.map((p) => [
-      p.speaker,
-      String(p.samples),
-      pct(p.accuracy),
-      `${(100 * p.accuracyInterval[0]).toFixed(1)}-${(100 * p.accuracyInterval[1]).toFixed(1)}%`,
-      pct(p.uar),
-    ]),
+    ...report.perSpeaker.map((p) => [p.speaker, String(p.samples), pct(p.accuracy), intervalText(p.accuracyInterval), pct(p.uar)]),
   ];
 }
 

@@ -16,6 +16,7 @@ import {
   reliabilityFigureSvg,
 } from './figures.js';
 import { perClassTable, perSpeakerTable } from './format.js';
+import { type Interval, intervalText } from './intervals.js';
 import { toJson } from './json.js';
 import type { EvaluationReport } from './metrics.js';
 import { type SpectrogramAxes, type SpectrogramLike, spectrogramFigureSvg, spectrogramPng } from './spectrogram-image.js';
@@ -194,7 +195,7 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
     ['wall time', formatDuration(run.wallTimeS)],
     ['report made', run.createdAt ?? new Date().toISOString()],
   ];
-  const interval = ([low, high]: readonly [number, number]): string => `95% CI ${(100 * low).toFixed(1)}-${(100 * high).toFixed(1)}%`;
+  const interval = (range: Interval): string => `95% CI ${intervalText(range)}`;
   const headline: Array<[string, string, string?]> = [
     ['accuracy', percent(report.accuracy), interval(report.accuracyInterval)],
     ['UAR', percent(report.uar), interval(report.uarInterval)],

@@ -59,3 +59,8 @@ export function uarInterval(correct: readonly number[], support: readonly number
   const half = (Z_95 * Math.sqrt(variance)) / classes;
   return [Math.max(0, uar - half), Math.min(1, uar + half)];
 }
+
+/** An interval as percentages with one decimal, e.g. '55.0-66.7%' (reports print it after '95% CI'). */
+export function intervalText([low, high]: Interval): string {
+  return `${(100 * low).toFixed(1)}-${(100 * high).toFixed(1)}%`;
+}
