@@ -24,12 +24,11 @@ import type { Utterance } from '../src/data/corpus.js';
 import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
 import type { FrontEndConfig } from '../src/features/config.js';
-import { utteranceWindows } from '../src/features/utterance.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { packageRoot } from '../src/io/paths.js';
 import { configLabelSpace, configSources } from '../src/train/run-config.js';
 import { readRunConfig } from '../src/train/run-dir.js';
-import { argmaxRows, heldOutUtterances, scoreRow } from './held-out-speakers.js';
+import { argmaxRows, heldOutUtterances, joinedWindows, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,17 +78,8 @@ async function probabilitiesOf(model: RunModel): Promise<{ probabilities: Float3
   const recipe = config.recipe;
   if (!recipe) throw new Error(`${model.runDir}: a run without a recipe`);
   const extracted = await logMelsFor(recipe.input.maxS, config.frontEnd);
-  const windows = extracted.logMels.map((m) => utteranceWindows(m, config.model.frames, recipe.input, config.frontEnd.topDb));
-  const joined = new Float32Array(windows.reduce((n, w) => n + w.windows.length, 0));
-  let at = 0;
-  for (const w of windows) {
-    joined.set(w.windows, at);
-    at += w.windows.length;
-  }
-  const probabilities = await model.recordingProbabilities(
-    joined,
-    windows.map((w) => w.count),
-  );
+  const { windows, counts } = joinedWindows(extracted.logMels, config);
+  const probabilities = await model.recordingProbabilities(windows, counts);
   return { probabilities, kept: extracted.kept as typeof utterances };
 }
 

@@ -1,9 +1,12 @@
 /**
  * What the bench scripts that score models on held-out speakers share: reading the recordings of speakers named
- * `corpus/speaker` (ravdess/13) from the shared corpora with the six classes, and one table row of accuracy, UAR
- * and recall per class.
+ * `corpus/speaker` (ravdess/13) from the shared corpora with the six classes, a run's model windows of their
+ * log-mels, and one table row of accuracy, UAR and recall per class.
  */
 import { type CorpusName, type Utterance, loadCorpus } from '../src/data/corpus.js';
+import type { Spectrogram } from '../src/features/index.js';
+import { utteranceWindows } from '../src/features/utterance.js';
+import type { RunConfig } from '../src/train/run-config.js';
 
 /** The recordings of `speakers` (`corpus/speaker`), speakers and ids namespaced by corpus as a mixture does. */
 export function heldOutUtterances(dataDir: string, speakers: ReadonlySet<string>): Utterance[] {
@@ -41,4 +44,21 @@ export function argmaxRows(probabilities: ArrayLike<number>, nClasses: number): 
     for (let c = 1; c < nClasses; c++) if (probabilities[i * nClasses + c]! > probabilities[i * nClasses + best]!) best = c;
     return best;
   });
+}
+
+/**
+ * The windows a run's model sees of each recording (as `ser predict` makes them: its recipe's crops), joined into one
+ * array [sum(counts), nMels, frames], and how many belong to each recording.
+ */
+export function joinedWindows(logMels: readonly Spectrogram[], config: RunConfig): { windows: Float32Array; counts: number[] } {
+  const recipe = config.recipe;
+  if (!recipe) throw new Error('a run without a recipe (made before recipes existed): its windows are not known');
+  const perRecording = logMels.map((m) => utteranceWindows(m, config.model.frames, recipe.input, config.frontEnd.topDb));
+  const windows = new Float32Array(perRecording.reduce((n, w) => n + w.windows.length, 0));
+  let at = 0;
+  for (const w of perRecording) {
+    windows.set(w.windows, at);
+    at += w.windows.length;
+  }
+  return { windows, counts: perRecording.map((w) => w.count) };
 }

@@ -20,9 +20,9 @@ import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
 import { evaluate } from '../src/eval/index.js';
 import { softmaxInto } from '../src/eval/probabilities.js';
-import { utteranceWindows } from '../src/features/utterance.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { configLabelSpace, configSources } from '../src/train/run-config.js';
+import { joinedWindows } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,18 +42,14 @@ const corpus = loadCorpora(configSources(config), { labels: configLabelSpace(con
 async function windowsOf(ids: readonly string[]): Promise<{ windows: Float32Array; counts: number[]; truth: number[] }> {
   const wanted = new Set(ids);
   const utterances: Utterance[] = corpus.filter((u) => wanted.has(u.id));
+  if (utterances.length === 0) throw new Error(`${model.runDir}: its split has no recordings in this part (a run without validation?)`);
   const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe!.input.maxS, frontEnd: config.frontEnd });
-  const perRecording = extracted.logMels.map((m) => utteranceWindows(m, config.model.frames, recipe!.input, config.frontEnd.topDb));
-  const joined = new Float32Array(perRecording.reduce((n, w) => n + w.windows.length, 0));
-  let at = 0;
-  for (const w of perRecording) {
-    joined.set(w.windows, at);
-    at += w.windows.length;
-  }
-  const counts = perRecording.map((w) => w.count);
-  const total = counts.reduce((a, b) => a + b, 0);
+  const { windows, counts } = joinedWindows(extracted.logMels, config);
   return {
-    windows: await model.probabilities(joined, total),
+    windows: await model.probabilities(
+      windows,
+      counts.reduce((a, b) => a + b, 0),
+    ),
     counts,
     truth: extracted.kept.map((u) => labels.indexOf(u.label)),
   };
