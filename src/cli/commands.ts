@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerBatch } from './batch.js';
+import { register as registerCalibrate } from './calibrate.js';
 import { register as registerEnsemble } from './ensemble.js';
 import { register as registerEval } from './eval.js';
 import { register as registerExport } from './export.js';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerFeatures(program);
   registerTrain(program);
   registerEval(program);
+  registerCalibrate(program);
   registerPredict(program);
   registerExport(program);
   registerEnsemble(program);

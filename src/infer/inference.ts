@@ -14,6 +14,7 @@ import { loadCorpora } from '../data/mixture.js';
 import { loadSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
+import { averageWindowProbabilities } from '../eval/probabilities.js';
 import { utteranceWindows } from '../features/utterance.js';
 import { assetPath } from '../io/paths.js';
 import { checkJobs, defaultJobs } from '../io/worker-pool.js';
@@ -71,14 +72,28 @@ export class RunModel {
   static async load(runDir: string = defaultModelDir(), options: { threads?: number } = {}): Promise<RunModel> {
     const dir = resolve(runDir);
     const { config, model } = readTrainedRun(dir);
+    return RunModel.fromBytes(dir, config, model, options);
+  }
+
+  /** A run's model from model.onnx bytes given here (e.g. rebuilt at another temperature), with the run's config. */
+  static async fromBytes(runDir: string, config: RunConfig, model: Uint8Array, options: { threads?: number } = {}): Promise<RunModel> {
     const session = await createSession(model, { threads: options.threads });
     // Runs made before model.onnx had a symbolic batch axis have a batch of 1.
     const batch = session.inputShapes.mel?.[0];
-    return new RunModel(dir, config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH);
+    return new RunModel(resolve(runDir), config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH);
   }
 
   /** Class probabilities [count, nClasses] of log-mel clips `x` ([count, nMels, frames]). */
   async probabilities(x: Float32Array, count: number): Promise<Float32Array> {
+    return this.outputs(x, count, 'probabilities');
+  }
+
+  /** The logits [count, nClasses] of log-mel clips `x` ([count, nMels, frames]): what the softmax gives `probabilities` of. */
+  async logits(x: Float32Array, count: number): Promise<Float32Array> {
+    return this.outputs(x, count, 'logits');
+  }
+
+  private async outputs(x: Float32Array, count: number, output: 'probabilities' | 'logits'): Promise<Float32Array> {
     const { nMels, frames, nClasses } = this.config.model;
     const clipSize = nMels * frames;
     if (x.length !== count * clipSize) {
@@ -94,8 +109,8 @@ export class RunModel {
       if (clips < this.batch && this.batch !== BULK_BATCH)
         throw new SerError('ESHAPE', 'run', `model.onnx takes exactly ${this.batch} clips per run`);
       const mel = { data: x.subarray(start * clipSize, (start + clips) * clipSize), shape: [clips, 1, nMels, frames] };
-      const result = await this.session.run({ mel }, ['probabilities']);
-      out.set(result.probabilities!.data as Float32Array, start * nClasses);
+      const result = await this.session.run({ mel }, [output]);
+      out.set(result[output]!.data as Float32Array, start * nClasses);
     }
     return out;
   }
@@ -225,8 +240,35 @@ async function scoreUtterances(
   utterances: readonly Utterance[],
   options: { cacheDir: string | null | undefined; jobs: number | undefined },
 ): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
+  const scored = await scoreWindows(model, utterances, { ...options, output: 'probabilities' });
+  const probabilities = averageWindowProbabilities(scored.rows, scored.counts, model.config.labels.length);
+  return { kept: scored.kept, probabilities, failed: scored.failed, warnings: scored.warnings };
+}
+
+export interface WindowScores {
+  /** The utterances the features could be made for, in the order given. */
+  kept: Utterance[];
+  /** The model's output for every input window [sum(counts), nClasses], a kept utterance's windows in a row. */
+  rows: Float32Array;
+  /** Input windows of each kept utterance (1 each for a run without a recipe: its first durationS seconds). */
+  counts: Int32Array;
+  failed: Array<{ path: string; error: string }>;
+  warnings: string[];
+}
+
+/**
+ * A run's output (`probabilities` or `logits`) for every input window of `utterances` (cached features, the run's
+ * input windows as every inference path makes them), FILES_PER_CHUNK recordings' windows at a time.
+ */
+export async function scoreWindows(
+  model: RunModel,
+  utterances: readonly Utterance[],
+  options: { cacheDir?: string | null; jobs?: number; output: 'probabilities' | 'logits' },
+): Promise<WindowScores> {
   const { config } = model;
-  const { cacheDir, jobs } = options;
+  const { cacheDir, jobs, output } = options;
+  const run = (x: Float32Array, count: number): Promise<Float32Array> =>
+    output === 'logits' ? model.logits(x, count) : model.probabilities(x, count);
   if (!config.recipe) {
     const extracted = await extractFeatures(utterances, {
       frontEnd: config.frontEnd,
@@ -235,8 +277,14 @@ async function scoreUtterances(
       jobs,
       screen: true,
     });
-    const probabilities = await model.probabilities(extracted.features, extracted.kept.length);
-    return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
+    const rows = await run(extracted.features, extracted.kept.length);
+    return {
+      kept: extracted.kept,
+      rows,
+      counts: new Int32Array(extracted.kept.length).fill(1),
+      failed: extracted.failed,
+      warnings: extracted.warnings,
+    };
   }
   const recipe = config.recipe;
   const extracted = await extractUtteranceLogMels(utterances, {
@@ -246,21 +294,27 @@ async function scoreUtterances(
     jobs,
     screen: true,
   });
-  const classes = config.labels.length;
-  const probabilities = new Float32Array(extracted.kept.length * classes);
+  const counts = new Int32Array(extracted.kept.length);
+  const chunks: Float32Array[] = [];
   for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {
     const chunk = extracted.logMels
       .slice(first, first + FILES_PER_CHUNK)
       .map((logMel) => utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb));
-    probabilities.set(
-      await model.recordingProbabilities(
+    for (const [i, c] of chunk.entries()) counts[first + i] = c.count;
+    chunks.push(
+      await run(
         joinWindows(chunk),
-        chunk.map((c) => c.count),
+        chunk.reduce((sum, c) => sum + c.count, 0),
       ),
-      first * classes,
     );
   }
-  return { kept: extracted.kept, probabilities, failed: extracted.failed, warnings: extracted.warnings };
+  return {
+    kept: extracted.kept,
+    rows: joinWindows(chunks.map((windows) => ({ windows }))),
+    counts,
+    failed: extracted.failed,
+    warnings: extracted.warnings,
+  };
 }
 
 function joinWindows(parts: ReadonlyArray<{ windows: Float32Array }>): Float32Array {

@@ -174,10 +174,20 @@ export const SYMBOLIC_BATCH = 1_000_003;
 export function buildEvalGraph(config: CnnTmConfig, state: ReadonlyMap<string, NamedTensor>, batch: number): Graph {
   const g = new Graph('cnn_tm');
   const mel = g.input('mel', [batch, 1, config.nMels, config.frames]);
-  const { logits } = buildCnnTm(mel, stateConstants(g, config, state), config, 'eval');
+  const logits = calibratedLogits(buildCnnTm(mel, stateConstants(g, config, state), config, 'eval').logits, config);
   g.output('logits', logits);
   g.output('probabilities', softmax(logits, -1));
   return g;
+}
+
+/**
+ * A deployable model's output logits at its config's temperature (CnnTmConfig.temperature): `logits` / T, or
+ * `logits` unchanged when the model has none (so a model never calibrated keeps its graph, byte for byte).
+ */
+export function calibratedLogits(logits: Tensor, config: CnnTmConfig): Tensor {
+  const temperature = config.temperature;
+  if (temperature === undefined) return logits;
+  return logits.graph.scope('temperature', () => div(logits, temperature));
 }
 
 /** Every state_dict tensor of an eval model (num_batches_tracked aside) as a constant of `g`, by state name. */

@@ -33,6 +33,13 @@ export interface CnnTmConfig {
    * level); 'none' (or absent, as in cnn_tm.py and runs made before the option) feeds the dB values as they are.
    */
   readonly inputNorm?: InputNorm;
+  /**
+   * Temperature scaling of the deployable model's output (Guo et al. 2017, "On calibration of modern neural
+   * networks"): its logits are divided by this before the softmax, which makes the probabilities more (T > 1) or
+   * less (T < 1) cautious without changing which class is most probable. Fitted after training on held-out
+   * recordings by `ser calibrate` (src/eval/calibration.ts); absent (training, runs never calibrated): 1.
+   */
+  readonly temperature?: number;
 }
 
 export type InputNorm = 'none' | 'clip' | 'band';
@@ -90,6 +97,9 @@ export function validateConfig(config: CnnTmConfig): void {
   }
   if (config.inputNorm !== undefined && !INPUT_NORMS.includes(config.inputNorm)) {
     problems.push(`inputNorm must be one of ${INPUT_NORMS.join(', ')} (${config.inputNorm} given)`);
+  }
+  if (config.temperature !== undefined && !(config.temperature > 0 && Number.isFinite(config.temperature))) {
+    problems.push(`temperature must be a positive finite number (${config.temperature} given)`);
   }
   if (!(config.dropout >= 0 && config.dropout < 1)) problems.push(`dropout must be in [0, 1) (${config.dropout} given)`);
   if (config.dModel % config.heads !== 0) problems.push(`heads (${config.heads}) must divide dModel (${config.dModel})`);

@@ -2,14 +2,16 @@
  * An ensemble of CNN-TM models of one architecture as ONE deployable graph: each member's eval graph
  * (buildCnnTm, mode 'eval', its own weights as initializers under the scope 'member<k>') on the same input 'mel';
  * output 'probabilities' = the mean over the members of their softmax probabilities, 'logits' = the log of that
- * mean (softmax(logits) = probabilities, so every path that reads either gets the ensemble's answer). Averaging the
+ * mean (softmax(logits) = probabilities, so every path that reads either gets the ensemble's answer); with a
+ * temperature in `config` (CnnTmConfig.temperature, fitted on the ensemble by `ser calibrate`), 'logits' = that log / T
+ * and 'probabilities' their softmax. Averaging the
  * class probabilities of independently trained models: Lakshminarayanan, Pritzel and Blundell 2017, "Simple and
  * scalable predictive uncertainty estimation using deep ensembles". Inference costs the sum of the members'.
  */
 import { Graph, add, div, log, softmax, toOnnx } from '../graph/index.js';
 import { SerError } from '../errors.js';
 import type { NamedTensor } from '../io/safetensors.js';
-import { SYMBOLIC_BATCH, buildCnnTm, evalOnnx, evalOnnxState, stateConstants } from './cnn-tm.js';
+import { SYMBOLIC_BATCH, buildCnnTm, calibratedLogits, evalOnnx, evalOnnxState, stateConstants } from './cnn-tm.js';
 import type { CnnTmConfig } from './config.js';
 
 /** Added to the mean probability before its log: a class no member gives any probability gets a finite logit. */
@@ -36,8 +38,15 @@ export function buildEnsembleEvalGraph(
     perMember.reduce((sum, p) => add(sum, p)),
     members.length,
   );
-  g.output('logits', log(add(mean, LOG_FLOOR)));
-  g.output('probabilities', mean);
+  // Each member is untempered (its own run's temperature is not part of `config`; ser ensemble drops it).
+  if (config.temperature === undefined) {
+    g.output('logits', log(add(mean, LOG_FLOOR)));
+    g.output('probabilities', mean);
+    return g;
+  }
+  const logits = calibratedLogits(log(add(mean, LOG_FLOOR)), config);
+  g.output('logits', logits);
+  g.output('probabilities', softmax(logits, -1));
   return g;
 }
 

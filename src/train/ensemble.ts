@@ -23,7 +23,8 @@ import { readTrainedRun, writeRunConfig } from './run-dir.js';
 
 /** What must be equal across members for their probabilities to mean the same thing on the same input. */
 function inputsAndOutputs(config: RunConfig): Record<string, unknown> {
-  const { dropout: _dropout, ...model } = config.model;
+  // A member's temperature (ser calibrate) tempers its own outputs only: the ensemble averages untempered members.
+  const { dropout: _dropout, temperature: _temperature, ...model } = config.model;
   return {
     model,
     frontEnd: config.frontEnd,
@@ -77,7 +78,8 @@ export function ensembleRuns(runDirs: readonly string[], out: string): { config:
     }
     states.push(evalOnnxState(member.model, member.config.model));
   }
-  const model = ensembleOnnx(first.config.model, states);
+  const { temperature: _temperature, ...untempered } = first.config.model;
+  const model = ensembleOnnx(untempered, states);
   mkdirSync(outDir, { recursive: true });
   writeFileAtomic(join(outDir, SPLIT_FILE), readFileSync(join(first.dir, SPLIT_FILE)));
   const licences = [
@@ -87,7 +89,7 @@ export function ensembleRuns(runDirs: readonly string[], out: string): { config:
     const header = `The weights of this ensemble are those of ${members.map((m) => m.dir).join(', ')} and carry their terms:\n\n`;
     writeFileAtomic(join(outDir, LICENSE_FILE), header + licences.join('\n\n'));
   }
-  const config: RunConfig = { ...first.config, ensemble: { members: members.map((m) => m.dir) } };
+  const config: RunConfig = { ...first.config, model: untempered, ensemble: { members: members.map((m) => m.dir) } };
   writeRunConfig(outDir, config);
   // Last: a folder with model.onnx is a finished ensemble (an interrupted one can be written again).
   writeFileAtomic(join(outDir, MODEL_FILE), model);

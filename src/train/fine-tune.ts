@@ -84,8 +84,10 @@ export function fineTuneSetup(
         `the recipe asks for it ${recipe.speakerNorm ? 'on' : 'off'}; give a recipe with "speakerNorm": ${speakerNorm}`,
     );
   }
+  // The initial model's temperature (ser calibrate) was fitted to its outputs, not to the fine-tuned model's.
+  const { temperature: _temperature, ...architecture } = initial.config.model;
   return {
-    model: { ...initial.config.model, nClasses, dropout: dropout ?? initial.config.model.dropout, inputNorm },
+    model: { ...architecture, nClasses, dropout: dropout ?? initial.config.model.dropout, inputNorm },
     frontEnd: initial.config.frontEnd,
     durationS: initial.config.durationS,
   };

@@ -584,7 +584,7 @@ function heldOutText(heldOut: HeldOut): string {
 }
 
 /** The test utterances of each corpus scored alone, when the test part holds more than one corpus. */
-function perCorpusReports(
+export function perCorpusReports(
   utterances: readonly Utterance[],
   y: Int32Array,
   probabilities: Float32Array,

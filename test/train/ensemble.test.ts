@@ -5,65 +5,18 @@
  * `ser predict` runs it), and it refuses members that do not fit together; fine-tuning refuses an ensemble.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { SerError } from '../../src/errors.js';
 import { type Prediction, predictFiles } from '../../src/infer/inference.js';
 import { evalOnnxState } from '../../src/model/cnn-tm.js';
 import { ensembleOnnxStates, rebuildModelOnnx } from '../../src/model/ensemble.js';
 import { ensembleRuns } from '../../src/train/ensemble.js';
 import { readInitialModel } from '../../src/train/fine-tune.js';
-import { trainRun } from '../../src/train/run.js';
-import { hasShared, sharedDir } from '../helpers.js';
+import { smallRun, twoSmallRuns } from './small-runs.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'ser-ensemble-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-const skip = !hasShared && 'needs ../shared (RAVDESS)';
-
-/** A RAVDESS folder of actors 01-05: neutral, happy, sad, angry, both statements (40 recordings). */
-function miniRavdess(): string {
-  const dir = join(scratch, 'ravdess');
-  for (const actor of ['01', '02', '03', '04', '05']) {
-    mkdirSync(join(dir, `Actor_${actor}`), { recursive: true });
-    for (const emotion of ['01', '03', '04', '05']) {
-      for (const statement of ['01', '02']) {
-        const name = `03-01-${emotion}-01-${statement}-01-${actor}.wav`;
-        copyFileSync(join(sharedDir, 'data', 'ravdess', `Actor_${actor}`, name), join(dir, `Actor_${actor}`, name));
-      }
-    }
-  }
-  return dir;
-}
-
-/** A small one-epoch run; `test` the held-out speaker. */
-async function smallRun(name: string, seed: number, options: { test?: string; durationS?: number } = {}): Promise<string> {
-  const out = join(scratch, name);
-  await trainRun({
-    out,
-    data: { dataset: 'ravdess', path: join(scratch, 'ravdess') },
-    split: 'speaker',
-    heldOut: { speakers: [options.test ?? '05'] },
-    seed,
-    size: 'small',
-    durationS: options.durationS ?? 1,
-    hyper: { epochs: 1, batchSize: 4 },
-    cacheDir: null,
-    threads: 1,
-    jobs: 0,
-    progress: 'none',
-    log: () => {},
-  });
-  return out;
-}
-
-const runs = hasShared
-  ? await (async () => {
-      miniRavdess();
-      return { a: await smallRun('a', 1), b: await smallRun('b', 2) };
-    })()
-  : { a: '', b: '' };
+const { scratch, skip, ...runs } = await twoSmallRuns('ser-ensemble-');
 
 test('the ensemble of two runs gives the mean of their probabilities on every test recording', { skip }, async () => {
   const out = join(scratch, 'ensemble');
@@ -114,9 +67,9 @@ test('ensembleRuns refuses one run, a run given twice, an existing model, an ens
   const first = join(scratch, 'ensemble-of-ensemble-source');
   ensembleRuns([runs.a, runs.b], first);
   refuses([first, runs.a], join(scratch, 'nested'), /is an ensemble itself; give its members/);
-  const longer = await smallRun('longer', 3, { durationS: 1.5 });
+  const longer = await smallRun(scratch, 'longer', 3, { durationS: 1.5 });
   refuses([runs.a, longer], join(scratch, 'longer-ensemble'), /differs from .* in model, durationS/);
-  const otherTest = await smallRun('other-test', 4, { test: '04' });
+  const otherTest = await smallRun(scratch, 'other-test', 4, { test: '04' });
   refuses([runs.a, otherTest], join(scratch, 'other-test-ensemble'), /another test part/);
   assert.ok(!existsSync(join(scratch, 'other-test-ensemble', 'model.onnx')), 'nothing written when refused');
 });

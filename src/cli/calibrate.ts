@@ -1,0 +1,53 @@
+/** `ser calibrate`: temperature scaling of a trained run, fitted on its validation part (src/train/calibrate.ts). */
+import type { Command } from 'commander';
+import { defaultCacheDir } from '../data/feature-cache.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
+import { type CalibratedPart, calibrateRun } from '../train/calibrate.js';
+import { jobsOption, parseJobs, parseNumber } from './options.js';
+
+export function register(program: Command): void {
+  program
+    .command('calibrate')
+    .description(
+      "fit a trained run's temperature on its validation part so its probabilities say how often it is right (the predicted classes do not change)",
+    )
+    .argument('<run_dir>', 'run directory made by ser train or ser ensemble (rewrites its model.onnx, config.json and metrics.json)')
+    .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
+    .option('--no-cache', 'do not read or write cached features')
+    .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
+    .addOption(jobsOption('computing the features not in the cache'))
+    .action(async (runDir: string, flags: { cache?: string | false; threads?: string; jobs?: string }) => {
+      const result = await calibrateRun(runDir, {
+        cacheDir: flags.cache === false ? null : flags.cache,
+        threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
+        jobs: parseJobs(flags.jobs),
+      });
+      const rows = [
+        `| part | recordings | T | cross-entropy | ECE (15 bins) | mean confidence | accuracy |`,
+        '| --- | --- | --- | --- | --- | --- | --- |',
+      ];
+      const add = (name: string, part: CalibratedPart): void => {
+        for (const [t, report] of [
+          [1, part.untempered],
+          [result.temperature, part.calibrated],
+        ] as const) {
+          const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(1)}%`);
+          rows.push(
+            `| ${name} | ${part.recordings} | ${t.toFixed(4)} | ${report.crossEntropy?.toFixed(4) ?? '-'} | ` +
+              `${report.calibration?.ece.toFixed(4) ?? '-'} | ${pct(report.calibration?.meanConfidence)} | ${pct(report.accuracy)} |`,
+          );
+        }
+      };
+      add('validation (fitted on)', result.validation);
+      if (result.test) add('test', result.test);
+      process.stdout.write(
+        `${result.runDir}: temperature ${result.temperature}` +
+          (result.previous === undefined ? '' : ` (was ${result.previous}; fitted again from the untempered model)`) +
+          '\n' +
+          rows.join('\n') +
+          '\n' +
+          (result.missing > 0 ? `${result.missing} recordings of the split were not scored (not found or unusable)\n` : '') +
+          'model.onnx and config.json now carry it; metrics.json holds the test part at it (report.html is as training wrote it)\n',
+      );
+    });
+}

@@ -1,0 +1,160 @@
+/**
+ * `ser calibrate`: temperature scaling of a trained run (src/eval/calibration.ts), fitted on the run's validation
+ * part (the recordings early stopping used, never its test part) and written into the run, so every inference path
+ * (model.onnx in Node, the web recognizer, `ser export`) gives calibrated probabilities. The fit starts from the
+ * run's weights untempered (model.onnx rebuilt without a temperature), so calibrating again, or after an interrupted
+ * calibration, gives the same model. Writes model.onnx, then config.json (model.temperature), then metrics.json (the
+ * test part scored again at the fitted temperature, with a `calibration` record); report.html stays as training
+ * wrote it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Utterance } from '../data/corpus.js';
+import { loadCorpora } from '../data/mixture.js';
+import { loadSplit } from '../data/splits.js';
+import { SerError } from '../errors.js';
+import { fitTemperature, temperedProbabilities } from '../eval/calibration.js';
+import { type EvaluationReport, evaluate, toJson } from '../eval/index.js';
+import { RunModel, type WindowScores, scoreWindows } from '../infer/inference.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { acquireRunLock } from '../io/run-lock.js';
+import { rebuildModelOnnx } from '../model/ensemble.js';
+import { perCorpusReports } from './run.js';
+import { METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
+import { readTrainedRun, writeRunConfig } from './run-dir.js';
+
+export interface CalibrateOptions {
+  threads?: number;
+  /** Feature cache folder; null: none (default: src/data's default). */
+  cacheDir?: string | null;
+  /** Feature worker threads for the files not in the cache (src/io/worker-pool.ts); 0: none. */
+  jobs?: number;
+}
+
+/** A part of the run scored untempered (T = 1) and at the fitted temperature. */
+export interface CalibratedPart {
+  recordings: number;
+  untempered: EvaluationReport;
+  calibrated: EvaluationReport;
+}
+
+export interface CalibrationResult {
+  runDir: string;
+  /** The fitted temperature, now the run's config.json model.temperature. */
+  temperature: number;
+  /** The temperature the run had before (undefined: none). */
+  previous: number | undefined;
+  validation: CalibratedPart;
+  /** The test part (never used by the fit); null when the run has none. */
+  test: CalibratedPart | null;
+  /** Recordings of the split's parts not found in the run's corpora any more, or whose audio could not be used. */
+  missing: number;
+}
+
+/** Fits the run's temperature on its validation part and writes it into the run (see the module comment). */
+export async function calibrateRun(runDir: string, options: CalibrateOptions = {}): Promise<CalibrationResult> {
+  const dir = resolve(runDir);
+  const lock = acquireRunLock(dir, 'calibrate');
+  try {
+    const { config, model: bytes } = readTrainedRun(dir);
+    const members = config.ensemble?.members.length;
+    const { temperature: previous, ...untempered } = config.model;
+    const parts = loadSplit(join(dir, SPLIT_FILE)).parts;
+    if (parts.validation.length === 0) {
+      throw new SerError(
+        'EDATA',
+        'calibrate',
+        `${dir}: its split has no validation part to fit a temperature on (a run trained with a validation part can be calibrated)`,
+      );
+    }
+    if (config.data.embedded) throw new SerError('EARG', 'calibrate', `${dir}: a run on the embedded corpus cannot be calibrated`);
+    const corpus = loadCorpora(configSources(config), { labels: configLabelSpace(config) }).utterances;
+    const byId = new Map(corpus.map((u) => [u.id, u]));
+    const utterancesOf = (ids: readonly string[]): Utterance[] => ids.flatMap((id) => byId.get(id) ?? []);
+    const validation = utterancesOf(parts.validation);
+    const test = utterancesOf(parts.test);
+    if (validation.length === 0) {
+      throw new SerError(
+        'EDATA',
+        'calibrate',
+        `${dir}: none of the ${parts.validation.length} validation recordings of its split.json is in its corpora (${configSources(config)
+          .map((s) => s.path)
+          .join(', ')}): are they where they were when it was trained?`,
+      );
+    }
+    const base = await RunModel.fromBytes(dir, { ...config, model: untempered }, rebuildModelOnnx(bytes, untempered, members), {
+      threads: options.threads,
+    });
+    let scored: { validation: WindowScores; test: WindowScores | null };
+    try {
+      const score = (utterances: Utterance[]): Promise<WindowScores> =>
+        scoreWindows(base, utterances, { cacheDir: options.cacheDir, jobs: options.jobs, output: 'logits' });
+      scored = { validation: await score(validation), test: test.length > 0 ? await score(test) : null };
+    } finally {
+      await base.release();
+    }
+    if (scored.validation.kept.length === 0) {
+      throw new SerError('EDATA', 'calibrate', `${dir}: none of the validation recordings could be used (their audio is unusable)`);
+    }
+    const labels = config.labels;
+    const truthOf = (s: WindowScores): number[] => s.kept.map((u) => labels.indexOf(u.label));
+    // Four decimals: what config.json holds is the temperature the model uses and the reports below are scored at.
+    const temperature = Number(
+      fitTemperature(scored.validation.rows, scored.validation.counts, truthOf(scored.validation), labels.length).temperature.toFixed(4),
+    );
+    const scoredPart = (s: WindowScores): CalibratedPart => {
+      const at = (t: number): EvaluationReport =>
+        evaluate(truthOf(s), null, labels, {
+          probabilities: Float32Array.from(temperedProbabilities(s.rows, s.counts, labels.length, t)),
+          speakers: s.kept.map((u) => u.speaker),
+        });
+      return { recordings: s.kept.length, untempered: at(1), calibrated: at(temperature) };
+    };
+    const result: CalibrationResult = {
+      runDir: dir,
+      temperature,
+      previous,
+      validation: scoredPart(scored.validation),
+      test: scored.test && scored.test.kept.length > 0 ? scoredPart(scored.test) : null,
+      missing: parts.validation.length + parts.test.length - scored.validation.kept.length - (scored.test?.kept.length ?? 0),
+    };
+    const calibrated: RunConfig = { ...config, model: { ...untempered, temperature } };
+    writeFileAtomic(join(dir, MODEL_FILE), rebuildModelOnnx(bytes, calibrated.model, members));
+    writeRunConfig(dir, calibrated);
+    if (result.test && scored.test) updateMetrics(dir, calibrated, result, scored.test);
+    return result;
+  } finally {
+    lock.release();
+  }
+}
+
+/** metrics.json's test scores replaced by the calibrated model's, with the fit's record (when the run has one). */
+function updateMetrics(dir: string, config: RunConfig, result: CalibrationResult, test: WindowScores): void {
+  const path = join(dir, METRICS_FILE);
+  if (!existsSync(path) || !result.test) return;
+  const metrics = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const labels = config.labels;
+  const probabilities = Float32Array.from(temperedProbabilities(test.rows, test.counts, labels.length, result.temperature));
+  const y = Int32Array.from(test.kept, (u) => labels.indexOf(u.label));
+  const perCorpus = perCorpusReports(test.kept, y, probabilities, labels, config.data.corpora?.map((c) => c.tag) ?? []);
+  const summary = (part: CalibratedPart) => ({
+    recordings: part.recordings,
+    cross_entropy: [part.untempered.crossEntropy, part.calibrated.crossEntropy],
+    ece: [part.untempered.calibration?.ece ?? null, part.calibrated.calibration?.ece ?? null],
+  });
+  const updated = {
+    ...metrics,
+    ...toJson(result.test.calibrated),
+    ...(Object.keys(perCorpus).length > 0
+      ? { per_corpus: Object.fromEntries(Object.entries(perCorpus).map(([tag, r]) => [tag, toJson(r)])) }
+      : {}),
+    // [untempered, calibrated] pairs; the fit used the validation part only.
+    calibration: {
+      temperature: result.temperature,
+      fitted_on: 'validation',
+      validation: summary(result.validation),
+      test: summary(result.test),
+    },
+  };
+  writeFileAtomic(path, JSON.stringify(updated, null, 2) + '\n');
+}

@@ -1,0 +1,92 @@
+/**
+ * `ser calibrate` (src/train/calibrate.ts) on a small run trained here (test/train/small-runs.ts): the fitted
+ * temperature is in config.json and model.onnx, so `ser predict`'s probabilities are the untempered model's
+ * softmax(ln p / T) with the same classes; calibrating again gives the same bytes; metrics.json holds the test part at
+ * T; ensembles and fine-tuning start from the untempered members; a split without a validation part is refused.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SerError } from '../../src/errors.js';
+import { type Prediction, predictFiles } from '../../src/infer/inference.js';
+import { calibrateRun } from '../../src/train/calibrate.js';
+import { ensembleRuns } from '../../src/train/ensemble.js';
+import { fineTuneSetup, readInitialModel } from '../../src/train/fine-tune.js';
+import { PAPER_RECIPE } from '../../src/train/recipe.js';
+import { readRunConfig } from '../../src/train/run-dir.js';
+import { twoSmallRuns } from './small-runs.js';
+
+const { scratch, skip, ...runs } = await twoSmallRuns('ser-calibrate-');
+const testFiles = ['01', '03', '04', '05'].flatMap((e) =>
+  ['01', '02'].map((s) => join(scratch, 'ravdess', 'Actor_05', `03-01-${e}-01-${s}-01-05.wav`)),
+);
+
+/** A copy of run `dir` to calibrate (the original stays untempered). */
+function copyRun(dir: string, name: string): string {
+  const out = join(scratch, name);
+  cpSync(dir, out, { recursive: true });
+  return out;
+}
+
+test("the calibrated model's probabilities are the untempered ones at temperature T, its classes the same", { skip }, async () => {
+  const run = copyRun(runs.a, 'calibrated');
+  const result = await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
+  assert.equal(readRunConfig(run).model.temperature, result.temperature);
+  assert.ok(result.temperature !== 1, 'a one-epoch model is not calibrated at T = 1: the test would show nothing');
+  assert.ok(result.validation.calibrated.crossEntropy! <= result.validation.untempered.crossEntropy!, 'the fit lowers the validation loss');
+  assert.equal(result.validation.calibrated.accuracy, result.validation.untempered.accuracy);
+  const of = async (dir: string) => (await predictFiles(dir, testFiles, { threads: 1, jobs: 0 })) as Prediction[];
+  const [untempered, calibrated] = [await of(runs.a), await of(run)];
+  const labels = readRunConfig(run).labels;
+  untempered.forEach((p, i) => {
+    // One 1 s window per recording: softmax(logits / T) = softmax(ln p / T).
+    const scaled = labels.map((label) => Math.exp(Math.log(p.probabilities[label]!) / result.temperature));
+    const sum = scaled.reduce((a, b) => a + b, 0);
+    labels.forEach((label, c) => {
+      const expected = scaled[c]! / sum;
+      assert.ok(Math.abs(calibrated[i]!.probabilities[label]! - expected) < 1e-5, `${testFiles[i]}, ${label}`);
+    });
+    assert.equal(calibrated[i]!.label, p.label);
+  });
+  const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+  assert.equal(metrics.calibration.temperature, result.temperature);
+  assert.equal(metrics.ece, result.test!.calibrated.calibration!.ece);
+  assert.deepEqual(metrics.calibration.test.ece, [result.test!.untempered.calibration!.ece, result.test!.calibrated.calibration!.ece]);
+
+  const bytes = readFileSync(join(run, 'model.onnx'));
+  const again = await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
+  assert.equal(again.temperature, result.temperature);
+  assert.equal(again.previous, result.temperature);
+  assert.ok(readFileSync(join(run, 'model.onnx')).equals(bytes), 'calibrating again starts from the untempered weights');
+});
+
+test('ensembles and fine-tuning start from the untempered model', { skip }, async () => {
+  const run = copyRun(runs.a, 'calibrated-member');
+  await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
+  const { config } = ensembleRuns([run, runs.b], join(scratch, 'ensemble-calibrated'));
+  ensembleRuns([runs.a, runs.b], join(scratch, 'ensemble-untempered'));
+  assert.equal(config.model.temperature, undefined);
+  assert.ok(
+    readFileSync(join(scratch, 'ensemble-calibrated', 'model.onnx')).equals(
+      readFileSync(join(scratch, 'ensemble-untempered', 'model.onnx')),
+    ),
+    "a calibrated member's temperature is not in the ensemble",
+  );
+  const initial = readInitialModel(run);
+  assert.ok(initial.config.model.temperature !== undefined);
+  assert.equal(fineTuneSetup(initial, 4, PAPER_RECIPE).model.temperature, undefined);
+});
+
+test('a run whose split has no validation part is refused, saying so', { skip }, async () => {
+  const run = copyRun(runs.b, 'no-validation');
+  const splitPath = join(run, 'split.json');
+  const split = JSON.parse(readFileSync(splitPath, 'utf8'));
+  split.parts.validation = [];
+  writeFileSync(splitPath, JSON.stringify(split));
+  await assert.rejects(
+    calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 }),
+    (e: unknown) => e instanceof SerError && e.code === 'EDATA' && /no validation part to fit a temperature on/.test(e.message),
+  );
+  assert.equal(readRunConfig(run).model.temperature, undefined, 'nothing written when refused');
+});
