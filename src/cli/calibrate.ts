@@ -1,8 +1,9 @@
-/** `ser calibrate`: temperature scaling of a trained run, fitted on its validation part (src/train/calibrate.ts). */
+/** `ser calibrate`: temperature scaling of a trained run, fitted on its validation part (src/infer/calibrate.ts). */
 import type { Command } from 'commander';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import { type CalibratedPart, calibrateRun } from '../train/calibrate.js';
+import type { CalibratedPart } from '../eval/calibration.js';
+import { calibrateRun } from '../infer/calibrate.js';
 import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 export function register(program: Command): void {

@@ -78,6 +78,8 @@ export function register(program: Command): void {
           data_path: data?.path ?? null,
           model: flags.model ?? 'default',
           trained_on: { dataset: result.config.data.dataset, protocol: result.config.split.protocol, seed: result.config.seed },
+          // The model's temperature (ser calibrate, ser train --calibrate); null: its probabilities are untempered.
+          temperature: result.config.model.temperature ?? null,
           label_mapping: result.mapping,
           skipped: result.failed.length,
           unmapped: result.unmapped,
@@ -92,7 +94,9 @@ export function register(program: Command): void {
       process.stdout.write(
         formatReport(result.report, {
           color: process.stdout.isTTY === true,
-          title: `Evaluation on ${what}: ${result.report.samples} clips`,
+          title:
+            `Evaluation on ${what}: ${result.report.samples} clips` +
+            (result.config.model.temperature === undefined ? '' : ` (probabilities at temperature ${result.config.model.temperature})`),
         }) + '\n',
       );
       if (renamed.length > 0) process.stdout.write(`labels mapped: ${renamed.map(([from, to]) => `${from} -> ${to}`).join(', ')}\n`);

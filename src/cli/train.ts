@@ -29,6 +29,7 @@ interface TrainFlags {
   lrDecay?: 'none' | 'cosine';
   monitor?: Monitor;
   emaDecay?: string;
+  calibrate?: boolean;
   corpusAdversarial?: string;
   seed: string;
   splitSeed?: string;
@@ -69,6 +70,7 @@ const FIXED_ON_RESUME = [
   'lrDecay',
   'monitor',
   'emaDecay',
+  'calibrate',
   'corpusAdversarial',
   'seed',
   'splitSeed',
@@ -133,6 +135,10 @@ export function register(program: Command): void {
     .option(
       '--ema-decay <d>',
       'keep a moving average of the weights (decay d per step, e.g. 0.998) and evaluate and keep it instead (default off)',
+    )
+    .option(
+      '--calibrate',
+      'after training, fit a temperature on the validation part so the probabilities say how often the model is right (as ser calibrate; classes unchanged)',
     )
     .option(
       '--corpus-adversarial <lambda>',
@@ -288,6 +294,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
       lrDecay: flags.lrDecay,
       monitor: flags.monitor,
       emaDecay: emaDecay(flags.emaDecay),
+      calibrate: flags.calibrate,
       corpusAdversarial: number('--corpus-adversarial', flags.corpusAdversarial, { min: Number.MIN_VALUE }),
     },
     size: flags.size,

@@ -7,6 +7,7 @@
  * then averages them.
  */
 import { SerError } from '../errors.js';
+import { type EvaluationReport, evaluate } from './metrics.js';
 import { probabilityCrossEntropy, softmaxInto } from './probabilities.js';
 
 /** The fit searches T = STEP^k over [1/4, 8] (k = -140 ... 209): 1% apart, T = 1 among them. */
@@ -85,4 +86,51 @@ export function fitTemperature(
     if (crossEntropy < best.crossEntropy) best = { temperature, crossEntropy };
   }
   return { ...best, crossEntropyUntempered };
+}
+
+/** A part of the run scored untempered (T = 1) and at the fitted temperature. */
+export interface CalibratedPart {
+  recordings: number;
+  untempered: EvaluationReport;
+  calibrated: EvaluationReport;
+}
+
+/**
+ * The temperature fitted on recordings' window logits (src/eval/calibration.ts fitTemperature), to four decimals: what
+ * config.json holds is the temperature the model uses and its reports are scored at.
+ */
+export function fittedTemperature(
+  windowLogits: Float32Array,
+  counts: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  nClasses: number,
+): number {
+  return Number(fitTemperature(windowLogits, counts, truth, nClasses).temperature.toFixed(4));
+}
+
+/** Recordings (their window logits, window counts, classes, speakers) scored untempered and at `temperature`. */
+export function calibratedPart(
+  windowLogits: Float32Array,
+  counts: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  labels: readonly string[],
+  temperature: number,
+  speakers?: readonly string[],
+): CalibratedPart {
+  const at = (t: number): EvaluationReport =>
+    evaluate(truth, null, labels, {
+      probabilities: Float32Array.from(temperedProbabilities(windowLogits, counts, labels.length, t)),
+      ...(speakers ? { speakers } : {}),
+    });
+  return { recordings: truth.length, untempered: at(1), calibrated: at(temperature) };
+}
+
+/** metrics.json's `calibration` record: the temperature and [untempered, calibrated] cross-entropy and ECE per part. */
+export function calibrationJson(temperature: number, validation: CalibratedPart, test: CalibratedPart): Record<string, unknown> {
+  const summary = (part: CalibratedPart) => ({
+    recordings: part.recordings,
+    cross_entropy: [part.untempered.crossEntropy, part.calibrated.crossEntropy],
+    ece: [part.untempered.calibration?.ece ?? null, part.calibrated.calibration?.ece ?? null],
+  });
+  return { temperature, fitted_on: 'validation', validation: summary(validation), test: summary(test) };
 }

@@ -141,6 +141,12 @@ export interface Hyperparameters {
    * (TrainingSource.corpora). The epoch records then hold the corpus classifier's loss. Off when absent.
    */
   corpusAdversarial?: number;
+  /**
+   * After training, fit a temperature on the validation part and write it into the deployable model
+   * (model.temperature; src/infer/calibrate.ts, as `ser calibrate` does): calibrated probabilities, the same classes.
+   * Off when absent.
+   */
+  calibrate?: boolean;
 }
 
 /** The validation metrics early stopping can follow (Hyperparameters.monitor). */

@@ -24,6 +24,7 @@ import {
 } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { averageWindowProbabilities, softmaxRows } from '../eval/probabilities.js';
+import { type CalibratedPart, calibratedPart, calibrationJson, fittedTemperature, temperedProbabilities } from '../eval/calibration.js';
 import {
   type EvaluationReport,
   type SpectrogramAxes,
@@ -61,6 +62,8 @@ import type { ProgressMode } from './progress.js';
 import { PAPER_RECIPE, type Recipe, checkRecipe } from './recipe.js';
 import { CONFIG_FILE, METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
 import { readRunConfig, writeRunConfig } from './run-dir.js';
+import { perCorpusReports } from './per-corpus.js';
+import { rebuildModelOnnx } from '../model/ensemble.js';
 
 export interface TrainRunOptions {
   /** Run directory (created). */
@@ -161,6 +164,7 @@ function newRunConfig(
     monitor: options.hyper?.monitor ?? 'val_loss',
     ...(options.hyper?.emaDecay !== undefined ? { emaDecay: options.hyper.emaDecay } : {}),
     ...(options.hyper?.corpusAdversarial !== undefined ? { corpusAdversarial: options.hyper.corpusAdversarial } : {}),
+    ...(options.hyper?.calibrate ? { calibrate: true } : {}),
   };
   const mixture = sources.length > 1;
   const tags = sourceTags(sources);
@@ -435,6 +439,9 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     split,
     extracted.kept.filter((u) => inSplit.has(u.id)),
   );
+  if (config.hyper.calibrate && parts.validation.length === 0) {
+    throw new SerError('EARG', 'train', '--calibrate fits a temperature on the validation part, and this split has none: drop --calibrate');
+  }
   const logMelOf = new Map(extracted.kept.map((u, i) => [u.id, extracted.logMels[i] as Spectrogram]));
   const partUtterances = (part: PartName): PartUtterances => ({
     logMels: parts[part].map((u) => logMelOf.get(u.id) as Spectrogram),
@@ -486,8 +493,12 @@ async function finishRun(
   const clips = test.x.length / (model.nMels * model.frames);
   const logits = await predictLogits(result.trainer, test.x, clips, hyper.batchSize, model.nClasses);
   const windows = test.windows ?? new Int32Array(test.y.length).fill(1);
-  const probabilities = averageWindowProbabilities(softmaxRows(logits, model.nClasses), windows, model.nClasses);
-  const report = evaluate(test.y, null, labels, { probabilities, speakers: parts.test.map((u) => u.speaker) });
+  const speakers = parts.test.map((u) => u.speaker);
+  const calibration = hyper.calibrate ? await calibrateOnValidation(prepared, result, { logits, windows, speakers }) : null;
+  const probabilities = calibration
+    ? Float32Array.from(temperedProbabilities(logits, windows, model.nClasses, calibration.temperature))
+    : averageWindowProbabilities(softmaxRows(logits, model.nClasses), windows, model.nClasses);
+  const report = evaluate(test.y, null, labels, { probabilities, speakers });
   const perCorpus = perCorpusReports(parts.test, test.y, probabilities, labels, prepared.sources);
   const metrics = {
     ...toJson(report),
@@ -511,9 +522,18 @@ async function finishRun(
     ...(Object.keys(perCorpus).length > 0
       ? { per_corpus: Object.fromEntries(Object.entries(perCorpus).map(([tag, r]) => [tag, toJson(r)])) }
       : {}),
+    ...(calibration ? { calibration: calibrationJson(calibration.temperature, calibration.validation, calibration.test) } : {}),
   };
   writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
-  writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx('dynamic'));
+  if (calibration) {
+    // The trainer's model is untempered (its config as training began); the deployable one carries the temperature.
+    const { temperature: _previous, ...untempered } = model;
+    const calibrated = { ...untempered, temperature: calibration.temperature };
+    writeFileAtomic(join(runDir, MODEL_FILE), rebuildModelOnnx(result.trainer.exportOnnx('dynamic'), calibrated));
+    writeRunConfig(runDir, { ...config, model: calibrated });
+  } else {
+    writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx('dynamic'));
+  }
   const corpusName = config.data.embedded
     ? 'the embedded corpus'
     : config.data.corpora
@@ -527,6 +547,7 @@ async function finishRun(
       splitCounts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
       config: {
         ...model,
+        ...(calibration ? { temperature: calibration.temperature } : {}),
         ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])),
         durationS: config.durationS,
         recipe: describeRecipe(config.recipe),
@@ -547,6 +568,35 @@ async function finishRun(
       `${config.durationS} s window as the model sees it (dB before input normalisation), with the model's prediction for the recording.`,
   });
   return { report, perCorpus };
+}
+
+/**
+ * `--calibrate`: the temperature fitted on the validation part's window logits (src/infer/calibrate.ts, as
+ * `ser calibrate` fits it), and both parts scored untempered and at it.
+ */
+async function calibrateOnValidation(
+  prepared: PreparedRun,
+  result: TrainResult,
+  test: { logits: Float32Array; windows: ArrayLike<number>; speakers: string[] },
+): Promise<{ temperature: number; validation: CalibratedPart; test: CalibratedPart }> {
+  const { config, validation, parts } = prepared;
+  const { model, labels, hyper } = config;
+  const clips = validation.x.length / (model.nMels * model.frames);
+  const logits = await predictLogits(result.trainer, validation.x, clips, hyper.batchSize, model.nClasses);
+  const windows = validation.windows ?? new Int32Array(validation.y.length).fill(1);
+  const temperature = fittedTemperature(logits, windows, validation.y, labels.length);
+  return {
+    temperature,
+    validation: calibratedPart(
+      logits,
+      windows,
+      validation.y,
+      labels,
+      temperature,
+      parts.validation.map((u) => u.speaker),
+    ),
+    test: calibratedPart(test.logits, test.windows, prepared.test.y, labels, temperature, test.speakers),
+  };
 }
 
 /**
@@ -581,32 +631,6 @@ function historyNote(hyper: Hyperparameters): { historyNote?: string } {
 
 function heldOutText(heldOut: HeldOut): string {
   return heldOut.corpus !== undefined ? `corpus ${heldOut.corpus}` : `speakers ${(heldOut.speakers ?? []).join(', ')}`;
-}
-
-/** The test utterances of each corpus scored alone, when the test part holds more than one corpus. */
-export function perCorpusReports(
-  utterances: readonly Utterance[],
-  y: Int32Array,
-  probabilities: Float32Array,
-  labels: readonly string[],
-  sources: readonly string[],
-): Record<string, EvaluationReport> {
-  const present = sources.filter((tag) => utterances.some((u) => u.source === tag));
-  if (present.length < 2) return {};
-  const n = labels.length;
-  const out: Record<string, EvaluationReport> = {};
-  for (const tag of present) {
-    const rows = utterances.flatMap((u, i) => (u.source === tag ? [i] : []));
-    const p = new Float32Array(rows.length * n);
-    for (const [k, row] of rows.entries()) p.set(probabilities.subarray(row * n, (row + 1) * n), k * n);
-    out[tag] = evaluate(
-      rows.map((row) => y[row] as number),
-      null,
-      labels,
-      { probabilities: p },
-    );
-  }
-  return out;
 }
 
 /** The first test recording of each class as a report figure (its first window), captioned with the model's prediction. */

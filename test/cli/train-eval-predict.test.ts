@@ -135,6 +135,25 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   assert.match(nothing.stderr, /^ser: eval: say what to score: --data CORPUS, or --model RUN_DIR/m);
 });
 
+test('ser calibrate: prints the fit, and ser eval then scores the tempered model as metrics.json says', async () => {
+  const copy = join(scratch, 'run-calibrated');
+  cpSync(run, copy, { recursive: true });
+  const result = await runCli(['calibrate', copy, '--no-cache', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const temperature = JSON.parse(readFileSync(join(copy, 'config.json'), 'utf8')).model.temperature as number;
+  assert.match(result.stdout, new RegExp(`temperature ${temperature}\\n`));
+  assert.match(result.stdout, /^\| validation \(fitted on\) \| \d+ \| 1\.0000 \|/m);
+  const own = await runCli(['eval', '--model', copy, '--json', '--no-cache', '--threads', '1']);
+  assert.equal(own.code, 0, own.stderr);
+  const report = JSON.parse(own.stdout) as EvalJson & { temperature: number | null; ece: number };
+  const metrics = JSON.parse(readFileSync(join(copy, 'metrics.json'), 'utf8')) as EvalJson & { ece: number };
+  assert.equal(report.temperature, temperature);
+  assert.ok(Math.abs(report.ece - metrics.ece) < 1e-6, `ser eval ${report.ece}, metrics.json ${metrics.ece}`);
+  assert.deepEqual(report.confusion, (JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as EvalJson).confusion);
+  const untempered = JSON.parse((await runCli(['eval', '--model', run, '--json', '--no-cache', '--threads', '1'])).stdout);
+  assert.equal(untempered.temperature, null);
+});
+
 test('ser eval: another corpus is scored on the classes that map (CREMA-D clips on a RAVDESS model), the others left out and counted', async () => {
   const crema = assetPath('corpus', 'crema-d');
   const partly = await runCli(['eval', '--model', run, '--data', crema, '--dataset', 'crema-d', '--json', '--no-cache']);

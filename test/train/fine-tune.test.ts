@@ -5,6 +5,7 @@
  * rate) ends with weights next to the initial model's rather than random ones, with its LICENSE beside them.
  */
 import assert from 'node:assert/strict';
+import type { CnnTmConfig } from '../../src/model/config.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,12 @@ import { GENERALIZE_RECIPE, PAPER_RECIPE } from '../../src/train/recipe.js';
 import type { RunConfig } from '../../src/train/run-config.js';
 import { trainRun } from '../../src/train/run.js';
 import { hasShared, maxAbsDiff, ravdessClassFolders } from '../helpers.js';
+
+/** A model config without its temperature: what a run fine-tuned from it starts with. */
+function untempered(model: CnnTmConfig): CnnTmConfig {
+  const { temperature: _temperature, ...rest } = model;
+  return rest;
+}
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-fine-tune-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -56,7 +63,9 @@ test("fineTuneWeights: every weight is the initial model's; output rows follow t
 
 test("fineTuneSetup keeps the initial model's architecture, front end and clip length, and refuses another input normalisation or speaker normalisation", () => {
   const setup = fineTuneSetup(shipped, 4, GENERALIZE_RECIPE, 0.3);
-  assert.deepEqual(setup.model, { ...shipped.config.model, nClasses: 4, dropout: 0.3 });
+  // The shipped model's temperature (ser calibrate) was fitted to its own outputs: the new run starts untempered.
+  assert.ok(shipped.config.model.temperature !== undefined);
+  assert.deepEqual(setup.model, { ...untempered(shipped.config.model), nClasses: 4, dropout: 0.3 });
   assert.deepEqual(setup.frontEnd, shipped.config.frontEnd);
   assert.equal(setup.durationS, shipped.config.durationS);
   assert.equal(fineTuneSetup(shipped, 4, GENERALIZE_RECIPE).model.dropout, shipped.config.model.dropout);
@@ -117,7 +126,7 @@ test('a fine-tuning run starts from the shipped model: config.json records it, t
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as RunConfig;
   assert.deepEqual(config.init, { model: defaultModelDir(), labels: shipped.config.labels });
   assert.deepEqual(config.labels, ['angry', 'calm', 'happy', 'sad']);
-  assert.deepEqual(config.model, { ...shipped.config.model, nClasses: 4 });
+  assert.deepEqual(config.model, { ...untempered(shipped.config.model), nClasses: 4 });
   assert.deepEqual(config.recipe, shipped.config.recipe, "without --recipe, the initial model's recipe");
   const license = readFileSync(join(out, 'LICENSE'), 'utf8');
   assert.ok(license.startsWith(`The weights of this run were fine-tuned from ${defaultModelDir()}`), license);

@@ -30,7 +30,7 @@ export async function smallRun(
   scratch: string,
   name: string,
   seed: number,
-  options: { test?: string; durationS?: number } = {},
+  options: { test?: string; durationS?: number; calibrate?: boolean } = {},
 ): Promise<string> {
   const out = join(scratch, name);
   await trainRun({
@@ -41,7 +41,7 @@ export async function smallRun(
     seed,
     size: 'small',
     durationS: options.durationS ?? 1,
-    hyper: { epochs: 1, batchSize: 4 },
+    hyper: { epochs: 1, batchSize: 4, ...(options.calibrate ? { calibrate: true } : {}) },
     cacheDir: null,
     threads: 1,
     jobs: 0,

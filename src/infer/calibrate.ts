@@ -13,15 +13,15 @@ import type { Utterance } from '../data/corpus.js';
 import { loadCorpora } from '../data/mixture.js';
 import { loadSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
-import { fitTemperature, temperedProbabilities } from '../eval/calibration.js';
-import { type EvaluationReport, evaluate, toJson } from '../eval/index.js';
-import { RunModel, type WindowScores, scoreWindows } from '../infer/inference.js';
+import { type CalibratedPart, calibratedPart, calibrationJson, fittedTemperature, temperedProbabilities } from '../eval/calibration.js';
+import { toJson } from '../eval/index.js';
+import { RunModel, type WindowScores, scoreWindows } from './inference.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { rebuildModelOnnx } from '../model/ensemble.js';
-import { perCorpusReports } from './run.js';
-import { METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
-import { readTrainedRun, writeRunConfig } from './run-dir.js';
+import { perCorpusReports } from '../train/per-corpus.js';
+import { METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
+import { readTrainedRun, writeRunConfig } from '../train/run-dir.js';
 
 export interface CalibrateOptions {
   threads?: number;
@@ -29,13 +29,6 @@ export interface CalibrateOptions {
   cacheDir?: string | null;
   /** Feature worker threads for the files not in the cache (src/io/worker-pool.ts); 0: none. */
   jobs?: number;
-}
-
-/** A part of the run scored untempered (T = 1) and at the fitted temperature. */
-export interface CalibratedPart {
-  recordings: number;
-  untempered: EvaluationReport;
-  calibrated: EvaluationReport;
 }
 
 export interface CalibrationResult {
@@ -98,18 +91,16 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     }
     const labels = config.labels;
     const truthOf = (s: WindowScores): number[] => s.kept.map((u) => labels.indexOf(u.label));
-    // Four decimals: what config.json holds is the temperature the model uses and the reports below are scored at.
-    const temperature = Number(
-      fitTemperature(scored.validation.rows, scored.validation.counts, truthOf(scored.validation), labels.length).temperature.toFixed(4),
-    );
-    const scoredPart = (s: WindowScores): CalibratedPart => {
-      const at = (t: number): EvaluationReport =>
-        evaluate(truthOf(s), null, labels, {
-          probabilities: Float32Array.from(temperedProbabilities(s.rows, s.counts, labels.length, t)),
-          speakers: s.kept.map((u) => u.speaker),
-        });
-      return { recordings: s.kept.length, untempered: at(1), calibrated: at(temperature) };
-    };
+    const temperature = fittedTemperature(scored.validation.rows, scored.validation.counts, truthOf(scored.validation), labels.length);
+    const scoredPart = (s: WindowScores): CalibratedPart =>
+      calibratedPart(
+        s.rows,
+        s.counts,
+        truthOf(s),
+        labels,
+        temperature,
+        s.kept.map((u) => u.speaker),
+      );
     const result: CalibrationResult = {
       runDir: dir,
       temperature,
@@ -137,24 +128,13 @@ function updateMetrics(dir: string, config: RunConfig, result: CalibrationResult
   const probabilities = Float32Array.from(temperedProbabilities(test.rows, test.counts, labels.length, result.temperature));
   const y = Int32Array.from(test.kept, (u) => labels.indexOf(u.label));
   const perCorpus = perCorpusReports(test.kept, y, probabilities, labels, config.data.corpora?.map((c) => c.tag) ?? []);
-  const summary = (part: CalibratedPart) => ({
-    recordings: part.recordings,
-    cross_entropy: [part.untempered.crossEntropy, part.calibrated.crossEntropy],
-    ece: [part.untempered.calibration?.ece ?? null, part.calibrated.calibration?.ece ?? null],
-  });
   const updated = {
     ...metrics,
     ...toJson(result.test.calibrated),
     ...(Object.keys(perCorpus).length > 0
       ? { per_corpus: Object.fromEntries(Object.entries(perCorpus).map(([tag, r]) => [tag, toJson(r)])) }
       : {}),
-    // [untempered, calibrated] pairs; the fit used the validation part only.
-    calibration: {
-      temperature: result.temperature,
-      fitted_on: 'validation',
-      validation: summary(result.validation),
-      test: summary(result.test),
-    },
+    calibration: calibrationJson(result.temperature, result.validation, result.test),
   };
   writeFileAtomic(path, JSON.stringify(updated, null, 2) + '\n');
 }

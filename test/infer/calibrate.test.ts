@@ -1,5 +1,5 @@
 /**
- * `ser calibrate` (src/train/calibrate.ts) on a small run trained here (test/train/small-runs.ts): the fitted
+ * `ser calibrate` (src/infer/calibrate.ts) on a small run trained here (test/train/small-runs.ts): the fitted
  * temperature is in config.json and model.onnx, so `ser predict`'s probabilities are the untempered model's
  * softmax(ln p / T) with the same classes; calibrating again gives the same bytes; metrics.json holds the test part at
  * T; ensembles and fine-tuning start from the untempered members; a split without a validation part is refused.
@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SerError } from '../../src/errors.js';
 import { type Prediction, predictFiles } from '../../src/infer/inference.js';
-import { calibrateRun } from '../../src/train/calibrate.js';
+import { calibrateRun } from '../../src/infer/calibrate.js';
 import { ensembleRuns } from '../../src/train/ensemble.js';
 import { fineTuneSetup, readInitialModel } from '../../src/train/fine-tune.js';
 import { PAPER_RECIPE } from '../../src/train/recipe.js';
 import { readRunConfig } from '../../src/train/run-dir.js';
-import { twoSmallRuns } from './small-runs.js';
+import { smallRun, twoSmallRuns } from '../train/small-runs.js';
 
 const { scratch, skip, ...runs } = await twoSmallRuns('ser-calibrate-');
 const testFiles = ['01', '03', '04', '05'].flatMap((e) =>
@@ -89,4 +89,29 @@ test('a run whose split has no validation part is refused, saying so', { skip },
     (e: unknown) => e instanceof SerError && e.code === 'EDATA' && /no validation part to fit a temperature on/.test(e.message),
   );
   assert.equal(readRunConfig(run).model.temperature, undefined, 'nothing written when refused');
+});
+
+test('ser train --calibrate fits the temperature ser calibrate fits on the same weights, and reports at it', { skip }, async () => {
+  const trained = await smallRun(scratch, 'trained-calibrated', 1, { calibrate: true }); // run a's seed: the same weights
+  const copy = copyRun(runs.a, 'calibrated-after');
+  const after = await calibrateRun(copy, { cacheDir: null, threads: 1, jobs: 0 });
+  const temperature = readRunConfig(trained).model.temperature!;
+  // Training's logits (its own graph) and inference's (model.onnx) differ in float rounding: at most one grid step apart.
+  assert.ok(Math.abs(Math.log(temperature / after.temperature)) <= Math.log(1.01) + 1e-4, `${temperature} vs ${after.temperature}`);
+  const metrics = JSON.parse(readFileSync(join(trained, 'metrics.json'), 'utf8'));
+  assert.equal(metrics.calibration.temperature, temperature);
+  assert.equal(metrics.calibration.test.ece[1], metrics.ece);
+  assert.equal(readRunConfig(trained).hyper.calibrate, true);
+  // Its model.onnx: run a's probabilities (the same weights, untempered) at the temperature training fitted.
+  const [untempered, calibrated] = [
+    (await predictFiles(runs.a, testFiles, { threads: 1, jobs: 0 })) as Prediction[],
+    (await predictFiles(trained, testFiles, { threads: 1, jobs: 0 })) as Prediction[],
+  ];
+  untempered.forEach((p, i) => {
+    const scaled = Object.entries(p.probabilities).map(([label, v]) => [label, Math.exp(Math.log(v) / temperature)] as const);
+    const sum = scaled.reduce((total, [, v]) => total + v, 0);
+    for (const [label, v] of scaled) {
+      assert.ok(Math.abs(calibrated[i]!.probabilities[label]! - v / sum) < 1e-5, `${testFiles[i]}, ${label}`);
+    }
+  });
 });
