@@ -10,7 +10,7 @@ export function register(program: Command): void {
   program
     .command('calibrate')
     .description(
-      "fit a trained run's temperature on its validation part so its probabilities say how often it is right (the predicted classes do not change)",
+      "fit a trained run's temperature on its validation part so its probabilities say how often it is right (each window's class stays; a recording's, the mean over its windows, rarely moves)",
     )
     .argument('<run_dir>', 'run directory made by ser train or ser ensemble (rewrites its model.onnx, config.json and metrics.json)')
     .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)

@@ -138,7 +138,7 @@ export function register(program: Command): void {
     )
     .option(
       '--calibrate',
-      'after training, fit a temperature on the validation part so the probabilities say how often the model is right (as ser calibrate; classes unchanged)',
+      'after training, fit a temperature on the validation part so the probabilities say how often the model is right (as ser calibrate)',
     )
     .option(
       '--corpus-adversarial <lambda>',

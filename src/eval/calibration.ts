@@ -1,7 +1,8 @@
 /**
  * Temperature scaling (Guo, Pleiss, Sun and Weinberger 2017, "On calibration of modern neural networks", §4.2): one
  * scalar T > 0 for a trained model, its probabilities softmax(logits / T), T fitted by the mean cross-entropy on
- * held-out recordings. The arg-max does not change, so accuracy and UAR do not; T > 1 makes an overconfident
+ * held-out recordings. A window's arg-max does not change; a recording's, the mean over its windows' tempered
+ * probabilities, can (rarely: when its windows disagree), so accuracy and UAR can move slightly. T > 1 makes an overconfident
  * model's probabilities more cautious. A recording's probabilities are the mean over its windows, each tempered
  * first, as the deployable graph tempers each window (src/model/cnn-tm.ts calibratedLogits) and every inference path
  * then averages them.

@@ -143,7 +143,8 @@ export interface Hyperparameters {
   corpusAdversarial?: number;
   /**
    * After training, fit a temperature on the validation part and write it into the deployable model
-   * (model.temperature; src/infer/calibrate.ts, as `ser calibrate` does): calibrated probabilities, the same classes.
+   * (model.temperature; src/infer/calibrate.ts, as `ser calibrate` does): calibrated probabilities; each window's class is
+   * unchanged (a recording's, the mean over its windows, rarely moves).
    * Off when absent.
    */
   calibrate?: boolean;
