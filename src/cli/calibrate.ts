@@ -4,6 +4,7 @@ import { defaultCacheDir } from '../data/feature-cache.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import type { CalibratedPart } from '../eval/calibration.js';
 import { calibrateRun } from '../infer/calibrate.js';
+import { createCountProgress } from '../train/progress.js';
 import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 export function register(program: Command): void {
@@ -22,6 +23,7 @@ export function register(program: Command): void {
         cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
         jobs: parseJobs(flags.jobs),
+        onProgress: createCountProgress('auto', 'features').update,
       });
       const rows = [
         `| part | recordings | T | cross-entropy | ECE (15 bins) | mean confidence | accuracy |`,

@@ -6,6 +6,7 @@ import { SerError } from '../errors.js';
 import { formatReport, toJson } from '../eval/index.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import { evaluateRun } from '../infer/inference.js';
+import { createCountProgress } from '../train/progress.js';
 import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 interface EvalFlags {
@@ -60,6 +61,8 @@ export function register(program: Command): void {
         cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
         jobs: parseJobs(flags.jobs),
+        // A bar on a terminal only: piped stderr keeps just the skipped files and warnings.
+        onProgress: createCountProgress(process.stderr.isTTY ? 'bar' : 'none', 'features').update,
       });
       for (const failure of result.failed) process.stderr.write(`skipped ${failure.path}: ${failure.error}\n`);
       for (const warning of result.warnings) process.stderr.write(`ser: warning: ${warning}\n`);

@@ -29,6 +29,8 @@ export interface CalibrateOptions {
   cacheDir?: string | null;
   /** Feature worker threads for the files not in the cache (src/io/worker-pool.ts); 0: none. */
   jobs?: number;
+  /** Called as each recording's features are read from the cache or computed (validation part, then test part). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface CalibrationResult {
@@ -81,7 +83,12 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     let scored: { validation: WindowScores; test: WindowScores | null };
     try {
       const score = (utterances: Utterance[]): Promise<WindowScores> =>
-        scoreWindows(base, utterances, { cacheDir: options.cacheDir, jobs: options.jobs, output: 'logits' });
+        scoreWindows(base, utterances, {
+          cacheDir: options.cacheDir,
+          jobs: options.jobs,
+          output: 'logits',
+          onProgress: options.onProgress,
+        });
       scored = { validation: await score(validation), test: test.length > 0 ? await score(test) : null };
     } finally {
       await base.release();

@@ -138,6 +138,8 @@ export interface EvaluateRunOptions {
   threads?: number;
   /** Feature worker threads for the files not in the cache (default: src/io/worker-pool.ts defaultJobs()); 0: none. */
   jobs?: number;
+  /** Called as each recording's features are read from the cache or computed (e.g. a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvaluateRunResult {
@@ -200,7 +202,11 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       );
       utterances = utterances.filter((u) => testIds.has(u.id));
     }
-    const scored = await scoreUtterances(model, utterances, { cacheDir: options.cacheDir, jobs: options.jobs });
+    const scored = await scoreUtterances(model, utterances, {
+      cacheDir: options.cacheDir,
+      jobs: options.jobs,
+      onProgress: options.onProgress,
+    });
     if (scored.kept.length === 0) {
       throw new SerError(
         'EDATA',
@@ -238,7 +244,7 @@ function trainingCorpora(config: RunConfig): string {
 async function scoreUtterances(
   model: RunModel,
   utterances: readonly Utterance[],
-  options: { cacheDir: string | null | undefined; jobs: number | undefined },
+  options: { cacheDir: string | null | undefined; jobs: number | undefined; onProgress?: (done: number, total: number) => void },
 ): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
   const scored = await scoreWindows(model, utterances, { ...options, output: 'probabilities' });
   const probabilities = averageWindowProbabilities(scored.rows, scored.counts, model.config.labels.length);
@@ -263,10 +269,15 @@ export interface WindowScores {
 export async function scoreWindows(
   model: RunModel,
   utterances: readonly Utterance[],
-  options: { cacheDir?: string | null; jobs?: number; output: 'probabilities' | 'logits' },
+  options: {
+    cacheDir?: string | null;
+    jobs?: number;
+    output: 'probabilities' | 'logits';
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<WindowScores> {
   const { config } = model;
-  const { cacheDir, jobs, output } = options;
+  const { cacheDir, jobs, output, onProgress } = options;
   const run = (x: Float32Array, count: number): Promise<Float32Array> =>
     output === 'logits' ? model.logits(x, count) : model.probabilities(x, count);
   if (!config.recipe) {
@@ -276,6 +287,7 @@ export async function scoreWindows(
       cacheDir,
       jobs,
       screen: true,
+      onProgress,
     });
     const rows = await run(extracted.features, extracted.kept.length);
     return {
@@ -293,6 +305,7 @@ export async function scoreWindows(
     cacheDir,
     jobs,
     screen: true,
+    onProgress,
   });
   const counts = new Int32Array(extracted.kept.length);
   const chunks: Float32Array[] = [];

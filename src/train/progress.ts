@@ -4,6 +4,7 @@
  * log file, CI): one plain line per epoch. stdout is never touched, so `--json` output stays parseable.
  */
 import cliProgress from 'cli-progress';
+import { formatDuration } from '../eval/html-report.js';
 import type { EpochRecord } from './checkpoint.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
@@ -72,5 +73,59 @@ export function createProgress(mode: ProgressMode, epochs: number, stream: NodeJ
       bar.render();
     },
     stop: () => bar.stop(),
+  };
+}
+
+/** Lines mode of countProgress: at most one line per this many milliseconds (and none for work that ends sooner). */
+const COUNT_LINE_INTERVAL_MS = 15_000;
+
+/** Progress of a count of items (e.g. recordings whose features are read or computed); stops itself at the total. */
+export interface CountProgress {
+  update(done: number, total: number): void;
+}
+
+/**
+ * Progress over `what` (e.g. 'features') on stderr, by done / total. 'bar' (or 'auto' on a TTY): a cli-progress bar
+ * with the ETA; 'lines' (or 'auto' elsewhere): a line "what: done of total (p%), about T left" at most every 15 s,
+ * so quick work (e.g. everything from the feature cache) prints nothing; 'none': nothing.
+ */
+export function createCountProgress(
+  mode: ProgressMode,
+  what: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  now: () => number = performance.now.bind(performance),
+): CountProgress {
+  const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+  if (resolved === 'none') return { update() {} };
+  if (resolved === 'lines') {
+    const started = now();
+    let last = started;
+    return {
+      update(done, total) {
+        const t = now();
+        if (t - last < COUNT_LINE_INTERVAL_MS) return;
+        last = t;
+        const left = ((t - started) / 1000 / done) * (total - done);
+        stream.write(`${what}: ${done} of ${total} (${Math.floor((100 * done) / total)}%), about ${formatDuration(left)} left\n`);
+      },
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { stream, format: `${what} |{bar}| {value}/{total} | ETA {eta_formatted}`, etaBuffer: 100, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let running = false;
+  return {
+    update(done, total) {
+      if (!running) {
+        bar.start(total, 0);
+        running = true;
+      }
+      bar.update(done);
+      if (done >= total) {
+        bar.stop();
+        running = false;
+      }
+    },
   };
 }

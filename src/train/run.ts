@@ -58,7 +58,7 @@ import {
   train,
 } from './loop.js';
 import { EMBEDDED_CORPUS, EMBEDDED_DEFAULTS, type ModelSize, modelFor } from './presets.js';
-import type { ProgressMode } from './progress.js';
+import { type ProgressMode, createCountProgress } from './progress.js';
 import { PAPER_RECIPE, type Recipe, checkRecipe } from './recipe.js';
 import { CONFIG_FILE, METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from './run-config.js';
 import { readRunConfig, writeRunConfig } from './run-dir.js';
@@ -400,6 +400,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     cacheDir: options.cacheDir,
     jobs: options.jobs,
     screen: true,
+    onProgress: createCountProgress(options.progress ?? 'auto', 'features').update,
   });
   log(
     `features: ${setup.frontEnd.nMels} mels, up to ${recipe.input.maxS} s per utterance; ${extracted.cacheHits} from the cache, ` +
