@@ -7,9 +7,10 @@
  */
 import type { Command } from 'commander';
 import { SerError } from '../errors.js';
-import { DEFAULT_THREADS } from '../runtime/index.js';
-import type { LabelledPrediction } from '../infer/model-use.js';
 import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
+import type { LabelledPrediction } from '../infer/model-use.js';
+import { DEFAULT_THREADS } from '../runtime/index.js';
+import { createCountProgress } from '../train/progress.js';
 import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 interface PredictFlags {
@@ -22,6 +23,8 @@ interface PredictFlags {
   strict?: boolean;
 }
 
+/** From this many files, `ser predict` on a terminal shows a progress bar. */
+const MANY_FILES = 100;
 export function register(program: Command): void {
   program
     .command('predict')
@@ -86,7 +89,9 @@ export function register(program: Command): void {
           }
         }
       } else {
-        for (const p of await predictFiles(flags.model, files, { threads, jobs })) {
+        // Many files on a terminal: a bar with the ETA on stderr while they are classified (the results follow).
+        const progress = createCountProgress(process.stderr.isTTY && files.length >= MANY_FILES ? 'bar' : 'none', 'files');
+        for (const p of await predictFiles(flags.model, files, { threads, jobs, onProgress: progress.update })) {
           if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
           else if ('flag' in p) reportFlag(p);

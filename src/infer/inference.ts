@@ -366,6 +366,8 @@ export async function predictFiles(
     threads?: number;
     /** Decoding worker threads (default: src/io/worker-pool.ts defaultJobs(), one per core up to 4; never more than files); 0: none. */
     jobs?: number;
+    /** Called after each chunk of files with the files done so far (e.g. a progress bar). */
+    onProgress?: (done: number, total: number) => void;
   } = {},
 ): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
@@ -391,6 +393,7 @@ export async function predictFiles(
       // With workers the next chunk is decoded while the model runs on this one.
       next = pool && first + FILES_PER_CHUNK < files.length ? prepare(first + FILES_PER_CHUNK) : null;
       results.push(...(await predictChunk(model, chunk)));
+      options.onProgress?.(results.length, files.length);
     }
     return results;
   } finally {

@@ -114,7 +114,13 @@ test('predictFiles: decoding workers give the results of the calling thread to t
   files.push(bad.garbage);
 
   const sequential = await predictFiles(undefined, files, { threads: 1, jobs: 0 });
-  const pooled = await predictFiles(undefined, files, { threads: 1, jobs: 3 });
+  const progress: string[] = [];
+  const pooled = await predictFiles(undefined, files, {
+    threads: 1,
+    jobs: 3,
+    onProgress: (done, total) => progress.push(`${done}/${total}`),
+  });
+  assert.deepEqual(progress, ['64/75', '75/75'], 'a progress call after each chunk');
   // deepEqual (strict): every probability the same number (Object.is), every key and order the same.
   assert.deepEqual(pooled, sequential);
   assert.deepEqual(
