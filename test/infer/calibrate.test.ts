@@ -29,6 +29,24 @@ function copyRun(dir: string, name: string): string {
   return out;
 }
 
+/**
+ * `ser predict`'s probabilities of the test files from run `calibrated` are those of run `untempered` at temperature
+ * T: softmax(ln p / T) (one 1 s window per recording, so softmax(logits / T); for an ensemble p is the members'
+ * mean, whose log the ensemble tempers), with the same class.
+ */
+async function assertTempered(untemperedRun: string, calibratedRun: string, temperature: number): Promise<void> {
+  const of = async (dir: string) => (await predictFiles(dir, testFiles, { threads: 1, jobs: 0 })) as Prediction[];
+  const [untempered, calibrated] = [await of(untemperedRun), await of(calibratedRun)];
+  untempered.forEach((p, i) => {
+    const scaled = Object.entries(p.probabilities).map(([label, v]) => [label, Math.exp(Math.log(v) / temperature)] as const);
+    const sum = scaled.reduce((total, [, v]) => total + v, 0);
+    for (const [label, v] of scaled) {
+      assert.ok(Math.abs(calibrated[i]!.probabilities[label]! - v / sum) < 1e-5, `${testFiles[i]}, ${label}`);
+    }
+    assert.equal(calibrated[i]!.label, p.label);
+  });
+}
+
 test("the calibrated model's probabilities are the untempered ones at temperature T, its classes the same", { skip }, async () => {
   const run = copyRun(runs.a, 'calibrated');
   const result = await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
@@ -36,19 +54,7 @@ test("the calibrated model's probabilities are the untempered ones at temperatur
   assert.ok(result.temperature !== 1, 'a one-epoch model is not calibrated at T = 1: the test would show nothing');
   assert.ok(result.validation.calibrated.crossEntropy! <= result.validation.untempered.crossEntropy!, 'the fit lowers the validation loss');
   assert.equal(result.validation.calibrated.accuracy, result.validation.untempered.accuracy);
-  const of = async (dir: string) => (await predictFiles(dir, testFiles, { threads: 1, jobs: 0 })) as Prediction[];
-  const [untempered, calibrated] = [await of(runs.a), await of(run)];
-  const labels = readRunConfig(run).labels;
-  untempered.forEach((p, i) => {
-    // One 1 s window per recording: softmax(logits / T) = softmax(ln p / T).
-    const scaled = labels.map((label) => Math.exp(Math.log(p.probabilities[label]!) / result.temperature));
-    const sum = scaled.reduce((a, b) => a + b, 0);
-    labels.forEach((label, c) => {
-      const expected = scaled[c]! / sum;
-      assert.ok(Math.abs(calibrated[i]!.probabilities[label]! - expected) < 1e-5, `${testFiles[i]}, ${label}`);
-    });
-    assert.equal(calibrated[i]!.label, p.label);
-  });
+  await assertTempered(runs.a, run, result.temperature);
   const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
   assert.equal(metrics.calibration.temperature, result.temperature);
   assert.equal(metrics.ece, result.test!.calibrated.calibration!.ece);
@@ -61,7 +67,7 @@ test("the calibrated model's probabilities are the untempered ones at temperatur
   assert.ok(readFileSync(join(run, 'model.onnx')).equals(bytes), 'calibrating again starts from the untempered weights');
 });
 
-test('ensembles and fine-tuning start from the untempered model', { skip }, async () => {
+test('ensembles and fine-tuning start from the untempered model; an ensemble calibrates as one model', { skip }, async () => {
   const run = copyRun(runs.a, 'calibrated-member');
   await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
   const { config } = ensembleRuns([run, runs.b], join(scratch, 'ensemble-calibrated'));
@@ -73,6 +79,11 @@ test('ensembles and fine-tuning start from the untempered model', { skip }, asyn
     ),
     "a calibrated member's temperature is not in the ensemble",
   );
+  // An ensemble calibrated: the log of its members' mean, tempered.
+  const ensemble = copyRun(join(scratch, 'ensemble-untempered'), 'ensemble-tempered');
+  const fitted = await calibrateRun(ensemble, { cacheDir: null, threads: 1, jobs: 0 });
+  assert.equal(readRunConfig(ensemble).ensemble?.members.length, 2);
+  await assertTempered(join(scratch, 'ensemble-untempered'), ensemble, fitted.temperature);
   const initial = readInitialModel(run);
   assert.ok(initial.config.model.temperature !== undefined);
   assert.equal(fineTuneSetup(initial, 4, PAPER_RECIPE).model.temperature, undefined);
@@ -103,15 +114,5 @@ test('ser train --calibrate fits the temperature ser calibrate fits on the same 
   assert.equal(metrics.calibration.test.ece[1], metrics.ece);
   assert.equal(readRunConfig(trained).hyper.calibrate, true);
   // Its model.onnx: run a's probabilities (the same weights, untempered) at the temperature training fitted.
-  const [untempered, calibrated] = [
-    (await predictFiles(runs.a, testFiles, { threads: 1, jobs: 0 })) as Prediction[],
-    (await predictFiles(trained, testFiles, { threads: 1, jobs: 0 })) as Prediction[],
-  ];
-  untempered.forEach((p, i) => {
-    const scaled = Object.entries(p.probabilities).map(([label, v]) => [label, Math.exp(Math.log(v) / temperature)] as const);
-    const sum = scaled.reduce((total, [, v]) => total + v, 0);
-    for (const [label, v] of scaled) {
-      assert.ok(Math.abs(calibrated[i]!.probabilities[label]! - v / sum) < 1e-5, `${testFiles[i]}, ${label}`);
-    }
-  });
+  await assertTempered(runs.a, trained, temperature);
 });
