@@ -50,7 +50,7 @@ export function register(program: Command): void {
           rows.join('\n') +
           '\n' +
           (result.missing > 0 ? `${result.missing} recordings of the split were not scored (not found or unusable)\n` : '') +
-          'model.onnx and config.json now carry it; metrics.json holds the test part at it (report.html is as training wrote it)\n',
+          'model.onnx and config.json now carry it; metrics.json and report.html score the test part at it\n',
       );
     });
 }

@@ -4,8 +4,8 @@
  * (model.onnx in Node, the web recognizer, `ser export`) gives calibrated probabilities. The fit starts from the
  * run's weights untempered (model.onnx rebuilt without a temperature), so calibrating again, or after an interrupted
  * calibration, gives the same model. Writes model.onnx, then config.json (model.temperature), then metrics.json (the
- * test part scored again at the fitted temperature, with a `calibration` record); report.html stays as training
- * wrote it.
+ * test part scored again at the fitted temperature, with a `calibration` record) and report.html with its figures
+ * (the same scores; training history and split as they were).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,13 +14,17 @@ import { loadCorpora } from '../data/mixture.js';
 import { loadSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { type CalibratedPart, calibratedPart, calibrationJson, fittedTemperature, temperedProbabilities } from '../eval/calibration.js';
-import { toJson } from '../eval/index.js';
+import { type EvaluationReport, toJson } from '../eval/index.js';
+import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
+import { utteranceWindows } from '../features/utterance.js';
+import { readHistory } from '../train/checkpoint.js';
+import { exampleSpectrograms, writeRunReport } from '../train/run.js';
 import { RunModel, type WindowScores, scoreWindows } from './inference.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { rebuildModelOnnx } from '../model/ensemble.js';
 import { perCorpusReports } from '../train/per-corpus.js';
-import { METRICS_FILE, MODEL_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
+import { METRICS_FILE, MODEL_FILE, REPORT_FILE, type RunConfig, SPLIT_FILE, configLabelSpace, configSources } from '../train/run-config.js';
 import { readTrainedRun, writeRunConfig } from '../train/run-dir.js';
 
 export interface CalibrateOptions {
@@ -119,7 +123,10 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     const calibrated: RunConfig = { ...config, model: { ...untempered, temperature } };
     writeFileAtomic(join(dir, MODEL_FILE), rebuildModelOnnx(bytes, calibrated.model, members));
     writeRunConfig(dir, calibrated);
-    if (result.test && scored.test) updateMetrics(dir, calibrated, result, scored.test);
+    if (result.test && scored.test) {
+      updateMetrics(dir, calibrated, result, scored.test);
+      await rewriteReport(dir, calibrated, result.test.calibrated, scored.test, options);
+    }
     return result;
   } finally {
     lock.release();
@@ -144,4 +151,79 @@ function updateMetrics(dir: string, config: RunConfig, result: CalibrationResult
     calibration: calibrationJson(result.temperature, result.validation, result.test),
   };
   writeFileAtomic(path, JSON.stringify(updated, null, 2) + '\n');
+}
+
+/**
+ * report.html and its figures written again for the calibrated model (train/run.ts writeRunReport): the test part's
+ * scores at the temperature, and the example spectrograms (the first test recording of each class, its first window)
+ * with the calibrated model's predictions. Only for a run that has a report (ser ensemble writes none).
+ */
+async function rewriteReport(
+  dir: string,
+  config: RunConfig,
+  report: EvaluationReport,
+  test: WindowScores,
+  options: CalibrateOptions,
+): Promise<void> {
+  if (!existsSync(join(dir, REPORT_FILE))) return;
+  const split = loadSplit(join(dir, SPLIT_FILE));
+  const metrics = JSON.parse(readFileSync(join(dir, METRICS_FILE), 'utf8')) as { best_epoch?: number };
+  const { labels, model } = config;
+  const probabilities = Float32Array.from(temperedProbabilities(test.rows, test.counts, labels.length, config.model.temperature ?? 1));
+  const picked = labels.flatMap((label) => {
+    const i = test.kept.findIndex((u) => u.label === label);
+    return i < 0 ? [] : [i];
+  });
+  const utterances = picked.map((i) => test.kept[i] as Utterance);
+  const examples = await firstWindows(config, utterances, options);
+  const kept = picked.filter((_, k) => examples.kept.has(utterances[k] as Utterance));
+  const rows = new Float32Array(kept.length * labels.length);
+  kept.forEach((i, k) => rows.set(probabilities.subarray(i * labels.length, (i + 1) * labels.length), k * labels.length));
+  const y = Int32Array.from(kept, (i) => labels.indexOf((test.kept[i] as Utterance).label));
+  await writeRunReport(dir, config, split, {
+    counts: { train: split.parts.train.length, validation: split.parts.validation.length, test: split.parts.test.length },
+    history: readHistory(dir),
+    bestEpoch: metrics.best_epoch ?? null,
+    report,
+    spectrograms: exampleSpectrograms(
+      kept.map((i) => test.kept[i] as Utterance),
+      { x: examples.x, y, windows: new Int32Array(kept.length).fill(1) },
+      rows,
+      labels,
+      { ...model, axes: config.frontEnd },
+    ),
+  });
+}
+
+/** The first input window of each of `utterances` as the model sees it ([kept, nMels, frames]), and which were kept. */
+async function firstWindows(
+  config: RunConfig,
+  utterances: readonly Utterance[],
+  options: CalibrateOptions,
+): Promise<{ x: Float32Array; kept: Set<Utterance> }> {
+  const { cacheDir } = options;
+  if (!config.recipe) {
+    const extracted = await extractFeatures(utterances, {
+      frontEnd: config.frontEnd,
+      durationS: config.durationS,
+      cacheDir,
+      jobs: 0,
+      screen: true,
+    });
+    return { x: extracted.features, kept: new Set(extracted.kept) };
+  }
+  const recipe = config.recipe;
+  const extracted = await extractUtteranceLogMels(utterances, {
+    frontEnd: config.frontEnd,
+    maxS: recipe.input.maxS,
+    cacheDir,
+    jobs: 0,
+    screen: true,
+  });
+  const clip = config.model.nMels * config.model.frames;
+  const x = new Float32Array(extracted.kept.length * clip);
+  extracted.logMels.forEach((logMel, k) => {
+    x.set(utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb).windows.subarray(0, clip), k * clip);
+  });
+  return { x, kept: new Set(extracted.kept) };
 }

@@ -10,7 +10,7 @@
  *   validation loss, or best validation UAR with `--monitor val_uar`; metadata `epoch`, `val_loss`).
  * - `history.jsonl`: one JSON object per completed epoch (`EpochRecord`), rewritten with the checkpoint.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerError } from '../errors.js';
 import type { EpochRecord } from '../eval/figures.js';
@@ -67,6 +67,22 @@ function decodeLoop(text: string, path: string): LoopState {
 
 export function historyJsonl(history: readonly EpochRecord[]): string {
   return history.map((record) => JSON.stringify(record) + '\n').join('');
+}
+
+/** A run's history.jsonl (one EpochRecord per line); [] when the run has none. EFORMAT naming the line that is not JSON. */
+export function readHistory(runDir: string): EpochRecord[] {
+  const path = join(runDir, HISTORY_FILE);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as EpochRecord;
+      } catch {
+        throw new SerError('EFORMAT', 'train', `${path}: line ${i + 1} is not JSON`);
+      }
+    });
 }
 
 /** Saves the checkpoint after a completed epoch: history.jsonl first, then checkpoint.safetensors (the commit point). */

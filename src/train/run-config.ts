@@ -66,6 +66,8 @@ export const CONFIG_FILE = 'config.json';
 export const SPLIT_FILE = 'split.json';
 export const METRICS_FILE = 'metrics.json';
 export const MODEL_FILE = 'model.onnx';
+/** The HTML report of a finished run (src/eval writeHtmlReport), with its figures in figures/. */
+export const REPORT_FILE = 'report.html';
 /** Clips per model run when one clip is classified at a time (src/web). */
 export const MODEL_BATCH = 1;
 

@@ -526,15 +526,39 @@ async function finishRun(
     ...(calibration ? { calibration: calibrationJson(calibration.temperature, calibration.validation, calibration.test) } : {}),
   };
   writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
+  let deployed: RunConfig = config;
   if (calibration) {
     // The trainer's model is untempered (its config as training began); the deployable one carries the temperature.
     const { temperature: _previous, ...untempered } = model;
-    const calibrated = { ...untempered, temperature: calibration.temperature };
-    writeFileAtomic(join(runDir, MODEL_FILE), rebuildModelOnnx(result.trainer.exportOnnx('dynamic'), calibrated));
-    writeRunConfig(runDir, { ...config, model: calibrated });
+    deployed = { ...config, model: { ...untempered, temperature: calibration.temperature } };
+    writeFileAtomic(join(runDir, MODEL_FILE), rebuildModelOnnx(result.trainer.exportOnnx('dynamic'), deployed.model));
+    writeRunConfig(runDir, deployed);
   } else {
     writeFileAtomic(join(runDir, MODEL_FILE), result.trainer.exportOnnx('dynamic'));
   }
+  await writeRunReport(runDir, deployed, split, {
+    counts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
+    history: result.history,
+    bestEpoch: result.bestEpoch,
+    report,
+    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, { ...model, axes: config.frontEnd }),
+  });
+  return { report, perCorpus };
+}
+
+/** What a run's report.html shows besides its config.json and split: written by ser train, again by ser calibrate. */
+export interface RunReportParts {
+  counts: { train: number; validation: number; test: number };
+  history: readonly EpochRecord[];
+  bestEpoch: number | null;
+  /** The test part's scores. */
+  report: EvaluationReport;
+  /** The first test recording of each class (exampleSpectrograms). */
+  spectrograms: SpectrogramExample[];
+}
+
+/** Writes RUN_DIR/report.html and its figures (src/eval writeHtmlReport) for a finished run with `config` (as deployed). */
+export async function writeRunReport(runDir: string, config: RunConfig, split: Split, parts: RunReportParts): Promise<void> {
   const corpusName = config.data.embedded
     ? 'the embedded corpus'
     : config.data.corpora
@@ -545,30 +569,28 @@ async function finishRun(
       dataset: config.data.corpora ? corpusName : `${corpusName} (${config.data.path})`,
       protocol: split.protocol,
       seed: config.seed,
-      splitCounts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
+      splitCounts: parts.counts,
       config: {
-        ...model,
-        ...(calibration ? { temperature: calibration.temperature } : {}),
+        ...config.model,
         ...Object.fromEntries(Object.entries(config.frontEnd).map(([key, value]) => [`frontEnd.${key}`, value])),
         durationS: config.durationS,
-        recipe: describeRecipe(config.recipe),
+        ...(config.recipe ? { recipe: describeRecipe(config.recipe) } : {}),
       },
-      hyperParameters: { ...hyper },
-      epochs: result.history.length,
-      bestEpoch: result.bestEpoch,
-      wallTimeS: result.history.reduce((sum, record) => sum + record.seconds, 0),
-      evaluatedOn: `test split (${parts.test.length} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${result.bestEpoch}`,
+      hyperParameters: { ...config.hyper },
+      epochs: parts.history.length,
+      bestEpoch: parts.bestEpoch,
+      wallTimeS: parts.history.reduce((sum, record) => sum + record.seconds, 0),
+      evaluatedOn: `test split (${parts.counts.test} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${parts.bestEpoch}`,
       title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
-      ...historyNote(hyper),
+      ...historyNote(config.hyper),
     },
-    history: result.history,
-    report,
-    spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, { ...model, axes: config.frontEnd }),
+    history: parts.history,
+    report: parts.report,
+    spectrograms: parts.spectrograms,
     spectrogramsNote:
       'From the test part, never seen in training or model selection: the first recording of each class, its first ' +
       `${config.durationS} s window as the model sees it (dB before input normalisation), with the model's prediction for the recording.`,
   });
-  return { report, perCorpus };
 }
 
 /**
@@ -635,7 +657,7 @@ function heldOutText(heldOut: HeldOut): string {
 }
 
 /** The first test recording of each class as a report figure (its first window), captioned with the model's prediction. */
-function exampleSpectrograms(
+export function exampleSpectrograms(
   utterances: readonly Utterance[],
   set: EvaluationFeatures,
   probabilities: Float32Array,

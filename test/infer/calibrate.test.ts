@@ -59,6 +59,11 @@ test("the calibrated model's probabilities are the untempered ones at temperatur
   assert.equal(metrics.calibration.temperature, result.temperature);
   assert.equal(metrics.ece, result.test!.calibrated.calibration!.ece);
   assert.deepEqual(metrics.calibration.test.ece, [result.test!.untempered.calibration!.ece, result.test!.calibrated.calibration!.ece]);
+  // report.html written again at T: its reliability figure's ECE, the temperature in its run table, the examples kept.
+  const html = readFileSync(join(run, 'report.html'), 'utf8');
+  assert.ok(html.includes(`Reliability (ECE ${metrics.ece.toFixed(3)})`), 'the calibrated ECE in report.html');
+  assert.match(html, new RegExp(`temperature</th><td class="text">${result.temperature}<`));
+  assert.equal((html.match(/<img /g) ?? []).length, (readFileSync(join(runs.a, 'report.html'), 'utf8').match(/<img /g) ?? []).length);
 
   const bytes = readFileSync(join(run, 'model.onnx'));
   const again = await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
