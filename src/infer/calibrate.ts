@@ -178,7 +178,7 @@ async function rewriteReport(
   const examples = await firstWindows(config, utterances, options);
   const kept = picked.filter((_, k) => examples.kept.has(utterances[k] as Utterance));
   const rows = new Float32Array(kept.length * labels.length);
-  kept.forEach((i, k) => rows.set(probabilities.subarray(i * labels.length, (i + 1) * labels.length), k * labels.length));
+  for (const [k, i] of kept.entries()) rows.set(probabilities.subarray(i * labels.length, (i + 1) * labels.length), k * labels.length);
   const y = Int32Array.from(kept, (i) => labels.indexOf((test.kept[i] as Utterance).label));
   await writeRunReport(dir, config, split, {
     counts: { train: split.parts.train.length, validation: split.parts.validation.length, test: split.parts.test.length },
