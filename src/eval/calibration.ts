@@ -97,7 +97,7 @@ export interface CalibratedPart {
 }
 
 /**
- * The temperature fitted on recordings' window logits (src/eval/calibration.ts fitTemperature), to four decimals: what
+ * The temperature fitted on recordings' window logits (fitTemperature above), to four decimals: what
  * config.json holds is the temperature the model uses and its reports are scored at.
  */
 export function fittedTemperature(
