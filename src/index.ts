@@ -16,7 +16,7 @@ export { DEFAULT_FRONT_END, type FrontEndConfig, LogMelFrontEnd, type Spectrogra
 export { type Utterance, extractFeatures, loadCorpus, makeSplit } from './data/index.js';
 export { type CnnTmConfig, CnnTmTrainer, PAPER_CNN_TM, loadStateDict, saveStateDict } from './model/index.js';
 export { trainRun } from './train/index.js';
-export { RunModel, evaluateRun, predictFiles, predictSegments } from './infer/index.js';
+export { RunModel, calibrateRun, evaluateRun, predictFiles, predictSegments } from './infer/index.js';
 export { type EvaluationReport, evaluate, formatReport, toJson, writeHtmlReport } from './eval/index.js';
 export { readSafetensors, writeSafetensors } from './io/index.js';
 
@@ -40,6 +40,8 @@ export type { HtmlReportInput, RunInfo, SpectrogramExample, WrittenReport } from
 export type { EpochRecord } from './eval/figures.js';
 export type { RunConfig } from './train/run-config.js';
 export type { RecordingInputs } from './infer/model-use.js';
+export type { CalibrateOptions, CalibrationResult } from './infer/calibrate.js';
+export type { CalibratedPart } from './eval/calibration.js';
 export type { TrainRunOptions, TrainRunResult } from './train/run.js';
 export type { Hyperparameters } from './train/loop.js';
 export type { Balance, Recipe } from './train/recipe.js';

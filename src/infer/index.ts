@@ -1,6 +1,6 @@
 /**
  * Using a finished run: its model.onnx on onnxruntime-node for files and corpora (inference.ts: `ser predict`,
- * `ser eval`), and the file-system-free steps every inference path shares, src/web's included (model-use.ts).
+ * `ser eval`; calibrate.ts: `ser calibrate`), and the file-system-free steps every inference path shares, src/web's included (model-use.ts).
  *
  *   const { report } = await evaluateRun('runs/ravdess', { data: { dataset: 'crema-d', path: 'CREMA-D/AudioWAV', labels: 'crema-d' } });
  *   const [p] = await predictFiles('runs/ravdess', ['clip.wav']);   // { file, label, probabilities }
@@ -28,3 +28,4 @@ export {
   RecordingInputs,
   segmentStarts,
 } from './model-use.js';
+export { type CalibrateOptions, type CalibrationResult, calibrateRun } from './calibrate.js';
