@@ -13,7 +13,10 @@ export function register(program: Command): void {
     .description(
       "fit a trained run's temperature on its validation part so its probabilities say how often it is right (each window's class stays; a recording's, the mean over its windows, rarely moves)",
     )
-    .argument('<run_dir>', 'run directory made by ser train or ser ensemble (rewrites its model.onnx, config.json and metrics.json)')
+    .argument(
+      '<run_dir>',
+      'run directory made by ser train or ser ensemble (rewrites its model.onnx, config.json, metrics.json and report.html)',
+    )
     .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)

@@ -53,6 +53,8 @@ export interface CalibrationResult {
 /** Fits the run's temperature on its validation part and writes it into the run (see the module comment). */
 export async function calibrateRun(runDir: string, options: CalibrateOptions = {}): Promise<CalibrationResult> {
   const dir = resolve(runDir);
+  // A folder that is not a trained run: its own error (which file, what to do) before the lock is written there.
+  readTrainedRun(dir);
   const lock = acquireRunLock(dir, 'calibrate');
   try {
     const { config, model: bytes } = readTrainedRun(dir);

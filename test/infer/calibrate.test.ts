@@ -5,7 +5,7 @@
  * T; ensembles and fine-tuning start from the untempered members; a split without a validation part is refused.
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SerError } from '../../src/errors.js';
@@ -94,7 +94,7 @@ test('ensembles and fine-tuning start from the untempered model; an ensemble cal
   assert.equal(fineTuneSetup(initial, 4, PAPER_RECIPE).model.temperature, undefined);
 });
 
-test('a run whose split has no validation part is refused, saying so', { skip }, async () => {
+test('a run whose split has no validation part, and a folder that is no run, are refused, saying so', { skip }, async () => {
   const run = copyRun(runs.b, 'no-validation');
   const splitPath = join(run, 'split.json');
   const split = JSON.parse(readFileSync(splitPath, 'utf8'));
@@ -105,6 +105,12 @@ test('a run whose split has no validation part is refused, saying so', { skip },
     (e: unknown) => e instanceof SerError && e.code === 'EDATA' && /no validation part to fit a temperature on/.test(e.message),
   );
   assert.equal(readRunConfig(run).model.temperature, undefined, 'nothing written when refused');
+  const nowhere = join(scratch, 'nowhere');
+  await assert.rejects(
+    calibrateRun(nowhere),
+    (e: unknown) => e instanceof SerError && e.code === 'EIO' && /nowhere: no such run directory/.test(e.message),
+  );
+  assert.ok(!existsSync(nowhere), 'no folder or lock file made for a run that does not exist');
 });
 
 test('ser train --calibrate fits the temperature ser calibrate fits on the same weights, and reports at it', { skip }, async () => {
