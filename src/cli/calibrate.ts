@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import type { CalibratedPart } from '../eval/calibration.js';
+import { type CalibratedPart, calibrationJson } from '../eval/calibration.js';
 import { calibrateRun } from '../infer/calibrate.js';
 import { createCountProgress } from '../train/progress.js';
 import { jobsOption, parseJobs, parseNumber } from './options.js';
@@ -17,17 +17,27 @@ export function register(program: Command): void {
       '<run_dir>',
       'run directory made by ser train or ser ensemble (rewrites its model.onnx, config.json, metrics.json and report.html)',
     )
+    .option('--json', 'print one JSON object: run_dir, temperature, previous, and per part [untempered, calibrated] cross-entropy and ECE')
     .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
     .addOption(jobsOption('computing the features not in the cache'))
-    .action(async (runDir: string, flags: { cache?: string | false; threads?: string; jobs?: string }) => {
+    .action(async (runDir: string, flags: { json?: boolean; cache?: string | false; threads?: string; jobs?: string }) => {
       const result = await calibrateRun(runDir, {
         cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
         jobs: parseJobs(flags.jobs),
         onProgress: createCountProgress('auto', 'features').update,
       });
+      if (flags.json) {
+        const record = result.test
+          ? calibrationJson(result.temperature, result.validation, result.test)
+          : { temperature: result.temperature };
+        process.stdout.write(
+          JSON.stringify({ run_dir: result.runDir, ...record, previous: result.previous ?? null, missing: result.missing }) + '\n',
+        );
+        return;
+      }
       const rows = [
         `| part | recordings | T | cross-entropy | ECE (15 bins) | mean confidence | accuracy |`,
         '| --- | --- | --- | --- | --- | --- | --- |',

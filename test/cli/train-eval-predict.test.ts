@@ -152,6 +152,12 @@ test('ser calibrate: prints the fit, and ser eval then scores the tempered model
   assert.deepEqual(report.confusion, (JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as EvalJson).confusion);
   const untempered = JSON.parse((await runCli(['eval', '--model', run, '--json', '--no-cache', '--threads', '1'])).stdout);
   assert.equal(untempered.temperature, null);
+  // --json: one object; calibrating again fits the same temperature from the untempered weights.
+  const again = await runCli(['calibrate', copy, '--json', '--no-cache', '--threads', '1']);
+  assert.equal(again.code, 0, again.stderr);
+  const record = JSON.parse(again.stdout) as { temperature: number; previous: number; test: { ece: [number, number] } };
+  assert.deepEqual([record.temperature, record.previous], [temperature, temperature]);
+  assert.ok(Math.abs(record.test.ece[1] - metrics.ece) < 1e-12);
 });
 
 test('ser eval: another corpus is scored on the classes that map (CREMA-D clips on a RAVDESS model), the others left out and counted', async () => {
