@@ -68,7 +68,6 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
         `${dir}: its split has no validation part to fit a temperature on (a run trained with a validation part can be calibrated)`,
       );
     }
-    if (config.data.embedded) throw new SerError('EARG', 'calibrate', `${dir}: a run on the embedded corpus cannot be calibrated`);
     const corpus = loadCorpora(configSources(config), { labels: configLabelSpace(config) }).utterances;
     const byId = new Map(corpus.map((u) => [u.id, u]));
     const utterancesOf = (ids: readonly string[]): Utterance[] => ids.flatMap((id) => byId.get(id) ?? []);
