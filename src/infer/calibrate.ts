@@ -53,7 +53,8 @@ export interface CalibrationResult {
 /** Fits the run's temperature on its validation part and writes it into the run (see the module comment). */
 export async function calibrateRun(runDir: string, options: CalibrateOptions = {}): Promise<CalibrationResult> {
   const dir = resolve(runDir);
-  // A folder that is not a trained run: its own error (which file, what to do) before the lock is written there.
+  // A folder that is not a trained run: its own error (which file, what to do) before the lock is written there. The
+  // run is read again under the lock: a training that held it may have rewritten model.onnx in between.
   readTrainedRun(dir);
   const lock = acquireRunLock(dir, 'calibrate');
   try {
