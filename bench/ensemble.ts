@@ -23,6 +23,7 @@ import { extractUtteranceLogMels } from '../src/data/index.js';
 import type { Utterance } from '../src/data/corpus.js';
 import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
+import { mcNemarExactP } from '../src/eval/index.js';
 import type { FrontEndConfig } from '../src/features/config.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { packageRoot } from '../src/io/paths.js';
@@ -109,20 +110,8 @@ results.forEach((r, k) => {
   const onlyEnsemble = truth.filter((y, i) => member[i] !== y && ensemble[i] === y).length;
   console.log(
     `paired with ${names[k]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyMember} only in ${names[k]}; ` +
-      `McNemar exact two-sided p = ${mcNemarExact(onlyMember, onlyEnsemble).toPrecision(3)}`,
+      `McNemar exact two-sided p = ${mcNemarExactP(onlyMember, onlyEnsemble).toPrecision(3)}`,
   );
 });
 
-/** Two-sided exact McNemar p-value: P(a result as uneven as b : c) under Binomial(b + c, 1/2). */
-function mcNemarExact(b: number, c: number): number {
-  const n = b + c;
-  const k = Math.min(b, c);
-  let tail = 0;
-  let term = 0.5 ** n; // C(n, 0) / 2^n
-  for (let i = 0; i <= k; i++) {
-    tail += term;
-    term *= (n - i) / (i + 1);
-  }
-  return Math.min(1, 2 * tail);
-}
 for (const model of models) await model.release();

@@ -17,7 +17,18 @@ export { type Utterance, extractFeatures, loadCorpus, makeSplit } from './data/i
 export { type CnnTmConfig, CnnTmTrainer, PAPER_CNN_TM, loadStateDict, saveStateDict } from './model/index.js';
 export { trainRun } from './train/index.js';
 export { RunModel, calibrateRun, evaluateRun, predictFiles, predictSegments } from './infer/index.js';
-export { type EvaluationReport, evaluate, formatReport, toJson, writeHtmlReport } from './eval/index.js';
+export {
+  type EvaluationReport,
+  evaluate,
+  formatReport,
+  pairedComparison,
+  parsePredictionsCsv,
+  predictionsCsv,
+  readPredictions,
+  toJson,
+  writeHtmlReport,
+} from './eval/index.js';
+export type { PairedComparison, PredictionRow, ScoredRecording } from './eval/predictions.js';
 export { readSafetensors, writeSafetensors } from './io/index.js';
 
 // The types the functions above take and return, so applications can name them (and the API reference shows them).

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerBatch } from './batch.js';
 import { register as registerCalibrate } from './calibrate.js';
+import { register as registerCompare } from './compare.js';
 import { register as registerEnsemble } from './ensemble.js';
 import { register as registerEval } from './eval.js';
 import { register as registerExport } from './export.js';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEval(program);
   registerCalibrate(program);
+  registerCompare(program);
   registerPredict(program);
   registerExport(program);
   registerEnsemble(program);

@@ -1,9 +1,12 @@
 /** `ser eval`: scores a trained run on a labelled corpus (src/infer/inference.ts evaluateRun). */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { SerError } from '../errors.js';
-import { formatReport, toJson } from '../eval/index.js';
+import { formatReport, predictionsCsv, toJson } from '../eval/index.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import { evaluateRun } from '../infer/inference.js';
 import { createCountProgress } from '../train/progress.js';
@@ -19,6 +22,7 @@ interface EvalFlags {
   cache?: string | false;
   threads?: string;
   jobs?: string;
+  predictions?: string;
 }
 
 export function register(program: Command): void {
@@ -45,6 +49,7 @@ export function register(program: Command): void {
         .default('auto'),
     )
     .option('--json', 'print one JSON object (accuracy, macro_f1, uar, labels, confusion with rows = true class, ...)')
+    .option('--predictions <file.csv>', "also write each recording's true class, prediction and probabilities to this CSV file")
     .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
@@ -54,6 +59,13 @@ export function register(program: Command): void {
         flags.data === undefined ? undefined : { dataset: datasetOf(flags.data, flags.dataset), path: flags.data, labels: flags.labels };
       if (data === undefined && flags.model === undefined) {
         throw new SerError('EARG', 'eval', 'say what to score: --data CORPUS, or --model RUN_DIR (which scores its own test part)');
+      }
+      if (flags.predictions !== undefined && !existsSync(dirname(resolve(flags.predictions)))) {
+        throw new SerError(
+          'EARG',
+          'eval',
+          `--predictions ${flags.predictions}: no folder ${dirname(resolve(flags.predictions))} to write it in`,
+        );
       }
       const result = await evaluateRun(flags.model, {
         data,
@@ -73,6 +85,10 @@ export function register(program: Command): void {
         );
       }
       const renamed = Object.entries(result.mapping).filter(([from, to]) => from !== to);
+      if (flags.predictions !== undefined) {
+        const { recordings, truth, probabilities } = result.scored;
+        writeFileAtomic(resolve(flags.predictions), predictionsCsv(recordings, truth, probabilities, result.config.labels));
+      }
       if (flags.json) {
         const json = {
           ...toJson(result.report),

@@ -1,6 +1,7 @@
 /**
  * Evaluation: metrics of a test set (`evaluate`, sklearn conventions), their JSON form (`toJson`), a terminal
- * table (`formatReport`), figures as SVG and a self-contained HTML report (`writeHtmlReport`).
+ * table (`formatReport`), figures as SVG and a self-contained HTML report (`writeHtmlReport`), per-recording
+ * predictions as CSV and their paired comparison (`predictionsCsv`, `pairedComparison`).
  */
 export { confusionMatrix, evaluate, rowNormalize } from './metrics.js';
 export type {
@@ -14,6 +15,15 @@ export type {
   SpeakerSummary,
 } from './metrics.js';
 export type { Interval } from './intervals.js';
+export {
+  PREDICTIONS_FILE,
+  mcNemarExactP,
+  pairedComparison,
+  parsePredictionsCsv,
+  predictionsCsv,
+  readPredictions,
+} from './predictions.js';
+export type { PairedComparison, PredictionRow, ScoredRecording } from './predictions.js';
 export { fromJson, toJson } from './json.js';
 export type { EvaluationReportJson } from './json.js';
 export { formatReport } from './format.js';

@@ -18,7 +18,7 @@ import { type EvaluationReport, toJson } from '../eval/index.js';
 import { extractFeatures, extractUtteranceLogMels } from '../data/index.js';
 import { utteranceWindows } from '../features/utterance.js';
 import { readHistory } from '../train/checkpoint.js';
-import { exampleSpectrograms, writeRunReport } from '../train/run.js';
+import { exampleSpectrograms, writeRunReport, writeTestPredictions } from '../train/run.js';
 import { RunModel, type WindowScores, scoreWindows } from './inference.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { acquireRunLock } from '../io/run-lock.js';
@@ -135,7 +135,10 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
   }
 }
 
-/** metrics.json's test scores replaced by the calibrated model's, with the fit's record (when the run has one). */
+/**
+ * metrics.json's test scores replaced by the calibrated model's, with the fit's record, and predictions.csv written
+ * at the temperature (when the run has a metrics.json: a trained run).
+ */
 function updateMetrics(dir: string, config: RunConfig, result: CalibrationResult, test: WindowScores): void {
   const path = join(dir, METRICS_FILE);
   if (!existsSync(path) || !result.test) return;
@@ -153,6 +156,7 @@ function updateMetrics(dir: string, config: RunConfig, result: CalibrationResult
     calibration: calibrationJson(result.temperature, result.validation, result.test),
   };
   writeFileAtomic(path, JSON.stringify(updated, null, 2) + '\n');
+  writeTestPredictions(dir, test.kept, y, probabilities, labels);
 }
 
 /**

@@ -154,6 +154,8 @@ export interface EvaluateRunResult {
   /** What decoding worked around (a truncated file decoded as far as it goes), for files not read from the cache. */
   warnings: string[];
   config: RunConfig;
+  /** The recordings scored, in order, with their true class indices and probabilities [recordings, classes] (src/eval predictionsCsv). */
+  scored: { recordings: Utterance[]; truth: Int32Array; probabilities: Float32Array };
 }
 
 /**
@@ -220,7 +222,16 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       speakers: scored.kept.map((u) => u.speaker),
     });
     const used = Object.fromEntries([...new Set(scored.kept.map((u) => u.label))].map((label) => [label, mapping.map.get(label)!]));
-    return { report, part, mapping: used, unmapped, failed: scored.failed, warnings: scored.warnings, config };
+    return {
+      report,
+      part,
+      mapping: used,
+      unmapped,
+      failed: scored.failed,
+      warnings: scored.warnings,
+      config,
+      scored: { recordings: scored.kept, truth: y, probabilities: scored.probabilities },
+    };
   } finally {
     await model.release();
   }

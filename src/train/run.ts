@@ -25,6 +25,7 @@ import {
 import { SerError } from '../errors.js';
 import { averageWindowProbabilities, softmaxRows } from '../eval/probabilities.js';
 import { type CalibratedPart, calibratedPart, calibrationJson, fittedTemperature, temperedProbabilities } from '../eval/calibration.js';
+import { PREDICTIONS_FILE, predictionsCsv } from '../eval/predictions.js';
 import {
   type EvaluationReport,
   type SpectrogramAxes,
@@ -526,6 +527,7 @@ async function finishRun(
     ...(calibration ? { calibration: calibrationJson(calibration.temperature, calibration.validation, calibration.test) } : {}),
   };
   writeFileAtomic(join(runDir, METRICS_FILE), JSON.stringify(metrics, null, 2) + '\n');
+  writeTestPredictions(runDir, parts.test, test.y, probabilities, labels);
   let deployed: RunConfig = config;
   if (calibration) {
     // The trainer's model is untempered (its config as training began); the deployable one carries the temperature.
@@ -544,6 +546,17 @@ async function finishRun(
     spectrograms: exampleSpectrograms(parts.test, test, probabilities, labels, { ...model, axes: config.frontEnd }),
   });
   return { report, perCorpus };
+}
+
+/** Writes RUN_DIR/predictions.csv (src/eval/predictions.ts): each test recording's true class, prediction and probabilities. */
+export function writeTestPredictions(
+  runDir: string,
+  test: readonly Utterance[],
+  truth: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  labels: readonly string[],
+): void {
+  writeFileAtomic(join(runDir, PREDICTIONS_FILE), predictionsCsv(test, truth, probabilities, labels));
 }
 
 /** What a run's report.html shows besides its config.json and split: written by ser train, again by ser calibrate. */

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { parseCsvRecords } from '../../src/data/csv.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { assetPath } from '../../src/io/paths.js';
 import type { CnnTmConfig } from '../../src/model/config.js';
@@ -54,6 +55,7 @@ test('ser train: a tiny run writes every run file and prints the test table', as
     'best.safetensors',
     'history.jsonl',
     'metrics.json',
+    'predictions.csv',
     'report.html',
     'model.onnx',
     'figures/history.svg',
@@ -130,6 +132,41 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   const ownReport = JSON.parse(own.stdout) as EvalJson & { data_path: string | null; dataset: string };
   assert.deepEqual([ownReport.part, ownReport.data_path, ownReport.dataset], ['test', null, 'csv']);
   assert.deepEqual(ownReport.confusion, metrics.confusion);
+  // --predictions: model.onnx's rows of the test part are the trainer's predictions.csv (ids, classes; probabilities
+  // within 2e-6: the trainer and the exported graph round differently), and their `correct` column is the accuracy.
+  const written = join(scratch, 'eval-predictions.csv');
+  const withRows = await runCli(['eval', '--model', run, '--predictions', written, '--no-cache', '--threads', '1']);
+  assert.equal(withRows.code, 0, withRows.stderr);
+  const evalRows = parseCsvRecords(readFileSync(written, 'utf8')).records;
+  const trainRows = parseCsvRecords(readFileSync(join(run, 'predictions.csv'), 'utf8')).records;
+  assert.equal(evalRows.length, split.parts.test.length);
+  assert.deepEqual(
+    evalRows.map((r) => [r.id, r.true, r.predicted]),
+    trainRows.map((r) => [r.id, r.true, r.predicted]),
+  );
+  evalRows.forEach((row, i) => {
+    for (const label of report.labels) {
+      const [a, b] = [Number(row[`p_${label}`]), Number(trainRows[i]![`p_${label}`])];
+      assert.ok(Math.abs(a - b) <= 2e-6, `${row.id} p_${label}: ser eval ${a}, ser train ${b}`);
+    }
+  });
+  assert.equal(evalRows.filter((r) => r.correct === '1').length / evalRows.length, metrics.accuracy);
+  // ser compare: the run folder (its predictions.csv) against ser eval's file of the same model: no recording differs.
+  const compared = await runCli(['compare', run, written, '--json']);
+  assert.equal(compared.code, 0, compared.stderr);
+  const pairing = JSON.parse(compared.stdout);
+  assert.deepEqual(
+    [pairing.recordings, pairing.accuracy, pairing.only_first, pairing.only_second, pairing.p],
+    [split.parts.test.length, [metrics.accuracy, metrics.accuracy], 0, 0, 1],
+  );
+  const text = await runCli(['compare', run, written]);
+  assert.match(text.stdout, /^McNemar exact two-sided p = 1\.00 \(not shown to differ\)$/m);
+  const missing = await runCli(['compare', run, join(scratch, 'no-such.csv')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^ser: predictions: .*no-such\.csv: no such file \(a run of ser train writes predictions\.csv/m);
+  const nowhere = await runCli(['eval', '--model', run, '--predictions', join(scratch, 'no-such-folder', 'p.csv')]);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.stderr, /^ser: eval: --predictions .*p\.csv: no folder .*no-such-folder to write it in/m);
   const nothing = await runCli(['eval', '--json']);
   assert.equal(nothing.code, 1);
   assert.match(nothing.stderr, /^ser: eval: say what to score: --data CORPUS, or --model RUN_DIR/m);
@@ -150,6 +187,20 @@ test('ser calibrate: prints the fit, and ser eval then scores the tempered model
   assert.equal(report.temperature, temperature);
   assert.ok(Math.abs(report.ece - metrics.ece) < 1e-6, `ser eval ${report.ece}, metrics.json ${metrics.ece}`);
   assert.deepEqual(report.confusion, (JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as EvalJson).confusion);
+  // predictions.csv is rewritten at the temperature: the calibrated model.onnx's rows, no longer the untempered ones.
+  const tempered = join(scratch, 'calibrated-predictions.csv');
+  assert.equal((await runCli(['eval', '--model', copy, '--predictions', tempered, '--no-cache', '--threads', '1'])).code, 0);
+  const probabilityColumns = (path: string) =>
+    parseCsvRecords(readFileSync(path, 'utf8')).records.flatMap((row) => report.labels.map((label) => Number(row[`p_${label}`])));
+  const rewritten = probabilityColumns(join(copy, 'predictions.csv'));
+  probabilityColumns(tempered).forEach((p, i) => {
+    assert.ok(Math.abs(p - rewritten[i]!) <= 2e-6, `probability ${i}: ${p}, ${rewritten[i]}`);
+  });
+  const before = probabilityColumns(join(run, 'predictions.csv'));
+  assert.ok(
+    before.some((p, i) => Math.abs(p - rewritten[i]!) > 1e-3),
+    'predictions.csv kept the untempered probabilities',
+  );
   const untempered = JSON.parse((await runCli(['eval', '--model', run, '--json', '--no-cache', '--threads', '1'])).stdout);
   assert.equal(untempered.temperature, null);
   // --json: one object; calibrating again fits the same temperature from the untempered weights.
