@@ -327,7 +327,7 @@ function reportRun(result: TrainRunResult, out: string): void {
   }
   process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
   process.stdout.write(
-    `run directory: ${result.runDir} (metrics.json, report.html, model.onnx)\n` +
+    `run directory: ${result.runDir} (metrics.json, report.html, predictions.csv, model.onnx)\n` +
       `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`,
   );
 }

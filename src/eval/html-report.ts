@@ -45,6 +45,8 @@ export interface RunInfo {
   createdAt?: string;
   /** A sentence added to the training-history caption: what the curves show when it is not obvious (e.g. a weight average). */
   historyNote?: string;
+  /** A CSV file beside the report with each evaluated recording's prediction (src/eval/predictions.ts), linked. */
+  predictionsFile?: string;
 }
 
 /** A spectrogram to show as an example input. */
@@ -228,7 +230,7 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
 }
 
 /** The training history figure, confusion matrix, misclassification figure and per-class tables. */
-function metricsSection(report: EvaluationReport, parts: RenderedParts, historyNote: string | undefined): string[] {
+function metricsSection(report: EvaluationReport, parts: RenderedParts, run: Pick<RunInfo, 'historyNote' | 'predictionsFile'>): string[] {
   const [perClassHeader, ...perClassRows] = perClassTable(report, percent).map((row) => row.map(esc));
   const section: string[] = [];
   if (parts.historySvg !== null) {
@@ -237,7 +239,7 @@ function metricsSection(report: EvaluationReport, parts: RenderedParts, historyN
       figure(
         parts.historySvg,
         'Loss and accuracy per epoch; the dashed line marks the best epoch (the one whose weights are evaluated).' +
-          (historyNote === undefined ? '' : ` ${historyNote}`),
+          (run.historyNote === undefined ? '' : ` ${run.historyNote}`),
       ),
     );
   }
@@ -267,6 +269,12 @@ function metricsSection(report: EvaluationReport, parts: RenderedParts, historyN
           report.mostConfused.map((p) => [esc(p.trueLabel), esc(p.predictedLabel), String(p.count), percent(p.rate)]),
           [0, 1],
         ),
+    ...(run.predictionsFile
+      ? [
+          `<p class="small">Each recording’s true class, prediction and probabilities: <a href="${esc(run.predictionsFile)}">${esc(run.predictionsFile)}</a>` +
+            ' (compare two models on the same recordings with <code>ser compare</code>).</p>',
+        ]
+      : []),
   );
   if (report.perSpeaker.length > 0) {
     const [header, ...rows] = perSpeakerTable(report, percent).map((row) => row.map(esc));
@@ -326,7 +334,7 @@ function pageHtml(input: HtmlReportInput, parts: RenderedParts): string {
   const best = input.run.bestEpoch === undefined ? bestEpoch(input.history) : input.run.bestEpoch;
   const body = [
     ...summarySection(input, title, best),
-    ...metricsSection(input.report, parts, input.run.historyNote),
+    ...metricsSection(input.report, parts, input.run),
     ...settingsSection(input.run),
     ...spectrogramSection(input, parts),
     ...epochLogSection(input.history, best),

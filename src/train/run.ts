@@ -595,6 +595,7 @@ export async function writeRunReport(runDir: string, config: RunConfig, split: S
       wallTimeS: parts.history.reduce((sum, record) => sum + record.seconds, 0),
       evaluatedOn: `test split (${parts.counts.test} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${parts.bestEpoch}`,
       title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
+      predictionsFile: PREDICTIONS_FILE,
       ...historyNote(config.hyper),
     },
     history: parts.history,

@@ -101,6 +101,16 @@ describe('renderHtmlReport', async () => {
     assert.match(html, /the one whose weights are evaluated\)\.<\/figcaption>/);
   });
 
+  it('links the predictions file beside the report when the run has one, and nothing without one', async () => {
+    const linked = await renderHtmlReport({
+      ...input('random-stratified'),
+      run: { ...input('random-stratified').run, predictionsFile: 'predictions.csv' },
+    });
+    assert.match(linked, /prediction and probabilities: <a href="predictions\.csv">predictions\.csv<\/a>/);
+    assert.equal(XMLValidator.validate(linked), true);
+    assert.ok(!html.includes('predictions.csv'));
+  });
+
   it('is self-contained: no network references, only a JSON data script', () => {
     assert.ok(!/(src|href)="(https?:)?\/\//.test(html), 'no external src/href');
     assert.ok(!/url\(\s*['"]?https?:/.test(html), 'no external CSS url()');
