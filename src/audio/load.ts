@@ -114,6 +114,8 @@ export interface AudioChunks {
   warnings: string[];
   /** Samples after the data's start at `sampleRateHz` that one chunk yields (at most), before resampling. */
   chunkFrames: number;
+  /** Length of the recording in seconds, from its header (frames / sourceSampleRateHz). */
+  durationS: number;
   /**
    * The mono samples at `sampleRateHz`, chunk by chunk: together exactly loadAudio(path).samples. Throws loadAudio's
    * EAUDIO error (the same message) when a sample is unusable, after reading the file to its end to count them.
@@ -156,6 +158,7 @@ export async function openAudioChunks(path: string, options: { sampleRateHz?: nu
     format: layout.format,
     warnings: layout.warnings,
     chunkFrames,
+    durationS: layout.frames / layout.sampleRateHz,
     chunks: () => pcmChunks(path, layout, chunkFrames, sampleRateHz),
   };
 }

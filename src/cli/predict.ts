@@ -5,12 +5,13 @@
  * no speech or too short a line flagged no_speech / too_short (or a JSON object with `flag` and `reason`), never an
  * emotion; the others go on. The exit code is 1 only when no file could be used (or any could not, with --strict).
  */
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { SerError } from '../errors.js';
 import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
 import type { LabelledPrediction } from '../infer/model-use.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import { createCountProgress } from '../train/progress.js';
+import { type CountProgress, createCountProgress } from '../train/progress.js';
 import { jobsOption, parseJobs, parseNumber } from './options.js';
 
 interface PredictFlags {
@@ -25,6 +26,48 @@ interface PredictFlags {
 
 /** From this many files, `ser predict` on a terminal shows a progress bar. */
 const MANY_FILES = 100;
+/** From this length (seconds), `ser predict --segments` on a terminal shows a bar per recording. */
+const LONG_RECORDING_S = 60;
+
+/**
+ * `ser predict --segments` on a terminal: a bar with the ETA per WAV/AIFF recording of at least LONG_RECORDING_S,
+ * over the seconds of its audio read (predictSegments' onProgress); `finish` ends the last one.
+ */
+function segmentProgress(enabled: boolean): { update: (file: string, doneS: number, totalS: number) => void; finish: () => void } {
+  // The bar of the file being read; `done` once it reached its total (the bar stops itself there, and an update
+  // after that would draw it again).
+  let current: { file: string; totalS: number; progress: CountProgress; done: boolean; lastS: number } | null = null;
+  const show = (doneS: number): void => {
+    if (!current || current.done) return;
+    current.done = doneS >= current.totalS;
+    current.progress.update(current.done ? current.totalS : Math.min(Math.floor(doneS), current.totalS - 1), current.totalS);
+  };
+  const finish = (): void => {
+    show(Number.POSITIVE_INFINITY); // ends the bar of a file that failed midway too
+    current = null;
+  };
+  return {
+    update(file, doneS, totalS) {
+      if (!enabled || totalS < LONG_RECORDING_S) return;
+      // A new file, or the same file again (given twice): its count starts over.
+      if (current?.file !== file || doneS < current.lastS) {
+        finish();
+        current = {
+          file,
+          totalS: Math.ceil(totalS),
+          progress: createCountProgress('bar', `${basename(file)} (seconds of audio)`),
+          done: false,
+          lastS: 0,
+        };
+      }
+      const bar = current;
+      bar.lastS = doneS;
+      show(doneS >= totalS ? Number.POSITIVE_INFINITY : doneS);
+    },
+    finish,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('predict')
@@ -69,7 +112,10 @@ export function register(program: Command): void {
       };
       if (flags.segments) {
         const hopS = flags.hop === undefined ? undefined : parseNumber('--hop', flags.hop, { min: 0.01 });
-        for (const p of await predictSegments(flags.model, files, { hopS, threads })) {
+        const progress = segmentProgress(process.stderr.isTTY === true);
+        const predictions = await predictSegments(flags.model, files, { hopS, threads, onProgress: progress.update });
+        progress.finish();
+        for (const p of predictions) {
           if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
           else if ('flag' in p) reportFlag(p);

@@ -459,6 +459,11 @@ export async function predictSegments(
     gate?: boolean;
     /** Decode WAV and AIFF files whole too, as other formats (default false; for tests of the bounded path). */
     wholeFile?: boolean;
+    /**
+     * Called as a WAV or AIFF file is read (after each chunk of about 10 s: seconds of its audio read, of its
+     * length), e.g. a progress bar for long recordings; other formats are decoded whole and report nothing.
+     */
+    onProgress?: (file: string, doneS: number, totalS: number) => void;
   } = {},
 ): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0)
@@ -471,7 +476,7 @@ export async function predictSegments(
     const probabilities = (mels: Float32Array, count: number) => model.probabilities(mels, count);
     for (const file of files) {
       const segmenter = new SegmentClassifier(model.inputs, config, probabilities, segmentOptions);
-      const bounded = options.wholeFile ? null : await segmentsInChunks(file, config, segmenter);
+      const bounded = options.wholeFile ? null : await segmentsInChunks(file, config, segmenter, options.onProgress);
       if (bounded) {
         results.push(bounded);
         continue;
@@ -498,6 +503,7 @@ async function segmentsInChunks(
   file: string,
   config: Pick<RunConfig, 'durationS' | 'frontEnd'>,
   segmenter: SegmentClassifier,
+  onProgress?: (file: string, doneS: number, totalS: number) => void,
 ): Promise<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction | null> {
   const sampleRateHz = config.frontEnd.sampleRateHz;
   let audio: AudioChunks | null;
@@ -509,6 +515,7 @@ async function segmentsInChunks(
   if (!audio) return null;
   const assessor = new AudioAssessor(sampleRateHz, file);
   const chunks = audio.chunks();
+  let readS = 0;
   try {
     for (;;) {
       let next: IteratorResult<Float32Array>;
@@ -520,7 +527,11 @@ async function segmentsInChunks(
       if (next.done) break;
       assessor.push(next.value);
       await segmenter.push(next.value);
+      readS += next.value.length / sampleRateHz;
+      onProgress?.(file, Math.min(readS, audio.durationS), audio.durationS);
     }
+    // Resampling may leave the count a sample short of the header's length: the end is the end.
+    onProgress?.(file, audio.durationS, audio.durationS);
   } finally {
     await chunks.return(undefined);
   }

@@ -1,8 +1,8 @@
 /**
  * Long recordings in bounded memory: loadAudio with `maxS` reads only the headers and the first seconds of a
  * WAV/AIFF (the same samples as reading the whole file), and predictFiles' peak RSS does not grow from a 5-second
- * to a 10-minute 48 kHz 24-bit stereo WAV (166 MB; reading it whole took several hundred MB more). The audio is the
- * 48 kHz speech fixture tiled.
+ * to a 10-minute 48 kHz 24-bit stereo WAV (166 MB; reading it whole took several hundred MB more); predictSegments
+ * reports how far it has read (ser predict --segments' progress bar). The audio is the 48 kHz speech fixture tiled.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -119,6 +119,26 @@ describe('predictFiles in bounded memory', () => {
     assert.ok(b.mb - a.mb < 40, `5 s: ${a.mb.toFixed(0)} MB, 10 min: ${b.mb.toFixed(0)} MB`);
     // The model reads the same first seconds of both: the same answer.
     assert.equal(b.label, a.label);
+  });
+
+  it('predictSegments reports how far it has read a long WAV (seconds of audio, of the length), ending at the length', async () => {
+    const { predictSegments } = await import(inference);
+    const file = join(scratch, 'seventy.wav');
+    writeLongWav(file, 70);
+    const calls: Array<[string, number, number]> = [];
+    const [p] = await predictSegments(undefined, [file], {
+      threads: 1,
+      onProgress: (f: string, done: number, total: number) => calls.push([f, done, total]),
+    });
+    rmSync(file);
+    assert.ok('segments' in p, JSON.stringify(p));
+    assert.ok(calls.length >= 7, `${calls.length} calls for 70 s read 10 s at a time`);
+    assert.ok(calls.every(([f, , total]) => f === file && total === 70));
+    calls.forEach(([, done], i) => {
+      assert.ok(done >= (calls[i - 1]?.[1] ?? 0) && done <= 70, `call ${i}: ${done} s`);
+    });
+    assert.deepEqual(calls.at(-1), [file, 70, 70]);
+    assert.ok(calls[0]![1] <= 10.01, `the first call after the first chunk (${calls[0]![1]} s)`);
   });
 
   it('predictSegments (ser predict --segments): peak RSS for a 20-minute WAV is within 40 MB of the 10-minute one', () => {
