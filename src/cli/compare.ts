@@ -10,21 +10,18 @@ export function register(program: Command): void {
     )
     .argument('<first>', "a run folder (its test part's predictions.csv) or a CSV file of ser eval --predictions")
     .argument('<second>', 'the same for the other model, over the same recordings')
-    .option('--json', 'print one JSON object: recordings, accuracy of each, both, only_first, only_second, neither, p')
+    .option('--json', 'print one JSON object: recordings, both, only_first, only_second, neither, p, accuracy and uar of each')
     .action((first: string, second: string, flags: { json?: boolean }) => {
       const paired = pairedComparison(readPredictions(first), readPredictions(second), [first, second]);
-      const accuracy = (right: number): number => right / paired.recordings;
-      const [a, b] = [accuracy(paired.both + paired.onlyFirst), accuracy(paired.both + paired.onlySecond)];
       if (flags.json) {
         const { onlyFirst, onlySecond, ...rest } = paired;
-        process.stdout.write(
-          JSON.stringify({ first, second, accuracy: [a, b], ...rest, only_first: onlyFirst, only_second: onlySecond }) + '\n',
-        );
+        process.stdout.write(JSON.stringify({ first, second, ...rest, only_first: onlyFirst, only_second: onlySecond }) + '\n');
         return;
       }
       const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
       process.stdout.write(
-        `${paired.recordings} recordings: ${first} ${pct(a)} right, ${second} ${pct(b)}\n` +
+        `${paired.recordings} recordings: ${first} ${pct(paired.accuracy[0])} right (UAR ${pct(paired.uar[0])}), ` +
+          `${second} ${pct(paired.accuracy[1])} (UAR ${pct(paired.uar[1])})\n` +
           `right only with ${first}: ${paired.onlyFirst}; only with ${second}: ${paired.onlySecond}; ` +
           `both: ${paired.both}; neither: ${paired.neither}\n` +
           `McNemar exact two-sided p = ${paired.p.toPrecision(3)}` +

@@ -107,6 +107,9 @@ export interface PairedComparison {
   neither: number;
   /** McNemar's exact two-sided p-value of onlyFirst against onlySecond (`mcNemarExactP`). */
   p: number;
+  /** Accuracy and unweighted average recall (over the true classes present) of the first and the second. */
+  accuracy: [number, number];
+  uar: [number, number];
 }
 
 /**
@@ -146,7 +149,26 @@ export function pairedComparison(
     else if (b) counts.onlySecond++;
     else counts.neither++;
   }
-  return { recordings: first.length, ...counts, p: mcNemarExactP(counts.onlyFirst, counts.onlySecond) };
+  return {
+    recordings: first.length,
+    ...counts,
+    p: mcNemarExactP(counts.onlyFirst, counts.onlySecond),
+    accuracy: [(counts.both + counts.onlyFirst) / first.length, (counts.both + counts.onlySecond) / first.length],
+    uar: [unweightedAverageRecall(first), unweightedAverageRecall(second)],
+  };
+}
+
+/** Mean over the true classes present of the share of their recordings predicted as that class. */
+function unweightedAverageRecall(rows: readonly PredictionRow[]): number {
+  const perClass = new Map<string, { right: number; all: number }>();
+  for (const row of rows) {
+    const tally = perClass.get(row.true) ?? { right: 0, all: 0 };
+    tally.all++;
+    if (row.predicted === row.true) tally.right++;
+    perClass.set(row.true, tally);
+  }
+  const recalls = [...perClass.values()].map((t) => t.right / t.all);
+  return recalls.reduce((sum, r) => sum + r, 0) / recalls.length;
 }
 
 /**

@@ -156,8 +156,8 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   assert.equal(compared.code, 0, compared.stderr);
   const pairing = JSON.parse(compared.stdout);
   assert.deepEqual(
-    [pairing.recordings, pairing.accuracy, pairing.only_first, pairing.only_second, pairing.p],
-    [split.parts.test.length, [metrics.accuracy, metrics.accuracy], 0, 0, 1],
+    [pairing.recordings, pairing.accuracy, pairing.uar, pairing.only_first, pairing.only_second, pairing.p],
+    [split.parts.test.length, [metrics.accuracy, metrics.accuracy], [metrics.uar, metrics.uar], 0, 0, 1],
   );
   const text = await runCli(['compare', run, written]);
   assert.match(text.stdout, /^McNemar exact two-sided p = 1\.00 \(not shown to differ\)$/m);

@@ -47,7 +47,17 @@ describe('parsePredictionsCsv and pairedComparison', () => {
   it('pairs the recordings by id whatever their order', () => {
     // a: right in first, wrong in second; b: wrong, right; c: right, wrong.
     const paired = pairedComparison(parsePredictionsCsv(first, 'first.csv'), parsePredictionsCsv(second, 'second.csv'), ['A', 'B']);
-    assert.deepEqual(paired, { recordings: 3, both: 0, onlyFirst: 2, onlySecond: 1, neither: 0, p: 1 });
+    // UAR: first angry 1/1, sad 1/2 -> 0.75; second angry 0/1, sad 1/2 -> 0.25.
+    assert.deepEqual(paired, {
+      recordings: 3,
+      both: 0,
+      onlyFirst: 2,
+      onlySecond: 1,
+      neither: 0,
+      p: 1,
+      accuracy: [2 / 3, 1 / 3],
+      uar: [0.75, 0.25],
+    });
   });
   it('refuses files of other recordings or other true classes, and a file without the columns', () => {
     const rows = parsePredictionsCsv(first, 'first.csv');
