@@ -49,10 +49,11 @@ function segmentProgress(enabled: boolean): { update: (file: string, doneS: numb
   return {
     update(file, doneS, totalS) {
       if (!enabled || totalS < LONG_RECORDING_S) return;
+      let reading = current;
       // A new file, or the same file again (given twice): its count starts over.
-      if (current?.file !== file || doneS < current.lastS) {
+      if (reading?.file !== file || doneS < reading.lastS) {
         finish();
-        current = {
+        reading = current = {
           file,
           totalS: Math.ceil(totalS),
           progress: createCountProgress('bar', `${basename(file)} (seconds of audio)`),
@@ -60,8 +61,7 @@ function segmentProgress(enabled: boolean): { update: (file: string, doneS: numb
           lastS: 0,
         };
       }
-      const bar = current;
-      bar.lastS = doneS;
+      reading.lastS = doneS;
       show(doneS >= totalS ? Number.POSITIVE_INFINITY : doneS);
     },
     finish,
