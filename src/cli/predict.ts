@@ -30,8 +30,8 @@ const MANY_FILES = 100;
 const LONG_RECORDING_S = 60;
 
 /**
- * `ser predict --segments` on a terminal: a bar with the ETA per WAV/AIFF recording of at least LONG_RECORDING_S,
- * over the seconds of its audio read (predictSegments' onProgress); `finish` ends the last one.
+ * `ser predict --segments` on a terminal: a bar with the ETA per recording of at least LONG_RECORDING_S, over the
+ * seconds of its audio classified (predictSegments' onProgress); `finish` ends the last one.
  */
 function segmentProgress(enabled: boolean): { update: (file: string, doneS: number, totalS: number) => void; finish: () => void } {
   // The bar of the file being read; `done` once it reached its total (the bar stops itself there, and an update

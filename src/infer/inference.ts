@@ -460,8 +460,9 @@ export async function predictSegments(
     /** Decode WAV and AIFF files whole too, as other formats (default false; for tests of the bounded path). */
     wholeFile?: boolean;
     /**
-     * Called as a WAV or AIFF file is read (after each chunk of about 10 s: seconds of its audio read, of its
-     * length), e.g. a progress bar for long recordings; other formats are decoded whole and report nothing.
+     * Called as a file is classified (after each part of about 10 s: seconds of its audio done, of its length), e.g.
+     * a progress bar for long recordings. WAV and AIFF report as they are read; other formats once decoded whole
+     * (decoding itself reports nothing), as their windows go through the model.
      */
     onProgress?: (file: string, doneS: number, totalS: number) => void;
   } = {},
@@ -486,7 +487,9 @@ export async function predictSegments(
         results.push(usable);
         continue;
       }
-      await segmenter.push(usable.samples);
+      await pushInParts(segmenter, usable.samples, config.frontEnd.sampleRateHz, (doneS, totalS) =>
+        options.onProgress?.(file, doneS, totalS),
+      );
       results.push(segmentedResult(file, await segmenter.finish(), config, usable.warnings));
     }
     return results;
@@ -540,6 +543,28 @@ async function segmentsInChunks(
   if (verdict.kind === 'error') return failure(file, verdict.error);
   if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...(warnings ? { warnings } : {}) };
   return segmentedResult(file, await segmenter.finish(), config, warnings);
+}
+
+/** Seconds of audio a decoded recording is given to a SegmentClassifier in (as openAudioChunks reads WAV/AIFF). */
+const PART_S = 10;
+
+/**
+ * A whole decoded recording through `segmenter` PART_S seconds at a time, reporting after each part: the same
+ * windows and numbers as one push (SegmentClassifier takes chunks of any size), with progress for long files.
+ */
+async function pushInParts(
+  segmenter: SegmentClassifier,
+  samples: Float32Array,
+  sampleRateHz: number,
+  onProgress: (doneS: number, totalS: number) => void,
+): Promise<void> {
+  const part = PART_S * sampleRateHz;
+  const totalS = samples.length / sampleRateHz;
+  for (let at = 0; at < samples.length; at += part) {
+    const end = Math.min(at + part, samples.length);
+    await segmenter.push(samples.subarray(at, end));
+    onProgress(end / sampleRateHz, totalS);
+  }
 }
 
 /** A file's segments as its result: a FlaggedPrediction when no window holds speech. */

@@ -2,7 +2,7 @@
  * Long recordings in bounded memory: loadAudio with `maxS` reads only the headers and the first seconds of a
  * WAV/AIFF (the same samples as reading the whole file), and predictFiles' peak RSS does not grow from a 5-second
  * to a 10-minute 48 kHz 24-bit stereo WAV (166 MB; reading it whole took several hundred MB more); predictSegments
- * reports how far it has read (ser predict --segments' progress bar). The audio is the 48 kHz speech fixture tiled.
+ * reports how far it has classified (ser predict --segments' progress bar). The audio is the 48 kHz speech fixture tiled.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -121,24 +121,28 @@ describe('predictFiles in bounded memory', () => {
     assert.equal(b.label, a.label);
   });
 
-  it('predictSegments reports how far it has read a long WAV (seconds of audio, of the length), ending at the length', async () => {
+  it('predictSegments reports how far it has classified a long WAV (seconds of audio, of the length), read in chunks or decoded whole (as compressed files are)', async () => {
     const { predictSegments } = await import(inference);
     const file = join(scratch, 'seventy.wav');
     writeLongWav(file, 70);
-    const calls: Array<[string, number, number]> = [];
-    const [p] = await predictSegments(undefined, [file], {
-      threads: 1,
-      onProgress: (f: string, done: number, total: number) => calls.push([f, done, total]),
-    });
+    for (const wholeFile of [false, true]) {
+      const calls: Array<[string, number, number]> = [];
+      const [p] = await predictSegments(undefined, [file], {
+        threads: 1,
+        wholeFile,
+        onProgress: (f: string, done: number, total: number) => calls.push([f, done, total]),
+      });
+      const how = wholeFile ? 'decoded whole' : 'read in chunks';
+      assert.ok('segments' in p, `${how}: ${JSON.stringify(p)}`);
+      assert.ok(calls.length >= 7, `${how}: ${calls.length} calls for 70 s done 10 s at a time`);
+      assert.ok(calls.every(([f, , total]) => f === file && total === 70));
+      calls.forEach(([, done], i) => {
+        assert.ok(done >= (calls[i - 1]?.[1] ?? 0) && done <= 70, `${how}, call ${i}: ${done} s`);
+      });
+      assert.deepEqual(calls.at(-1), [file, 70, 70], how);
+      assert.ok(calls[0]![1] <= 10.01, `${how}: the first call after the first part (${calls[0]![1]} s)`);
+    }
     rmSync(file);
-    assert.ok('segments' in p, JSON.stringify(p));
-    assert.ok(calls.length >= 7, `${calls.length} calls for 70 s read 10 s at a time`);
-    assert.ok(calls.every(([f, , total]) => f === file && total === 70));
-    calls.forEach(([, done], i) => {
-      assert.ok(done >= (calls[i - 1]?.[1] ?? 0) && done <= 70, `call ${i}: ${done} s`);
-    });
-    assert.deepEqual(calls.at(-1), [file, 70, 70]);
-    assert.ok(calls[0]![1] <= 10.01, `the first call after the first chunk (${calls[0]![1]} s)`);
   });
 
   it('predictSegments (ser predict --segments): peak RSS for a 20-minute WAV is within 40 MB of the 10-minute one', () => {
