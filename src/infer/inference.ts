@@ -499,6 +499,12 @@ export async function predictSegments(
 }
 
 /**
+ * Seconds of audio given to a SegmentClassifier at a time, read from a WAV/AIFF file or cut from a recording decoded
+ * whole: how often predictSegments reports progress (the results do not depend on it).
+ */
+const PART_S = 10;
+
+/**
  * A WAV/AIFF `file` through `segmenter` chunk by chunk (src/audio openAudioChunks), judged whole by the
  * unusable-audio rule as it streams (AudioAssessor: usableAudio's verdict); null for other formats.
  */
@@ -511,7 +517,7 @@ async function segmentsInChunks(
   const sampleRateHz = config.frontEnd.sampleRateHz;
   let audio: AudioChunks | null;
   try {
-    audio = await openAudioChunks(file, { sampleRateHz });
+    audio = await openAudioChunks(file, { sampleRateHz, chunkS: PART_S });
   } catch (error) {
     return failure(file, error);
   }
@@ -544,9 +550,6 @@ async function segmentsInChunks(
   if (verdict.kind === 'flagged') return { file, flag: verdict.flag, reason: verdict.reason, ...(warnings ? { warnings } : {}) };
   return segmentedResult(file, await segmenter.finish(), config, warnings);
 }
-
-/** Seconds of audio a decoded recording is given to a SegmentClassifier in (as openAudioChunks reads WAV/AIFF). */
-const PART_S = 10;
 
 /**
  * A whole decoded recording through `segmenter` PART_S seconds at a time, reporting after each part: the same
