@@ -20,6 +20,7 @@ interface TrainFlags {
   split: string;
   testCorpus?: string;
   testSpeakers?: string;
+  validationFraction?: string;
   recipe?: string;
   inputNorm?: InputNorm;
   crops?: string;
@@ -61,6 +62,7 @@ const FIXED_ON_RESUME = [
   'split',
   'testCorpus',
   'testSpeakers',
+  'validationFraction',
   'recipe',
   'inputNorm',
   'crops',
@@ -117,6 +119,12 @@ export function register(program: Command): void {
     .option(
       '--test-speakers <ids>',
       'with --split speaker: the speakers held out as the test part, comma-separated (e.g. ravdess/13,ravdess/14)',
+    )
+    .option(
+      '--validation-fraction <f>',
+      'share of the recordings outside the test part (whole speakers with --split speaker or corpus) held out for ' +
+        'validation, which picks the kept epoch and stops training early (default 0.1); 0: none, a final fit on ' +
+        'all of them that trains the whole --epochs budget and keeps the last epoch (its average with --ema-decay)',
     )
     .option('--recipe <name|file.json>', 'inputs, augmentation and balancing: paper (default), generalize, or a JSON file of overrides')
     .addOption(
@@ -284,6 +292,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
     recipe,
     seed: parseNumber('--seed', flags.seed, { integer: true }),
     splitSeed: number('--split-seed', flags.splitSeed, { integer: true }),
+    validationFraction: validationFraction(flags.validationFraction),
     hyper: {
       epochs: number('--epochs', flags.epochs, { integer: true, min: 1 }),
       patience: number('--patience', flags.patience, { integer: true, min: 1 }),
@@ -330,6 +339,19 @@ function reportRun(result: TrainRunResult, out: string): void {
     `run directory: ${result.runDir} (metrics.json, report.html, predictions.csv, model.onnx)\n` +
       `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`,
   );
+}
+
+/** --validation-fraction: a number in [0, 1). */
+function validationFraction(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value < 1))
+    throw new SerError(
+      'EARG',
+      'cli',
+      `--validation-fraction must be a number from 0 (no validation part) to below 1, e.g. 0.1 ('${text}' given)`,
+    );
+  return value;
 }
 
 /** --ema-decay: a number in (0, 1). */

@@ -28,7 +28,7 @@ export interface SplitOptions {
   seed: number;
   /** Fraction of all utterances for test; default 0.3. */
   testFraction?: number;
-  /** Fraction of the non-test utterances for validation; default 0.1. */
+  /** Fraction of the non-test utterances for validation; default 0.1; 0: no validation part. */
   validationFraction?: number;
   /** Class order recorded in the split (default: labels of the utterances, sorted). */
   labels?: readonly string[];
@@ -90,12 +90,11 @@ function validate(
 ): { testFraction: number; validationFraction: number; labels: string[] } {
   const testFraction = options.testFraction ?? 0.3;
   const validationFraction = options.validationFraction ?? 0.1;
-  for (const [name, value] of [
-    ['testFraction', testFraction],
-    ['validationFraction', validationFraction],
-  ] as const) {
-    if (!(value > 0 && value < 1)) throw new SerError('EARG', 'split', `${name} must be in (0, 1) (${value} given)`);
-  }
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new SerError('EARG', 'split', `testFraction must be in (0, 1) (${testFraction} given)`);
+  // 0: no validation part (a final fit on everything outside the test part; src/train/loop.ts TrainOptions.val).
+  if (!(validationFraction >= 0 && validationFraction < 1))
+    throw new SerError('EARG', 'split', `validationFraction must be in [0, 1) (${validationFraction} given)`);
   if (!Number.isInteger(options.seed)) throw new SerError('EARG', 'split', `seed must be an integer (${options.seed} given)`);
   const ids = new Set<string>();
   for (const u of utterances) {
@@ -293,7 +292,8 @@ class SpeakerPlacement {
       locked.size > 0
         ? { train: freeItems.length - validation, validation, test: 0 }
         : partSizes(freeItems.length, base.testFraction, base.validationFraction);
-    this.placeable = PART_NAMES.map((_, p) => locked.size === 0 || p < 2);
+    // Validation takes no speaker when its fraction is 0.
+    this.placeable = PART_NAMES.map((_, p) => (locked.size === 0 || p < 2) && (p !== 1 || validation > 0));
     this.targets = PART_NAMES.map((part) => totals.map((t) => (t * sizes[part]) / freeItems.length));
     this.counts = PART_NAMES.map(() => new Array<number>(dims).fill(0));
     for (const s of locked) this.members[2]!.add(speakers.indexOf(s));

@@ -190,6 +190,11 @@ export interface TrainOptions {
   model: CnnTmConfig;
   /** Fixed clips (each epoch a shuffle of them), or a source of (augmented) batches. */
   train: LabeledFeatures | TrainingSource;
+  /**
+   * The validation part, scored after every epoch to pick the kept epoch and stop early. Empty (no clips): a final
+   * fit on everything outside the test part: every epoch of the budget is trained and the last one is kept (its
+   * weight average with `emaDecay`); the records' validation fields are null.
+   */
   val: EvaluationFeatures;
   seed: number;
   hyper?: Partial<Hyperparameters>;
@@ -217,6 +222,7 @@ export interface TrainResult {
   trainer: CnnTmTrainer;
   history: EpochRecord[];
   bestEpoch: number;
+  /** The kept epoch's validation loss (NaN without a validation part). */
   bestValLoss: number;
   /** Why training ended: early stopping, the epoch budget, or an abort (Ctrl-C). */
   finished: 'stopped' | 'max-epochs' | 'interrupted';
@@ -420,10 +426,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
         const { record, evaluated } = outcome;
         history.push(record);
-        const decision = stopper.update(epoch, monitoredValue(record, monitor));
+        // Without a validation part every epoch improves on the one before (minus the epoch number falls), so
+        // training never stops early and the last epoch is kept.
+        const decision = stopper.update(epoch, epochs.validating ? monitoredValue(record, monitor) : -epoch);
         if (decision.improved) {
           best = copyState(evaluated);
-          if (options.runDir) saveBest(options.runDir, best, epoch, record.val_loss as number);
+          if (options.runDir) saveBest(options.runDir, best, epoch, record.val_loss ?? Number.NaN);
         }
         finished = decision.stop ? 'stopped' : epoch === hyper.epochs ? 'max-epochs' : null;
         epochs.saveCheckpoint(epoch, stopper, finished, history);
@@ -449,7 +457,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       trainer,
       history,
       bestEpoch: state.bestEpoch,
-      bestValLoss: (history.find((record) => record.epoch === state.bestEpoch)?.val_loss as number | undefined) ?? state.bestLoss,
+      bestValLoss: !epochs.validating
+        ? Number.NaN
+        : ((history.find((record) => record.epoch === state.bestEpoch)?.val_loss as number | undefined) ?? state.bestLoss),
       finished: interrupted ? 'interrupted' : (finished ?? 'max-epochs'),
       hyper,
     };
@@ -462,7 +472,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 /** Refuses data that does not fit the model, too few clips for a batch, and resume without a run directory. */
 function checkTrainInputs(options: TrainOptions, hyper: Hyperparameters, source: TrainingSource): void {
   checkData('training', source.clean, options.model);
-  checkData('validation', options.val, options.model);
+  if (options.val.y.length > 0) checkData('validation', options.val, options.model);
   if (source.count < hyper.batchSize) {
     throw new SerError(
       'EDATA',
@@ -532,6 +542,8 @@ function weightAverageFor(
 /** One epoch at a time: the steps in the epoch's seeded order, BN re-estimation, both evaluations, the checkpoint. */
 class EpochRunner {
   readonly batchesPerEpoch: number;
+  /** Whether there is a validation part to score each epoch (TrainOptions.val). */
+  readonly validating: boolean;
   readonly progress: ProgressReporter;
   private readonly totalSteps: number;
   private readonly clipSize: number;
@@ -548,6 +560,7 @@ class EpochRunner {
   ) {
     const { model } = options;
     this.batchesPerEpoch = Math.floor(source.count / hyper.batchSize);
+    this.validating = options.val.y.length > 0;
     this.totalSteps = hyper.epochs * this.batchesPerEpoch;
     this.clipSize = model.nMels * model.frames;
     this.metricsSet = trainingMetricsSet(source.clean, this.clipSize, options.seed);
@@ -607,17 +620,19 @@ class EpochRunner {
     const { trainer, hyper, options, metricsSet } = this;
     const { nClasses } = options.model;
     const trainLogits = await predictLogits(trainer, metricsSet.x, metricsSet.y.length, hyper.batchSize, nClasses);
-    const valClips = options.val.x.length / this.clipSize;
-    const valLogits = await predictLogits(trainer, options.val.x, valClips, hyper.batchSize, nClasses);
     const trainMetrics = lossAndAccuracy(trainLogits, metricsSet.y, nClasses);
-    const valMetrics = evaluationMetrics(valLogits, options.val, nClasses);
+    let validation: Pick<EpochRecord, 'val_loss' | 'val_accuracy' | 'val_uar'> = { val_loss: null, val_accuracy: null };
+    if (this.validating) {
+      const valClips = options.val.x.length / this.clipSize;
+      const valLogits = await predictLogits(trainer, options.val.x, valClips, hyper.batchSize, nClasses);
+      const valMetrics = evaluationMetrics(valLogits, options.val, nClasses);
+      validation = { val_loss: valMetrics.loss, val_accuracy: valMetrics.accuracy, val_uar: valMetrics.uar };
+    }
     return {
       epoch,
       train_loss: lossSum / this.batchesPerEpoch,
       train_accuracy: trainMetrics.accuracy,
-      val_loss: valMetrics.loss,
-      val_accuracy: valMetrics.accuracy,
-      val_uar: valMetrics.uar,
+      ...validation,
       ...(hyper.corpusAdversarial !== undefined ? { train_corpus_loss: corpusLossSum / this.batchesPerEpoch } : {}),
       lr,
       seconds: (performance.now() - started) / 1000,

@@ -84,6 +84,11 @@ export interface TrainRunOptions {
    * train, validation and test parts, for seed-to-seed variance or an ensemble (`ser ensemble`) under a random split.
    */
   splitSeed?: number;
+  /**
+   * Share of the recordings outside the test part held out for validation (default 0.1; whole speakers under the
+   * speaker-disjoint protocols); 0: no validation part, every epoch of the budget is trained and the last kept.
+   */
+  validationFraction?: number;
   hyper?: Partial<Hyperparameters>;
   /** Default 'paper' ('small' for the embedded corpus). */
   size?: ModelSize;
@@ -270,7 +275,9 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
     `split ${split.protocol} (seed ${split.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
       `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}, input norm ${model.inputNorm ?? 'none'}; ` +
       `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
-      `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}` +
+      (parts.validation.length === 0
+        ? `${hyper.epochs} epochs, no validation part: the last epoch is kept`
+        : `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}`) +
       (hyper.emaDecay !== undefined ? `; weight average (decay ${hyper.emaDecay}) evaluated and kept` : '') +
       (hyper.corpusAdversarial !== undefined ? `; corpus-adversarial head (gradient reversal up to ${hyper.corpusAdversarial})` : '') +
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
@@ -303,9 +310,12 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
   try {
     const summary = { runDir, config, finished: result.finished, bestEpoch: result.bestEpoch, history: result.history };
     if (result.finished === 'interrupted') return { ...summary, report: null, perCorpus: {} };
+    const average = config.hyper.emaDecay !== undefined ? ' (its weight average)' : '';
     log(
       `${result.finished === 'stopped' ? 'early stopping' : 'epoch budget used'} after ${result.history.length} epochs; ` +
-        `best epoch ${result.bestEpoch} by ${config.hyper.monitor ?? 'val_loss'} (val_loss ${result.bestValLoss.toFixed(4)}${bestUar(result)}) restored${config.hyper.emaDecay !== undefined ? ' (its weight average)' : ''}`,
+        (parts.validation.length === 0
+          ? `the last epoch (${result.bestEpoch}) kept${average}: no validation part`
+          : `best epoch ${result.bestEpoch} by ${config.hyper.monitor ?? 'val_loss'} (val_loss ${result.bestValLoss.toFixed(4)}${bestUar(result)}) restored${average}`),
     );
     return { ...summary, ...(await finishRun(prepared, result)) };
   } finally {
@@ -426,6 +436,7 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     split = makeSplit(options.split ?? 'random', extracted.kept, {
       seed: options.splitSeed ?? options.seed ?? 0,
       labels: corpus.labels,
+      ...(options.validationFraction !== undefined ? { validationFraction: options.validationFraction } : {}),
       ...(options.heldOut ? { heldOut: options.heldOut } : {}),
     });
     mkdirSync(runDir, { recursive: true });
