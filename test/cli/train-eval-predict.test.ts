@@ -394,6 +394,12 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   const badDecay = await runCli(['train', '--ema-decay', '1', '--out', join(scratch, 'z')]);
   assert.equal(badDecay.code, 1);
   assert.match(badDecay.stderr, /^ser: cli: --ema-decay must be a number between 0 and 1, e\.g\. 0\.998 \('1' given\) \[EARG\]$/m);
+  const badFraction = await runCli(['train', '--validation-fraction', '1', '--out', join(scratch, 'z')]);
+  assert.equal(badFraction.code, 1);
+  assert.match(
+    badFraction.stderr,
+    /^ser: cli: --validation-fraction must be a number from 0 \(no validation part\) to below 1, e\.g\. 0\.1 \('1' given\) \[EARG\]$/m,
+  );
   // The average is part of a run's settings: taken from config.json on resume, not given again.
   const decayOnResume = await runCli(['train', '--out', run, '--resume', '--ema-decay', '0.99']);
   assert.equal(decayOnResume.code, 1);

@@ -223,11 +223,41 @@ test('save -> load -> apply reproduces the parts; mismatches are EDATA, bad file
   assert.throws(() => loadSplit(join(scratch, 'none.json')), { code: 'EIO' });
 });
 
+test('validationFraction 0: no validation part; every speaker outside the test part trains', () => {
+  const { utterances, labels } = loadCorpus({ dataset: 'ravdess', path: assetPath('corpus', 'ravdess') });
+  const heldOut = { speakers: ['02', '05'] };
+  const split = speakerDisjointSplit(utterances, { seed: 3, labels, validationFraction: 0, heldOut });
+  assert.deepEqual(split.speakers, { train: ['01', '03', '04', '06'], validation: [], test: ['02', '05'] });
+  assert.deepEqual([split.parts.train.length, split.parts.validation.length, split.parts.test.length], [240, 0, 120]);
+  assert.equal(split.validationFraction, 0);
+  // Without a held-out rule the test part is placed as usual and validation still takes no speaker.
+  const free = speakerDisjointSplit(utterances, { seed: 3, labels, validationFraction: 0 });
+  assert.equal(free.parts.validation.length, 0);
+  assert.ok(free.parts.train.length > 0 && free.parts.test.length > 0);
+  checkSpeakerDisjoint(free, utterances);
+  const random = randomStratifiedSplit(utterances, { seed: 3, labels, validationFraction: 0 });
+  assert.deepEqual([random.parts.train.length, random.parts.validation.length, random.parts.test.length], [252, 0, 108]);
+  // The default keeps one.
+  assert.ok(speakerDisjointSplit(utterances, { seed: 3, labels, heldOut }).parts.validation.length > 0);
+  // Saved and applied like any split.
+  const path = join(scratch, 'no-validation.json');
+  saveSplit(path, split);
+  assert.equal(applySplit(loadSplit(path), utterances).validation.length, 0);
+});
+
 test('split argument errors', () => {
   const utterances = syntheticCremaD().slice(0, 30);
   assert.throws(() => makeSplit('sideways', utterances, { seed: 1 }), { code: 'EARG', message: /expected random, speaker or corpus/ });
   assert.throws(() => randomStratifiedSplit(utterances, { seed: 1.5 }), { code: 'EARG' });
   assert.throws(() => randomStratifiedSplit(utterances, { seed: 1, testFraction: 1.2 }), { code: 'EARG', message: /1\.2 given/ });
+  assert.throws(() => randomStratifiedSplit(utterances, { seed: 1, validationFraction: -0.1 }), {
+    code: 'EARG',
+    message: /validationFraction must be in \[0, 1\) \(-0\.1 given\)/,
+  });
+  assert.throws(() => randomStratifiedSplit(utterances, { seed: 1, testFraction: 0 }), {
+    code: 'EARG',
+    message: /testFraction must be in \(0, 1\)/,
+  });
   assert.throws(() => randomStratifiedSplit(utterances.slice(0, 2), { seed: 1 }), { code: 'EDATA', message: /too few/ });
   const noSpeaker = utterances.map((u) => ({ ...u, speaker: '' }));
   assert.throws(() => speakerDisjointSplit(noSpeaker, { seed: 1 }), { code: 'EDATA', message: /30 have none/ });

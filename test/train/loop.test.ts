@@ -200,6 +200,33 @@ test('train: emaDecay evaluates and keeps the weight average; training goes on f
   assert.notEqual(averaged.history[0]?.val_loss, plain.history[0]?.val_loss);
 });
 
+test('train: without a validation part every epoch of the budget is trained and the last one is kept', async () => {
+  const hyper = { epochs: 4, patience: 1, batchSize: 4, lr: 3e-3 };
+  const dir = join(scratch, 'no-validation');
+  const none = { x: new Float32Array(0), y: new Int32Array(0) };
+  const fit = await train(await options({ runDir: dir, val: none, hyper }));
+  const validated = await train(await options({ hyper: { ...hyper, patience: 10 } }));
+  await fit.trainer.release();
+  await validated.trainer.release();
+  // Patience 1 does not apply: with nothing to validate on, training never stops early.
+  assert.equal(fit.finished, 'max-epochs');
+  assert.equal(fit.history.length, 4);
+  assert.equal(fit.bestEpoch, 4);
+  assert.ok(Number.isNaN(fit.bestValLoss));
+  for (const record of fit.history) {
+    assert.equal(record.val_loss, null);
+    assert.equal(record.val_accuracy, null);
+    assert.equal(record.val_uar, undefined);
+  }
+  // The same steps as with a validation part (scoring it draws no random numbers).
+  assert.deepEqual(
+    fit.history.map((r) => r.train_loss),
+    validated.history.map((r) => r.train_loss),
+  );
+  assert.equal(readSafetensors(join(dir, BEST_FILE)).metadata.epoch, '4');
+  assert.equal(loadCheckpoint(dir).loop.earlyStopping.bestEpoch, 4);
+});
+
 /**
  * Runs `overrides` twice in scratch/NAME-whole (uninterrupted) and scratch/NAME-broken (stopped after epoch 1, then
  * resumed); both trainers released.
