@@ -127,11 +127,17 @@ export function calibratedPart(
 }
 
 /** metrics.json's `calibration` record: the temperature and [untempered, calibrated] cross-entropy and ECE per part. */
-export function calibrationJson(temperature: number, validation: CalibratedPart, test: CalibratedPart): Record<string, unknown> {
-  const summary = (part: CalibratedPart) => ({
-    recordings: part.recordings,
-    cross_entropy: [part.untempered.crossEntropy, part.calibrated.crossEntropy],
-    ece: [part.untempered.calibration?.ece ?? null, part.calibrated.calibration?.ece ?? null],
-  });
-  return { temperature, fitted_on: 'validation', validation: summary(validation), test: summary(test) };
+export function calibrationJson(
+  temperature: number,
+  validation: CalibratedPart | null,
+  test: CalibratedPart | null,
+  fittedOn: 'validation' | 'given' = 'validation',
+): Record<string, unknown> {
+  const summary = (part: CalibratedPart | null) =>
+    part && {
+      recordings: part.recordings,
+      cross_entropy: [part.untempered.crossEntropy, part.calibrated.crossEntropy],
+      ece: [part.untempered.calibration?.ece ?? null, part.calibrated.calibration?.ece ?? null],
+    };
+  return { temperature, fitted_on: fittedOn, validation: summary(validation), test: summary(test) };
 }

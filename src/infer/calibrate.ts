@@ -5,7 +5,8 @@
  * run's weights untempered (model.onnx rebuilt without a temperature), so calibrating again, or after an interrupted
  * calibration, gives the same model. Writes model.onnx, then config.json (model.temperature), then metrics.json (the
  * test part scored again at the fitted temperature, with a `calibration` record) and report.html with its figures
- * (the same scores; training history and split as they were).
+ * (the same scores; training history and split as they were). With a given temperature (`--temperature T`) nothing
+ * is fitted: T is written the same way (`fitted_on: 'given'`), for a run with no validation part to fit on.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -35,24 +36,36 @@ export interface CalibrateOptions {
   jobs?: number;
   /** Called as each recording's features are read from the cache or computed (validation part, then test part). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Set this temperature instead of fitting one, e.g. one fitted on a twin of the run that had a validation part
+   * (a final fit with `--validation-fraction 0` has none). The validation part, if any, is scored at it too.
+   */
+  temperature?: number;
 }
 
 export interface CalibrationResult {
   runDir: string;
-  /** The fitted temperature, now the run's config.json model.temperature. */
+  /** The fitted (or given) temperature, now the run's config.json model.temperature. */
   temperature: number;
+  /** 'validation': fitted on the validation part; 'given': CalibrateOptions.temperature. */
+  fittedOn: 'validation' | 'given';
   /** The temperature the run had before (undefined: none). */
   previous: number | undefined;
-  validation: CalibratedPart;
+  /** The validation part (the fit's data); null when a given temperature is set on a run without one. */
+  validation: CalibratedPart | null;
   /** The test part (never used by the fit); null when the run has none. */
   test: CalibratedPart | null;
   /** Recordings of the split's parts not found in the run's corpora any more, or whose audio could not be used. */
   missing: number;
 }
 
-/** Fits the run's temperature on its validation part and writes it into the run (see the module comment). */
+/** Fits the run's temperature on its validation part (or sets a given one) and writes it into the run (see the module comment). */
 export async function calibrateRun(runDir: string, options: CalibrateOptions = {}): Promise<CalibrationResult> {
   const dir = resolve(runDir);
+  const given = options.temperature;
+  if (given !== undefined && !(given > 0 && Number.isFinite(given))) {
+    throw new SerError('EARG', 'calibrate', `the temperature must be a positive finite number (${given} given)`);
+  }
   // A folder that is not a trained run: its own error (which file, what to do) before the lock is written there. The
   // run is read again under the lock: a training that held it may have rewritten model.onnx in between.
   readTrainedRun(dir);
@@ -62,11 +75,11 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     const members = config.ensemble?.members.length;
     const { temperature: previous, ...untempered } = config.model;
     const parts = loadSplit(join(dir, SPLIT_FILE)).parts;
-    if (parts.validation.length === 0) {
+    if (parts.validation.length === 0 && given === undefined) {
       throw new SerError(
         'EDATA',
         'calibrate',
-        `${dir}: its split has no validation part to fit a temperature on (a run trained with a validation part can be calibrated)`,
+        `${dir}: its split has no validation part to fit a temperature on (a run trained with a validation part can be calibrated; or set one with --temperature T)`,
       );
     }
     const corpus = loadCorpora(configSources(config), { labels: configLabelSpace(config) }).utterances;
@@ -74,7 +87,7 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     const utterancesOf = (ids: readonly string[]): Utterance[] => ids.flatMap((id) => byId.get(id) ?? []);
     const validation = utterancesOf(parts.validation);
     const test = utterancesOf(parts.test);
-    if (validation.length === 0) {
+    if (validation.length === 0 && given === undefined) {
       throw new SerError(
         'EDATA',
         'calibrate',
@@ -86,7 +99,7 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     const base = await RunModel.fromBytes(dir, { ...config, model: untempered }, rebuildModelOnnx(bytes, untempered, members), {
       threads: options.threads,
     });
-    let scored: { validation: WindowScores; test: WindowScores | null };
+    let scored: { validation: WindowScores | null; test: WindowScores | null };
     try {
       const score = (utterances: Utterance[]): Promise<WindowScores> =>
         scoreWindows(base, utterances, {
@@ -95,16 +108,23 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
           output: 'logits',
           onProgress: options.onProgress,
         });
-      scored = { validation: await score(validation), test: test.length > 0 ? await score(test) : null };
+      scored = {
+        validation: validation.length > 0 ? await score(validation) : null,
+        test: test.length > 0 ? await score(test) : null,
+      };
     } finally {
       await base.release();
     }
-    if (scored.validation.kept.length === 0) {
-      throw new SerError('EDATA', 'calibrate', `${dir}: none of the validation recordings could be used (their audio is unusable)`);
-    }
     const labels = config.labels;
     const truthOf = (s: WindowScores): number[] => s.kept.map((u) => labels.indexOf(u.label));
-    const temperature = fittedTemperature(scored.validation.rows, scored.validation.counts, truthOf(scored.validation), labels.length);
+    let temperature: number;
+    if (given !== undefined) temperature = given;
+    else {
+      if (!scored.validation || scored.validation.kept.length === 0) {
+        throw new SerError('EDATA', 'calibrate', `${dir}: none of the validation recordings could be used (their audio is unusable)`);
+      }
+      temperature = fittedTemperature(scored.validation.rows, scored.validation.counts, truthOf(scored.validation), labels.length);
+    }
     const scoredPart = (s: WindowScores): CalibratedPart =>
       calibratedPart(
         s.rows,
@@ -117,10 +137,11 @@ export async function calibrateRun(runDir: string, options: CalibrateOptions = {
     const result: CalibrationResult = {
       runDir: dir,
       temperature,
+      fittedOn: given === undefined ? 'validation' : 'given',
       previous,
-      validation: scoredPart(scored.validation),
+      validation: scored.validation && scored.validation.kept.length > 0 ? scoredPart(scored.validation) : null,
       test: scored.test && scored.test.kept.length > 0 ? scoredPart(scored.test) : null,
-      missing: parts.validation.length + parts.test.length - scored.validation.kept.length - (scored.test?.kept.length ?? 0),
+      missing: parts.validation.length + parts.test.length - (scored.validation?.kept.length ?? 0) - (scored.test?.kept.length ?? 0),
     };
     const calibrated: RunConfig = { ...config, model: { ...untempered, temperature } };
     writeFileAtomic(join(dir, MODEL_FILE), rebuildModelOnnx(bytes, calibrated.model, members));
@@ -153,7 +174,7 @@ function updateMetrics(dir: string, config: RunConfig, result: CalibrationResult
     ...(Object.keys(perCorpus).length > 0
       ? { per_corpus: Object.fromEntries(Object.entries(perCorpus).map(([tag, r]) => [tag, toJson(r)])) }
       : {}),
-    calibration: calibrationJson(result.temperature, result.validation, result.test),
+    calibration: calibrationJson(result.temperature, result.validation, result.test, result.fittedOn),
   };
   writeFileAtomic(path, JSON.stringify(updated, null, 2) + '\n');
   writeTestPredictions(dir, test.kept, y, probabilities, labels);

@@ -52,8 +52,12 @@ test("the calibrated model's probabilities are the untempered ones at temperatur
   const result = await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0 });
   assert.equal(readRunConfig(run).model.temperature, result.temperature);
   assert.ok(result.temperature !== 1, 'a one-epoch model is not calibrated at T = 1: the test would show nothing');
-  assert.ok(result.validation.calibrated.crossEntropy! <= result.validation.untempered.crossEntropy!, 'the fit lowers the validation loss');
-  assert.equal(result.validation.calibrated.accuracy, result.validation.untempered.accuracy);
+  assert.equal(result.fittedOn, 'validation');
+  assert.ok(
+    result.validation!.calibrated.crossEntropy! <= result.validation!.untempered.crossEntropy!,
+    'the fit lowers the validation loss',
+  );
+  assert.equal(result.validation!.calibrated.accuracy, result.validation!.untempered.accuracy);
   await assertTempered(runs.a, run, result.temperature);
   const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
   assert.equal(metrics.calibration.temperature, result.temperature);
@@ -105,12 +109,33 @@ test('a run whose split has no validation part, and a folder that is no run, are
     (e: unknown) => e instanceof SerError && e.code === 'EDATA' && /no validation part to fit a temperature on/.test(e.message),
   );
   assert.equal(readRunConfig(run).model.temperature, undefined, 'nothing written when refused');
+  await assert.rejects(
+    calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0, temperature: -1 }),
+    (e: unknown) =>
+      e instanceof SerError && e.code === 'EARG' && /temperature must be a positive finite number \(-1 given\)/.test(e.message),
+  );
   const nowhere = join(scratch, 'nowhere');
   await assert.rejects(
     calibrateRun(nowhere),
     (e: unknown) => e instanceof SerError && e.code === 'EIO' && /nowhere: no such run directory/.test(e.message),
   );
   assert.ok(!existsSync(nowhere), 'no folder or lock file made for a run that does not exist');
+});
+
+test('a given temperature is set without a fit, also on a run with no validation part, and recorded as given', { skip }, async () => {
+  const run = copyRun(runs.a, 'given-temperature');
+  const splitPath = join(run, 'split.json');
+  const split = JSON.parse(readFileSync(splitPath, 'utf8'));
+  split.parts.train.push(...split.parts.validation);
+  split.parts.validation = [];
+  writeFileSync(splitPath, JSON.stringify(split));
+  const result = await calibrateRun(run, { cacheDir: null, threads: 1, jobs: 0, temperature: 1.7 });
+  assert.deepEqual([result.temperature, result.fittedOn, result.validation], [1.7, 'given', null]);
+  assert.equal(readRunConfig(run).model.temperature, 1.7);
+  await assertTempered(runs.a, run, 1.7);
+  const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+  assert.deepEqual([metrics.calibration.temperature, metrics.calibration.fitted_on, metrics.calibration.validation], [1.7, 'given', null]);
+  assert.equal(metrics.ece, result.test!.calibrated.calibration!.ece);
 });
 
 test('ser train --calibrate fits the temperature ser calibrate fits on the same weights, and reports at it', { skip }, async () => {
