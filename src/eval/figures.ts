@@ -59,7 +59,7 @@ export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
  */
 export function bestEpoch(history: readonly EpochRecord[]): number | null {
   let best: EpochRecord | null = null;
-  const hasValidation = history.some((h) => h.val_loss !== null && Number.isFinite(h.val_loss));
+  const hasValidation = validated(history);
   // A diverged epoch (NaN/Inf loss) is never the best.
   const finite = (v: number | null): number => (v !== null && Number.isFinite(v) ? v : Number.POSITIVE_INFINITY);
   const loss = (h: EpochRecord): number => finite(hasValidation ? h.val_loss : h.train_loss);
@@ -67,8 +67,14 @@ export function bestEpoch(history: readonly EpochRecord[]): number | null {
   return best === null ? null : best.epoch;
 }
 
+/** Whether the history has validation scores (a run with no validation part, a final fit, has none). */
+export function validated(history: readonly EpochRecord[]): boolean {
+  return history.some((h) => h.val_loss !== null && Number.isFinite(h.val_loss));
+}
+
 /**
- * Loss and accuracy per epoch, train vs validation, side by side; a dashed rule marks the best epoch.
+ * Loss and accuracy per epoch, train vs validation, side by side; a dashed rule marks the best epoch (the last one,
+ * so labelled, when there was no validation).
  * @param options.bestEpoch epoch to mark (default `bestEpoch(history)`).
  */
 export async function historyFigureSvg(history: readonly EpochRecord[], options: { bestEpoch?: number | null } = {}): Promise<string> {
@@ -101,7 +107,10 @@ export async function historyFigureSvg(history: readonly EpochRecord[], options:
             field: 'split',
             type: 'nominal' as const,
             title: null,
-            scale: { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] },
+            // No validation entry in the legend of a run that had none.
+            scale: validated(history)
+              ? { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] }
+              : { domain: ['train'], range: ['#1f77b4'] },
           },
         },
       },
@@ -109,7 +118,7 @@ export async function historyFigureSvg(history: readonly EpochRecord[], options:
         ? []
         : [
             {
-              data: { values: [{ epoch: best, label: `best epoch ${best}` }] },
+              data: { values: [{ epoch: best, label: validated(history) ? `best epoch ${best}` : `last epoch ${best} (no validation)` }] },
               layer: [
                 {
                   mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#555' },

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import {
   type EpochRecord,
   bestEpoch,
+  validated,
   confusionFigureSvg,
   historyFigureSvg,
   misclassificationFigureSvg,
@@ -193,7 +194,10 @@ function summarySection(input: HtmlReportInput, title: string, best: number | nu
     ['split (train / validation / test)', `${train} / ${validation} / ${test} (total ${train + validation + test})`],
     ['evaluated on', `${run.evaluatedOn ?? 'test split'}; ${report.samples} samples`],
     ['epochs run', String(run.epochs)],
-    ['best epoch (weights evaluated)', best === null ? '-' : String(best)],
+    [
+      'best epoch (weights evaluated)',
+      best === null ? '-' : validated(input.history) ? String(best) : `${best} (the last: no validation part)`,
+    ],
     ['wall time', formatDuration(run.wallTimeS)],
     ['report made', run.createdAt ?? new Date().toISOString()],
   ];

@@ -66,6 +66,13 @@ describe('SVG figures', () => {
     assert.ok(svgTexts(await historyFigureSvg(history, { bestEpoch: null })).every((t) => !t.startsWith('best epoch')));
   });
 
+  it('history of a run with no validation part: the kept epoch is marked as the last, not the best', async () => {
+    const finalFit = history.map((h) => ({ ...h, val_loss: null, val_accuracy: null }));
+    const texts = svgTexts(await historyFigureSvg(finalFit));
+    assert.ok(texts.includes('last epoch 5 (no validation)'), texts.join(' | '));
+    assert.ok(!texts.includes('validation') && texts.every((t) => !t.startsWith('best epoch')));
+  });
+
   it('confusion heatmap: labels, counts and row-normalised %', async () => {
     const texts = svgTexts(await confusionFigureSvg(report));
     for (const label of LABELS) assert.ok(texts.includes(label), `missing ${label}`);
