@@ -193,17 +193,27 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
     if (requested === 'test' && trainingTag === null) {
       throw new SerError('EARG', 'eval', `--part test needs a corpus the run was trained on (${trainingCorpora(config)})`);
     }
-    const part = requested === 'auto' ? (trainingTag !== null ? 'test' : 'all') : requested;
-    if (part === 'test') {
-      // The test ids of split.json (files that failed to decode in training are in no part: left out here too).
+    // The test ids of split.json from this corpus (files that failed to decode in training are in no part: left out here too).
+    const testIds = (): Set<string> => {
       const prefix = trainingTag ? `${trainingTag}/` : '';
-      const testIds = new Set(
+      return new Set(
         loadSplit(join(model.runDir, SPLIT_FILE))
           .parts.test.filter((id) => id.startsWith(prefix))
           .map((id) => id.slice(prefix.length)),
       );
-      utterances = utterances.filter((u) => testIds.has(u.id));
+    };
+    const heldOut = trainingTag !== null ? testIds() : new Set<string>();
+    const notice: string[] = [];
+    let part: 'all' | 'test' = requested === 'auto' ? (trainingTag !== null ? 'test' : 'all') : requested;
+    if (part === 'test' && heldOut.size === 0) {
+      // A corpus the run trained on whole (e.g. every corpus but the held-out one of a leave-one-corpus-out run).
+      const why = `${dataName}: the run trained on every recording of it (its test part holds none)`;
+      if (requested === 'test')
+        throw new SerError('EDATA', 'eval', `${why}: there is no test part to score; --part all scores the training recordings`);
+      part = 'all';
+      notice.push(`${why}: scoring all of them, so these are scores on training data, not on unseen speakers`);
     }
+    if (part === 'test') utterances = utterances.filter((u) => heldOut.has(u.id));
     const scored = await scoreUtterances(model, utterances, {
       cacheDir: options.cacheDir,
       jobs: options.jobs,
@@ -228,7 +238,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       mapping: used,
       unmapped,
       failed: scored.failed,
-      warnings: scored.warnings,
+      warnings: [...notice, ...scored.warnings],
       config,
       scored: { recordings: scored.kept, truth: y, probabilities: scored.probabilities },
     };

@@ -126,6 +126,53 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   assert.equal(all.code, 0, all.stderr);
   assert.equal((JSON.parse(all.stdout) as EvalJson).samples, 24);
 
+  // A corpus the run trained on whole (its test part holds none of it, as every corpus of the shipped model but its
+  // held-out one): auto scores all of it and says these are training scores; --part test has nothing to score.
+  const whole = join(scratch, 'trained-on-all');
+  cpSync(run, whole, { recursive: true });
+  const wholeSplit = JSON.parse(readFileSync(join(whole, 'split.json'), 'utf8'));
+  wholeSplit.parts.train.push(...wholeSplit.parts.test);
+  wholeSplit.parts.test = [];
+  writeFileSync(join(whole, 'split.json'), JSON.stringify(wholeSplit));
+  const onTraining = await runCli([
+    'eval',
+    '--model',
+    whole,
+    '--data',
+    manifest,
+    '--dataset',
+    'csv',
+    '--json',
+    '--no-cache',
+    '--threads',
+    '1',
+  ]);
+  assert.equal(onTraining.code, 0, onTraining.stderr);
+  assert.deepEqual(
+    [(JSON.parse(onTraining.stdout) as EvalJson & { part: string }).part, (JSON.parse(onTraining.stdout) as EvalJson).samples],
+    ['all', 24],
+  );
+  assert.match(
+    onTraining.stderr,
+    /^ser: warning: .*manifest\.csv: the run trained on every recording of it \(its test part holds none\): scoring all of them, so these are scores on training data/m,
+  );
+  const noTest = await runCli([
+    'eval',
+    '--model',
+    whole,
+    '--data',
+    manifest,
+    '--dataset',
+    'csv',
+    '--part',
+    'test',
+    '--no-cache',
+    '--threads',
+    '1',
+  ]);
+  assert.equal(noTest.code, 1);
+  assert.match(noTest.stderr, /there is no test part to score; --part all scores the training recordings \[EDATA\]/);
+
   // Without --data: the run's own corpus from its config.json, and its test part.
   const own = await runCli(['eval', '--model', run, '--json', '--no-cache', '--threads', '1']);
   assert.equal(own.code, 0, own.stderr);
