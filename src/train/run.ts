@@ -604,7 +604,7 @@ export async function writeRunReport(runDir: string, config: RunConfig, split: S
       epochs: parts.history.length,
       bestEpoch: parts.bestEpoch,
       wallTimeS: parts.history.reduce((sum, record) => sum + record.seconds, 0),
-      evaluatedOn: `test split (${parts.counts.test} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), best epoch ${parts.bestEpoch}`,
+      evaluatedOn: `test split (${parts.counts.test} recordings${split.heldOut ? `, held out: ${heldOutText(split.heldOut)}` : ''}), ${keptEpoch(parts.counts.validation, parts.bestEpoch)}`,
       title: `CNN-TM on ${corpusName}, ${split.protocol} split, seed ${config.seed}`,
       predictionsFile: PREDICTIONS_FILE,
       ...historyNote(config.hyper),
@@ -709,10 +709,15 @@ export function exampleSpectrograms(
   return examples;
 }
 
+/** 'best epoch N', or 'last epoch N' for a run with no validation part (a final fit keeps its last epoch). */
+function keptEpoch(validationCount: number, epoch: number | null): string {
+  return `${validationCount === 0 ? 'last' : 'best'} epoch ${epoch}`;
+}
+
 /** The terminal summary printed at the end of `ser train`. */
 export function formatRunSummary(result: TrainRunResult, color = false): string {
   if (!result.report) return '';
-  const title = `Test set (${result.config.split.protocol} split, ${result.report.samples} recordings), best epoch ${result.bestEpoch}`;
+  const title = `Test set (${result.config.split.protocol} split, ${result.report.samples} recordings), ${keptEpoch(result.config.split.val, result.bestEpoch)}`;
   const lines = [formatReport(result.report, { color, title })];
   for (const [tag, report] of Object.entries(result.perCorpus)) {
     lines.push(

@@ -94,6 +94,16 @@ describe('renderHtmlReport', async () => {
     assert.match(html, /best epoch \(weights evaluated\)<\/th><td class="text">2</);
   });
 
+  it('says the kept epoch is the last of a run with no validation part', async () => {
+    const base = input('speaker-disjoint');
+    const finalFit = await renderHtmlReport({
+      ...base,
+      run: { ...base.run, splitCounts: { train: 80, validation: 0, test: 10 } },
+      history: history.map((h) => ({ ...h, val_loss: null, val_accuracy: null })),
+    });
+    assert.match(finalFit, /best epoch \(weights evaluated\)<\/th><td class="text">3 \(the last: no validation part\)</);
+  });
+
   it("adds the run's history note to the training-history caption, and nothing without one", async () => {
     const note = "Validation curves are the weight average's.";
     const noted = await renderHtmlReport({ ...input('random-stratified'), run: { ...input('random-stratified').run, historyNote: note } });
