@@ -202,10 +202,10 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
           .map((id) => id.slice(prefix.length)),
       );
     };
-    const heldOut = trainingTag !== null ? testIds() : new Set<string>();
+    const testPart = trainingTag !== null ? testIds() : new Set<string>();
     const notice: string[] = [];
     let part: 'all' | 'test' = requested === 'auto' ? (trainingTag !== null ? 'test' : 'all') : requested;
-    if (part === 'test' && heldOut.size === 0) {
+    if (part === 'test' && testPart.size === 0) {
       // A corpus the run trained on whole (e.g. every corpus but the held-out one of a leave-one-corpus-out run).
       const why = `${dataName}: the run trained on every recording of it (its test part holds none)`;
       if (requested === 'test')
@@ -213,7 +213,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       part = 'all';
       notice.push(`${why}: scoring all of them, so these are scores on training data, not on unseen speakers`);
     }
-    if (part === 'test') utterances = utterances.filter((u) => heldOut.has(u.id));
+    if (part === 'test') utterances = utterances.filter((u) => testPart.has(u.id));
     const scored = await scoreUtterances(model, utterances, {
       cacheDir: options.cacheDir,
       jobs: options.jobs,
