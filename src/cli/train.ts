@@ -249,6 +249,17 @@ function checkFlags(flags: TrainFlags, command: Command): void {
   }
   if (flags.testSpeakers !== undefined && flags.split !== 'speaker')
     throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
+  if (flags.validationFraction !== undefined && Number(flags.validationFraction) === 0) {
+    const validating = (['patience', 'monitor', 'calibrate'] as const).filter((name) => command.getOptionValueSource(name) === 'cli');
+    if (validating.length > 0) {
+      throw new SerError(
+        'EARG',
+        'train',
+        `${validating.map((name) => `--${name}`).join(', ')} work on the validation part, and --validation-fraction 0 leaves none ` +
+          '(the last epoch is kept; a temperature can be given later with ser calibrate --temperature T): drop them',
+      );
+    }
+  }
 }
 
 /** The flags as trainRun's options (numbers parsed and bounded; EARG naming the flag otherwise). */

@@ -441,6 +441,12 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   const badDecay = await runCli(['train', '--ema-decay', '1', '--out', join(scratch, 'z')]);
   assert.equal(badDecay.code, 1);
   assert.match(badDecay.stderr, /^ser: cli: --ema-decay must be a number between 0 and 1, e\.g\. 0\.998 \('1' given\) \[EARG\]$/m);
+  const noValidation = await runCli(['train', '--validation-fraction', '0', '--patience', '5', '--calibrate', '--out', join(scratch, 'z')]);
+  assert.equal(noValidation.code, 1);
+  assert.match(
+    noValidation.stderr,
+    /^ser: train: --patience, --calibrate work on the validation part, and --validation-fraction 0 leaves none .*: drop them \[EARG\]$/m,
+  );
   const badFraction = await runCli(['train', '--validation-fraction', '1', '--out', join(scratch, 'z')]);
   assert.equal(badFraction.code, 1);
   assert.match(
