@@ -134,42 +134,16 @@ test('ser eval --json: one JSON object; on the training corpus it scores the tes
   wholeSplit.parts.train.push(...wholeSplit.parts.test);
   wholeSplit.parts.test = [];
   writeFileSync(join(whole, 'split.json'), JSON.stringify(wholeSplit));
-  const onTraining = await runCli([
-    'eval',
-    '--model',
-    whole,
-    '--data',
-    manifest,
-    '--dataset',
-    'csv',
-    '--json',
-    '--no-cache',
-    '--threads',
-    '1',
-  ]);
+  const evalWhole = ['eval', '--model', whole, '--data', manifest, '--dataset', 'csv', '--no-cache', '--threads', '1'];
+  const onTraining = await runCli([...evalWhole, '--json']);
   assert.equal(onTraining.code, 0, onTraining.stderr);
-  assert.deepEqual(
-    [(JSON.parse(onTraining.stdout) as EvalJson & { part: string }).part, (JSON.parse(onTraining.stdout) as EvalJson).samples],
-    ['all', 24],
-  );
+  const onTrainingJson = JSON.parse(onTraining.stdout) as EvalJson & { part: string };
+  assert.deepEqual([onTrainingJson.part, onTrainingJson.samples], ['all', 24]);
   assert.match(
     onTraining.stderr,
     /^ser: warning: .*manifest\.csv: the run trained on every recording of it \(its test part holds none\): scoring all of them, so these are scores on training data/m,
   );
-  const noTest = await runCli([
-    'eval',
-    '--model',
-    whole,
-    '--data',
-    manifest,
-    '--dataset',
-    'csv',
-    '--part',
-    'test',
-    '--no-cache',
-    '--threads',
-    '1',
-  ]);
+  const noTest = await runCli([...evalWhole, '--part', 'test']);
   assert.equal(noTest.code, 1);
   assert.match(noTest.stderr, /there is no test part to score; --part all scores the training recordings \[EDATA\]/);
 
