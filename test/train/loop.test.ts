@@ -271,6 +271,17 @@ test('train: with emaDecay, interrupted after epoch 1 and resumed = uninterrupte
   await assert.rejects(train(await options({ hyper: { ...hyper, emaDecay: 1 } })), /weight-average decay must be in \(0, 1\) \(1 given\)/);
 });
 
+test('train: without a validation part, interrupted after epoch 1 and resumed = uninterrupted (the last epoch kept)', async () => {
+  const none = { x: new Float32Array(0), y: new Int32Array(0) };
+  const hyper = { epochs: 3, patience: 1, batchSize: 4, lr: 1e-3, emaDecay: 0.9 };
+  const { whole, broken, reference, resumed } = await interruptedAndResumed('final-fit', { val: none, hyper });
+  assert.deepEqual(withoutTimes(resumed.history), withoutTimes(reference.history));
+  assert.deepEqual([resumed.bestEpoch, resumed.finished], [3, 'max-epochs']);
+  for (const file of [CHECKPOINT_FILE, BEST_FILE]) {
+    assertSameState(readSafetensors(join(broken, file)).tensors, readSafetensors(join(whole, file)).tensors, file);
+  }
+});
+
 /**
  * The tiny clips as a training source with corpus targets for corpus-adversarial training: each clip's actor (the
  * two CREMA-D actors of the sample set) stands in for its corpus, appended one-hot after the class.
