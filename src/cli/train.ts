@@ -303,7 +303,10 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
     recipe,
     seed: parseNumber('--seed', flags.seed, { integer: true }),
     splitSeed: number('--split-seed', flags.splitSeed, { integer: true }),
-    validationFraction: validationFraction(flags.validationFraction),
+    validationFraction: fraction('--validation-fraction', flags.validationFraction, {
+      zero: true,
+      range: 'from 0 (no validation part) to below 1, e.g. 0.1',
+    }),
     hyper: {
       epochs: number('--epochs', flags.epochs, { integer: true, min: 1 }),
       patience: number('--patience', flags.patience, { integer: true, min: 1 }),
@@ -313,7 +316,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
       warmupEpochs: number('--warmup', flags.warmup, { min: 0 }),
       lrDecay: flags.lrDecay,
       monitor: flags.monitor,
-      emaDecay: emaDecay(flags.emaDecay),
+      emaDecay: fraction('--ema-decay', flags.emaDecay, { zero: false, range: 'between 0 and 1, e.g. 0.998' }),
       calibrate: flags.calibrate,
       corpusAdversarial: number('--corpus-adversarial', flags.corpusAdversarial, { min: Number.MIN_VALUE }),
     },
@@ -352,24 +355,11 @@ function reportRun(result: TrainRunResult, out: string): void {
   );
 }
 
-/** --validation-fraction: a number in [0, 1). */
-function validationFraction(text: string | undefined): number | undefined {
+/** A flag that is a number below 1 and above 0 (or from 0, with `zero`); `range` says so in the error. */
+function fraction(flag: string, text: string | undefined, bounds: { zero: boolean; range: string }): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !(value >= 0 && value < 1))
-    throw new SerError(
-      'EARG',
-      'cli',
-      `--validation-fraction must be a number from 0 (no validation part) to below 1, e.g. 0.1 ('${text}' given)`,
-    );
-  return value;
-}
-
-/** --ema-decay: a number in (0, 1). */
-function emaDecay(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !(value > 0 && value < 1))
-    throw new SerError('EARG', 'cli', `--ema-decay must be a number between 0 and 1, e.g. 0.998 ('${text}' given)`);
+  if (text.trim() === '' || !((bounds.zero ? value >= 0 : value > 0) && value < 1))
+    throw new SerError('EARG', 'cli', `${flag} must be a number ${bounds.range} ('${text}' given)`);
   return value;
 }

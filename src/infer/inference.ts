@@ -193,18 +193,19 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
     if (requested === 'test' && trainingTag === null) {
       throw new SerError('EARG', 'eval', `--part test needs a corpus the run was trained on (${trainingCorpora(config)})`);
     }
-    // The test ids of split.json from this corpus (files that failed to decode in training are in no part: left out here too).
-    const testIds = (): Set<string> => {
-      const prefix = trainingTag ? `${trainingTag}/` : '';
-      return new Set(
-        loadSplit(join(model.runDir, SPLIT_FILE))
-          .parts.test.filter((id) => id.startsWith(prefix))
-          .map((id) => id.slice(prefix.length)),
-      );
-    };
-    const testPart = trainingTag !== null ? testIds() : new Set<string>();
-    const notice: string[] = [];
     let part: 'all' | 'test' = requested === 'auto' ? (trainingTag !== null ? 'test' : 'all') : requested;
+    // The test ids of split.json from this corpus (files that failed to decode in training are in no part: left out
+    // here too); read only when the test part is what gets scored.
+    const prefix = trainingTag ? `${trainingTag}/` : '';
+    const testPart =
+      part === 'test'
+        ? new Set(
+            loadSplit(join(model.runDir, SPLIT_FILE))
+              .parts.test.filter((id) => id.startsWith(prefix))
+              .map((id) => id.slice(prefix.length)),
+          )
+        : new Set<string>();
+    const notice: string[] = [];
     if (part === 'test' && testPart.size === 0) {
       // A corpus the run trained on whole (e.g. every corpus but the held-out one of a leave-one-corpus-out run).
       const why = `${dataName}: the run trained on every recording of it (its test part holds none)`;
