@@ -20,6 +20,7 @@ interface TrainFlags {
   split: string;
   testCorpus?: string;
   testSpeakers?: string;
+  splitFile?: string;
   validationFraction?: string;
   recipe?: string;
   inputNorm?: InputNorm;
@@ -62,6 +63,7 @@ const FIXED_ON_RESUME = [
   'split',
   'testCorpus',
   'testSpeakers',
+  'splitFile',
   'validationFraction',
   'recipe',
   'inputNorm',
@@ -119,6 +121,12 @@ export function register(program: Command): void {
     .option(
       '--test-speakers <ids>',
       'with --split speaker: the speakers held out as the test part, comma-separated (e.g. ravdess/13,ravdess/14)',
+    )
+    .option(
+      '--split-file <split.json>',
+      "use a split given in advance (another run's split.json, or a published split in its format; every recording " +
+        'of the corpora in one of its parts) instead of making one; not with --split, --test-corpus, --test-speakers, ' +
+        '--split-seed or --validation-fraction',
     )
     .option(
       '--validation-fraction <f>',
@@ -221,15 +229,18 @@ export function register(program: Command): void {
     });
 }
 
+/** The command-line spelling of a flag's option name (recalibrateBn -> --no-recalibrate-bn). */
+function flagName(name: string): string {
+  return (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 /** Refuses flag combinations that cannot work, before any data is read. */
 function checkFlags(flags: TrainFlags, command: Command): void {
   if (flags.resume) {
     if (!flags.out) throw new SerError('EARG', 'train', '--resume needs --out RUN_DIR (the run to continue)');
     const given = FIXED_ON_RESUME.filter((name) => command.getOptionValueSource(name) === 'cli');
     if (given.length > 0) {
-      const flagNames = given.map(
-        (name) => (name === 'recalibrateBn' ? '--no-' : '--') + name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()),
-      );
+      const flagNames = given.map(flagName);
       throw new SerError('EARG', 'train', `--resume takes the run's settings from ${flags.out}/config.json; drop ${flagNames.join(', ')}`);
     }
   }
@@ -240,6 +251,18 @@ function checkFlags(flags: TrainFlags, command: Command): void {
         'EARG',
         'train',
         `--init ${flags.init} takes the model size and clip length from that model; drop ${given.map((name) => `--${name}`).join(', ')}`,
+      );
+    }
+  }
+  if (flags.splitFile !== undefined) {
+    const making = (['split', 'testCorpus', 'testSpeakers', 'splitSeed', 'validationFraction'] as const).filter(
+      (name) => command.getOptionValueSource(name) === 'cli',
+    );
+    if (making.length > 0) {
+      throw new SerError(
+        'EARG',
+        'train',
+        `--split-file ${flags.splitFile} gives the split; ${making.map(flagName).join(', ')} would make one: drop them`,
       );
     }
   }
@@ -289,6 +312,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
         : sources?.sources,
     labels: sources && sources.sources.length > 1 ? (flags.labels ?? sources.labels) : undefined,
     split: flags.split,
+    ...(flags.splitFile !== undefined ? { splitFile: flags.splitFile } : {}),
     heldOut:
       flags.testCorpus !== undefined
         ? { corpus: flags.testCorpus }

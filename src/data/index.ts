@@ -54,6 +54,7 @@ export {
   type SplitProtocol,
   allocateProportionally,
   applySplit,
+  adoptSplit,
   loadSplit,
   makeSplit,
   partSizes,

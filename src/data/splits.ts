@@ -467,6 +467,79 @@ export function makeSplit(protocol: string, utterances: readonly Utterance[], op
   throw new SerError('EARG', 'split', `unknown split protocol '${protocol}' (expected random, speaker or corpus)`);
 }
 
+/**
+ * A split given in advance (`ser train --split-file`: another run's split.json, or a published split written in the
+ * ser-split/1 format) checked against the corpora it is used on: its classes must be the corpora's; every
+ * id it names must be a recording of the corpora and every recording must be in one part (EDATA naming `source`
+ * otherwise); under the speaker-disjoint protocols no speaker may be in two parts. Recordings it names that were left
+ * out later (`kept` lacks them: unreadable, silent or too short) are dropped from their part. Returns the split as
+ * used, with its counts (and speakers) recomputed: the run's split.json.
+ */
+export function adoptSplit(
+  split: Split,
+  corpus: { labels: readonly string[]; utterances: readonly Utterance[] },
+  kept: readonly Utterance[],
+  source: string,
+): Split {
+  const { labels, utterances } = corpus;
+  if (split.labels.length !== labels.length || labels.some((label) => !split.labels.includes(label))) {
+    throw new SerError(
+      'EDATA',
+      'split',
+      `${source}: its classes are ${split.labels.join(', ')}, the corpora's ${labels.join(', ')}: give --labels ${split.labels.join(',')}`,
+    );
+  }
+  const named = new Map<string, PartName>();
+  for (const part of PART_NAMES) {
+    for (const id of split.parts[part]) {
+      if (named.has(id)) throw new SerError('EDATA', 'split', `${source}: '${id}' is in both ${named.get(id)} and ${part}`);
+      named.set(id, part);
+    }
+  }
+  const known = new Set(utterances.map((u) => u.id));
+  const unknown = [...named.keys()].filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new SerError(
+      'EDATA',
+      'split',
+      `${source}: ${unknown.length} of its ${named.size} recordings are not in the corpora given (e.g. ${unknown.slice(0, 3).join(', ')}); ` +
+        'ids are relative to the corpus folder, and with several corpora prefixed by the corpus tag (ravdess/Actor_01/...)',
+    );
+  }
+  const unnamed = utterances.filter((u) => !named.has(u.id)).map((u) => u.id);
+  if (unnamed.length > 0) {
+    throw new SerError(
+      'EDATA',
+      'split',
+      `${source}: ${unnamed.length} recordings of the corpora are in none of its parts (e.g. ${unnamed.slice(0, 3).join(', ')}): add them to a part, or leave their corpus out`,
+    );
+  }
+  const disjoint = split.protocol !== 'random-stratified';
+  if (disjoint) {
+    const partOfSpeaker = new Map<string, PartName>();
+    for (const u of utterances) {
+      const part = named.get(u.id) as PartName;
+      const seen = partOfSpeaker.get(u.speaker);
+      if (seen !== undefined && seen !== part) {
+        throw new SerError(
+          'EDATA',
+          'split',
+          `${source}: its protocol is ${split.protocol} but speaker '${u.speaker}' is in both ${seen} and ${part}`,
+        );
+      }
+      partOfSpeaker.set(u.speaker, part);
+    }
+  }
+  const parts: SplitParts = { train: [], validation: [], test: [] };
+  for (const u of kept) {
+    const part = named.get(u.id);
+    if (part !== undefined) parts[part].push(u);
+  }
+  const base = { testFraction: split.testFraction, validationFraction: split.validationFraction, labels: [...labels] };
+  const adopted = record(split.protocol, { seed: split.seed }, base, parts, disjoint);
+  return split.heldOut ? { ...adopted, heldOut: split.heldOut } : adopted;
+}
+
 /** Writes the split as pretty JSON, atomically. */
 export function saveSplit(path: string, split: Split): void {
   writeFileAtomic(path, `${JSON.stringify(split, null, 1)}\n`);

@@ -49,8 +49,11 @@ export interface RunConfig {
     /** A mixture's corpora: tag (the `source` of its utterances), kind, absolute path, own label spec. */
     corpora?: Array<{ tag: string; dataset: CorpusName; path: string; labels: string | null }>;
   };
-  /** The split's protocol and part sizes; `seed` when it was not the run's `seed` (--split-seed; split.json has it too). */
-  split: { protocol: SplitProtocol; train: number; val: number; test: number; heldOut?: HeldOut; seed?: number };
+  /**
+   * The split's protocol and part sizes; `seed` when it was not the run's `seed` (--split-seed; split.json has it
+   * too); `file` when the split was given (--split-file), not made.
+   */
+  split: { protocol: SplitProtocol; train: number; val: number; test: number; heldOut?: HeldOut; seed?: number; file?: string };
   /**
    * How utterances become inputs and how training augments them (recipe.ts). Absent in runs made before recipes:
    * those train and predict on the first `durationS` seconds of each file (clipLogMel).

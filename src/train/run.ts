@@ -18,6 +18,7 @@ import {
   type SplitParts,
   PART_NAMES,
   applySplit,
+  adoptSplit,
   loadSplit,
   makeSplit,
   saveSplit,
@@ -77,6 +78,11 @@ export interface TrainRunOptions {
   split?: string;
   /** A test part fixed in advance: a corpus (with split 'corpus') or speakers (with split 'speaker'). */
   heldOut?: HeldOut;
+  /**
+   * A split given in advance (ser-split/1 JSON: another run's split.json, or a published split) instead of a new
+   * one; `split`, `heldOut`, `splitSeed` and `validationFraction` are then not used. See splits.ts adoptSplit.
+   */
+  splitFile?: string;
   /** Seed of the split, the initial weights, the shuffling, augmentation and dropout (default 0). */
   seed?: number;
   /**
@@ -206,6 +212,7 @@ function newRunConfig(
       test: split.parts.test.length,
       ...(split.heldOut ? { heldOut: split.heldOut } : {}),
       ...(split.seed !== (options.seed ?? 0) ? { seed: split.seed } : {}),
+      ...(options.splitFile !== undefined ? { file: resolve(options.splitFile) } : {}),
     },
     recipe,
     ...(initial ? { init: { model: initial.dir, labels: initial.config.labels } } : {}),
@@ -433,12 +440,15 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
       writeRunConfig(runDir, config);
     }
   } else {
-    split = makeSplit(options.split ?? 'random', extracted.kept, {
-      seed: options.splitSeed ?? options.seed ?? 0,
-      labels: corpus.labels,
-      ...(options.validationFraction !== undefined ? { validationFraction: options.validationFraction } : {}),
-      ...(options.heldOut ? { heldOut: options.heldOut } : {}),
-    });
+    split =
+      options.splitFile !== undefined
+        ? adoptSplit(loadSplit(options.splitFile), corpus, extracted.kept, options.splitFile)
+        : makeSplit(options.split ?? 'random', extracted.kept, {
+            seed: options.splitSeed ?? options.seed ?? 0,
+            labels: corpus.labels,
+            ...(options.validationFraction !== undefined ? { validationFraction: options.validationFraction } : {}),
+            ...(options.heldOut ? { heldOut: options.heldOut } : {}),
+          });
     mkdirSync(runDir, { recursive: true });
     saveSplit(splitPath, split);
     config = newRunConfig(options, setup, sources, corpus.labels, split, recipe, initial);

@@ -421,6 +421,22 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
     noValidation.stderr,
     /^ser: train: --patience, --calibrate work on the validation part, and --validation-fraction 0 leaves none .*: drop them \[EARG\]$/m,
   );
+  const splitAndFile = await runCli([
+    'train',
+    '--split-file',
+    'given.json',
+    '--split',
+    'speaker',
+    '--split-seed',
+    '2',
+    '--out',
+    join(scratch, 'z'),
+  ]);
+  assert.equal(splitAndFile.code, 1);
+  assert.match(
+    splitAndFile.stderr,
+    /^ser: train: --split-file given\.json gives the split; --split, --split-seed would make one: drop them \[EARG\]$/m,
+  );
   const badFraction = await runCli(['train', '--validation-fraction', '1', '--out', join(scratch, 'z')]);
   assert.equal(badFraction.code, 1);
   assert.match(

@@ -7,6 +7,7 @@ import {
   PART_NAMES,
   type Split,
   type Utterance,
+  adoptSplit,
   allocateProportionally,
   applySplit,
   loadCorpus,
@@ -221,6 +222,68 @@ test('save -> load -> apply reproduces the parts; mismatches are EDATA, bad file
   writeFileSync(join(scratch, 'bad.json'), '{"format":"other"}');
   assert.throws(() => loadSplit(join(scratch, 'bad.json')), { code: 'EFORMAT' });
   assert.throws(() => loadSplit(join(scratch, 'none.json')), { code: 'EIO' });
+});
+
+test('adoptSplit: a given split is used as it is, checked against the corpus, and loses only the recordings left out', () => {
+  const corpus = loadCorpus({ dataset: 'ravdess', path: assetPath('corpus', 'ravdess') });
+  const { utterances, labels } = corpus;
+  const given = speakerDisjointSplit(utterances, { seed: 3, labels, heldOut: { speakers: ['02', '05'] } });
+  const adopted = adoptSplit(given, corpus, utterances, 'given.json');
+  assert.deepEqual(adopted, given);
+
+  // Recordings left out after the split was written (unreadable, silent) leave their part; counts follow.
+  const dropped = given.parts.test[0] as string;
+  const droppedLabel = (utterances.find((u) => u.id === dropped) as Utterance).label;
+  const fewer = adoptSplit(
+    given,
+    corpus,
+    utterances.filter((u) => u.id !== dropped),
+    'given.json',
+  );
+  assert.deepEqual(fewer.parts.test, given.parts.test.slice(1));
+  assert.equal(fewer.counts.test[droppedLabel], (given.counts.test[droppedLabel] as number) - 1);
+  assert.deepEqual(fewer.parts.train, given.parts.train);
+
+  // Any assignment of the recordings is taken, here other speakers in test than a new split would choose.
+  const byHand: Split = structuredClone(given);
+  byHand.parts.train = given.parts.train.filter((id) => !id.startsWith('Actor_01/'));
+  byHand.parts.test = [...given.parts.test, ...given.parts.train.filter((id) => id.startsWith('Actor_01/'))].sort();
+  assert.deepEqual(adoptSplit(byHand, corpus, utterances, 'given.json').speakers?.test, ['01', '02', '05']);
+
+  const broken = (change: (split: Split) => void) => {
+    const split = structuredClone(given);
+    change(split);
+    return () => adoptSplit(split, corpus, utterances, 'given.json');
+  };
+  assert.throws(
+    broken((split) => split.parts.train.push('Actor_99/x.wav')),
+    { code: 'EDATA', message: /^split: given\.json: 1 of its 361 recordings are not in the corpora given \(e\.g\. Actor_99\/x\.wav\)/ },
+  );
+  assert.throws(
+    broken((split) => split.parts.train.shift()),
+    { code: 'EDATA', message: /^split: given\.json: 1 recordings of the corpora are in none of its parts/ },
+  );
+  assert.throws(
+    broken((split) => split.parts.validation.push(split.parts.train[0] as string)),
+    { code: 'EDATA', message: /is in both train and validation$/ },
+  );
+  const sharedSpeaker = given.parts.train[0] as string;
+  assert.throws(
+    broken((split) => {
+      split.parts.train = split.parts.train.slice(1);
+      split.parts.test.push(sharedSpeaker);
+    }),
+    { code: 'EDATA', message: /its protocol is speaker-disjoint but speaker '\d+' is in both/ },
+  );
+  assert.throws(
+    broken((split) => {
+      split.labels = split.labels.slice(1);
+    }),
+    { code: 'EDATA', message: /its classes are .*, the corpora's .*: give --labels / },
+  );
+  // Under the random protocol a speaker may be in several parts.
+  const random = makeSplit('random', utterances, { seed: 5, labels });
+  assert.deepEqual(adoptSplit(random, corpus, utterances, 'given.json').parts, random.parts);
 });
 
 test('validationFraction 0: no validation part; every speaker outside the test part trains', () => {

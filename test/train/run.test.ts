@@ -119,6 +119,36 @@ test('--split-seed: runs of different seeds share the split of their split seed,
   assert.notEqual(seed1split0.trainLoss, seed0.trainLoss, 'the seed still sets the initial weights, shuffling and dropout');
 });
 
+test('--split-file: a run trains and tests on the parts of a given split, and says where it came from', {
+  skip: !hasShared && 'needs ../shared (RAVDESS)',
+}, async () => {
+  const corpus = fourClasses('corpus-split-file');
+  const run = async (name: string, options: { seed: number; splitFile?: string }) => {
+    const out = join(scratch, name);
+    await trainRun({
+      out,
+      data: { dataset: 'folders', path: corpus },
+      ...options,
+      ...SMALL_RUN,
+      hyper: { epochs: 1, batchSize: 4 },
+      log: () => {},
+    });
+    const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8'));
+    return {
+      split: read('split.json') as { parts: Record<string, string[]> },
+      config: read('config.json') as { split: { file?: string } },
+    };
+  };
+  const first = await run('split-made', { seed: 0 });
+  const given = join(scratch, 'split-made', 'split.json');
+  const second = await run('split-given', { seed: 1, splitFile: given });
+  const another = await run('split-seed1', { seed: 1 });
+  assert.notDeepEqual(another.split.parts, first.split.parts, 'seed 1 alone makes another split (the check below can fail)');
+  assert.deepEqual(second.split.parts, first.split.parts);
+  assert.equal(second.config.split.file, given);
+  assert.equal(first.config.split.file, undefined);
+});
+
 test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the head is training state only, one corpus is refused', async () => {
   // 36 RAVDESS clips of the embedded manifest (every third of actors 01-03 in the six classes) and the 12 CREMA-D sample clips.
   const manifest = join(scratch, 'adversarial.csv');
