@@ -279,7 +279,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
   const { model, recipe } = config;
   const hyper = config.hyper;
   log(
-    `split ${split.protocol} (seed ${split.seed}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
+    `split ${split.protocol} (${config.split.file !== undefined ? `given in ${config.split.file}` : `seed ${split.seed}`}): train ${parts.train.length}, validation ${parts.validation.length}, test ${parts.test.length}; ` +
       `model ${model.nMels} mels x ${model.frames} frames, d_model ${model.dModel}, ${model.layers} layers, dropout ${model.dropout}, input norm ${model.inputNorm ?? 'none'}; ` +
       `batch ${hyper.batchSize}, lr ${hyper.lr}${hyper.lrDecay === 'cosine' ? ' (cosine decay)' : ''}${hyper.warmupEpochs ? `, ${hyper.warmupEpochs} warm-up epochs` : ''}, ` +
       (parts.validation.length === 0

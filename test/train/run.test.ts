@@ -125,18 +125,20 @@ test('--split-file: a run trains and tests on the parts of a given split, and sa
   const corpus = fourClasses('corpus-split-file');
   const run = async (name: string, options: { seed: number; splitFile?: string }) => {
     const out = join(scratch, name);
+    const lines: string[] = [];
     await trainRun({
       out,
       data: { dataset: 'folders', path: corpus },
       ...options,
       ...SMALL_RUN,
       hyper: { epochs: 1, batchSize: 4 },
-      log: () => {},
+      log: (line) => lines.push(line),
     });
     const read = (file: string) => JSON.parse(readFileSync(join(out, file), 'utf8'));
     return {
       split: read('split.json') as { parts: Record<string, string[]> },
       config: read('config.json') as { split: { file?: string } },
+      lines,
     };
   };
   const first = await run('split-made', { seed: 0 });
@@ -146,6 +148,10 @@ test('--split-file: a run trains and tests on the parts of a given split, and sa
   assert.notDeepEqual(another.split.parts, first.split.parts, 'seed 1 alone makes another split (the check below can fail)');
   assert.deepEqual(second.split.parts, first.split.parts);
   assert.equal(second.config.split.file, given);
+  assert.ok(
+    second.lines.some((l) => l.startsWith(`split random-stratified (given in ${given}): train 9, validation 2, test 5;`)),
+    second.lines.join('\n'),
+  );
   assert.equal(first.config.split.file, undefined);
 });
 
