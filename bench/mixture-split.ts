@@ -11,7 +11,7 @@
  * Prints the recordings per corpus and part, and per class in train.
  */
 import { parseArgs } from 'node:util';
-import { type CorpusName, CORPUS_NAMES } from '../src/data/corpus.js';
+import { CORPUS_NAMES, type CorpusName } from '../src/data/corpus.js';
 import { loadCorpora } from '../src/data/mixture.js';
 import { PART_NAMES, type PartName, type Split, loadSplit, saveSplit } from '../src/data/splits.js';
 
@@ -59,7 +59,8 @@ for (const u of mixture.utterances) {
   row[part]++;
   table.set(source, row);
 }
-const named = [...partOf.keys()].filter((id) => !mixture.utterances.some((u) => u.id === id));
+const ids = new Set(mixture.utterances.map((u) => u.id));
+const named = [...partOf.keys()].filter((id) => !ids.has(id));
 if (named.length > 0) throw new Error(`${named.length} ids of ${args.split} are not in ${args.corpus} (e.g. ${named[0]})`);
 for (const part of PART_NAMES) split.parts[part].sort();
 saveSplit(args.out, split);
