@@ -518,6 +518,7 @@ export function adoptSplit(
   if (disjoint) {
     const partOfSpeaker = new Map<string, PartName>();
     for (const u of utterances) {
+      if (u.speaker === '') continue; // no speaker known: nothing to check
       const part = named.get(u.id) as PartName;
       const seen = partOfSpeaker.get(u.speaker);
       if (seen !== undefined && seen !== part) {

@@ -401,6 +401,10 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     );
   }
 
+  // A given split is checked against the corpora before any features are computed (its errors come first too).
+  const givenSplit = !config && options.splitFile !== undefined ? loadSplit(options.splitFile) : undefined;
+  if (givenSplit) adoptSplit(givenSplit, corpus, corpus.utterances, options.splitFile as string);
+
   // Fine-tuning: the initial model is read before any features are computed (its errors come first). A resumed
   // run needs it only when it was interrupted before its first checkpoint.
   const initDir = config ? (existsSync(join(runDir, CHECKPOINT_FILE)) ? undefined : config.init?.model) : options.init;
@@ -441,8 +445,8 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
     }
   } else {
     split =
-      options.splitFile !== undefined
-        ? adoptSplit(loadSplit(options.splitFile), corpus, extracted.kept, options.splitFile)
+      givenSplit !== undefined
+        ? adoptSplit(givenSplit, corpus, extracted.kept, options.splitFile as string)
         : makeSplit(options.split ?? 'random', extracted.kept, {
             seed: options.splitSeed ?? options.seed ?? 0,
             labels: corpus.labels,

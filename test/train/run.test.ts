@@ -153,6 +153,25 @@ test('--split-file: a run trains and tests on the parts of a given split, and sa
     second.lines.join('\n'),
   );
   assert.equal(first.config.split.file, undefined);
+
+  // A split that does not fit the corpus is refused before any features are computed.
+  const wrong = JSON.parse(readFileSync(given, 'utf8')) as { parts: Record<string, string[]> };
+  wrong.parts.train?.push('angry/not-here.wav');
+  const wrongFile = join(scratch, 'wrong-split.json');
+  writeFileSync(wrongFile, JSON.stringify(wrong));
+  const lines: string[] = [];
+  await assert.rejects(
+    trainRun({
+      out: join(scratch, 'split-wrong'),
+      data: { dataset: 'folders', path: corpus },
+      seed: 0,
+      splitFile: wrongFile,
+      ...SMALL_RUN,
+      log: (line) => lines.push(line),
+    }),
+    { code: 'EDATA', message: /wrong-split\.json: 1 of its 17 recordings are not in the corpora given \(e\.g\. angry\/not-here\.wav\)/ },
+  );
+  assert.ok(!lines.some((l) => l.startsWith('features:')), lines.join('\n'));
 });
 
 test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the head is training state only, one corpus is refused', async () => {
