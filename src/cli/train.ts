@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import { SerError } from '../errors.js';
 import { CORPUS_NAMES, type CorpusName } from '../data/corpus.js';
+import { loadSplit } from '../data/splits.js';
 import { EMBEDDED_DEFAULTS, type ModelSize } from '../train/presets.js';
 import { type TrainRunOptions, type TrainRunResult, formatRunSummary, trainRun } from '../train/run.js';
 import { BALANCES, type Balance, PAPER_RECIPE, type Recipe } from '../train/recipe.js';
@@ -272,16 +273,20 @@ function checkFlags(flags: TrainFlags, command: Command): void {
   }
   if (flags.testSpeakers !== undefined && flags.split !== 'speaker')
     throw new SerError('EARG', 'train', '--test-speakers needs --split speaker');
-  if (flags.validationFraction !== undefined && Number(flags.validationFraction) === 0) {
-    const validating = (['patience', 'monitor', 'calibrate'] as const).filter((name) => command.getOptionValueSource(name) === 'cli');
-    if (validating.length > 0) {
-      throw new SerError(
-        'EARG',
-        'train',
-        `${validating.map((name) => `--${name}`).join(', ')} work on the validation part, and --validation-fraction 0 leaves none ` +
-          '(the last epoch is kept; a temperature can be given later with ser calibrate --temperature T): drop them',
-      );
-    }
+  const validating = (['patience', 'monitor', 'calibrate'] as const).filter((name) => command.getOptionValueSource(name) === 'cli');
+  const noValidation =
+    flags.validationFraction !== undefined && Number(flags.validationFraction) === 0
+      ? '--validation-fraction 0 leaves none'
+      : flags.splitFile !== undefined && validating.length > 0 && loadSplit(flags.splitFile).parts.validation.length === 0
+        ? `${flags.splitFile} has none`
+        : undefined;
+  if (noValidation !== undefined && validating.length > 0) {
+    throw new SerError(
+      'EARG',
+      'train',
+      `${validating.map((name) => `--${name}`).join(', ')} work on the validation part, and ${noValidation} ` +
+        '(the last epoch is kept; a temperature can be given later with ser calibrate --temperature T): drop them',
+    );
   }
 }
 

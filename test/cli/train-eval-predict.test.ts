@@ -437,6 +437,30 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
     splitAndFile.stderr,
     /^ser: train: --split-file given\.json gives the split; --split, --split-seed would make one: drop them \[EARG\]$/m,
   );
+  const noValidationFile = join(scratch, 'no-validation-split.json');
+  writeFileSync(
+    noValidationFile,
+    JSON.stringify({
+      format: 'ser-split/1',
+      protocol: 'random-stratified',
+      labels: ['a'],
+      parts: { train: ['x'], validation: [], test: ['y'] },
+    }),
+  );
+  const fileWithoutValidation = await runCli([
+    'train',
+    '--split-file',
+    noValidationFile,
+    '--monitor',
+    'val_uar',
+    '--out',
+    join(scratch, 'z'),
+  ]);
+  assert.equal(fileWithoutValidation.code, 1);
+  assert.match(
+    fileWithoutValidation.stderr,
+    /^ser: train: --monitor work on the validation part, and .*no-validation-split\.json has none .*: drop them \[EARG\]$/m,
+  );
   const badFraction = await runCli(['train', '--validation-fraction', '1', '--out', join(scratch, 'z')]);
   assert.equal(badFraction.code, 1);
   assert.match(
