@@ -471,9 +471,9 @@ export function makeSplit(protocol: string, utterances: readonly Utterance[], op
  * A split given in advance (`ser train --split-file`: another run's split.json, or a published split written in the
  * ser-split/1 format) checked against the corpora it is used on: its classes must be the corpora's; every
  * id it names must be a recording of the corpora and every recording must be in one part (EDATA naming `source`
- * otherwise); under the speaker-disjoint protocols no speaker may be in two parts. Recordings it names that were left
- * out later (`kept` lacks them: unreadable, silent or too short) are dropped from their part. Returns the split as
- * used, with its counts (and speakers) recomputed: the run's split.json.
+ * otherwise); under the speaker-disjoint protocols every recording needs a speaker and no speaker may be in two
+ * parts. Recordings it names that were left out later (`kept` lacks them: unreadable, silent or too short) are
+ * dropped from their part. Returns the split as used, with its counts (and speakers) recomputed: the run's split.json.
  */
 export function adoptSplit(
   split: Split,
@@ -516,9 +516,18 @@ export function adoptSplit(
   }
   const disjoint = split.protocol !== 'random-stratified';
   if (disjoint) {
+    // The protocol is printed on every report: a speaker-disjoint claim is taken only where it can be checked.
+    const unknownSpeaker = utterances.filter((u) => u.speaker === '').length;
+    if (unknownSpeaker > 0) {
+      throw new SerError(
+        'EDATA',
+        'split',
+        `${source}: its protocol is ${split.protocol}, but ${unknownSpeaker} recordings of the corpora have no speaker, so that cannot be checked: ` +
+          'give the speakers (e.g. a manifest CSV with a speaker column, --dataset csv) or write "protocol": "random-stratified" in the file',
+      );
+    }
     const partOfSpeaker = new Map<string, PartName>();
     for (const u of utterances) {
-      if (u.speaker === '') continue; // no speaker known: nothing to check
       const part = named.get(u.id) as PartName;
       const seen = partOfSpeaker.get(u.speaker);
       if (seen !== undefined && seen !== part) {

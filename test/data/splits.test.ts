@@ -281,6 +281,11 @@ test('adoptSplit: a given split is used as it is, checked against the corpus, an
     }),
     { code: 'EDATA', message: /its classes are .*, the corpora's .*: give --labels / },
   );
+  const withoutSpeaker = { labels, utterances: utterances.map((u, i) => (i === 0 ? { ...u, speaker: '' } : u)) };
+  assert.throws(() => adoptSplit(given, withoutSpeaker, withoutSpeaker.utterances, 'given.json'), {
+    code: 'EDATA',
+    message: /its protocol is speaker-disjoint, but 1 recordings of the corpora have no speaker, so that cannot be checked/,
+  });
   // Under the random protocol a speaker may be in several parts.
   const random = makeSplit('random', utterances, { seed: 5, labels });
   assert.deepEqual(adoptSplit(random, corpus, utterances, 'given.json').parts, random.parts);
