@@ -18,6 +18,11 @@
  *      mean(P_speech) / mean(g P_noise) = 10^(SNR / 10) over the window. Noise: white, pink or brown noise made
  *      by the front end from seeded Gaussian noise, or babble (another training utterance). Adding mel powers is
  *      the expectation of adding waveforms of independent signals (the cross term averages to zero).
+ *   3b. a random channel (telephone lines, VoIP codecs, cheap microphones keep a band of the spectrum): the
+ *      window's power in band m times |H(f_m)|^2, H a Butterworth low-pass (cut-off uniform in [lowPassMinHz,
+ *      lowPassMaxHz]) times a Butterworth high-pass (cut-off uniform in [0, highPassMaxHz]) of order `order`,
+ *      |H_lp(f)|^2 = 1 / (1 + (f / f_c)^(2n)) and |H_hp(f)|^2 = 1 / (1 + (f_c / f)^(2n)) (Butterworth 1930), at
+ *      each band's centre f_m. Applied after the noise, as a line filters what the microphone picked up.
  *   4. the top_db clamp (as every model input), then the speaker's band normalisation when the recipe has it
  *      (features/speaker-norm.ts).
  *   5. SpecAugment (Park et al. 2019): frequency and time masks set to the window's mean dB.
@@ -48,6 +53,8 @@ export interface AugmentConfig {
   vtlp?: { probability: number; min: number; max: number } | null;
   /** Additive noise with this probability, SNR uniform in [snrDbMin, snrDbMax] dB, kinds drawn uniformly. */
   noise: { probability: number; snrDbMin: number; snrDbMax: number; kinds: NoiseKind[] } | null;
+  /** A random band-limiting channel with this probability (module comment, step 3b); absent: none. */
+  channel?: { probability: number; lowPassMinHz: number; lowPassMaxHz: number; highPassMaxHz: number; order: number } | null;
   /** SpecAugment: masks per clip and their largest widths (mel bands, frames). */
   specAugment: { freqMasks: number; maxFreqWidth: number; timeMasks: number; maxTimeWidth: number } | null;
   /** Mixup with Beta(alpha, alpha) weights, applied to a batch with this probability. */
@@ -91,6 +98,15 @@ export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
       problems.push(`noise SNR range [${config.noise.snrDbMin}, ${config.noise.snrDbMax}] is empty`);
     const unknown = config.noise.kinds.filter((kind) => !NOISE_KINDS.includes(kind));
     if (config.noise.kinds.length === 0 || unknown.length > 0) problems.push(`noise kinds must be some of ${NOISE_KINDS.join(', ')}`);
+  }
+  if (config.channel) {
+    const { probability: p, lowPassMinHz, lowPassMaxHz, highPassMaxHz, order } = config.channel;
+    probability('channel', p);
+    if (!(lowPassMinHz > 0 && lowPassMinHz <= lowPassMaxHz))
+      problems.push(`channel low-pass cut-offs must satisfy 0 < lowPassMinHz <= lowPassMaxHz (${lowPassMinHz}, ${lowPassMaxHz} given)`);
+    if (!(highPassMaxHz >= 0 && highPassMaxHz < lowPassMinHz))
+      problems.push(`channel highPassMaxHz must be in [0, lowPassMinHz) (${highPassMaxHz} given)`);
+    if (!(Number.isInteger(order) && order >= 1)) problems.push(`channel order must be an integer >= 1 (${order} given)`);
   }
   if (config.specAugment) {
     const { freqMasks, maxFreqWidth, timeMasks, maxTimeWidth } = config.specAugment;
@@ -145,6 +161,8 @@ export class BatchMaker {
   /** Centre of each mel band on the mel axis, and the axis's first edge and band spacing. */
   private readonly melAxis: { centres: Float64Array; first: number; step: number };
   private noise: Map<NoiseKind, Spectrogram> | null = null;
+  /** Centre frequency of each mel band in Hz (the channel step). */
+  private readonly bandCentresHz: Float64Array;
 
   constructor(data: TrainingUtterances, options: BatchMakerOptions) {
     const n = data.logMels.length;
@@ -164,6 +182,8 @@ export class BatchMaker {
     this.options = options;
     this.nMels = options.frontEnd.nMels;
     this.melAxis = melAxisOf(options.frontEnd);
+    const scale = HERTZ_TO_MEL[options.frontEnd.melScale];
+    this.bandCentresHz = this.melAxis.centres.map((mel) => scale.toHz(mel));
   }
 
   /** Utterances to draw from. */
@@ -236,6 +256,12 @@ export class BatchMaker {
       const kind = kinds[Math.floor(random() * kinds.length)] as NoiseKind;
       const snrDb = snrDbMin + (snrDbMax - snrDbMin) * random();
       addNoise(out, this.noiseWindow(kind, random, u), snrDb);
+    }
+    if (augment.channel && random() < augment.channel.probability) {
+      const { lowPassMinHz, lowPassMaxHz, highPassMaxHz, order } = augment.channel;
+      const lowPassHz = lowPassMinHz + (lowPassMaxHz - lowPassMinHz) * random();
+      const highPassHz = highPassMaxHz * random();
+      applyChannel(out, channelGainsDb(this.bandCentresHz, { lowPassHz, highPassHz, order }), frames);
     }
     if (frontEnd.topDb !== null) clampTopDb(out, frontEnd.topDb);
     if (this.data.normalizers) normalizeBands(out, this.data.normalizers[u] as BandNormalizer, frames);
@@ -327,6 +353,33 @@ export function addNoise(window: Float32Array, noise: Float32Array, snrDb: numbe
   const gain = signal / (noisePower * Math.exp(snrDb * DB_TO_NEPER));
   for (let i = 0; i < window.length; i++) {
     window[i] = Math.log(Math.max((speech[i] as number) + gain * (added[i] as number), AMIN)) / DB_TO_NEPER;
+  }
+}
+
+/**
+ * The gain in dB of a channel at each band centre (module comment, step 3b): a Butterworth low-pass at `lowPassHz`
+ * times a high-pass at `highPassHz` (0: none), both of order `order`; never below AMIN's dB.
+ */
+export function channelGainsDb(
+  centresHz: ArrayLike<number>,
+  channel: { lowPassHz: number; highPassHz: number; order: number },
+): Float32Array {
+  const { lowPassHz, highPassHz, order } = channel;
+  return Float32Array.from({ length: centresHz.length }, (_, m) => {
+    const f = centresHz[m] as number;
+    const lowPass = 1 / (1 + (f / lowPassHz) ** (2 * order));
+    const highPass = highPassHz > 0 ? 1 / (1 + (highPassHz / Math.max(f, 1e-9)) ** (2 * order)) : 1;
+    return Math.log(Math.max(lowPass * highPass, AMIN)) / DB_TO_NEPER;
+  });
+}
+
+/** `window` [nMels, frames] (dB) through a channel of band gains `gainsDb` (channelGainsDb), in place. */
+export function applyChannel(window: Float32Array, gainsDb: Float32Array, frames: number): void {
+  if (window.length !== gainsDb.length * frames)
+    throw new SerError('ESHAPE', 'augment', `channel gains for ${gainsDb.length} bands, window of ${window.length} values`);
+  for (let m = 0; m < gainsDb.length; m++) {
+    const gain = gainsDb[m] as number;
+    for (let j = m * frames; j < (m + 1) * frames; j++) window[j] = (window[j] as number) + gain;
   }
 }
 

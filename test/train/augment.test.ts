@@ -1,7 +1,8 @@
 /**
  * Augmentation on the mel image (src/train/augment.ts): speed perturbation and vocal tract length perturbation move
  * a tone's energy to the scaled frequency, speed also rescales time; VTLP in a recipe changes the batches, stays
- * deterministic, and leaves the batches of recipes without it as they were.
+ * deterministic, and leaves the batches of recipes without it as they were; so does the random channel, which
+ * attenuates bands by a Butterworth band-pass's gain.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +11,7 @@ import { loadCorpus } from '../../src/data/corpus.js';
 import { DEFAULT_FRONT_END, LogMelFrontEnd, type Spectrogram } from '../../src/features/index.js';
 import { HERTZ_TO_MEL } from '../../src/features/mel.js';
 import { assetPath } from '../../src/io/paths.js';
-import { type AugmentConfig, checkAugmentConfig, melAxisOf, rescaleLogMel } from '../../src/train/augment.js';
+import { type AugmentConfig, applyChannel, channelGainsDb, checkAugmentConfig, melAxisOf, rescaleLogMel } from '../../src/train/augment.js';
 import { trainingSource } from '../../src/train/input-sets.js';
 import { GENERALIZE_RECIPE, type Recipe } from '../../src/train/recipe.js';
 
@@ -60,26 +61,81 @@ test('checkAugmentConfig names an invalid VTLP range', () => {
   assert.throws(() => checkAugmentConfig(bad), { code: 'EARG', message: /vtlp factors must satisfy 0 < min <= max \(1.1, 0.9 given\)/ });
 });
 
+/** Six CREMA-D sample clips' log-mels, extracted once. */
+let clips: Promise<{ logMels: Spectrogram[]; labels: Int32Array }> | null = null;
+
+/** Four of them through the batch maker with `recipe` (seed 5, epoch 1, batch 0). */
+async function batchOf(recipe: Recipe): Promise<Float32Array> {
+  clips ??= (async () => {
+    const corpus = loadCorpus({ dataset: 'crema-d', path: assetPath('corpus', 'crema-d'), labels: 'six' });
+    const extracted = await extractUtteranceLogMels(corpus.utterances.slice(0, 6), { maxS: 12, cacheDir: null });
+    return { logMels: extracted.logMels, labels: Int32Array.from(extracted.kept, (u) => corpus.labels.indexOf(u.label)) };
+  })();
+  const { logMels, labels } = await clips;
+  const source = trainingSource(
+    { logMels, labels, corpora: new Int32Array(labels.length) },
+    { frames: 188, nClasses: 6, frontEnd, recipe, seed: 5 },
+  );
+  const x = new Float32Array(4 * 128 * 188);
+  source.fill([0, 2, 3, 5], 1, 0, x, new Float32Array(4 * 6));
+  return x;
+}
+
+const withAugment = (augment: Partial<AugmentConfig>): Recipe => ({
+  ...GENERALIZE_RECIPE,
+  augment: { ...GENERALIZE_RECIPE.augment, ...augment },
+});
+
 test('VTLP in a recipe: other batches, the same for the same (seed, epoch, batch); vtlp null is the recipe without it', async () => {
-  const corpus = loadCorpus({ dataset: 'crema-d', path: assetPath('corpus', 'crema-d'), labels: 'six' });
-  const extracted = await extractUtteranceLogMels(corpus.utterances.slice(0, 6), { maxS: 12, cacheDir: null });
-  const fill = (recipe: Recipe): Float32Array => {
-    const source = trainingSource(
-      {
-        logMels: extracted.logMels,
-        labels: Int32Array.from(extracted.kept, (u) => corpus.labels.indexOf(u.label)),
-        corpora: new Int32Array(extracted.kept.length),
-      },
-      { frames: 188, nClasses: 6, frontEnd, recipe, seed: 5 },
-    );
-    const x = new Float32Array(4 * 128 * 188);
-    source.fill([0, 2, 3, 5], 1, 0, x, new Float32Array(4 * 6));
-    return x;
-  };
-  const withVtlp = (vtlp: AugmentConfig['vtlp']): Recipe => ({ ...GENERALIZE_RECIPE, augment: { ...GENERALIZE_RECIPE.augment, vtlp } });
-  const warped = fill(withVtlp({ probability: 1, min: 0.9, max: 1.1 }));
-  assert.deepEqual(warped, fill(withVtlp({ probability: 1, min: 0.9, max: 1.1 })));
+  const warped = await batchOf(withAugment({ vtlp: { probability: 1, min: 0.9, max: 1.1 } }));
+  assert.deepEqual(warped, await batchOf(withAugment({ vtlp: { probability: 1, min: 0.9, max: 1.1 } })));
   // The same draws with a warp of 1 (identity): what differs is the warp itself.
-  assert.notDeepEqual(warped, fill(withVtlp({ probability: 1, min: 1, max: 1 })));
-  assert.deepEqual(fill(withVtlp(null)), fill(GENERALIZE_RECIPE));
+  assert.notDeepEqual(warped, await batchOf(withAugment({ vtlp: { probability: 1, min: 1, max: 1 } })));
+  assert.deepEqual(await batchOf(withAugment({ vtlp: null })), await batchOf(GENERALIZE_RECIPE));
+});
+
+test('channelGainsDb: a Butterworth band-pass, 0 dB in the pass band, -3 dB at each cut-off, order n falls 6n dB per octave', () => {
+  const channel = { lowPassHz: 3400, highPassHz: 300, order: 8 };
+  const [pass, atLow, atHigh, octaveUp, octaveDown] = channelGainsDb([1000, 3400, 300, 6800, 150], channel);
+  assert.ok(Math.abs(pass as number) < 1e-3, `pass band ${pass} dB`);
+  assert.ok(Math.abs((atLow as number) + 3.0103) < 1e-3, `at the low-pass cut-off ${atLow} dB`);
+  assert.ok(Math.abs((atHigh as number) + 3.0103) < 1e-3, `at the high-pass cut-off ${atHigh} dB`);
+  // An octave past a cut-off: 10 log10(1 + 2^16) = 48.2 dB down.
+  assert.ok(Math.abs((octaveUp as number) + 48.165) < 1e-2, `an octave above ${octaveUp} dB`);
+  assert.ok(Math.abs((octaveDown as number) + 48.165) < 1e-2, `an octave below ${octaveDown} dB`);
+  // High-pass cut-off 0: none (a 20 Hz band passes).
+  assert.ok(Math.abs(channelGainsDb([20], { lowPassHz: 3400, highPassHz: 0, order: 8 })[0] as number) < 1e-3);
+});
+
+test('applyChannel: a 5 kHz tone through a 3.4 kHz telephone band loses its peak band by the gain there; a 1 kHz tone keeps it', () => {
+  const centresHz = axis.centres.map((mel) => HERTZ_TO_MEL[frontEnd.melScale].toHz(mel));
+  const gains = channelGainsDb(centresHz, { lowPassHz: 3400, highPassHz: 300, order: 8 });
+  for (const [hz, lost] of [
+    [1000, 0],
+    [5000, -(gains[bandOf(5000)] as number)],
+  ] as const) {
+    const logMel = tone(hz);
+    const t = Math.floor(logMel.frames / 2);
+    const before = logMel.data[bandOf(hz) * logMel.frames + t] as number;
+    const filtered = Float32Array.from(logMel.data);
+    applyChannel(filtered, gains, logMel.frames);
+    const after = filtered[bandOf(hz) * logMel.frames + t] as number;
+    assert.ok(Math.abs(before - after - lost) < 1e-3, `${hz} Hz: ${before - after} dB lost, expected ${lost}`);
+  }
+  assert.ok(-(gains[bandOf(5000)] as number) > 20);
+  assert.throws(() => applyChannel(new Float32Array(10), gains, 3), { code: 'ESHAPE' });
+});
+
+test('the channel in a recipe: other batches, the same for the same draws; channel null is the recipe without it; bad ranges named', async () => {
+  const channel = { probability: 1, lowPassMinHz: 3000, lowPassMaxHz: 4000, highPassMaxHz: 300, order: 8 };
+  const filtered = await batchOf(withAugment({ channel }));
+  assert.deepEqual(filtered, await batchOf(withAugment({ channel })));
+  assert.notDeepEqual(filtered, await batchOf(GENERALIZE_RECIPE));
+  assert.deepEqual(await batchOf(withAugment({ channel: null })), await batchOf(GENERALIZE_RECIPE));
+  const bad: AugmentConfig = { ...GENERALIZE_RECIPE.augment, channel: { ...channel, lowPassMinHz: 5000, highPassMaxHz: 6000, order: 0 } };
+  assert.throws(() => checkAugmentConfig(bad), {
+    code: 'EARG',
+    message:
+      /low-pass cut-offs must satisfy 0 < lowPassMinHz <= lowPassMaxHz \(5000, 4000 given\).*highPassMaxHz must be in \[0, lowPassMinHz\) \(6000 given\).*order must be an integer >= 1 \(0 given\)/,
+  });
 });
