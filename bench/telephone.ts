@@ -53,7 +53,9 @@ function muLaw(x: Float64Array): void {
 function wavBytes(samples: Float32Array, rateHz: number): Uint8Array {
   const bytes = new Uint8Array(44 + 2 * samples.length);
   const view = new DataView(bytes.buffer);
-  const text = (at: number, s: string) => [...s].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+  const text = (at: number, s: string) => {
+    for (let i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i));
+  };
   text(0, 'RIFF');
   view.setUint32(4, 36 + 2 * samples.length, true);
   text(8, 'WAVEfmt ');
@@ -66,7 +68,9 @@ function wavBytes(samples: Float32Array, rateHz: number): Uint8Array {
   view.setUint16(34, 16, true);
   text(36, 'data');
   view.setUint32(40, 2 * samples.length, true);
-  samples.forEach((s, i) => view.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, s)) * 32767), true));
+  for (let i = 0; i < samples.length; i++) {
+    view.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, samples[i] as number)) * 32767), true);
+  }
   return bytes;
 }
 

@@ -343,11 +343,11 @@ export function describeRecipe(recipe: Recipe): string {
   ];
   if (augment.speed) parts.push(`speed x${augment.speed.min}-${augment.speed.max} (p ${augment.speed.probability})`);
   if (augment.vtlp) parts.push(`VTLP x${augment.vtlp.min}-${augment.vtlp.max} (p ${augment.vtlp.probability})`);
+  if (augment.noise) parts.push(`noise ${augment.noise.snrDbMin}-${augment.noise.snrDbMax} dB SNR (p ${augment.noise.probability})`);
   if (augment.channel)
     parts.push(
       `channel low-pass ${augment.channel.lowPassMinHz}-${augment.channel.lowPassMaxHz} Hz, high-pass <= ${augment.channel.highPassMaxHz} Hz (p ${augment.channel.probability})`,
     );
-  if (augment.noise) parts.push(`noise ${augment.noise.snrDbMin}-${augment.noise.snrDbMax} dB SNR (p ${augment.noise.probability})`);
   if (augment.specAugment) parts.push('SpecAugment');
   if (augment.mixup) parts.push(`mixup alpha ${augment.mixup.alpha} (p ${augment.mixup.probability})`);
   if (augment.labelSmoothing > 0) parts.push(`label smoothing ${augment.labelSmoothing}`);
