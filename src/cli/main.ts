@@ -3,7 +3,7 @@
  * `ser`: the command line. Parsing only: each command lives in its own file under src/cli/, exports
  * `register(program)`, and calls the public API. A SerError prints as one clear line with its code
  * (`ser: decode: x.wav: ... [EDECODE]`; with --json also {"error", "code"} on stdout) and exit code 1;
- * anything else is a bug and prints its stack.
+ * anything else is a bug and prints its stack. A closed stdout (a reader that stopped) ends the process quietly.
  */
 import { Command } from 'commander';
 import { SerError } from '../errors.js';
@@ -19,6 +19,13 @@ const program = new Command('ser')
   .version(version)
   .showHelpAfterError();
 registerCommands(program);
+
+// A reader that stops early (`ser predict --json *.wav | head -1`) closes the pipe: the next write fails with EPIPE.
+// Stop quietly then, as Unix tools do, instead of dying of an unhandled 'error' event.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   await program.parseAsync(process.argv);
