@@ -22,7 +22,11 @@
  *      window's power in band m times |H(f_m)|^2, H a Butterworth low-pass (cut-off uniform in [lowPassMinHz,
  *      lowPassMaxHz]) times a Butterworth high-pass (cut-off uniform in [0, highPassMaxHz]) of order `order`,
  *      |H_lp(f)|^2 = 1 / (1 + (f / f_c)^(2n)) and |H_hp(f)|^2 = 1 / (1 + (f_c / f)^(2n)) (Butterworth 1930), at
- *      each band's centre f_m. Applied after the noise, as a line filters what the microphone picked up.
+ *      each band's centre f_m. Applied after the noise, as a line filters what the microphone picked up. With
+ *      `brickWall` the limit of order -> infinity: bands outside the pass band get nothing (AMIN), as after a
+ *      resampler's anti-aliasing filter (8 kHz telephone audio has no band above 4 kHz). Per-band input
+ *      normalisation undoes any fixed gain of a band that stays above the top_db floor, so only bands pushed to
+ *      the floor change what the model sees (RESULTS.md, "Telephone speech").
  *   4. the top_db clamp (as every model input), then the speaker's band normalisation when the recipe has it
  *      (features/speaker-norm.ts).
  *   5. SpecAugment (Park et al. 2019): frequency and time masks set to the window's mean dB.
@@ -54,7 +58,15 @@ export interface AugmentConfig {
   /** Additive noise with this probability, SNR uniform in [snrDbMin, snrDbMax] dB, kinds drawn uniformly. */
   noise: { probability: number; snrDbMin: number; snrDbMax: number; kinds: NoiseKind[] } | null;
   /** A random band-limiting channel with this probability (module comment, step 3b); absent: none. */
-  channel?: { probability: number; lowPassMinHz: number; lowPassMaxHz: number; highPassMaxHz: number; order: number } | null;
+  channel?: {
+    probability: number;
+    lowPassMinHz: number;
+    lowPassMaxHz: number;
+    highPassMaxHz: number;
+    order: number;
+    /** Bands outside the pass band get nothing (the limit order -> infinity; `order` unused); absent: false. */
+    brickWall?: boolean;
+  } | null;
   /** SpecAugment: masks per clip and their largest widths (mel bands, frames). */
   specAugment: { freqMasks: number; maxFreqWidth: number; timeMasks: number; maxTimeWidth: number } | null;
   /** Mixup with Beta(alpha, alpha) weights, applied to a batch with this probability. */
@@ -107,6 +119,9 @@ export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
     if (!(highPassMaxHz >= 0 && highPassMaxHz < lowPassMinHz))
       problems.push(`channel highPassMaxHz must be in [0, lowPassMinHz) (${highPassMaxHz} given)`);
     if (!(Number.isInteger(order) && order >= 1)) problems.push(`channel order must be an integer >= 1 (${order} given)`);
+    const brickWall = config.channel.brickWall;
+    if (brickWall !== undefined && typeof brickWall !== 'boolean')
+      problems.push(`channel brickWall must be true or false ('${brickWall}' given)`);
   }
   if (config.specAugment) {
     const { freqMasks, maxFreqWidth, timeMasks, maxTimeWidth } = config.specAugment;
@@ -258,10 +273,10 @@ export class BatchMaker {
       addNoise(out, this.noiseWindow(kind, random, u), snrDb);
     }
     if (augment.channel && random() < augment.channel.probability) {
-      const { lowPassMinHz, lowPassMaxHz, highPassMaxHz, order } = augment.channel;
+      const { lowPassMinHz, lowPassMaxHz, highPassMaxHz, order, brickWall } = augment.channel;
       const lowPassHz = lowPassMinHz + (lowPassMaxHz - lowPassMinHz) * random();
       const highPassHz = highPassMaxHz * random();
-      applyChannel(out, channelGainsDb(this.bandCentresHz, { lowPassHz, highPassHz, order }), frames);
+      applyChannel(out, channelGainsDb(this.bandCentresHz, { lowPassHz, highPassHz, order: brickWall ? Infinity : order }), frames);
     }
     if (frontEnd.topDb !== null) clampTopDb(out, frontEnd.topDb);
     if (this.data.normalizers) normalizeBands(out, this.data.normalizers[u] as BandNormalizer, frames);
@@ -358,7 +373,8 @@ export function addNoise(window: Float32Array, noise: Float32Array, snrDb: numbe
 
 /**
  * The gain in dB of a channel at each band centre (module comment, step 3b): a Butterworth low-pass at `lowPassHz`
- * times a high-pass at `highPassHz` (0: none), both of order `order`; never below AMIN's dB.
+ * times a high-pass at `highPassHz` (0: none), both of order `order` (Infinity: a brick wall, 0 dB inside the pass
+ * band, AMIN's dB outside); never below AMIN's dB.
  */
 export function channelGainsDb(
   centresHz: ArrayLike<number>,
@@ -367,6 +383,7 @@ export function channelGainsDb(
   const { lowPassHz, highPassHz, order } = channel;
   return Float32Array.from({ length: centresHz.length }, (_, m) => {
     const f = centresHz[m] as number;
+    if (order === Number.POSITIVE_INFINITY) return f <= lowPassHz && f >= highPassHz ? 0 : Math.log(AMIN) / DB_TO_NEPER;
     const lowPass = 1 / (1 + (f / lowPassHz) ** (2 * order));
     const highPass = highPassHz > 0 ? 1 / (1 + (highPassHz / Math.max(f, 1e-9)) ** (2 * order)) : 1;
     return Math.log(Math.max(lowPass * highPass, AMIN)) / DB_TO_NEPER;

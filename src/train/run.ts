@@ -346,7 +346,7 @@ export function describeRecipe(recipe: Recipe): string {
   if (augment.noise) parts.push(`noise ${augment.noise.snrDbMin}-${augment.noise.snrDbMax} dB SNR (p ${augment.noise.probability})`);
   if (augment.channel)
     parts.push(
-      `channel low-pass ${augment.channel.lowPassMinHz}-${augment.channel.lowPassMaxHz} Hz, high-pass <= ${augment.channel.highPassMaxHz} Hz (p ${augment.channel.probability})`,
+      `channel${augment.channel.brickWall ? ' (brick wall)' : ''} low-pass ${augment.channel.lowPassMinHz}-${augment.channel.lowPassMaxHz} Hz, high-pass <= ${augment.channel.highPassMaxHz} Hz (p ${augment.channel.probability})`,
     );
   if (augment.specAugment) parts.push('SpecAugment');
   if (augment.mixup) parts.push(`mixup alpha ${augment.mixup.alpha} (p ${augment.mixup.probability})`);

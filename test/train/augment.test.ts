@@ -107,6 +107,11 @@ test('channelGainsDb: a Butterworth band-pass, 0 dB in the pass band, -3 dB at e
   assert.ok(Math.abs(channelGainsDb([20], { lowPassHz: 3400, highPassHz: 0, order: 8 })[0] as number) < 1e-3);
 });
 
+test('channelGainsDb with order Infinity: a brick wall, 0 dB inside the pass band, nothing (AMIN) outside', () => {
+  const gains = channelGainsDb([100, 300, 1000, 3400, 3500, 7000], { lowPassHz: 3400, highPassHz: 300, order: Infinity });
+  assert.deepEqual([...gains], [-100, 0, 0, 0, -100, -100]);
+});
+
 test('applyChannel: a 5 kHz tone through a 3.4 kHz telephone band loses its peak band by the gain there; a 1 kHz tone keeps it', () => {
   const centresHz = axis.centres.map((mel) => HERTZ_TO_MEL[frontEnd.melScale].toHz(mel));
   const gains = channelGainsDb(centresHz, { lowPassHz: 3400, highPassHz: 300, order: 8 });
@@ -132,6 +137,18 @@ test('the channel in a recipe: other batches, the same for the same draws; chann
   assert.deepEqual(filtered, await batchOf(withAugment({ channel })));
   assert.notDeepEqual(filtered, await batchOf(GENERALIZE_RECIPE));
   assert.deepEqual(await batchOf(withAugment({ channel: null })), await batchOf(GENERALIZE_RECIPE));
+  // A brick wall at 3-4 kHz leaves the top bands at the clamp floor (top_db below the window's peak) in every clip
+  // (SpecAugment off: its masks would set some bands to the window's mean).
+  const walled = await batchOf(withAugment({ channel: { ...channel, brickWall: true }, specAugment: null }));
+  const size = 128 * 188;
+  for (let clip = 0; clip < 4; clip++) {
+    const x = walled.subarray(clip * size, (clip + 1) * size);
+    const top = x.subarray(120 * 188);
+    assert.ok(
+      top.every((v) => v === top[0]),
+      `clip ${clip}: the top bands are not all at the floor`,
+    );
+  }
   const bad: AugmentConfig = { ...GENERALIZE_RECIPE.augment, channel: { ...channel, lowPassMinHz: 5000, highPassMaxHz: 6000, order: 0 } };
   assert.throws(() => checkAugmentConfig(bad), {
     code: 'EARG',
