@@ -4,9 +4,10 @@
  * whose low-pass removes everything above 4 kHz), a fourth-order Butterworth band-pass of 300-3400 Hz (the
  * telephone band of ITU-T G.712; two high-pass and two low-pass biquads of the Audio EQ Cookbook, Q = 0.5412 and
  * 1.3066), G.711 mu-law (mu = 255, 8 bits: 1 sign + 7 magnitude steps on the companded scale), back to 16 kHz.
- * The folder tree and file names are kept, so the copy reads with the corpus's own --dataset.
+ * The folder tree and file names are kept, so the copy reads with the corpus's own --dataset. `--stage` keeps one
+ * stage alone, to see which does the damage: `resample` (to 8 kHz and back, nothing else) or `mu-law` (at 16 kHz).
  *
- *   npx tsx bench/telephone.ts --from ../shared/data/ravdess --to /tmp/telephone-ravdess [--only Actor_13,...,Actor_18]
+ *   npx tsx bench/telephone.ts --from ../shared/data/ravdess --to /tmp/telephone-ravdess [--only Actor_13,...,Actor_18] [--stage resample|mu-law]
  *   ser eval --model RUN --data /tmp/telephone-ravdess --dataset ravdess --json
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,9 @@ import { loadAudio } from '../src/audio/load.js';
 import { resample } from '../src/audio/resample.js';
 
 const { values: args } = parseArgs({
-  options: { from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' } },
+  options: { from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, stage: { type: 'string' } },
 });
+if (args.stage !== undefined && args.stage !== 'resample' && args.stage !== 'mu-law') throw new Error('--stage is resample or mu-law');
 if (!args.from || !args.to) throw new Error('give --from CORPUS_DIR --to OUT_DIR');
 const only = args.only ? new Set(args.only.split(',')) : null;
 
@@ -85,12 +87,20 @@ function wavFiles(dir: string): string[] {
 const files = wavFiles(args.from);
 for (const file of files) {
   const audio = await loadAudio(file, { sampleRateHz: 16000 });
-  const line = Float64Array.from(resample(audio.samples, 16000, 8000));
-  for (const q of [0.5412, 1.3066]) biquad(line, 'highpass', 300, q, 8000);
-  for (const q of [0.5412, 1.3066]) biquad(line, 'lowpass', 3400, q, 8000);
-  muLaw(line);
   const out = join(args.to, relative(args.from, file));
   mkdirSync(dirname(out), { recursive: true });
+  if (args.stage === 'mu-law') {
+    const line = Float64Array.from(audio.samples);
+    muLaw(line);
+    writeFileSync(out, wavBytes(Float32Array.from(line), 16000));
+    continue;
+  }
+  const line = Float64Array.from(resample(audio.samples, 16000, 8000));
+  if (args.stage !== 'resample') {
+    for (const q of [0.5412, 1.3066]) biquad(line, 'highpass', 300, q, 8000);
+    for (const q of [0.5412, 1.3066]) biquad(line, 'lowpass', 3400, q, 8000);
+    muLaw(line);
+  }
   writeFileSync(out, wavBytes(resample(Float32Array.from(line), 8000, 16000), 16000));
 }
 console.log(`${files.length} telephone-band copies in ${args.to}`);
