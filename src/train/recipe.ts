@@ -10,7 +10,8 @@
  *   speaker-disjoint ablations): silence trimmed, short speech repeated, random crops, speed perturbation,
  *   noise, SpecAugment, mixup, per-band normalisation, corpus-and-class balanced sampling, test-time crops.
  *   Vocal tract length perturbation (augment.vtlp) is not in it: a recipe file turns it on
- *   (bench/recipes/add-vtlp.json; RESULTS.md has what it was measured to do).
+ *   (bench/recipes/add-vtlp.json; RESULTS.md has what it was measured to do). Nor is a random band-limiting
+ *   channel (augment.channel; bench/recipes/add-channel*.json; measured in RESULTS.md, "Telephone speech").
  */
 import { SerError } from '../errors.js';
 import { FIRST_CLIP_POLICY, type InputPolicy, checkInputPolicy } from '../features/utterance.js';
