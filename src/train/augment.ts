@@ -22,9 +22,10 @@
  *      window's power in band m times |H(f_m)|^2, H a Butterworth low-pass (cut-off uniform in [lowPassMinHz,
  *      lowPassMaxHz]) times a Butterworth high-pass (cut-off uniform in [0, highPassMaxHz]) of order `order`,
  *      |H_lp(f)|^2 = 1 / (1 + (f / f_c)^(2n)) and |H_hp(f)|^2 = 1 / (1 + (f_c / f)^(2n)) (Butterworth 1930), at
- *      each band's centre f_m. Applied after the noise, as a line filters what the microphone picked up. With
- *      `brickWall` the limit of order -> infinity: bands outside the pass band get nothing (AMIN), as after a
- *      resampler's anti-aliasing filter (8 kHz telephone audio has no band above 4 kHz). Per-band input
+ *      each band's centre f_m, the gain floored at AMIN's -100 dB. Applied after the noise, as a line filters what
+ *      the microphone picked up. With `brickWall` the limit of order -> infinity: bands outside the pass band lose
+ *      100 dB, which puts them on the top_db floor (unless they were over 20 dB louder than the whole pass band), as
+ *      after a resampler's anti-aliasing filter (8 kHz telephone audio has no band above 4 kHz). Per-band input
  *      normalisation undoes any fixed gain of a band that stays above the top_db floor, so only bands pushed to
  *      the floor change what the model sees (RESULTS.md, "Telephone speech").
  *   4. the top_db clamp (as every model input), then the speaker's band normalisation when the recipe has it
@@ -64,7 +65,7 @@ export interface AugmentConfig {
     lowPassMaxHz: number;
     highPassMaxHz: number;
     order: number;
-    /** Bands outside the pass band get nothing (the limit order -> infinity; `order` unused); absent: false. */
+    /** Bands outside the pass band lose 100 dB (the limit order -> infinity; `order` unused); absent: false. */
     brickWall?: boolean;
   } | null;
   /** SpecAugment: masks per clip and their largest widths (mel bands, frames). */
@@ -374,7 +375,7 @@ export function addNoise(window: Float32Array, noise: Float32Array, snrDb: numbe
 /**
  * The gain in dB of a channel at each band centre (module comment, step 3b): a Butterworth low-pass at `lowPassHz`
  * times a high-pass at `highPassHz` (0: none), both of order `order` (Infinity: a brick wall, 0 dB inside the pass
- * band, AMIN's dB outside); never below AMIN's dB.
+ * band, AMIN's -100 dB outside); never below AMIN's -100 dB.
  */
 export function channelGainsDb(
   centresHz: ArrayLike<number>,
