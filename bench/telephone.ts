@@ -15,6 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAudio } from '../src/audio/load.js';
 import { resample } from '../src/audio/resample.js';
+import { int16Bytes, simpleWav } from '../test/audio/audio-helpers.js';
 
 const { values: args } = parseArgs({
   options: { from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, stage: { type: 'string' } },
@@ -41,6 +42,14 @@ function biquad(x: Float64Array, kind: 'lowpass' | 'highpass', hz: number, q: nu
   }
 }
 
+/** 16-bit PCM mono WAV bytes of `samples` in [-1, 1] (clipped). */
+function wavBytes(samples: Float32Array, rateHz: number): Uint8Array {
+  return simpleWav(
+    { bits: 16, sampleRateHz: rateHz },
+    int16Bytes(Array.from(samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767))),
+  );
+}
+
 /** G.711-style mu-law companding with 8-bit quantisation, in place. */
 function muLaw(x: Float64Array): void {
   const mu = 255;
@@ -49,31 +58,6 @@ function muLaw(x: Float64Array): void {
     const code = Math.round((Math.log1p(mu * v) / Math.log1p(mu)) * 127) / 127;
     x[i] = (Math.sign(x[i] as number) * ((1 + mu) ** code - 1)) / mu;
   }
-}
-
-/** 16-bit PCM mono WAV bytes. */
-function wavBytes(samples: Float32Array, rateHz: number): Uint8Array {
-  const bytes = new Uint8Array(44 + 2 * samples.length);
-  const view = new DataView(bytes.buffer);
-  const text = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i));
-  };
-  text(0, 'RIFF');
-  view.setUint32(4, 36 + 2 * samples.length, true);
-  text(8, 'WAVEfmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true);
-  view.setUint16(22, 1, true);
-  view.setUint32(24, rateHz, true);
-  view.setUint32(28, 2 * rateHz, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  text(36, 'data');
-  view.setUint32(40, 2 * samples.length, true);
-  for (let i = 0; i < samples.length; i++) {
-    view.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, samples[i] as number)) * 32767), true);
-  }
-  return bytes;
 }
 
 function wavFiles(dir: string): string[] {
@@ -85,6 +69,8 @@ function wavFiles(dir: string): string[] {
 }
 
 const files = wavFiles(args.from);
+const missing = [...(only ?? [])].filter((name) => !statSync(join(args.from as string, name), { throwIfNoEntry: false })?.isDirectory());
+if (missing.length > 0) throw new Error(`--only names folders that ${args.from} does not have: ${missing.join(', ')}`);
 for (const file of files) {
   const audio = await loadAudio(file, { sampleRateHz: 16000 });
   const out = join(args.to, relative(args.from, file));
