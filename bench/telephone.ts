@@ -10,12 +10,12 @@
  *   npx tsx bench/telephone.ts --from ../shared/data/ravdess --to /tmp/telephone-ravdess [--only Actor_13,...,Actor_18] [--stage resample|mu-law]
  *   ser eval --model RUN --data /tmp/telephone-ravdess --dataset ravdess --json
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAudio } from '../src/audio/load.js';
 import { resample } from '../src/audio/resample.js';
-import { int16Bytes, simpleWav } from '../test/audio/audio-helpers.js';
+import { copyPath, corpusWavFiles, wavBytes } from './corpus-copies.js';
 
 const { values: args } = parseArgs({
   options: { from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, stage: { type: 'string' } },
@@ -42,14 +42,6 @@ function biquad(x: Float64Array, kind: 'lowpass' | 'highpass', hz: number, q: nu
   }
 }
 
-/** 16-bit PCM mono WAV bytes of `samples` in [-1, 1] (clipped). */
-function wavBytes(samples: Float32Array, rateHz: number): Uint8Array {
-  return simpleWav(
-    { bits: 16, sampleRateHz: rateHz },
-    int16Bytes(Array.from(samples, (s) => Math.round(Math.max(-1, Math.min(1, s)) * 32767))),
-  );
-}
-
 /** G.711-style mu-law companding with 8-bit quantisation, in place. */
 function muLaw(x: Float64Array): void {
   const mu = 255;
@@ -60,20 +52,10 @@ function muLaw(x: Float64Array): void {
   }
 }
 
-function wavFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return only && dir === args.from && !only.has(name) ? [] : wavFiles(path);
-    return name.toLowerCase().endsWith('.wav') ? [path] : [];
-  });
-}
-
-const files = wavFiles(args.from);
-const missing = [...(only ?? [])].filter((name) => !statSync(join(args.from as string, name), { throwIfNoEntry: false })?.isDirectory());
-if (missing.length > 0) throw new Error(`--only names folders that ${args.from} does not have: ${missing.join(', ')}`);
+const files = corpusWavFiles(args.from, only);
 for (const file of files) {
   const audio = await loadAudio(file, { sampleRateHz: 16000 });
-  const out = join(args.to, relative(args.from, file));
+  const out = copyPath(args.from, args.to, file);
   mkdirSync(dirname(out), { recursive: true });
   if (args.stage === 'mu-law') {
     const line = Float64Array.from(audio.samples);

@@ -478,12 +478,10 @@ export function betaSample(a: number, random: Random): number {
 const NOISE_SECONDS = 8;
 
 /**
- * White, pink and brown noise through the front end (unclamped dB log-mels), from seeded Gaussian noise: white as
- * drawn; pink (1/f power) by Paul Kellet's economy filter; brown (1/f^2) by a leaky integrator.
+ * White, pink and brown noise waveforms of `length` samples from seeded Gaussian noise: white as drawn; pink (1/f
+ * power) by Paul Kellet's economy filter; brown (1/f^2) by a leaky integrator.
  */
-export function noiseBank(frontEnd: FrontEndConfig, seed: number): Map<NoiseKind, Spectrogram> {
-  const random = mulberry32(mixSeed(seed, 0x6e6f6973));
-  const length = NOISE_SECONDS * frontEnd.sampleRateHz;
+export function noiseWaveforms(length: number, random: Random): Record<'white' | 'pink' | 'brown', Float32Array> {
   const white = Float32Array.from({ length }, () => normalSample(random));
   const pink = new Float32Array(length);
   let b0 = 0;
@@ -502,6 +500,13 @@ export function noiseBank(frontEnd: FrontEndConfig, seed: number): Map<NoiseKind
     level = 0.995 * level + (white[i] as number) * 0.1;
     brown[i] = level;
   }
+  return { white, pink, brown };
+}
+
+/** The noiseWaveforms of NOISE_SECONDS through the front end (unclamped dB log-mels). */
+export function noiseBank(frontEnd: FrontEndConfig, seed: number): Map<NoiseKind, Spectrogram> {
+  const random = mulberry32(mixSeed(seed, 0x6e6f6973));
+  const { white, pink, brown } = noiseWaveforms(NOISE_SECONDS * frontEnd.sampleRateHz, random);
   const unclamped = new LogMelFrontEnd({ ...frontEnd, topDb: null });
   return new Map<NoiseKind, Spectrogram>([
     ['white', unclamped.logMel(white)],

@@ -1,0 +1,77 @@
+/**
+ * Noisy copies of a corpus folder's WAV files, to measure what steady background noise does to a model (issue 9:
+ * users' recordings are rarely as quiet as an acted corpus's studio). Each file gets white, pink or brown noise (the
+ * waveforms the training recipe's noise augmentation uses, src/train/augment.ts noiseWaveforms; seeded per file)
+ * scaled to a signal-to-noise ratio over the speech:
+ *
+ *     SNR = 10 log10(P_speech / P_noise),  P_speech = mean x^2 over the voice-active frames (src/audio/vad.ts rule),
+ *                                          P_noise  = mean n^2 over the whole file,
+ *
+ * so a recording's pauses do not lower its SNR as they would with the mean over the file. A mix whose peak passes
+ * full scale is scaled down as a whole (the models normalise level). Folder tree and names are kept.
+ *
+ *   npx tsx bench/noisy-copies.ts --from ../shared/data/ravdess --to /tmp/noisy-ravdess-20 --snr 20 [--kind pink] [--only Actor_13,...] [--seed 0]
+ *   ser eval --model RUN --data /tmp/noisy-ravdess-20 --dataset ravdess --json
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadAudio } from '../src/audio/load.js';
+import { voiceActivity } from '../src/audio/vad.js';
+import { mixSeed, mulberry32 } from '../src/data/prng.js';
+import { noiseWaveforms } from '../src/train/augment.js';
+import { copyPath, corpusWavFiles, wavBytes } from './corpus-copies.js';
+
+const { values: args } = parseArgs({
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    only: { type: 'string' },
+    snr: { type: 'string' },
+    kind: { type: 'string', default: 'pink' },
+    seed: { type: 'string', default: '0' },
+  },
+});
+if (!args.from || !args.to || args.snr === undefined) throw new Error('give --from CORPUS_DIR --to OUT_DIR --snr DB');
+const snrDb = Number(args.snr);
+if (!Number.isFinite(snrDb)) throw new Error(`--snr must be a number of dB (${args.snr} given)`);
+const kind = args.kind as 'white' | 'pink' | 'brown';
+if (!['white', 'pink', 'brown'].includes(kind)) throw new Error('--kind is white, pink or brown');
+const seed = Number(args.seed);
+const only = args.only ? new Set(args.only.split(',')) : null;
+
+/** Mean of x^2 over the voice-active frames of `samples` (the whole file when none is active). */
+function speechPower(samples: Float32Array, rateHz: number): number {
+  const activity = voiceActivity(samples, rateHz);
+  const frameLength = Math.round(activity.frameS * rateHz);
+  let sum = 0;
+  let count = 0;
+  for (let f = 0; f < activity.active.length; f++) {
+    if (!activity.active[f]) continue;
+    for (let i = f * frameLength; i < Math.min((f + 1) * frameLength, samples.length); i++) {
+      sum += (samples[i] as number) ** 2;
+      count++;
+    }
+  }
+  if (count > 0) return sum / count;
+  for (const x of samples) sum += x * x;
+  return sum / Math.max(samples.length, 1);
+}
+
+const files = corpusWavFiles(args.from, only);
+for (const [index, file] of files.entries()) {
+  const { samples } = await loadAudio(file, { sampleRateHz: 16000 });
+  const noise = noiseWaveforms(samples.length, mulberry32(mixSeed(seed, index)))[kind];
+  let noisePower = 0;
+  for (const n of noise) noisePower += n * n;
+  noisePower /= Math.max(noise.length, 1);
+  const gain = Math.sqrt(speechPower(samples, 16000) / (noisePower * 10 ** (snrDb / 10)));
+  const mix = Float32Array.from(samples, (x, i) => x + gain * (noise[i] as number));
+  let peak = 0;
+  for (const x of mix) peak = Math.max(peak, Math.abs(x));
+  if (peak > 1) for (let i = 0; i < mix.length; i++) mix[i] = (mix[i] as number) / peak;
+  const out = copyPath(args.from, args.to, file);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, wavBytes(mix, 16000));
+}
+console.log(`${files.length} copies with ${kind} noise at ${snrDb} dB SNR (over the speech) in ${args.to}`);
