@@ -6,24 +6,27 @@
  *
  *   npx tsx bench/ensemble.ts --model default --model runs/abl40-full-seed1 [--speakers ravdess/13,...,ravdess/18]
  *   npx tsx bench/ensemble.ts --test-part --model runs/seed0 --model runs/seed1 [--reference runs/ens-earlier]
+ *   npx tsx bench/ensemble.ts --model A --model B --predictions /tmp/ens-ab.csv   # then: ser compare /tmp/ens-ab.csv OTHER.csv
  *
  * With --test-part the recordings are the first run's test part (its corpora and classes, from its config.json and
  * split.json) instead of speakers: for runs that share a split (`ser train --split-seed`), e.g. a random one.
  *
  * A `--reference` run (e.g. an earlier ensemble folder of `ser ensemble`) is scored and paired with the ensemble like
- * a member, but not averaged into it.
+ * a member, but not averaged into it. `--predictions FILE` writes the ensemble's per-recording predictions in
+ * predictions.csv's format, so two ensembles that cannot be one `ser ensemble` folder can still be paired.
  *
  * `default` is the shipped model. The runs must share the class list (in order) and none may have trained on the
  * speakers given (the script cannot check the latter beyond what their split.json says: it refuses a run whose
  * training or validation part holds one of the recordings).
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
 import type { Utterance } from '../src/data/corpus.js';
 import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
-import { mcNemarExactP } from '../src/eval/index.js';
+import { mcNemarExactP, predictionsCsv } from '../src/eval/index.js';
 import type { FrontEndConfig } from '../src/features/config.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { packageRoot } from '../src/io/paths.js';
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: `${packageRoot()}/../shared/data` },
     threads: { type: 'string', default: '1' },
     'test-part': { type: 'boolean', default: false },
+    predictions: { type: 'string' },
   },
 });
 const names = [...args.model, ...args.reference];
@@ -113,5 +117,11 @@ results.forEach((r, k) => {
       `McNemar exact two-sided p = ${mcNemarExactP(onlyMember, onlyEnsemble).toPrecision(3)}`,
   );
 });
+
+if (args.predictions) {
+  const recordings = kept.map((u) => ({ id: u.id, path: u.path, speaker: u.speaker }));
+  writeFileSync(args.predictions, predictionsCsv(recordings, truth, mean, labels));
+  console.log(`the ensemble's predictions: ${args.predictions}`);
+}
 
 for (const model of models) await model.release();
