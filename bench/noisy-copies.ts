@@ -9,8 +9,12 @@
  *
  * so a recording's pauses do not lower its SNR as they would with the mean over the file. A mix whose peak passes
  * full scale is scaled down as a whole (the models normalise level). Folder tree and names are kept.
+ * `--trim-first DB` cuts each recording to its speech span (src/features speechSpan at DB, on the clean audio, the
+ * rule the recipe's silence trimming uses) before the noise goes in, so the copy holds the same speech as what the
+ * models keep of the original; without it, a noise floor above the trimming threshold keeps a recording's leading
+ * and trailing pauses in the model's windows.
  *
- *   npx tsx bench/noisy-copies.ts --from ../shared/data/ravdess --to /tmp/noisy-ravdess-20 --snr 20 [--kind pink] [--only Actor_13,...] [--seed 0]
+ *   npx tsx bench/noisy-copies.ts --from ../shared/data/ravdess --to /tmp/noisy-ravdess-20 --snr 20 [--kind pink] [--only Actor_13,...] [--seed 0] [--trim-first 40]
  *   ser eval --model RUN --data /tmp/noisy-ravdess-20 --dataset ravdess --json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,8 @@ import { parseArgs } from 'node:util';
 import { loadAudio } from '../src/audio/load.js';
 import { voiceActivity } from '../src/audio/vad.js';
 import { mixSeed, mulberry32 } from '../src/data/prng.js';
+import { LogMelFrontEnd } from '../src/features/front-end.js';
+import { speechSpan } from '../src/features/utterance.js';
 import { noiseWaveforms } from '../src/train/augment.js';
 import { copyPath, corpusWavFiles, wavBytes } from './corpus-copies.js';
 
@@ -30,6 +36,7 @@ const { values: args } = parseArgs({
     snr: { type: 'string' },
     kind: { type: 'string', default: 'pink' },
     seed: { type: 'string', default: '0' },
+    'trim-first': { type: 'string' },
   },
 });
 if (!args.from || !args.to || args.snr === undefined) throw new Error('give --from CORPUS_DIR --to OUT_DIR --snr DB');
@@ -39,6 +46,17 @@ const kind = args.kind as 'white' | 'pink' | 'brown';
 if (!['white', 'pink', 'brown'].includes(kind)) throw new Error('--kind is white, pink or brown');
 const seed = Number(args.seed);
 const only = args.only ? new Set(args.only.split(',')) : null;
+const trimDb = args['trim-first'] === undefined ? null : Number(args['trim-first']);
+if (trimDb !== null && !(trimDb > 0)) throw new Error(`--trim-first must be a positive number of dB (${args['trim-first']} given)`);
+const unclamped = new LogMelFrontEnd({ topDb: null });
+
+/** The samples of the speech span of `samples` (frame t covers samples from t hop), or all of them. */
+function speechOnly(samples: Float32Array): Float32Array {
+  if (trimDb === null) return samples;
+  const span = speechSpan(unclamped.logMel(samples), trimDb);
+  const hop = unclamped.config.hopLength;
+  return samples.subarray(span.start * hop, Math.min(samples.length, span.end * hop));
+}
 
 /** Mean of x^2 over the voice-active frames of `samples` (the whole file when none is active). */
 function speechPower(samples: Float32Array, rateHz: number): number {
@@ -60,7 +78,7 @@ function speechPower(samples: Float32Array, rateHz: number): number {
 
 const files = corpusWavFiles(args.from, only);
 for (const [index, file] of files.entries()) {
-  const { samples } = await loadAudio(file, { sampleRateHz: 16000 });
+  const samples = speechOnly((await loadAudio(file, { sampleRateHz: 16000 })).samples);
   const noise = noiseWaveforms(samples.length, mulberry32(mixSeed(seed, index)))[kind];
   let noisePower = 0;
   for (const n of noise) noisePower += n * n;
@@ -74,4 +92,6 @@ for (const [index, file] of files.entries()) {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, wavBytes(mix, 16000));
 }
-console.log(`${files.length} copies with ${kind} noise at ${snrDb} dB SNR (over the speech) in ${args.to}`);
+console.log(
+  `${files.length} copies with ${kind} noise at ${snrDb} dB SNR (over the speech)${trimDb === null ? '' : `, cut to the speech (${trimDb} dB)`} in ${args.to}`,
+);
