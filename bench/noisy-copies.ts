@@ -1,7 +1,8 @@
 /**
  * Noisy copies of a corpus folder's WAV files, to measure what steady background noise does to a model (issue 9:
  * users' recordings are rarely as quiet as an acted corpus's studio). Each file gets white, pink or brown noise (the
- * waveforms the training recipe's noise augmentation uses, src/train/augment.ts noiseWaveforms; seeded per file)
+ * waveforms the training recipe's noise augmentation uses, src/train/augment.ts noiseWaveforms; seeded by `--seed`
+ * and the file's place in the list, so the same --from and --only give the same copies)
  * scaled to a signal-to-noise ratio over the speech:
  *
  *     SNR = 10 log10(P_speech / P_noise),  P_speech = mean x^2 over the voice-active frames (src/audio/vad.ts rule),
@@ -50,7 +51,10 @@ const trimDb = args['trim-first'] === undefined ? null : Number(args['trim-first
 if (trimDb !== null && !(trimDb > 0)) throw new Error(`--trim-first must be a positive number of dB (${args['trim-first']} given)`);
 const unclamped = new LogMelFrontEnd({ topDb: null });
 
-/** The samples of the speech span of `samples` (frame t covers samples from t hop), or all of them. */
+/**
+ * The samples of the speech span of `samples`, or all of them: frame t is centred on sample t hop (the front end pads
+ * half a window each side), so the cut keeps the samples from the first speech frame's centre to the last one's.
+ */
 function speechOnly(samples: Float32Array): Float32Array {
   if (trimDb === null) return samples;
   const span = speechSpan(unclamped.logMel(samples), trimDb);
