@@ -9,6 +9,7 @@ import { int16Bytes, simpleWav } from '../test/audio/audio-helpers.js';
 
 /** The WAV files under `from`, in the top-level folders named in `only` (all when null); refuses unknown names. */
 export function corpusWavFiles(from: string, only: ReadonlySet<string> | null): string[] {
+  if (!statSync(from, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--from ${from} is not a folder`);
   const missing = [...(only ?? [])].filter((name) => !statSync(join(from, name), { throwIfNoEntry: false })?.isDirectory());
   if (missing.length > 0) throw new Error(`--only names folders that ${from} does not have: ${missing.join(', ')}`);
   const walk = (dir: string): string[] =>

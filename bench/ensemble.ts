@@ -19,7 +19,6 @@
  * speakers given (the script cannot check the latter beyond what their split.json says: it refuses a run whose
  * training or validation part holds one of the recordings).
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
@@ -29,6 +28,7 @@ import { loadSplit } from '../src/data/splits.js';
 import { mcNemarExactP, predictionsCsv } from '../src/eval/index.js';
 import type { FrontEndConfig } from '../src/features/config.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import { packageRoot } from '../src/io/paths.js';
 import { configLabelSpace, configSources } from '../src/train/run-config.js';
 import { readRunConfig } from '../src/train/run-dir.js';
@@ -120,7 +120,7 @@ results.forEach((r, k) => {
 
 if (args.predictions) {
   const recordings = kept.map((u) => ({ id: u.id, path: u.path, speaker: u.speaker }));
-  writeFileSync(args.predictions, predictionsCsv(recordings, truth, mean, labels));
+  writeFileAtomic(args.predictions, predictionsCsv(recordings, truth, mean, labels));
   console.log(`the ensemble's predictions: ${args.predictions}`);
 }
 

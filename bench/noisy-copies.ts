@@ -46,6 +46,7 @@ if (!Number.isFinite(snrDb)) throw new Error(`--snr must be a number of dB (${ar
 const kind = args.kind as 'white' | 'pink' | 'brown';
 if (!['white', 'pink', 'brown'].includes(kind)) throw new Error('--kind is white, pink or brown');
 const seed = Number(args.seed);
+if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer (${args.seed} given)`);
 const only = args.only ? new Set(args.only.split(',')) : null;
 const trimDb = args['trim-first'] === undefined ? null : Number(args['trim-first']);
 if (trimDb !== null && !(trimDb > 0)) throw new Error(`--trim-first must be a positive number of dB (${args['trim-first']} given)`);
