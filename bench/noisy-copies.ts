@@ -58,7 +58,7 @@ const unclamped = new LogMelFrontEnd({ topDb: null });
  */
 function speechOnly(samples: Float32Array): Float32Array {
   if (trimDb === null) return samples;
-  const span = speechSpan(unclamped.logMel(samples), { trimDb });
+  const span = speechSpan(unclamped.logMel(samples), trimDb);
   const hop = unclamped.config.hopLength;
   return samples.subarray(span.start * hop, Math.min(samples.length, span.end * hop));
 }

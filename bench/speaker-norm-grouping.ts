@@ -47,7 +47,7 @@ const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input
 const logMels = extracted.logMels;
 const speakers = extracted.kept.map((u) => u.speaker);
 const truth = extracted.kept.map((u) => labels.indexOf(u.label));
-const spans = logMels.map((m) => speechSpan(m, recipe.input));
+const spans = logMels.map((m) => speechSpan(m, recipe.input.trimDb));
 const plainWindows = logMels.map((m) => utteranceWindows(m, frames, recipe.input, topDb));
 console.log(`${args.model} on ${logMels.length} recordings of ${wanted.size} speakers`);
 

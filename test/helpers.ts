@@ -1,9 +1,7 @@
 /** Shared test utilities: where the repository and ../shared are, and numeric comparison. */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32 } from '../src/data/prng.js';
 import { packageRoot } from '../src/io/paths.js';
-import { noiseWaveforms } from '../src/train/augment.js';
 
 export const repoRoot = packageRoot();
 /** ../shared beside the checkout (CI has it); tests that need it skip with a reason when it is absent. */
@@ -40,15 +38,4 @@ export function ravdessClassFolders(dir: string, codes: Readonly<Record<string, 
     }
   }
   return dir;
-}
-
-/**
- * `samples` with seeded pink noise (the training recipe's own, src/train/augment.ts noiseWaveforms) at `snrDb`
- * below the recording's mean power: real speech under a steady noise floor.
- */
-export function withPinkNoise(samples: Float32Array, snrDb: number, seed = 0): Float32Array {
-  const noise = noiseWaveforms(samples.length, mulberry32(seed)).pink;
-  const power = (x: Float32Array) => x.reduce((s, v) => s + v * v, 0) / Math.max(x.length, 1);
-  const gain = Math.sqrt(power(samples) / (power(noise) * 10 ** (snrDb / 10)));
-  return Float32Array.from(samples, (v, i) => v + gain * (noise[i] as number));
 }

@@ -6,8 +6,7 @@
  *     -> the first maxS seconds (recipe runs) or exactly durationS seconds, zero-padded (runs before recipes)
  *     -> reflect pad nFft / 2, STFT as a strided Conv with the windowed DFT kernel, |.|^2, mel MatMul, dB
  *        (src/features/graph.ts stftKernel / melBankTransposed: the CPU front end's own window and filter bank)
- *     -> speech span: frames whose energy (sum over mels of power) is within trimDb of the loudest frame's
- *        (and, with trimFloorDb, trimFloorDb above the 10th-percentile frame's: TopK of the smallest),
+ *     -> speech span: frames whose energy (sum over mels of power) is within trimDb of the loudest frame's,
  *        first to last (ArgMax of the mask and of the reversed mask)
  *     -> `crops` windows of model.frames frames at evenly spaced offsets round(k last / (crops - 1)),
  *        filled by repeating the span or with silence, each clamped to its own max - topDb
@@ -158,17 +157,7 @@ function frontEndNodes(n: OnnxNodes, config: Pick<RunConfig, 'frontEnd' | 'durat
     spanLength = n.op('Unsqueeze', [total, n.int64([0])]);
   } else {
     const energy = n.op('ReduceSum', [clamped, n.int64([1])], { keepdims: 0 }); // [B, T]
-    const loudest = n.op('ReduceMax', [energy], { axes: [1], keepdims: 1 }); // [B, 1]
-    let threshold = n.op('Mul', [loudest, n.float([10 ** (-recipe.trimDb / 10)], [])]);
-    const floorDb = recipe.trimFloorDb ?? null;
-    if (floorDb !== null) {
-      // Noise floor: nearest rank floor(T / 10) of the sorted energies, the last of the floor(T / 10) + 1 smallest.
-      const k = n.op('Add', [n.op('Div', [total, n.int64([10])]), n.int64([1])]);
-      const [smallest] = n.node('TopK', [energy, k], { axis: 1, largest: 0, sorted: 1 }, 2) as [string, string];
-      const floor = n.op('Gather', [smallest, n.int64([-1])], { axis: 1 }); // [B, 1]
-      const aboveFloor = n.op('Mul', [floor, n.float([10 ** (floorDb / 10)], [])]);
-      threshold = n.op('Min', [loudest, n.op('Max', [threshold, aboveFloor])]);
-    }
+    const threshold = n.op('Mul', [n.op('ReduceMax', [energy], { axes: [1], keepdims: 1 }), n.float([10 ** (-recipe.trimDb / 10)], [])]);
     const speech = n.op('Cast', [n.op('Not', [n.op('Less', [energy, threshold])])], { to: 1 });
     start = n.op('ArgMax', [speech], { axis: 1, keepdims: 1 });
     const reversed = n.op('Slice', [speech, n.int64([-1]), n.int64([INT64_MIN]), n.int64([1]), n.int64([-1])]);

@@ -6,11 +6,6 @@
  *     -> log-mel dB WITHOUT the top_db clamp, of the first `maxS` seconds          [nMels, T]   utteranceLogMel
  *     -> speech span [start, end): with `trimDb`, from the first to the last frame whose energy
  *        10 log10(sum over mels of power) is within trimDb of the loudest frame's; else [0, T)  speechSpan
- *        with `trimFloorDb` too, a frame must also stand trimFloorDb above the noise floor, the energy of
- *        nearest rank floor(T / 10) of the sorted frames (10th percentile, as src/audio/vad.ts's contrast):
- *          threshold = min(loudest, max(loudest - trimDb, floor + trimFloorDb))   (in dB)
- *        On clean speech the floor is far below loudest - trimDb and nothing changes; under steady noise
- *        less than trimDb below the speech, the noise-only lead-in and tail are cut as silence would be
  *     -> a window of `frames` frames at offset o in the span, L = end - start:                      windowLogMel
  *          fill 'repeat':  frame j reads start + ((o + j) mod L)   (a span shorter than the window is repeated,
  *                          a longer one cropped; 0 <= o < max(L - frames + 1, L))
@@ -35,11 +30,6 @@ export interface InputPolicy {
   readonly maxS: number;
   /** Silence trimming threshold in dB below the loudest frame's energy; null: no trimming. */
   readonly trimDb: number | null;
-  /**
-   * With trimDb: dB above the noise floor (10th-percentile frame energy) a frame must also reach to count as
-   * speech; null or absent (runs made before it): loudest - trimDb alone.
-   */
-  readonly trimFloorDb?: number | null;
   /** How a window extends past the span's end. */
   readonly fill: 'repeat' | 'silence';
   /** Windows averaged at inference (test-time augmentation); 1: the window at offset 0. */
@@ -59,11 +49,6 @@ export function checkInputPolicy(policy: InputPolicy): InputPolicy {
   if (policy.trimDb !== null && !(policy.trimDb > 0 && Number.isFinite(policy.trimDb))) {
     problems.push(`trimDb must be a positive number of dB or null (${policy.trimDb} given)`);
   }
-  const floorDb = policy.trimFloorDb ?? null;
-  if (floorDb !== null && !(floorDb > 0 && Number.isFinite(floorDb))) {
-    problems.push(`trimFloorDb must be a positive number of dB or null (${floorDb} given)`);
-  }
-  if (floorDb !== null && policy.trimDb === null) problems.push('trimFloorDb needs trimDb (it refines silence trimming)');
   if (policy.fill !== 'repeat' && policy.fill !== 'silence') problems.push(`fill must be 'repeat' or 'silence' ('${policy.fill}' given)`);
   if (!(Number.isInteger(policy.crops) && policy.crops >= 1)) problems.push(`crops must be an integer >= 1 (${policy.crops} given)`);
   if (problems.length > 0) throw new SerError('EARG', 'features', `invalid input policy: ${problems.join('; ')}`);
@@ -80,13 +65,9 @@ export function utteranceLogMel(unclamped: LogMelFrontEnd, samples: Float32Array
   return unclamped.logMel(length === samples.length ? samples : samples.subarray(0, length));
 }
 
-/** The fields of an input policy that decide the speech span. */
-export type TrimPolicy = Pick<InputPolicy, 'trimDb' | 'trimFloorDb'>;
-
 /** Frames [start, end) of the speech in a log-mel (see the module comment); the whole of it when trimDb is null. */
-export function speechSpan(logMel: Spectrogram, trim: TrimPolicy): { start: number; end: number } {
+export function speechSpan(logMel: Spectrogram, trimDb: number | null): { start: number; end: number } {
   const { data, nMels, frames } = logMel;
-  const { trimDb } = trim;
   if (trimDb === null || frames === 0) return { start: 0, end: frames };
   const energy = new Float64Array(frames);
   for (let m = 0; m < nMels; m++) {
@@ -96,23 +77,12 @@ export function speechSpan(logMel: Spectrogram, trim: TrimPolicy): { start: numb
   let loudest = 0;
   for (let t = 0; t < frames; t++) loudest = Math.max(loudest, energy[t]!);
   if (loudest <= 0) return { start: 0, end: frames };
-  let threshold = loudest * 10 ** (-trimDb / 10);
-  const floorDb = trim.trimFloorDb ?? null;
-  if (floorDb !== null) {
-    const floor = noiseFloor(energy);
-    threshold = Math.min(loudest, Math.max(threshold, floor * 10 ** (floorDb / 10)));
-  }
+  const threshold = loudest * 10 ** (-trimDb / 10);
   let start = 0;
   while (energy[start]! < threshold) start++;
   let end = frames;
   while (energy[end - 1]! < threshold) end--;
   return { start, end };
-}
-
-/** The noise floor of frame energies: nearest rank floor(T / 10) of the sorted values (the 10th percentile). */
-export function noiseFloor(energy: Float64Array): number {
-  const sorted = Float64Array.from(energy).sort();
-  return sorted[Math.floor(sorted.length / 10)] as number;
 }
 
 /** The largest useful offset of a window of `frames` in a span of `length` frames (offsets 0..maxOffset). */
@@ -185,7 +155,7 @@ export function utteranceWindows(
   policy: InputPolicy,
   topDb: number | null,
 ): { windows: Float32Array; count: number } {
-  const span = speechSpan(logMel, policy);
+  const span = speechSpan(logMel, policy.trimDb);
   const offsets = cropOffsets(span.end - span.start, frames, policy);
   const size = logMel.nMels * frames;
   const windows = new Float32Array(offsets.length * size);

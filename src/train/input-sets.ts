@@ -35,7 +35,7 @@ export interface InputOptions {
 /** The training part as a TrainingSource (see the module comment). */
 export function trainingSource(part: PartUtterances, options: InputOptions): TrainingSource {
   const { recipe, frames, frontEnd } = options;
-  const spans = part.logMels.map((logMel) => speechSpan(logMel, recipe.input));
+  const spans = part.logMels.map((logMel) => speechSpan(logMel, recipe.input.trimDb));
   const weights = recipe.balance === 'none' ? undefined : balanceWeights(recipe.balance, part.labels, part.corpora);
   const normalizers = speakerNormalizers(part, spans, options);
   const maker = new BatchMaker(
@@ -82,7 +82,7 @@ export function evaluationSet(
   options: Omit<InputOptions, 'nClasses' | 'seed'>,
 ): EvaluationFeatures {
   const perUtterance = part.logMels.map((logMel) => utteranceWindows(logMel, options.frames, options.recipe.input, options.frontEnd.topDb));
-  const spans = options.recipe.speakerNorm ? part.logMels.map((logMel) => speechSpan(logMel, options.recipe.input)) : [];
+  const spans = options.recipe.speakerNorm ? part.logMels.map((logMel) => speechSpan(logMel, options.recipe.input.trimDb)) : [];
   const normalizers = speakerNormalizers(part, spans, options);
   if (normalizers)
     perUtterance.forEach((w, i) => {

@@ -334,9 +334,7 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
 export function describeRecipe(recipe: Recipe): string {
   const { input, augment } = recipe;
   const parts = [
-    input.trimDb === null
-      ? 'no trimming'
-      : `silence trimmed at ${input.trimDb} dB${input.trimFloorDb ? ` and ${input.trimFloorDb} dB above the noise floor` : ''}`,
+    input.trimDb === null ? 'no trimming' : `silence trimmed at ${input.trimDb} dB`,
     input.fill === 'repeat' ? 'short speech repeated' : 'short clips padded with silence',
     `${input.crops} test-time crop${input.crops > 1 ? 's' : ''}`,
     `input norm ${recipe.inputNorm}`,

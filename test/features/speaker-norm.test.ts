@@ -21,7 +21,7 @@ const corpus = loadCorpus({ dataset: 'crema-d', path: assetPath('corpus', 'crema
 const extracted = await extractUtteranceLogMels(corpus.utterances, { maxS: 12, cacheDir: null });
 const logMels = extracted.logMels;
 const speakers = extracted.kept.map((u) => u.speaker);
-const spans = logMels.map((logMel) => speechSpan(logMel, GENERALIZE_RECIPE.input));
+const spans = logMels.map((logMel) => speechSpan(logMel, GENERALIZE_RECIPE.input.trimDb));
 const speakerNormRecipe: Recipe = { ...GENERALIZE_RECIPE, inputNorm: 'none', speakerNorm: true };
 
 /** The speech frames of `logMel`, clamped at the span's maximum - topDb, as [nMels, frames of the span]. */

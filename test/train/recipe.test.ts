@@ -37,8 +37,8 @@ test('speech span, repeated and silence-padded windows, crop offsets (hand-made 
   const data = new Float32Array(20).fill(SILENCE_DB);
   for (const m of [0, 1]) for (const t of [3, 4, 5]) data[m * 10 + t] = t - 3;
   const logMel = { data, nMels: 2, frames: 10 };
-  assert.deepEqual(speechSpan(logMel, { trimDb: 40 }), { start: 3, end: 6 });
-  assert.deepEqual(speechSpan(logMel, { trimDb: null }), { start: 0, end: 10 });
+  assert.deepEqual(speechSpan(logMel, 40), { start: 3, end: 6 });
+  assert.deepEqual(speechSpan(logMel, null), { start: 0, end: 10 });
   const span = { start: 3, end: 6 };
   assert.deepEqual(Array.from(windowLogMel(logMel, span, 5, 1, { fill: 'repeat', topDb: null }).subarray(0, 5)), [1, 2, 0, 1, 2]);
   assert.deepEqual(Array.from(windowLogMel(logMel, span, 5, 0, { fill: 'silence', topDb: 80 }).subarray(0, 5)), [0, 1, 2, -78, -78]);
