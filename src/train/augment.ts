@@ -13,7 +13,11 @@
  *      improves speech recognition"): the frequency part of step 1 alone, band m reading the input at f_m / w on the
  *      mel axis, time unchanged: a speaker with a vocal tract 1 / w as long, same pitch contour timing. (The paper
  *      warps piecewise-linearly to keep the band edge; here frequencies above fMax / w read the top band.)
- *   2. the window: a random offset in the speech span (utterance.ts; else offset 0, as at inference).
+ *   2. the window: a random offset in the speech span (utterance.ts; else offset 0, as at inference). With
+ *      `untrimmed`, with its probability the span is the whole recording instead, so the pauses before, between and
+ *      after the words stay in the window; with step 3's noise they become stretches of noise alone, which is what
+ *      a recording with a steady noise floor gives at inference, where trimming at loudest - trimDb keeps them
+ *      (RESULTS.md, "Steady background noise").
  *   3. additive noise at a random SNR, in the power domain: P = P_speech + g P_noise with g set so that
  *      mean(P_speech) / mean(g P_noise) = 10^(SNR / 10) over the window. Noise: white, pink or brown noise made
  *      by the front end from seeded Gaussian noise, or babble (another training utterance). Adding mel powers is
@@ -56,6 +60,8 @@ export interface AugmentConfig {
   speed: { probability: number; min: number; max: number } | null;
   /** Vocal tract length perturbation with this probability, warp factor uniform in [min, max]; absent: none. */
   vtlp?: { probability: number; min: number; max: number } | null;
+  /** Windows from the whole recording instead of the speech span with this probability (step 2); absent: never. */
+  untrimmed?: { probability: number } | null;
   /** Additive noise with this probability, SNR uniform in [snrDbMin, snrDbMax] dB, kinds drawn uniformly. */
   noise: { probability: number; snrDbMin: number; snrDbMax: number; kinds: NoiseKind[] } | null;
   /** A random band-limiting channel with this probability (module comment, step 3b); absent: none. */
@@ -105,6 +111,7 @@ export function checkAugmentConfig(config: AugmentConfig): AugmentConfig {
       problems.push(`${name} factors must satisfy 0 < min <= max (${factors.min}, ${factors.max} given)`);
     }
   }
+  if (config.untrimmed) probability('untrimmed', config.untrimmed.probability);
   if (config.noise) {
     probability('noise', config.noise.probability);
     if (!(config.noise.snrDbMin <= config.noise.snrDbMax))
@@ -254,7 +261,8 @@ export class BatchMaker {
   private clip(u: number, random: Random, out: Float32Array): void {
     const { frames, augment, policy, frontEnd } = this.options;
     let logMel = this.data.logMels[u] as Spectrogram;
-    let span = this.data.spans[u] as { start: number; end: number };
+    const untrimmed = augment.untrimmed ? random() < augment.untrimmed.probability : false;
+    let span = untrimmed ? { start: 0, end: logMel.frames } : (this.data.spans[u] as { start: number; end: number });
     if (augment.speed && random() < augment.speed.probability) {
       const factor = augment.speed.min + (augment.speed.max - augment.speed.min) * random();
       logMel = rescaleLogMel(logMel, { frequency: factor, time: factor }, this.melAxis, this.options.frontEnd);

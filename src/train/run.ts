@@ -342,6 +342,7 @@ export function describeRecipe(recipe: Recipe): string {
     augment.randomCrop ? 'random crops' : 'fixed crops',
   ];
   if (augment.speed) parts.push(`speed x${augment.speed.min}-${augment.speed.max} (p ${augment.speed.probability})`);
+  if (augment.untrimmed) parts.push(`untrimmed windows (p ${augment.untrimmed.probability})`);
   if (augment.vtlp) parts.push(`VTLP x${augment.vtlp.min}-${augment.vtlp.max} (p ${augment.vtlp.probability})`);
   if (augment.noise) parts.push(`noise ${augment.noise.snrDbMin}-${augment.noise.snrDbMax} dB SNR (p ${augment.noise.probability})`);
   if (augment.channel)

@@ -2,13 +2,13 @@
  * Augmentation on the mel image (src/train/augment.ts): speed perturbation and vocal tract length perturbation move
  * a tone's energy to the scaled frequency, speed also rescales time; VTLP in a recipe changes the batches, stays
  * deterministic, and leaves the batches of recipes without it as they were; so does the random channel, which
- * attenuates bands by a Butterworth band-pass's gain.
+ * attenuates bands by a Butterworth band-pass's gain, and the untrimmed windows (the whole recording, pauses kept).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { extractUtteranceLogMels } from '../../src/data/index.js';
 import { loadCorpus } from '../../src/data/corpus.js';
-import { DEFAULT_FRONT_END, LogMelFrontEnd, type Spectrogram } from '../../src/features/index.js';
+import { DEFAULT_FRONT_END, LogMelFrontEnd, type Spectrogram, speechSpan, windowLogMel } from '../../src/features/index.js';
 import { HERTZ_TO_MEL } from '../../src/features/mel.js';
 import { assetPath } from '../../src/io/paths.js';
 import { type AugmentConfig, applyChannel, channelGainsDb, checkAugmentConfig, melAxisOf, rescaleLogMel } from '../../src/train/augment.js';
@@ -155,4 +155,32 @@ test('the channel in a recipe: other batches, the same for the same draws; chann
     message:
       /low-pass cut-offs must satisfy 0 < lowPassMinHz <= lowPassMaxHz \(5000, 4000 given\).*highPassMaxHz must be in \[0, lowPassMinHz\) \(6000 given\).*order must be an integer >= 1 \(0 given\)/,
   });
+});
+
+test('untrimmed windows: the whole recording instead of the speech span; untrimmed null is the recipe without it', async () => {
+  const plain: Partial<AugmentConfig> = { randomCrop: false, speed: null, noise: null, specAugment: null, mixup: null };
+  const whole = await batchOf(withAugment({ ...plain, untrimmed: { probability: 1 } }));
+  const trimmed = await batchOf(withAugment({ ...plain, untrimmed: null }));
+  const { logMels } = await (clips as NonNullable<typeof clips>);
+  const size = 128 * 188;
+  for (const [clip, u] of [0, 2, 3, 5].entries()) {
+    const logMel = logMels[u] as Spectrogram;
+    const span = speechSpan(logMel, GENERALIZE_RECIPE.input.trimDb);
+    assert.ok(span.start > 0, `clip ${u}: its speech span starts at frame ${span.start}, the test needs a trimmed start`);
+    const options = { fill: 'repeat', topDb: frontEnd.topDb } as const;
+    assert.deepEqual(
+      whole.subarray(clip * size, (clip + 1) * size),
+      windowLogMel(logMel, { start: 0, end: logMel.frames }, 188, 0, options),
+    );
+    assert.deepEqual(trimmed.subarray(clip * size, (clip + 1) * size), windowLogMel(logMel, span, 188, 0, options));
+  }
+  assert.deepEqual(
+    await batchOf(withAugment({ untrimmed: { probability: 0.5 } })),
+    await batchOf(withAugment({ untrimmed: { probability: 0.5 } })),
+  );
+  assert.deepEqual(await batchOf(withAugment({ untrimmed: null })), await batchOf(GENERALIZE_RECIPE));
+  assert.throws(
+    () => checkAugmentConfig({ ...GENERALIZE_RECIPE.augment, untrimmed: { probability: 2 } }),
+    /untrimmed probability must be in \[0, 1\] \(2 given\)/,
+  );
 });
