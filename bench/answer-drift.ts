@@ -1,0 +1,84 @@
+/**
+ * How steady a model's answers stay when the recordings change (noise, a channel): each model's predictions of the
+ * originals and of copies of the same recordings (`ser eval --predictions` CSV files, paired by id), per set:
+ * accuracy, answers that differ from the model's own answer on the original, recordings called `--watch` (default
+ * sad). With two models, paired recording by recording (McNemar's exact test, src/eval/predictions.ts): per set on
+ * being right, as `ser compare`; and over all copy sets together on changing the answer (pairs where one model
+ * changes its answer and the other does not).
+ *
+ *   npx tsx bench/answer-drift.ts --sets orig-13-18,noisy-pink-30,noisy-pink-20 \
+ *     --model runs/floor-eval/p1-refit-twin --model runs/floor-eval/p1-refit-twin-untrimmed [--watch sad]
+ *
+ * A model is a prefix: its files are PREFIX-SET.csv, one per set; the first set is the originals.
+ */
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type PredictionRow, mcNemarExactP, readPredictions } from '../src/eval/predictions.js';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', multiple: true, default: [] },
+    sets: { type: 'string' },
+    watch: { type: 'string', default: 'sad' },
+  },
+});
+const sets = (args.sets ?? '').split(',').filter((set) => set !== '');
+if (sets.length < 2 || args.model.length < 1 || args.model.length > 2) {
+  throw new Error('give --sets ORIGINALS,COPIES[,...] and one or two --model PREFIX (files PREFIX-SET.csv)');
+}
+
+/** Predicted class by recording id of each set, for one model; every set must hold the originals' recordings. */
+function load(prefix: string): Array<Map<string, PredictionRow>> {
+  const bySet = sets.map((set) => new Map(readPredictions(`${prefix}-${set}.csv`).map((row) => [row.id, row])));
+  const ids = [...(bySet[0] as Map<string, PredictionRow>).keys()];
+  bySet.forEach((rows, s) => {
+    const missing = ids.filter((id) => !rows.has(id));
+    if (missing.length > 0 || rows.size !== ids.length) {
+      throw new Error(
+        `${prefix}-${sets[s]}.csv: ${rows.size} recordings, ${missing.length} of the originals' ${ids.length} missing (e.g. ${missing[0]})`,
+      );
+    }
+  });
+  return bySet;
+}
+
+const models = args.model.map((prefix) => ({ name: basename(prefix), bySet: load(prefix) }));
+const ids = [...(models[0]?.bySet[0] as Map<string, PredictionRow>).keys()];
+const at = (m: number, s: number, id: string) => models[m]?.bySet[s]?.get(id) as PredictionRow;
+const changed = (m: number, s: number, id: string) => at(m, s, id).predicted !== at(m, 0, id).predicted;
+
+console.log(`${ids.length} recordings; answers changed = differing from the model's own answer on ${sets[0]}`);
+for (const [m, model] of models.entries()) {
+  console.log(`\n${model.name}`);
+  sets.forEach((set, s) => {
+    const right = ids.filter((id) => at(m, s, id).predicted === at(m, s, id).true).length;
+    const moved = ids.filter((id) => changed(m, s, id)).length;
+    const watched = ids.filter((id) => at(m, s, id).predicted === args.watch).length;
+    console.log(
+      `  ${set.padEnd(24)} accuracy ${((100 * right) / ids.length).toFixed(2)}%  changed ${String(moved).padStart(4)}  called ${args.watch} ${watched}`,
+    );
+  });
+}
+
+if (models.length === 2) {
+  const [a, b] = [models[0]?.name, models[1]?.name];
+  console.log(`\n${a} against ${b}, paired`);
+  sets.forEach((set, s) => {
+    const onlyA = ids.filter((id) => at(0, s, id).predicted === at(0, s, id).true && at(1, s, id).predicted !== at(1, s, id).true).length;
+    const onlyB = ids.filter((id) => at(1, s, id).predicted === at(1, s, id).true && at(0, s, id).predicted !== at(0, s, id).true).length;
+    console.log(
+      `  ${set.padEnd(24)} right only with ${a}: ${onlyA}, only with ${b}: ${onlyB}, McNemar p = ${mcNemarExactP(onlyA, onlyB).toPrecision(3)}`,
+    );
+  });
+  let changedOnlyA = 0;
+  let changedOnlyB = 0;
+  for (let s = 1; s < sets.length; s++) {
+    for (const id of ids) {
+      if (changed(0, s, id) && !changed(1, s, id)) changedOnlyA++;
+      if (changed(1, s, id) && !changed(0, s, id)) changedOnlyB++;
+    }
+  }
+  console.log(
+    `  changed answers over the ${sets.length - 1} copy sets (${(sets.length - 1) * ids.length} pairs): only ${a} ${changedOnlyA}, only ${b} ${changedOnlyB}, McNemar p = ${mcNemarExactP(changedOnlyA, changedOnlyB).toPrecision(3)}`,
+  );
+}
