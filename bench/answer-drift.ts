@@ -43,7 +43,7 @@ function load(prefix: string): Array<Map<string, PredictionRow>> {
 }
 
 const models = args.model.map((prefix) => ({ name: basename(prefix), bySet: load(prefix) }));
-const ids = [...(models[0]?.bySet[0] as Map<string, PredictionRow>).keys()];
+const ids = [...((models[0] as (typeof models)[number]).bySet[0] as Map<string, PredictionRow>).keys()];
 const at = (m: number, s: number, id: string) => models[m]?.bySet[s]?.get(id) as PredictionRow;
 const changed = (m: number, s: number, id: string) => at(m, s, id).predicted !== at(m, 0, id).predicted;
 
