@@ -11,7 +11,9 @@
  *   noise, SpecAugment, mixup, per-band normalisation, corpus-and-class balanced sampling, test-time crops.
  *   Vocal tract length perturbation (augment.vtlp) is not in it: a recipe file turns it on
  *   (bench/recipes/add-vtlp.json; RESULTS.md has what it was measured to do). Nor is a random band-limiting
- *   channel (augment.channel; bench/recipes/add-channel*.json; measured in RESULTS.md, "Telephone speech").
+ *   channel (augment.channel; bench/recipes/add-channel*.json; measured in RESULTS.md, "Telephone speech"), nor
+ *   untrimmed windows (augment.untrimmed; bench/recipes/add-untrimmed-noise-floor.json, the shipped default model's
+ *   fourth training cycle; RESULTS.md, "Untrimmed training windows"), measured only as a fine-tuning cycle.
  */
 import { SerError } from '../errors.js';
 import { FIRST_CLIP_POLICY, type InputPolicy, checkInputPolicy } from '../features/utterance.js';
