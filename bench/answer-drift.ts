@@ -27,17 +27,24 @@ if (sets.length < 2 || args.model.length < 1 || args.model.length > 2) {
   throw new Error('give --sets ORIGINALS,COPIES[,...] and one or two --model PREFIX (files PREFIX-SET.csv)');
 }
 
-/** Predicted class by recording id of each set, for one model; every set must hold the originals' recordings. */
+/** Each set's rows by recording id, for one model; every set must hold exactly the originals' recordings, once each. */
 function load(prefix: string): Array<Map<string, PredictionRow>> {
-  const bySet = sets.map((set) => new Map(readPredictions(`${prefix}-${set}.csv`).map((row) => [row.id, row])));
+  const bySet = sets.map((set) => {
+    const file = `${prefix}-${set}.csv`;
+    const rows = readPredictions(file);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    if (byId.size !== rows.length) throw new Error(`${file}: ${rows.length - byId.size} recording ids appear twice`);
+    return byId;
+  });
   const ids = [...(bySet[0] as Map<string, PredictionRow>).keys()];
   bySet.forEach((rows, s) => {
     const missing = ids.filter((id) => !rows.has(id));
-    if (missing.length > 0 || rows.size !== ids.length) {
+    if (missing.length > 0)
       throw new Error(
-        `${prefix}-${sets[s]}.csv: ${rows.size} recordings, ${missing.length} of the originals' ${ids.length} missing (e.g. ${missing[0]})`,
+        `${prefix}-${sets[s]}.csv: ${missing.length} of the ${ids.length} recordings of ${sets[0]} missing (e.g. ${missing[0]})`,
       );
-    }
+    if (rows.size !== ids.length)
+      throw new Error(`${prefix}-${sets[s]}.csv: ${rows.size - ids.length} recordings that ${sets[0]} does not have`);
   });
   return bySet;
 }
@@ -46,6 +53,9 @@ const models = args.model.map((prefix) => ({ name: basename(prefix), bySet: load
 const ids = [...((models[0] as (typeof models)[number]).bySet[0] as Map<string, PredictionRow>).keys()];
 const at = (m: number, s: number, id: string) => models[m]?.bySet[s]?.get(id) as PredictionRow;
 const changed = (m: number, s: number, id: string) => at(m, s, id).predicted !== at(m, 0, id).predicted;
+if (!ids.some((id) => at(0, 0, id).true === args.watch)) {
+  throw new Error(`--watch ${args.watch}: no recording of ${sets[0]} has that class (give one of the classes in its 'true' column)`);
+}
 
 console.log(`${ids.length} recordings; answers changed = differing from the model's own answer on ${sets[0]}`);
 for (const [m, model] of models.entries()) {

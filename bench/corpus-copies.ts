@@ -1,23 +1,28 @@
 /**
  * What the scripts that make degraded copies of a corpus folder share (bench/telephone.ts, bench/noisy-copies.ts):
- * the WAV files to copy, the 16-bit WAV bytes to write, and the copy's path, so the folder tree and file names are
+ * the files to copy (or read: bench/level-contrast.ts), the 16-bit WAV bytes to write, and the copy's path, so the folder tree and file names are
  * kept and the copy reads with the corpus's own --dataset.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { int16Bytes, simpleWav } from '../test/audio/audio-helpers.js';
 
-/** The WAV files under `from`, in the top-level folders named in `only` (all when null); refuses unknown names. */
-export function corpusWavFiles(from: string, only: ReadonlySet<string> | null): string[] {
+/**
+ * The files under `from` whose names match `pattern` (default: WAV), sorted by path, in the top-level folders named
+ * in `only` (all when null); refuses a `from` that is not a folder and unknown names in `only`.
+ */
+export function corpusFiles(from: string, only: ReadonlySet<string> | null, pattern = /\.wav$/i): string[] {
   if (!statSync(from, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--from ${from} is not a folder`);
   const missing = [...(only ?? [])].filter((name) => !statSync(join(from, name), { throwIfNoEntry: false })?.isDirectory());
   if (missing.length > 0) throw new Error(`--only names folders that ${from} does not have: ${missing.join(', ')}`);
   const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return only && dir === from && !only.has(name) ? [] : walk(path);
-      return name.toLowerCase().endsWith('.wav') ? [path] : [];
-    });
+    readdirSync(dir)
+      .sort()
+      .flatMap((name) => {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) return only && dir === from && !only.has(name) ? [] : walk(path);
+        return pattern.test(name) ? [path] : [];
+      });
   return walk(from);
 }
 

@@ -6,27 +6,17 @@
  *
  *   npx tsx bench/level-contrast.ts --from ../shared/data/crema-d/sample [--limit 60]
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAudio } from '../src/audio/load.js';
 import { voiceActivity } from '../src/audio/vad.js';
+import { corpusFiles } from './corpus-copies.js';
 
 const { values: args } = parseArgs({ options: { from: { type: 'string' }, limit: { type: 'string' } } });
 if (!args.from) throw new Error('give --from FOLDER (its audio files, in sub-folders too, sorted by path)');
-if (!statSync(args.from, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--from ${args.from} is not a folder`);
 const limit = args.limit === undefined ? Number.POSITIVE_INFINITY : Number(args.limit);
 if (!(limit >= 1)) throw new Error(`--limit must be a number of files >= 1 (${args.limit} given)`);
 
-const AUDIO = /\.(wav|opus|ogg|flac|mp3|m4a|aiff?)$/i;
-const walk = (dir: string): string[] =>
-  readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : AUDIO.test(name) ? [path] : [];
-    });
-const files = walk(args.from).slice(0, limit);
+const files = corpusFiles(args.from, null, /\.(wav|opus|ogg|flac|mp3|m4a|aiff?)$/i).slice(0, limit);
 if (files.length === 0) throw new Error(`${args.from} holds no audio files`);
 
 const contrasts: number[] = [];

@@ -27,7 +27,7 @@ import { mixSeed, mulberry32 } from '../src/data/prng.js';
 import { LogMelFrontEnd } from '../src/features/front-end.js';
 import { speechSpan } from '../src/features/utterance.js';
 import { noiseWaveforms } from '../src/train/augment.js';
-import { copyPath, corpusWavFiles, wavBytes } from './corpus-copies.js';
+import { copyPath, corpusFiles, wavBytes } from './corpus-copies.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,7 +81,7 @@ function speechPower(samples: Float32Array, rateHz: number): number {
   return sum / Math.max(samples.length, 1);
 }
 
-const files = corpusWavFiles(args.from, only);
+const files = corpusFiles(args.from, only);
 for (const [index, file] of files.entries()) {
   const samples = speechOnly((await loadAudio(file, { sampleRateHz: 16000 })).samples);
   const noise = noiseWaveforms(samples.length, mulberry32(mixSeed(seed, index)))[kind];

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAudio } from '../src/audio/load.js';
 import { resample } from '../src/audio/resample.js';
-import { copyPath, corpusWavFiles, wavBytes } from './corpus-copies.js';
+import { copyPath, corpusFiles, wavBytes } from './corpus-copies.js';
 
 const { values: args } = parseArgs({
   options: { from: { type: 'string' }, to: { type: 'string' }, only: { type: 'string' }, stage: { type: 'string' } },
@@ -52,7 +52,7 @@ function muLaw(x: Float64Array): void {
   }
 }
 
-const files = corpusWavFiles(args.from, only);
+const files = corpusFiles(args.from, only);
 for (const file of files) {
   const audio = await loadAudio(file, { sampleRateHz: 16000 });
   const out = copyPath(args.from, args.to, file);

@@ -17,7 +17,8 @@
  *      `untrimmed`, with its probability the span is the whole recording instead, so the pauses before, between and
  *      after the words stay in the window; with step 3's noise they become stretches of noise alone, which is what
  *      a recording with a steady noise floor gives at inference, where trimming at loudest - trimDb keeps them
- *      (RESULTS.md, "Steady background noise").
+ *      (RESULTS.md, "Steady background noise"). Step 3's SNR is over the whole window, pauses included, so in such a
+ *      window the speech stands somewhat further above the noise than the drawn SNR says.
  *   3. additive noise at a random SNR, in the power domain: P = P_speech + g P_noise with g set so that
  *      mean(P_speech) / mean(g P_noise) = 10^(SNR / 10) over the window. Noise: white, pink or brown noise made
  *      by the front end from seeded Gaussian noise, or babble (another training utterance). Adding mel powers is
