@@ -22,17 +22,13 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
-import type { Utterance } from '../src/data/corpus.js';
-import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
 import { mcNemarExactP, predictionsCsv } from '../src/eval/index.js';
 import type { FrontEndConfig } from '../src/features/config.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { packageRoot } from '../src/io/paths.js';
-import { configLabelSpace, configSources } from '../src/train/run-config.js';
-import { readRunConfig } from '../src/train/run-dir.js';
-import { argmaxRows, heldOutUtterances, joinedWindows, scoreRow } from './held-out-speakers.js';
+import { argmaxRows, heldOutUtterances, joinedWindows, runPartUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,15 +45,8 @@ const names = [...args.model, ...args.reference];
 const dirs = names.map((m) => (m === 'default' ? defaultModelDir() : m));
 if (args.model.length < 1) throw new Error('give --model RUN_DIR at least once');
 const wanted = new Set(args.speakers.split(','));
-const utterances = args['test-part'] ? testPartOf(dirs[0] as string) : heldOutUtterances(args.data, wanted);
+const utterances = args['test-part'] ? runPartUtterances(dirs[0] as string, 'test') : heldOutUtterances(args.data, wanted);
 const source = args['test-part'] ? `the test part of ${args.model[0]}` : `${wanted.size} speakers`;
-
-/** The test part of a run's split, read from its corpora with its class list. */
-function testPartOf(dir: string): Utterance[] {
-  const config = readRunConfig(dir);
-  const test = new Set(loadSplit(join(dir, 'split.json')).parts.test);
-  return loadCorpora(configSources(config), { labels: configLabelSpace(config) }).utterances.filter((u) => test.has(u.id));
-}
 
 const models = await Promise.all(dirs.map((dir) => RunModel.load(dir, { threads: Number(args.threads) })));
 const labels = models[0]?.config.labels ?? [];

@@ -1,12 +1,16 @@
 /**
  * What the bench scripts that score models on held-out speakers share: reading the recordings of speakers named
- * `corpus/speaker` (ravdess/13) from the shared corpora with the six classes, a run's model windows of their
- * log-mels, and one table row of accuracy, UAR and recall per class.
+ * `corpus/speaker` (ravdess/13) from the shared corpora with the six classes, or a part of a run's own split, a run's
+ * model windows of their log-mels, and one table row of accuracy, UAR and recall per class.
  */
+import { join } from 'node:path';
 import { type CorpusName, type Utterance, loadCorpus } from '../src/data/corpus.js';
+import { loadCorpora } from '../src/data/mixture.js';
+import { loadSplit } from '../src/data/splits.js';
 import type { Spectrogram } from '../src/features/index.js';
 import { utteranceWindows } from '../src/features/utterance.js';
-import type { RunConfig } from '../src/train/run-config.js';
+import { type RunConfig, configLabelSpace, configSources } from '../src/train/run-config.js';
+import { readRunConfig } from '../src/train/run-dir.js';
 
 /** The recordings of `speakers` (`corpus/speaker`), speakers and ids namespaced by corpus as a mixture does. */
 export function heldOutUtterances(dataDir: string, speakers: ReadonlySet<string>): Utterance[] {
@@ -20,6 +24,13 @@ export function heldOutUtterances(dataDir: string, speakers: ReadonlySet<string>
       })),
     )
     .filter((u) => speakers.has(u.speaker));
+}
+
+/** The recordings of one part of a run's split (split.json), read from its corpora with its class list (config.json). */
+export function runPartUtterances(dir: string, part: 'train' | 'validation' | 'test'): Utterance[] {
+  const config = readRunConfig(dir);
+  const ids = new Set(loadSplit(join(dir, 'split.json')).parts[part]);
+  return loadCorpora(configSources(config), { labels: configLabelSpace(config) }).utterances.filter((u) => ids.has(u.id));
 }
 
 /** `| name | accuracy | UAR | recall per class |` of predicted classes against true ones (class indices). */

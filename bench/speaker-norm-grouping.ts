@@ -7,10 +7,14 @@
  * - k recordings of the speaker drawn at random (seeded; k = 1, 3, 10), every recording then normalised with them;
  * - only the speaker's neutral recordings (an enrolment with calm speech);
  * - each recording alone (no speaker known);
- * - all test speakers pooled (a corpus or channel normalisation, no speaker identity).
+ * - all test speakers pooled (a corpus or channel normalisation, no speaker identity);
+ * - with --test-part, the speaker's recordings in the run's training part (an enrolled speaker: no test recording
+ *   enters the statistics), for a split whose test speakers also train (a random one).
  *
  *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR [--speakers ravdess/13,...,ravdess/18] [--threads 1]
+ *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR --test-part
  *
+ * With --test-part the recordings scored are the run's own test part (its corpora and classes) instead of speakers.
  * Prints accuracy, UAR and recall per class for each (the labels serve only to score and to pick neutral ones).
  */
 import { join } from 'node:path';
@@ -24,7 +28,7 @@ import { speechSpan, utteranceWindows } from '../src/features/utterance.js';
 import { packageRoot } from '../src/io/paths.js';
 import { createSession } from '../src/runtime/index.js';
 import { readTrainedRun } from '../src/train/run-dir.js';
-import { heldOutUtterances, scoreRow } from './held-out-speakers.js';
+import { heldOutUtterances, runPartUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
     speakers: { type: 'string', default: ['13', '14', '15', '16', '17', '18'].map((a) => `ravdess/${a}`).join(',') },
     data: { type: 'string', default: `${packageRoot()}/../shared/data` },
     threads: { type: 'string', default: '1' },
+    'test-part': { type: 'boolean', default: false },
   },
 });
 if (!args.model) throw new Error('--model RUN_DIR: a run trained with "speakerNorm": true');
@@ -42,14 +47,16 @@ const { nMels, frames } = config.model;
 const labels = config.labels;
 const topDb = config.frontEnd.topDb;
 const wanted = new Set(args.speakers.split(','));
-const utterances = heldOutUtterances(args.data, wanted);
+const utterances = args['test-part'] ? runPartUtterances(args.model, 'test') : heldOutUtterances(args.data, wanted);
 const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
 const logMels = extracted.logMels;
 const speakers = extracted.kept.map((u) => u.speaker);
 const truth = extracted.kept.map((u) => labels.indexOf(u.label));
 const spans = logMels.map((m) => speechSpan(m, recipe.input.trimDb));
 const plainWindows = logMels.map((m) => utteranceWindows(m, frames, recipe.input, topDb));
-console.log(`${args.model} on ${logMels.length} recordings of ${wanted.size} speakers`);
+console.log(
+  `${args.model} on ${logMels.length} recordings of ${new Set(speakers).size} speakers${args['test-part'] ? ' (its test part)' : ''}`,
+);
 
 const session = await createSession(model, { threads: Number(args.threads) });
 
@@ -108,10 +115,42 @@ for (const k of [1, 3, 10]) {
   }
 }
 const neutral = labels.indexOf('neutral');
-const neutralStats = new Map([...bySpeaker].map(([s, members]) => [s, statsOf(members.filter((i) => truth[i] === neutral))]));
-await score("the speaker's neutral recordings only", (i) => neutralStats.get(speakers[i] as string) as BandNormalizer);
+const neutralOf = new Map([...bySpeaker].map(([s, members]) => [s, members.filter((i) => truth[i] === neutral)]));
+const withoutNeutral = [...neutralOf].filter(([, members]) => members.length === 0).map(([s]) => s);
+if (withoutNeutral.length === 0) {
+  const neutralStats = new Map([...neutralOf].map(([s, members]) => [s, statsOf(members)]));
+  await score("the speaker's neutral recordings only", (i) => neutralStats.get(speakers[i] as string) as BandNormalizer);
+} else {
+  console.log(
+    `| the speaker's neutral recordings only: not scored, ${withoutNeutral.length} speakers have none here (${withoutNeutral[0]}) | | | |`,
+  );
+}
 await score('each recording alone', (i) => statsOf([i]));
 const pooled = statsOf(logMels.map((_, i) => i));
 await score('all test speakers pooled', () => pooled);
+if (args['test-part']) {
+  // The speakers' training recordings: statistics as if each speaker had enrolled with them.
+  const training = runPartUtterances(args.model, 'train').filter((u) => bySpeaker.has(u.speaker));
+  const enrolled = await extractUtteranceLogMels(training, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
+  const enrolmentStats = new Map(
+    [...bySpeaker.keys()].map((s) => {
+      const own = enrolled.kept.flatMap((u, j) => (u.speaker === s ? [j] : []));
+      if (own.length === 0) throw new Error(`${args.model}: test speaker ${s} has no recording in the training part`);
+      const mels = own.map((j) => enrolled.logMels[j] as Spectrogram);
+      return [
+        s,
+        bandNormalizer(
+          mels,
+          mels.map((m) => speechSpan(m, recipe.input.trimDb)),
+          topDb,
+        ),
+      ] as const;
+    }),
+  );
+  await score(
+    `the speaker's training recordings (${enrolled.kept.length} recordings of the ${bySpeaker.size} speakers; no test recording)`,
+    (i) => enrolmentStats.get(speakers[i] as string) as BandNormalizer,
+  );
+}
 await session.release();
 console.log(`(model ${join(args.model, 'model.onnx')})`);
