@@ -12,19 +12,23 @@
  *   enters the statistics), for a split whose test speakers also train (a random one).
  *
  *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR [--speakers ravdess/13,...,ravdess/18] [--threads 1]
- *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR --test-part
+ *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR --test-part [--predictions ENROLLED.csv]
  *
- * With --test-part the recordings scored are the run's own test part (its corpora and classes) instead of speakers.
+ * With --test-part the recordings scored are the run's own test part (its corpora and classes) instead of speakers;
+ * --predictions FILE then writes the enrolled row's per-recording predictions in predictions.csv's format (for
+ * `ser compare` and `bench/mean-of-predictions.ts`).
  * Prints accuracy, UAR and recall per class for each (the labels serve only to score and to pick neutral ones).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
 import { mixSeed, mulberry32 } from '../src/data/prng.js';
+import { predictionsCsv } from '../src/eval/index.js';
 import { softmaxInto } from '../src/eval/probabilities.js';
 import type { Spectrogram } from '../src/features/index.js';
 import { type BandNormalizer, bandNormalizer, normalizeBands } from '../src/features/speaker-norm.js';
 import { speechSpan, utteranceWindows } from '../src/features/utterance.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import { packageRoot } from '../src/io/paths.js';
 import { createSession } from '../src/runtime/index.js';
 import { readTrainedRun } from '../src/train/run-dir.js';
@@ -37,8 +41,10 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: `${packageRoot()}/../shared/data` },
     threads: { type: 'string', default: '1' },
     'test-part': { type: 'boolean', default: false },
+    predictions: { type: 'string' },
   },
 });
+if (args.predictions && !args['test-part']) throw new Error('--predictions FILE writes the enrolled row, which needs --test-part');
 if (!args.model) throw new Error('--model RUN_DIR: a run trained with "speakerNorm": true');
 const { config, model } = readTrainedRun(args.model);
 if (!config.recipe?.speakerNorm) throw new Error(`${args.model}: its recipe has no speakerNorm`);
@@ -68,9 +74,13 @@ const statsOf = (members: readonly number[]): BandNormalizer =>
     topDb,
   );
 
-/** Accuracy, UAR and recall per class with each recording normalised by `normalizerOf(i)`. */
-async function score(name: string, normalizerOf: (i: number) => BandNormalizer): Promise<void> {
+/**
+ * Prints accuracy, UAR and recall per class with each recording normalised by `normalizerOf(i)`; returns the
+ * recordings' class probabilities [recordings, classes] (each recording's windows averaged).
+ */
+async function score(name: string, normalizerOf: (i: number) => BandNormalizer): Promise<Float64Array> {
   const predicted: number[] = [];
+  const probabilities = new Float64Array(logMels.length * labels.length);
   for (let i = 0; i < logMels.length; i++) {
     const w = plainWindows[i] as { windows: Float32Array; count: number };
     const x = normalizeBands(w.windows.slice(), normalizerOf(i), frames);
@@ -82,8 +92,10 @@ async function score(name: string, normalizerOf: (i: number) => BandNormalizer):
       for (let c = 0; c < labels.length; c++) mean[c]! += (row[c] as number) / w.count;
     }
     predicted.push(mean.indexOf(Math.max(...mean)));
+    probabilities.set(mean, i * labels.length);
   }
   console.log(scoreRow(name, labels, truth, predicted));
+  return probabilities;
 }
 
 const bySpeaker = new Map<string, number[]>();
@@ -147,10 +159,15 @@ if (args['test-part']) {
       ] as const;
     }),
   );
-  await score(
+  const enrolledProbabilities = await score(
     `the speaker's training recordings (${enrolled.kept.length} recordings of the ${bySpeaker.size} speakers; no test recording)`,
     (i) => enrolmentStats.get(speakers[i] as string) as BandNormalizer,
   );
+  if (args.predictions) {
+    const recordings = extracted.kept.map((u) => ({ id: u.id, path: u.path, speaker: u.speaker }));
+    writeFileAtomic(args.predictions, predictionsCsv(recordings, truth, enrolledProbabilities, labels));
+    console.log(`the enrolled speakers' predictions: ${args.predictions}`);
+  }
 }
 await session.release();
 console.log(`(model ${join(args.model, 'model.onnx')})`);
