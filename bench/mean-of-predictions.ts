@@ -41,7 +41,11 @@ const first = inputs[0] as PredictionsFile;
 const labels = first.labels;
 const ids = first.rows.map((row) => row.id as string);
 if (new Set(ids).size !== ids.length) throw new Error(`${first.name}: a recording id occurs twice`);
-const truth = first.rows.map((row) => labels.indexOf(row.true as string));
+const truth = first.rows.map((row) => {
+  const index = labels.indexOf(row.true as string);
+  if (index < 0) throw new Error(`${first.name}: ${row.id} has true class ${row.true}, which is not among its classes ${labels}`);
+  return index;
+});
 const probabilities = inputs.map((input) => {
   if (input.labels.join() !== labels.join())
     throw new Error(`${input.name}: classes ${input.labels} differ from ${first.name}'s ${labels}`);
@@ -55,7 +59,10 @@ const probabilities = inputs.map((input) => {
     if (row.true !== first.rows[i]?.true)
       throw new Error(`${id}: true class ${row.true} in ${input.name}, ${first.rows[i]?.true} in ${first.name}`);
     labels.forEach((label, c) => {
-      p[i * labels.length + c] = Number(row[`p_${label}`]);
+      const value = Number(row[`p_${label}`]);
+      if (!Number.isFinite(value) || value < 0 || value > 1)
+        throw new Error(`${input.name}: ${id} has p_${label} '${row[`p_${label}`]}', not a probability`);
+      p[i * labels.length + c] = value;
     });
   });
   return p;
