@@ -97,7 +97,9 @@ export class RecordingInputs {
         'EARG',
         'model',
         'this model was trained with speaker-level input normalisation (its recipe has speakerNorm), an experiment that ' +
-          "inference does not support: its windows need statistics over each speaker's recordings. Use a model without it.",
+          "inference does not support: its windows need statistics over each speaker's recordings. Use a model without it " +
+          "(to score such a run on its own test part with each speaker's statistics, the repository's " +
+          'bench/speaker-norm-grouping.ts --model RUN --test-part does; RESULTS.md shows it).',
       );
     }
     this.config = config;
