@@ -51,6 +51,12 @@ function load(prefix: string): Array<Map<string, PredictionRow>> {
 
 const models = args.model.map((prefix) => ({ name: basename(prefix), bySet: load(prefix) }));
 const ids = [...((models[0] as (typeof models)[number]).bySet[0] as Map<string, PredictionRow>).keys()];
+for (const model of models.slice(1)) {
+  const originals = model.bySet[0] as Map<string, PredictionRow>;
+  const other = ids.find((id) => !originals.has(id)) ?? [...originals.keys()].find((id) => !ids.includes(id));
+  if (other !== undefined || originals.size !== ids.length)
+    throw new Error(`${model.name} and ${models[0]?.name} hold different recordings (e.g. ${other}): pairing needs the same ones`);
+}
 const at = (m: number, s: number, id: string) => models[m]?.bySet[s]?.get(id) as PredictionRow;
 const changed = (m: number, s: number, id: string) => at(m, s, id).predicted !== at(m, 0, id).predicted;
 if (!ids.some((id) => at(0, 0, id).true === args.watch)) {

@@ -23,12 +23,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractUtteranceLogMels } from '../src/data/index.js';
 import { loadSplit } from '../src/data/splits.js';
-import { mcNemarExactP, predictionsCsv } from '../src/eval/index.js';
+import { predictionsCsv } from '../src/eval/index.js';
 import type { FrontEndConfig } from '../src/features/config.js';
 import { RunModel, defaultModelDir } from '../src/infer/inference.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { packageRoot } from '../src/io/paths.js';
-import { argmaxRows, heldOutUtterances, joinedWindows, runPartUtterances, scoreRow } from './held-out-speakers.js';
+import { argmaxRows, heldOutUtterances, joinedWindows, pairedLines, runPartUtterances, scoreRow } from './held-out-speakers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -96,16 +96,8 @@ for (const r of members) for (let i = 0; i < mean.length; i++) mean[i]! += (r.pr
 console.log(scoreRow(`mean of the ${members.length}`, labels, truth, argmaxRows(mean, labels.length)));
 
 // Paired comparison with each run (McNemar's exact test): recordings only one of the two gets right.
-const ensemble = argmaxRows(mean, labels.length);
-results.forEach((r, k) => {
-  const member = argmaxRows(r.probabilities, labels.length);
-  const onlyMember = truth.filter((y, i) => member[i] === y && ensemble[i] !== y).length;
-  const onlyEnsemble = truth.filter((y, i) => member[i] !== y && ensemble[i] === y).length;
-  console.log(
-    `paired with ${names[k]}: ${onlyEnsemble} recordings right only in the ensemble, ${onlyMember} only in ${names[k]}; ` +
-      `McNemar exact two-sided p = ${mcNemarExactP(onlyMember, onlyEnsemble).toPrecision(3)}`,
-  );
-});
+const paired = results.map((r, k) => ({ name: names[k] as string, predicted: argmaxRows(r.probabilities, labels.length) }));
+for (const line of pairedLines('ensemble', truth, argmaxRows(mean, labels.length), paired)) console.log(line);
 
 if (args.predictions) {
   const recordings = kept.map((u) => ({ id: u.id, path: u.path, speaker: u.speaker }));

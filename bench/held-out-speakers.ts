@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type CorpusName, type Utterance, loadCorpus } from '../src/data/corpus.js';
 import { loadCorpora } from '../src/data/mixture.js';
 import { loadSplit } from '../src/data/splits.js';
+import { mcNemarExactP } from '../src/eval/predictions.js';
 import type { Spectrogram } from '../src/features/index.js';
 import { utteranceWindows } from '../src/features/utterance.js';
 import { type RunConfig, configLabelSpace, configSources } from '../src/train/run-config.js';
@@ -46,6 +47,26 @@ export function scoreRow(name: string, labels: readonly string[], truth: readonl
   const uar = hits.reduce((s, h, c) => s + (support[c] ? h / (support[c] as number) : 0), 0) / present;
   const recalls = hits.map((h, c) => (support[c] ? Math.round((100 * h) / (support[c] as number)) : '-')).join(' / ');
   return `| ${name} | ${(100 * accuracy).toFixed(2)}% | ${(100 * uar).toFixed(2)}% | ${recalls} |`;
+}
+
+/**
+ * One line per member: the recordings right only with `combined` (e.g. an ensemble's predicted classes), those right
+ * only with the member, and McNemar's exact two-sided p of the two counts.
+ */
+export function pairedLines(
+  combinedName: string,
+  truth: readonly number[],
+  combined: readonly number[],
+  members: ReadonlyArray<{ name: string; predicted: readonly number[] }>,
+): string[] {
+  return members.map(({ name, predicted }) => {
+    const onlyMember = truth.filter((y, i) => predicted[i] === y && combined[i] !== y).length;
+    const onlyCombined = truth.filter((y, i) => predicted[i] !== y && combined[i] === y).length;
+    return (
+      `paired with ${name}: ${onlyCombined} recordings right only in the ${combinedName}, ${onlyMember} only in ${name}; ` +
+      `McNemar exact two-sided p = ${mcNemarExactP(onlyMember, onlyCombined).toPrecision(3)}`
+    );
+  });
 }
 
 /** The most probable class of each row of `probabilities` [rows, nClasses]. */

@@ -10,13 +10,12 @@
  * The files must hold the same recordings (by id) with the same true classes and the same classes in the same
  * order; a run folder stands for its predictions.csv. The probabilities are those written (six decimals).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseCsvRecords } from '../src/data/csv.js';
-import { PREDICTIONS_FILE, mcNemarExactP, predictionsCsv } from '../src/eval/index.js';
+import { predictionsCsv, predictionsFilePath } from '../src/eval/predictions.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { argmaxRows, scoreRow } from './held-out-speakers.js';
+import { argmaxRows, pairedLines, scoreRow } from './held-out-speakers.js';
 
 const { values: args, positionals: files } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
 if (files.length < 2) throw new Error('give two or more predictions files (or run folders holding predictions.csv)');
@@ -28,7 +27,7 @@ interface PredictionsFile {
 }
 
 function readFile(where: string): PredictionsFile {
-  const path = existsSync(where) && statSync(where).isDirectory() ? join(where, PREDICTIONS_FILE) : where;
+  const path = predictionsFilePath(where);
   const { header, records } = parseCsvRecords(readFileSync(path, 'utf8'), path);
   const labels = header.filter((column) => column.startsWith('p_')).map((column) => column.slice(2));
   if (labels.length === 0 || !header.includes('id') || !header.includes('true'))
@@ -78,15 +77,8 @@ probabilities.forEach((p, k) => {
 });
 const ensemble = argmaxRows(mean, labels.length);
 console.log(scoreRow(`mean of the ${inputs.length}`, labels, truth, ensemble));
-probabilities.forEach((p, k) => {
-  const member = argmaxRows(p, labels.length);
-  const onlyMember = truth.filter((y, i) => member[i] === y && ensemble[i] !== y).length;
-  const onlyMean = truth.filter((y, i) => member[i] !== y && ensemble[i] === y).length;
-  console.log(
-    `paired with ${inputs[k]?.name}: ${onlyMean} recordings right only in the mean, ${onlyMember} only in it; ` +
-      `McNemar exact two-sided p = ${mcNemarExactP(onlyMember, onlyMean).toPrecision(3)}`,
-  );
-});
+const paired = probabilities.map((p, k) => ({ name: inputs[k]?.name as string, predicted: argmaxRows(p, labels.length) }));
+for (const line of pairedLines('mean', truth, ensemble, paired)) console.log(line);
 if (args.out) {
   const recordings = first.rows.map((row) => ({ id: row.id as string, path: row.path ?? '', speaker: row.speaker ?? '' }));
   writeFileAtomic(args.out, predictionsCsv(recordings, truth, mean, labels));

@@ -58,21 +58,31 @@ const extracted = await extractUtteranceLogMels(utterances, { maxS: recipe.input
 const logMels = extracted.logMels;
 const speakers = extracted.kept.map((u) => u.speaker);
 const truth = extracted.kept.map((u) => labels.indexOf(u.label));
-const spans = logMels.map((m) => speechSpan(m, recipe.input.trimDb));
 const plainWindows = logMels.map((m) => utteranceWindows(m, frames, recipe.input, topDb));
 console.log(
   `${args.model} on ${logMels.length} recordings of ${new Set(speakers).size} speakers${args['test-part'] ? ' (its test part)' : ''}`,
 );
+// With --test-part, the test speakers' recordings in the training part (the enrolled row), checked before any scoring.
+const training = args['test-part'] ? runPartUtterances(args.model, 'train').filter((u) => speakers.includes(u.speaker)) : [];
+const unenrolled = args['test-part'] ? [...new Set(speakers)].filter((s) => !training.some((u) => u.speaker === s)) : [];
+if (args.predictions && unenrolled.length > 0) {
+  throw new Error(
+    `${args.model}: ${unenrolled.length} test speakers have no recording in the training part (${unenrolled[0]}), so there is ` +
+      'no enrolled row to write with --predictions (a split whose test speakers also train, e.g. a random one, has one)',
+  );
+}
 
 const session = await createSession(model, { threads: Number(args.threads) });
 
-/** Statistics over the recordings `members`. */
-const statsOf = (members: readonly number[]): BandNormalizer =>
+/** Band statistics over the speech spans of `mels` (the recordings of one speaker, or of a group). */
+const statsOver = (mels: readonly Spectrogram[]): BandNormalizer =>
   bandNormalizer(
-    members.map((i) => logMels[i] as Spectrogram),
-    members.map((i) => spans[i] as { start: number; end: number }),
+    mels,
+    mels.map((m) => speechSpan(m, recipe.input.trimDb)),
     topDb,
   );
+/** Statistics over the scored recordings `members`. */
+const statsOf = (members: readonly number[]): BandNormalizer => statsOver(members.map((i) => logMels[i] as Spectrogram));
 
 /**
  * Prints accuracy, UAR and recall per class with each recording normalised by `normalizerOf(i)`; returns the
@@ -140,24 +150,13 @@ if (withoutNeutral.length === 0) {
 await score('each recording alone', (i) => statsOf([i]));
 const pooled = statsOf(logMels.map((_, i) => i));
 await score('all test speakers pooled', () => pooled);
-if (args['test-part']) {
+if (unenrolled.length > 0) {
+  console.log(`| the speaker's training recordings: not scored, ${unenrolled.length} test speakers have none (${unenrolled[0]}) | | | |`);
+} else if (args['test-part']) {
   // The speakers' training recordings: statistics as if each speaker had enrolled with them.
-  const training = runPartUtterances(args.model, 'train').filter((u) => bySpeaker.has(u.speaker));
   const enrolled = await extractUtteranceLogMels(training, { maxS: recipe.input.maxS, frontEnd: config.frontEnd });
   const enrolmentStats = new Map(
-    [...bySpeaker.keys()].map((s) => {
-      const own = enrolled.kept.flatMap((u, j) => (u.speaker === s ? [j] : []));
-      if (own.length === 0) throw new Error(`${args.model}: test speaker ${s} has no recording in the training part`);
-      const mels = own.map((j) => enrolled.logMels[j] as Spectrogram);
-      return [
-        s,
-        bandNormalizer(
-          mels,
-          mels.map((m) => speechSpan(m, recipe.input.trimDb)),
-          topDb,
-        ),
-      ] as const;
-    }),
+    [...bySpeaker.keys()].map((s) => [s, statsOver(enrolled.logMels.filter((_, j) => enrolled.kept[j]?.speaker === s))] as const),
   );
   const enrolledProbabilities = await score(
     `the speaker's training recordings (${enrolled.kept.length} recordings of the ${bySpeaker.size} speakers; no test recording)`,

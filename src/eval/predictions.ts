@@ -84,8 +84,8 @@ export function parsePredictionsCsv(text: string, source: string): PredictionRow
   return records.map((record) => ({ id: record.id!, true: record.true!, predicted: record.predicted! }));
 }
 
-/** Reads `where`: a predictions.csv file, or a run folder holding one. */
-export function readPredictions(where: string): PredictionRow[] {
+/** The predictions file `where` names: the file itself, or a run folder's predictions.csv (EIO when it does not exist). */
+export function predictionsFilePath(where: string): string {
   const path = existsSync(where) && statSync(where).isDirectory() ? join(where, PREDICTIONS_FILE) : where;
   if (!existsSync(path)) {
     throw new SerError(
@@ -94,6 +94,12 @@ export function readPredictions(where: string): PredictionRow[] {
       `${path}: no such file (a run of ser train writes predictions.csv for its test part; ser eval --predictions FILE.csv for any corpus)`,
     );
   }
+  return path;
+}
+
+/** Reads `where`: a predictions.csv file, or a run folder holding one. */
+export function readPredictions(where: string): PredictionRow[] {
+  const path = predictionsFilePath(where);
   return parsePredictionsCsv(readFileSync(path, 'utf8'), path);
 }
 
