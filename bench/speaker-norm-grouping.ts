@@ -26,8 +26,8 @@ import { mixSeed, mulberry32 } from '../src/data/prng.js';
 import { predictionsCsv } from '../src/eval/index.js';
 import { softmaxInto } from '../src/eval/probabilities.js';
 import type { Spectrogram } from '../src/features/index.js';
-import { type BandNormalizer, bandNormalizer, normalizeBands } from '../src/features/speaker-norm.js';
-import { speechSpan, utteranceWindows } from '../src/features/utterance.js';
+import { type BandNormalizer, normalizeBands, speakerNormalizer } from '../src/features/speaker-norm.js';
+import { utteranceWindows } from '../src/features/utterance.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { packageRoot } from '../src/io/paths.js';
 import { createSession } from '../src/runtime/index.js';
@@ -75,12 +75,7 @@ if (args.predictions && unenrolled.length > 0) {
 const session = await createSession(model, { threads: Number(args.threads) });
 
 /** Band statistics over the speech spans of `mels` (the recordings of one speaker, or of a group). */
-const statsOver = (mels: readonly Spectrogram[]): BandNormalizer =>
-  bandNormalizer(
-    mels,
-    mels.map((m) => speechSpan(m, recipe.input.trimDb)),
-    topDb,
-  );
+const statsOver = (mels: readonly Spectrogram[]): BandNormalizer => speakerNormalizer(mels, recipe.input.trimDb, topDb);
 /** Statistics over the scored recordings `members`. */
 const statsOf = (members: readonly number[]): BandNormalizer => statsOver(members.map((i) => logMels[i] as Spectrogram));
 

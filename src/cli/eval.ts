@@ -23,6 +23,7 @@ interface EvalFlags {
   threads?: string;
   jobs?: string;
   predictions?: string;
+  enrol?: 'scored' | 'train';
 }
 
 export function register(program: Command): void {
@@ -50,6 +51,12 @@ export function register(program: Command): void {
     )
     .option('--json', 'print one JSON object (accuracy, macro_f1, uar, labels, confusion with rows = true class, ...)')
     .option('--predictions <file.csv>', "also write each recording's true class, prediction and probabilities to this CSV file")
+    .addOption(
+      new Option(
+        '--enrol <source>',
+        "for a model trained with speaker normalisation, each speaker's statistics from: train = their recordings in the run's training part, scored = the recordings scored",
+      ).choices(['scored', 'train']),
+    )
     .option('--cache <dir>', `feature cache folder (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write cached features')
     .option('--threads <n>', `ONNX Runtime threads (default ${DEFAULT_THREADS})`)
@@ -70,6 +77,7 @@ export function register(program: Command): void {
       const result = await evaluateRun(flags.model, {
         data,
         part: flags.part,
+        enrol: flags.enrol,
         cacheDir: flags.cache === false ? null : flags.cache,
         threads: flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 }),
         jobs: parseJobs(flags.jobs),
@@ -100,6 +108,7 @@ export function register(program: Command): void {
           // The model's temperature (ser calibrate, ser train --calibrate); null: its probabilities are untempered.
           temperature: result.config.model.temperature ?? null,
           label_mapping: result.mapping,
+          ...(flags.enrol ? { enrol: flags.enrol } : {}),
           skipped: result.failed.length,
           unmapped: result.unmapped,
         };
@@ -115,6 +124,11 @@ export function register(program: Command): void {
           color: process.stdout.isTTY === true,
           title:
             `Evaluation on ${what}: ${result.report.samples} clips` +
+            (flags.enrol === undefined
+              ? ''
+              : flags.enrol === 'train'
+                ? "; each speaker's statistics from their recordings in the training part"
+                : "; each speaker's statistics from their recordings scored") +
             (result.config.model.temperature === undefined ? '' : ` (probabilities at temperature ${result.config.model.temperature})`),
         }) + '\n',
       );

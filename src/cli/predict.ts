@@ -12,7 +12,7 @@ import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSeg
 import type { LabelledPrediction } from '../infer/model-use.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
 import { type CountProgress, createCountProgress } from '../train/progress.js';
-import { jobsOption, parseJobs, parseNumber } from './options.js';
+import { collect, jobsOption, parseJobs, parseNumber } from './options.js';
 
 interface PredictFlags {
   model?: string;
@@ -22,6 +22,7 @@ interface PredictFlags {
   segments?: boolean;
   hop?: string;
   strict?: boolean;
+  enrol: string[];
 }
 
 /** From this many files, `ser predict` on a terminal shows a progress bar. */
@@ -83,9 +84,16 @@ export function register(program: Command): void {
     .option('--segments', "classify the whole file in windows of the run's clip length")
     .option('--hop <seconds>', 'with --segments: seconds between window starts (default: the clip length, no overlap)')
     .option('--strict', 'exit with code 1 when any file cannot be used (default: only when none can)')
+    .option(
+      '--enrol <file|folder>',
+      'for a model trained with speaker normalisation: recordings of the speaker of every file, whose statistics normalise their speech (repeatable)',
+      collect,
+      [],
+    )
     .action(async (files: string[], flags: PredictFlags) => {
       const threads = flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 });
       const jobs = parseJobs(flags.jobs);
+      const enrol = flags.enrol.length > 0 ? flags.enrol : undefined;
       if (flags.hop !== undefined && !flags.segments) throw new SerError('EARG', 'predict', '--hop needs --segments');
       if (jobs !== undefined && flags.segments)
         throw new SerError('EARG', 'predict', '--jobs is not used with --segments (files are read a chunk at a time)');
@@ -113,7 +121,7 @@ export function register(program: Command): void {
       if (flags.segments) {
         const hopS = flags.hop === undefined ? undefined : parseNumber('--hop', flags.hop, { min: 0.01 });
         const progress = segmentProgress(process.stderr.isTTY === true);
-        const predictions = await predictSegments(flags.model, files, { hopS, threads, onProgress: progress.update });
+        const predictions = await predictSegments(flags.model, files, { hopS, threads, enrol, onProgress: progress.update });
         progress.finish();
         for (const p of predictions) {
           if (!('error' in p)) warn(p);
@@ -137,7 +145,7 @@ export function register(program: Command): void {
       } else {
         // Many files on a terminal: a bar with the ETA on stderr while they are classified (the results follow).
         const progress = createCountProgress(process.stderr.isTTY && files.length >= MANY_FILES ? 'bar' : 'none', 'files');
-        for (const p of await predictFiles(flags.model, files, { threads, jobs, onProgress: progress.update })) {
+        for (const p of await predictFiles(flags.model, files, { threads, jobs, enrol, onProgress: progress.update })) {
           if (!('error' in p)) warn(p);
           if ('error' in p) reportFailure(p);
           else if ('flag' in p) reportFlag(p);

@@ -14,6 +14,7 @@
  */
 import { SerError } from '../errors.js';
 import type { Spectrogram } from './front-end.js';
+import { speechSpan } from './utterance.js';
 
 /** Variance floor (dB^2), as the in-graph input normalisation's. */
 const SPEAKER_NORM_EPS = 1e-5;
@@ -60,6 +61,18 @@ export function bandNormalizer(
     scale[m] = 1 / Math.sqrt(Math.max(squares[m]! / count - mu * mu, 0) + SPEAKER_NORM_EPS);
   }
   return { mean, scale };
+}
+
+/**
+ * The band statistics of one speaker from unclamped utterance log-mels (utterance.ts utteranceLogMel) of their
+ * recordings: bandNormalizer over each one's speech span (speechSpan at `trimDb`), as training takes them.
+ */
+export function speakerNormalizer(logMels: readonly Spectrogram[], trimDb: number | null, topDb: number | null): BandNormalizer {
+  return bandNormalizer(
+    logMels,
+    logMels.map((logMel) => speechSpan(logMel, trimDb)),
+    topDb,
+  );
 }
 
 /**

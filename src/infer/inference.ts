@@ -15,7 +15,9 @@ import { loadSplit } from '../data/splits.js';
 import { SerError } from '../errors.js';
 import { type EvaluationReport, evaluate } from '../eval/index.js';
 import { averageWindowProbabilities } from '../eval/probabilities.js';
-import { utteranceWindows } from '../features/utterance.js';
+import type { Spectrogram } from '../features/front-end.js';
+import { type BandNormalizer, groupNormalizers, normalizeBands, speakerNormalizer } from '../features/speaker-norm.js';
+import { speechSpan, utteranceWindows } from '../features/utterance.js';
 import { assetPath } from '../io/paths.js';
 import { checkJobs, defaultJobs } from '../io/worker-pool.js';
 import { createSession } from '../runtime/index.js';
@@ -27,7 +29,9 @@ import {
   type SegmentedPrediction,
   labelPrediction,
   recordingProbabilities,
+  requireSpeaker,
 } from './model-use.js';
+import { enrolSpeaker } from './enrolment.js';
 import {
   type FailedPrediction,
   type FlaggedPrediction,
@@ -60,27 +64,44 @@ export class RunModel {
   readonly inputs: RecordingInputs;
   private readonly session: Session;
 
-  private constructor(runDir: string, config: RunConfig, session: Session, batch: number) {
+  private constructor(runDir: string, config: RunConfig, session: Session, batch: number, speaker: BandNormalizer | undefined) {
     this.runDir = runDir;
     this.config = config;
     this.session = session;
     this.batch = batch;
-    this.inputs = new RecordingInputs(config);
+    this.inputs = new RecordingInputs(config, speaker);
   }
 
-  /** Loads RUN_DIR/config.json and RUN_DIR/model.onnx (default: the shipped model); errors say what is missing. */
-  static async load(runDir: string = defaultModelDir(), options: { threads?: number } = {}): Promise<RunModel> {
+  /**
+   * Loads RUN_DIR/config.json and RUN_DIR/model.onnx (default: the shipped model); errors say what is missing.
+   * A model trained with speaker normalisation needs `enrol`, recordings (files or folders) of the speaker whose
+   * speech `inputs` makes windows of (enrolment.ts), or `statisticsPerRecording`: the caller normalises each
+   * recording's windows with its speaker's statistics itself (evaluateRun); without either it is refused.
+   */
+  static async load(
+    runDir: string = defaultModelDir(),
+    options: { threads?: number; enrol?: readonly string[]; statisticsPerRecording?: boolean } = {},
+  ): Promise<RunModel> {
     const dir = resolve(runDir);
     const { config, model } = readTrainedRun(dir);
-    return RunModel.fromBytes(dir, config, model, options);
+    const speaker = options.enrol === undefined ? undefined : await enrolSpeaker(new RecordingInputs(config), options.enrol);
+    if (!options.statisticsPerRecording) requireSpeaker(config, speaker);
+    return RunModel.fromBytes(dir, config, model, { threads: options.threads, speaker });
   }
 
   /** A run's model from model.onnx bytes given here (e.g. rebuilt at another temperature), with the run's config. */
-  static async fromBytes(runDir: string, config: RunConfig, model: Uint8Array, options: { threads?: number } = {}): Promise<RunModel> {
+  static async fromBytes(
+    runDir: string,
+    config: RunConfig,
+    model: Uint8Array,
+    options: { threads?: number; speaker?: BandNormalizer } = {},
+  ): Promise<RunModel> {
+    // Checked before the session starts: the error is the caller's, not a model's.
+    if (options.speaker) new RecordingInputs(config, options.speaker);
     const session = await createSession(model, { threads: options.threads });
     // Runs made before model.onnx had a symbolic batch axis have a batch of 1.
     const batch = session.inputShapes.mel?.[0];
-    return new RunModel(resolve(runDir), config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH);
+    return new RunModel(resolve(runDir), config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH, options.speaker);
   }
 
   /** Class probabilities [count, nClasses] of log-mel clips `x` ([count, nMels, frames]). */
@@ -140,6 +161,13 @@ export interface EvaluateRunOptions {
   jobs?: number;
   /** Called as each recording's features are read from the cache or computed (e.g. a progress bar). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * For a model trained with speaker normalisation (required there, refused elsewhere): where each speaker's band
+   * statistics come from. 'scored': the speaker's recordings being scored (as `ser train` evaluates; recordings of
+   * no known speaker are each their own); 'train': the speaker's recordings in the run's training part (an enrolled
+   * speaker, no scored recording used; only with the test part of a split whose test speakers also train).
+   */
+  enrol?: 'scored' | 'train';
 }
 
 export interface EvaluateRunResult {
@@ -164,7 +192,7 @@ export interface EvaluateRunResult {
  * in `unmapped`.
  */
 export async function evaluateRun(runDir: string | undefined, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
-  const model = await RunModel.load(runDir, { threads: options.threads });
+  const model = await RunModel.load(runDir, { threads: options.threads, statisticsPerRecording: options.enrol !== undefined });
   try {
     const { config } = model;
     const { data } = options;
@@ -215,11 +243,22 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       notice.push(`${why}: scoring all of them, so these are scores on training data, not on unseen speakers`);
     }
     if (part === 'test') utterances = utterances.filter((u) => testPart.has(u.id));
-    const scored = await scoreUtterances(model, utterances, {
-      cacheDir: options.cacheDir,
-      jobs: options.jobs,
-      onProgress: options.onProgress,
-    });
+    const extraction = { cacheDir: options.cacheDir, jobs: options.jobs };
+    const speakerStatistics = evaluationSpeakers(
+      model,
+      options.enrol,
+      part,
+      () => {
+        const trainPart = new Set(
+          loadSplit(join(model.runDir, SPLIT_FILE))
+            .parts.train.filter((id) => id.startsWith(prefix))
+            .map((id) => id.slice(prefix.length)),
+        );
+        return corpus.utterances.filter((u) => trainPart.has(u.id));
+      },
+      extraction,
+    );
+    const scored = await scoreUtterances(model, utterances, { ...extraction, onProgress: options.onProgress, speakerStatistics });
     if (scored.kept.length === 0) {
       throw new SerError(
         'EDATA',
@@ -249,6 +288,70 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
 }
 
 /**
+ * How evaluateRun gives each scored recording its speaker's statistics (EvaluateRunOptions.enrol), or undefined for
+ * a model without speaker normalisation; refuses a missing or misplaced `enrol`, saying why. `trainingPart` gives the
+ * corpus's recordings in the run's training part.
+ */
+function evaluationSpeakers(
+  model: RunModel,
+  enrol: 'scored' | 'train' | undefined,
+  part: 'all' | 'test',
+  trainingPart: () => Utterance[],
+  extraction: { cacheDir?: string | null; jobs?: number },
+): SpeakerStatistics | undefined {
+  const { config } = model;
+  const recipe = config.recipe;
+  if (enrol === undefined) {
+    requireSpeaker(config, undefined);
+    return undefined;
+  }
+  if (!recipe?.speakerNorm) throw new SerError('EARG', 'eval', `--enrol ${enrol}: this model was trained without speaker normalisation`);
+  const topDb = config.frontEnd.topDb;
+  if (enrol === 'scored') {
+    return (kept, logMels) =>
+      groupNormalizers(
+        logMels,
+        logMels.map((logMel) => speechSpan(logMel, recipe.input.trimDb)),
+        kept.map((u) => u.speaker),
+        topDb,
+      );
+  }
+  if (part !== 'test') {
+    throw new SerError(
+      'EARG',
+      'eval',
+      "--enrol train takes statistics from the run's training part: it scores the run's test part (--part test)",
+    );
+  }
+  return async (kept) => {
+    const speakers = new Set(kept.map((u) => u.speaker));
+    const enrolled = await extractUtteranceLogMels(
+      trainingPart().filter((u) => speakers.has(u.speaker)),
+      { frontEnd: config.frontEnd, maxS: recipe.input.maxS, screen: true, ...extraction },
+    );
+    const byspeaker = new Map<string, Spectrogram[]>();
+    enrolled.kept.forEach((u, i) => {
+      byspeaker.set(u.speaker, [...(byspeaker.get(u.speaker) ?? []), enrolled.logMels[i] as Spectrogram]);
+    });
+    const statistics = new Map(
+      [...byspeaker].map(([speaker, logMels]) => [speaker, speakerNormalizer(logMels, recipe.input.trimDb, topDb)]),
+    );
+    return kept.map((u) => {
+      const found = statistics.get(u.speaker);
+      if (found === undefined || u.speaker === '') {
+        throw new SerError(
+          'EDATA',
+          'eval',
+          `--enrol train: ${u.speaker === '' ? `${u.path} has no speaker` : `speaker ${u.speaker} has no recording in the run's training part`} ` +
+            "(a split whose test speakers also train, e.g. a random one, has them); --enrol scored takes each speaker's statistics over the recordings scored",
+        );
+      }
+      return found;
+    });
+  };
+}
+
+/**
  * The tag of the training corpus `dataset` at `path` ('' for a single-corpus run, the mixture tag otherwise), or
  * null when the run was not trained on it.
  */
@@ -266,12 +369,26 @@ function trainingCorpora(config: RunConfig): string {
 async function scoreUtterances(
   model: RunModel,
   utterances: readonly Utterance[],
-  options: { cacheDir: string | null | undefined; jobs: number | undefined; onProgress?: (done: number, total: number) => void },
+  options: {
+    cacheDir?: string | null;
+    jobs?: number;
+    onProgress?: (done: number, total: number) => void;
+    speakerStatistics?: SpeakerStatistics;
+  },
 ): Promise<{ kept: Utterance[]; probabilities: Float32Array; failed: Array<{ path: string; error: string }>; warnings: string[] }> {
   const scored = await scoreWindows(model, utterances, { ...options, output: 'probabilities' });
   const probabilities = averageWindowProbabilities(scored.rows, scored.counts, model.config.labels.length);
   return { kept: scored.kept, probabilities, failed: scored.failed, warnings: scored.warnings };
 }
+
+/**
+ * The band statistics of each kept utterance's speaker (its unclamped log-mels given), for a model trained with
+ * speaker normalisation.
+ */
+export type SpeakerStatistics = (
+  kept: readonly Utterance[],
+  logMels: readonly Spectrogram[],
+) => readonly BandNormalizer[] | Promise<readonly BandNormalizer[]>;
 
 export interface WindowScores {
   /** The utterances the features could be made for, in the order given. */
@@ -296,10 +413,15 @@ export async function scoreWindows(
     jobs?: number;
     output: 'probabilities' | 'logits';
     onProgress?: (done: number, total: number) => void;
+    /** Each utterance's speaker statistics: required for a model trained with speaker normalisation, refused otherwise. */
+    speakerStatistics?: SpeakerStatistics;
   },
 ): Promise<WindowScores> {
   const { config } = model;
-  const { cacheDir, jobs, output, onProgress } = options;
+  const { cacheDir, jobs, output, onProgress, speakerStatistics } = options;
+  if (speakerStatistics === undefined) requireSpeaker(config, undefined);
+  else if (!config.recipe?.speakerNorm)
+    throw new SerError('EARG', 'eval', 'speaker statistics were given for a model trained without speaker normalisation');
   const run = (x: Float32Array, count: number): Promise<Float32Array> =>
     output === 'logits' ? model.logits(x, count) : model.probabilities(x, count);
   if (!config.recipe) {
@@ -331,10 +453,14 @@ export async function scoreWindows(
   });
   const counts = new Int32Array(extracted.kept.length);
   const chunks: Float32Array[] = [];
+  const speakers = speakerStatistics ? await speakerStatistics(extracted.kept, extracted.logMels) : undefined;
   for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {
-    const chunk = extracted.logMels
-      .slice(first, first + FILES_PER_CHUNK)
-      .map((logMel) => utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb));
+    const chunk = extracted.logMels.slice(first, first + FILES_PER_CHUNK).map((logMel, i) => {
+      const windows = utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb);
+      const speaker = speakers?.[first + i];
+      if (speaker) normalizeBands(windows.windows, speaker, config.model.frames);
+      return windows;
+    });
     for (const [i, c] of chunk.entries()) counts[first + i] = c.count;
     chunks.push(
       await run(
@@ -390,16 +516,18 @@ export async function predictFiles(
     jobs?: number;
     /** Called after each chunk of files with the files done so far (e.g. a progress bar). */
     onProgress?: (done: number, total: number) => void;
+    /** Recordings (files or folders) of the speaker of every file, for a model trained with speaker normalisation (enrolment.ts). */
+    enrol?: readonly string[];
   } = {},
 ): Promise<Array<Prediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0) throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] FILE...)');
   const jobs = checkJobs(options.jobs ?? defaultJobs(), 'predict');
-  const model = await RunModel.load(runDir, { threads: options.threads });
+  const model = await RunModel.load(runDir, { threads: options.threads, enrol: options.enrol });
   let pool: RecordingWindowPool | null = null;
   let next: Promise<PreparedChunk> | null = null;
   try {
     // One file has nothing to overlap: a worker would only add its start (~0.1 s).
-    pool = jobs > 0 && files.length > 1 ? new RecordingWindowPool(model.config, Math.min(jobs, files.length)) : null;
+    pool = jobs > 0 && files.length > 1 ? new RecordingWindowPool(model.config, Math.min(jobs, files.length), model.inputs.speaker) : null;
     const prepare = (first: number): Promise<PreparedChunk> => {
       const chunk = files.slice(first, first + FILES_PER_CHUNK);
       if (pool) return Promise.all(chunk.map((file) => (pool as RecordingWindowPool).windowsOf(file)));
@@ -476,11 +604,13 @@ export async function predictSegments(
      * (decoding itself reports nothing), as their windows go through the model.
      */
     onProgress?: (file: string, doneS: number, totalS: number) => void;
+    /** Recordings (files or folders) of the speaker of every file, for a model trained with speaker normalisation (enrolment.ts). */
+    enrol?: readonly string[];
   } = {},
 ): Promise<Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction>> {
   if (files.length === 0)
     throw new SerError('EARG', 'predict', 'no audio files given (usage: ser predict [--model RUN_DIR] --segments FILE...)');
-  const model = await RunModel.load(runDir, { threads: options.threads });
+  const model = await RunModel.load(runDir, { threads: options.threads, enrol: options.enrol });
   try {
     const { config } = model;
     const results: Array<SegmentedFilePrediction | FlaggedPrediction | FailedPrediction> = [];

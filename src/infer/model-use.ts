@@ -9,7 +9,8 @@ import { argmax, averageWindowProbabilities } from '../eval/probabilities.js';
 import { samplesFor } from '../features/config.js';
 import { clipLogMel } from '../features/fixed-length.js';
 import { LogMelFrontEnd } from '../features/front-end.js';
-import { inferenceWindows } from '../features/utterance.js';
+import { type BandNormalizer, normalizeBands, speakerNormalizer } from '../features/speaker-norm.js';
+import { inferenceWindows, utteranceLogMel } from '../features/utterance.js';
 import type { RunConfig } from '../train/run-config.js';
 
 export { MODEL_BATCH, type RunConfig, checkRunConfig } from '../train/run-config.js';
@@ -84,25 +85,31 @@ export type ClipProbabilities = (mels: Float32Array, count: number) => Promise<F
  * The model inputs of a recording under a run's config: its recipe's windows (src/features/utterance.ts: the
  * speech span's test-time crops, whose probabilities are averaged), or for runs made before recipes the first
  * `durationS` seconds (clipLogMel). One definition for `ser predict`, `ser eval`, segments and the browser.
+ * A model trained with speaker-level input normalisation (its recipe has speakerNorm) takes its windows normalised
+ * with the statistics of the speaker (`speaker`, from recordings of theirs: src/infer/enrolment.ts); without them
+ * `of` refuses (requireSpeaker says how to give them).
  */
 export class RecordingInputs {
   private readonly config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe'>;
   /** The run's front end (legacy clips); the same with topDb null (recipe windows apply the clamp per window). */
   readonly frontEnd: LogMelFrontEnd;
   private readonly unclamped: LogMelFrontEnd;
+  /** The speaker's band statistics every window is normalised with (speaker-normalised models only). */
+  readonly speaker: BandNormalizer | undefined;
 
-  constructor(config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe'>) {
-    if (config.recipe?.speakerNorm) {
-      throw new SerError(
-        'EARG',
-        'model',
-        'this model was trained with speaker-level input normalisation (its recipe has speakerNorm), an experiment that ' +
-          "inference does not support: its windows need statistics over each speaker's recordings. Use a model without it " +
-          "(to score such a run on its own test part with each speaker's statistics, the repository's " +
-          'bench/speaker-norm-grouping.ts --model RUN --test-part does; RESULTS.md shows it).',
-      );
+  constructor(config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe'>, speaker?: BandNormalizer) {
+    if (speaker !== undefined) {
+      if (!config.recipe?.speakerNorm)
+        throw new SerError('EARG', 'model', "a speaker's statistics were given, but this model was trained without speaker normalisation");
+      if (speaker.mean.length !== config.model.nMels || speaker.scale.length !== config.model.nMels)
+        throw new SerError(
+          'ESHAPE',
+          'model',
+          `speaker statistics of ${speaker.mean.length} bands for a model of ${config.model.nMels} mels`,
+        );
     }
     this.config = config;
+    this.speaker = speaker;
     this.frontEnd = new LogMelFrontEnd(config.frontEnd);
     this.unclamped = new LogMelFrontEnd({ ...config.frontEnd, topDb: null });
   }
@@ -121,12 +128,44 @@ export class RecordingInputs {
     return samples.subarray(0, samplesFor(this.secondsRead, this.frontEnd.config));
   }
 
-  /** Windows [count, nMels, frames] of mono `samples` at the front end's rate. */
+  /** Windows [count, nMels, frames] of mono `samples` at the front end's rate (normalised with `speaker`'s statistics). */
   of(samples: Float32Array): { windows: Float32Array; count: number } {
     const { recipe, durationS, model } = this.config;
     if (!recipe) return { windows: clipLogMel(this.frontEnd, samples, durationS), count: 1 };
-    return inferenceWindows(this.unclamped, samples, model.frames, recipe.input, this.frontEnd.config.topDb);
+    requireSpeaker(this.config, this.speaker);
+    const windows = inferenceWindows(this.unclamped, samples, model.frames, recipe.input, this.frontEnd.config.topDb);
+    if (this.speaker) normalizeBands(windows.windows, this.speaker, model.frames);
+    return windows;
   }
+
+  /**
+   * The band statistics of a speaker from mono `samples` of their recordings (at the front end's rate): the part of
+   * each the model reads, taken as training takes them (features/speaker-norm.ts speakerNormalizer).
+   */
+  speakerStatistics(recordings: readonly Float32Array[]): BandNormalizer {
+    const recipe = this.config.recipe;
+    if (!recipe?.speakerNorm)
+      throw new SerError('EARG', 'model', 'this model was trained without speaker normalisation: it takes no speaker statistics');
+    const logMels = recordings.map((samples) => utteranceLogMel(this.unclamped, samples, recipe.input.maxS));
+    return speakerNormalizer(logMels, recipe.input.trimDb, this.frontEnd.config.topDb);
+  }
+}
+
+/**
+ * Throws, saying how to give them, when a model trained with speaker-level input normalisation is to be used
+ * without a speaker's statistics (`speaker`).
+ */
+export function requireSpeaker(config: Pick<RunConfig, 'recipe'>, speaker: BandNormalizer | undefined): void {
+  if (!config.recipe?.speakerNorm || speaker !== undefined) return;
+  throw new SerError(
+    'EARG',
+    'model',
+    'this model was trained with speaker-level input normalisation (its recipe has speakerNorm): its inputs need the ' +
+      "band statistics of the speaker, taken from recordings of theirs. Give them: ser predict --enrol FILE_OR_FOLDER (the speaker's " +
+      "recordings; every file classified is taken as theirs), ser eval --enrol train|scored (each speaker's recordings in the " +
+      "run's training part, or those scored); in the library predictFiles/predictSegments({ enrol }) and evaluateRun({ enrol }). " +
+      'The web recognizer does not take them: use a model without speaker normalisation there.',
+  );
 }
 
 /**

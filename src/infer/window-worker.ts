@@ -4,6 +4,7 @@
  * windows transferred, not copied. An exception goes back to the pool, which throws it (src/io/worker-pool.ts).
  */
 import { workerData } from 'node:worker_threads';
+import type { BandNormalizer } from '../features/speaker-norm.js';
 import { serveTasks, transferable } from '../io/worker-pool.js';
 import { RecordingInputs, type RunConfig } from './model-use.js';
 import { recordingWindows } from './recording-windows.js';
@@ -11,7 +12,8 @@ import { recordingWindows } from './recording-windows.js';
 /** What the worker makes of a file: recording-windows.ts recordingWindows's result. */
 export type WindowResult = Awaited<ReturnType<typeof recordingWindows>>;
 
-const inputs = new RecordingInputs((workerData as { config: RunConfig }).config);
+const { config, speaker } = workerData as { config: RunConfig; speaker?: BandNormalizer };
+const inputs = new RecordingInputs(config, speaker);
 
 serveTasks<string, WindowResult>(async (file: string) => {
   const result = await recordingWindows(file, inputs);

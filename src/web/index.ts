@@ -34,6 +34,7 @@ import {
   classifySegments,
   labelPrediction,
   recordingProbabilities,
+  requireSpeaker,
 } from '../infer/model-use.js';
 import { type StreamOptions, StreamingRecognizer } from '../stream/recognizer.js';
 
@@ -109,6 +110,7 @@ export class EmotionRecognizer {
     options: WebSessionOptions = {},
   ): Promise<EmotionRecognizer> {
     const config = checkRunConfig(run.config, 'config.json');
+    requireSpeaker(config, undefined); // a speaker-normalised model: the browser takes no speaker statistics
     const inputs = new RecordingInputs(config);
     const frontEnd = inputs.frontEnd;
     const frames = framesFor(config.durationS, frontEnd.config);

@@ -2,10 +2,12 @@
  * Speaker-level input normalisation (src/features/speaker-norm.ts) on the shipped CREMA-D samples (two speakers,
  * six recordings each): the statistics standardise a speaker's clamped speech frames band by band; utterances of
  * one speaker share them, an unknown speaker is its own group; the recipe applies them to the training and
- * evaluation windows (src/train/input-sets.ts), and inference refuses such a model (src/infer/model-use.ts).
+ * evaluation windows (src/train/input-sets.ts), and inference takes a speaker's statistics from their recordings
+ * as training does, refusing such a model without them (src/infer/model-use.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadAudio } from '../../src/audio/index.js';
 import { loadCorpus } from '../../src/data/corpus.js';
 import { extractUtteranceLogMels } from '../../src/data/index.js';
 import { DEFAULT_FRONT_END, type Spectrogram, clampTopDb } from '../../src/features/index.js';
@@ -115,7 +117,23 @@ test('a recipe with speakerNorm: evaluation and clean training windows are the w
   }
 });
 
-test('inference refuses a model trained with speaker normalisation, saying why', () => {
-  const config = { frontEnd, durationS: 3, model: { nMels: 128, frames: 188 } as never, recipe: speakerNormRecipe };
-  assert.throws(() => new RecordingInputs(config), { code: 'EARG', message: /speaker-level input normalisation/ });
+test("inference: a speaker's statistics from their recordings are training's; without them the windows are refused", async () => {
+  const recipe = { ...speakerNormRecipe, input: { ...speakerNormRecipe.input, maxS: 12 } };
+  const config = { frontEnd, durationS: 3, model: { nMels: 128, frames: 188 } as never, recipe };
+  const ofSpeaker = extracted.kept.map((u, i) => [u, i] as const).filter(([u]) => u.speaker === '1001');
+  const samples = await Promise.all(ofSpeaker.map(([u]) => loadAudio(u.path, { sampleRateHz: 16000, maxS: 12 })));
+  const enrolled = new RecordingInputs(config).speakerStatistics(samples.map((a) => a.samples));
+  const trained = groupNormalizers(logMels, spans, speakers, frontEnd.topDb)[ofSpeaker[0]![1]] as BandNormalizer;
+  assert.deepEqual(enrolled, trained);
+  const recording = samples[0]!.samples;
+  assert.throws(() => new RecordingInputs(config).of(recording), { code: 'EARG', message: /speaker-level input normalisation.*--enrol/s });
+  const plain = new RecordingInputs({ ...config, recipe: { ...recipe, speakerNorm: false } }).of(recording);
+  const normalised = new RecordingInputs(config, enrolled).of(recording);
+  assert.deepEqual(normalised.windows, normalizeBands(plain.windows.slice(), enrolled, 188));
+  assert.throws(() => new RecordingInputs({ ...config, recipe: GENERALIZE_RECIPE }, enrolled), {
+    code: 'EARG',
+    message: /without speaker normalisation/,
+  });
+  const bands64 = { mean: enrolled.mean.subarray(0, 64), scale: enrolled.scale.subarray(0, 64) };
+  assert.throws(() => new RecordingInputs(config, bands64), { code: 'ESHAPE', message: /64 bands for a model of 128 mels/ });
 });

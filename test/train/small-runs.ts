@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import type { Recipe } from '../../src/train/recipe.js';
 import { trainRun } from '../../src/train/run.js';
 import { hasShared, sharedDir } from '../helpers.js';
 
@@ -25,19 +26,22 @@ export function miniRavdess(scratch: string): string {
   return dir;
 }
 
-/** A small one-epoch run on `scratch`/ravdess (miniRavdess first) into `scratch`/`name`; `test`: the held-out speaker. */
+/**
+ * A small one-epoch run on `scratch`/ravdess (miniRavdess first) into `scratch`/`name`; `test`: the held-out speaker;
+ * `random`: a random stratified split instead (every speaker in both parts); `recipe`: default the paper's.
+ */
 export async function smallRun(
   scratch: string,
   name: string,
   seed: number,
-  options: { test?: string; durationS?: number; calibrate?: boolean } = {},
+  options: { test?: string; durationS?: number; calibrate?: boolean; random?: boolean; recipe?: Recipe } = {},
 ): Promise<string> {
   const out = join(scratch, name);
   await trainRun({
     out,
     data: { dataset: 'ravdess', path: join(scratch, 'ravdess') },
-    split: 'speaker',
-    heldOut: { speakers: [options.test ?? '05'] },
+    ...(options.random ? { split: 'random' } : { split: 'speaker', heldOut: { speakers: [options.test ?? '05'] } }),
+    ...(options.recipe ? { recipe: options.recipe } : {}),
     seed,
     size: 'small',
     durationS: options.durationS ?? 1,

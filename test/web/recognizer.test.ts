@@ -20,6 +20,7 @@ import { type FlaggedPrediction, allPredicted, predictFiles, predictSegments } f
 import { EmotionRecognizer, type FlaggedRecording, type PcmAudio } from '../../src/web/index.js';
 import { simpleWav } from '../audio/audio-helpers.js';
 import { runCli } from '../cli/run-cli.js';
+import { GENERALIZE_RECIPE } from '../../src/train/recipe.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ser-web-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -187,6 +188,11 @@ test("EmotionRecognizer refuses a config that is not a run config, or not this m
   await assert.rejects(EmotionRecognizer.create({ model, config: wrongMels }), (e) => /EFORMAT.*128 mels.*64 mels.*same run/.test(code(e)));
   await assert.rejects(EmotionRecognizer.create({ model: new Uint8Array(100), config }), (e) =>
     /ERUNTIME.*cannot load the model \(100 bytes\)/.test(code(e)),
+  );
+  // A model trained with speaker normalisation needs a speaker's statistics, which the browser does not take.
+  const speakerNormalised = { ...(config as object), recipe: { ...GENERALIZE_RECIPE, speakerNorm: true } };
+  await assert.rejects(EmotionRecognizer.create({ model, config: speakerNormalised }), (e) =>
+    /EARG.*speaker-level input normalisation.*web recognizer does not take them/s.test(code(e)),
   );
 
   const recognizer = await EmotionRecognizer.create({ model, config });
