@@ -380,7 +380,9 @@ function reportRun(result: TrainRunResult, out: string): void {
   process.stdout.write(formatRunSummary(result, process.stdout.isTTY === true) + '\n');
   process.stdout.write(
     `run directory: ${result.runDir} (metrics.json, report.html, predictions.csv, model.onnx)\n` +
-      `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`,
+      (result.config.recipe?.speakerNorm
+        ? `classify a speaker's recordings with: npx ser predict --model ${out} --enrol RECORDINGS_OF_THE_SPEAKER FILE.wav ...\n`
+        : `classify recordings with: npx ser predict --model ${out} FILE.wav ...\n`),
   );
 }
 
