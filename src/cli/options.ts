@@ -37,9 +37,9 @@ export function parseJobs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseNumber('--jobs', text, { integer: true, min: 0 });
 }
 
-/** Commander collector for a repeatable flag. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Commander collector for a repeatable flag (undefined until first given, so help shows no empty default). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /**

@@ -22,7 +22,7 @@ interface PredictFlags {
   segments?: boolean;
   hop?: string;
   strict?: boolean;
-  enrol: string[];
+  enrol?: string[];
 }
 
 /** From this many files, `ser predict` on a terminal shows a progress bar. */
@@ -88,12 +88,11 @@ export function register(program: Command): void {
       '--enrol <file|folder>',
       'for a model trained with speaker normalisation: recordings of the speaker of every file, whose statistics normalise their speech (repeatable)',
       collect,
-      [],
     )
     .action(async (files: string[], flags: PredictFlags) => {
       const threads = flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 });
       const jobs = parseJobs(flags.jobs);
-      const enrol = flags.enrol.length > 0 ? flags.enrol : undefined;
+      const enrol = flags.enrol;
       if (flags.hop !== undefined && !flags.segments) throw new SerError('EARG', 'predict', '--hop needs --segments');
       if (jobs !== undefined && flags.segments)
         throw new SerError('EARG', 'predict', '--jobs is not used with --segments (files are read a chunk at a time)');

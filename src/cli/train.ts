@@ -15,7 +15,7 @@ import { DEFAULT_HYPERPARAMETERS, MONITORS, type Monitor } from '../train/loop.j
 import { collect, corpusSources, jobsOption, parseJobs, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
-  data: string[];
+  data?: string[];
   dataset?: CorpusName;
   mixture?: string;
   split: string;
@@ -104,7 +104,6 @@ export function register(program: Command): void {
       '--data <dir>',
       'corpus folder or manifest CSV with --dataset; or NAME=PATH, repeated for several corpora (e.g. --data ravdess=RAVDESS/ --data nemo=nEMO/); default: the embedded corpus',
       collect,
-      [],
     )
     .addOption(
       new Option('--dataset <name>', 'corpus format of a single --data PATH (folders: one folder per class)').choices(CORPUS_NAMES),
@@ -292,7 +291,7 @@ function checkFlags(flags: TrainFlags, command: Command): void {
 
 /** The flags as trainRun's options (numbers parsed and bounded; EARG naming the flag otherwise). */
 function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): TrainRunOptions {
-  const sources = corpusSources(flags.data, flags.dataset, flags.mixture, 'train');
+  const sources = corpusSources(flags.data ?? [], flags.dataset, flags.mixture, 'train');
   if (sources === undefined && flags.dataset !== undefined && !flags.resume) {
     throw new SerError('EARG', 'train', `--dataset ${flags.dataset} needs --data DIR (the corpus folder or manifest)`);
   }
