@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { SerError } from '../errors.js';
+import { ADVISED_ENROLMENT_RECORDINGS, enrolmentFiles } from '../infer/enrolment.js';
 import { type FailedPrediction, type FlaggedPrediction, predictFiles, predictSegments } from '../infer/inference.js';
 import type { LabelledPrediction } from '../infer/model-use.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
@@ -93,6 +94,13 @@ export function register(program: Command): void {
       const threads = flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 });
       const jobs = parseJobs(flags.jobs);
       const enrol = flags.enrol;
+      const enrolled = enrol === undefined ? 0 : enrolmentFiles(enrol).length;
+      if (enrol !== undefined && enrolled < ADVISED_ENROLMENT_RECORDINGS) {
+        process.stderr.write(
+          `ser: warning: the speaker is enrolled with ${enrolled} recording(s); a speaker-normalised model needs about ` +
+            `${ADVISED_ENROLMENT_RECORDINGS} of mixed emotions to score as in its evaluation (with one to three it falls far below)\n`,
+        );
+      }
       if (flags.hop !== undefined && !flags.segments) throw new SerError('EARG', 'predict', '--hop needs --segments');
       if (jobs !== undefined && flags.segments)
         throw new SerError('EARG', 'predict', '--jobs is not used with --segments (files are read a chunk at a time)');

@@ -12,6 +12,13 @@ import type { BandNormalizer } from '../features/speaker-norm.js';
 import type { RecordingInputs } from './model-use.js';
 import { usableAudio } from './recording-windows.js';
 
+/**
+ * Recordings of a speaker below which a speaker-normalised model scores far below its training evaluation
+ * (RESULTS.md, "What the normalisation needs at inference": about ten of mixed emotions; with one to three such
+ * models fall far below); `ser predict --enrol` warns below it.
+ */
+export const ADVISED_ENROLMENT_RECORDINGS = 10;
+
 /** The audio files of `paths`: each file as given, each folder's audio files (listed as corpora are, sorted). */
 export function enrolmentFiles(paths: readonly string[]): string[] {
   if (paths.length === 0)

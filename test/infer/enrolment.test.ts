@@ -146,6 +146,7 @@ test('ser predict --enrol and ser eval --enrol train through the CLI', { skip },
   const files = partFiles('test', actor);
   const cli = await runCli(['predict', '--model', run, '--enrol', join(corpus, `Actor_${actor}`), '--json', '--jobs', '0', ...files]);
   assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stderr, /warning: the speaker is enrolled with 8 recording\(s\); .* needs about 10/);
   const library = await predictFiles(run, files, { enrol: [join(corpus, `Actor_${actor}`)], jobs: 0 });
   assert.deepEqual(
     cli.stdout
