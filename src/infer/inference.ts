@@ -329,12 +329,12 @@ function evaluationSpeakers(
       trainingPart().filter((u) => speakers.has(u.speaker)),
       { frontEnd: config.frontEnd, maxS: recipe.input.maxS, screen: true, ...extraction },
     );
-    const byspeaker = new Map<string, Spectrogram[]>();
+    const bySpeaker = new Map<string, Spectrogram[]>();
     enrolled.kept.forEach((u, i) => {
-      byspeaker.set(u.speaker, [...(byspeaker.get(u.speaker) ?? []), enrolled.logMels[i] as Spectrogram]);
+      bySpeaker.set(u.speaker, [...(bySpeaker.get(u.speaker) ?? []), enrolled.logMels[i] as Spectrogram]);
     });
     const statistics = new Map(
-      [...byspeaker].map(([speaker, logMels]) => [speaker, speakerNormalizer(logMels, recipe.input.trimDb, topDb)]),
+      [...bySpeaker].map(([speaker, logMels]) => [speaker, speakerNormalizer(logMels, recipe.input.trimDb, topDb)]),
     );
     return kept.map((u) => {
       const found = statistics.get(u.speaker);
@@ -413,13 +413,16 @@ export async function scoreWindows(
     jobs?: number;
     output: 'probabilities' | 'logits';
     onProgress?: (done: number, total: number) => void;
-    /** Each utterance's speaker statistics: required for a model trained with speaker normalisation, refused otherwise. */
+    /**
+     * Each utterance's speaker statistics, for a model trained with speaker normalisation (refused otherwise); without
+     * them such a model needs an enrolled speaker (RunModel.load's `enrol`), whose statistics serve every utterance.
+     */
     speakerStatistics?: SpeakerStatistics;
   },
 ): Promise<WindowScores> {
   const { config } = model;
   const { cacheDir, jobs, output, onProgress, speakerStatistics } = options;
-  if (speakerStatistics === undefined) requireSpeaker(config, undefined);
+  if (speakerStatistics === undefined) requireSpeaker(config, model.inputs.speaker);
   else if (!config.recipe?.speakerNorm)
     throw new SerError('EARG', 'eval', 'speaker statistics were given for a model trained without speaker normalisation');
   const run = (x: Float32Array, count: number): Promise<Float32Array> =>
@@ -453,7 +456,10 @@ export async function scoreWindows(
   });
   const counts = new Int32Array(extracted.kept.length);
   const chunks: Float32Array[] = [];
-  const speakers = speakerStatistics ? await speakerStatistics(extracted.kept, extracted.logMels) : undefined;
+  const enrolled = model.inputs.speaker;
+  const speakers = speakerStatistics
+    ? await speakerStatistics(extracted.kept, extracted.logMels)
+    : enrolled && extracted.kept.map(() => enrolled);
   for (let first = 0; first < extracted.kept.length; first += FILES_PER_CHUNK) {
     const chunk = extracted.logMels.slice(first, first + FILES_PER_CHUNK).map((logMel, i) => {
       const windows = utteranceWindows(logMel, config.model.frames, recipe.input, config.frontEnd.topDb);

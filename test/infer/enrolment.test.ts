@@ -13,7 +13,17 @@ import { after, test } from 'node:test';
 import { parseCsvRecords } from '../../src/data/csv.js';
 import { loadSplit } from '../../src/data/splits.js';
 import { enrolmentFiles } from '../../src/infer/enrolment.js';
-import { type Prediction, RunModel, allPredicted, evaluateRun, predictFiles, predictSegments } from '../../src/infer/inference.js';
+import { loadCorpus } from '../../src/data/corpus.js';
+import { averageWindowProbabilities } from '../../src/eval/probabilities.js';
+import {
+  type Prediction,
+  RunModel,
+  allPredicted,
+  evaluateRun,
+  predictFiles,
+  predictSegments,
+  scoreWindows,
+} from '../../src/infer/inference.js';
 import { GENERALIZE_RECIPE } from '../../src/train/recipe.js';
 import { runCli } from '../cli/run-cli.js';
 import { hasShared, maxAbsDiff } from '../helpers.js';
@@ -76,6 +86,30 @@ test('evaluateRun --enrol train = predictFiles with the speaker’s training rec
         assert.ok(diff <= TOLERANCE, `${p.file} (jobs ${jobs}): ${diff}`);
       }
     }
+  }
+});
+
+test('scoreWindows with an enrolled RunModel (as ser calibrate scores) normalises every utterance with the enrolled speaker', {
+  skip,
+}, async () => {
+  const actor = actors[1] as string;
+  const enrol = partFiles('train', actor);
+  const tests = partFiles('test', actor);
+  const utterances = loadCorpus({ dataset: 'ravdess', path: corpus }).utterances.filter((u) => tests.includes(u.path));
+  assert.equal(utterances.length, tests.length);
+  const model = await RunModel.load(run, { enrol, threads: 1 });
+  try {
+    const scores = await scoreWindows(model, utterances, { output: 'probabilities', cacheDir: null, jobs: 0 });
+    const labels = model.config.labels;
+    const probabilities = averageWindowProbabilities(scores.rows, scores.counts, labels.length);
+    const predicted = allPredicted(await predictFiles(run, tests, { enrol, jobs: 0 }));
+    scores.kept.forEach((u, i) => {
+      const p = predicted.find((q) => q.file === u.path) as Prediction;
+      const diff = maxAbsDiff(row(p, labels), probabilities.subarray(i * labels.length, (i + 1) * labels.length));
+      assert.ok(diff <= TOLERANCE, `${u.path}: ${diff}`);
+    });
+  } finally {
+    await model.release();
   }
 });
 
