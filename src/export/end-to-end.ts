@@ -45,6 +45,15 @@ export function endToEndModel(
   modelBytes: Uint8Array,
   config: Pick<RunConfig, 'frontEnd' | 'durationS' | 'model' | 'recipe' | 'labels'>,
 ): Uint8Array {
+  if (config.recipe?.speakerNorm) {
+    throw new SerError(
+      'EARG',
+      'export',
+      "this model was trained with speaker-level input normalisation: its windows need a speaker's band statistics, for " +
+        'which a waveform-in model has no input. Export it without --end-to-end (log-mel windows in) and normalise each ' +
+        "window with the speaker's statistics (src/features/speaker-norm.ts), or use ser predict --enrol",
+    );
+  }
   const inner = onnx.ModelProto.decode(modelBytes);
   const graph = inner.graph;
   const melInput = graph?.input?.find((i) => i.name === 'mel');

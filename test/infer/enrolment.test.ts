@@ -3,7 +3,8 @@
  * a small one-epoch run with such a recipe on 40 real RAVDESS recordings of five actors (random split, so every
  * test speaker also has training recordings). `ser eval --enrol scored` scores it as training did; `--enrol train`
  * gives each test speaker the statistics of their training recordings, the same numbers as `ser predict --enrol`
- * with those recordings; without statistics every path refuses, saying how to give them.
+ * with those recordings; without statistics every path refuses, saying how to give them (and a waveform-in export,
+ * which has no input for them).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { parseCsvRecords } from '../../src/data/csv.js';
 import { loadSplit } from '../../src/data/splits.js';
 import { enrolmentFiles } from '../../src/infer/enrolment.js';
 import { loadCorpus } from '../../src/data/corpus.js';
+import { endToEndModel } from '../../src/export/index.js';
 import { averageWindowProbabilities } from '../../src/eval/probabilities.js';
 import {
   type Prediction,
@@ -25,6 +27,7 @@ import {
   scoreWindows,
 } from '../../src/infer/inference.js';
 import { GENERALIZE_RECIPE } from '../../src/train/recipe.js';
+import { readRunConfig } from '../../src/train/run-dir.js';
 import { runCli } from '../cli/run-cli.js';
 import { hasShared, maxAbsDiff } from '../helpers.js';
 import { miniRavdess, smallRun } from '../train/small-runs.js';
@@ -143,6 +146,11 @@ test('without a speaker’s statistics every path refuses a speaker-normalised m
   await assert.rejects(predictFiles(run, files, { jobs: 2 }), how);
   await assert.rejects(predictSegments(run, files), how);
   await assert.rejects(RunModel.load(run), how); // ser serve, ser stream and batch workers load this way
+  // A waveform-in export has no input for the statistics.
+  assert.throws(() => endToEndModel(readFileSync(join(run, 'model.onnx')), readRunConfig(run)), {
+    code: 'EARG',
+    message: /speaker-level input normalisation.*waveform-in model has no input/s,
+  });
   await assert.rejects(evaluateRun(run, { cacheDir: null, jobs: 0 }), how);
   await assert.rejects(evaluateRun(run, { enrol: 'train', part: 'all', cacheDir: null, jobs: 0 }), {
     code: 'EARG',
