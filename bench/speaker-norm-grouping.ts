@@ -11,6 +11,9 @@
  * - with --test-part, the speaker's recordings in the run's training part (an enrolled speaker: no test recording
  *   enters the statistics), for a split whose test speakers also train (a random one).
  *
+ * The first row and the enrolled one are what `ser eval --model RUN --enrol scored` and `--enrol train` give (the same
+ * class for every recording; RESULTS.md, "The same numbers from the command line"); the other rows are this bench's.
+ *
  *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR [--speakers ravdess/13,...,ravdess/18] [--threads 1]
  *   npx tsx bench/speaker-norm-grouping.ts --model RUN_DIR --test-part [--predictions ENROLLED.csv]
  *
