@@ -93,11 +93,11 @@ export function register(program: Command): void {
     .action(async (files: string[], flags: PredictFlags) => {
       const threads = flags.threads === undefined ? undefined : parseNumber('--threads', flags.threads, { integer: true, min: 1 });
       const jobs = parseJobs(flags.jobs);
-      const enrol = flags.enrol;
-      const enrolled = enrol === undefined ? 0 : enrolmentFiles(enrol).length;
-      if (enrol !== undefined && enrolled < ADVISED_ENROLMENT_RECORDINGS) {
+      // Folders listed once, here: the warning counts the files the library then reads.
+      const enrol = flags.enrol === undefined ? undefined : enrolmentFiles(flags.enrol);
+      if (enrol !== undefined && enrol.length < ADVISED_ENROLMENT_RECORDINGS) {
         process.stderr.write(
-          `ser: warning: the speaker is enrolled with ${enrolled} recording(s); a speaker-normalised model needs about ` +
+          `ser: warning: the speaker is enrolled with ${enrol.length} recording(s); a speaker-normalised model needs about ` +
             `${ADVISED_ENROLMENT_RECORDINGS} of mixed emotions to score as in its evaluation (with one to three it falls far below)\n`,
         );
       }

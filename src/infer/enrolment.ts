@@ -1,9 +1,8 @@
 /**
  * Enrolling a speaker for a model trained with speaker-level input normalisation (src/features/speaker-norm.ts): the
  * band statistics of the speaker, taken from recordings of theirs (files, or folders of them), with which every
- * window of their speech is normalised (model-use.ts RecordingInputs). RESULTS.md ("the paper's protocol") measures
- * how much this needs: with about 40 of a speaker's recordings such a model scores as it did in training; with one
- * to three it falls far below a model without speaker normalisation.
+ * window of their speech is normalised (model-use.ts RecordingInputs). How many recordings that needs is measured in
+ * RESULTS.md (see ADVISED_ENROLMENT_RECORDINGS).
  */
 import { statSync } from 'node:fs';
 import { listAudioFiles } from '../data/corpus.js';

@@ -64,12 +64,12 @@ export class RunModel {
   readonly inputs: RecordingInputs;
   private readonly session: Session;
 
-  private constructor(runDir: string, config: RunConfig, session: Session, batch: number, speaker: BandNormalizer | undefined) {
+  private constructor(runDir: string, config: RunConfig, session: Session, batch: number, inputs: RecordingInputs) {
     this.runDir = runDir;
     this.config = config;
     this.session = session;
     this.batch = batch;
-    this.inputs = new RecordingInputs(config, speaker);
+    this.inputs = inputs;
   }
 
   /**
@@ -96,12 +96,12 @@ export class RunModel {
     model: Uint8Array,
     options: { threads?: number; speaker?: BandNormalizer } = {},
   ): Promise<RunModel> {
-    // Checked before the session starts: the error is the caller's, not a model's.
-    if (options.speaker) new RecordingInputs(config, options.speaker);
+    // Made (and the statistics checked) before the session starts: an error there is the caller's, not a model's.
+    const inputs = new RecordingInputs(config, options.speaker);
     const session = await createSession(model, { threads: options.threads });
     // Runs made before model.onnx had a symbolic batch axis have a batch of 1.
     const batch = session.inputShapes.mel?.[0];
-    return new RunModel(resolve(runDir), config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH, options.speaker);
+    return new RunModel(resolve(runDir), config, session, typeof batch === 'number' && batch > 0 ? batch : BULK_BATCH, inputs);
   }
 
   /** Class probabilities [count, nClasses] of log-mel clips `x` ([count, nMels, frames]). */
@@ -222,17 +222,16 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       throw new SerError('EARG', 'eval', `--part test needs a corpus the run was trained on (${trainingCorpora(config)})`);
     }
     let part: 'all' | 'test' = requested === 'auto' ? (trainingTag !== null ? 'test' : 'all') : requested;
-    // The test ids of split.json from this corpus (files that failed to decode in training are in no part: left out
-    // here too); read only when the test part is what gets scored.
+    // The ids of a part of split.json from this corpus (files that failed to decode in training are in no part: left
+    // out here too); the test part read only when it is what gets scored.
     const prefix = trainingTag ? `${trainingTag}/` : '';
-    const testPart =
-      part === 'test'
-        ? new Set(
-            loadSplit(join(model.runDir, SPLIT_FILE))
-              .parts.test.filter((id) => id.startsWith(prefix))
-              .map((id) => id.slice(prefix.length)),
-          )
-        : new Set<string>();
+    const splitPart = (name: 'train' | 'test'): Set<string> =>
+      new Set(
+        loadSplit(join(model.runDir, SPLIT_FILE))
+          .parts[name].filter((id) => id.startsWith(prefix))
+          .map((id) => id.slice(prefix.length)),
+      );
+    const testPart = part === 'test' ? splitPart('test') : new Set<string>();
     const notice: string[] = [];
     if (part === 'test' && testPart.size === 0) {
       // A corpus the run trained on whole (e.g. every corpus but the held-out one of a leave-one-corpus-out run).
@@ -249,11 +248,7 @@ export async function evaluateRun(runDir: string | undefined, options: EvaluateR
       options.enrol,
       part,
       () => {
-        const trainPart = new Set(
-          loadSplit(join(model.runDir, SPLIT_FILE))
-            .parts.train.filter((id) => id.startsWith(prefix))
-            .map((id) => id.slice(prefix.length)),
-        );
+        const trainPart = splitPart('train');
         return corpus.utterances.filter((u) => trainPart.has(u.id));
       },
       extraction,
