@@ -9,9 +9,13 @@
  *   npx tsx bench/answer-drift.ts --sets orig-13-18,noisy-pink-30,noisy-pink-20 \
  *     --model runs/floor-eval/p1-refit-twin --model runs/floor-eval/p1-refit-twin-untrimmed [--watch sad]
  *
- * A model is a prefix: its files are PREFIX-SET.csv, one per set; the first set is the originals.
+ * A model is a prefix: its files are PREFIX-SET.csv, one per set; the first set is the originals. Recordings pair by
+ * id without the audio extension, so a copy in another format (bench/codec-copies.ts) pairs with its original. Per
+ * set, each model's answers on the copy are also paired with its answers on the originals (right on only one of the
+ * two, McNemar's exact p).
  */
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
+import { AUDIO_EXTENSIONS } from '../src/data/corpus.js';
 import { parseArgs } from 'node:util';
 import { type PredictionRow, mcNemarExactP, readPredictions } from '../src/eval/predictions.js';
 
@@ -27,12 +31,18 @@ if (sets.length < 2 || args.model.length < 1 || args.model.length > 2) {
   throw new Error('give --sets ORIGINALS,COPIES[,...] and one or two --model PREFIX (files PREFIX-SET.csv)');
 }
 
-/** Each set's rows by recording id, for one model; every set must hold exactly the originals' recordings, once each. */
+/** A recording's id without its audio extension: `Actor_13/x.opus` and `Actor_13/x.wav` are the same recording. */
+function recordingKey(id: string): string {
+  const extension = extname(id);
+  return AUDIO_EXTENSIONS.includes(extension.toLowerCase()) ? id.slice(0, -extension.length) : id;
+}
+
+/** Each set's rows by recording key, for one model; every set must hold exactly the originals' recordings, once each. */
 function load(prefix: string): Array<Map<string, PredictionRow>> {
   const bySet = sets.map((set) => {
     const file = `${prefix}-${set}.csv`;
     const rows = readPredictions(file);
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    const byId = new Map(rows.map((row) => [recordingKey(row.id), row]));
     if (byId.size !== rows.length) throw new Error(`${file}: ${rows.length - byId.size} recording ids appear twice`);
     return byId;
   });
@@ -70,8 +80,15 @@ for (const [m, model] of models.entries()) {
     const right = ids.filter((id) => at(m, s, id).predicted === at(m, s, id).true).length;
     const moved = ids.filter((id) => changed(m, s, id)).length;
     const watched = ids.filter((id) => at(m, s, id).predicted === args.watch).length;
+    const isRight = (t: number, id: string) => at(m, t, id).predicted === at(m, t, id).true;
+    const onlyOriginal = ids.filter((id) => isRight(0, id) && !isRight(s, id)).length;
+    const onlyCopy = ids.filter((id) => !isRight(0, id) && isRight(s, id)).length;
+    const pairing =
+      s === 0
+        ? ''
+        : `  right only on ${sets[0]} ${onlyOriginal}, only here ${onlyCopy}, p = ${mcNemarExactP(onlyOriginal, onlyCopy).toPrecision(3)}`;
     console.log(
-      `  ${set.padEnd(24)} accuracy ${((100 * right) / ids.length).toFixed(2)}%  changed ${String(moved).padStart(4)}  called ${args.watch} ${watched}`,
+      `  ${set.padEnd(24)} accuracy ${((100 * right) / ids.length).toFixed(2)}%  changed ${String(moved).padStart(4)}  called ${args.watch} ${watched}${pairing}`,
     );
   });
 }
