@@ -11,7 +11,7 @@ import { defaultModelDir } from '../infer/inference.js';
 import { defaultCacheDir } from '../data/feature-cache.js';
 import { INPUT_NORMS, type InputNorm, PAPER_CNN_TM } from '../model/config.js';
 import { DEFAULT_THREADS } from '../runtime/index.js';
-import { DEFAULT_HYPERPARAMETERS, MONITORS, type Monitor } from '../train/loop.js';
+import { DEFAULT_HYPERPARAMETERS, type Hyperparameters, MONITORS, type Monitor } from '../train/loop.js';
 import { collect, corpusSources, jobsOption, parseJobs, parseNumber, resolveRecipe } from './options.js';
 
 interface TrainFlags {
@@ -34,6 +34,7 @@ interface TrainFlags {
   emaDecay?: string;
   calibrate?: boolean;
   corpusAdversarial?: string;
+  speakerAdversarial?: string;
   seed: string;
   splitSeed?: string;
   out?: string;
@@ -77,6 +78,7 @@ const FIXED_ON_RESUME = [
   'emaDecay',
   'calibrate',
   'corpusAdversarial',
+  'speakerAdversarial',
   'seed',
   'splitSeed',
   'patience',
@@ -160,6 +162,10 @@ export function register(program: Command): void {
       '--corpus-adversarial <lambda>',
       'train a corpus classifier behind a gradient-reversal layer (strength ramped up to lambda, e.g. 1) so features ' +
         'stop telling the corpora apart; several corpora only (default off)',
+    )
+    .option(
+      '--speaker-adversarial <lambda>',
+      'the same with a classifier of the training speakers, so features stop telling the speakers apart (default off)',
     )
     .option('--seed <n>', 'seed of the split, initial weights, shuffling and dropout', '0')
     .option(
@@ -346,7 +352,7 @@ function trainRunOptions(flags: TrainFlags, out: string, signal: AbortSignal): T
       monitor: flags.monitor,
       emaDecay: fraction('--ema-decay', flags.emaDecay, { zero: false, range: 'between 0 and 1, e.g. 0.998' }),
       calibrate: flags.calibrate,
-      corpusAdversarial: number('--corpus-adversarial', flags.corpusAdversarial, { min: Number.MIN_VALUE }),
+      ...adversarialHead(flags),
     },
     size: flags.size,
     dropout: number('--dropout', flags.dropout, { min: 0 }),
@@ -392,4 +398,20 @@ function fraction(flag: string, text: string | undefined, bounds: { zero: boolea
   if (text.trim() === '' || !((bounds.zero ? value >= 0 : value > 0) && value < 1))
     throw new SerError('EARG', 'cli', `${flag} must be a number ${bounds.range} ('${text}' given)`);
   return value;
+}
+
+/** The adversarial head's hyperparameters: --corpus-adversarial or --speaker-adversarial (one head a run). */
+function adversarialHead(flags: TrainFlags): Pick<Hyperparameters, 'corpusAdversarial' | 'adversary'> {
+  if (flags.corpusAdversarial !== undefined && flags.speakerAdversarial !== undefined) {
+    throw new SerError('EARG', 'train', 'give --corpus-adversarial or --speaker-adversarial, not both (a run trains one adversarial head)');
+  }
+  if (flags.speakerAdversarial !== undefined) {
+    return {
+      corpusAdversarial: parseNumber('--speaker-adversarial', flags.speakerAdversarial, { min: Number.MIN_VALUE }),
+      adversary: 'speaker',
+    };
+  }
+  return flags.corpusAdversarial === undefined
+    ? {}
+    : { corpusAdversarial: parseNumber('--corpus-adversarial', flags.corpusAdversarial, { min: Number.MIN_VALUE }) };
 }

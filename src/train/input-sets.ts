@@ -30,6 +30,11 @@ export interface InputOptions {
   seed: number;
   /** Corpus targets over this many corpora in the training rows (corpus-adversarial training); absent: none. */
   corpora?: number;
+  /**
+   * The adversarial head's target of each training utterance (0 .. corpora - 1) when it is not the corpus (speaker-
+   * adversarial training: the speaker's index); absent: PartUtterances.corpora.
+   */
+  domains?: Int32Array;
 }
 
 /** The training part as a TrainingSource (see the module comment). */
@@ -45,7 +50,7 @@ export function trainingSource(part: PartUtterances, options: InputOptions): Tra
       labels: part.labels,
       ...(weights && recipe.balanceBy === 'loss' ? { weights } : {}),
       ...(normalizers ? { normalizers } : {}),
-      ...(options.corpora !== undefined ? { corpora: part.corpora } : {}),
+      ...(options.corpora !== undefined ? { corpora: options.domains ?? part.corpora } : {}),
     },
     {
       frames,

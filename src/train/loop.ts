@@ -142,6 +142,12 @@ export interface Hyperparameters {
    */
   corpusAdversarial?: number;
   /**
+   * What the adversarial head (corpusAdversarial) tells apart: 'corpus' (DANN over the training corpora, the default)
+   * or 'speaker' (the training part's speakers: speaker-adversarial training, as Li et al. 2020, "Speaker-invariant
+   * affective representation learning via adversarial training", ICASSP). Only with corpusAdversarial.
+   */
+  adversary?: 'corpus' | 'speaker';
+  /**
    * After training, fit a temperature on the validation part and write it into the deployable model
    * (model.temperature; src/infer/calibrate.ts, as `ser calibrate` does): calibrated probabilities; each window's class is
    * unchanged (a recording's, the mean over its windows, rarely moves).
@@ -359,6 +365,8 @@ function checkHyper(hyper: Hyperparameters): void {
     problems.push(`the weight-average decay must be in (0, 1) (${hyper.emaDecay} given)`);
   if (hyper.corpusAdversarial !== undefined && !(hyper.corpusAdversarial > 0 && Number.isFinite(hyper.corpusAdversarial)))
     problems.push(`the corpus-adversarial strength must be a number > 0 (${hyper.corpusAdversarial} given)`);
+  if (hyper.adversary !== undefined && hyper.corpusAdversarial === undefined)
+    problems.push(`an adversary ('${hyper.adversary}') needs the adversarial head's strength (corpusAdversarial)`);
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
 }
 

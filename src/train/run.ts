@@ -176,6 +176,7 @@ function newRunConfig(
     monitor: options.hyper?.monitor ?? 'val_loss',
     ...(options.hyper?.emaDecay !== undefined ? { emaDecay: options.hyper.emaDecay } : {}),
     ...(options.hyper?.corpusAdversarial !== undefined ? { corpusAdversarial: options.hyper.corpusAdversarial } : {}),
+    ...(options.hyper?.adversary !== undefined ? { adversary: options.hyper.adversary } : {}),
     ...(options.hyper?.calibrate ? { calibrate: true } : {}),
   };
   const mixture = sources.length > 1;
@@ -286,7 +287,9 @@ async function trainLocked(options: TrainRunOptions, log: (line: string) => void
         ? `${hyper.epochs} epochs, no validation part: the last epoch is kept`
         : `up to ${hyper.epochs} epochs, patience ${hyper.patience}${hyper.monitor === 'val_uar' ? ' on validation UAR' : ''}`) +
       (hyper.emaDecay !== undefined ? `; weight average (decay ${hyper.emaDecay}) evaluated and kept` : '') +
-      (hyper.corpusAdversarial !== undefined ? `; corpus-adversarial head (gradient reversal up to ${hyper.corpusAdversarial})` : '') +
+      (hyper.corpusAdversarial !== undefined
+        ? `; ${hyper.adversary ?? 'corpus'}-adversarial head (gradient reversal up to ${hyper.corpusAdversarial})`
+        : '') +
       (hyper.recalibrateBn ? '; BN statistics re-estimated each epoch' : '; BN statistics from the training steps (--no-recalibrate-bn)'),
   );
   log(`recipe: ${describeRecipe(recipe)}`);
@@ -492,7 +495,11 @@ async function prepareRun(options: TrainRunOptions, log: (line: string) => void)
       ...inputs,
       nClasses: setup.model.nClasses,
       seed: withRecipe.seed,
-      ...(config.hyper.corpusAdversarial !== undefined ? { corpora: adversarialCorpora(parts.train, corpus.sources) } : {}),
+      ...(config.hyper.corpusAdversarial === undefined
+        ? {}
+        : config.hyper.adversary === 'speaker'
+          ? adversarialSpeakers(parts.train)
+          : { corpora: adversarialCorpora(parts.train, corpus.sources) }),
     }),
     validation: evaluationSet(partUtterances('validation'), inputs),
     test: evaluationSet(partUtterances('test'), inputs),
@@ -682,6 +689,32 @@ function adversarialCorpora(train: readonly Utterance[], sources: readonly strin
   return sources.length;
 }
 
+/**
+ * The speaker-adversarial head's outputs and targets: the training part's speakers (by corpus tag and speaker id,
+ * sorted), one output each, and each training utterance's index among them; EARG unless every training recording
+ * has a speaker and there are 2+.
+ */
+function adversarialSpeakers(train: readonly Utterance[]): { corpora: number; domains: Int32Array } {
+  const speakerOf = (u: Utterance) => `${u.source ?? ''}/${u.speaker}`;
+  const unknown = train.filter((u) => u.speaker === '');
+  if (unknown.length > 0) {
+    throw new SerError(
+      'EARG',
+      'train',
+      `speaker-adversarial training needs every training recording's speaker, and ${unknown.length} have none (e.g. ${unknown[0]?.path}); use a dataset whose file names or manifest give speakers`,
+    );
+  }
+  const speakers = [...new Set(train.map(speakerOf))].sort();
+  if (speakers.length < 2) {
+    throw new SerError(
+      'EARG',
+      'train',
+      `speaker-adversarial training needs at least 2 speakers in the training part (it holds ${speakers.length})`,
+    );
+  }
+  return { corpora: speakers.length, domains: Int32Array.from(train, (u) => speakers.indexOf(speakerOf(u))) };
+}
+
 /** What the report's history figure shows when the settings change its curves' meaning (nothing otherwise). */
 function historyNote(hyper: Hyperparameters): { historyNote?: string } {
   const notes = [
@@ -690,7 +723,7 @@ function historyNote(hyper: Hyperparameters): { historyNote?: string } {
         "the training accuracy and the validation curves are the average's, the model that is selected and kept."
       : '',
     hyper.corpusAdversarial !== undefined
-      ? "The training loss is the emotion term alone; the corpus classifier's loss of each epoch is train_corpus_loss in history.jsonl."
+      ? `The training loss is the emotion term alone; the ${hyper.adversary ?? 'corpus'} classifier's loss of each epoch is train_corpus_loss in history.jsonl.`
       : '',
   ].filter((note) => note !== '');
   return notes.length > 0 ? { historyNote: notes.join(' ') } : {};
