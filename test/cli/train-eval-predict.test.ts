@@ -475,6 +475,15 @@ test('ser: clear errors for a missing run, missing files, no data, an occupied r
   const badStrength = await runCli(['train', '--corpus-adversarial', '0', '--out', join(scratch, 'w')]);
   assert.equal(badStrength.code, 1);
   assert.match(badStrength.stderr, /^ser: cli: --corpus-adversarial must be a number > 0 \('0' given\) \[EARG\]$/m);
+  const bothHeads = await runCli(['train', '--corpus-adversarial', '1', '--speaker-adversarial', '1', '--out', join(scratch, 'w')]);
+  assert.equal(bothHeads.code, 1);
+  assert.match(bothHeads.stderr, /give --corpus-adversarial or --speaker-adversarial, not both/);
+  const badSpeakerStrength = await runCli(['train', '--speaker-adversarial', '-1', '--out', join(scratch, 'w')]);
+  assert.equal(badSpeakerStrength.code, 1);
+  assert.match(badSpeakerStrength.stderr, /--speaker-adversarial must be a number > 0 \('-1' given\)/);
+  const speakerOnResume = await runCli(['train', '--out', run, '--resume', '--speaker-adversarial', '1']);
+  assert.equal(speakerOnResume.code, 1);
+  assert.match(speakerOnResume.stderr, /drop --speaker-adversarial/);
   const strengthOnResume = await runCli(['train', '--out', run, '--resume', '--corpus-adversarial', '1', '--split-seed', '2']);
   assert.equal(strengthOnResume.code, 1);
   assert.match(strengthOnResume.stderr, /drop --corpus-adversarial, --split-seed/);

@@ -174,23 +174,28 @@ test('--split-file: a run trains and tests on the parts of a given split, and sa
   assert.ok(!lines.some((l) => l.startsWith('features:')), lines.join('\n'));
 });
 
-test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the head is training state only, one corpus is refused', async () => {
-  // 36 RAVDESS clips of the embedded manifest (every third of actors 01-03 in the six classes) and the 12 CREMA-D sample clips.
-  const manifest = join(scratch, 'adversarial.csv');
+/**
+ * A manifest of 36 RAVDESS clips of the embedded corpus (every third of actors 01-03 in the six classes) under
+ * scratch/`name`; `withSpeakers: false` keeps only the path and label columns (recordings without a speaker).
+ */
+function threeActorManifest(name: string, withSpeakers = true): string {
+  const manifest = join(scratch, name);
   const rows = readFileSync(join(repoRoot, 'assets', 'corpus', 'manifest.csv'), 'utf8')
     .trim()
     .split('\n');
   const six = rows.slice(1).filter((row) => /,(neutral|happy|sad|angry|fearful|disgust),/.test(row) && /Actor_0[123]\//.test(row));
-  writeFileSync(
-    manifest,
-    [
-      rows[0],
-      ...six
-        .filter((_, i) => i % 3 === 0)
-        .slice(0, 36)
-        .map((row) => join(repoRoot, 'assets', 'corpus', row)),
-    ].join('\n') + '\n',
-  );
+  const picked = six
+    .filter((_, i) => i % 3 === 0)
+    .slice(0, 36)
+    .map((row) => join(repoRoot, 'assets', 'corpus', row));
+  const columns = (row: string) => (withSpeakers ? row : row.split(',').slice(0, 2).join(','));
+  writeFileSync(manifest, [rows[0] as string, ...picked].map(columns).join('\n') + '\n');
+  return manifest;
+}
+
+test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the head is training state only, one corpus is refused', async () => {
+  // The 36 RAVDESS clips of threeActorManifest and the 12 CREMA-D sample clips.
+  const manifest = threeActorManifest('adversarial.csv');
   const data = [
     { dataset: 'csv' as const, path: manifest },
     { dataset: 'crema-d' as const, path: join(repoRoot, 'assets', 'corpus', 'crema-d') },
@@ -238,5 +243,67 @@ test('--corpus-adversarial on two real corpora: the corpus loss is recorded, the
       hyper: { epochs: 1, batchSize: 4, corpusAdversarial: 1 },
     }),
     /corpus-adversarial training needs recordings of at least 2 corpora in the training part/,
+  );
+});
+
+test('--speaker-adversarial: the head classifies the training speakers, is training state only; recordings without a speaker are refused', async () => {
+  const out = join(scratch, 'speaker-adversarial');
+  const lines: string[] = [];
+  await trainRun({
+    out,
+    data: { dataset: 'csv', path: threeActorManifest('speakers.csv') },
+    ...SMALL_RUN,
+    hyper: { epochs: 2, batchSize: 4, corpusAdversarial: 1, adversary: 'speaker' },
+    log: (line) => lines.push(line),
+  });
+  assert.ok(
+    lines.some((l) => l.includes('speaker-adversarial head (gradient reversal up to 1)')),
+    lines.join('\n'),
+  );
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {
+    hyper: { corpusAdversarial?: number; adversary?: string };
+  };
+  assert.deepEqual([config.hyper.corpusAdversarial, config.hyper.adversary], [1, 'speaker']);
+  // One output per speaker of the training part (the random split keeps each of the three actors there).
+  const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8')) as { parts: { train: string[] } };
+  const speakers = new Set(split.parts.train.map((id) => /Actor_(\d\d)\//.exec(id)?.[1]));
+  assert.deepEqual([...speakers].sort(), ['01', '02', '03']);
+  const best = readSafetensors(join(out, 'best.safetensors')).tensors;
+  assert.deepEqual(best.get('corpus_head.2.weight')?.shape, [3, 64]);
+  assert.ok(!readFileSync(join(out, 'model.onnx')).includes('corpus_head'), 'model.onnx has no adversarial head');
+  const history = readFileSync(join(out, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { train_corpus_loss?: number });
+  for (const record of history) {
+    // Three speakers: an untrained head is near ln 3 = 1.10.
+    assert.ok(
+      record.train_corpus_loss !== undefined && record.train_corpus_loss > 0.3 && record.train_corpus_loss < 2.5,
+      JSON.stringify(record),
+    );
+  }
+  assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('the speaker classifier'), 'the report names the head');
+
+  await assert.rejects(
+    trainRun({
+      out: join(scratch, 'speaker-adversarial-unknown'),
+      data: { dataset: 'csv', path: threeActorManifest('no-speakers.csv', false) },
+      ...SMALL_RUN,
+      hyper: { epochs: 1, batchSize: 4, corpusAdversarial: 1, adversary: 'speaker' },
+    }),
+    {
+      code: 'EARG',
+      message:
+        /speaker-adversarial training needs every training recording's speaker, and \d+ have none \(e\.g\. .*Actor_0[123]\/.*\.opus\)/,
+    },
+  );
+  await assert.rejects(
+    trainRun({
+      out: join(scratch, 'adversary-alone'),
+      data: { dataset: 'csv', path: threeActorManifest('speakers.csv') },
+      ...SMALL_RUN,
+      hyper: { epochs: 1, batchSize: 4, adversary: 'speaker' },
+    }),
+    /an adversary \('speaker'\) needs the adversarial head's strength/,
   );
 });
