@@ -403,7 +403,7 @@ function fraction(flag: string, text: string | undefined, bounds: { zero: boolea
 /** The adversarial head's hyperparameters: --corpus-adversarial or --speaker-adversarial (one head a run). */
 function adversarialHead(flags: TrainFlags): Pick<Hyperparameters, 'corpusAdversarial' | 'adversary'> {
   if (flags.corpusAdversarial !== undefined && flags.speakerAdversarial !== undefined) {
-    throw new SerError('EARG', 'train', 'give --corpus-adversarial or --speaker-adversarial, not both (a run trains one adversarial head)');
+    throw new SerError('EARG', 'cli', 'give --corpus-adversarial or --speaker-adversarial, not both (a run trains one adversarial head)');
   }
   if (flags.speakerAdversarial !== undefined) {
     return {

@@ -3,7 +3,9 @@
  * DANN of Ganin et al. 2016): during training only, a small classifier guesses each clip's corpus from CNN-TM's
  * pooled encoder output [B, dModel], behind a gradient-reversal layer. The classifier learns to tell the corpora
  * apart; the reversed gradient (times -lambda) pushes the CNN and encoder towards features it cannot tell apart,
- * i.e. features of emotion rather than of a corpus's language, speakers and recording conditions.
+ * i.e. features of emotion rather than of a corpus's language, speakers and recording conditions. With
+ * `ser train --speaker-adversarial` (Hyperparameters.adversary 'speaker') the same head's classes are the training
+ * part's speakers instead (src/train/run.ts adversarialSpeakers).
  *
  *   corpus logits = Linear(64 -> corpora)(ReLU(Linear(dModel -> 64)(R_lambda(pooled))))
  *   R_lambda(x) = x forward, d R / d x = -lambda (lambda a graph input: Hyperparameters.corpusAdversarial
