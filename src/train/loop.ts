@@ -364,7 +364,7 @@ function checkHyper(hyper: Hyperparameters): void {
   if (hyper.emaDecay !== undefined && !(hyper.emaDecay > 0 && hyper.emaDecay < 1))
     problems.push(`the weight-average decay must be in (0, 1) (${hyper.emaDecay} given)`);
   if (hyper.corpusAdversarial !== undefined && !(hyper.corpusAdversarial > 0 && Number.isFinite(hyper.corpusAdversarial)))
-    problems.push(`the corpus-adversarial strength must be a number > 0 (${hyper.corpusAdversarial} given)`);
+    problems.push(`the ${hyper.adversary ?? 'corpus'}-adversarial strength must be a number > 0 (${hyper.corpusAdversarial} given)`);
   if (hyper.adversary !== undefined && hyper.corpusAdversarial === undefined)
     problems.push(`an adversary ('${hyper.adversary}') needs the adversarial head's strength (corpusAdversarial)`);
   if (problems.length > 0) throw new SerError('EARG', 'train', problems.join('; '));
